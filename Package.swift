@@ -1,0 +1,130 @@
+// swift-tools-version:6.1
+import Foundation
+import PackageDescription
+
+// CI builds with LOYALTY_STRICT=1: every warning in our own targets is an error there,
+// while a developer's edit-compile loop stays forgiving.
+let strict = ProcessInfo.processInfo.environment["LOYALTY_STRICT"] == "1"
+let settings: [SwiftSetting] = strict ? [.treatAllWarnings(as: .error)] : []
+
+let package = Package(
+    name: "loyalty-clearing",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "loyalty", targets: ["loyalty"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // C libraries from Debian, behind thin system-library targets.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+
+        // Wire contract: generated from proto/ (committed) plus small extensions.
+        .target(
+            name: "LoyaltyWire",
+            dependencies: [
+                "Programme",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: settings
+        ),
+        // Swift wrapper over librdkafka: producer, consumer, admin, mock cluster.
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings
+        ),
+        // Pure: programme configuration, validation, earning arithmetic, domain values.
+        .target(name: "Programme", swiftSettings: settings),
+        // A shard's SQLite ledger and the rules that change it. No Kafka inside.
+        .target(
+            name: "Ledger",
+            dependencies: [
+                "CSQLite", "Programme",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: settings
+        ),
+        // Pure netting and settlement files.
+        .target(
+            name: "Clearing",
+            dependencies: [
+                "Programme",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: settings
+        ),
+        // Service loop: consume -> apply -> publish results, positions, dead letters.
+        .target(
+            name: "Worker",
+            dependencies: [
+                "Kafka", "Ledger", "LoyaltyWire", "Programme",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
+        // The one CLI.
+        .executableTarget(
+            name: "loyalty",
+            dependencies: [
+                "Kafka", "Ledger", "LoyaltyWire", "Programme", "Worker", "Clearing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
+
+        .testTarget(name: "ProgrammeTests", dependencies: ["Programme"], swiftSettings: settings),
+        .testTarget(
+            name: "LoyaltyWireTests",
+            dependencies: ["LoyaltyWire", "Programme"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: ["Kafka"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "LedgerTests",
+            dependencies: [
+                "Ledger", "Programme",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "ClearingTests",
+            dependencies: [
+                "Clearing", "Programme",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "WorkerTests",
+            dependencies: ["Worker", "Kafka", "Ledger", "LoyaltyWire", "Programme"],
+            swiftSettings: settings
+        ),
+    ]
+)

@@ -1,0 +1,1 @@
+// Clearing module: see docs/architecture.md

@@ -1,0 +1,1 @@
+// Ledger module: see docs/architecture.md

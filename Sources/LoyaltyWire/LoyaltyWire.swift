@@ -1,0 +1,1 @@
+// Generated protobuf code and extensions live here.

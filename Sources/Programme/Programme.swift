@@ -1,0 +1,1 @@
+// Programme module: see docs/architecture.md
