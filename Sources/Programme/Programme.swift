@@ -1,1 +1,0 @@
-// Programme module: see docs/architecture.md
