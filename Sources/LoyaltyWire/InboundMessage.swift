@@ -1,0 +1,111 @@
+import Programme
+import SwiftProtobuf
+
+/// A record of the transactions topic after structural decoding: everything the ledger
+/// can apply. Records that cannot become one of these go to the dead-letter topic with
+/// the `WireError` that says why.
+public enum InboundMessage: Sendable, Equatable {
+    case transaction(Transaction, traceId: String)
+    case barrier(cycle: Int64, closedAtMilliseconds: Int64)
+    case inquiry(partnerId: String, requestId: String, memberId: String, traceId: String)
+}
+
+/// Why a record could not be decoded into an `InboundMessage`: the field and the reason.
+public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let field: String
+    public let reason: String
+
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+
+    public var description: String { "\(field): \(reason)" }
+}
+
+extension InboundMessage {
+    /// Decodes the bytes of a transactions-topic record.
+    public static func decode(_ bytes: [UInt8]) -> Result<InboundMessage, WireError> {
+        let envelope: Loyalty_V1_TransactionEnvelope
+        do {
+            envelope = try Loyalty_V1_TransactionEnvelope(serializedBytes: bytes)
+        } catch {
+            return .failure(WireError(field: "record", reason: "not a loyalty.v1.TransactionEnvelope (\(error))"))
+        }
+        return Result { () throws(WireError) in try InboundMessage(envelope) }
+    }
+
+    /// Checks the structure of an envelope: the fields a result needs, a body, and the
+    /// body's required fields. Range checks against the programme happen in the ledger.
+    public init(_ envelope: Loyalty_V1_TransactionEnvelope) throws(WireError) {
+        guard let body = envelope.body else {
+            throw WireError(field: "body", reason: "none of accrual, redemption, reversal, barrier, inquiry is set")
+        }
+        if case .barrier(let barrier) = body {
+            guard barrier.cycle >= 1 else {
+                throw WireError(field: "barrier.cycle", reason: "must be >= 1, got \(barrier.cycle)")
+            }
+            self = .barrier(cycle: barrier.cycle, closedAtMilliseconds: barrier.closedAtMs)
+            return
+        }
+        try Self.require(envelope.partnerID, "partner_id")
+        try Self.require(envelope.partnerTxnID, "partner_txn_id")
+        try Self.require(envelope.memberID, "member_id")
+        if case .inquiry = body {
+            self = .inquiry(
+                partnerId: envelope.partnerID,
+                requestId: envelope.partnerTxnID,
+                memberId: envelope.memberID,
+                traceId: envelope.traceID
+            )
+            return
+        }
+        let eventTime = envelope.receivedAtMs > 0 ? envelope.receivedAtMs : envelope.occurredAtMs
+        guard eventTime > 0 else {
+            throw WireError(field: "occurred_at_ms", reason: "must be set (UTC milliseconds since 1970), got \(envelope.occurredAtMs)")
+        }
+        let transactionBody = try Self.transactionBody(body)
+        self = .transaction(
+            Transaction(
+                partnerId: envelope.partnerID,
+                partnerTxnId: envelope.partnerTxnID,
+                memberId: envelope.memberID,
+                eventTimeMilliseconds: eventTime,
+                body: transactionBody
+            ),
+            traceId: envelope.traceID
+        )
+    }
+
+    private static func transactionBody(_ body: Loyalty_V1_TransactionEnvelope.OneOf_Body) throws(WireError) -> Transaction.Body {
+        switch body {
+        case .accrual(let accrual):
+            return .accrual(amountMinor: accrual.amountMinor, currency: accrual.currency, category: accrual.category)
+        case .redemption(let redemption):
+            return .redemption(points: redemption.points)
+        case .reversal(let reversal):
+            try require(reversal.originalPartnerTxnID, "reversal.original_partner_txn_id")
+            switch reversal.kind {
+            case .refund:
+                return .refund(
+                    originalPartnerTxnId: reversal.originalPartnerTxnID,
+                    amountMinor: reversal.amountMinor,
+                    currency: reversal.currency
+                )
+            case .cancel:
+                return .cancel(originalPartnerTxnId: reversal.originalPartnerTxnID)
+            case .unspecified, .UNRECOGNIZED:
+                throw WireError(field: "reversal.kind", reason: "must be REFUND or CANCEL, got \(reversal.kind.rawValue)")
+            }
+        case .barrier, .inquiry:
+            preconditionFailure("barrier and inquiry are handled before transaction bodies")
+        }
+    }
+
+    private static func require(_ value: String, _ field: String) throws(WireError) {
+        guard !value.isEmpty else { throw WireError(field: field, reason: "is required and empty") }
+        guard value.utf8.count <= 128 else {
+            throw WireError(field: field, reason: "is longer than 128 bytes (\(value.utf8.count))")
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Generated protobuf code and extensions live here.

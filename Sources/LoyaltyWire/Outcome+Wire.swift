@@ -1,0 +1,38 @@
+import Programme
+
+extension Loyalty_V1_Outcome {
+    public init(_ outcome: Outcome) {
+        self.init()
+        status = Loyalty_V1_ResultStatus(outcome.status)
+        reason = outcome.reason.map(Loyalty_V1_ReasonCode.init) ?? .unspecified
+        reasonDetail = outcome.detail
+        pointsDelta = outcome.pointsDelta
+        balanceAfter = outcome.balanceAfter
+    }
+}
+
+extension Loyalty_V1_ResultStatus {
+    public init(_ status: Outcome.Status) {
+        switch status {
+        case .accepted: self = .accepted
+        case .rejected: self = .rejected
+        case .duplicate: self = .duplicate
+        }
+    }
+}
+
+extension Loyalty_V1_ReasonCode {
+    public init(_ reason: RejectReason) {
+        switch reason {
+        case .unknownPartner: self = .unknownPartner
+        case .invalidAmount: self = .invalidAmount
+        case .currencyMismatch: self = .currencyMismatch
+        case .insufficientPoints: self = .insufficientPoints
+        case .originalNotFound: self = .originalNotFound
+        case .alreadyReversed: self = .alreadyReversed
+        case .refundExceedsOriginal: self = .refundExceedsOriginal
+        case .invalidField: self = .invalidField
+        case .wrongOriginalKind: self = .wrongOriginalKind
+        }
+    }
+}

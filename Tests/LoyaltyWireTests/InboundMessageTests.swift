@@ -1,0 +1,110 @@
+import LoyaltyWire
+import Programme
+import SwiftProtobuf
+import Testing
+
+@Suite("Structural decoding of transactions-topic records", .timeLimit(.minutes(1)))
+struct InboundMessageTests {
+    private static let accrual = Transaction(
+        partnerId: "fuel", partnerTxnId: "f-1", memberId: "m-7", eventTimeMilliseconds: 1_767_225_600_000,
+        body: .accrual(amountMinor: 12_345, currency: "EUR", category: "fuel")
+    )
+
+    private func bytes(_ envelope: Loyalty_V1_TransactionEnvelope) throws -> [UInt8] {
+        try envelope.serializedBytes()
+    }
+
+    @Test("every transaction body survives encode -> decode")
+    func roundTrip() throws {
+        let bodies: [Transaction.Body] = [
+            .accrual(amountMinor: 12_345, currency: "EUR", category: "fuel"),
+            .redemption(points: 300),
+            .refund(originalPartnerTxnId: "f-0", amountMinor: 100, currency: "EUR"),
+            .cancel(originalPartnerTxnId: "f-0"),
+        ]
+        for body in bodies {
+            var transaction = Self.accrual
+            transaction.body = body
+            let decoded = InboundMessage.decode(try bytes(.init(transaction, traceId: "t-1")))
+            #expect(decoded == .success(.transaction(transaction, traceId: "t-1")))
+        }
+    }
+
+    @Test("the gateway's received_at wins over the partner's occurred_at")
+    func receivedAtIsLedgerTime() throws {
+        var envelope = Loyalty_V1_TransactionEnvelope(Self.accrual)
+        envelope.receivedAtMs = 1_800_000_000_000
+        guard case .success(.transaction(let transaction, _)) = InboundMessage.decode(try bytes(envelope)) else {
+            Issue.record("expected a transaction")
+            return
+        }
+        #expect(transaction.eventTimeMilliseconds == 1_800_000_000_000)
+    }
+
+    @Test("barriers and inquiries decode")
+    func barrierAndInquiry() throws {
+        let barrier = InboundMessage.decode(try bytes(.barrier(cycle: 3, closedAtMilliseconds: 42)))
+        #expect(barrier == .success(.barrier(cycle: 3, closedAtMilliseconds: 42)))
+        let inquiry = Loyalty_V1_TransactionEnvelope.with {
+            $0.partnerID = "fuel"
+            $0.partnerTxnID = "q-1"
+            $0.memberID = "m-1"
+            $0.inquiry = .init()
+        }
+        #expect(
+            InboundMessage.decode(try bytes(inquiry))
+                == .success(.inquiry(partnerId: "fuel", requestId: "q-1", memberId: "m-1", traceId: ""))
+        )
+    }
+
+    @Test("structural faults name the field", arguments: [
+        "partner_id", "partner_txn_id", "member_id", "occurred_at_ms", "body",
+        "reversal.kind", "reversal.original_partner_txn_id", "barrier.cycle",
+    ])
+    func faults(field: String) throws {
+        var envelope = Loyalty_V1_TransactionEnvelope(Self.accrual)
+        switch field {
+        case "partner_id": envelope.partnerID = ""
+        case "partner_txn_id": envelope.partnerTxnID = ""
+        case "member_id": envelope.memberID = String(repeating: "x", count: 129)
+        case "occurred_at_ms": envelope.occurredAtMs = 0
+        case "body": envelope.body = nil
+        case "reversal.kind": envelope.reversal = .with { $0.originalPartnerTxnID = "x" }
+        case "reversal.original_partner_txn_id": envelope.reversal = .with { $0.kind = .cancel }
+        default: envelope.barrier = .with { $0.cycle = 0 }
+        }
+        guard case .failure(let error) = InboundMessage.decode(try bytes(envelope)) else {
+            Issue.record("expected a failure for \(field)")
+            return
+        }
+        #expect(error.field == field)
+        #expect(!error.reason.isEmpty)
+    }
+
+    @Test("random and truncated bytes are refused, never trapped on")
+    func garbage() throws {
+        var generator = SystemRandomNumberGenerator()
+        var refused = 0
+        for length in 1...200 {
+            let garbage = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            if case .failure = InboundMessage.decode(garbage) { refused += 1 }
+        }
+        // A handful of random strings can happen to be valid protobuf with no body; all
+        // must still fail the structural check, since a body is required.
+        #expect(refused == 200)
+        let full = try bytes(.init(Self.accrual))
+        let truncated = Array(full.prefix(full.count - 3))
+        guard case .failure(let error) = InboundMessage.decode(truncated) else {
+            Issue.record("a truncated envelope must not decode")
+            return
+        }
+        #expect(error.field == "record" || error.field == "body" || error.field == "occurred_at_ms")
+    }
+
+    @Test("domain outcomes map one to one onto wire reason codes")
+    func reasonCodes() {
+        let codes = Set(RejectReason.allCases.map { Loyalty_V1_ReasonCode($0).rawValue })
+        #expect(codes.count == RejectReason.allCases.count)
+        #expect(!codes.contains(0))
+    }
+}
