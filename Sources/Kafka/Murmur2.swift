@@ -45,3 +45,13 @@ public enum Murmur2 {
         return (hash(key) & 0x7fff_ffff) % partitionCount
     }
 }
+
+import CRdKafka
+
+extension Murmur2 {
+    /// librdkafka's own murmur2 partitioner, for cross-checking in tests. Its topic and
+    /// opaque arguments are unused by the murmur2 (non-random) partitioner.
+    static func librdkafkaPartition(key: [UInt8], partitionCount: Int32) -> Int32 {
+        key.withUnsafeBytes { rd_kafka_msg_partitioner_murmur2(nil, $0.baseAddress, $0.count, partitionCount, nil, nil) }
+    }
+}
