@@ -26,6 +26,16 @@ public enum KafkaAdmin {
     ) throws(KafkaError) {
         guard !topics.isEmpty else { return }
         try withTemporaryHandle(bootstrapServers: bootstrapServers, extra: extra, logger: logger) { rk throws(KafkaError) in
+            if let clusterId = rd_kafka_clusterid(rk, Int32(clamping: timeoutMilliseconds)) {
+                let isMock = String(cString: clusterId).hasPrefix("mockCluster")
+                rd_kafka_mem_free(rk, clusterId)
+                if isMock {
+                    // librdkafka 2.0.2's mock advertises ControllerId 0, a broker that does not
+                    // exist (ids start at 1), so CreateTopics waits for a controller forever.
+                    try verifyExisting(rk, topics, timeoutMilliseconds: timeoutMilliseconds)
+                    return
+                }
+            }
             var errstr = [CChar](repeating: 0, count: 512)
             var newTopics: [OpaquePointer?] = []
             defer { for t in newTopics { rd_kafka_NewTopic_destroy(t) } }
@@ -86,6 +96,35 @@ public enum KafkaAdmin {
         }
     }
 
+    /// Succeeds when every topic exists with its configured partition count (topics on the
+    /// mock cluster are created by the hosting process through `MockCluster.createTopics`).
+    private static func verifyExisting(_ rk: OpaquePointer, _ topics: [TopicSpec], timeoutMilliseconds: Int) throws(KafkaError) {
+        var metadata: UnsafePointer<rd_kafka_metadata_t>?
+        let err = rd_kafka_metadata(rk, 1, nil, &metadata, Int32(clamping: timeoutMilliseconds))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw .rd(err, "metadata request (to check topics \(topics.map(\.name))) failed")
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        var existing: [String: Int32] = [:]
+        if let list = metadata.pointee.topics {
+            for i in 0..<Int(metadata.pointee.topic_cnt) where list[i].err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                existing[String(cString: list[i].topic)] = list[i].partition_cnt
+            }
+        }
+        for spec in topics {
+            guard let actual = existing[spec.name] else {
+                throw KafkaError(
+                    code: .unknownTopicOrPartition,
+                    message: "topic \(spec.name) does not exist on the librdkafka mock cluster, whose CreateTopics is unusable (it advertises a controller that does not exist); create it in the process hosting the mock with MockCluster.createTopics")
+            }
+            if actual != spec.partitions {
+                throw KafkaError(
+                    code: .configuration,
+                    message: "topic \(spec.name) already exists with \(actual) partitions, configured \(spec.partitions); partition counts cannot be changed without re-sharding")
+            }
+        }
+    }
+
     /// Low and high watermarks of one partition (high = offset the next record will get).
     public static func watermarks(
         topic: String, partition: Int32, bootstrapServers: String, extra: [String: String] = [:],
@@ -106,7 +145,7 @@ public enum KafkaAdmin {
         }
     }
 
-    private static func withTemporaryHandle<R>(
+    static func withTemporaryHandle<R>(
         bootstrapServers: String, extra: [String: String], logger: Logger,
         _ body: (OpaquePointer) throws(KafkaError) -> R
     ) throws(KafkaError) -> R {
@@ -135,4 +174,22 @@ func queryWatermarks(_ rk: OpaquePointer, topic: String, partition: Int32, timeo
 
 func cString(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+extension KafkaAdmin {
+    /// Names of the topics the cluster reports (no auto-creation).
+    public static func existingTopics(
+        bootstrapServers: String, extra: [String: String] = [:], timeoutMilliseconds: Int,
+        logger: Logger = Logger(label: "kafka.admin")
+    ) throws(KafkaError) -> [String] {
+        try withTemporaryHandle(bootstrapServers: bootstrapServers, extra: extra, logger: logger) { rk throws(KafkaError) in
+            var metadata: UnsafePointer<rd_kafka_metadata_t>?
+            let err = rd_kafka_metadata(rk, 1, nil, &metadata, Int32(clamping: timeoutMilliseconds))
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw .rd(err, "metadata request (list topics) failed") }
+            defer { rd_kafka_metadata_destroy(metadata) }
+            guard let list = metadata.pointee.topics else { return [] }
+            return (0..<Int(metadata.pointee.topic_cnt)).filter { list[$0].err == RD_KAFKA_RESP_ERR_NO_ERROR }
+                .map { String(cString: list[$0].topic) }
+        }
+    }
 }

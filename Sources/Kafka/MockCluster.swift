@@ -61,6 +61,16 @@ public final class MockCluster: @unchecked Sendable {
         }
     }
 
+    /// Creates the topics that do not exist yet; an existing topic must have the configured
+    /// partition count. (The mock ignores topic configs.)
+    public func createTopics(_ specs: [KafkaAdmin.TopicSpec], timeoutMilliseconds: Int = 10_000) throws(KafkaError) {
+        let existing = Set(try KafkaAdmin.existingTopics(bootstrapServers: bootstrapServers, timeoutMilliseconds: timeoutMilliseconds))
+        for spec in specs where !existing.contains(spec.name) {
+            try createTopic(spec.name, partitions: spec.partitions, replicationFactor: Int32(spec.replicationFactor))
+        }
+        try KafkaAdmin.createTopics(specs, bootstrapServers: bootstrapServers, timeoutMilliseconds: timeoutMilliseconds, logger: logger)
+    }
+
     public func setBrokerDown(_ brokerId: Int32) throws(KafkaError) {
         let err = try withCluster("setBrokerDown") { rd_kafka_mock_broker_set_down($0, brokerId) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw .rd(err, "mock: set broker \(brokerId) down") }

@@ -168,16 +168,21 @@ struct ClusterTests {
         #expect(throws: KafkaError.self) { try producer.sendAllBlocking(batch, timeoutMilliseconds: 10_000) }
 
         try cluster.setAllBrokers(up: true)
+        let upAt = Date()
+        var attempts = 0
         var recovered: RecordMetadata?
         let deadline = Date().addingTimeInterval(30)
         while recovered == nil && Date() < deadline {
             do {
+                attempts += 1
                 recovered = try await producer.send(ProducerRecord(topic: topic, key: bytes("k"), value: bytes("after")))
             } catch {
+                print("send after brokers up failed: \(error)")
                 try await Task.sleep(for: .milliseconds(200))
             }
         }
         let after = try #require(recovered, "sends never succeeded again after the brokers came back")
+        print("recovered \(String(format: "%.1f", Date().timeIntervalSince(upAt))) s after brokers came up, \(attempts) attempts")
         #expect(after.partition == Murmur2.partition(key: bytes("k"), partitionCount: 2))
         #expect(after.offset >= 1)
     }
@@ -216,23 +221,33 @@ struct ClusterTests {
         #expect(failures.value == 3)
     }
 
-    @Test func adminCreatesTopicsIdempotentlyAndRejectsAMismatch() throws {
+    @Test func topicCreationIsIdempotentAndRejectsAPartitionMismatch() throws {
         let cluster = try MockCluster(brokers: 3, logger: testLogger())
         defer { cluster.shutdown() }
         let name = uniqueName("admin")
         let spec = KafkaAdmin.TopicSpec(name: name, partitions: 6, replicationFactor: 3, configs: [:])
-        try KafkaAdmin.createTopics([spec], bootstrapServers: cluster.bootstrapServers, timeoutMilliseconds: 10_000)
+        try cluster.createTopics([spec])
         #expect(
             try KafkaAdmin.partitionCount(topic: name, bootstrapServers: cluster.bootstrapServers, timeoutMilliseconds: 5_000) == 6)
-        // Again with the same partition count: fine.
-        try KafkaAdmin.createTopics([spec], bootstrapServers: cluster.bootstrapServers, timeoutMilliseconds: 10_000)
+        #expect(try KafkaAdmin.existingTopics(bootstrapServers: cluster.bootstrapServers, timeoutMilliseconds: 5_000).contains(name))
+        // Again with the same partition count, from the host and from any other client: fine.
+        try cluster.createTopics([spec])
+        try KafkaAdmin.createTopics([spec], bootstrapServers: cluster.bootstrapServers, timeoutMilliseconds: 5_000)
         // A different partition count: an error naming the topic.
         var other = spec
         other.partitions = 8
         let error = #expect(throws: KafkaError.self) {
-            try KafkaAdmin.createTopics([other], bootstrapServers: cluster.bootstrapServers, timeoutMilliseconds: 10_000)
+            try KafkaAdmin.createTopics([other], bootstrapServers: cluster.bootstrapServers, timeoutMilliseconds: 5_000)
         }
+        #expect(error?.code == .configuration)
         #expect(error?.message.contains(name) == true)
+        // A topic nobody created: KafkaAdmin cannot create it on the mock and says so.
+        let missing = #expect(throws: KafkaError.self) {
+            try KafkaAdmin.createTopics(
+                [KafkaAdmin.TopicSpec(name: name + "-missing", partitions: 1, replicationFactor: 1)],
+                bootstrapServers: cluster.bootstrapServers, timeoutMilliseconds: 5_000)
+        }
+        #expect(missing?.message.contains(name + "-missing") == true)
     }
 
     @Test func bootstrapFileIsWrittenAtomically() throws {
