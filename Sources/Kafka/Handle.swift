@@ -77,6 +77,8 @@ func makeRDKafkaHandle(
         guard let ctx = ClientContext.from(opaque) else { return }
         let text = reason.map { String(cString: $0) } ?? ""
         let code = rd_kafka_resp_err_t(rawValue: err)
+        // Connection failures were already logged (FAIL) through the log queue.
+        if code == RD_KAFKA_RESP_ERR__TRANSPORT { return }
         let level: Logger.Level = code == RD_KAFKA_RESP_ERR__FATAL ? .critical : .warning
         ctx.logger.log(
             level: level, "librdkafka error \(RD.errorName(err)): \(text)",

@@ -141,6 +141,32 @@ struct ClusterTests {
         print("survivor took over after \(String(format: "%.1f", Date().timeIntervalSince(closedAt))) s")
     }
 
+    /// rd_kafka_consume_batch_queue must count as polling for max.poll.interval.ms, or a
+    /// worker that only uses the batch path would be evicted from its group.
+    @Test func batchPollingKeepsTheConsumerInItsGroup() throws {
+        let cluster = try MockCluster(brokers: 1, logger: testLogger())
+        defer { cluster.shutdown() }
+        let topic = uniqueName("alive")
+        try cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
+        var config = consumerConfig(cluster, group: uniqueName("g"), topics: [topic])
+        config.maxPollIntervalMilliseconds = config.sessionTimeoutMilliseconds
+        let listener = RecordingListener()
+        let consumer = try KafkaConsumer(configuration: config, listener: listener, logger: testLogger())
+        defer { consumer.close() }
+        let start = Date()
+        while consumer.assignment.isEmpty && Date().timeIntervalSince(start) < 20 {
+            _ = try consumer.poll(maxRecords: 1_000, timeoutMilliseconds: 100)
+        }
+        #expect(consumer.assignment.count == 2)
+        let assignedAt = Date()
+        while Date().timeIntervalSince(assignedAt) < Double(config.maxPollIntervalMilliseconds) / 1000 * 2 {
+            _ = try consumer.poll(maxRecords: 1_000, timeoutMilliseconds: 200)
+        }
+        #expect(listener.revoked.isEmpty, "consumer was evicted although it kept polling")
+        #expect(listener.assigned.count == 1)
+        #expect(consumer.assignment.count == 2)
+    }
+
     @Test func sendFailsWhileAllBrokersAreDownAndSucceedsWhenTheyReturn() async throws {
         let cluster = try MockCluster(brokers: 3, logger: testLogger())
         defer { cluster.shutdown() }
