@@ -135,6 +135,13 @@ public struct MemberView: Sendable, Equatable {
     /// Lots with points left, in redemption order (earliest expiry, then oldest).
     public var lots: [Lot]
 
+    public init(memberId: String, balance: Int64, shortfall: Int64, lots: [Lot]) {
+        self.memberId = memberId
+        self.balance = balance
+        self.shortfall = shortfall
+        self.lots = lots
+    }
+
     public struct Lot: Sendable, Equatable {
         /// The offset of the accrual that created it.
         public var lotId: Int64
@@ -164,6 +171,16 @@ public struct ShardTotals: Sendable, Equatable {
     public var duplicates: Int64
     public var deadLetters: Int64
     public var nextOffset: Int64
+
+    public init(partners: [PartnerTotals], debts: [DebtTotal], accepted: Int64, rejected: Int64, duplicates: Int64, deadLetters: Int64, nextOffset: Int64) {
+        self.partners = partners
+        self.debts = debts
+        self.accepted = accepted
+        self.rejected = rejected
+        self.duplicates = duplicates
+        self.deadLetters = deadLetters
+        self.nextOffset = nextOffset
+    }
 }
 
 public struct PartnerTotals: Sendable, Equatable {
@@ -175,4 +192,14 @@ public struct PartnerTotals: Sendable, Equatable {
     /// Points left in the lots it issued.
     public var outstanding: Int64
     public var feesMinor: Int64
+
+    public init(partnerId: String, issued: Int64, redeemed: Int64, expired: Int64, clawedBack: Int64, outstanding: Int64, feesMinor: Int64) {
+        self.partnerId = partnerId
+        self.issued = issued
+        self.redeemed = redeemed
+        self.expired = expired
+        self.clawedBack = clawedBack
+        self.outstanding = outstanding
+        self.feesMinor = feesMinor
+    }
 }
