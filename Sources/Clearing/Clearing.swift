@@ -1,1 +1,0 @@
-// Clearing module: see docs/architecture.md

@@ -1,0 +1,91 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Crash-safe file replacement: write `.<name>.partial`, fsync it, rename over `name`,
+/// fsync the directory. A reader sees the old file or the new one, never a torn one.
+enum DurableFile {
+    static func replace(_ bytes: [UInt8], name: String, directory: String, permissions: mode_t = 0o644) throws(ClearingError) {
+        let temporary = directory + "/." + name + ".partial"
+        let target = directory + "/" + name
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, permissions)
+        guard descriptor >= 0 else { throw failure("open", temporary) }
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { buffer in
+                write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+            }
+            if result < 0 {
+                if errno == EINTR { continue }
+                let error = failure("write", temporary)
+                close(descriptor)
+                unlink(temporary)
+                throw error
+            }
+            written += result
+        }
+        guard fsync(descriptor) == 0 else {
+            let error = failure("fsync", temporary)
+            close(descriptor)
+            unlink(temporary)
+            throw error
+        }
+        guard close(descriptor) == 0 else { throw failure("close", temporary) }
+        guard rename(temporary, target) == 0 else {
+            let error = failure("rename", target)
+            unlink(temporary)
+            throw error
+        }
+        try syncDirectory(directory)
+    }
+
+    static func syncDirectory(_ directory: String) throws(ClearingError) {
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure("open directory", directory) }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw failure("fsync directory", directory) }
+    }
+
+    /// Creates `directory` (and parents) if missing.
+    static func makeDirectory(_ directory: String) throws(ClearingError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ClearingError(
+                .fileSystem, "cannot create the settlement directory: \(error); check permissions", file: directory)
+        }
+    }
+
+    static func readIfExists(_ path: String) throws(ClearingError) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 {
+            if errno == ENOENT { return nil }
+            throw failure("open", path)
+        }
+        defer { close(descriptor) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw failure("read", path)
+            }
+            if count == 0 { return result }
+            result.append(contentsOf: chunk[0..<count])
+        }
+    }
+
+    private static func failure(_ operation: String, _ path: String) -> ClearingError {
+        let code = errno
+        let reason = String(cString: strerror(code))
+        return ClearingError(
+            .fileSystem, "\(operation) failed: \(reason); check the path exists, is writable and the disk has space",
+            file: path, systemErrno: code)
+    }
+}

@@ -1,0 +1,70 @@
+/// A JSON value with one canonical text form: object keys sorted by UTF-8 bytes, two-space
+/// indentation, `": "` after keys, LF line ends, a final LF, integers only, non-ASCII kept
+/// as UTF-8, control characters as `\u00XX`. The manifest's bytes are signed, so the form
+/// must never depend on a library's formatting choices.
+indirect enum JSONValue: Sendable, Equatable {
+    case object([String: JSONValue])
+    case array([JSONValue])
+    case string(String)
+    case integer(Int64)
+
+    var canonicalText: String {
+        var out = ""
+        write(into: &out, indent: "")
+        return out + "\n"
+    }
+
+    /// Depth is bounded by the manifest's fixed shape (three levels), so recursion is safe here.
+    private func write(into out: inout String, indent: String) {
+        switch self {
+        case .integer(let value):
+            out += String(value)
+        case .string(let text):
+            Self.writeString(text, into: &out)
+        case .array(let items):
+            guard !items.isEmpty else { out += "[]"; return }
+            out += "[\n"
+            let inner = indent + "  "
+            for (offset, item) in items.enumerated() {
+                out += inner
+                item.write(into: &out, indent: inner)
+                out += offset == items.count - 1 ? "\n" : ",\n"
+            }
+            out += indent + "]"
+        case .object(let members):
+            guard !members.isEmpty else { out += "{}"; return }
+            out += "{\n"
+            let inner = indent + "  "
+            let keys = members.keys.sorted(by: idPrecedes)
+            for (offset, key) in keys.enumerated() {
+                out += inner
+                Self.writeString(key, into: &out)
+                out += ": "
+                members[key]!.write(into: &out, indent: inner)
+                out += offset == keys.count - 1 ? "\n" : ",\n"
+            }
+            out += indent + "}"
+        }
+    }
+
+    private static func writeString(_ text: String, into out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = Hex.encode([UInt8(scalar.value)])
+                    out += "\\u00" + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}

@@ -1,0 +1,120 @@
+/// Netting of gross debts into per-participant positions.
+///
+/// Cost: O(entries) dictionary work keyed by interned participant indices (two string
+/// hashes per entry to intern, then integer keys only), plus O(pairs log pairs) to sort the
+/// bilateral sums for stable output.
+public enum Netting {
+    /// Nets `debts`. `operatorId` and every id in `participants` get a position even when
+    /// zero. Throws `.arithmeticOverflow` if any sum leaves Int64, `.invalidInput` for an
+    /// empty participant id.
+    public static func net(
+        _ debts: [GrossDebt], operatorId: String, participants: [String] = []
+    ) throws(ClearingError) -> NettingResult {
+        var interner = ParticipantInterner()
+        _ = try interner.intern(operatorId)
+        for participant in participants { _ = try interner.intern(participant) }
+
+        // Signed sums per (payer, payee) as given, so a cancel in the same cycle cancels
+        // its redemption instead of showing up as two opposite obligations.
+        var pairSumsMinor: [UInt64: Int64] = [:]
+        pairSumsMinor.reserveCapacity(min(debts.count, 1 << 22))
+        var selfSumsMinor: [Int32: Int64] = [:]
+        for debt in debts {
+            let payer = try interner.intern(debt.payer)
+            let payee = try interner.intern(debt.payee)
+            if payer == payee {
+                guard addChecked(&selfSumsMinor[payer, default: 0], debt.amountMinor) else {
+                    throw overflow("self-debt sum of \(debt.payer)")
+                }
+                continue
+            }
+            guard addChecked(&pairSumsMinor[pairKey(payer, payee), default: 0], debt.amountMinor)
+            else { throw overflow("debt sum \(debt.payer) -> \(debt.payee)") }
+        }
+
+        // Negative sums become debts in the opposite direction.
+        var directedMinor: [UInt64: Int64] = [:]
+        directedMinor.reserveCapacity(pairSumsMinor.count)
+        for (key, sumMinor) in pairSumsMinor where sumMinor != 0 {
+            let (payer, payee) = unpack(key)
+            if sumMinor > 0 {
+                guard addChecked(&directedMinor[key, default: 0], sumMinor) else {
+                    throw overflow("debt sum \(interner.ids[Int(payer)]) -> \(interner.ids[Int(payee)])")
+                }
+            } else {
+                guard sumMinor != Int64.min,
+                    addChecked(&directedMinor[pairKey(payee, payer), default: 0], -sumMinor)
+                else {
+                    throw overflow("debt sum \(interner.ids[Int(payee)]) -> \(interner.ids[Int(payer)])")
+                }
+            }
+        }
+
+        let count = interner.ids.count
+        var positionsMinor = [Int64](repeating: 0, count: count)
+        var grossMinor: Int64 = 0
+        var keys: [UInt64] = []
+        keys.reserveCapacity(directedMinor.count)
+        for (key, amountMinor) in directedMinor where amountMinor != 0 {
+            let (payer, payee) = unpack(key)
+            guard addChecked(&positionsMinor[Int(payee)], amountMinor),
+                addChecked(&positionsMinor[Int(payer)], -amountMinor),
+                addChecked(&grossMinor, amountMinor)
+            else { throw overflow("net position or gross total") }
+            keys.append(key)
+        }
+        precondition(
+            positionsMinor.reduce(0, &+) == 0, "net positions must sum to exactly 0")
+
+        // Sort by id rank, not by interning order, so input order does not matter.
+        let byId = (0..<count).sorted { idPrecedes(interner.ids[$0], interner.ids[$1]) }
+        var rank = [UInt32](repeating: 0, count: count)
+        for (position, index) in byId.enumerated() { rank[index] = UInt32(position) }
+        keys.sort { lhs, rhs in
+            let (lp, lq) = unpack(lhs)
+            let (rp, rq) = unpack(rhs)
+            return (rank[Int(lp)], rank[Int(lq)]) < (rank[Int(rp)], rank[Int(rq)])
+        }
+        let obligations = keys.map { key in
+            let (payer, payee) = unpack(key)
+            return BilateralObligation(
+                payer: interner.ids[Int(payer)], payee: interner.ids[Int(payee)],
+                amountMinor: directedMinor[key]!)
+        }
+        let positions = byId.map {
+            NetPosition(participant: interner.ids[$0], amountMinor: positionsMinor[$0])
+        }
+        let selfDebts = selfSumsMinor.map {
+            NetPosition(participant: interner.ids[Int($0.key)], amountMinor: $0.value)
+        }.sorted { idPrecedes($0.participant, $1.participant) }
+        return NettingResult(
+            positions: positions, obligations: obligations, selfDebts: selfDebts,
+            entryCount: debts.count, grossAmountMinor: grossMinor)
+    }
+
+    @inline(__always)
+    static func pairKey(_ payer: Int32, _ payee: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: payer)) << 32 | UInt64(UInt32(bitPattern: payee))
+    }
+
+    @inline(__always)
+    static func unpack(_ key: UInt64) -> (Int32, Int32) {
+        (Int32(bitPattern: UInt32(truncatingIfNeeded: key >> 32)),
+         Int32(bitPattern: UInt32(truncatingIfNeeded: key)))
+    }
+
+    static func overflow(_ what: String) -> ClearingError {
+        ClearingError(
+            .arithmeticOverflow,
+            "\(what) leaves the Int64 range of minor units; split the cycle or check the ledger for corrupt amounts")
+    }
+}
+
+/// Adds with overflow detection; leaves `value` unchanged and returns false on overflow.
+@inline(__always)
+func addChecked(_ value: inout Int64, _ addend: Int64) -> Bool {
+    let (sum, overflowed) = value.addingReportingOverflow(addend)
+    if overflowed { return false }
+    value = sum
+    return true
+}

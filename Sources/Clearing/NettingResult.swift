@@ -1,0 +1,30 @@
+/// What netting a cycle's gross debts produced. Every array is sorted (by participant id,
+/// then counterparty id, comparing UTF-8 bytes), so the value does not depend on input order.
+public struct NettingResult: Sendable, Equatable {
+    /// One position per participant (debtors, creditors, the operator, and every id passed
+    /// in `participants`), including zero positions. Sums to exactly 0.
+    public var positions: [NetPosition]
+    /// Directed sums per (payer, payee), excluding self-debts and pairs that summed to 0.
+    public var obligations: [BilateralObligation]
+    /// Self-debts (issuer = redeemer), summed per participant; recorded, never settled.
+    public var selfDebts: [NetPosition]
+    /// Number of gross debt entries given (including self-debts and zero amounts).
+    public var entryCount: Int
+    /// Sum of `obligations` amounts: the money that would move without netting.
+    public var grossAmountMinor: Int64
+
+    public init(
+        positions: [NetPosition], obligations: [BilateralObligation], selfDebts: [NetPosition],
+        entryCount: Int, grossAmountMinor: Int64
+    ) {
+        self.positions = positions
+        self.obligations = obligations
+        self.selfDebts = selfDebts
+        self.entryCount = entryCount
+        self.grossAmountMinor = grossAmountMinor
+    }
+
+    public func position(of participant: String) -> Int64? {
+        positions.first { $0.participant == participant }?.amountMinor
+    }
+}

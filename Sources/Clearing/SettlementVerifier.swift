@@ -1,0 +1,378 @@
+import Crypto
+import Foundation
+
+/// Checks a settlement directory against its signed manifests and stops at the first
+/// mismatch, throwing a `ClearingError` that names the file, the line or field, and the
+/// expected and found values.
+///
+/// Order per cycle: the manifest's signature; its shape and cycle number; the chain to
+/// the previous cycle's manifest (same directory; cycle 1 chains to 64 zeros); every listed
+/// file's SHA-256 (file name order) and no unlisted `cycle-<N>-*` file; then content: the
+/// instructions CSV reproduces the net positions and the manifest's counts and sums,
+/// pain.001 NbOfTxs/CtrlSum and each transfer match the CSV, partition totals add up, and
+/// each statement's net position matches.
+public enum SettlementVerifier {
+    public static func verify(
+        directory: String, cycle selection: CycleSelection = .all, publicKey: Curve25519.Signing.PublicKey
+    ) throws(ClearingError) -> VerificationReport {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
+            throw ClearingError(.missingFile, "cannot list the settlement directory: \(error)", file: directory)
+        }
+        let cycles: [Int64]
+        switch selection {
+        case .cycle(let cycle): cycles = [cycle]
+        case .all: cycles = names.compactMap(SettlementFileName.manifestCycle).sorted()
+        }
+        guard !cycles.isEmpty else {
+            throw ClearingError(
+                .missingFile, "no cycle-<N>-manifest.json here; point at the directory the clearing node writes",
+                file: directory)
+        }
+        var report = VerificationReport(cycles: cycles, filesChecked: 0, instructionCount: 0)
+        for cycle in cycles {
+            let checked = try CycleCheck(directory: directory, cycle: cycle, names: names, publicKey: publicKey).run()
+            report.filesChecked += checked.files
+            report.instructionCount += checked.instructions
+        }
+        return report
+    }
+}
+
+/// One cycle's verification; a value so each step is a short method.
+private struct CycleCheck {
+    let directory: String
+    let cycle: Int64
+    let names: [String]
+    let publicKey: Curve25519.Signing.PublicKey
+
+    func run() throws(ClearingError) -> (files: Int, instructions: Int) {
+        let manifestName = SettlementFileName.manifest(cycle: cycle)
+        let manifestBytes = try required(manifestName)
+        try checkSignature(manifestBytes)
+        let manifest = try decode(manifestBytes, file: manifestName)
+        guard manifest.cycle == cycle, manifest.format == SettlementManifest.formatName else {
+            throw ClearingError(
+                .contentMismatch, "manifest describes another cycle or format", file: manifestName,
+                location: "cycle", expected: "\(cycle) / \(SettlementManifest.formatName)",
+                found: "\(manifest.cycle) / \(manifest.format)")
+        }
+        try checkChain(manifest)
+        let contents = try checkHashes(manifest)
+        let instructions = try checkInstructions(manifest, contents)
+        try checkPain001(manifest, contents, instructions)
+        try checkPartitions(manifest)
+        try checkStatements(manifest, contents)
+        return (manifest.files.count, instructions.count)
+    }
+
+    // MARK: signature and chain
+
+    private func checkSignature(_ manifestBytes: [UInt8]) throws(ClearingError) {
+        let name = SettlementFileName.signature(cycle: cycle)
+        let text = String(decoding: try required(name), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let signature = Hex.decode(text), signature.count == 64 else {
+            throw ClearingError(
+                .malformedFile, "a signature file holds 64 bytes as 128 hex digits", file: name,
+                found: "\(text.utf8.count) characters")
+        }
+        guard publicKey.isValidSignature(signature, for: manifestBytes) else {
+            throw ClearingError(
+                .signatureInvalid,
+                "the manifest's Ed25519 signature does not verify with this public key: the manifest was changed or signed with another key",
+                file: name, expected: "signature by \(Hex.encode(publicKey.rawRepresentation))")
+        }
+    }
+
+    private func checkChain(_ manifest: SettlementManifest) throws(ClearingError) {
+        let manifestName = SettlementFileName.manifest(cycle: cycle)
+        guard cycle > 1 else {
+            guard manifest.previous_manifest_sha256 == CycleSettlementInput.zeroHash else {
+                throw ClearingError(
+                    .chainBroken, "cycle 1 has no predecessor", file: manifestName, location: "previous_manifest_sha256",
+                    expected: CycleSettlementInput.zeroHash, found: manifest.previous_manifest_sha256)
+            }
+            return
+        }
+        let previousName = SettlementFileName.manifest(cycle: cycle - 1)
+        guard let previousBytes = try DurableFile.readIfExists(directory + "/" + previousName) else {
+            throw ClearingError(
+                .chainBroken, "the previous cycle's manifest is not in the directory; copy it here to verify the chain",
+                file: previousName)
+        }
+        let found = sha256Hex(previousBytes)
+        guard found == manifest.previous_manifest_sha256 else {
+            throw ClearingError(
+                .chainBroken, "the previous manifest differs from the one cycle \(cycle) chained to: it was altered or replaced",
+                file: previousName, location: "sha256 (recorded in \(manifestName) previous_manifest_sha256)",
+                expected: manifest.previous_manifest_sha256, found: found)
+        }
+        let previous = try decode(previousBytes, file: previousName)
+        guard previous.window.to_closed_at_ms == manifest.window.from_closed_at_ms else {
+            throw ClearingError(
+                .chainBroken, "cycle windows do not join", file: manifestName, location: "window.from_closed_at_ms",
+                expected: String(previous.window.to_closed_at_ms), found: String(manifest.window.from_closed_at_ms))
+        }
+    }
+
+    // MARK: hashes
+
+    private func checkHashes(_ manifest: SettlementManifest) throws(ClearingError) -> [String: [UInt8]] {
+        var contents: [String: [UInt8]] = [:]
+        for name in manifest.files.keys.sorted(by: idPrecedes) {
+            let bytes = try required(name)
+            let found = sha256Hex(bytes)
+            let expected = manifest.files[name]!
+            if found != expected {
+                if name == SettlementFileName.instructions(cycle: cycle), let difference = firstDifference(manifest, bytes) {
+                    throw ClearingError(
+                        .hashMismatch, "the instructions differ from what the signed manifest's positions produce",
+                        file: name, location: "line \(difference.line)", expected: difference.expected, found: difference.found)
+                }
+                throw ClearingError(
+                    .hashMismatch, "the file's SHA-256 differs from the signed manifest: it was changed after signing",
+                    file: name, location: "sha256", expected: expected, found: found)
+            }
+            contents[name] = bytes
+        }
+        let prefix = "cycle-\(cycle)-"
+        let own = [SettlementFileName.manifest(cycle: cycle), SettlementFileName.signature(cycle: cycle)]
+        for name in names.sorted(by: idPrecedes) where name.hasPrefix(prefix) && !own.contains(name) && manifest.files[name] == nil {
+            throw ClearingError(
+                .contentMismatch, "a file of this cycle is not listed in its manifest; remove it or re-settle the cycle",
+                file: name)
+        }
+        return contents
+    }
+
+    /// Re-plans the instructions from the manifest and returns the first line that differs.
+    private func firstDifference(
+        _ manifest: SettlementManifest, _ bytes: [UInt8]
+    ) -> (line: Int, expected: String, found: String)? {
+        guard let expectedText = try? expectedInstructionsCSV(manifest) else { return nil }
+        let expected = expectedText.split(separator: "\n", omittingEmptySubsequences: false)
+        let found = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        for line in 0..<max(expected.count, found.count) {
+            let wanted = line < expected.count ? String(expected[line]) : "<end of file>"
+            let got = line < found.count ? String(found[line]) : "<end of file>"
+            if wanted != got { return (line + 1, wanted, got) }
+        }
+        return nil
+    }
+
+    private func expectedInstructionsCSV(_ manifest: SettlementManifest) throws(ClearingError) -> String {
+        let positions = manifest.net_positions.map { NetPosition(participant: $0.key, amountMinor: $0.value) }
+        let mode: InstructionMode =
+            manifest.instruction_mode == "greedy"
+            ? .greedy : .centralCounterparty(operatorId: manifest.central_counterparty_id ?? manifest.operator_id)
+        let instructions = try InstructionPlanner.instructions(for: positions, mode: mode)
+        var accounts: [String: ParticipantAccount] = [:]
+        for (id, account) in manifest.accounts {
+            accounts[id] = ParticipantAccount(id: id, name: account.name, iban: account.iban, bic: account.bic)
+        }
+        let currency = Currency(code: manifest.currency.code, minorUnitExponent: manifest.currency.minor_unit_exponent)
+        return InstructionsCSV.render(instructions, currency: currency, accounts: accounts)
+    }
+
+    // MARK: content
+
+    private func checkInstructions(
+        _ manifest: SettlementManifest, _ contents: [String: [UInt8]]
+    ) throws(ClearingError) -> [SettlementInstruction] {
+        let name = SettlementFileName.instructions(cycle: cycle)
+        guard let bytes = contents[name] else {
+            throw ClearingError(.contentMismatch, "the manifest lists no instructions file", file: SettlementFileName.manifest(cycle: cycle), location: "files", expected: name)
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.last == "" else {
+            throw ClearingError(.malformedFile, "the last line must end with LF", file: name, location: "line \(lines.count)")
+        }
+        lines.removeLast()
+        guard lines.first.map({ $0 + "\n" }) == Substring(InstructionsCSV.header) else {
+            throw ClearingError(
+                .malformedFile, "unexpected header", file: name, location: "line 1",
+                expected: String(InstructionsCSV.header.dropLast()), found: lines.first.map(String.init) ?? "<empty file>")
+        }
+        var balances: [String: Int64] = [:]
+        var instructions: [SettlementInstruction] = []
+        for (offset, line) in lines.enumerated().dropFirst() {
+            let instruction = try parseRow(line, lineNumber: offset + 1, sequence: offset, manifest: manifest, file: name)
+            guard addChecked(&balances[instruction.payer, default: 0], -instruction.amountMinor),
+                addChecked(&balances[instruction.payee, default: 0], instruction.amountMinor)
+            else { throw ClearingError(.contentMismatch, "amounts overflow Int64", file: name, location: "line \(offset + 1)") }
+            instructions.append(instruction)
+        }
+        let manifestName = SettlementFileName.manifest(cycle: cycle)
+        guard Int64(instructions.count) == manifest.net.instruction_count else {
+            throw ClearingError(
+                .contentMismatch, "instruction count differs from the manifest", file: name, location: "rows",
+                expected: String(manifest.net.instruction_count), found: String(instructions.count))
+        }
+        let moved = instructions.reduce(Int64(0)) { $0 &+ $1.amountMinor }
+        guard moved == manifest.net.moved_amount_minor else {
+            throw ClearingError(
+                .contentMismatch, "sum of amount_minor differs from the manifest's net.moved_amount_minor", file: name,
+                location: "amount_minor", expected: String(manifest.net.moved_amount_minor), found: String(moved))
+        }
+        var positionSum: Int64 = 0
+        for participant in Set(balances.keys).union(manifest.net_positions.keys).sorted(by: idPrecedes) {
+            let expected = manifest.net_positions[participant] ?? 0
+            let found = balances[participant] ?? 0
+            positionSum &+= expected
+            guard expected == found else {
+                throw ClearingError(
+                    .contentMismatch, "the instructions do not reproduce \(participant)'s net position", file: name,
+                    location: "participant \(participant) (manifest \(manifestName) net_positions)",
+                    expected: String(expected), found: String(found))
+            }
+        }
+        guard positionSum == 0 else {
+            throw ClearingError(.contentMismatch, "net positions do not sum to 0", file: manifestName, location: "net_positions", expected: "0", found: String(positionSum))
+        }
+        return instructions
+    }
+
+    private func parseRow(
+        _ line: Substring, lineNumber: Int, sequence: Int, manifest: SettlementManifest, file: String
+    ) throws(ClearingError) -> SettlementInstruction {
+        let location = "line \(lineNumber)"
+        guard let fields = CSV.split(line), fields.count == InstructionsCSV.columnCount else {
+            throw ClearingError(
+                .malformedFile, "a row needs \(InstructionsCSV.columnCount) comma-separated fields", file: file,
+                location: location, found: String(line))
+        }
+        guard fields[0] == String(sequence) else {
+            throw ClearingError(.contentMismatch, "sequence numbers must run 1, 2, 3 …", file: file, location: "\(location) sequence", expected: String(sequence), found: fields[0])
+        }
+        guard let amountMinor = Int64(fields[3]), amountMinor > 0 else {
+            throw ClearingError(.contentMismatch, "amount_minor must be a positive integer", file: file, location: "\(location) amount_minor", found: fields[3])
+        }
+        guard fields[4] == manifest.currency.code else {
+            throw ClearingError(.contentMismatch, "currency differs from the manifest", file: file, location: "\(location) currency", expected: manifest.currency.code, found: fields[4])
+        }
+        for (idField, ibanField, bicField, role) in [(1, 5, 6, "payer"), (2, 7, 8, "payee")] {
+            guard let account = manifest.accounts[fields[idField]] else {
+                throw ClearingError(.contentMismatch, "\(role) has no account in the manifest", file: file, location: "\(location) \(role)", found: fields[idField])
+            }
+            guard fields[ibanField] == account.iban, fields[bicField] == account.bic else {
+                throw ClearingError(
+                    .contentMismatch, "\(role)'s IBAN/BIC differ from the manifest's accounts", file: file,
+                    location: "\(location) \(role)_iban/\(role)_bic", expected: "\(account.iban)/\(account.bic)",
+                    found: "\(fields[ibanField])/\(fields[bicField])")
+            }
+        }
+        return SettlementInstruction(sequence: sequence, payer: fields[1], payee: fields[2], amountMinor: amountMinor)
+    }
+
+    private func checkPain001(
+        _ manifest: SettlementManifest, _ contents: [String: [UInt8]], _ instructions: [SettlementInstruction]
+    ) throws(ClearingError) {
+        let name = SettlementFileName.pain001(cycle: cycle)
+        guard let bytes = contents[name] else {
+            throw ClearingError(.contentMismatch, "the manifest lists no pain.001 file", file: SettlementFileName.manifest(cycle: cycle), location: "files", expected: name)
+        }
+        let summary = try Pain001Summary.parse(bytes, file: name)
+        let exponent = manifest.currency.minor_unit_exponent
+        guard (0...Currency.maximumExponent).contains(exponent) else {
+            throw ClearingError(.malformedFile, "unsupported minor-unit exponent", file: SettlementFileName.manifest(cycle: cycle), location: "currency.minor_unit_exponent", found: String(exponent))
+        }
+        guard summary.numberOfTransactions == String(instructions.count) else {
+            throw ClearingError(
+                .contentMismatch, "GrpHdr NbOfTxs differs from the instructions CSV row count", file: name,
+                location: "GrpHdr/NbOfTxs", expected: String(instructions.count), found: summary.numberOfTransactions ?? "<missing>")
+        }
+        let sumMinor = instructions.reduce(Int64(0)) { $0 &+ $1.amountMinor }
+        let controlSum = MinorUnits.format(sumMinor, exponent: exponent)
+        guard summary.controlSum == controlSum else {
+            throw ClearingError(
+                .contentMismatch, "GrpHdr CtrlSum differs from the instructions CSV total", file: name,
+                location: "GrpHdr/CtrlSum", expected: controlSum, found: summary.controlSum ?? "<missing>")
+        }
+        guard summary.transfers.count == instructions.count else {
+            throw ClearingError(
+                .contentMismatch, "number of CdtTrfTxInf differs from the instructions CSV", file: name,
+                location: "CdtTrfTxInf", expected: String(instructions.count), found: String(summary.transfers.count))
+        }
+        var byEndToEnd: [String: Pain001Summary.Transfer] = [:]
+        for transfer in summary.transfers { byEndToEnd[transfer.endToEndId] = transfer }
+        for instruction in instructions {
+            let endToEndId = "C\(cycle)-S\(instruction.sequence)"
+            let expected = MinorUnits.format(instruction.amountMinor, exponent: exponent)
+            guard let transfer = byEndToEnd[endToEndId], transfer.amountText == expected,
+                transfer.currency == manifest.currency.code
+            else {
+                let found = byEndToEnd[endToEndId].map { "\($0.currency) \($0.amountText)" } ?? "<missing>"
+                throw ClearingError(
+                    .contentMismatch, "transfer differs from instructions CSV sequence \(instruction.sequence)", file: name,
+                    location: "CdtTrfTxInf EndToEndId \(endToEndId) InstdAmt", expected: "\(manifest.currency.code) \(expected)", found: found)
+            }
+        }
+    }
+
+    private func checkPartitions(_ manifest: SettlementManifest) throws(ClearingError) {
+        let file = SettlementFileName.manifest(cycle: cycle)
+        var totals = (Int64(0), Int64(0), Int64(0), Int64(0), Int64(0))
+        for range in manifest.partitions {
+            guard range.offset_count == range.barrier_offset &- range.first_offset else {
+                throw ClearingError(
+                    .contentMismatch, "offset_count must be barrier_offset − first_offset", file: file,
+                    location: "partitions[\(range.partition)].offset_count",
+                    expected: String(range.barrier_offset &- range.first_offset), found: String(range.offset_count))
+            }
+            totals.0 &+= range.accepted
+            totals.1 &+= range.rejected
+            totals.2 &+= range.duplicates
+            totals.3 &+= range.dead_letters
+            totals.4 &+= range.offset_count
+        }
+        let recorded = manifest.partition_totals
+        let pairs = [
+            ("accepted", recorded.accepted, totals.0), ("rejected", recorded.rejected, totals.1),
+            ("duplicates", recorded.duplicates, totals.2), ("dead_letters", recorded.dead_letters, totals.3),
+            ("offset_count", recorded.offset_count, totals.4),
+        ]
+        for (field, expected, found) in pairs where expected != found {
+            throw ClearingError(
+                .contentMismatch, "partition_totals.\(field) is not the sum over partitions", file: file,
+                location: "partition_totals.\(field)", expected: String(found), found: String(expected))
+        }
+    }
+
+    private func checkStatements(_ manifest: SettlementManifest, _ contents: [String: [UInt8]]) throws(ClearingError) {
+        for partner in manifest.accounts.keys.sorted(by: idPrecedes) where partner != manifest.operator_id {
+            let name = SettlementFileName.statement(cycle: cycle, partner: partner)
+            guard let bytes = contents[name] else {
+                throw ClearingError(
+                    .contentMismatch, "partner \(partner) has no statement listed", file: SettlementFileName.manifest(cycle: cycle),
+                    location: "files", expected: name)
+            }
+            let expected = manifest.net_positions[partner] ?? 0
+            let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+            guard let index = lines.firstIndex(where: { $0.hasPrefix("net_position,") }) else {
+                throw ClearingError(.malformedFile, "no net_position record", file: name, expected: "net_position,,\(expected),minor")
+            }
+            let found = String(lines[index])
+            guard found == "net_position,,\(expected),minor" else {
+                throw ClearingError(
+                    .contentMismatch, "statement net position differs from the manifest", file: name,
+                    location: "line \(index + 1)", expected: "net_position,,\(expected),minor", found: found)
+            }
+        }
+    }
+
+    // MARK: helpers
+
+    private func required(_ name: String) throws(ClearingError) -> [UInt8] {
+        guard let bytes = try DurableFile.readIfExists(directory + "/" + name) else {
+            throw ClearingError(.missingFile, "file of cycle \(cycle) is missing from the directory", file: name)
+        }
+        return bytes
+    }
+
+    private func decode(_ bytes: [UInt8], file: String) throws(ClearingError) -> SettlementManifest {
+        do { return try JSONDecoder().decode(SettlementManifest.self, from: Data(bytes)) } catch {
+            throw ClearingError(.malformedFile, "manifest is not the expected JSON: \(error)", file: file)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+import Crypto
+
+/// Renders a settled cycle into its files and writes them durably.
+///
+/// Files, in write order: statements (one per participant other than the operator),
+/// instructions CSV, pain.001 XML, manifest JSON, manifest signature. The signature goes
+/// last, so a cycle whose signature exists is complete. Rendering reads no clock and no
+/// randomness: the same settlement gives the same bytes (Ed25519 per RFC 8032 is
+/// deterministic, as implemented by swift-crypto's BoringSSL backend on Linux).
+public enum SettlementWriter {
+    public static func render(
+        _ settlement: CycleSettlement, signingKey: Curve25519.Signing.PrivateKey
+    ) throws(ClearingError) -> [SettlementFile] {
+        let input = settlement.input
+        let cycle = input.cycle
+        var accounts: [String: ParticipantAccount] = [:]
+        for account in input.accounts { accounts[account.id] = account }
+
+        var files: [SettlementFile] = []
+        let index = PartnerStatementCSV.Index(settlement)
+        for account in input.accounts.sorted(by: { idPrecedes($0.id, $1.id) }) where account.id != input.operatorId {
+            let text = PartnerStatementCSV.render(partner: account.id, settlement: settlement, index: index)
+            files.append(SettlementFile(name: SettlementFileName.statement(cycle: cycle, partner: account.id), bytes: Array(text.utf8)))
+        }
+        let csv = InstructionsCSV.render(settlement.instructions, currency: input.currency, accounts: accounts)
+        files.append(SettlementFile(name: SettlementFileName.instructions(cycle: cycle), bytes: Array(csv.utf8)))
+        let xml = Pain001Document.render(settlement, accounts: accounts)
+        files.append(SettlementFile(name: SettlementFileName.pain001(cycle: cycle), bytes: Array(xml.utf8)))
+
+        var hashes: [String: String] = [:]
+        for file in files { hashes[file.name] = sha256Hex(file.bytes) }
+        let manifest = Array(try SettlementManifest.render(settlement, fileHashes: hashes).utf8)
+        files.append(SettlementFile(name: SettlementFileName.manifest(cycle: cycle), bytes: manifest))
+        let signature: Data
+        do { signature = try signingKey.signature(for: manifest) } catch {
+            throw ClearingError(.keyFormat, "signing the manifest failed: \(error); check the operator key")
+        }
+        files.append(
+            SettlementFile(name: SettlementFileName.signature(cycle: cycle), bytes: Array((Hex.encode(signature) + "\n").utf8)))
+        return files
+    }
+
+    /// Renders and writes every file of the cycle into `directory` (created if missing).
+    /// Returns what was written.
+    @discardableResult
+    public static func write(
+        _ settlement: CycleSettlement, to directory: String, signingKey: Curve25519.Signing.PrivateKey
+    ) throws(ClearingError) -> [SettlementFile] {
+        let files = try render(settlement, signingKey: signingKey)
+        try DurableFile.makeDirectory(directory)
+        for file in files {
+            try DurableFile.replace(file.bytes, name: file.name, directory: directory)
+        }
+        return files
+    }
+}
+
+func sha256Hex<Bytes: DataProtocol>(_ bytes: Bytes) -> String {
+    Hex.encode(SHA256.hash(data: bytes))
+}

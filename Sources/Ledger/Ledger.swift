@@ -1,1 +1,0 @@
-// Ledger module: see docs/architecture.md

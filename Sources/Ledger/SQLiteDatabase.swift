@@ -1,0 +1,97 @@
+import CSQLite
+
+/// One connection to a shard file. Owned by one thread (not Sendable); statements are
+/// prepared once and cached by their SQL text.
+final class SQLiteDatabase {
+    private var handle: OpaquePointer?
+    private var statements: [String: SQLiteStatement] = [:]
+    let path: String
+
+    init(path: String) throws(LedgerError) {
+        self.path = path
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close_v2(db)
+            throw LedgerError(.sqlite, "cannot open shard file \(path): \(message); check the path and its permissions", sqliteCode: rc)
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+        // Another process holding the file is an operating error worth a short wait, not a crash.
+        sqlite3_busy_timeout(db, 5_000)
+    }
+
+    deinit { close() }
+
+    func close() {
+        for statement in statements.values { statement.finalize() }
+        statements.removeAll()
+        if let handle { sqlite3_close_v2(handle) }
+        handle = nil
+    }
+
+    var connection: OpaquePointer {
+        guard let handle else { preconditionFailure("shard file \(path) used after close()") }
+        return handle
+    }
+
+    func error(_ rc: Int32, _ doing: String) -> LedgerError {
+        let message = String(cString: sqlite3_errmsg(connection))
+        return LedgerError(.sqlite, "\(doing) in \(path) failed: \(message)", sqliteCode: rc)
+    }
+
+    /// Runs SQL without results (schema, pragmas, transaction control).
+    func execute(_ sql: String) throws(LedgerError) {
+        let rc = sqlite3_exec(connection, sql, nil, nil, nil)
+        guard rc == SQLITE_OK else { throw error(rc, "executing \(sql.prefix(60))") }
+    }
+
+    /// A cached statement, reset and with its bindings cleared.
+    func prepare(_ sql: String) throws(LedgerError) -> SQLiteStatement {
+        if let cached = statements[sql] {
+            cached.reset()
+            return cached
+        }
+        var raw: OpaquePointer?
+        let rc = sqlite3_prepare_v3(connection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
+        guard rc == SQLITE_OK, let raw else { throw error(rc, "preparing \(sql.prefix(60))") }
+        let statement = SQLiteStatement(raw, database: self)
+        statements[sql] = statement
+        return statement
+    }
+
+    var userVersion: Int64 {
+        get throws(LedgerError) {
+            let statement = try prepare("PRAGMA user_version")
+            defer { statement.reset() }
+            guard try statement.step() else { return 0 }
+            return statement.int64(0)
+        }
+    }
+
+    var changes: Int64 { Int64(sqlite3_changes64(connection)) }
+
+    /// `BEGIN IMMEDIATE` … `COMMIT`; any throw from `body` (or from COMMIT) rolls back.
+    func inTransaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        let result: T
+        do {
+            result = try body()
+            try execute("COMMIT")
+        } catch {
+            resetAll()
+            if sqlite3_get_autocommit(connection) == 0 {
+                try? execute("ROLLBACK")
+            }
+            throw error
+        }
+        return result
+    }
+
+    /// Releases every statement's read cursor (needed before ROLLBACK and for a clean COMMIT).
+    func resetAll() {
+        for statement in statements.values { statement.reset() }
+    }
+}

@@ -1,0 +1,141 @@
+/// The shard file's schema, as numbered migrations recorded in `PRAGMA user_version`.
+/// Append new migrations; never edit one that has shipped.
+enum Schema {
+    /// The label of the cycle being accumulated. Barriers name cycles ≥ 0, so it never
+    /// collides with a sealed one.
+    static let openCycle: Int64 = -1
+
+    static let migrations: [String] = [
+        // 1: the whole ledger.
+        """
+        CREATE TABLE shard (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            partition INTEGER NOT NULL,
+            next_offset INTEGER NOT NULL,
+            last_sealed_cycle INTEGER NOT NULL,
+            open_first_offset INTEGER NOT NULL,
+            open_accepted INTEGER NOT NULL,
+            open_rejected INTEGER NOT NULL,
+            open_duplicates INTEGER NOT NULL,
+            open_dead_letters INTEGER NOT NULL
+        );
+        CREATE TABLE members (
+            member_id TEXT PRIMARY KEY,
+            balance INTEGER NOT NULL,
+            shortfall INTEGER NOT NULL CHECK (shortfall >= 0)
+        ) WITHOUT ROWID;
+        -- lot_id is the offset of the accrual that created the lot: deterministic on replay.
+        CREATE TABLE lots (
+            lot_id INTEGER PRIMARY KEY,
+            member_id TEXT NOT NULL,
+            issuer TEXT NOT NULL,
+            points_initial INTEGER NOT NULL,
+            points_left INTEGER NOT NULL CHECK (points_left >= 0),
+            expires_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        -- Only lots with points left are ever searched: partial indexes stay small.
+        CREATE INDEX lots_by_member ON lots (member_id, expires_at, created_at, lot_id) WHERE points_left > 0;
+        CREATE INDEX lots_by_expiry ON lots (expires_at) WHERE points_left > 0;
+        -- One row per transaction that was applied or rejected (not duplicates); keyed by offset.
+        CREATE TABLE journal (
+            offset INTEGER PRIMARY KEY,
+            partner_id TEXT NOT NULL,
+            partner_txn_id TEXT NOT NULL,
+            member_id TEXT NOT NULL,
+            kind INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT,
+            detail TEXT NOT NULL,
+            points_delta INTEGER NOT NULL,
+            balance_after INTEGER NOT NULL,
+            amount_minor INTEGER NOT NULL,
+            points INTEGER NOT NULL,
+            fee_minor INTEGER NOT NULL,
+            lot_id INTEGER,
+            original_offset INTEGER,
+            refunded_minor INTEGER NOT NULL,
+            clawed_points INTEGER NOT NULL,
+            refunded_fee_minor INTEGER NOT NULL,
+            reversed_by INTEGER
+        );
+        CREATE UNIQUE INDEX journal_by_partner_txn ON journal (partner_id, partner_txn_id);
+        -- What each redemption took from each lot, so a cancel restores exactly that.
+        CREATE TABLE portions (
+            redemption_offset INTEGER NOT NULL,
+            lot_id INTEGER NOT NULL,
+            points INTEGER NOT NULL,
+            PRIMARY KEY (redemption_offset, lot_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE debts (
+            cycle INTEGER NOT NULL,
+            payer TEXT NOT NULL,
+            payee TEXT NOT NULL,
+            amount_minor INTEGER NOT NULL,
+            PRIMARY KEY (cycle, payer, payee)
+        ) WITHOUT ROWID;
+        CREATE TABLE partner_stats (
+            cycle INTEGER NOT NULL,
+            partner_id TEXT NOT NULL,
+            issued INTEGER NOT NULL,
+            redeemed INTEGER NOT NULL,
+            expired INTEGER NOT NULL,
+            clawed_back INTEGER NOT NULL,
+            fees_minor INTEGER NOT NULL,
+            PRIMARY KEY (cycle, partner_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE cycles (
+            cycle INTEGER PRIMARY KEY,
+            first_offset INTEGER NOT NULL,
+            barrier_offset INTEGER NOT NULL,
+            closed_at INTEGER NOT NULL,
+            accepted INTEGER NOT NULL,
+            rejected INTEGER NOT NULL,
+            duplicates INTEGER NOT NULL,
+            dead_letters INTEGER NOT NULL,
+            ledger_digest TEXT NOT NULL
+        );
+        CREATE TABLE dead_letters (
+            offset INTEGER PRIMARY KEY,
+            reason TEXT NOT NULL
+        );
+        """
+    ]
+
+    /// Tables and their canonical order, for the digest.
+    static let digestTables: [(name: String, orderBy: String)] = [
+        ("shard", "id"),
+        ("members", "member_id"),
+        ("lots", "lot_id"),
+        ("journal", "offset"),
+        ("portions", "redemption_offset, lot_id"),
+        ("debts", "cycle, payer, payee"),
+        ("partner_stats", "cycle, partner_id"),
+        ("cycles", "cycle"),
+        ("dead_letters", "offset"),
+    ]
+
+    /// Brings the file to the newest schema; each migration in its own transaction.
+    static func migrate(_ db: SQLiteDatabase, partition: Int32) throws(LedgerError) {
+        let current = try db.userVersion
+        guard current <= Int64(migrations.count) else {
+            throw LedgerError(.schema, "shard file \(db.path) has schema version \(current), newer than this binary's \(migrations.count); run a newer binary")
+        }
+        for version in Int(current)..<migrations.count {
+            do {
+                try db.inTransaction {
+                    try db.execute(migrations[version])
+                    if version == 0 {
+                        try db.prepare("INSERT INTO shard VALUES (1, ?, 0, -1, 0, 0, 0, 0, 0)")
+                            .bind(.integer(Int64(partition))).run()
+                    }
+                    try db.execute("PRAGMA user_version = \(version + 1)")
+                }
+            } catch let error as LedgerError {
+                throw error
+            } catch {
+                throw LedgerError(.schema, "migration \(version + 1) failed: \(error)")
+            }
+        }
+    }
+}

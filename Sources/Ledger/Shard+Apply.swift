@@ -1,0 +1,163 @@
+import Programme
+
+extension Shard {
+    /// Applies `batch` in one SQL transaction: every entry in order, the partition's next
+    /// offset, then `beforeCommit(outputs)` (where the worker publishes and waits for
+    /// acks), then COMMIT. A throw anywhere rolls everything back and propagates.
+    /// Entries below the stored next offset were applied before and are skipped.
+    public func apply(_ batch: LedgerBatch, beforeCommit: ([LedgerOutput]) throws -> Void) throws -> [LedgerOutput] {
+        guard batch.entries.count <= LedgerBatch.maxEntries else {
+            throw LedgerError(.invalidBatch, "batch of \(batch.entries.count) entries exceeds LedgerBatch.maxEntries (\(LedgerBatch.maxEntries)); split it")
+        }
+        return try db.inTransaction {
+            self.batch = BatchState()
+            defer { self.batch = nil }
+            let start = try readShardRow().nextOffset
+            var previous = start - 1
+            var outputs: [LedgerOutput] = []
+            outputs.reserveCapacity(batch.entries.count)
+            for entry in batch.entries where entry.offset >= start {
+                guard entry.offset > previous else {
+                    throw LedgerError(.invalidBatch, "entry offset \(entry.offset) does not follow \(previous); entries must be in increasing offset order")
+                }
+                previous = entry.offset
+                switch entry.kind {
+                case .transaction(let transaction):
+                    outputs.append(try applyTransaction(transaction, offset: entry.offset))
+                case .barrier(let cycle, let closedAt):
+                    if let position = try applyBarrier(cycle: cycle, closedAtMilliseconds: closedAt, offset: entry.offset) {
+                        outputs.append(.position(position))
+                    }
+                case .inquiry(let memberId):
+                    outputs.append(.inquiry(offset: entry.offset, memberId: memberId, balance: try loadMember(memberId).balance))
+                case .deadLetter(let reason):
+                    try db.prepare("INSERT INTO dead_letters (offset, reason) VALUES (?, ?)")
+                        .bind(.integer(entry.offset), .text(reason)).run()
+                    state.deadLetters += 1
+                }
+            }
+            let next = max(start, batch.nextOffset)
+            guard next > previous else {
+                throw LedgerError(.invalidBatch, "batch nextOffset \(batch.nextOffset) must be above its last entry's offset \(previous)")
+            }
+            try flush(nextOffset: next)
+            try beforeCommit(outputs)
+            return outputs
+        }
+    }
+
+    var state: BatchState {
+        guard let batch else { preconditionFailure("ledger rules used outside apply") }
+        return batch
+    }
+
+    // MARK: Batch state
+
+    func loadMember(_ memberId: String) throws(LedgerError) -> BatchState.Member {
+        if let cached = state.members[memberId] { return cached }
+        let s = try db.prepare("SELECT balance, shortfall FROM members WHERE member_id = ?")
+        defer { s.reset() }
+        s.bind(.text(memberId))
+        let member =
+            try s.step()
+            ? BatchState.Member(balance: s.int64(0), shortfall: s.int64(1), dirty: false)
+            : BatchState.Member(balance: 0, shortfall: 0, dirty: false)
+        state.members[memberId] = member
+        return member
+    }
+
+    func storeMember(_ memberId: String, _ member: BatchState.Member) {
+        precondition(member.shortfall >= 0, "member \(memberId): shortfall \(member.shortfall) below zero")
+        var member = member
+        member.dirty = true
+        state.members[memberId] = member
+    }
+
+    /// Writes the batch's aggregates and the next offset; the caches stay valid.
+    func flush(nextOffset: Int64) throws(LedgerError) {
+        let state = self.state
+        let m = try db.prepare(
+            "INSERT INTO members (member_id, balance, shortfall) VALUES (?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET balance = excluded.balance, shortfall = excluded.shortfall"
+        )
+        for (id, member) in state.members where member.dirty {
+            try m.bind(.text(id), .integer(member.balance), .integer(member.shortfall)).run()
+            state.members[id]?.dirty = false
+        }
+        let d = try db.prepare(
+            "INSERT INTO debts (cycle, payer, payee, amount_minor) VALUES (?, ?, ?, ?) ON CONFLICT (cycle, payer, payee) DO UPDATE SET amount_minor = amount_minor + excluded.amount_minor"
+        )
+        for (key, amount) in state.debts {
+            try d.bind(.integer(Schema.openCycle), .text(key.payer), .text(key.payee), .integer(amount)).run()
+        }
+        state.debts.removeAll(keepingCapacity: true)
+        let p = try db.prepare(
+            """
+            INSERT INTO partner_stats (cycle, partner_id, issued, redeemed, expired, clawed_back, fees_minor) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (cycle, partner_id) DO UPDATE SET issued = issued + excluded.issued, redeemed = redeemed + excluded.redeemed,
+            expired = expired + excluded.expired, clawed_back = clawed_back + excluded.clawed_back, fees_minor = fees_minor + excluded.fees_minor
+            """
+        )
+        for (id, s) in state.stats {
+            try p.bind(
+                .integer(Schema.openCycle), .text(id), .integer(s.issued), .integer(s.redeemed), .integer(s.expired),
+                .integer(s.clawedBack), .integer(s.feesMinor)
+            ).run()
+        }
+        state.stats.removeAll(keepingCapacity: true)
+        try db.prepare(
+            "UPDATE shard SET next_offset = ?, open_accepted = open_accepted + ?, open_rejected = open_rejected + ?, open_duplicates = open_duplicates + ?, open_dead_letters = open_dead_letters + ? WHERE id = 1"
+        ).bind(
+            .integer(nextOffset), .integer(state.accepted), .integer(state.rejected), .integer(state.duplicates),
+            .integer(state.deadLetters)
+        ).run()
+        state.accepted = 0
+        state.rejected = 0
+        state.duplicates = 0
+        state.deadLetters = 0
+    }
+
+    // MARK: Barriers
+
+    /// Seals the open cycle as `cycle` (or republishes the stored position of a cycle
+    /// already sealed). nil for a stale barrier of a cycle this shard never sealed.
+    func applyBarrier(cycle: Int64, closedAtMilliseconds: Int64, offset: Int64) throws(LedgerError) -> CyclePosition? {
+        // The digest sealed into the position must not depend on batch boundaries, so
+        // everything, including the next offset, is written as of this entry first.
+        try flush(nextOffset: offset + 1)
+        let row = try readShardRow()
+        guard cycle > row.lastSealedCycle else { return try storedPosition(cycle: cycle) }
+        try expireAll(atOrBefore: closedAtMilliseconds)
+        try flush(nextOffset: offset + 1)
+        let sealed = try readShardRow()
+        try db.prepare("UPDATE debts SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
+        try db.prepare("UPDATE partner_stats SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
+        try db.prepare(
+            "UPDATE shard SET last_sealed_cycle = ?, open_first_offset = ?, open_accepted = 0, open_rejected = 0, open_duplicates = 0, open_dead_letters = 0 WHERE id = 1"
+        ).bind(.integer(cycle), .integer(offset + 1)).run()
+        let ledgerDigest = try digest()
+        try db.prepare("INSERT INTO cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)").bind(
+            .integer(cycle), .integer(sealed.openFirstOffset), .integer(offset), .integer(closedAtMilliseconds),
+            .integer(sealed.accepted), .integer(sealed.rejected), .integer(sealed.duplicates),
+            .integer(sealed.deadLetters), .text(ledgerDigest)
+        ).run()
+        return try storedPosition(cycle: cycle)
+    }
+
+    /// Breakage of every lot due at `time`: counted as expired for its issuer, no debt.
+    func expireAll(atOrBefore time: Int64) throws(LedgerError) {
+        let s = try db.prepare(
+            "SELECT lot_id, member_id, issuer, points_left FROM lots WHERE points_left > 0 AND expires_at <= ? ORDER BY lot_id"
+        )
+        s.bind(.integer(time))
+        var due: [(lotId: Int64, memberId: String, issuer: String, points: Int64)] = []
+        while try s.step() { due.append((s.int64(0), s.text(1), s.text(2), s.int64(3))) }
+        s.reset()
+        for lot in due {
+            try setLotPoints(lot.lotId, 0)
+            var member = try loadMember(lot.memberId)
+            member.balance -= lot.points
+            storeMember(lot.memberId, member)
+            state.updateStats(lot.issuer) { $0.expired += lot.points }
+        }
+    }
+}

@@ -1,0 +1,445 @@
+import Programme
+
+/// The business rules of DESIGN.md "Points and money", one function per transaction kind.
+extension Shard {
+    static let maxAmount: Int64 = 1_000_000_000_000
+
+    enum Kind: Int64 {
+        case accrual = 0, redemption, refund, cancel
+
+        var name: String {
+            switch self {
+            case .accrual: "an accrual"
+            case .redemption: "a redemption"
+            case .refund: "a refund"
+            case .cancel: "a cancel"
+            }
+        }
+    }
+
+    /// One journal row: the outcome plus what later reversals need.
+    struct Record {
+        var kind: Kind
+        var outcome: Outcome
+        var amountMinor: Int64 = 0
+        var points: Int64 = 0
+        var feeMinor: Int64 = 0
+        var lotId: Int64? = nil
+        var originalOffset: Int64? = nil
+    }
+
+    /// A stored transaction a refund or cancel refers to.
+    struct Original {
+        var offset: Int64
+        var memberId: String
+        var kind: Kind?
+        var status: String
+        var amountMinor: Int64
+        var points: Int64
+        var feeMinor: Int64
+        var lotId: Int64?
+        var refundedMinor: Int64
+        var clawedPoints: Int64
+        var refundedFeeMinor: Int64
+        var reversedBy: Int64?
+    }
+
+    struct Rejection: Error {
+        var reason: RejectReason
+        var detail: String
+        init(_ reason: RejectReason, _ detail: String) {
+            self.reason = reason
+            self.detail = detail
+        }
+    }
+
+    func applyTransaction(_ t: Transaction, offset: Int64) throws(LedgerError) -> LedgerOutput {
+        // Without a partner_txn_id there is no idempotency key to journal under.
+        guard !t.partnerTxnId.isEmpty else {
+            state.rejected += 1
+            let outcome = Outcome.rejected(.invalidField, "partner_txn_id: must not be empty", balanceAfter: try loadMember(t.memberId).balance)
+            return .result(offset: offset, transaction: t, outcome: outcome, original: nil)
+        }
+        if let original = try storedOutcome(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId) {
+            state.duplicates += 1
+            let outcome = Outcome(
+                status: .duplicate,
+                detail: "partner_txn_id: \"\(t.partnerTxnId)\" of partner \"\(t.partnerId)\" was already applied at offset \(original.offset)",
+                pointsDelta: 0, balanceAfter: try loadMember(t.memberId).balance)
+            return .result(offset: offset, transaction: t, outcome: outcome, original: original.outcome)
+        }
+        let record: Record
+        do {
+            record = try decide(t, offset: offset)
+            state.accepted += 1
+        } catch {
+            switch error {
+            case .rejection(let rejection):
+                state.rejected += 1
+                record = Record(
+                    kind: Self.kind(of: t.body),
+                    outcome: .rejected(rejection.reason, rejection.detail, balanceAfter: try loadMember(t.memberId).balance))
+            case .ledger(let error):
+                throw error
+            }
+        }
+        try journal(t, offset: offset, record)
+        #if DEBUG
+            try checkInvariants(memberId: t.memberId)
+        #endif
+        return .result(offset: offset, transaction: t, outcome: record.outcome, original: nil)
+    }
+
+    enum RuleError: Error {
+        case rejection(Rejection)
+        case ledger(LedgerError)
+    }
+
+    static func kind(of body: Transaction.Body) -> Kind {
+        switch body {
+        case .accrual: .accrual
+        case .redemption: .redemption
+        case .refund: .refund
+        case .cancel: .cancel
+        }
+    }
+
+    private func decide(_ t: Transaction, offset: Int64) throws(RuleError) -> Record {
+        func reject(_ reason: RejectReason, _ detail: String) -> RuleError { .rejection(Rejection(reason, detail)) }
+        guard programme.partner(t.partnerId) != nil else {
+            throw reject(.unknownPartner, "partner_id: \"\(t.partnerId)\" is not a partner of programme \(programme.version)")
+        }
+        guard !t.memberId.isEmpty else { throw reject(.invalidField, "member_id: must not be empty") }
+        do {
+            switch t.body {
+            case .accrual(let amountMinor, let currency, let category):
+                try checkAmount("amount_minor", amountMinor)
+                try checkCurrency(currency)
+                return try accrue(t, offset: offset, amountMinor: amountMinor, category: category)
+            case .redemption(let points):
+                try checkAmount("points", points)
+                return try redeem(t, offset: offset, points: points)
+            case .refund(let originalTxnId, let amountMinor, let currency):
+                try checkAmount("amount_minor", amountMinor)
+                try checkCurrency(currency)
+                return try refund(t, offset: offset, originalTxnId: originalTxnId, amountMinor: amountMinor)
+            case .cancel(let originalTxnId):
+                return try cancel(t, offset: offset, originalTxnId: originalTxnId)
+            }
+        } catch let error as Rejection {
+            throw .rejection(error)
+        } catch let error as LedgerError {
+            throw .ledger(error)
+        } catch {
+            preconditionFailure("unexpected error from ledger rules: \(error)")
+        }
+    }
+
+    private func checkAmount(_ field: String, _ value: Int64) throws(Rejection) {
+        guard value > 0, value <= Self.maxAmount else {
+            throw Rejection(.invalidAmount, "\(field): must be > 0 and <= 10^12, got \(value)")
+        }
+    }
+
+    private func checkCurrency(_ currency: String) throws(Rejection) {
+        guard currency == programme.currency else {
+            throw Rejection(.currencyMismatch, "currency: the programme settles in \(programme.currency), got \"\(currency)\"")
+        }
+    }
+
+    // MARK: Accrual
+
+    private func accrue(_ t: Transaction, offset: Int64, amountMinor: Int64, category: String) throws -> Record {
+        guard let points = programme.points(amountMinor: amountMinor, partnerId: t.partnerId, category: category),
+            let fee = programme.fee(amountMinor: amountMinor, partnerId: t.partnerId)
+        else {
+            throw Rejection(.invalidAmount, "amount_minor: \(amountMinor) overflows the points or fee arithmetic")
+        }
+        guard let expiry = programme.expiry(eventTimeMilliseconds: t.eventTimeMilliseconds) else {
+            throw Rejection(.invalidField, "event_time: \(t.eventTimeMilliseconds) ms is outside the calendar range for expiry")
+        }
+        var member = try loadMember(t.memberId)
+        let (balance, overflow) = member.balance.addingReportingOverflow(points)
+        guard !overflow else { throw Rejection(.invalidAmount, "amount_minor: the member's balance would overflow") }
+        // A refund shortfall is paid off before any new lot forms.
+        let payoff = min(points, member.shortfall)
+        member.shortfall -= payoff
+        member.balance = balance
+        let lotPoints = points - payoff
+        if lotPoints > 0 {
+            try db.prepare(
+                "INSERT INTO lots (lot_id, member_id, issuer, points_initial, points_left, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            ).bind(
+                .integer(offset), .text(t.memberId), .text(t.partnerId), .integer(lotPoints), .integer(lotPoints),
+                .integer(expiry), .integer(t.eventTimeMilliseconds)
+            ).run()
+        }
+        storeMember(t.memberId, member)
+        state.updateStats(t.partnerId) {
+            $0.issued += points
+            $0.feesMinor += fee
+        }
+        if fee != 0 { state.addDebt(payer: t.partnerId, payee: programme.operatorId, amountMinor: fee) }
+        return Record(
+            kind: .accrual, outcome: Outcome(status: .accepted, pointsDelta: points, balanceAfter: member.balance),
+            amountMinor: amountMinor, points: points, feeMinor: fee, lotId: lotPoints > 0 ? offset : nil)
+    }
+
+    // MARK: Redemption
+
+    private func redeem(_ t: Transaction, offset: Int64, points: Int64) throws -> Record {
+        try expireDue(memberId: t.memberId, at: t.eventTimeMilliseconds)
+        var member = try loadMember(t.memberId)
+        guard member.balance >= points else {
+            throw Rejection(.insufficientPoints, "points: \(points) requested, the balance is \(member.balance)")
+        }
+        let portions = try take(points, memberId: t.memberId, firstLot: nil)
+        let taken = portions.reduce(0) { $0 + $1.points }
+        precondition(taken == points, "member \(t.memberId): lots hold \(taken) of a balance covering \(points)")
+        let insert = try db.prepare("INSERT INTO portions (redemption_offset, lot_id, points) VALUES (?, ?, ?)")
+        for portion in portions {
+            try insert.bind(.integer(offset), .integer(portion.lotId), .integer(portion.points)).run()
+            state.addDebt(payer: portion.issuer, payee: t.partnerId, amountMinor: try value(of: portion.points))
+        }
+        member.balance -= points
+        storeMember(t.memberId, member)
+        state.updateStats(t.partnerId) { $0.redeemed += points }
+        return Record(
+            kind: .redemption, outcome: Outcome(status: .accepted, pointsDelta: -points, balanceAfter: member.balance),
+            points: points)
+    }
+
+    private func value(of points: Int64) throws(Rejection) -> Int64 {
+        let (value, overflow) = points.multipliedReportingOverflow(by: programme.pointValueMinor)
+        guard !overflow else { throw Rejection(.invalidAmount, "points: \(points) points overflow their money value") }
+        return value
+    }
+
+    // MARK: Refund
+
+    private func refund(_ t: Transaction, offset: Int64, originalTxnId: String, amountMinor: Int64) throws -> Record {
+        let original = try findOriginal(t, originalTxnId: originalTxnId, expected: .accrual)
+        let refundedTotal = original.refundedMinor + amountMinor
+        guard refundedTotal <= original.amountMinor else {
+            throw Rejection(
+                .refundExceedsOriginal,
+                "amount_minor: refunds of \"\(originalTxnId)\" would total \(refundedTotal), above its amount \(original.amountMinor)")
+        }
+        try expireDue(memberId: t.memberId, at: t.eventTimeMilliseconds)
+        guard let clawedTotal = Programme.proportion(original.points, part: refundedTotal, whole: original.amountMinor),
+            let refundedFeeTotal = Programme.proportion(original.feeMinor, part: refundedTotal, whole: original.amountMinor)
+        else {
+            throw Rejection(.invalidAmount, "amount_minor: the clawback arithmetic overflows")
+        }
+        let claw = clawedTotal - original.clawedPoints
+        let feeBack = refundedFeeTotal - original.refundedFeeMinor
+        precondition(claw >= 0 && feeBack >= 0, "refund totals went backwards for offset \(original.offset)")
+        var member = try loadMember(t.memberId)
+        let portions = try take(claw, memberId: t.memberId, firstLot: original.lotId)
+        let fromLots = portions.reduce(0) { $0 + $1.points }
+        member.shortfall += claw - fromLots
+        member.balance -= claw
+        storeMember(t.memberId, member)
+        state.updateStats(t.partnerId) {
+            $0.clawedBack += claw
+            $0.feesMinor -= feeBack
+        }
+        if feeBack != 0 { state.addDebt(payer: t.partnerId, payee: programme.operatorId, amountMinor: -feeBack) }
+        try db.prepare("UPDATE journal SET refunded_minor = ?, clawed_points = ?, refunded_fee_minor = ? WHERE offset = ?")
+            .bind(.integer(refundedTotal), .integer(clawedTotal), .integer(refundedFeeTotal), .integer(original.offset)).run()
+        return Record(
+            kind: .refund, outcome: Outcome(status: .accepted, pointsDelta: -claw, balanceAfter: member.balance),
+            amountMinor: amountMinor, points: claw, feeMinor: feeBack, originalOffset: original.offset)
+    }
+
+    // MARK: Cancel
+
+    private func cancel(_ t: Transaction, offset: Int64, originalTxnId: String) throws -> Record {
+        let original = try findOriginal(t, originalTxnId: originalTxnId, expected: .redemption)
+        if let reversedBy = original.reversedBy {
+            throw Rejection(.alreadyReversed, "original_partner_txn_id: \"\(originalTxnId)\" was already cancelled at offset \(reversedBy)")
+        }
+        let s = try db.prepare(
+            "SELECT p.lot_id, p.points, l.issuer FROM portions p JOIN lots l ON l.lot_id = p.lot_id WHERE p.redemption_offset = ? ORDER BY p.lot_id"
+        )
+        s.bind(.integer(original.offset))
+        var portions: [(lotId: Int64, points: Int64, issuer: String)] = []
+        while try s.step() { portions.append((s.int64(0), s.int64(1), s.text(2))) }
+        s.reset()
+        var restored: Int64 = 0
+        let update = try db.prepare("UPDATE lots SET points_left = points_left + ? WHERE lot_id = ?")
+        for portion in portions {
+            try update.bind(.integer(portion.points), .integer(portion.lotId)).run()
+            state.addDebt(payer: portion.issuer, payee: t.partnerId, amountMinor: -(try value(of: portion.points)))
+            restored += portion.points
+        }
+        precondition(restored == original.points, "cancel of offset \(original.offset): portions hold \(restored) of \(original.points) points")
+        var member = try loadMember(t.memberId)
+        member.balance += restored
+        // A shortfall may have arisen after the redemption; it must not coexist with
+        // positive lots, so the restored points pay it off (lots in redemption order).
+        if member.shortfall > 0 {
+            let paid = try take(member.shortfall, memberId: t.memberId, firstLot: nil).reduce(0) { $0 + $1.points }
+            member.shortfall -= paid
+        }
+        storeMember(t.memberId, member)
+        state.updateStats(t.partnerId) { $0.redeemed -= restored }
+        try db.prepare("UPDATE journal SET reversed_by = ? WHERE offset = ?").bind(.integer(offset), .integer(original.offset)).run()
+        return Record(
+            kind: .cancel, outcome: Outcome(status: .accepted, pointsDelta: restored, balanceAfter: member.balance),
+            points: restored, originalOffset: original.offset)
+    }
+
+    private func findOriginal(_ t: Transaction, originalTxnId: String, expected: Kind) throws -> Original {
+        guard !originalTxnId.isEmpty else {
+            throw Rejection(.invalidField, "original_partner_txn_id: must not be empty")
+        }
+        guard let original = try storedOriginal(partnerId: t.partnerId, partnerTxnId: originalTxnId),
+            original.memberId == t.memberId
+        else {
+            throw Rejection(
+                .originalNotFound,
+                "original_partner_txn_id: no transaction \"\(originalTxnId)\" of partner \"\(t.partnerId)\" for member \"\(t.memberId)\"")
+        }
+        let mine = expected == .accrual ? "a refund" : "a cancel"
+        guard original.status == Outcome.Status.accepted.rawValue else {
+            throw Rejection(.wrongOriginalKind, "original_partner_txn_id: \"\(originalTxnId)\" was rejected; \(mine) needs an accepted original")
+        }
+        guard original.kind == expected else {
+            throw Rejection(
+                .wrongOriginalKind,
+                "original_partner_txn_id: \"\(originalTxnId)\" is \(original.kind?.name ?? "unknown"); \(mine) needs \(expected.name)")
+        }
+        return original
+    }
+
+    // MARK: Lots
+
+    /// Breakage of the member's lots due at `time` (expiry ≤ time).
+    func expireDue(memberId: String, at time: Int64) throws(LedgerError) {
+        let s = try db.prepare(
+            "SELECT lot_id, issuer, points_left FROM lots WHERE member_id = ? AND points_left > 0 AND expires_at <= ? ORDER BY lot_id"
+        )
+        s.bind(.text(memberId), .integer(time))
+        var due: [(lotId: Int64, issuer: String, points: Int64)] = []
+        while try s.step() { due.append((s.int64(0), s.text(1), s.int64(2))) }
+        s.reset()
+        guard !due.isEmpty else { return }
+        var member = try loadMember(memberId)
+        for lot in due {
+            try setLotPoints(lot.lotId, 0)
+            member.balance -= lot.points
+            state.updateStats(lot.issuer) { $0.expired += lot.points }
+        }
+        storeMember(memberId, member)
+    }
+
+    func setLotPoints(_ lotId: Int64, _ points: Int64) throws(LedgerError) {
+        precondition(points >= 0, "lot \(lotId) would go below zero (\(points))")
+        try db.prepare("UPDATE lots SET points_left = ? WHERE lot_id = ?").bind(.integer(points), .integer(lotId)).run()
+    }
+
+    /// Takes up to `points` from the member's lots: `firstLot` first when given, then in
+    /// redemption order (earliest expiry, oldest, lowest id). Returns what was taken.
+    func take(_ points: Int64, memberId: String, firstLot: Int64?) throws(LedgerError) -> [(lotId: Int64, issuer: String, points: Int64)] {
+        guard points > 0 else { return [] }
+        var candidates: [(lotId: Int64, issuer: String, left: Int64)] = []
+        var available: Int64 = 0
+        if let firstLot {
+            let s = try db.prepare("SELECT issuer, points_left FROM lots WHERE lot_id = ? AND points_left > 0")
+            s.bind(.integer(firstLot))
+            if try s.step() {
+                candidates.append((firstLot, s.text(0), s.int64(1)))
+                available += s.int64(1)
+            }
+            s.reset()
+        }
+        if available < points {
+            let s = try db.prepare(
+                "SELECT lot_id, issuer, points_left FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
+            )
+            s.bind(.text(memberId))
+            while available < points, try s.step() {
+                let lotId = s.int64(0)
+                if lotId == firstLot { continue }
+                candidates.append((lotId, s.text(1), s.int64(2)))
+                available += s.int64(2)
+            }
+            s.reset()
+        }
+        var remaining = points
+        var taken: [(lotId: Int64, issuer: String, points: Int64)] = []
+        for lot in candidates where remaining > 0 {
+            let portion = min(remaining, lot.left)
+            try setLotPoints(lot.lotId, lot.left - portion)
+            taken.append((lot.lotId, lot.issuer, portion))
+            remaining -= portion
+        }
+        return taken
+    }
+
+    // MARK: Journal
+
+    private func journal(_ t: Transaction, offset: Int64, _ record: Record) throws(LedgerError) {
+        try db.prepare("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)").bind(
+            .integer(offset), .text(t.partnerId), .text(t.partnerTxnId), .text(t.memberId),
+            .integer(record.kind.rawValue), .text(record.outcome.status.rawValue),
+            record.outcome.reason.map { .text($0.rawValue) } ?? .null, .text(record.outcome.detail),
+            .integer(record.outcome.pointsDelta), .integer(record.outcome.balanceAfter),
+            .integer(record.amountMinor), .integer(record.points), .integer(record.feeMinor),
+            record.lotId.map { .integer($0) } ?? .null, record.originalOffset.map { .integer($0) } ?? .null
+        ).run()
+    }
+
+    private func storedOutcome(partnerId: String, partnerTxnId: String) throws(LedgerError) -> (offset: Int64, outcome: Outcome)? {
+        let s = try db.prepare(
+            "SELECT offset, status, reason, detail, points_delta, balance_after FROM journal WHERE partner_id = ? AND partner_txn_id = ?"
+        )
+        defer { s.reset() }
+        s.bind(.text(partnerId), .text(partnerTxnId))
+        guard try s.step() else { return nil }
+        guard let status = Outcome.Status(rawValue: s.text(1)) else {
+            throw LedgerError(.corrupt, "journal offset \(s.int64(0)) has unknown status \"\(s.text(1))\"; the file is damaged, rebuild it from the log")
+        }
+        let outcome = Outcome(
+            status: status, reason: s.optionalText(2).flatMap(RejectReason.init(rawValue:)), detail: s.text(3),
+            pointsDelta: s.int64(4), balanceAfter: s.int64(5))
+        return (s.int64(0), outcome)
+    }
+
+    private func storedOriginal(partnerId: String, partnerTxnId: String) throws(LedgerError) -> Original? {
+        let s = try db.prepare(
+            """
+            SELECT offset, member_id, kind, status, amount_minor, points, fee_minor, lot_id, refunded_minor, clawed_points,
+            refunded_fee_minor, reversed_by FROM journal WHERE partner_id = ? AND partner_txn_id = ?
+            """
+        )
+        defer { s.reset() }
+        s.bind(.text(partnerId), .text(partnerTxnId))
+        guard try s.step() else { return nil }
+        return Original(
+            offset: s.int64(0), memberId: s.text(1), kind: Kind(rawValue: s.int64(2)), status: s.text(3),
+            amountMinor: s.int64(4), points: s.int64(5), feeMinor: s.int64(6), lotId: s.isNull(7) ? nil : s.int64(7),
+            refundedMinor: s.int64(8), clawedPoints: s.int64(9), refundedFeeMinor: s.int64(10),
+            reversedBy: s.isNull(11) ? nil : s.int64(11))
+    }
+
+    // MARK: Invariants
+
+    /// Lots add up to the balance, no lot below zero, shortfall only without positive lots.
+    /// A broken invariant stops the process: continuing would spread the damage.
+    func checkInvariants(memberId: String) throws(LedgerError) {
+        guard let member = state.members[memberId] else { return }
+        let s = try db.prepare(
+            "SELECT COALESCE(SUM(points_left), 0), COUNT(*), COALESCE(MIN(points_left), 0) FROM lots WHERE member_id = ? AND points_left > 0"
+        )
+        defer { s.reset() }
+        s.bind(.text(memberId))
+        _ = try s.step()
+        let lots = s.int64(0)
+        precondition(lots - member.shortfall == member.balance, "member \(memberId): lots \(lots) − shortfall \(member.shortfall) ≠ balance \(member.balance)")
+        precondition(s.int64(2) >= 0, "member \(memberId): a lot is below zero")
+        precondition(member.shortfall >= 0, "member \(memberId): shortfall \(member.shortfall) below zero")
+        precondition(member.shortfall == 0 || s.int64(1) == 0, "member \(memberId): shortfall \(member.shortfall) next to \(s.int64(1)) positive lots")
+    }
+}

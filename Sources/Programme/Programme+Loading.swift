@@ -1,0 +1,177 @@
+import Foundation
+
+/// The JSON shape of a programme file (snake_case keys). Every field is optional here so
+/// that a missing field is reported with the other problems instead of stopping at the
+/// first one.
+struct ProgrammeFile: Decodable {
+    var version: String?
+    var currency: String?
+    var currencyExponent: Int?
+    var pointValueMinor: Int64?
+    var expiryMonths: Int?
+    var maxCardsPerAccount: Int?
+    var operatorAccount: ParticipantFile?
+    var floors: FloorsFile?
+    var partners: [PartnerFile]?
+
+    enum CodingKeys: String, CodingKey {
+        case version, currency, floors, partners
+        case currencyExponent = "currency_exponent"
+        case pointValueMinor = "point_value_minor"
+        case expiryMonths = "expiry_months"
+        case maxCardsPerAccount = "max_cards_per_account"
+        case operatorAccount = "operator"
+    }
+
+    struct ParticipantFile: Decodable {
+        var id: String?
+        var name: String?
+        var iban: String?
+        var bic: String?
+    }
+
+    struct FloorsFile: Decodable {
+        var defaultBasisPoints: Int64?
+        var categories: [String: Int64]?
+
+        enum CodingKeys: String, CodingKey {
+            case categories
+            case defaultBasisPoints = "default_bp"
+        }
+    }
+
+    struct EarnFile: Decodable {
+        var defaultBasisPoints: Int64?
+        var categories: [String: Int64]?
+
+        enum CodingKeys: String, CodingKey {
+            case categories
+            case defaultBasisPoints = "default"
+        }
+    }
+
+    struct PartnerFile: Decodable {
+        var id: String?
+        var name: String?
+        var earn: EarnFile?
+        var operatorFeeBasisPoints: Int64?
+        var iban: String?
+        var bic: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, name, iban, bic
+            case earn = "earn_bp"
+            case operatorFeeBasisPoints = "operator_fee_bp"
+        }
+    }
+}
+
+extension Programme {
+    /// Reads and validates a programme file.
+    public static func load(path: String) throws(ProgrammeError) -> Programme {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ProgrammeError(field: path, reason: "cannot read the programme file: \(error)")
+        }
+        return try decode(jsonData: data)
+    }
+
+    /// Decodes and validates a programme from JSON (snake_case keys).
+    public static func decode(jsonData: Data) throws(ProgrammeError) -> Programme {
+        let file: ProgrammeFile
+        do {
+            file = try JSONDecoder().decode(ProgrammeFile.self, from: jsonData)
+        } catch let error as DecodingError {
+            throw ProgrammeError(field: Self.path(of: error), reason: Self.reason(of: error))
+        } catch {
+            throw ProgrammeError(field: "$", reason: "not a JSON programme: \(error)")
+        }
+        var problems: [(field: String, reason: String)] = []
+        func need<T>(_ value: T?, _ field: String) -> T? {
+            if value == nil { problems.append((field, "is missing")) }
+            return value
+        }
+        let op = need(file.operatorAccount, "operator")
+        let floors = need(file.floors, "floors")
+        let partnerFiles = need(file.partners, "partners") ?? []
+        var partners: [Partner] = []
+        for (index, p) in partnerFiles.enumerated() {
+            let base = "partners[\(index)]"
+            let earn = need(p.earn, "\(base).earn_bp")
+            partners.append(
+                Partner(
+                    id: need(p.id, "\(base).id") ?? "",
+                    name: need(p.name, "\(base).name") ?? "",
+                    earnDefaultBasisPoints: earn.flatMap { need($0.defaultBasisPoints, "\(base).earn_bp.default") } ?? 0,
+                    earnCategoryBasisPoints: earn?.categories ?? [:],
+                    operatorFeeBasisPoints: need(p.operatorFeeBasisPoints, "\(base).operator_fee_bp") ?? 0,
+                    iban: need(p.iban, "\(base).iban") ?? "",
+                    bic: need(p.bic, "\(base).bic") ?? ""))
+        }
+        let programme = Programme(
+            version: need(file.version, "version") ?? "",
+            currency: need(file.currency, "currency") ?? "",
+            currencyExponent: need(file.currencyExponent, "currency_exponent") ?? 0,
+            pointValueMinor: need(file.pointValueMinor, "point_value_minor") ?? 1,
+            expiryMonths: need(file.expiryMonths, "expiry_months") ?? 0,
+            maxCardsPerAccount: need(file.maxCardsPerAccount, "max_cards_per_account") ?? 1,
+            operatorAccount: Participant(
+                id: op.flatMap { need($0.id, "operator.id") } ?? "",
+                name: op.flatMap { need($0.name, "operator.name") } ?? "",
+                iban: op.flatMap { need($0.iban, "operator.iban") } ?? "",
+                bic: op.flatMap { need($0.bic, "operator.bic") } ?? ""),
+            floors: Floors(
+                defaultBasisPoints: floors.flatMap { need($0.defaultBasisPoints, "floors.default_bp") } ?? 0,
+                categories: floors?.categories ?? [:]),
+            partners: [])
+        var complete = programme
+        complete.replacePartners(partners)
+        // Problems are reported against the file's partner order, so validate before sorting.
+        problems += complete.validationProblems(partnersInFileOrder: partners)
+        guard problems.isEmpty else { throw ProgrammeError(problems: problems) }
+        return complete
+    }
+
+    mutating func replacePartners(_ newPartners: [Partner]) {
+        self = Programme(
+            version: version, currency: currency, currencyExponent: currencyExponent,
+            pointValueMinor: pointValueMinor, expiryMonths: expiryMonths,
+            maxCardsPerAccount: maxCardsPerAccount, operatorAccount: operatorAccount, floors: floors,
+            partners: newPartners)
+    }
+
+    private static func path(of error: DecodingError) -> String {
+        let context: DecodingError.Context
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): context = c
+        case .keyNotFound(let key, let c):
+            return fieldPath(c.codingPath + [key])
+        @unknown default: return "$"
+        }
+        return fieldPath(context.codingPath)
+    }
+
+    private static func reason(of error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(let type, _): return "has the wrong type, expected \(type)"
+        case .valueNotFound(let type, _): return "is null, expected \(type)"
+        case .keyNotFound: return "is missing"
+        case .dataCorrupted(let c): return "is not valid JSON: \(c.debugDescription)"
+        @unknown default: return "cannot be decoded"
+        }
+    }
+
+    private static func fieldPath(_ keys: [any CodingKey]) -> String {
+        var path = ""
+        for key in keys {
+            if let index = key.intValue {
+                path += "[\(index)]"
+            } else {
+                path += path.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            }
+        }
+        return path.isEmpty ? "$" : path
+    }
+}

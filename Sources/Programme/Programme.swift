@@ -1,0 +1,121 @@
+import Foundation
+
+/// The coalition's rules: one validated configuration shared by every node.
+///
+/// Build one with `Programme.load(path:)` or `Programme.decode(jsonData:)`; both refuse a
+/// file with any problem and list every problem found, each naming its field path.
+public struct Programme: Sendable, Hashable {
+    public var version: String
+    /// ISO 4217 code of the one settlement currency.
+    public var currency: String
+    public var currencyExponent: Int
+    /// What one point is worth, in minor units of `currency`.
+    public var pointValueMinor: Int64
+    /// 0 = points never expire.
+    public var expiryMonths: Int
+    public var maxCardsPerAccount: Int
+    public var operatorAccount: Participant
+    public var floors: Floors
+    /// Sorted by id.
+    public private(set) var partners: [Partner]
+    private var partnerIndex: [String: Int]
+
+    public struct Participant: Sendable, Hashable {
+        public var id: String
+        public var name: String
+        public var iban: String
+        public var bic: String
+
+        public init(id: String, name: String, iban: String, bic: String) {
+            self.id = id
+            self.name = name
+            self.iban = iban
+            self.bic = bic
+        }
+    }
+
+    /// Minimum earn rates the operator imposes on every partner.
+    public struct Floors: Sendable, Hashable {
+        public var defaultBasisPoints: Int64
+        public var categories: [String: Int64]
+
+        public init(defaultBasisPoints: Int64, categories: [String: Int64] = [:]) {
+            self.defaultBasisPoints = defaultBasisPoints
+            self.categories = categories
+        }
+
+        public func floor(category: String) -> Int64 {
+            categories[category] ?? defaultBasisPoints
+        }
+    }
+
+    public struct Partner: Sendable, Hashable {
+        public var id: String
+        public var name: String
+        public var earnDefaultBasisPoints: Int64
+        public var earnCategoryBasisPoints: [String: Int64]
+        public var operatorFeeBasisPoints: Int64
+        public var iban: String
+        public var bic: String
+
+        public init(
+            id: String, name: String, earnDefaultBasisPoints: Int64,
+            earnCategoryBasisPoints: [String: Int64] = [:], operatorFeeBasisPoints: Int64,
+            iban: String, bic: String
+        ) {
+            self.id = id
+            self.name = name
+            self.earnDefaultBasisPoints = earnDefaultBasisPoints
+            self.earnCategoryBasisPoints = earnCategoryBasisPoints
+            self.operatorFeeBasisPoints = operatorFeeBasisPoints
+            self.iban = iban
+            self.bic = bic
+        }
+
+        public func earnBasisPoints(category: String) -> Int64 {
+            earnCategoryBasisPoints[category] ?? earnDefaultBasisPoints
+        }
+    }
+
+    /// Builds a programme without validating it; `validate()` lists its problems.
+    public init(
+        version: String, currency: String, currencyExponent: Int, pointValueMinor: Int64,
+        expiryMonths: Int, maxCardsPerAccount: Int, operatorAccount: Participant, floors: Floors,
+        partners: [Partner]
+    ) {
+        self.version = version
+        self.currency = currency
+        self.currencyExponent = currencyExponent
+        self.pointValueMinor = pointValueMinor
+        self.expiryMonths = expiryMonths
+        self.maxCardsPerAccount = maxCardsPerAccount
+        self.operatorAccount = operatorAccount
+        self.floors = floors
+        self.partners = partners.sorted { $0.id < $1.id }
+        var index: [String: Int] = [:]
+        for (position, partner) in self.partners.enumerated() where index[partner.id] == nil {
+            index[partner.id] = position
+        }
+        self.partnerIndex = index
+    }
+
+    // MARK: Lookups
+
+    public var operatorId: String { operatorAccount.id }
+
+    public func partner(_ id: String) -> Partner? {
+        guard let position = partnerIndex[id] else { return nil }
+        return partners[position]
+    }
+
+    public func partner(id: String) -> Partner? { partner(id) }
+
+    /// The partner's rate for `category`, else its default; nil for an unknown partner.
+    public func earnBasisPoints(partnerId: String, category: String) -> Int64? {
+        partner(partnerId)?.earnBasisPoints(category: category)
+    }
+
+    public func operatorFeeBasisPoints(partnerId: String) -> Int64? {
+        partner(partnerId)?.operatorFeeBasisPoints
+    }
+}

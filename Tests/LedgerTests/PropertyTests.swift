@@ -1,0 +1,124 @@
+import Foundation
+import Ledger
+import Programme
+import PropertyBased
+import Testing
+
+/// Random per-member histories, checked against the ledger's invariants and against
+/// `ReferenceLedger`, a slow model of the same rules.
+@Suite(.timeLimit(.minutes(5)))
+struct PropertyTests {
+    /// One generated step: what to do, to whom, how much, how much later.
+    struct Step: Sendable, CustomStringConvertible {
+        var kind: Int
+        var member: Int
+        var partner: Int
+        var magnitude: Int
+        var days: Int
+        var reference: Int
+        var description: String { "(\(kind),\(member),\(partner),\(magnitude),\(days),\(reference))" }
+    }
+
+    static let steps = zip(
+        Gen.int(in: 0...5), Gen.int(in: 0...2), Gen.int(in: 0...2), Gen.int(in: 1...20_000), Gen.int(in: 0...60), Gen.int(in: 0...1000)
+    ).map { Step(kind: $0.0, member: $0.1, partner: $0.2, magnitude: $0.3, days: $0.4, reference: $0.5) }
+        .array(of: 1...60)
+
+    /// Builds transactions from steps: refunds and cancels name an earlier transaction
+    /// (usually of the right partner and member, sometimes not), some ids repeat.
+    static func transactions(_ steps: [Step], programme: Programme) -> [Transaction] {
+        var made: [Transaction] = []
+        var time = Clock.t0
+        for (index, step) in steps.enumerated() {
+            time += Int64(step.days) * Clock.day
+            var partner = programme.partners[step.partner].id
+            var member = "m\(step.member)"
+            var txn = "t\(index)"
+            let body: Transaction.Body
+            switch step.kind {
+            case 0, 1:
+                body = .accrual(amountMinor: Int64(step.magnitude), currency: "EUR", category: "any")
+            case 2:
+                body = .redemption(points: Int64(step.magnitude / 20 + 1))
+            case 3 where !made.isEmpty, 4 where !made.isEmpty:
+                let original = made[step.reference % made.count]
+                if step.reference % 4 != 0 {
+                    partner = original.partnerId
+                    member = original.memberId
+                }
+                body = step.kind == 3
+                    ? .refund(originalPartnerTxnId: original.partnerTxnId, amountMinor: Int64(step.magnitude / 4 + 1), currency: "EUR")
+                    : .cancel(originalPartnerTxnId: original.partnerTxnId)
+            default:
+                if made.isEmpty {
+                    body = .redemption(points: 1)
+                } else {
+                    // Repeat an earlier transaction verbatim: a duplicate.
+                    let original = made[step.reference % made.count]
+                    (partner, member, txn) = (original.partnerId, original.memberId, original.partnerTxnId)
+                    body = original.body
+                }
+            }
+            made.append(Transaction(partnerId: partner, partnerTxnId: txn, memberId: member, eventTimeMilliseconds: time, body: body))
+        }
+        return made
+    }
+
+    @Test func randomHistoriesKeepInvariantsAndMatchTheReference() async {
+        let programme = Programme.handWorked
+        await propertyCheck(count: 150, input: Self.steps) { steps in
+            let transactions = Self.transactions(steps, programme: programme)
+            let h = try Harness(programme: programme)
+            var reference = ReferenceLedger(programme: programme)
+            // Uneven batches, to keep batch boundaries honest too.
+            var outputs: [LedgerOutput] = []
+            var start = 0
+            while start < transactions.count {
+                let end = min(transactions.count, start + 1 + (start * 7) % 5)
+                outputs += try h.run(transactions[start..<end].map { .transaction($0) })
+                start = end
+            }
+            for (offset, t) in transactions.enumerated() {
+                let expected = reference.apply(t, offset: Int64(offset))
+                guard case .result(_, _, let actual, let original) = outputs[offset] else {
+                    Issue.record("no result for offset \(offset)")
+                    return
+                }
+                #expect(actual.status == expected.status, "offset \(offset) \(t): \(actual.detail)")
+                #expect(actual.reason == expected.reason, "offset \(offset) \(t): \(actual.detail)")
+                #expect(actual.pointsDelta == expected.pointsDelta, "offset \(offset) \(t)")
+                #expect(actual.balanceAfter == expected.balanceAfter, "offset \(offset) \(t)")
+                #expect((original != nil) == (actual.status == .duplicate))
+            }
+            let pointValue = programme.pointValueMinor
+            for (memberId, model) in reference.members {
+                let view = try h.shard.member(memberId)
+                // Lots add up to the balance, the shortfall accounted; none below zero.
+                #expect(view.lots.reduce(0) { $0 + $1.pointsLeft } - view.shortfall == view.balance)
+                #expect(view.lots.allSatisfy { $0.pointsLeft > 0 })
+                #expect(view.shortfall >= 0 && (view.shortfall == 0 || view.lots.isEmpty))
+                #expect(view.balance == model.balance, "member \(memberId)")
+                #expect(view.shortfall == model.shortfall, "member \(memberId)")
+                let modelLots = model.lots.filter { $0.left > 0 }.sorted { ($0.expires, $0.created, $0.id) < ($1.expires, $1.created, $1.id) }
+                #expect(view.lots.map(\.lotId) == modelLots.map(\.id), "member \(memberId)")
+                #expect(view.lots.map(\.pointsLeft) == modelLots.map(\.left), "member \(memberId)")
+            }
+            let totals = try h.shard.totals()
+            let partnerIds = Set(programme.partners.map(\.id))
+            for partner in programme.partners {
+                // Each redeemed point made exactly one debt from its issuer …
+                let owedByIssuer = totals.debts.filter { $0.payer == partner.id && partnerIds.contains($0.payee) }.reduce(0) { $0 + $1.amountMinor }
+                #expect(owedByIssuer == reference.redeemedFrom[partner.id, default: 0] * pointValue, "issuer \(partner.id)")
+                // … and each partner is owed the value of the points redeemed at it.
+                let owedToRedeemer = totals.debts.filter { $0.payee == partner.id }.reduce(0) { $0 + $1.amountMinor }
+                let redeemedAt = totals.partners.first { $0.partnerId == partner.id }?.redeemed ?? 0
+                #expect(owedToRedeemer == redeemedAt * pointValue, "redeemer \(partner.id)")
+            }
+            let modelDebts = reference.debts.map { key, amount -> DebtTotal in
+                let parts = key.split(separator: ">").map(String.init)
+                return DebtTotal(payer: parts[0], payee: parts[1], amountMinor: amount)
+            }.sorted()
+            #expect(totals.debts == modelDebts)
+        }
+    }
+}
