@@ -72,6 +72,8 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        // Pure: a deterministic synthetic coalition (demo traffic, benchmarks, tests).
+        .target(name: "Simulation", dependencies: ["Programme"], swiftSettings: settings),
         // Service loop: consume -> apply -> publish results, positions, dead letters.
         .target(
             name: "Worker",
@@ -79,6 +81,7 @@ let package = Package(
                 "Kafka", "Ledger", "LoyaltyWire", "Programme",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: settings
         ),
@@ -86,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "loyalty",
             dependencies: [
-                "Kafka", "Ledger", "LoyaltyWire", "Programme", "Worker", "Clearing",
+                "Kafka", "Ledger", "LoyaltyWire", "Programme", "Worker", "Clearing", "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -123,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WorkerTests",
-            dependencies: ["Worker", "Kafka", "Ledger", "LoyaltyWire", "Programme"],
+            dependencies: ["Worker", "Kafka", "Ledger", "LoyaltyWire", "Programme", "Simulation", "loyalty"],
             swiftSettings: settings
         ),
     ]

@@ -273,6 +273,15 @@ public final class KafkaConsumer {
         }
     }
 
+    /// High watermark of a partition (the offset the next record will get), asked of the
+    /// broker. BLOCKING: call from the consumer's own thread.
+    public func highWatermark(_ partition: TopicPartition, timeoutMilliseconds: Int) throws(KafkaError) -> Int64 {
+        let (rk, _) = try requireOpen("highWatermark")
+        return try queryWatermarks(
+            rk, topic: partition.topic, partition: partition.partition, timeoutMilliseconds: timeoutMilliseconds
+        ).high
+    }
+
     /// The partitions currently assigned to this consumer.
     public var assignment: [TopicPartition] {
         guard let rk = handle?.pointer else { return [] }

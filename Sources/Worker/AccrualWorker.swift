@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import Programme
+import ServiceLifecycle
+import Synchronization
+
+/// An accrual worker as a `Service`: consumes the transactions topic in a consumer
+/// group and keeps one SQLite ledger per assigned partition.
+///
+/// `run()` returns when graceful shutdown is requested (SIGTERM/SIGINT through the
+/// ServiceGroup): the batch in hand is finished and stored, the group is left, and
+/// `run()` returns normally. With `exitWhenCaughtUp` it also returns once caught up.
+public final class AccrualWorker: Service, Sendable {
+    public let configuration: WorkerConfiguration
+    public let progress = WorkerProgress()
+    private let programme: Programme
+    private let logger: Logger
+    private let stopRequested = StopFlag()
+
+    public init(configuration: WorkerConfiguration, programme: Programme, logger: Logger) {
+        self.configuration = configuration
+        self.programme = programme
+        self.logger = logger
+    }
+
+    /// Asks the loop to stop after the batch in hand.
+    public func requestStop() {
+        stopRequested.flag.store(true, ordering: .relaxed)
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withTaskCancellationHandler {
+                try await runLoopOnDedicatedThread()
+            } onCancel: {
+                requestStop()
+            }
+        } onGracefulShutdown: {
+            self.requestStop()
+        }
+    }
+
+    private func runLoopOnDedicatedThread() async throws {
+        let configuration = configuration
+        let programme = programme
+        let logger = logger
+        let progress = progress
+        let stopRequested = stopRequested
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            let thread = Thread {
+                do {
+                    let loop = try WorkerLoop(
+                        configuration: configuration,
+                        programme: programme,
+                        logger: logger,
+                        progress: progress,
+                        stopRequested: stopRequested
+                    )
+                    try loop.run()
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.name = "loyalty-worker"
+            thread.start()
+        }
+    }
+}
+
+/// Holds the atomic by reference so the loop thread and the service share it.
+final class StopFlag: Sendable {
+    let flag = Atomic<Bool>(false)
+}

@@ -1,1 +1,0 @@
-// Worker module: see docs/architecture.md

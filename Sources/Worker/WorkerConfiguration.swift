@@ -1,0 +1,46 @@
+/// Settings of an accrual worker. Defaults suit the embedded mock cluster; production
+/// passes SASL/TLS settings through `kafkaExtra`.
+public struct WorkerConfiguration: Sendable {
+    public var bootstrapServers: String
+    /// Directory holding one `shard-NNNN.sqlite` per partition this worker owns.
+    public var dataDirectory: String
+    public var groupId = "loyalty-accrual"
+    public var clientId = "loyalty-worker"
+    public var topics = Topics()
+    /// Upper bound of records applied in one SQL transaction per poll.
+    public var maxBatchRecords = WorkerConfiguration.defaultMaxBatchRecords
+    public var pollTimeoutMilliseconds = 100
+    /// How long a batch waits for Kafka to acknowledge its results before retrying.
+    public var publishTimeoutMilliseconds = 30_000
+    /// Short, so that a group recovers quickly after a worker dies (mock default: > 50 s).
+    public var sessionTimeoutMilliseconds = 6_000
+    /// Publish results, positions and dead letters. Off for `ledger rebuild`, which
+    /// replays history and must not announce it again.
+    public var publishOutputs = true
+    /// Exit (successfully) once every assigned partition is applied up to its end, or to
+    /// `stopOffsets` where given. For batch runs, tests and rebuilds.
+    public var exitWhenCaughtUp = false
+    /// Apply each listed partition only up to (excluding) this offset. Partitions not
+    /// listed are left alone when the map is non-empty.
+    public var stopOffsets: [Int32: Int64] = [:]
+    /// Extra librdkafka settings for both the consumer and the producer.
+    public var kafkaExtra: [String: String] = [:]
+
+    public static let defaultMaxBatchRecords = 5_000
+
+    public init(bootstrapServers: String, dataDirectory: String) {
+        self.bootstrapServers = bootstrapServers
+        self.dataDirectory = dataDirectory
+    }
+
+    /// Path of the shard file for `partition`.
+    public func shardPath(partition: Int32) -> String {
+        Self.shardPath(dataDirectory: dataDirectory, partition: partition)
+    }
+
+    public static func shardPath(dataDirectory: String, partition: Int32) -> String {
+        let digits = String(partition)
+        let padded = String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        return "\(dataDirectory)/shard-\(padded).sqlite"
+    }
+}

@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Ledger
+import Logging
+import LoyaltyWire
+import Programme
+import Simulation
+import Synchronization
+import Worker
+
+struct Dev: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the whole pipeline on an embedded Kafka with a synthetic coalition.",
+        discussion: """
+            Hosts librdkafka's mock cluster, creates the topics, starts --workers accrual \
+            workers in one consumer group, feeds --transactions synthetic transactions \
+            (accruals, redemptions at other partners, partial refunds, cancels, a few \
+            repeats, invalid transactions and undecodable records) and, once every shard \
+            has applied its partition to the end, prints what happened per partner.
+
+            Everything lives under --data, which is wiped at the start: the embedded log \
+            is in memory and dies with the process, so old shard files would not match it.
+            """
+    )
+
+    @Option(help: "Synthetic members.") var members = 10_000
+    @Option(help: "Synthetic transactions to feed.") var transactions = 200_000
+    @Option(help: "Partitions of the transactions topic (= shards).") var partitions: Int32 = 8
+    @Option(help: "Accrual workers in the consumer group.") var workers = 2
+    @Option(help: "Seed of the synthetic coalition: same seed, same traffic.") var seed: UInt64 = 42
+    @Option(help: "Working directory (wiped first).") var data = "var/dev"
+    @Option(help: "One undecodable record every N transactions, to show the dead-letter path (0 = none).")
+    var garbageEvery = 50_000
+    @OptionGroup var programme: ProgrammeOption
+    @Option(name: .customLong("log-level"), help: "Log level of the nodes (logs go to stderr).") var logLevel = "warning"
+
+    func run() async throws {
+        let logger = try LogOptions.parse(["--log-level", logLevel]).bootstrap(label: "loyalty.dev")
+        let programme = try self.programme.load()
+        let files = FileManager.default
+        if files.fileExists(atPath: data) { try files.removeItem(atPath: data) }
+        let shardDirectory = "\(data)/shards"
+        try files.createDirectory(atPath: shardDirectory, withIntermediateDirectories: true)
+
+        let cluster = try MockCluster(brokers: 3, logger: logger)
+        defer { cluster.shutdown() }
+        let topics = Worker.Topics()
+        try cluster.createTopics(topics.specs(partitions: partitions, replicationFactor: 3))
+        try cluster.writeBootstrap(to: "\(data)/bootstrap.txt")
+        print("embedded Kafka (librdkafka mock, 3 brokers) at \(cluster.bootstrapServers)")
+        print("programme \(programme.version): \(programme.partners.count) partners, point value \(programme.pointValueMinor) minor unit(s) of \(programme.currency), expiry \(programme.expiryMonths) months")
+        print("\(partitions) partitions, \(workers) workers, \(Format.grouped(Int64(transactions))) transactions from \(Format.grouped(Int64(members))) members\n")
+
+        let pool = WorkerPool(
+            count: workers, bootstrapServers: cluster.bootstrapServers, dataDirectory: shardDirectory,
+            programme: programme, logger: logger
+        )
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: logger)
+        defer { producer.shutdown() }
+        let feeder = Feeder(producer: producer)
+        let progress = ProgressLine()
+
+        var settings = SyntheticCoalition.Settings()
+        settings.members = members
+        settings.transactions = transactions
+        settings.seed = seed
+        var fed = 0
+        for transaction in SyntheticCoalition(programme: programme, settings: settings) {
+            let envelope = Loyalty_V1_TransactionEnvelope(transaction, traceId: "dev-\(fed)")
+            let key = Array(transaction.memberId.utf8)
+            let bytes: [UInt8] = try envelope.serializedBytes()
+            feeder.send(ProducerRecord(topic: topics.transactions, partition: nil, key: key, value: bytes))
+            fed += 1
+            if garbageEvery > 0, fed % garbageEvery == 0 {
+                // Bytes no partner should send: they must reach the dead-letter topic.
+                feeder.send(ProducerRecord(topic: topics.transactions, partition: nil, key: key, value: Array(bytes.dropLast(2))))
+            }
+            if fed % 2_000 == 0 { progress.show(feeding: fed, of: transactions, feeder: feeder, pool: pool) }
+        }
+        try feeder.drain()
+        let tally = feeder.snapshot
+        guard tally.failed == 0 else {
+            throw ValidationError("\(tally.failed) records were not acknowledged by Kafka: \(tally.firstFailure ?? "")")
+        }
+        try await pool.waitUntilApplied(tally.endOffsets) { progress.show(feeding: fed, of: transactions, feeder: feeder, pool: pool) }
+        progress.finish(feeder: feeder, pool: pool)
+        try await pool.stop()
+
+        try printReport(shardDirectory: shardDirectory, programme: programme)
+    }
+
+    private func printReport(shardDirectory: String, programme: Programme) throws {
+        var all: [ShardTotals] = []
+        for file in try ShardFiles.list(in: shardDirectory) {
+            let shard = try Shard(path: file.path, partition: file.partition, programme: programme)
+            all.append(try shard.totals())
+            shard.close()
+        }
+        print("")
+        print(Report.outcomes(all))
+        print("")
+        print(Report.partners(all, programme: programme))
+        print("")
+        print(Report.debts(all, programme: programme))
+        print("")
+        print("shard files: \(shardDirectory)/shard-NNNN.sqlite")
+        print("look closer: loyalty ledger inspect --data \(shardDirectory) [--member m-000042]")
+    }
+}
+
+/// One line of progress on the terminal, rewritten in place when stdout is a terminal.
+final class ProgressLine: Sendable {
+    private let interactive = isatty(STDOUT_FILENO) == 1
+    private let started = DispatchTime.now().uptimeNanoseconds
+    /// When not on a terminal, one line every few seconds is enough for a log.
+    private let lastPrinted = Mutex<UInt64>(0)
+
+    func show(feeding fed: Int, of total: Int, feeder: Feeder, pool: WorkerPool) {
+        let applied = pool.recordsApplied
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let line = "fed \(Format.grouped(Int64(fed)))/\(Format.grouped(Int64(total)))  acknowledged \(Format.grouped(Int64(feeder.snapshot.acknowledged)))  applied \(Format.grouped(applied))  \(String(format: "%.1f", seconds)) s"
+        if interactive {
+            FileHandle.standardOutput.write(Data(("\r" + line).utf8))
+        } else {
+            let now = DispatchTime.now().uptimeNanoseconds
+            let due = lastPrinted.withLock { last in
+                guard now - last >= 3_000_000_000 else { return false }
+                last = now
+                return true
+            }
+            if due { print(line) }
+        }
+    }
+
+    func finish(feeder: Feeder, pool: WorkerPool) {
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        if interactive { print("") }
+        print("done: \(Format.grouped(Int64(feeder.snapshot.acknowledged))) records acknowledged by Kafka, \(Format.grouped(pool.recordsApplied)) applied by the workers, \(Format.grouped(pool.deadLetters)) dead-lettered, in \(String(format: "%.1f", seconds)) s")
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Logging
+import Programme
+import Worker
+
+struct LedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
+        abstract: "Look into shard files, or rebuild one from the log.",
+        subcommands: [Inspect.self, Rebuild.self]
+    )
+}
+
+extension LedgerCommand {
+    struct Inspect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A member's balance and lots, or a shard's totals.",
+            discussion: "Without --member: the totals of --partition, or of every shard in --data."
+        )
+
+        @Option(help: "Directory of the shard files.") var data = "var/worker"
+        @Option(help: "Only this partition's shard.") var partition: Int32?
+        @Option(help: "Show this member's balance and lots (searched in every shard).") var member: String?
+        @OptionGroup var programme: ProgrammeOption
+
+        func run() async throws {
+            let programme = try programme.load()
+            let shards = try ShardFiles.list(in: data).filter { partition == nil || $0.partition == partition }
+            guard !shards.isEmpty else {
+                throw ValidationError("no shard files\(partition.map { " for partition \($0)" } ?? "") in \(data)")
+            }
+            if let member {
+                for file in shards {
+                    let shard = try Shard(path: file.path, partition: file.partition, programme: programme)
+                    defer { shard.close() }
+                    let view = try shard.member(member)
+                    guard !view.lots.isEmpty || view.balance != 0 || view.shortfall != 0 else { continue }
+                    print(Report.member(view, partition: file.partition, programme: programme))
+                    return
+                }
+                throw ValidationError("member \(member) has no points in any shard of \(data)")
+            }
+            var all: [ShardTotals] = []
+            for file in shards {
+                let shard = try Shard(path: file.path, partition: file.partition, programme: programme)
+                defer { shard.close() }
+                let totals = try shard.totals()
+                print("partition \(file.partition): next offset \(totals.nextOffset), digest \(try shard.digest())")
+                all.append(totals)
+            }
+            print("")
+            print(Report.partners(all, programme: programme))
+            print("")
+            print(Report.debts(all, programme: programme))
+        }
+    }
+
+    struct Rebuild: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay a partition from the log into a new shard file and compare it with the live one.",
+            discussion: """
+                The ledger is a function of its partition's records, so replaying them from \
+                offset 0 must give the same digest as the live shard at the same offset. \
+                Nothing is published while replaying. Stop the partition's worker first, or \
+                the live file may move on while the replay runs.
+                """
+        )
+
+        @OptionGroup var kafka: KafkaOptions
+        @OptionGroup var programme: ProgrammeOption
+        @Option(help: "Directory of the live shard files.") var data = "var/worker"
+        @Option(help: "Partition to rebuild.") var partition: Int32
+        @Option(help: "Where to write the rebuilt shard (default: <data>/rebuilt/shard-NNNN.sqlite).") var out: String?
+        @OptionGroup var log: LogOptions
+
+        func run() async throws {
+            let logger = try log.bootstrap(label: "loyalty.rebuild")
+            let programme = try programme.load()
+            let livePath = WorkerConfiguration.shardPath(dataDirectory: data, partition: partition)
+            guard FileManager.default.fileExists(atPath: livePath) else {
+                throw ValidationError("no live shard for partition \(partition) at \(livePath)")
+            }
+            let live = try Shard(path: livePath, partition: partition, programme: programme)
+            let liveOffset = try live.nextOffset()
+            let liveDigest = try live.digest()
+            live.close()
+
+            let result = try await ShardRebuilder(
+                bootstrapServers: try kafka.resolvedBootstrapServers(),
+                kafkaExtra: try kafka.extra(),
+                programme: programme,
+                logger: logger
+            ).rebuild(partition: partition, upTo: liveOffset, into: out ?? "\(data)/rebuilt")
+            print("live    partition \(partition): next offset \(liveOffset), digest \(liveDigest)")
+            print("rebuilt partition \(partition): next offset \(result.nextOffset), digest \(result.digest)")
+            print("rebuilt file: \(result.path)")
+            guard result.digest == liveDigest else {
+                throw ValidationError("digests differ: the live shard is not what its partition's log gives")
+            }
+            print("identical")
+        }
+    }
+}
+
+/// Shard files found in a data directory.
+enum ShardFiles {
+    struct File {
+        let partition: Int32
+        let path: String
+    }
+
+    static func list(in directory: String) throws -> [File] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+            throw ValidationError("\(directory) is not a readable directory")
+        }
+        return names.compactMap { name -> File? in
+            guard name.hasPrefix("shard-"), name.hasSuffix(".sqlite"),
+                let partition = Int32(name.dropFirst(6).dropLast(7))
+            else { return nil }
+            return File(partition: partition, path: "\(directory)/\(name)")
+        }.sorted { $0.partition < $1.partition }
+    }
+}

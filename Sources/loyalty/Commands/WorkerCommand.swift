@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import Worker
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run an accrual worker: consume transactions, keep one SQLite ledger per partition.",
+        discussion: """
+            Workers with the same --group share the partitions; each keeps the shard files \
+            of the partitions it owns in --data (shard-NNNN.sqlite). A partition's offset \
+            is stored in its shard file with the ledger rows, so a killed worker resumes \
+            exactly where its last committed batch ended. SIGTERM/SIGINT: the batch in \
+            hand is finished and stored, the group is left, exit 0.
+            """
+    )
+
+    @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var programme: ProgrammeOption
+    @Option(help: "Directory of the shard files.") var data = "var/worker"
+    @Option(help: "Consumer group of the workers.") var group = "loyalty-accrual"
+    @Option(help: "Most records applied per SQL transaction.") var maxBatch = WorkerConfiguration.defaultMaxBatchRecords
+    @Option(help: "Consumer session timeout in ms: how soon a dead worker's partitions move.")
+    var sessionTimeoutMs = 6_000
+    @Flag(help: "Exit 0 once every assigned partition is applied to its end (batch runs, benchmarks).")
+    var exitWhenCaughtUp = false
+    @OptionGroup var log: LogOptions
+
+    func run() async throws {
+        let logger = try log.bootstrap(label: "loyalty.worker")
+        var configuration = WorkerConfiguration(
+            bootstrapServers: try kafka.resolvedBootstrapServers(), dataDirectory: data
+        )
+        configuration.groupId = group
+        configuration.maxBatchRecords = maxBatch
+        configuration.sessionTimeoutMilliseconds = sessionTimeoutMs
+        configuration.exitWhenCaughtUp = exitWhenCaughtUp
+        configuration.kafkaExtra = try kafka.extra()
+        let worker = AccrualWorker(configuration: configuration, programme: try programme.load(), logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+        let summary = worker.progress.snapshot
+        let failures = summary.partitions.compactMap { partition, state in state.failure.map { "partition \(partition): \($0)" } }
+        // One machine-readable line for scripts and the benchmark.
+        print(WorkerSummary(summary).json)
+        if !failures.isEmpty {
+            throw ValidationError("stopped partitions:\n" + failures.sorted().joined(separator: "\n"))
+        }
+    }
+}
+
+/// What a worker did, printed as one JSON line when it exits.
+struct WorkerSummary: Codable {
+    var records: Int64
+    var deadLetters: Int64
+    var batches: Int64
+    var activeSeconds: Double
+    var partitions: [String: Int64]
+
+    init(_ snapshot: WorkerProgress.Snapshot) {
+        records = snapshot.recordsApplied
+        deadLetters = snapshot.deadLetters
+        batches = snapshot.batches
+        activeSeconds = snapshot.activeSeconds
+        partitions = Dictionary(uniqueKeysWithValues: snapshot.partitions.map { (String($0.key), $0.value.nextOffset) })
+    }
+
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+}

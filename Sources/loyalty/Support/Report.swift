@@ -1,0 +1,99 @@
+import Ledger
+import Programme
+
+/// The tables `dev` and `ledger inspect` print.
+enum Report {
+    static func outcomes(_ shards: [ShardTotals]) -> String {
+        let accepted = shards.reduce(0) { $0 + $1.accepted }
+        let rejected = shards.reduce(0) { $0 + $1.rejected }
+        let duplicates = shards.reduce(0) { $0 + $1.duplicates }
+        let deadLetters = shards.reduce(0) { $0 + $1.deadLetters }
+        return Format.table([
+            ["outcome", "transactions"],
+            ["accepted", Format.grouped(accepted)],
+            ["rejected (reason code in the result)", Format.grouped(rejected)],
+            ["duplicate (original outcome returned)", Format.grouped(duplicates)],
+            ["dead-lettered (undecodable)", Format.grouped(deadLetters)],
+        ])
+    }
+
+    static func partners(_ shards: [ShardTotals], programme: Programme) -> String {
+        var sums: [String: PartnerTotals] = [:]
+        for totals in shards.flatMap(\.partners) {
+            var sum = sums[totals.partnerId] ?? PartnerTotals(
+                partnerId: totals.partnerId, issued: 0, redeemed: 0, expired: 0, clawedBack: 0, outstanding: 0, feesMinor: 0
+            )
+            sum.issued += totals.issued
+            sum.redeemed += totals.redeemed
+            sum.expired += totals.expired
+            sum.clawedBack += totals.clawedBack
+            sum.outstanding += totals.outstanding
+            sum.feesMinor += totals.feesMinor
+            sums[totals.partnerId] = sum
+        }
+        var rows = [["partner", "points issued", "redeemed at it", "expired", "clawed back", "outstanding", "operator fees (\(programme.currency))"]]
+        for id in sums.keys.sorted() {
+            let sum = sums[id]!
+            rows.append([
+                id, Format.grouped(sum.issued), Format.grouped(sum.redeemed), Format.grouped(sum.expired),
+                Format.grouped(sum.clawedBack), Format.grouped(sum.outstanding),
+                Format.money(sum.feesMinor, exponent: programme.currencyExponent),
+            ])
+        }
+        return rows.count == 1 ? "no partner activity" : Format.table(rows)
+    }
+
+    /// Cross-partner debts over all cycles as a payer x payee matrix: issuer -> redeemer
+    /// for points, partner -> operator for fees. Self-debts (points spent where they
+    /// were earned) are recorded but never settled, so they are left out.
+    static func debts(_ shards: [ShardTotals], programme: Programme) -> String {
+        var sums: [String: [String: Int64]] = [:]
+        for debt in shards.flatMap(\.debts) where debt.payer != debt.payee {
+            sums[debt.payer, default: [:]][debt.payee, default: 0] += debt.amountMinor
+        }
+        let payers = sums.keys.sorted()
+        let payees = Set(sums.values.flatMap(\.keys)).sorted { lhs, rhs in
+            // The operator's column last: it holds the fees.
+            (lhs == programme.operatorId ? 1 : 0, lhs) < (rhs == programme.operatorId ? 1 : 0, rhs)
+        }
+        guard !payers.isEmpty else { return "no cross-partner debts" }
+        var rows = [["owes \u{2192}"] + payees + ["total"]]
+        var grand: Int64 = 0
+        for payer in payers {
+            let row = payees.map { sums[payer]?[$0] ?? 0 }
+            let total = row.reduce(0, +)
+            grand += total
+            rows.append([payer] + row.map { $0 == 0 ? "." : Format.money($0, exponent: programme.currencyExponent) }
+                + [Format.money(total, exponent: programme.currencyExponent)])
+        }
+        return "gross debts before netting, \(programme.currency) (row owes column; "
+            + "total \(Format.money(grand, exponent: programme.currencyExponent))):\n" + Format.table(rows)
+    }
+
+    static func member(_ view: MemberView, partition: Int32, programme: Programme) -> String {
+        var rows = [["lot", "issuer", "points left", "expires (UTC)", "created (UTC)"]]
+        for lot in view.lots {
+            rows.append([
+                String(lot.lotId), lot.issuer, Format.grouped(lot.pointsLeft),
+                Timestamp.iso(lot.expiresAtMilliseconds), Timestamp.iso(lot.createdAtMilliseconds),
+            ])
+        }
+        return """
+            member \(view.memberId) (partition \(partition)): balance \(Format.grouped(view.balance)) points\
+            \(view.shortfall > 0 ? ", shortfall \(Format.grouped(view.shortfall))" : "")
+            \(Format.table(rows))
+            """
+    }
+}
+
+/// UTC timestamps for people, with integer civil-date arithmetic (no time zones).
+enum Timestamp {
+    static func iso(_ milliseconds: Int64) -> String {
+        if milliseconds == Programme.neverExpires { return "never" }
+        let days = milliseconds >= 0 ? milliseconds / CivilTime.millisecondsPerDay : (milliseconds - CivilTime.millisecondsPerDay + 1) / CivilTime.millisecondsPerDay
+        let civil = CivilTime.civil(days: days)
+        let seconds = (milliseconds - days * CivilTime.millisecondsPerDay) / 1_000
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(civil.year)-\(two(civil.month))-\(two(civil.day))T\(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))Z"
+    }
+}
