@@ -68,6 +68,12 @@ public final class WorkerPool: Sendable {
         }
     }
 
+    /// Stops one worker after its batch in hand (it leaves the group) and waits for it.
+    public func stop(workerAt index: Int) async throws {
+        workers[index].requestStop()
+        try await tasks[index].value
+    }
+
     /// Stops every worker after its batch in hand and waits for them.
     public func stop() async throws {
         for worker in workers { worker.requestStop() }

@@ -1,0 +1,83 @@
+import Foundation
+import Ledger
+import Testing
+import Worker
+
+@Suite("Exactly-once effects across SIGKILL", .timeLimit(.minutes(8)))
+struct KilledWorkerTests {
+    /// Starts `loyalty worker` as a separate process.
+    private func spawnWorker(_ test: TestCluster, data: String, exitWhenCaughtUp: Bool) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try loyaltyExecutable())
+        process.arguments = [
+            "worker", "--bootstrap", test.bootstrap, "--data", data, "--group", "kill-test",
+            "--session-timeout-ms", "3000", "--max-batch", "500", "--log-level", "error",
+        ] + (exitWhenCaughtUp ? ["--exit-when-caught-up"] : [])
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    private func appliedSoFar(_ data: String, partitions: Int32) -> Int64 {
+        var total: Int64 = 0
+        for partition in 0..<partitions {
+            let path = WorkerConfiguration.shardPath(dataDirectory: data, partition: partition)
+            guard FileManager.default.fileExists(atPath: path),
+                let shard = try? Shard(path: path, partition: partition, programme: .sample)
+            else { continue }
+            total += (try? shard.nextOffset()) ?? 0
+            shard.close()
+        }
+        return total
+    }
+
+    @Test("a worker process killed with SIGKILL mid-stream and restarted ends with the undisturbed run's ledger")
+    func killAndRestart() async throws {
+        let test = try TestCluster(partitions: 4)
+        let transactions = syntheticTransactions(40_000, members: 2_000, seed: 11)
+        let ends = try test.produce(transactions)
+        let total = ends.values.reduce(0, +)
+        let data = test.dataDirectory("killed")
+
+        var kills = 0
+        var killedMidStream = 0
+        var attempts = 0
+        while kills < 4, attempts < 12 {
+            attempts += 1
+            let before = appliedSoFar(data, partitions: test.partitions)
+            if before >= total { break }
+            let process = try spawnWorker(test, data: data, exitWhenCaughtUp: false)
+            // Let it join the group and apply some batches, then kill it without warning.
+            let deadline = Date().addingTimeInterval(30)
+            while appliedSoFar(data, partitions: test.partitions) < before + 1_000, Date() < deadline, process.isRunning {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await Task.sleep(for: .milliseconds(UInt64.random(in: 0...150)))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal)
+            kills += 1
+            let after = appliedSoFar(data, partitions: test.partitions)
+            if after > before, after < total { killedMidStream += 1 }
+        }
+        #expect(kills >= 3)
+        #expect(killedMidStream >= 2, "the kills landed while the worker was applying")
+
+        let finisher = try spawnWorker(test, data: data, exitWhenCaughtUp: true)
+        finisher.waitUntilExit()
+        #expect(finisher.terminationStatus == 0)
+
+        let reference = try await test.referenceRun("undisturbed", until: ends)
+        let killed = try test.digests(data)
+        let undisturbed = try test.digests(reference)
+        for partition in 0..<test.partitions {
+            let got = try #require(killed[partition])
+            let want = try #require(undisturbed[partition])
+            #expect(got.nextOffset == ends[partition])
+            #expect(got.digest == want.digest, "partition \(partition)")
+            // Nothing lost, nothing counted twice: one journal outcome per record.
+            let outcomes = got.totals.accepted + got.totals.rejected + got.totals.duplicates + got.totals.deadLetters
+            #expect(outcomes == ends[partition])
+        }
+    }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian (bookworm) machine lacks to build and test the clearing
+# house: the C libraries Swift links against, protoc for code generation, kcat for the
+# benchmark. Needs root (or sudo). Does nothing when everything is there already.
+set -euo pipefail
+packages=(librdkafka-dev libsqlite3-dev libprotobuf-c-dev protobuf-compiler protobuf-c-compiler kcat pkg-config)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6.x toolchain (swift.org)" >&2; exit 1; }
