@@ -3,7 +3,7 @@
 # house: the C libraries Swift links against, protoc for code generation, kcat for the
 # benchmark. Needs root (or sudo). Does nothing when everything is there already.
 set -euo pipefail
-packages=(librdkafka-dev libsqlite3-dev libprotobuf-c-dev protobuf-compiler protobuf-c-compiler kcat pkg-config)
+packages=(librdkafka-dev libsqlite3-dev libprotobuf-c-dev protobuf-compiler protobuf-c-compiler kcat pkg-config python3-yaml)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

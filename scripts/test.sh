@@ -9,5 +9,9 @@ scripts/check-generated.sh
 echo "== build (warnings are errors)" >&2
 export LOYALTY_STRICT=1
 swift build --build-tests
+echo "== deploy files (static)" >&2
+python=python3
+"$python" -c 'import yaml' 2>/dev/null || python=/usr/bin/python3
+"$python" scripts/check-deploy-files.py .build/debug/loyalty
 echo "== tests" >&2
-swift test --skip-build --parallel --num-workers 2 "$@"
+swift test --skip-build "$@"

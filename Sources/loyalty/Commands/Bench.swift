@@ -67,7 +67,7 @@ struct BenchWorker: AsyncParsableCommand {
         producer.shutdown()
         let filled = feeder.snapshot
         guard filled.failed == 0, filled.acknowledged == messages else {
-            throw ValidationError("filling failed: \(filled.acknowledged) acknowledged, \(filled.failed) failed: \(filled.firstFailure ?? "")")
+            throw CLIError("filling failed: \(filled.acknowledged) acknowledged, \(filled.failed) failed: \(filled.firstFailure ?? "")")
         }
 
         let worker = try runWorker(bootstrap: cluster.bootstrapServers)
@@ -100,11 +100,11 @@ struct BenchWorker: AsyncParsableCommand {
         let bytes = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw ValidationError("the worker process exited with status \(process.terminationStatus)")
+            throw CLIError("the worker process exited with status \(process.terminationStatus)")
         }
         guard let line = String(decoding: bytes, as: UTF8.self).split(separator: "\n").last,
             let summary = try? JSONDecoder().decode(WorkerSummary.self, from: Data(line.utf8))
-        else { throw ValidationError("the worker printed no summary line") }
+        else { throw CLIError("the worker printed no summary line") }
         return summary
     }
 
@@ -117,13 +117,13 @@ struct BenchWorker: AsyncParsableCommand {
         process.standardError = FileHandle.nullDevice
         let started = DispatchTime.now().uptimeNanoseconds
         do { try process.run() } catch {
-            throw ValidationError("kcat could not be started (apt-get install kcat): \(error)")
+            throw CLIError("kcat could not be started (apt-get install kcat): \(error)")
         }
         let bytes = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         guard process.terminationStatus == 0 else {
-            throw ValidationError("kcat exited with status \(process.terminationStatus)")
+            throw CLIError("kcat exited with status \(process.terminationStatus)")
         }
         return (Int64(bytes.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }), seconds)
     }

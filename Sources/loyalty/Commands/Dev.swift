@@ -81,7 +81,7 @@ struct Dev: AsyncParsableCommand {
         try feeder.drain()
         let tally = feeder.snapshot
         guard tally.failed == 0 else {
-            throw ValidationError("\(tally.failed) records were not acknowledged by Kafka: \(tally.firstFailure ?? "")")
+            throw CLIError("\(tally.failed) records were not acknowledged by Kafka: \(tally.firstFailure ?? "")")
         }
         try await pool.waitUntilApplied(tally.endOffsets) { progress.show(feeding: fed, of: transactions, feeder: feeder, pool: pool) }
         progress.finish(feeder: feeder, pool: pool)

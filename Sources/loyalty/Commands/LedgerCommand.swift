@@ -29,7 +29,7 @@ extension LedgerCommand {
             let programme = try programme.load()
             let shards = try ShardFiles.list(in: data).filter { partition == nil || $0.partition == partition }
             guard !shards.isEmpty else {
-                throw ValidationError("no shard files\(partition.map { " for partition \($0)" } ?? "") in \(data)")
+                throw CLIError("no shard files\(partition.map { " for partition \($0)" } ?? "") in \(data)")
             }
             if let member {
                 for file in shards {
@@ -40,7 +40,7 @@ extension LedgerCommand {
                     print(Report.member(view, partition: file.partition, programme: programme))
                     return
                 }
-                throw ValidationError("member \(member) has no points in any shard of \(data)")
+                throw CLIError("member \(member) has no points in any shard of \(data)")
             }
             var all: [ShardTotals] = []
             for file in shards {
@@ -80,7 +80,7 @@ extension LedgerCommand {
             let programme = try programme.load()
             let livePath = WorkerConfiguration.shardPath(dataDirectory: data, partition: partition)
             guard FileManager.default.fileExists(atPath: livePath) else {
-                throw ValidationError("no live shard for partition \(partition) at \(livePath)")
+                throw CLIError("no live shard for partition \(partition) at \(livePath)")
             }
             let live = try Shard(path: livePath, partition: partition, programme: programme)
             let liveOffset = try live.nextOffset()
@@ -97,7 +97,7 @@ extension LedgerCommand {
             print("rebuilt partition \(partition): next offset \(result.nextOffset), digest \(result.digest)")
             print("rebuilt file: \(result.path)")
             guard result.digest == liveDigest else {
-                throw ValidationError("digests differ: the live shard is not what its partition's log gives")
+                throw CLIError("digests differ: the live shard is not what its partition's log gives")
             }
             print("identical")
         }
@@ -113,7 +113,7 @@ enum ShardFiles {
 
     static func list(in directory: String) throws -> [File] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
-            throw ValidationError("\(directory) is not a readable directory")
+            throw CLIError("\(directory) is not a readable directory")
         }
         return names.compactMap { name -> File? in
             guard name.hasPrefix("shard-"), name.hasSuffix(".sqlite"),

@@ -30,7 +30,7 @@ struct Produce: AsyncParsableCommand {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         } else {
             guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ValidationError("\(file): cannot be read as UTF-8 text")
+                throw CLIError("\(file): cannot be read as UTF-8 text")
             }
             text = contents
         }
@@ -46,7 +46,7 @@ struct Produce: AsyncParsableCommand {
         }
         for problem in problems { FileHandle.standardError.write(Data((problem + "\n").utf8)) }
         if !problems.isEmpty, !skipInvalid {
-            throw ValidationError("\(problems.count) invalid line(s); nothing published (use --skip-invalid to publish the \(valid.count) valid ones)")
+            throw CLIError("\(problems.count) invalid line(s); nothing published (use --skip-invalid to publish the \(valid.count) valid ones)")
         }
         if dryRun {
             print("\(valid.count) valid, \(problems.count) invalid; nothing published (--dry-run)")
@@ -70,7 +70,7 @@ struct Produce: AsyncParsableCommand {
         let tally = feeder.snapshot
         print("published \(tally.acknowledged) of \(valid.count) to \(topic); \(tally.failed) failed; \(problems.count) invalid line(s) skipped")
         if tally.failed > 0 {
-            throw ValidationError("\(tally.failed) record(s) were not acknowledged by Kafka: \(tally.firstFailure ?? "")")
+            throw CLIError("\(tally.failed) record(s) were not acknowledged by Kafka: \(tally.firstFailure ?? "")")
         }
     }
 

@@ -54,7 +54,7 @@ struct WorkerCommand: AsyncParsableCommand {
         // One machine-readable line for scripts and the benchmark.
         print(WorkerSummary(summary).json)
         if !failures.isEmpty {
-            throw ValidationError("stopped partitions:\n" + failures.sorted().joined(separator: "\n"))
+            throw CLIError("stopped partitions:\n" + failures.sorted().joined(separator: "\n"))
         }
     }
 }
