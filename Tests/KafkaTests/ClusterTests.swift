@@ -149,7 +149,8 @@ struct ClusterTests {
         let topic = uniqueName("alive")
         try cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
         var config = consumerConfig(cluster, group: uniqueName("g"), topics: [topic])
-        config.maxPollIntervalMilliseconds = config.sessionTimeoutMilliseconds
+        config.sessionTimeoutMilliseconds = 3_000
+        config.maxPollIntervalMilliseconds = 3_000
         let listener = RecordingListener()
         let consumer = try KafkaConsumer(configuration: config, listener: listener, logger: testLogger())
         defer { consumer.close() }
@@ -211,6 +212,49 @@ struct ClusterTests {
         print("recovered \(String(format: "%.1f", Date().timeIntervalSince(upAt))) s after brokers came up, \(attempts) attempts")
         #expect(after.partition == Murmur2.partition(key: bytes("k"), partitionCount: 2))
         #expect(after.offset >= 1)
+    }
+
+    @Test func sendAllBlockingRidesOutAFullQueueAndKeepsInputOrder() throws {
+        let cluster = try MockCluster(brokers: 1, logger: testLogger())
+        defer { cluster.shutdown() }
+        let topic = uniqueName("batch")
+        try cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
+        var config = producerConfig(cluster)
+        config.queueBufferingMaxMessages = 10
+        let producer = try KafkaProducer(configuration: config, logger: testLogger())
+        defer { producer.shutdown() }
+        let records = (0..<500).map { ProducerRecord(topic: topic, partition: Int32($0 % 2), key: nil, value: bytes("\($0)")) }
+        let metadata = try producer.sendAllBlocking(records, timeoutMilliseconds: 30_000)
+        #expect(metadata.map(\.partition) == records.map { $0.partition! })
+        #expect(metadata.filter { $0.partition == 0 }.map(\.offset) == Array(0..<250))
+        #expect(metadata.filter { $0.partition == 1 }.map(\.offset) == Array(0..<250))
+    }
+
+    @Test func shutdownFailsPendingSendsInsteadOfLeavingThemHanging() async throws {
+        let cluster = try MockCluster(brokers: 1, logger: testLogger())
+        defer { cluster.shutdown() }
+        let topic = uniqueName("pending")
+        try cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
+        try cluster.setAllBrokers(up: false)
+        let producer = try KafkaProducer(configuration: producerConfig(cluster), logger: testLogger())
+        let pending = Task { () throws(KafkaError) -> RecordMetadata in
+            try await producer.send(ProducerRecord(topic: topic, key: nil, value: bytes("stuck")))
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let started = Date()
+        producer.shutdown(flushTimeoutMilliseconds: 300)
+        let result = await pending.result
+        #expect(Date().timeIntervalSince(started) < 5)
+        guard case .failure(let error) = result else {
+            Issue.record("a record was reported delivered with all brokers down")
+            return
+        }
+        #expect(error.code == .closed)
+        // After shutdown, produce refuses clearly.
+        let refused = #expect(throws: KafkaError.self) {
+            try producer.produce(ProducerRecord(topic: topic, key: nil, value: [])) { _ in }
+        }
+        #expect(refused?.code == .closed)
     }
 
     @Test func fullQueueSurfacesQueueFull() throws {
