@@ -249,7 +249,7 @@ struct ClusterTests {
             Issue.record("a record was reported delivered with all brokers down")
             return
         }
-        #expect(error.code == .closed)
+        #expect((error as? KafkaError)?.code == .closed, "\(error)")
         // After shutdown, produce refuses clearly.
         let refused = #expect(throws: KafkaError.self) {
             try producer.produce(ProducerRecord(topic: topic, key: nil, value: [])) { _ in }
