@@ -179,7 +179,7 @@ struct ClusterTests {
         defer { producer.shutdown() }
         _ = try await producer.send(ProducerRecord(topic: topic, key: bytes("k"), value: bytes("before")))
 
-        try cluster.setAllBrokers(up: false)
+        #expect(cluster.setAllBrokers(up: false))
         var failure: KafkaError?
         do {
             let metadata = try await producer.send(ProducerRecord(topic: topic, key: bytes("k"), value: bytes("during")))
@@ -194,7 +194,7 @@ struct ClusterTests {
         let batch = (0..<5).map { ProducerRecord(topic: topic, key: bytes("k\($0)"), value: bytes("x")) }
         #expect(throws: KafkaError.self) { try producer.sendAllBlocking(batch, timeoutMilliseconds: 10_000) }
 
-        try cluster.setAllBrokers(up: true)
+        #expect(cluster.setAllBrokers(up: true))
         let upAt = Date()
         var attempts = 0
         var recovered: RecordMetadata?
@@ -235,7 +235,7 @@ struct ClusterTests {
         defer { cluster.shutdown() }
         let topic = uniqueName("pending")
         try cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
-        try cluster.setAllBrokers(up: false)
+        #expect(cluster.setAllBrokers(up: false))
         let producer = try KafkaProducer(configuration: producerConfig(cluster), logger: testLogger())
         let pending = Task { () throws(KafkaError) -> RecordMetadata in
             try await producer.send(ProducerRecord(topic: topic, key: nil, value: bytes("stuck")))
@@ -262,7 +262,7 @@ struct ClusterTests {
         defer { cluster.shutdown() }
         let topic = uniqueName("full")
         try cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
-        try cluster.setAllBrokers(up: false)
+        #expect(cluster.setAllBrokers(up: false))
         var config = producerConfig(cluster)
         config.queueBufferingMaxMessages = 3
         config.messageTimeoutMilliseconds = 1_000
@@ -343,7 +343,7 @@ struct ClusterTests {
         defer { producer.shutdown() }
         _ = try await producer.send(ProducerRecord(topic: topic, partition: 0, key: nil, value: bytes("warm")))
         // NOT_LEADER_FOR_PARTITION (6) twice on Produce (api key 0): retriable.
-        try cluster.pushRequestErrors(apiKey: 0, errors: [6, 6])
+        cluster.pushRequestErrors(apiKey: 0, errors: [6, 6])
         let meta = try await producer.send(ProducerRecord(topic: topic, partition: 0, key: nil, value: bytes("retried")))
         #expect(meta.offset == 1)
     }
