@@ -97,6 +97,37 @@ struct ClusterTests {
         consumer.commit([p0: 20, p1: 20])
     }
 
+    @Test func pausedPartitionDeliversNothingUntilResumed() throws {
+        let cluster = try MockCluster(brokers: 1, logger: testLogger())
+        defer { cluster.shutdown() }
+        let topic = uniqueName("pause")
+        try cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfig(cluster, group: uniqueName("g"), topics: [topic]), listener: nil, logger: testLogger())
+        defer { consumer.close() }
+        let start = Date()
+        while consumer.assignment.count < 2 && Date().timeIntervalSince(start) < 20 {
+            _ = try consumer.poll(maxRecords: 100, timeoutMilliseconds: 100)
+        }
+        let p0 = TopicPartition(topic: topic, partition: 0)
+        try consumer.pause([p0])
+
+        let producer = try KafkaProducer(configuration: producerConfig(cluster), logger: testLogger())
+        defer { producer.shutdown() }
+        let records = (0..<10).map { ProducerRecord(topic: topic, partition: Int32($0 % 2), key: nil, value: bytes("\($0)")) }
+        _ = try producer.sendAllBlocking(records, timeoutMilliseconds: 10_000)
+
+        var got = try consume(consumer, count: 5, timeoutSeconds: 10)
+        got += try consume(consumer, count: 1, timeoutSeconds: 1)  // give p0 a chance to leak
+        #expect(got.count == 5)
+        #expect(got.allSatisfy { $0.partition == 1 })
+
+        try consumer.resume([p0])
+        let resumed = try consume(consumer, count: 5, timeoutSeconds: 10)
+        #expect(resumed.map(\.partition) == [0, 0, 0, 0, 0])
+        #expect(resumed.map(\.offset) == [0, 1, 2, 3, 4])
+    }
+
     @Test func twoConsumersSplitPartitionsAndTheSurvivorTakesOverOnClose() throws {
         let cluster = try MockCluster(brokers: 3, logger: testLogger())
         defer { cluster.shutdown() }
