@@ -58,7 +58,9 @@ public final class KafkaConsumer {
     private let logger: Logger
     private let topics: [String]
     private var batch: [UnsafeMutablePointer<rd_kafka_message_t>?]
-    private var topicNames: [OpaquePointer: String] = [:]
+    /// Topic names by topic handle, so a batch does not build one String per record. The C
+    /// name is kept to verify a reused handle address still names the same topic.
+    private var topicNames: [OpaquePointer: (cName: ContiguousArray<CChar>, name: String)] = [:]
 
     public init(configuration: ConsumerConfiguration, listener: RebalanceListener?, logger: Logger) throws(KafkaError) {
         guard !configuration.topics.isEmpty else {
@@ -201,9 +203,12 @@ public final class KafkaConsumer {
 
     private func topicName(_ rkt: OpaquePointer?) -> String {
         guard let rkt else { return "?" }
-        if let name = topicNames[rkt] { return name }
-        let name = String(cString: rd_kafka_topic_name(rkt))
-        topicNames[rkt] = name
+        let cName = rd_kafka_topic_name(rkt)!
+        if let cached = topicNames[rkt], cached.cName.withUnsafeBufferPointer({ strcmp($0.baseAddress!, cName) == 0 }) {
+            return cached.name
+        }
+        let name = String(cString: cName)
+        topicNames[rkt] = (ContiguousArray(name.utf8CString), name)
         return name
     }
 

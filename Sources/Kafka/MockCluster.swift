@@ -71,32 +71,52 @@ public final class MockCluster: @unchecked Sendable {
         try KafkaAdmin.createTopics(specs, bootstrapServers: bootstrapServers, timeoutMilliseconds: timeoutMilliseconds, logger: logger)
     }
 
-    public func setBrokerDown(_ brokerId: Int32) throws(KafkaError) {
-        let err = try withCluster("setBrokerDown") { rd_kafka_mock_broker_set_down($0, brokerId) }
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw .rd(err, "mock: set broker \(brokerId) down") }
+    /// Takes broker `brokerId` (1...brokerCount) down: its listener and connections close.
+    /// Returns false (and logs) if the mock refused, e.g. for an unknown broker id.
+    @discardableResult
+    public func setBrokerDown(_ brokerId: Int32) -> Bool {
+        mockCall("set broker \(brokerId) down") { rd_kafka_mock_broker_set_down($0, brokerId) }
     }
 
-    public func setBrokerUp(_ brokerId: Int32) throws(KafkaError) {
-        let err = try withCluster("setBrokerUp") { rd_kafka_mock_broker_set_up($0, brokerId) }
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw .rd(err, "mock: set broker \(brokerId) up") }
+    /// Brings broker `brokerId` back up. Returns false (and logs) if the mock refused.
+    @discardableResult
+    public func setBrokerUp(_ brokerId: Int32) -> Bool {
+        mockCall("set broker \(brokerId) up") { rd_kafka_mock_broker_set_up($0, brokerId) }
     }
 
     /// Broker ids run from 1 to `brokerCount`.
-    public func setAllBrokers(up: Bool) throws(KafkaError) {
+    @discardableResult
+    public func setAllBrokers(up: Bool) -> Bool {
+        var ok = true
         for id in 1...Int32(brokerCount) {
-            if up { try setBrokerUp(id) } else { try setBrokerDown(id) }
+            ok = (up ? setBrokerUp(id) : setBrokerDown(id)) && ok
         }
+        return ok
     }
 
     /// The next `errors.count` requests with `apiKey` (e.g. 0 = Produce) fail with these
     /// `rd_kafka_resp_err_t` codes, in order.
-    public func pushRequestErrors(apiKey: Int16, errors: [Int32]) throws(KafkaError) {
+    public func pushRequestErrors(apiKey: Int16, errors: [Int32]) {
         let codes = errors.map { rd_kafka_resp_err_t(rawValue: $0) }
-        try withCluster("pushRequestErrors") { cluster in
+        _ = mockCall("push request errors for api key \(apiKey)") { cluster in
             codes.withUnsafeBufferPointer {
                 rd_kafka_mock_push_request_errors_array(cluster, apiKey, $0.count, $0.baseAddress)
             }
+            return RD_KAFKA_RESP_ERR_NO_ERROR
         }
+    }
+
+    private func mockCall(_ what: String, _ body: (OpaquePointer) -> rd_kafka_resp_err_t) -> Bool {
+        let err: rd_kafka_resp_err_t? = state.withLock { s in s.cluster.map(body) }
+        guard let err else {
+            logger.error("mock cluster: cannot \(what): the cluster is shut down")
+            return false
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.error("mock cluster: cannot \(what): \(RD.errorString(err.rawValue))")
+            return false
+        }
+        return true
     }
 
     /// Moves a partition's leadership (e.g. to exercise leader changes).

@@ -206,7 +206,10 @@ public final class KafkaProducer: Sendable {
 
     /// Flushes best-effort (5 s), fails whatever is still queued (callbacks get `.closed`),
     /// stops the poll thread and destroys the handle. Idempotent.
-    public func shutdown() {
+    public func shutdown() { shutdown(flushTimeoutMilliseconds: 5_000) }
+
+    /// As `shutdown()`, with the best-effort flush bounded by `flushTimeoutMilliseconds`.
+    public func shutdown(flushTimeoutMilliseconds: Int) {
         let first = closed.withLock { isClosed in
             defer { isClosed = true }
             return !isClosed
@@ -219,19 +222,19 @@ public final class KafkaProducer: Sendable {
             let pollThread = self.pollThread
             let context = self.context
             Thread.detachNewThread {
-                KafkaProducer.finish(handle: handle, pollThread: pollThread, context: context)
+                KafkaProducer.finish(handle: handle, pollThread: pollThread, context: context, flushTimeoutMilliseconds: flushTimeoutMilliseconds)
             }
         } else {
-            KafkaProducer.finish(handle: handle, pollThread: pollThread, context: context)
+            KafkaProducer.finish(handle: handle, pollThread: pollThread, context: context, flushTimeoutMilliseconds: flushTimeoutMilliseconds)
         }
     }
 
-    private static func finish(handle: RDKafkaHandle, pollThread: PollThread, context: ClientContext) {
+    private static func finish(handle: RDKafkaHandle, pollThread: PollThread, context: ClientContext, flushTimeoutMilliseconds: Int) {
         let rk = handle.pointer
-        let flushDeadline = monotonicMilliseconds() + 5_000
+        let flushDeadline = monotonicMilliseconds() + Int64(flushTimeoutMilliseconds)
         while rd_kafka_outq_len(rk) > 0 && monotonicMilliseconds() < flushDeadline { usleep(1_000) }
         if rd_kafka_outq_len(rk) > 0 {
-            context.logger.warning("producer shutdown: \(rd_kafka_outq_len(rk)) records undelivered after 5 s; failing them")
+            context.logger.warning("producer shutdown: \(rd_kafka_outq_len(rk)) records undelivered after \(flushTimeoutMilliseconds) ms; failing them")
             _ = rd_kafka_purge(rk, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
             let purgeDeadline = monotonicMilliseconds() + 2_000
             while rd_kafka_outq_len(rk) > 0 && monotonicMilliseconds() < purgeDeadline { usleep(1_000) }

@@ -97,6 +97,37 @@ struct ClusterTests {
         consumer.commit([p0: 20, p1: 20])
     }
 
+    @Test func pausedPartitionDeliversNothingUntilResumed() throws {
+        let cluster = try MockCluster(brokers: 1, logger: testLogger())
+        defer { cluster.shutdown() }
+        let topic = uniqueName("pause")
+        try cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfig(cluster, group: uniqueName("g"), topics: [topic]), listener: nil, logger: testLogger())
+        defer { consumer.close() }
+        let start = Date()
+        while consumer.assignment.count < 2 && Date().timeIntervalSince(start) < 20 {
+            _ = try consumer.poll(maxRecords: 100, timeoutMilliseconds: 100)
+        }
+        let p0 = TopicPartition(topic: topic, partition: 0)
+        try consumer.pause([p0])
+
+        let producer = try KafkaProducer(configuration: producerConfig(cluster), logger: testLogger())
+        defer { producer.shutdown() }
+        let records = (0..<10).map { ProducerRecord(topic: topic, partition: Int32($0 % 2), key: nil, value: bytes("\($0)")) }
+        _ = try producer.sendAllBlocking(records, timeoutMilliseconds: 10_000)
+
+        var got = try consume(consumer, count: 5, timeoutSeconds: 10)
+        got += try consume(consumer, count: 1, timeoutSeconds: 1)  // give p0 a chance to leak
+        #expect(got.count == 5)
+        #expect(got.allSatisfy { $0.partition == 1 })
+
+        try consumer.resume([p0])
+        let resumed = try consume(consumer, count: 5, timeoutSeconds: 10)
+        #expect(resumed.map(\.partition) == [0, 0, 0, 0, 0])
+        #expect(resumed.map(\.offset) == [0, 1, 2, 3, 4])
+    }
+
     @Test func twoConsumersSplitPartitionsAndTheSurvivorTakesOverOnClose() throws {
         let cluster = try MockCluster(brokers: 3, logger: testLogger())
         defer { cluster.shutdown() }
@@ -149,7 +180,8 @@ struct ClusterTests {
         let topic = uniqueName("alive")
         try cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
         var config = consumerConfig(cluster, group: uniqueName("g"), topics: [topic])
-        config.maxPollIntervalMilliseconds = config.sessionTimeoutMilliseconds
+        config.sessionTimeoutMilliseconds = 3_000
+        config.maxPollIntervalMilliseconds = 3_000
         let listener = RecordingListener()
         let consumer = try KafkaConsumer(configuration: config, listener: listener, logger: testLogger())
         defer { consumer.close() }
@@ -178,7 +210,7 @@ struct ClusterTests {
         defer { producer.shutdown() }
         _ = try await producer.send(ProducerRecord(topic: topic, key: bytes("k"), value: bytes("before")))
 
-        try cluster.setAllBrokers(up: false)
+        #expect(cluster.setAllBrokers(up: false))
         var failure: KafkaError?
         do {
             let metadata = try await producer.send(ProducerRecord(topic: topic, key: bytes("k"), value: bytes("during")))
@@ -193,7 +225,7 @@ struct ClusterTests {
         let batch = (0..<5).map { ProducerRecord(topic: topic, key: bytes("k\($0)"), value: bytes("x")) }
         #expect(throws: KafkaError.self) { try producer.sendAllBlocking(batch, timeoutMilliseconds: 10_000) }
 
-        try cluster.setAllBrokers(up: true)
+        #expect(cluster.setAllBrokers(up: true))
         let upAt = Date()
         var attempts = 0
         var recovered: RecordMetadata?
@@ -213,12 +245,55 @@ struct ClusterTests {
         #expect(after.offset >= 1)
     }
 
+    @Test func sendAllBlockingRidesOutAFullQueueAndKeepsInputOrder() throws {
+        let cluster = try MockCluster(brokers: 1, logger: testLogger())
+        defer { cluster.shutdown() }
+        let topic = uniqueName("batch")
+        try cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
+        var config = producerConfig(cluster)
+        config.queueBufferingMaxMessages = 10
+        let producer = try KafkaProducer(configuration: config, logger: testLogger())
+        defer { producer.shutdown() }
+        let records = (0..<500).map { ProducerRecord(topic: topic, partition: Int32($0 % 2), key: nil, value: bytes("\($0)")) }
+        let metadata = try producer.sendAllBlocking(records, timeoutMilliseconds: 30_000)
+        #expect(metadata.map(\.partition) == records.map { $0.partition! })
+        #expect(metadata.filter { $0.partition == 0 }.map(\.offset) == Array(0..<250))
+        #expect(metadata.filter { $0.partition == 1 }.map(\.offset) == Array(0..<250))
+    }
+
+    @Test func shutdownFailsPendingSendsInsteadOfLeavingThemHanging() async throws {
+        let cluster = try MockCluster(brokers: 1, logger: testLogger())
+        defer { cluster.shutdown() }
+        let topic = uniqueName("pending")
+        try cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
+        #expect(cluster.setAllBrokers(up: false))
+        let producer = try KafkaProducer(configuration: producerConfig(cluster), logger: testLogger())
+        let pending = Task { () throws(KafkaError) -> RecordMetadata in
+            try await producer.send(ProducerRecord(topic: topic, key: nil, value: bytes("stuck")))
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let started = Date()
+        producer.shutdown(flushTimeoutMilliseconds: 300)
+        let result = await pending.result
+        #expect(Date().timeIntervalSince(started) < 5)
+        guard case .failure(let error) = result else {
+            Issue.record("a record was reported delivered with all brokers down")
+            return
+        }
+        #expect((error as? KafkaError)?.code == .closed, "\(error)")
+        // After shutdown, produce refuses clearly.
+        let refused = #expect(throws: KafkaError.self) {
+            try producer.produce(ProducerRecord(topic: topic, key: nil, value: [])) { _ in }
+        }
+        #expect(refused?.code == .closed)
+    }
+
     @Test func fullQueueSurfacesQueueFull() throws {
         let cluster = try MockCluster(brokers: 1, logger: testLogger())
         defer { cluster.shutdown() }
         let topic = uniqueName("full")
         try cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
-        try cluster.setAllBrokers(up: false)
+        #expect(cluster.setAllBrokers(up: false))
         var config = producerConfig(cluster)
         config.queueBufferingMaxMessages = 3
         config.messageTimeoutMilliseconds = 1_000
@@ -299,7 +374,7 @@ struct ClusterTests {
         defer { producer.shutdown() }
         _ = try await producer.send(ProducerRecord(topic: topic, partition: 0, key: nil, value: bytes("warm")))
         // NOT_LEADER_FOR_PARTITION (6) twice on Produce (api key 0): retriable.
-        try cluster.pushRequestErrors(apiKey: 0, errors: [6, 6])
+        cluster.pushRequestErrors(apiKey: 0, errors: [6, 6])
         let meta = try await producer.send(ProducerRecord(topic: topic, partition: 0, key: nil, value: bytes("retried")))
         #expect(meta.offset == 1)
     }
