@@ -4,9 +4,10 @@ import Testing
 
 // Part of the serialized ClusterTests, so no other cluster test competes for the two cores.
 extension ClusterTests {
-    /// Measures the raw consume rate (poll → [ConsumerRecord], payloads copied once).
+    /// Bulk traffic: producing faster than the queue drains is back-pressure, never loss,
+    /// and every record comes back. Rates are measured by `loyalty bench worker`, not here.
     /// Stays under the 2.0.2 mock's per-partition retention (~5 MiB / 100,000 messages).
-    @Test func rawConsumeRate() throws {
+    @Test func bulkProduceAndConsume() throws {
         let cluster = try MockCluster(brokers: 1, logger: testLogger())
         defer { cluster.shutdown() }
         let topic = uniqueName("rate")
@@ -21,7 +22,6 @@ extension ClusterTests {
         let n = 200_000
         let value = [UInt8](repeating: 0x61, count: 64)
         let failures = Counter()
-        let produceStart = Date()
         var i = 0
         while i < n {
             do throws(KafkaError) {
@@ -36,29 +36,22 @@ extension ClusterTests {
             }
         }
         try producer.flush(timeoutMilliseconds: 60_000)
-        let produceSeconds = Date().timeIntervalSince(produceStart)
         #expect(failures.value == 0)
 
         let consumer = try KafkaConsumer(
             configuration: consumerConfig(cluster, group: uniqueName("g"), topics: [topic]), listener: nil, logger: testLogger())
         defer { consumer.close() }
-        // Wait for the assignment and the first record before starting the clock.
-        var got = try consume(consumer, count: 1, timeoutSeconds: 20).count
+        // Wait for the assignment and the first records, then read the rest.
+        let first = try consume(consumer, count: 1, timeoutSeconds: 20)
+        var got = first.count
+        var bytes = first.reduce(0) { $0 + $1.value.count }
         let start = Date()
-        var bytes = 0
         while got < n && Date().timeIntervalSince(start) < 60 {
             let batch = try consumer.poll(maxRecords: 10_000, timeoutMilliseconds: 100)
             got += batch.count
             for r in batch { bytes += r.value.count }
         }
-        let seconds = Date().timeIntervalSince(start)
         #expect(got == n)
-        #expect(bytes > 0)
-        let rate = Double(got) / seconds
-        // Measured 170,000–600,000/s in a debug build on 2 cores shared with other builds (the
-        // clock includes the mock's fetch path); a worker needs > 100,000/s. The bound here
-        // leaves room for a loaded CI machine but still catches a per-record slow path.
-        #expect(rate > 50_000)
-        print(String(format: "produce: %d records in %.2f s (%.0f/s); consume: %d records in %.2f s = %.0f records/s", n, produceSeconds, Double(n) / produceSeconds, got, seconds, rate))
+        #expect(bytes == n * value.count)
     }
 }
