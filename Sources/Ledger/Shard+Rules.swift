@@ -245,8 +245,8 @@ extension Shard {
             $0.feesMinor -= feeBack
         }
         if feeBack != 0 { state.addDebt(payer: t.partnerId, payee: programme.operatorId, amountMinor: -feeBack) }
-        try db.prepare("UPDATE journal SET refunded_minor = ?, clawed_points = ?, refunded_fee_minor = ? WHERE offset = ?")
-            .bind(.integer(refundedTotal), .integer(clawedTotal), .integer(refundedFeeTotal), .integer(original.offset)).run()
+        try db.prepare("UPDATE journal SET refunded_minor = ?, clawed_points = ?, refunded_fee_minor = ? WHERE partner_id = ? AND partner_txn_id = ?")
+            .bind(.integer(refundedTotal), .integer(clawedTotal), .integer(refundedFeeTotal), .text(t.partnerId), .text(originalTxnId)).run()
         return Record(
             kind: .refund, outcome: Outcome(status: .accepted, pointsDelta: -claw, balanceAfter: member.balance),
             amountMinor: amountMinor, points: claw, feeMinor: feeBack, originalOffset: original.offset)
@@ -284,7 +284,8 @@ extension Shard {
         }
         storeMember(t.memberId, member)
         state.updateStats(t.partnerId) { $0.redeemed -= restored }
-        try db.prepare("UPDATE journal SET reversed_by = ? WHERE offset = ?").bind(.integer(offset), .integer(original.offset)).run()
+        try db.prepare("UPDATE journal SET reversed_by = ? WHERE partner_id = ? AND partner_txn_id = ?")
+            .bind(.integer(offset), .text(t.partnerId), .text(originalTxnId)).run()
         return Record(
             kind: .cancel, outcome: Outcome(status: .accepted, pointsDelta: restored, balanceAfter: member.balance),
             points: restored, originalOffset: original.offset)
@@ -382,7 +383,7 @@ extension Shard {
 
     private func journal(_ t: Transaction, offset: Int64, _ record: Record) throws(LedgerError) {
         try db.prepare("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)").bind(
-            .integer(offset), .text(t.partnerId), .text(t.partnerTxnId), .text(t.memberId),
+            .text(t.partnerId), .text(t.partnerTxnId), .integer(offset), .text(t.memberId),
             .integer(record.kind.rawValue), .text(record.outcome.status.rawValue),
             record.outcome.reason.map { .text($0.rawValue) } ?? .null, .text(record.outcome.detail),
             .integer(record.outcome.pointsDelta), .integer(record.outcome.balanceAfter),
