@@ -11,6 +11,11 @@ public final class Shard {
     let db: SQLiteDatabase
     /// Aggregates of the batch being applied; nil outside `apply`.
     var batch: BatchState?
+    /// Balances as committed, so most transactions need no member SELECT. Filled only
+    /// after a COMMIT succeeds, so a rolled-back batch can never leave it ahead of the file.
+    var committedMembers: [String: BatchState.Member] = [:]
+    /// Bound on `committedMembers`; past it the cache starts over.
+    static let maxCachedMembers = 1_000_000
 
     /// Opens (creating and migrating if needed) the shard file of `partition`.
     public init(path: String, partition: Int32, programme: Programme) throws(LedgerError) {
