@@ -188,12 +188,44 @@ extension Shard {
     // MARK: Redemption
 
     private func redeem(_ t: Transaction, offset: Int64, points: Int64) throws -> Record {
-        try expireDue(memberId: t.memberId, at: t.eventTimeMilliseconds)
+        // One scan in redemption order serves both steps: lots due at the event time sort
+        // first (earliest expiry) and expire; the lots after them are taken from.
+        let s = try db.prepare(
+            "SELECT lot_id, issuer, points_left, expires_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
+        )
+        s.bind(.text(t.memberId))
+        var due: [(lotId: Int64, issuer: String, points: Int64)] = []
+        var candidates: [(lotId: Int64, issuer: String, left: Int64)] = []
+        var available: Int64 = 0
+        while available < points, try s.step() {
+            if s.int64(3) <= t.eventTimeMilliseconds {
+                due.append((s.int64(0), s.text(1), s.int64(2)))
+            } else {
+                candidates.append((s.int64(0), s.text(1), s.int64(2)))
+                available += s.int64(2)
+            }
+        }
+        s.reset()
         var member = try loadMember(t.memberId)
+        if !due.isEmpty {
+            for lot in due {
+                try setLotPoints(lot.lotId, 0)
+                member.balance -= lot.points
+                state.updateStats(lot.issuer) { $0.expired += lot.points }
+            }
+            storeMember(t.memberId, member)
+        }
         guard member.balance >= points else {
             throw Rejection(.insufficientPoints, "points: \(points) requested, the balance is \(member.balance)")
         }
-        let portions = try take(points, memberId: t.memberId, firstLot: nil)
+        var portions: [(lotId: Int64, issuer: String, points: Int64)] = []
+        var remaining = points
+        for lot in candidates where remaining > 0 {
+            let portion = min(remaining, lot.left)
+            try setLotPoints(lot.lotId, lot.left - portion)
+            portions.append((lot.lotId, lot.issuer, portion))
+            remaining -= portion
+        }
         let taken = portions.reduce(0) { $0 + $1.points }
         precondition(taken == points, "member \(t.memberId): lots hold \(taken) of a balance covering \(points)")
         let insert = try db.prepare("INSERT INTO portions (redemption_offset, lot_id, points) VALUES (?, ?, ?)")
@@ -382,6 +414,8 @@ extension Shard {
     // MARK: Journal
 
     private func journal(_ t: Transaction, offset: Int64, _ record: Record) throws(LedgerError) {
+        _ = try journalFilter()
+        journalKeys?.insert(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId)
         try db.prepare("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)").bind(
             .text(t.partnerId), .text(t.partnerTxnId), .integer(offset), .text(t.memberId),
             .integer(record.kind.rawValue), .text(record.outcome.status.rawValue),
@@ -393,6 +427,7 @@ extension Shard {
     }
 
     private func storedOutcome(partnerId: String, partnerTxnId: String) throws(LedgerError) -> (offset: Int64, outcome: Outcome)? {
+        guard try journalFilter().mightContain(partnerId: partnerId, partnerTxnId: partnerTxnId) else { return nil }
         let s = try db.prepare(
             "SELECT offset, status, reason, detail, points_delta, balance_after FROM journal WHERE partner_id = ? AND partner_txn_id = ?"
         )
@@ -423,6 +458,19 @@ extension Shard {
             amountMinor: s.int64(4), points: s.int64(5), feeMinor: s.int64(6), lotId: s.isNull(7) ? nil : s.int64(7),
             refundedMinor: s.int64(8), clawedPoints: s.int64(9), refundedFeeMinor: s.int64(10),
             reversedBy: s.isNull(11) ? nil : s.int64(11))
+    }
+
+    /// The journal's key filter, (re)built from the file when missing or full.
+    func journalFilter() throws(LedgerError) -> KeyFilter {
+        if let filter = journalKeys, !filter.isFull { return filter }
+        let s = try db.prepare("SELECT partner_id, partner_txn_id FROM journal")
+        defer { s.reset() }
+        var keys: [(String, String)] = []
+        while try s.step() { keys.append((s.text(0), s.text(1))) }
+        var filter = KeyFilter(capacity: max(4 * keys.count, 1 << 16))
+        for (partnerId, partnerTxnId) in keys { filter.insert(partnerId: partnerId, partnerTxnId: partnerTxnId) }
+        journalKeys = filter
+        return filter
     }
 
     // MARK: Invariants

@@ -14,6 +14,8 @@ public final class Shard {
     /// Balances as committed, so most transactions need no member SELECT. Filled only
     /// after a COMMIT succeeds, so a rolled-back batch can never leave it ahead of the file.
     var committedMembers: [String: BatchState.Member] = [:]
+    /// Keys that may be in the journal; nil until the first apply builds it.
+    var journalKeys: KeyFilter?
     /// Bound on `committedMembers`; past it the cache starts over.
     static let maxCachedMembers = 1_000_000
 
