@@ -1,6 +1,20 @@
 import Programme
 
 /// The business rules of DESIGN.md "Points and money", one function per transaction kind.
+///
+/// Choices where DESIGN.md is silent (keep in step with the project docs):
+/// - An empty `partner_txn_id` is rejected (INVALID_FIELD) but not journaled: there is no
+///   idempotency key to store it under. Every other rejection is journaled, so its repeat
+///   is a DUPLICATE carrying the rejection.
+/// - Expiry before a redemption or refund is the effect of time, not of the transaction:
+///   it stays even when the transaction is then rejected (INSUFFICIENT_POINTS).
+/// - Accruals and inquiries do not sweep expired lots; barriers sweep every lot.
+/// - `clawedBack` counts for the refunding partner (the accrual's issuer), including the
+///   part that became shortfall; clawing from another issuer's lot makes no debt.
+/// - A cancel restores its exact portions; if the member has a shortfall meanwhile, the
+///   restored points then pay it off (lots in redemption order), because a shortfall
+///   never coexists with positive lots.
+/// - A lot's id is the offset of the accrual that created it: replay gives the same ids.
 extension Shard {
     static let maxAmount: Int64 = 1_000_000_000_000
 
