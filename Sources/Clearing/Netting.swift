@@ -1,8 +1,9 @@
 /// Netting of gross debts into per-participant positions.
 ///
 /// Cost: O(entries) dictionary work keyed by interned participant indices (two string
-/// hashes per entry to intern, then integer keys only), plus O(pairs log pairs) to sort the
-/// bilateral sums for stable output.
+/// hashes per entry to intern, then integer pair keys only), O(n log n) to rank ids, and
+/// a sort of the distinct pairs (at most min(entries, n²)) that gives the stable output
+/// order and merges a flipped negative sum into its opposite direction.
 public enum Netting {
     /// Nets `debts`. `operatorId` and every id in `participants` get a position even when
     /// zero. Throws `.arithmeticOverflow` if any sum leaves Int64, `.invalidInput` for an
@@ -32,57 +33,56 @@ public enum Netting {
             else { throw overflow("debt sum \(debt.payer) -> \(debt.payee)") }
         }
 
-        // Negative sums become debts in the opposite direction.
-        var directedMinor: [UInt64: Int64] = [:]
-        directedMinor.reserveCapacity(pairSumsMinor.count)
+        // Rank = position of the id in byte order; keys by rank sort into output order, so
+        // input order does not matter.
+        let count = interner.ids.count
+        let byId = (0..<count).sorted { idPrecedes(interner.ids[$0], interner.ids[$1]) }
+        var rank = [Int32](repeating: 0, count: count)
+        for (position, index) in byId.enumerated() { rank[index] = Int32(position) }
+
+        // Negative sums become debts in the opposite direction; sorting brings (a, b) and a
+        // flipped (b, a) together so they merge.
+        var directed: [(key: UInt64, amountMinor: Int64)] = []
+        directed.reserveCapacity(pairSumsMinor.count)
         for (key, sumMinor) in pairSumsMinor where sumMinor != 0 {
             let (payer, payee) = unpack(key)
             if sumMinor > 0 {
-                guard addChecked(&directedMinor[key, default: 0], sumMinor) else {
-                    throw overflow("debt sum \(interner.ids[Int(payer)]) -> \(interner.ids[Int(payee)])")
-                }
+                directed.append((pairKey(rank[Int(payer)], rank[Int(payee)]), sumMinor))
             } else {
-                guard sumMinor != Int64.min,
-                    addChecked(&directedMinor[pairKey(payee, payer), default: 0], -sumMinor)
-                else {
+                guard sumMinor != Int64.min else {
                     throw overflow("debt sum \(interner.ids[Int(payee)]) -> \(interner.ids[Int(payer)])")
                 }
+                directed.append((pairKey(rank[Int(payee)], rank[Int(payer)]), -sumMinor))
             }
         }
+        directed.sort { $0.key < $1.key }
 
-        let count = interner.ids.count
-        var positionsMinor = [Int64](repeating: 0, count: count)
+        var positionsMinor = [Int64](repeating: 0, count: count)  // by rank
         var grossMinor: Int64 = 0
-        var keys: [UInt64] = []
-        keys.reserveCapacity(directedMinor.count)
-        for (key, amountMinor) in directedMinor where amountMinor != 0 {
+        var obligations: [BilateralObligation] = []
+        obligations.reserveCapacity(directed.count)
+        var next = 0
+        while next < directed.count {
+            let key = directed[next].key
+            var amountMinor = directed[next].amountMinor
+            next += 1
+            while next < directed.count, directed[next].key == key {
+                guard addChecked(&amountMinor, directed[next].amountMinor) else { throw overflow("bilateral debt sum") }
+                next += 1
+            }
             let (payer, payee) = unpack(key)
             guard addChecked(&positionsMinor[Int(payee)], amountMinor),
                 addChecked(&positionsMinor[Int(payer)], -amountMinor),
                 addChecked(&grossMinor, amountMinor)
             else { throw overflow("net position or gross total") }
-            keys.append(key)
+            obligations.append(
+                BilateralObligation(
+                    payer: interner.ids[byId[Int(payer)]], payee: interner.ids[byId[Int(payee)]], amountMinor: amountMinor))
         }
-        precondition(
-            positionsMinor.reduce(0, &+) == 0, "net positions must sum to exactly 0")
+        precondition(positionsMinor.reduce(0, &+) == 0, "net positions must sum to exactly 0")
 
-        // Sort by id rank, not by interning order, so input order does not matter.
-        let byId = (0..<count).sorted { idPrecedes(interner.ids[$0], interner.ids[$1]) }
-        var rank = [UInt32](repeating: 0, count: count)
-        for (position, index) in byId.enumerated() { rank[index] = UInt32(position) }
-        keys.sort { lhs, rhs in
-            let (lp, lq) = unpack(lhs)
-            let (rp, rq) = unpack(rhs)
-            return (rank[Int(lp)], rank[Int(lq)]) < (rank[Int(rp)], rank[Int(rq)])
-        }
-        let obligations = keys.map { key in
-            let (payer, payee) = unpack(key)
-            return BilateralObligation(
-                payer: interner.ids[Int(payer)], payee: interner.ids[Int(payee)],
-                amountMinor: directedMinor[key]!)
-        }
-        let positions = byId.map {
-            NetPosition(participant: interner.ids[$0], amountMinor: positionsMinor[$0])
+        let positions = byId.indices.map {
+            NetPosition(participant: interner.ids[byId[$0]], amountMinor: positionsMinor[$0])
         }
         let selfDebts = selfSumsMinor.map {
             NetPosition(participant: interner.ids[Int($0.key)], amountMinor: $0.value)

@@ -21,8 +21,8 @@ public enum SettlementWriter {
         var files: [SettlementFile] = []
         let index = PartnerStatementCSV.Index(settlement)
         for account in input.accounts.sorted(by: { idPrecedes($0.id, $1.id) }) where account.id != input.operatorId {
-            let text = PartnerStatementCSV.render(partner: account.id, settlement: settlement, index: index)
-            files.append(SettlementFile(name: SettlementFileName.statement(cycle: cycle, partner: account.id), bytes: Array(text.utf8)))
+            let bytes = PartnerStatementCSV.render(partner: account.id, settlement: settlement, index: index)
+            files.append(SettlementFile(name: SettlementFileName.statement(cycle: cycle, partner: account.id), bytes: bytes))
         }
         let csv = InstructionsCSV.render(settlement.instructions, currency: input.currency, accounts: accounts)
         files.append(SettlementFile(name: SettlementFileName.instructions(cycle: cycle), bytes: Array(csv.utf8)))
@@ -42,7 +42,9 @@ public enum SettlementWriter {
         return files
     }
 
-    /// Renders and writes every file of the cycle into `directory` (created if missing).
+    /// Renders and writes every file of the cycle into `directory` (created if missing),
+    /// each via a temporary name, fsync and rename; the signature is renamed last, after a
+    /// directory fsync, so a present signature means every other file is durable.
     /// Returns what was written.
     @discardableResult
     public static func write(
@@ -50,9 +52,7 @@ public enum SettlementWriter {
     ) throws(ClearingError) -> [SettlementFile] {
         let files = try render(settlement, signingKey: signingKey)
         try DurableFile.makeDirectory(directory)
-        for file in files {
-            try DurableFile.replace(file.bytes, name: file.name, directory: directory)
-        }
+        try DurableFile.replaceAll(files, directory: directory)
         return files
     }
 }
