@@ -11,7 +11,7 @@ enum PartnerStatementCSV {
 
     /// Obligation and instruction offsets per participant, built in one pass so each
     /// statement costs only its own rows.
-    struct Index {
+    struct Index: Sendable {
         var participant: [String: Int] = [:]
         var ids: [[UInt8]] = []
         var receivables: [[Int32]]
