@@ -55,3 +55,20 @@ struct TimestampAndModeTests {
         #expect(chainError?.code == .invalidInput)
     }
 }
+
+@Suite("Account validation", .timeLimit(.minutes(1)))
+struct AccountValidationTests {
+    @Test func controlCharactersInNamesAreRejectedBeforeTheyBreakXML() {
+        var input = Fixtures.input()
+        input.accounts[2].name = "Bad\u{1}Name"
+        let error = #expect(throws: ClearingError.self) { try CycleSettlement.settle(input) }
+        #expect(error?.location == "participants.name")
+    }
+
+    @Test func idsThatCannotNameAFileAreRejected() {
+        var input = Fixtures.input()
+        input.accounts[1].id = "../A"
+        let error = #expect(throws: ClearingError.self) { try CycleSettlement.settle(input) }
+        #expect(error?.location == "participants.id")
+    }
+}
