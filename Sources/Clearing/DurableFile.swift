@@ -22,21 +22,24 @@ enum DurableFile {
     static let maximumConcurrentWriters = 32
 
     /// Replaces many files so that the last one (the manifest signature) becomes visible
-    /// only after all others are durable: every file is written and fsynced under its
-    /// temporary name (concurrently), then all but the last are renamed and the directory
-    /// fsynced, then the last is renamed and the directory fsynced again.
+    /// only after all others are durable: each other file is written, fsynced and renamed
+    /// by one of several concurrent writers; then the directory is fsynced; then the last
+    /// file is written, fsynced and renamed, and the directory fsynced again.
     static func replaceAll(_ files: [SettlementFile], directory: String) throws(ClearingError) {
         guard let last = files.last else { return }
+        let others = Array(files.dropLast())
         let failures = FailureSlots()
         let group = DispatchGroup()
-        let width = max(1, min(maximumConcurrentWriters, files.count))
+        let width = max(1, min(maximumConcurrentWriters, others.count))
         for worker in 0..<width {
             group.enter()
             let thread = Thread {
                 var index = worker
-                while index < files.count {
+                while index < others.count {
+                    let temporary = temporaryPath(others[index].name, directory)
                     do throws(ClearingError) {
-                        try writeSynced(files[index].bytes, to: temporaryPath(files[index].name, directory), permissions: 0o644)
+                        try writeSynced(others[index].bytes, to: temporary, permissions: 0o644)
+                        try rename(temporary, to: directory + "/" + others[index].name)
                     } catch {
                         failures.record(error, at: index)
                     }
@@ -47,16 +50,9 @@ enum DurableFile {
             thread.start()
         }
         group.wait()
-        if let failure = failures.first {
-            for file in files { unlink(temporaryPath(file.name, directory)) }
-            throw failure
-        }
-        for file in files.dropLast() {
-            try rename(temporaryPath(file.name, directory), to: directory + "/" + file.name)
-        }
+        if let failure = failures.first { throw failure }
         try syncDirectory(directory)
-        try rename(temporaryPath(last.name, directory), to: directory + "/" + last.name)
-        try syncDirectory(directory)
+        try replace(last.bytes, name: last.name, directory: directory)
     }
 
     private static func temporaryPath(_ name: String, _ directory: String) -> String {
