@@ -21,9 +21,11 @@ public struct ParticipantAccount: Sendable, Hashable {
                 "participant id must be 1-64 ASCII letters, digits, '.', '_' or '-' (it names a statement file)",
                 location: "participants.id", found: id)
         }
-        guard !name.isEmpty, name.utf8.count <= 140 else {
+        guard !name.isEmpty, name.utf8.count <= 140, !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
+        else {
             throw ClearingError(
-                .invalidInput, "participant \(id): name must be 1-140 bytes (pain.001 Nm limit)",
+                .invalidInput,
+                "participant \(id): name must be 1-140 bytes without control characters (pain.001 Nm; XML 1.0 forbids them)",
                 location: "participants.name", found: name)
         }
         let ibanBytes = Array(iban.utf8)

@@ -1,70 +1,98 @@
 /// `cycle-<N>-statement-<partner>.csv`: `record,counterparty,amount,unit` rows.
 ///
-/// Records, in this order: `receivable` / `payable` per counterparty (gross bilateral sums,
-/// counterparty order), `self_debt` (recorded, never settled), `total_receivable`,
-/// `total_payable`, `net_position`, `settlement_pay` / `settlement_receive` per instruction
-/// (sequence order), `points_issued`, `points_redeemed`, `points_expired`,
-/// `points_clawed_back`, `fees`. Unit is `minor` or `points`.
+/// Records, in this order: `receivable` per counterparty (gross bilateral sums, counterparty
+/// order), `payable` per counterparty, `self_debt` (recorded, never settled),
+/// `total_receivable`, `total_payable`, `net_position`, `settlement_pay` /
+/// `settlement_receive` per instruction (sequence order), `points_issued`,
+/// `points_redeemed`, `points_expired`, `points_clawed_back`, `fees`. Unit is `minor` or
+/// `points`. Participant ids are validated to need no CSV quoting.
 enum PartnerStatementCSV {
     static let header = "record,counterparty,amount,unit\n"
 
-    struct Index {
-        var receivables: [String: [Int]] = [:]
-        var payables: [String: [Int]] = [:]
-        var instructions: [String: [Int]] = [:]
+    /// Obligation and instruction offsets per participant, built in one pass so each
+    /// statement costs only its own rows.
+    struct Index: Sendable {
+        var participant: [String: Int] = [:]
+        var ids: [[UInt8]] = []
+        var receivables: [[Int32]]
+        var payables: [[Int32]]
+        var instructions: [[Int32]]
+        var points: [String: PartnerPoints] = [:]
+        var selfDebts: [String: Int64] = [:]
 
         init(_ settlement: CycleSettlement) {
+            for (offset, position) in settlement.netting.positions.enumerated() {
+                participant[position.participant] = offset
+                ids.append(Array(position.participant.utf8))
+            }
+            receivables = Array(repeating: [], count: ids.count)
+            payables = Array(repeating: [], count: ids.count)
+            instructions = Array(repeating: [], count: ids.count)
             for (offset, obligation) in settlement.netting.obligations.enumerated() {
-                receivables[obligation.payee, default: []].append(offset)
-                payables[obligation.payer, default: []].append(offset)
+                // Obligations are sorted by (payer, payee): receivables land in payer order,
+                // payables in payee order.
+                receivables[participant[obligation.payee]!].append(Int32(offset))
+                payables[participant[obligation.payer]!].append(Int32(offset))
             }
             for (offset, instruction) in settlement.instructions.enumerated() {
-                instructions[instruction.payer, default: []].append(offset)
-                instructions[instruction.payee, default: []].append(offset)
+                instructions[participant[instruction.payer]!].append(Int32(offset))
+                instructions[participant[instruction.payee]!].append(Int32(offset))
             }
+            for entry in settlement.input.points { points[entry.partner] = entry }
+            for selfDebt in settlement.netting.selfDebts { selfDebts[selfDebt.participant] = selfDebt.amountMinor }
         }
     }
 
-    static func render(partner: String, settlement: CycleSettlement, index: Index) -> String {
+    static func render(partner: String, settlement: CycleSettlement, index: Index) -> [UInt8] {
         let obligations = settlement.netting.obligations
-        var out = header
+        let me = index.participant[partner]!
+        var out = ByteBuffer(capacity: (index.receivables[me].count + index.payables[me].count) * 28 + 512)
+        out.append(header)
         var receivableMinor: Int64 = 0
         var payableMinor: Int64 = 0
-        // Obligations are sorted by (payer, payee): receivables come out in payer order,
-        // payables in payee order.
-        for offset in index.receivables[partner] ?? [] {
-            out += row("receivable", obligations[offset].payer, obligations[offset].amountMinor, "minor")
-            receivableMinor &+= obligations[offset].amountMinor
+        // Sums of parts of the checked gross total, so they cannot overflow.
+        for offset in index.receivables[me] {
+            let obligation = obligations[Int(offset)]
+            row(&out, "receivable,", index.ids[index.participant[obligation.payer]!], obligation.amountMinor, minor)
+            receivableMinor &+= obligation.amountMinor
         }
-        for offset in index.payables[partner] ?? [] {
-            out += row("payable", obligations[offset].payee, obligations[offset].amountMinor, "minor")
-            payableMinor &+= obligations[offset].amountMinor
+        for offset in index.payables[me] {
+            let obligation = obligations[Int(offset)]
+            row(&out, "payable,", index.ids[index.participant[obligation.payee]!], obligation.amountMinor, minor)
+            payableMinor &+= obligation.amountMinor
         }
-        if let selfDebt = settlement.netting.selfDebts.first(where: { $0.participant == partner }) {
-            out += row("self_debt", partner, selfDebt.amountMinor, "minor")
+        if let selfDebtMinor = index.selfDebts[partner] {
+            row(&out, "self_debt,", index.ids[me], selfDebtMinor, minor)
         }
-        out += row("total_receivable", "", receivableMinor, "minor")
-        out += row("total_payable", "", payableMinor, "minor")
-        out += row("net_position", "", receivableMinor &- payableMinor, "minor")
-        for offset in index.instructions[partner] ?? [] {
-            let instruction = settlement.instructions[offset]
+        row(&out, "total_receivable,", [], receivableMinor, minor)
+        row(&out, "total_payable,", [], payableMinor, minor)
+        row(&out, "net_position,", [], receivableMinor &- payableMinor, minor)
+        for offset in index.instructions[me] {
+            let instruction = settlement.instructions[Int(offset)]
             if instruction.payer == partner {
-                out += row("settlement_pay", instruction.payee, instruction.amountMinor, "minor")
+                row(&out, "settlement_pay,", index.ids[index.participant[instruction.payee]!], instruction.amountMinor, minor)
             } else {
-                out += row("settlement_receive", instruction.payer, instruction.amountMinor, "minor")
+                row(&out, "settlement_receive,", index.ids[index.participant[instruction.payer]!], instruction.amountMinor, minor)
             }
         }
-        let points = settlement.input.points.first { $0.partner == partner }
-        out += row("points_issued", "", points?.issued ?? 0, "points")
-        out += row("points_redeemed", "", points?.redeemed ?? 0, "points")
-        out += row("points_expired", "", points?.expired ?? 0, "points")
-        out += row("points_clawed_back", "", points?.clawedBack ?? 0, "points")
-        out += row("fees", "", points?.feesMinor ?? 0, "minor")
-        return out
+        let points = index.points[partner]
+        row(&out, "points_issued,", [], points?.issued ?? 0, pointsUnit)
+        row(&out, "points_redeemed,", [], points?.redeemed ?? 0, pointsUnit)
+        row(&out, "points_expired,", [], points?.expired ?? 0, pointsUnit)
+        row(&out, "points_clawed_back,", [], points?.clawedBack ?? 0, pointsUnit)
+        row(&out, "fees,", [], points?.feesMinor ?? 0, minor)
+        return out.bytes
     }
 
-    private static func row(_ record: String, _ counterparty: String, _ amount: Int64, _ unit: String) -> String {
-        // Ids are validated to need no quoting.
-        "\(record),\(counterparty),\(amount),\(unit)\n"
+    private static let minor = Array(",minor\n".utf8)
+    private static let pointsUnit = Array(",points\n".utf8)
+
+    @inline(__always)
+    private static func row(_ out: inout ByteBuffer, _ record: StaticString, _ counterparty: [UInt8], _ amount: Int64, _ unit: [UInt8]) {
+        out.appendStatic(record)
+        out.append(counterparty)
+        out.append(UInt8(ascii: ","))
+        out.append(amount)
+        out.append(unit)
     }
 }

@@ -347,18 +347,32 @@ private struct CycleCheck {
                     .contentMismatch, "partner \(partner) has no statement listed", file: SettlementFileName.manifest(cycle: cycle),
                     location: "files", expected: name)
             }
-            let expected = manifest.net_positions[partner] ?? 0
-            let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
-            guard let index = lines.firstIndex(where: { $0.hasPrefix("net_position,") }) else {
-                throw ClearingError(.malformedFile, "no net_position record", file: name, expected: "net_position,,\(expected),minor")
+            let expected = "net_position,,\(manifest.net_positions[partner] ?? 0),minor"
+            guard let (lineNumber, found) = Self.line(startingWith: Array("net_position,".utf8), in: bytes) else {
+                throw ClearingError(.malformedFile, "no net_position record", file: name, expected: expected)
             }
-            let found = String(lines[index])
-            guard found == "net_position,,\(expected),minor" else {
+            guard found == expected else {
                 throw ClearingError(
                     .contentMismatch, "statement net position differs from the manifest", file: name,
-                    location: "line \(index + 1)", expected: "net_position,,\(expected),minor", found: found)
+                    location: "line \(lineNumber)", expected: expected, found: found)
             }
         }
+    }
+
+    /// The first line starting with `prefix` and its 1-based number, scanning bytes once
+    /// (statements of large partners run to megabytes).
+    private static func line(startingWith prefix: [UInt8], in bytes: [UInt8]) -> (Int, String)? {
+        var lineStart = 0
+        var lineNumber = 1
+        while lineStart < bytes.count {
+            let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            if bytes[lineStart..<lineEnd].starts(with: prefix) {
+                return (lineNumber, String(decoding: bytes[lineStart..<lineEnd], as: UTF8.self))
+            }
+            lineStart = lineEnd + 1
+            lineNumber += 1
+        }
+        return nil
     }
 
     // MARK: helpers

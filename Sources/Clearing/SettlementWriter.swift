@@ -19,11 +19,7 @@ public enum SettlementWriter {
         for account in input.accounts { accounts[account.id] = account }
 
         var files: [SettlementFile] = []
-        let index = PartnerStatementCSV.Index(settlement)
-        for account in input.accounts.sorted(by: { idPrecedes($0.id, $1.id) }) where account.id != input.operatorId {
-            let text = PartnerStatementCSV.render(partner: account.id, settlement: settlement, index: index)
-            files.append(SettlementFile(name: SettlementFileName.statement(cycle: cycle, partner: account.id), bytes: Array(text.utf8)))
-        }
+        files += statements(settlement)
         let csv = InstructionsCSV.render(settlement.instructions, currency: input.currency, accounts: accounts)
         files.append(SettlementFile(name: SettlementFileName.instructions(cycle: cycle), bytes: Array(csv.utf8)))
         let xml = Pain001Document.render(settlement, accounts: accounts)
@@ -42,7 +38,33 @@ public enum SettlementWriter {
         return files
     }
 
-    /// Renders and writes every file of the cycle into `directory` (created if missing).
+    /// Statements of every participant but the operator, in id order. Rendered on all cores:
+    /// a thousand partners' statements are most of a large cycle's bytes.
+    static func statements(_ settlement: CycleSettlement) -> [SettlementFile] {
+        let input = settlement.input
+        let partners = input.accounts.map(\.id).filter { $0 != input.operatorId }.sorted(by: idPrecedes)
+        let index = PartnerStatementCSV.Index(settlement)
+        let slots = RenderSlots(count: partners.count)
+        let width = max(1, min(ProcessInfo.processInfo.activeProcessorCount, maximumRenderThreads, partners.count))
+        DispatchQueue.concurrentPerform(iterations: width) { worker in
+            var next = worker
+            while next < partners.count {
+                let bytes = PartnerStatementCSV.render(partner: partners[next], settlement: settlement, index: index)
+                slots.store(
+                    SettlementFile(name: SettlementFileName.statement(cycle: input.cycle, partner: partners[next]), bytes: bytes),
+                    at: next)
+                next += width
+            }
+        }
+        return slots.files
+    }
+
+    /// Bound on rendering threads, whatever the core count.
+    static let maximumRenderThreads = 8
+
+    /// Renders and writes every file of the cycle into `directory` (created if missing),
+    /// each via a temporary name, fsync and rename; the signature is renamed last, after a
+    /// directory fsync, so a present signature means every other file is durable.
     /// Returns what was written.
     @discardableResult
     public static func write(
@@ -50,9 +72,7 @@ public enum SettlementWriter {
     ) throws(ClearingError) -> [SettlementFile] {
         let files = try render(settlement, signingKey: signingKey)
         try DurableFile.makeDirectory(directory)
-        for file in files {
-            try DurableFile.replace(file.bytes, name: file.name, directory: directory)
-        }
+        try DurableFile.replaceAll(files, directory: directory)
         return files
     }
 }

@@ -1,10 +1,12 @@
-/// A small seeded generator (SplitMix64) so benchmark inputs are reproducible.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+/// A small seeded generator (SplitMix64) so benchmark inputs are reproducible. Internal:
+/// the Simulation module has a public one of the same name, and a module importing both
+/// must not see two.
+struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    public init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { state = seed }
 
-    public mutating func next() -> UInt64 {
+    mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var value = state
         value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9

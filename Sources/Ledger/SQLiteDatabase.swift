@@ -5,6 +5,8 @@ import CSQLite
 final class SQLiteDatabase {
     private var handle: OpaquePointer?
     private var statements: [String: SQLiteStatement] = [:]
+    /// Hot-path statements keyed by their literal's address: no hashing of SQL text per call.
+    private var literalStatements: [UnsafeRawPointer: SQLiteStatement] = [:]
     let path: String
 
     init(path: String) throws(LedgerError) {
@@ -28,6 +30,7 @@ final class SQLiteDatabase {
     func close() {
         for statement in statements.values { statement.finalize() }
         statements.removeAll()
+        literalStatements.removeAll()
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
     }
@@ -48,8 +51,20 @@ final class SQLiteDatabase {
         guard rc == SQLITE_OK else { throw error(rc, "executing \(sql.prefix(60))") }
     }
 
-    /// A cached statement, reset and with its bindings cleared.
-    func prepare(_ sql: String) throws(LedgerError) -> SQLiteStatement {
+    /// A cached statement for SQL written in the source, reset and with bindings cleared.
+    func prepare(_ sql: StaticString) throws(LedgerError) -> SQLiteStatement {
+        let key = UnsafeRawPointer(sql.utf8Start)
+        if let cached = literalStatements[key] {
+            cached.reset()
+            return cached
+        }
+        let statement = try prepareDynamic(sql.description)
+        literalStatements[key] = statement
+        return statement
+    }
+
+    /// A cached statement for SQL built at run time, reset and with bindings cleared.
+    func prepareDynamic(_ sql: String) throws(LedgerError) -> SQLiteStatement {
         if let cached = statements[sql] {
             cached.reset()
             return cached

@@ -37,11 +37,12 @@ enum Schema {
         -- Only lots with points left are ever searched: partial indexes stay small.
         CREATE INDEX lots_by_member ON lots (member_id, expires_at, created_at, lot_id) WHERE points_left > 0;
         CREATE INDEX lots_by_expiry ON lots (expires_at) WHERE points_left > 0;
-        -- One row per transaction that was applied or rejected (not duplicates); keyed by offset.
+        -- One row per transaction that was applied or rejected (not duplicates). Keyed by the
+        -- idempotency key itself: one B-tree serves both the duplicate check and the insert.
         CREATE TABLE journal (
-            offset INTEGER PRIMARY KEY,
             partner_id TEXT NOT NULL,
             partner_txn_id TEXT NOT NULL,
+            offset INTEGER NOT NULL,
             member_id TEXT NOT NULL,
             kind INTEGER NOT NULL,
             status TEXT NOT NULL,
@@ -57,9 +58,9 @@ enum Schema {
             refunded_minor INTEGER NOT NULL,
             clawed_points INTEGER NOT NULL,
             refunded_fee_minor INTEGER NOT NULL,
-            reversed_by INTEGER
-        );
-        CREATE UNIQUE INDEX journal_by_partner_txn ON journal (partner_id, partner_txn_id);
+            reversed_by INTEGER,
+            PRIMARY KEY (partner_id, partner_txn_id)
+        ) WITHOUT ROWID;
         -- What each redemption took from each lot, so a cancel restores exactly that.
         CREATE TABLE portions (
             redemption_offset INTEGER NOT NULL,
@@ -107,7 +108,7 @@ enum Schema {
         ("shard", "id"),
         ("members", "member_id"),
         ("lots", "lot_id"),
-        ("journal", "offset"),
+        ("journal", "partner_id, partner_txn_id"),
         ("portions", "redemption_offset, lot_id"),
         ("debts", "cycle, payer, payee"),
         ("partner_stats", "cycle, partner_id"),

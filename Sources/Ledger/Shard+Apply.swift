@@ -9,8 +9,9 @@ extension Shard {
         guard batch.entries.count <= LedgerBatch.maxEntries else {
             throw LedgerError(.invalidBatch, "batch of \(batch.entries.count) entries exceeds LedgerBatch.maxEntries (\(LedgerBatch.maxEntries)); split it")
         }
-        return try db.inTransaction {
-            self.batch = BatchState()
+        let batchState = BatchState()
+        let outputs = try db.inTransaction {
+            self.batch = batchState
             defer { self.batch = nil }
             let start = try readShardRow().nextOffset
             var previous = start - 1
@@ -44,6 +45,13 @@ extension Shard {
             try beforeCommit(outputs)
             return outputs
         }
+        if committedMembers.count + batchState.members.count > Self.maxCachedMembers {
+            committedMembers.removeAll(keepingCapacity: true)
+        }
+        for (id, member) in batchState.members {
+            committedMembers[id] = member
+        }
+        return outputs
     }
 
     var state: BatchState {
@@ -55,6 +63,10 @@ extension Shard {
 
     func loadMember(_ memberId: String) throws(LedgerError) -> BatchState.Member {
         if let cached = state.members[memberId] { return cached }
+        if let committed = committedMembers[memberId] {
+            state.members[memberId] = committed
+            return committed
+        }
         let s = try db.prepare("SELECT balance, shortfall FROM members WHERE member_id = ?")
         defer { s.reset() }
         s.bind(.text(memberId))

@@ -1,6 +1,20 @@
 import Programme
 
 /// The business rules of DESIGN.md "Points and money", one function per transaction kind.
+///
+/// Choices where DESIGN.md is silent (keep in step with the project docs):
+/// - An empty `partner_txn_id` is rejected (INVALID_FIELD) but not journaled: there is no
+///   idempotency key to store it under. Every other rejection is journaled, so its repeat
+///   is a DUPLICATE carrying the rejection.
+/// - Expiry before a redemption or refund is the effect of time, not of the transaction:
+///   it stays even when the transaction is then rejected (INSUFFICIENT_POINTS).
+/// - Accruals and inquiries do not sweep expired lots; barriers sweep every lot.
+/// - `clawedBack` counts for the refunding partner (the accrual's issuer), including the
+///   part that became shortfall; clawing from another issuer's lot makes no debt.
+/// - A cancel restores its exact portions; if the member has a shortfall meanwhile, the
+///   restored points then pay it off (lots in redemption order), because a shortfall
+///   never coexists with positive lots.
+/// - A lot's id is the offset of the accrual that created it: replay gives the same ids.
 extension Shard {
     static let maxAmount: Int64 = 1_000_000_000_000
 
@@ -188,12 +202,44 @@ extension Shard {
     // MARK: Redemption
 
     private func redeem(_ t: Transaction, offset: Int64, points: Int64) throws -> Record {
-        try expireDue(memberId: t.memberId, at: t.eventTimeMilliseconds)
+        // One scan in redemption order serves both steps: lots due at the event time sort
+        // first (earliest expiry) and expire; the lots after them are taken from.
+        let s = try db.prepare(
+            "SELECT lot_id, issuer, points_left, expires_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
+        )
+        s.bind(.text(t.memberId))
+        var due: [(lotId: Int64, issuer: String, points: Int64)] = []
+        var candidates: [(lotId: Int64, issuer: String, left: Int64)] = []
+        var available: Int64 = 0
+        while available < points, try s.step() {
+            if s.int64(3) <= t.eventTimeMilliseconds {
+                due.append((s.int64(0), s.text(1), s.int64(2)))
+            } else {
+                candidates.append((s.int64(0), s.text(1), s.int64(2)))
+                available += s.int64(2)
+            }
+        }
+        s.reset()
         var member = try loadMember(t.memberId)
+        if !due.isEmpty {
+            for lot in due {
+                try setLotPoints(lot.lotId, 0)
+                member.balance -= lot.points
+                state.updateStats(lot.issuer) { $0.expired += lot.points }
+            }
+            storeMember(t.memberId, member)
+        }
         guard member.balance >= points else {
             throw Rejection(.insufficientPoints, "points: \(points) requested, the balance is \(member.balance)")
         }
-        let portions = try take(points, memberId: t.memberId, firstLot: nil)
+        var portions: [(lotId: Int64, issuer: String, points: Int64)] = []
+        var remaining = points
+        for lot in candidates where remaining > 0 {
+            let portion = min(remaining, lot.left)
+            try setLotPoints(lot.lotId, lot.left - portion)
+            portions.append((lot.lotId, lot.issuer, portion))
+            remaining -= portion
+        }
         let taken = portions.reduce(0) { $0 + $1.points }
         precondition(taken == points, "member \(t.memberId): lots hold \(taken) of a balance covering \(points)")
         let insert = try db.prepare("INSERT INTO portions (redemption_offset, lot_id, points) VALUES (?, ?, ?)")
@@ -245,8 +291,8 @@ extension Shard {
             $0.feesMinor -= feeBack
         }
         if feeBack != 0 { state.addDebt(payer: t.partnerId, payee: programme.operatorId, amountMinor: -feeBack) }
-        try db.prepare("UPDATE journal SET refunded_minor = ?, clawed_points = ?, refunded_fee_minor = ? WHERE offset = ?")
-            .bind(.integer(refundedTotal), .integer(clawedTotal), .integer(refundedFeeTotal), .integer(original.offset)).run()
+        try db.prepare("UPDATE journal SET refunded_minor = ?, clawed_points = ?, refunded_fee_minor = ? WHERE partner_id = ? AND partner_txn_id = ?")
+            .bind(.integer(refundedTotal), .integer(clawedTotal), .integer(refundedFeeTotal), .text(t.partnerId), .text(originalTxnId)).run()
         return Record(
             kind: .refund, outcome: Outcome(status: .accepted, pointsDelta: -claw, balanceAfter: member.balance),
             amountMinor: amountMinor, points: claw, feeMinor: feeBack, originalOffset: original.offset)
@@ -284,7 +330,8 @@ extension Shard {
         }
         storeMember(t.memberId, member)
         state.updateStats(t.partnerId) { $0.redeemed -= restored }
-        try db.prepare("UPDATE journal SET reversed_by = ? WHERE offset = ?").bind(.integer(offset), .integer(original.offset)).run()
+        try db.prepare("UPDATE journal SET reversed_by = ? WHERE partner_id = ? AND partner_txn_id = ?")
+            .bind(.integer(offset), .text(t.partnerId), .text(originalTxnId)).run()
         return Record(
             kind: .cancel, outcome: Outcome(status: .accepted, pointsDelta: restored, balanceAfter: member.balance),
             points: restored, originalOffset: original.offset)
@@ -381,8 +428,10 @@ extension Shard {
     // MARK: Journal
 
     private func journal(_ t: Transaction, offset: Int64, _ record: Record) throws(LedgerError) {
+        _ = try journalFilter()
+        journalKeys?.insert(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId)
         try db.prepare("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)").bind(
-            .integer(offset), .text(t.partnerId), .text(t.partnerTxnId), .text(t.memberId),
+            .text(t.partnerId), .text(t.partnerTxnId), .integer(offset), .text(t.memberId),
             .integer(record.kind.rawValue), .text(record.outcome.status.rawValue),
             record.outcome.reason.map { .text($0.rawValue) } ?? .null, .text(record.outcome.detail),
             .integer(record.outcome.pointsDelta), .integer(record.outcome.balanceAfter),
@@ -392,6 +441,7 @@ extension Shard {
     }
 
     private func storedOutcome(partnerId: String, partnerTxnId: String) throws(LedgerError) -> (offset: Int64, outcome: Outcome)? {
+        guard try journalFilter().mightContain(partnerId: partnerId, partnerTxnId: partnerTxnId) else { return nil }
         let s = try db.prepare(
             "SELECT offset, status, reason, detail, points_delta, balance_after FROM journal WHERE partner_id = ? AND partner_txn_id = ?"
         )
@@ -422,6 +472,19 @@ extension Shard {
             amountMinor: s.int64(4), points: s.int64(5), feeMinor: s.int64(6), lotId: s.isNull(7) ? nil : s.int64(7),
             refundedMinor: s.int64(8), clawedPoints: s.int64(9), refundedFeeMinor: s.int64(10),
             reversedBy: s.isNull(11) ? nil : s.int64(11))
+    }
+
+    /// The journal's key filter, (re)built from the file when missing or full.
+    func journalFilter() throws(LedgerError) -> KeyFilter {
+        if let filter = journalKeys, !filter.isFull { return filter }
+        let s = try db.prepare("SELECT partner_id, partner_txn_id FROM journal")
+        defer { s.reset() }
+        var keys: [(String, String)] = []
+        while try s.step() { keys.append((s.text(0), s.text(1))) }
+        var filter = KeyFilter(capacity: max(4 * keys.count, 1 << 16))
+        for (partnerId, partnerTxnId) in keys { filter.insert(partnerId: partnerId, partnerTxnId: partnerTxnId) }
+        journalKeys = filter
+        return filter
     }
 
     // MARK: Invariants

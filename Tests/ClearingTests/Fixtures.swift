@@ -1,4 +1,4 @@
-import Clearing
+@testable import Clearing
 import Crypto
 import Foundation
 

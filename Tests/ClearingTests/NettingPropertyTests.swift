@@ -1,4 +1,4 @@
-import Clearing
+@testable import Clearing
 import PropertyBased
 import Testing
 
@@ -74,6 +74,33 @@ struct NettingPropertyTests {
             #expect(instructions.count <= max(nonZero - 1, 0))
             let reference = Fixtures.referencePositions(debts)
             #expect(result.positions.allSatisfy { $0.amountMinor == reference[$0.participant] ?? 0 })
+        }
+    }
+}
+
+@Suite("Netting: matrix and dictionary paths agree", .timeLimit(.minutes(2)))
+struct NettingPathTests {
+    @Test func denseAndSparseAggregationGiveTheSameResult() async {
+        await propertyCheck(count: 30, input: NettingPropertyTests.matrix) { participants, entries, seed in
+            let (ids, debts) = Fixtures.randomDebts(participantCount: participants, entryCount: entries, seed: seed)
+            let sparse = try Netting.net(debts, operatorId: "OP", participants: ids, denseParticipantLimit: 0)
+            let dense = try Netting.net(debts, operatorId: "OP", participants: ids, denseParticipantLimit: .max)
+            #expect(sparse == dense)
+        }
+    }
+
+    @Test func bothPathsFlipAndMergeNegativeSums() throws {
+        let debts = [
+            GrossDebt(payer: "A", payee: "B", amountMinor: 10), GrossDebt(payer: "B", payee: "A", amountMinor: -5),
+            GrossDebt(payer: "C", payee: "A", amountMinor: -7),
+        ]
+        for limit in [0, Int.max] {
+            let result = try Netting.net(debts, operatorId: "OP", participants: [], denseParticipantLimit: limit)
+            #expect(
+                result.obligations == [
+                    BilateralObligation(payer: "A", payee: "B", amountMinor: 15),
+                    BilateralObligation(payer: "A", payee: "C", amountMinor: 7),
+                ], "limit \(limit)")
         }
     }
 }

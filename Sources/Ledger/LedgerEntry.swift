@@ -1,0 +1,22 @@
+import Programme
+
+/// One message of the partition, already decoded.
+public struct LedgerEntry: Sendable {
+    public var offset: Int64
+    public var kind: Kind
+
+    public enum Kind: Sendable {
+        case transaction(Transaction)
+        /// The clearing node closed `cycle`; everything before this entry belongs to it.
+        case barrier(cycle: Int64, closedAtMilliseconds: Int64)
+        /// A balance question; answered, changes nothing.
+        case inquiry(memberId: String)
+        /// A message that could not be decoded or was invalid; recorded and counted.
+        case deadLetter(reason: String)
+    }
+
+    public init(offset: Int64, kind: Kind) {
+        self.offset = offset
+        self.kind = kind
+    }
+}
