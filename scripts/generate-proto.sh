@@ -25,7 +25,7 @@ protoc --proto_path=proto \
 if [ -d "$root/Sources/CLoyaltyPOS" ]; then
   c_out="$out/Sources/CLoyaltyPOS/generated"
   mkdir -p "$c_out"
-  rm -f "$c_out"/*.pb-c.*
+  find "$c_out" -name "*.pb-c.*" -delete
   protoc --proto_path=proto --c_out="$c_out" proto/loyalty/v1/*.proto
 fi
 echo "generated into $out" >&2

@@ -2,14 +2,14 @@ import CSQLite
 
 /// One connection to a shard file. Owned by one thread (not Sendable); statements are
 /// prepared once and cached by their SQL text.
-final class SQLiteDatabase {
+package final class SQLiteDatabase {
     private var handle: OpaquePointer?
     private var statements: [String: SQLiteStatement] = [:]
     /// Hot-path statements keyed by their literal's address: no hashing of SQL text per call.
     private var literalStatements: [UnsafeRawPointer: SQLiteStatement] = [:]
-    let path: String
+    package let path: String
 
-    init(path: String) throws(LedgerError) {
+    package init(path: String) throws(LedgerError) {
         self.path = path
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
@@ -27,7 +27,7 @@ final class SQLiteDatabase {
 
     deinit { close() }
 
-    func close() {
+    package func close() {
         for statement in statements.values { statement.finalize() }
         statements.removeAll()
         literalStatements.removeAll()
@@ -35,24 +35,24 @@ final class SQLiteDatabase {
         handle = nil
     }
 
-    var connection: OpaquePointer {
+    package var connection: OpaquePointer {
         guard let handle else { preconditionFailure("shard file \(path) used after close()") }
         return handle
     }
 
-    func error(_ rc: Int32, _ doing: String) -> LedgerError {
+    package func error(_ rc: Int32, _ doing: String) -> LedgerError {
         let message = String(cString: sqlite3_errmsg(connection))
         return LedgerError(.sqlite, "\(doing) in \(path) failed: \(message)", sqliteCode: rc)
     }
 
     /// Runs SQL without results (schema, pragmas, transaction control).
-    func execute(_ sql: String) throws(LedgerError) {
+    package func execute(_ sql: String) throws(LedgerError) {
         let rc = sqlite3_exec(connection, sql, nil, nil, nil)
         guard rc == SQLITE_OK else { throw error(rc, "executing \(sql.prefix(60))") }
     }
 
     /// A cached statement for SQL written in the source, reset and with bindings cleared.
-    func prepare(_ sql: StaticString) throws(LedgerError) -> SQLiteStatement {
+    package func prepare(_ sql: StaticString) throws(LedgerError) -> SQLiteStatement {
         let key = UnsafeRawPointer(sql.utf8Start)
         if let cached = literalStatements[key] {
             cached.reset()
@@ -64,7 +64,7 @@ final class SQLiteDatabase {
     }
 
     /// A cached statement for SQL built at run time, reset and with bindings cleared.
-    func prepareDynamic(_ sql: String) throws(LedgerError) -> SQLiteStatement {
+    package func prepareDynamic(_ sql: String) throws(LedgerError) -> SQLiteStatement {
         if let cached = statements[sql] {
             cached.reset()
             return cached
@@ -77,7 +77,7 @@ final class SQLiteDatabase {
         return statement
     }
 
-    var userVersion: Int64 {
+    package var userVersion: Int64 {
         get throws(LedgerError) {
             let statement = try prepare("PRAGMA user_version")
             defer { statement.reset() }
@@ -86,10 +86,10 @@ final class SQLiteDatabase {
         }
     }
 
-    var changes: Int64 { Int64(sqlite3_changes64(connection)) }
+    package var changes: Int64 { Int64(sqlite3_changes64(connection)) }
 
     /// `BEGIN IMMEDIATE` … `COMMIT`; any throw from `body` (or from COMMIT) rolls back.
-    func inTransaction<T>(_ body: () throws -> T) throws -> T {
+    package func inTransaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
         let result: T
         do {
@@ -106,7 +106,7 @@ final class SQLiteDatabase {
     }
 
     /// Releases every statement's read cursor (needed before ROLLBACK and for a clean COMMIT).
-    func resetAll() {
+    package func resetAll() {
         for statement in statements.values { statement.reset() }
     }
 }

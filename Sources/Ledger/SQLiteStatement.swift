@@ -1,13 +1,13 @@
 import CSQLite
 
 /// A prepared statement. Bind with 1-based indexes, read columns 0-based.
-final class SQLiteStatement {
+package final class SQLiteStatement {
     private var raw: OpaquePointer?
     private unowned let database: SQLiteDatabase
     /// SQLite must copy Swift strings: their buffers only live for the call.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    init(_ raw: OpaquePointer, database: SQLiteDatabase) {
+    package init(_ raw: OpaquePointer, database: SQLiteDatabase) {
         self.raw = raw
         self.database = database
     }
@@ -17,23 +17,23 @@ final class SQLiteStatement {
         return raw
     }
 
-    func finalize() {
+    package func finalize() {
         if let raw { sqlite3_finalize(raw) }
         raw = nil
     }
 
-    func reset() {
+    package func reset() {
         sqlite3_reset(statement)
         sqlite3_clear_bindings(statement)
     }
 
     @discardableResult
-    func bind(_ values: SQLiteValue...) -> SQLiteStatement {
+    package func bind(_ values: SQLiteValue...) -> SQLiteStatement {
         for (index, value) in values.enumerated() { bind(Int32(index + 1), value) }
         return self
     }
 
-    func bind(_ index: Int32, _ value: SQLiteValue) {
+    package func bind(_ index: Int32, _ value: SQLiteValue) {
         switch value {
         case .integer(let v): sqlite3_bind_int64(statement, index, v)
         case .text(let v): sqlite3_bind_text(statement, index, v, -1, Self.transient)
@@ -42,7 +42,7 @@ final class SQLiteStatement {
     }
 
     /// true: a row is available; false: done.
-    func step() throws(LedgerError) -> Bool {
+    package func step() throws(LedgerError) -> Bool {
         let rc = sqlite3_step(statement)
         switch rc {
         case SQLITE_ROW: return true
@@ -54,28 +54,28 @@ final class SQLiteStatement {
     }
 
     /// Runs a statement that returns no rows, then resets it.
-    func run() throws(LedgerError) {
+    package func run() throws(LedgerError) {
         defer { reset() }
         while try step() {}
     }
 
-    var columnCount: Int32 { sqlite3_column_count(statement) }
+    package var columnCount: Int32 { sqlite3_column_count(statement) }
 
-    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+    package func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
 
-    func text(_ column: Int32) -> String {
+    package func text(_ column: Int32) -> String {
         guard let pointer = sqlite3_column_text(statement, column) else { return "" }
         return String(cString: pointer)
     }
 
-    func optionalText(_ column: Int32) -> String? {
+    package func optionalText(_ column: Int32) -> String? {
         sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : text(column)
     }
 
-    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+    package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
 
     /// The column as a value, for canonical dumps.
-    func value(_ column: Int32) -> SQLiteValue {
+    package func value(_ column: Int32) -> SQLiteValue {
         switch sqlite3_column_type(statement, column) {
         case SQLITE_INTEGER: return .integer(int64(column))
         case SQLITE_NULL: return .null
@@ -84,13 +84,13 @@ final class SQLiteStatement {
     }
 }
 
-enum SQLiteValue: Equatable {
+package enum SQLiteValue: Equatable {
     case integer(Int64)
     case text(String)
     case null
 }
 
 extension SQLiteValue: ExpressibleByIntegerLiteral, ExpressibleByStringLiteral {
-    init(integerLiteral value: Int64) { self = .integer(value) }
-    init(stringLiteral value: String) { self = .text(value) }
+    package init(integerLiteral value: Int64) { self = .integer(value) }
+    package init(stringLiteral value: String) { self = .text(value) }
 }
