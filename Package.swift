@@ -148,6 +148,8 @@ let package = Package(
             dependencies: [
                 "CLoyaltyPOS", "LoyaltyWire", "Programme", "Kafka",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                // MockCluster and KafkaConsumer take a Logger.
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings
         ),

@@ -1,4 +1,0 @@
-import CLoyaltyPOS
-import Testing
-
-@Test func placeholder() { #expect(loyalty_pos_partition("a", 1) == 0) }
