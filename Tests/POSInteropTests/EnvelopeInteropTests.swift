@@ -43,7 +43,7 @@ struct EnvelopeInteropTests {
         #expect(CSDK.text(summary.trace_id) == "" && summary.received_at_ms == 0)
     }
 
-    @Test(arguments: examples)
+    @Test(arguments: EnvelopeInteropTests.examples)
     func everyBodyKindRoundTrips(_ transaction: Transaction) throws {
         try Self.checkRoundTrips(transaction)
     }

@@ -44,7 +44,7 @@ struct InvalidInputTests {
         Case(transaction: with(.cancel(originalPartnerTxnId: "")), field: "original_partner_txn_id"),
     ]
 
-    @Test(arguments: required + more)
+    @Test(arguments: InvalidInputTests.required + InvalidInputTests.more)
     func refusedWithTheFieldNamed(_ c: Case) {
         let result = CSDK.encode(c.transaction)
         let failure = result.failure
