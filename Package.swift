@@ -85,6 +85,25 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        // C SDK for partners' POS software: encodes TransactionEnvelopes with protobuf-c
+        // (generated code committed under generated/) and publishes them with librdkafka,
+        // keyed and partitioned exactly like the gateway. Debian: libprotobuf-c-dev,
+        // librdkafka-dev.
+        .target(
+            name: "CLoyaltyPOS",
+            cSettings: [
+                // The generated .c files include "loyalty/v1/*.pb-c.h".
+                .headerSearchPath("generated"),
+                .unsafeFlags(["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter"]),
+            ],
+            linkerSettings: [.linkedLibrary("protobuf-c"), .linkedLibrary("rdkafka")]
+        ),
+        // Sends one of each transaction kind through the C SDK (docs/pos-sdk.md).
+        .executableTarget(
+            name: "pos-example",
+            dependencies: ["CLoyaltyPOS"],
+            cSettings: [.unsafeFlags(["-std=c11", "-Wall", "-Wextra"])]
+        ),
         // The one CLI.
         .executableTarget(
             name: "loyalty",
@@ -121,6 +140,16 @@ let package = Package(
             dependencies: [
                 "Clearing", "Programme",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "POSInteropTests",
+            dependencies: [
+                "CLoyaltyPOS", "LoyaltyWire", "Programme", "Kafka",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                // MockCluster and KafkaConsumer take a Logger.
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings
         ),
