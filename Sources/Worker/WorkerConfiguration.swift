@@ -1,3 +1,5 @@
+import LoyaltyWire
+
 /// Settings of an accrual worker. Defaults suit the embedded mock cluster; production
 /// passes SASL/TLS settings through `kafkaExtra`.
 public struct WorkerConfiguration: Sendable {

@@ -14,7 +14,7 @@ struct Loyalty: AsyncParsableCommand {
             (librdkafka's mock cluster) with a synthetic coalition and prints the result.
             """,
         subcommands: [
-            Dev.self, Broker.self, Topics.self, WorkerCommand.self, Produce.self, LedgerCommand.self, ProgrammeCommand.self,
+            Dev.self, Broker.self, TopicsCommand.self, WorkerCommand.self, Produce.self, LedgerCommand.self, ProgrammeCommand.self,
             Bench.self,
         ]
     )

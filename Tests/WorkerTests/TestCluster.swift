@@ -12,7 +12,7 @@ import Worker
 /// A mock cluster with the clearing house's topics, and the chores tests share.
 final class TestCluster: @unchecked Sendable {  // immutable after init; MockCluster is thread-safe
     let cluster: MockCluster
-    let topics = Worker.Topics()
+    let topics = LoyaltyWire.Topics()
     let partitions: Int32
     let logger: Logger
     let directory: String

@@ -45,7 +45,7 @@ struct BenchWorker: AsyncParsableCommand {
 
         let cluster = try MockCluster(brokers: 1, logger: logger)
         defer { cluster.shutdown() }
-        let topics = Worker.Topics()
+        let topics = LoyaltyWire.Topics()
         try cluster.createTopics(topics.specs(partitions: partitions, replicationFactor: 1))
 
         print("filling \(topics.transactions) (\(partitions) partitions) with \(Format.grouped(Int64(messages))) messages ...")

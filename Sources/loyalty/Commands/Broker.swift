@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Logging
+import LoyaltyWire
 import ServiceLifecycle
 import Worker
 
@@ -27,7 +28,7 @@ struct Broker: AsyncParsableCommand {
     func run() async throws {
         let logger = try log.bootstrap(label: "loyalty.broker")
         let cluster = try MockCluster(brokers: brokers, logger: logger)
-        try cluster.createTopics(Worker.Topics().specs(partitions: partitions, replicationFactor: Int16(min(brokers, 3))))
+        try cluster.createTopics(LoyaltyWire.Topics().specs(partitions: partitions, replicationFactor: Int16(min(brokers, 3))))
         try FileManager.default.createDirectory(
             atPath: (bootstrapFile as NSString).deletingLastPathComponent.isEmpty
                 ? "." : (bootstrapFile as NSString).deletingLastPathComponent,
@@ -56,7 +57,7 @@ struct HostedCluster: Service {
     }
 }
 
-struct Topics: AsyncParsableCommand {
+struct TopicsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topics",
         abstract: "Create the clearing house's topics on a Kafka cluster.",
@@ -71,7 +72,7 @@ struct Topics: AsyncParsableCommand {
 
     func run() async throws {
         _ = try log.bootstrap(label: "loyalty.topics")
-        let specs = Worker.Topics().specs(partitions: partitions, replicationFactor: replicationFactor)
+        let specs = LoyaltyWire.Topics().specs(partitions: partitions, replicationFactor: replicationFactor)
         try KafkaAdmin.createTopics(
             specs, bootstrapServers: try kafka.resolvedBootstrapServers(), extra: try kafka.extra(),
             timeoutMilliseconds: 30_000

@@ -45,7 +45,7 @@ struct Dev: AsyncParsableCommand {
 
         let cluster = try MockCluster(brokers: 3, logger: logger)
         defer { cluster.shutdown() }
-        let topics = Worker.Topics()
+        let topics = LoyaltyWire.Topics()
         try cluster.createTopics(topics.specs(partitions: partitions, replicationFactor: 3))
         try cluster.writeBootstrap(to: "\(data)/bootstrap.txt")
         print("embedded Kafka (librdkafka mock, 3 brokers) at \(cluster.bootstrapServers)")

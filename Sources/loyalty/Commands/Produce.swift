@@ -62,7 +62,7 @@ struct Produce: AsyncParsableCommand {
         )
         defer { producer.shutdown() }
         let feeder = Feeder(producer: producer)
-        let topic = Worker.Topics().transactions
+        let topic = LoyaltyWire.Topics().transactions
         for envelope in valid {
             feeder.send(ProducerRecord(topic: topic, partition: nil, key: Array(envelope.memberID.utf8), value: try envelope.serializedBytes()))
         }
