@@ -72,6 +72,18 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        // The clearing node: cycles by barriers, position collection, checks, settlement.
+        .target(
+            name: "ClearingNode",
+            dependencies: [
+                "Clearing", "Kafka", "Ledger", "LoyaltyWire", "Programme",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: settings
+        ),
         // Pure: a deterministic synthetic coalition (demo traffic, benchmarks, tests).
         .target(name: "Simulation", dependencies: ["Programme"], swiftSettings: settings),
         // Service loop: consume -> apply -> publish results, positions, dead letters.
@@ -108,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "loyalty",
             dependencies: [
-                "Kafka", "Ledger", "LoyaltyWire", "Programme", "Worker", "Clearing", "Simulation",
+                "Kafka", "Ledger", "LoyaltyWire", "Programme", "Worker", "Clearing", "ClearingNode", "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -14,7 +14,8 @@ struct Loyalty: AsyncParsableCommand {
             (librdkafka's mock cluster) with a synthetic coalition and prints the result.
             """,
         subcommands: [
-            Dev.self, Broker.self, TopicsCommand.self, WorkerCommand.self, Produce.self, LedgerCommand.self, ProgrammeCommand.self,
+            Dev.self, Broker.self, TopicsCommand.self, WorkerCommand.self, Produce.self, LedgerCommand.self, ClearingCommand.self,
+            SettlementCommand.self, ProgrammeCommand.self,
             Bench.self,
         ]
     )

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Clearing
+import ClearingNode
 import Foundation
 import Kafka
 import Ledger
@@ -14,10 +16,12 @@ struct Dev: AsyncParsableCommand {
         abstract: "Run the whole pipeline on an embedded Kafka with a synthetic coalition.",
         discussion: """
             Hosts librdkafka's mock cluster, creates the topics, starts --workers accrual \
-            workers in one consumer group, feeds --transactions synthetic transactions \
-            (accruals, redemptions at other partners, partial refunds, cancels, a few \
-            repeats, invalid transactions and undecodable records) and, once every shard \
-            has applied its partition to the end, prints what happened per partner.
+            workers in one consumer group and a clearing node, feeds --transactions \
+            synthetic transactions (accruals, redemptions at other partners, partial \
+            refunds, cancels, a few repeats, invalid transactions and undecodable records). \
+            Halfway through it closes clearing cycle 1 while traffic flows, and cycle 2 at \
+            the end; it prints each settlement, verifies the signed files, and prints what \
+            happened per partner.
 
             Everything lives under --data, which is wiped at the start: the embedded log \
             is in memory and dies with the process, so old shard files would not match it.
@@ -52,6 +56,8 @@ struct Dev: AsyncParsableCommand {
         print("programme \(programme.version): \(programme.partners.count) partners, point value \(programme.pointValueMinor) minor unit(s) of \(programme.currency), expiry \(programme.expiryMonths) months")
         print("\(partitions) partitions, \(workers) workers, \(Format.grouped(Int64(transactions))) transactions from \(Format.grouped(Int64(members))) members\n")
 
+        let clearing = try startClearingNode(bootstrapServers: cluster.bootstrapServers, programme: programme, logger: logger)
+        let clearingTask = Task { try await clearing.run() }
         let pool = WorkerPool(
             count: workers, bootstrapServers: cluster.bootstrapServers, dataDirectory: shardDirectory,
             programme: programme, logger: logger
@@ -77,6 +83,7 @@ struct Dev: AsyncParsableCommand {
                 feeder.send(ProducerRecord(topic: topics.transactions, partition: nil, key: key, value: Array(bytes.dropLast(2))))
             }
             if fed % 2_000 == 0 { progress.show(feeding: fed, of: transactions, feeder: feeder, pool: pool) }
+            if fed == transactions / 2 { clearing.requestClose() }
         }
         try feeder.drain()
         let tally = feeder.snapshot
@@ -85,9 +92,41 @@ struct Dev: AsyncParsableCommand {
         }
         try await pool.waitUntilApplied(tally.endOffsets) { progress.show(feeding: fed, of: transactions, feeder: feeder, pool: pool) }
         progress.finish(feeder: feeder, pool: pool)
+        clearing.requestClose()
+        let cycles = [try await clearing.waitUntilSettled(1), try await clearing.waitUntilSettled(2)]
         try await pool.stop()
+        clearing.requestStop()
+        try await clearingTask.value
 
         try printReport(shardDirectory: shardDirectory, programme: programme)
+        try printSettlements(cycles, programme: programme)
+    }
+
+    private var clearingDirectory: String { "\(data)/clearing" }
+    private var settlementDirectory: String { "\(data)/settlement" }
+
+    private func startClearingNode(bootstrapServers: String, programme: Programme, logger: Logger) throws -> ClearingNode {
+        let key = SigningKeyFile.generate()
+        try FileManager.default.createDirectory(atPath: clearingDirectory, withIntermediateDirectories: true)
+        try SigningKeyFile.writePrivateKey(key, to: "\(clearingDirectory)/operator.key")
+        try SigningKeyFile.writePublicKey(key.publicKey, to: "\(clearingDirectory)/operator.pub")
+        let configuration = ClearingConfiguration(
+            bootstrapServers: bootstrapServers, statePath: "\(clearingDirectory)/state.sqlite",
+            outputDirectory: settlementDirectory
+        )
+        return ClearingNode(configuration: configuration, programme: programme, signingKey: key, logger: logger)
+    }
+
+    private func printSettlements(_ cycles: [CycleRecord], programme: Programme) throws {
+        for record in cycles {
+            print("")
+            print(try SettlementSummary(directory: settlementDirectory, cycle: record.cycle).render(programme: programme))
+        }
+        let key = try SigningKeyFile.loadPublicKey(from: "\(clearingDirectory)/operator.pub")
+        let report = try SettlementVerifier.verify(directory: settlementDirectory, publicKey: key)
+        print("")
+        print("settlement files: \(settlementDirectory) (\(report.filesChecked) files; signatures, manifest chain, hashes, sums and counts verified)")
+        print("check them yourself: loyalty settlement verify \(settlementDirectory) --public-key \(clearingDirectory)/operator.pub")
     }
 
     private func printReport(shardDirectory: String, programme: Programme) throws {

@@ -1,3 +1,4 @@
+import ClearingNode
 import Ledger
 import Programme
 
@@ -68,6 +69,29 @@ enum Report {
         }
         return "gross debts before netting, \(programme.currency) (row owes column; "
             + "total \(Format.money(grand, exponent: programme.currencyExponent))):\n" + Format.table(rows)
+    }
+
+    static func cycles(_ cycles: [CycleRecord]) -> String {
+        let next = (cycles.last?.cycle ?? 0) + 1
+        var rows = [["cycle", "status", "closed at (UTC)", "positions", "waiting for / reason", "instructions"]]
+        for record in cycles {
+            let detail: String
+            switch record.status {
+            case .closing:
+                detail = record.barriersSent
+                    ? (record.waitingFor.isEmpty ? "checking" : "partitions " + record.waitingFor.map(String.init).joined(separator: ","))
+                    : "barriers not yet written"
+            case .settling: detail = "publishing instruction events"
+            case .settled: detail = "manifest " + String((record.manifestSHA256 ?? "").prefix(16)) + "…"
+            case .failed: detail = record.reason ?? ""
+            }
+            rows.append([
+                String(record.cycle), record.status.rawValue, Timestamp.iso(record.closedAtMilliseconds),
+                "\(record.positionsReceived.count)/\(record.partitions)", detail, record.instructionCount.map(String.init) ?? "",
+            ])
+        }
+        rows.append([String(next), "OPEN", "", "", "collecting transactions", ""])
+        return Format.table(rows)
     }
 
     static func member(_ view: MemberView, partition: Int32, programme: Programme) -> String {

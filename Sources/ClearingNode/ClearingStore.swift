@@ -1,0 +1,188 @@
+import Foundation
+import Ledger
+import LoyaltyWire
+import SwiftProtobuf
+
+/// The clearing node's own state: cycles and the shard positions received for them, in
+/// one SQLite file. Small and rarely written; several processes (the node and
+/// `loyalty clearing close`) may open it, SQLite's locking keeps them apart.
+final class ClearingStore {
+    private let db: SQLiteDatabase
+
+    init(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        db = try SQLiteDatabase(path: path)
+        try db.execute("PRAGMA journal_mode = WAL")
+        try db.execute("PRAGMA synchronous = FULL")
+        try migrate()
+    }
+
+    func close() { db.close() }
+
+    private func migrate() throws {
+        let version = try db.userVersion
+        guard version < 1 else {
+            guard version == 1 else {
+                throw ClearingNodeError("clearing state \(db.path) has schema version \(version), newer than this binary knows (1)")
+            }
+            return
+        }
+        _ = try db.inTransaction {
+            try db.execute(
+                """
+                CREATE TABLE cycles (
+                    cycle INTEGER PRIMARY KEY,
+                    status TEXT NOT NULL,
+                    closed_at_ms INTEGER NOT NULL,
+                    partitions INTEGER NOT NULL,
+                    barriers_sent INTEGER NOT NULL DEFAULT 0,
+                    reason TEXT,
+                    manifest_sha256 TEXT,
+                    events_from_offset INTEGER,
+                    instruction_count INTEGER
+                );
+                CREATE TABLE positions (
+                    cycle INTEGER NOT NULL,
+                    partition INTEGER NOT NULL,
+                    position TEXT NOT NULL,
+                    PRIMARY KEY (cycle, partition)
+                ) WITHOUT ROWID;
+                PRAGMA user_version = 1;
+                """
+            )
+        }
+    }
+
+    // MARK: - Cycles
+
+    /// Records cycle `lastCycle + 1` as CLOSING and returns it.
+    func openNextClosing(closedAtMilliseconds: Int64, partitions: Int32) throws -> CycleRecord {
+        try db.inTransaction {
+            let next = (try lastCycle() ?? 0) + 1
+            let previous = try cycle(next - 1)
+            // Close times are the cycle windows: they must increase.
+            let closedAt = max(closedAtMilliseconds, (previous?.closedAtMilliseconds ?? 0) + 1)
+            try db.prepare("INSERT INTO cycles (cycle, status, closed_at_ms, partitions) VALUES (?, 'CLOSING', ?, ?)")
+                .bind(.integer(next), .integer(closedAt), .integer(Int64(partitions))).run()
+            return try cycle(next)!
+        }
+    }
+
+    func lastCycle() throws -> Int64? {
+        let statement = try db.prepare("SELECT MAX(cycle) FROM cycles")
+        defer { statement.reset() }
+        guard try statement.step(), !statement.isNull(0) else { return nil }
+        return statement.int64(0)
+    }
+
+    func cycle(_ number: Int64) throws -> CycleRecord? {
+        try cycles(where: "WHERE cycle = \(number)").first
+    }
+
+    func cycles(status: CycleRecord.Status? = nil) throws -> [CycleRecord] {
+        try cycles(where: status.map { "WHERE status = '\($0.rawValue)'" } ?? "")
+    }
+
+    private func cycles(where clause: String) throws -> [CycleRecord] {
+        let statement = try db.prepareDynamic(
+            """
+            SELECT cycle, status, closed_at_ms, partitions, barriers_sent, reason, manifest_sha256,
+                   events_from_offset, instruction_count FROM cycles \(clause) ORDER BY cycle
+            """
+        )
+        defer { statement.reset() }
+        var records: [CycleRecord] = []
+        while try statement.step() {
+            records.append(
+                CycleRecord(
+                    cycle: statement.int64(0),
+                    status: CycleRecord.Status(rawValue: statement.text(1)) ?? .failed,
+                    closedAtMilliseconds: statement.int64(2),
+                    partitions: Int32(statement.int64(3)),
+                    barriersSent: statement.int64(4) != 0,
+                    reason: statement.optionalText(5),
+                    manifestSHA256: statement.optionalText(6),
+                    eventsFromOffset: statement.isNull(7) ? nil : statement.int64(7),
+                    instructionCount: statement.isNull(8) ? nil : Int(statement.int64(8)),
+                    positionsReceived: []
+                )
+            )
+        }
+        statement.reset()
+        for index in records.indices {
+            records[index].positionsReceived = try positions(records[index].cycle).keys.sorted()
+        }
+        return records
+    }
+
+    func markBarriersSent(_ cycle: Int64) throws {
+        try db.prepare("UPDATE cycles SET barriers_sent = 1 WHERE cycle = ?").bind(.integer(cycle)).run()
+    }
+
+    func markSettling(_ cycle: Int64, manifestSHA256: String, eventsFromOffset: Int64, instructionCount: Int) throws {
+        try db.prepare(
+            """
+            UPDATE cycles SET status = 'SETTLING', manifest_sha256 = ?, instruction_count = ?,
+                   events_from_offset = COALESCE(events_from_offset, ?)
+            WHERE cycle = ?
+            """
+        ).bind(.text(manifestSHA256), .integer(Int64(instructionCount)), .integer(eventsFromOffset), .integer(cycle)).run()
+    }
+
+    func markSettled(_ cycle: Int64) throws {
+        try db.prepare("UPDATE cycles SET status = 'SETTLED' WHERE cycle = ?").bind(.integer(cycle)).run()
+    }
+
+    func markFailed(_ cycle: Int64, reason: String) throws {
+        try db.prepare("UPDATE cycles SET status = 'FAILED', reason = ? WHERE cycle = ? AND status != 'SETTLED'")
+            .bind(.text(reason), .integer(cycle)).run()
+    }
+
+    // MARK: - Positions
+
+    enum PositionInsert: Equatable {
+        case stored, alreadyKnown
+        /// The same (cycle, partition) came with different content: a broken invariant upstream.
+        case conflict
+    }
+
+    func insertPosition(_ position: Loyalty_V1_ShardPosition) throws -> PositionInsert {
+        let encoded = Data(try position.serializedBytes() as [UInt8]).base64EncodedString()
+        let existing = try db.prepare("SELECT position FROM positions WHERE cycle = ? AND partition = ?")
+            .bind(.integer(position.cycle), .integer(Int64(position.partition)))
+        defer { existing.reset() }
+        if try existing.step() {
+            return existing.text(0) == encoded ? .alreadyKnown : .conflict
+        }
+        existing.reset()
+        try db.prepare("INSERT INTO positions (cycle, partition, position) VALUES (?, ?, ?)")
+            .bind(.integer(position.cycle), .integer(Int64(position.partition)), .text(encoded)).run()
+        return .stored
+    }
+
+    func positions(_ cycle: Int64) throws -> [Int32: Loyalty_V1_ShardPosition] {
+        let statement = try db.prepare("SELECT partition, position FROM positions WHERE cycle = ? ORDER BY partition")
+            .bind(.integer(cycle))
+        defer { statement.reset() }
+        var result: [Int32: Loyalty_V1_ShardPosition] = [:]
+        while try statement.step() {
+            guard let data = Data(base64Encoded: statement.text(1)) else {
+                throw ClearingNodeError("stored position of cycle \(cycle) partition \(statement.int64(0)) is damaged")
+            }
+            result[Int32(statement.int64(0))] = try Loyalty_V1_ShardPosition(serializedBytes: [UInt8](data))
+        }
+        return result
+    }
+}
+
+/// An operating failure of the clearing node, with a message a person can act on.
+public struct ClearingNodeError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
