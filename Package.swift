@@ -166,8 +166,16 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(
+            name: "ClearingNodeTests",
+            dependencies: ["ClearingNode", "Clearing", "LoyaltyWire", "Programme"],
+            swiftSettings: settings
+        ),
+        .testTarget(
             name: "WorkerTests",
-            dependencies: ["Worker", "Kafka", "Ledger", "LoyaltyWire", "Programme", "Simulation", "loyalty"],
+            dependencies: [
+                "Worker", "Kafka", "Ledger", "LoyaltyWire", "Programme", "Simulation", "Clearing", "ClearingNode", "loyalty",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: settings
         ),
     ]
