@@ -21,11 +21,21 @@ def invocations(node):
             yield from invocations(item)
 
 help_cache = {}
-def options_of(subcommand):
-    if subcommand not in help_cache:
-        run = subprocess.run([binary, subcommand, "--help"], capture_output=True, text=True)
-        help_cache[subcommand] = run.stdout if run.returncode == 0 else None
-    return help_cache[subcommand]
+def help_of(path):
+    key = tuple(path)
+    if key not in help_cache:
+        run = subprocess.run([binary, *path, "--help"], capture_output=True, text=True)
+        help_cache[key] = run.stdout if run.returncode == 0 else None
+    return help_cache[key]
+
+def split_command(argv):
+    """The longest run of leading words that names a (nested) subcommand, and the rest."""
+    path = []
+    for word in argv:
+        if word.startswith("-") or help_of(path + [word]) is None or "SUBCOMMANDS" not in (help_of(path) or "SUBCOMMANDS"):
+            break
+        path.append(word)
+    return path, argv[len(path):]
 
 files = sorted(list((root / "docker").glob("*.yaml")) + list((root / "ops").rglob("*.yaml")))
 for path in files:
@@ -36,12 +46,13 @@ for path in files:
         continue
     for document in documents:
         for argv in invocations(document):
-            subcommand = argv[0]
-            text = options_of(subcommand)
-            if text is None:
-                problems.append(f"{path.relative_to(root)}: `loyalty {subcommand}` is not a command")
+            command, rest = split_command(argv)
+            subcommand = " ".join(command)
+            text = help_of(command) if command else None
+            if text is None or "SUBCOMMANDS" in text:
+                problems.append(f"{path.relative_to(root)}: `loyalty {' '.join(argv[:2])}` is not a runnable command")
                 continue
-            for arg in argv[1:]:
+            for arg in rest:
                 if arg.startswith("--") and f"{arg.split('=')[0]} " not in text and f"{arg.split('=')[0]}\n" not in text:
                     problems.append(f"{path.relative_to(root)}: `loyalty {subcommand}` has no option {arg}")
 
