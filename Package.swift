@@ -72,11 +72,17 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        // Runs a node's blocking loop on a dedicated thread under the service lifecycle.
+        .target(
+            name: "NodeRuntime",
+            dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: settings
+        ),
         // The clearing node: cycles by barriers, position collection, checks, settlement.
         .target(
             name: "ClearingNode",
             dependencies: [
-                "Clearing", "Kafka", "Ledger", "LoyaltyWire", "Programme",
+                "Clearing", "Kafka", "Ledger", "LoyaltyWire", "NodeRuntime", "Programme",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -90,7 +96,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "Kafka", "Ledger", "LoyaltyWire", "Programme",
+                "Kafka", "Ledger", "LoyaltyWire", "NodeRuntime", "Programme",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

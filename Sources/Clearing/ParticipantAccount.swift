@@ -1,18 +1,11 @@
+import Programme
+
 /// A participant's settlement account. `id` is the participant id used in debts and file
 /// names, so it is limited to ASCII letters, digits, `.`, `_` and `-` (1...64 bytes).
-public struct ParticipantAccount: Sendable, Hashable {
-    public var id: String
-    public var name: String
-    public var iban: String
-    public var bic: String
+public typealias ParticipantAccount = Programme.Participant
 
-    public init(id: String, name: String, iban: String, bic: String) {
-        self.id = id
-        self.name = name
-        self.iban = iban
-        self.bic = bic
-    }
-
+/// Clearing's own checks of an account: ids name statement files, names go into pain.001.
+extension Programme.Participant {
     func validate() throws(ClearingError) {
         let idBytes = Array(id.utf8)
         guard (1...64).contains(idBytes.count), idBytes.allSatisfy(Self.isIdByte), id != ".", id != ".." else {

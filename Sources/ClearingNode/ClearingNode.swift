@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Kafka
 import Logging
+import NodeRuntime
 import Programme
 import ServiceLifecycle
 import Synchronization
@@ -50,38 +51,17 @@ public final class ClearingNode: Service, Sendable {
     }
 
     public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await withTaskCancellationHandler {
-                try await runOnDedicatedThread()
-            } onCancel: {
-                control.stop()
-            }
-        } onGracefulShutdown: {
-            self.control.stop()
-        }
-    }
-
-    private func runOnDedicatedThread() async throws {
         let configuration = configuration
         let programme = programme
         let signingKeyBytes = signingKeyBytes
         let logger = logger
         let control = control
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            let thread = Thread {
-                do {
-                    let signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signingKeyBytes)
-                    try ClearingNodeLoop(
-                        configuration: configuration, programme: programme, signingKey: signingKey,
-                        logger: logger, control: control
-                    ).run()
-                    continuation.resume()
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-            thread.name = "loyalty-clearing"
-            thread.start()
+        try await DedicatedThread.run(name: "loyalty-clearing", stop: { control.stop() }) {
+            let signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signingKeyBytes)
+            try ClearingNodeLoop(
+                configuration: configuration, programme: programme, signingKey: signingKey,
+                logger: logger, control: control
+            ).run()
         }
     }
 

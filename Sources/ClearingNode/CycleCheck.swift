@@ -131,7 +131,7 @@ public struct CycleCheck: Sendable {
             }
         }
         let accounts = [programme.operatorAccount] + programme.partners.map {
-            Programme.Participant(id: $0.id, name: $0.name, iban: $0.iban, bic: $0.bic)
+            ParticipantAccount(id: $0.id, name: $0.name, iban: $0.iban, bic: $0.bic)
         }
         return CycleSettlementInput(
             cycle: cycle,
@@ -139,7 +139,7 @@ public struct CycleCheck: Sendable {
             previousClosedAtMilliseconds: previousClosedAtMilliseconds,
             currency: Currency(code: programme.currency, minorUnitExponent: programme.currencyExponent),
             operatorId: programme.operatorId,
-            accounts: accounts.map { ParticipantAccount(id: $0.id, name: $0.name, iban: $0.iban, bic: $0.bic) },
+            accounts: accounts,
             partitions: ordered.map {
                 PartitionRange(
                     partition: $0.partition, firstOffset: $0.firstOffset, barrierOffset: $0.barrierOffset,

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NodeRuntime
 import Programme
 import ServiceLifecycle
 import Synchronization
@@ -29,41 +30,19 @@ public final class AccrualWorker: Service, Sendable {
     }
 
     public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await withTaskCancellationHandler {
-                try await runLoopOnDedicatedThread()
-            } onCancel: {
-                requestStop()
-            }
-        } onGracefulShutdown: {
-            self.requestStop()
-        }
-    }
-
-    private func runLoopOnDedicatedThread() async throws {
         let configuration = configuration
         let programme = programme
         let logger = logger
         let progress = progress
         let stopRequested = stopRequested
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            let thread = Thread {
-                do {
-                    let loop = try WorkerLoop(
-                        configuration: configuration,
-                        programme: programme,
-                        logger: logger,
-                        progress: progress,
-                        stopRequested: stopRequested
-                    )
-                    try loop.run()
-                    continuation.resume()
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-            thread.name = "loyalty-worker"
-            thread.start()
+        try await DedicatedThread.run(name: "loyalty-worker", stop: { stopRequested.flag.store(true, ordering: .relaxed) }) {
+            try WorkerLoop(
+                configuration: configuration,
+                programme: programme,
+                logger: logger,
+                progress: progress,
+                stopRequested: stopRequested
+            ).run()
         }
     }
 }

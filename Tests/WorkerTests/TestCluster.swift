@@ -51,6 +51,7 @@ final class TestCluster: @unchecked Sendable {  // immutable after init; MockClu
         return ends
     }
 
+    @discardableResult
     func produce(_ transactions: [Transaction]) throws -> [Int32: Int64] {
         try produce(transactions.map { ($0.memberId, try Loyalty_V1_TransactionEnvelope($0).serializedBytes()) })
     }
