@@ -127,6 +127,7 @@ let package = Package(
             name: "loyalty",
             dependencies: [
                 "Kafka", "Ledger", "LoyaltyWire", "Programme", "Worker", "Clearing", "ClearingNode", "Simulation",
+                "CLoyaltyPOS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

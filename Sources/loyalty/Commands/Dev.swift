@@ -36,6 +36,9 @@ struct Dev: AsyncParsableCommand {
     @Option(help: "Working directory (wiped first).") var data = "var/dev"
     @Option(help: "One undecodable record every N transactions, to show the dead-letter path (0 = none).")
     var garbageEvery = 50_000
+    @Option(help: "Partners whose POS terminals send through the C partner SDK (comma-separated).")
+    var posPartners = "pharmacy"
+    @Option(help: "POS terminals (threads, each with its own SDK handle) per C-SDK partner.") var terminals = 4
     @OptionGroup var programme: ProgrammeOption
     @Option(name: .customLong("log-level"), help: "Log level of the nodes (logs go to stderr).") var logLevel = "warning"
 
@@ -66,6 +69,10 @@ struct Dev: AsyncParsableCommand {
         defer { producer.shutdown() }
         let feeder = Feeder(producer: producer)
         let progress = ProgressLine()
+        var posLanes: [String: POSTerminals] = [:]
+        for partner in posPartners.split(separator: ",").map(String.init) where programme.partner(partner) != nil {
+            posLanes[partner] = try POSTerminals(partnerId: partner, terminals: terminals, bootstrapServers: cluster.bootstrapServers)
+        }
 
         var settings = SyntheticCoalition.Settings()
         settings.members = members
@@ -73,25 +80,47 @@ struct Dev: AsyncParsableCommand {
         settings.seed = seed
         var fed = 0
         for transaction in SyntheticCoalition(programme: programme, settings: settings) {
+            fed += 1
+            if fed % 2_000 == 0 { progress.show(feeding: fed, of: transactions, feeder: feeder, pool: pool) }
+            if fed == transactions / 2 {
+                // Cycle 1 takes everything sent so far: wait for Kafka's acks, then close.
+                // The second half flows while the workers are still reaching the barriers.
+                try feeder.drain()
+                posLanes.values.forEach { $0.waitUntilIdle() }
+                clearing.requestClose()
+            }
+            if let lane = posLanes[transaction.partnerId] {
+                lane.send(transaction)
+                continue
+            }
             let envelope = Loyalty_V1_TransactionEnvelope(transaction, traceId: "dev-\(fed)")
             let key = Array(transaction.memberId.utf8)
             let bytes: [UInt8] = try envelope.serializedBytes()
             feeder.send(ProducerRecord(topic: topics.transactions, partition: nil, key: key, value: bytes))
-            fed += 1
             if garbageEvery > 0, fed % garbageEvery == 0 {
                 // Bytes no partner should send: they must reach the dead-letter topic.
                 feeder.send(ProducerRecord(topic: topics.transactions, partition: nil, key: key, value: Array(bytes.dropLast(2))))
             }
-            if fed % 2_000 == 0 { progress.show(feeding: fed, of: transactions, feeder: feeder, pool: pool) }
-            if fed == transactions / 2 { clearing.requestClose() }
         }
         try feeder.drain()
         let tally = feeder.snapshot
         guard tally.failed == 0 else {
             throw CLIError("\(tally.failed) records were not acknowledged by Kafka: \(tally.firstFailure ?? "")")
         }
-        try await pool.waitUntilApplied(tally.endOffsets) { progress.show(feeding: fed, of: transactions, feeder: feeder, pool: pool) }
-        progress.finish(feeder: feeder, pool: pool)
+        for (partner, lane) in posLanes.sorted(by: { $0.key < $1.key }) {
+            let sent = lane.finish()
+            print("\(partner) POS terminals (C partner SDK): \(Format.grouped(Int64(sent.acknowledged))) acknowledged, \(sent.refused) refused by the SDK's validation, \(sent.failed) failed")
+            guard sent.failed == 0 else { throw CLIError("POS terminals of \(partner): \(sent.firstProblem ?? "")") }
+        }
+        var ends: [Int32: Int64] = [:]
+        for partition in 0..<partitions {
+            ends[partition] = try KafkaAdmin.watermarks(
+                topic: topics.transactions, partition: partition, bootstrapServers: cluster.bootstrapServers,
+                timeoutMilliseconds: 10_000, logger: logger
+            ).high
+        }
+        try await pool.waitUntilApplied(ends) { progress.show(feeding: fed, of: transactions, feeder: feeder, pool: pool) }
+        progress.finish(acknowledged: feeder.snapshot.acknowledged + posLanes.values.reduce(0) { $0 + $1.acknowledged }, pool: pool)
         clearing.requestClose()
         let cycles = [try await clearing.waitUntilSettled(1), try await clearing.waitUntilSettled(2)]
         try await pool.stop()
@@ -172,9 +201,9 @@ final class ProgressLine: Sendable {
         }
     }
 
-    func finish(feeder: Feeder, pool: WorkerPool) {
+    func finish(acknowledged: Int, pool: WorkerPool) {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         if interactive { print("") }
-        print("done: \(Format.grouped(Int64(feeder.snapshot.acknowledged))) records acknowledged by Kafka, \(Format.grouped(pool.recordsApplied)) applied by the workers, \(Format.grouped(pool.deadLetters)) dead-lettered, in \(String(format: "%.1f", seconds)) s")
+        print("done: \(Format.grouped(Int64(acknowledged))) records acknowledged by Kafka, \(Format.grouped(pool.recordsApplied)) applied by the workers, \(Format.grouped(pool.deadLetters)) dead-lettered, in \(String(format: "%.1f", seconds)) s")
     }
 }
