@@ -3,7 +3,7 @@ import Ledger
 import Testing
 import Worker
 
-@Suite("Exactly-once effects across SIGKILL", .timeLimit(.minutes(10)))
+@Suite("Worker processes killed or stopped", .timeLimit(.minutes(10)))
 struct KilledWorkerTests {
     /// Starts `loyalty worker` as a separate process.
     private func spawnWorker(_ test: TestCluster, data: String, exitWhenCaughtUp: Bool) throws -> Process {
@@ -80,6 +80,37 @@ struct KilledWorkerTests {
             // Nothing lost, nothing counted twice: one journal outcome per record.
             let outcomes = got.totals.accepted + got.totals.rejected + got.totals.duplicates + got.totals.deadLetters
             #expect(outcomes == ends[partition])
+        }
+    }
+
+    @Test("SIGTERM: the worker finishes its batch, stores it, leaves the group and exits 0; a successor resumes")
+    func gracefulStop() async throws {
+        let test = try TestCluster(partitions: 2)
+        let ends = try test.produce(syntheticTransactions(60_000, members: 3_000, seed: 13))
+        let total = ends.values.reduce(0, +)
+        let data = test.dataDirectory("graceful")
+        let process = try spawnWorker(test, data: data, exitWhenCaughtUp: false)
+        let deadline = Date().addingTimeInterval(30)
+        while appliedSoFar(data, partitions: test.partitions) < 1_000, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        let stoppedAt = appliedSoFar(data, partitions: test.partitions)
+        #expect(stoppedAt > 0 && stoppedAt < total, "stopped mid-stream")
+
+        // It left the group cleanly: a successor gets the partitions without waiting out
+        // a session timeout, and continues from the stored offsets to the same ledger.
+        let successor = try spawnWorker(test, data: data, exitWhenCaughtUp: true)
+        successor.waitUntilExit()
+        #expect(successor.terminationStatus == 0)
+        let reference = try await test.referenceRun("reference", until: ends)
+        let got = try test.digests(data)
+        let want = try test.digests(reference)
+        for partition in 0..<test.partitions {
+            #expect(got[partition]?.digest == want[partition]?.digest, "partition \(partition)")
         }
     }
 }
