@@ -175,7 +175,7 @@ struct ClearingCycleTests {
             try test.produce(syntheticTransactions(1_500, members: 300, seed: UInt64(cycle * 100)))
             _ = try ClearingAdmin.close(configuration: configuration, logger: test.logger)
             let crashing = try runNode(failpoint: failpoint)
-            crashing.waitUntilExit()
+            try await exited(crashing)
             #expect(crashing.terminationStatus == 86, "stopped at the failpoint \(failpoint)")
             #expect(try ClearingAdmin.cycles(statePath: state).first { $0.cycle == cycle }?.status != .settled)
             let before = try hashes()
@@ -184,7 +184,7 @@ struct ClearingCycleTests {
             let restarted = try runNode(failpoint: nil)
             let record = try await waitSettled(cycle)
             restarted.terminate()
-            restarted.waitUntilExit()
+            try await exited(restarted)
             #expect(try hashes() == before, "the same files, byte for byte")
             expectedEvents += record.instructionCount ?? 0
         }

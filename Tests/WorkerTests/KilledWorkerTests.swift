@@ -31,6 +31,43 @@ struct KilledWorkerTests {
         return total
     }
 
+    /// Spawns, watches and SIGKILLs worker processes on a thread of its own: the
+    /// cooperative pool is shared with the rest of the (parallel) suite, whose blocking
+    /// calls could starve a polling task while the worker races to the end.
+    private func killRepeatedly(_ test: TestCluster, data: String, total: Int64, kills wanted: Int) async throws -> (kills: Int, midStream: Int) {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do {
+                    var kills = 0
+                    var midStream = 0
+                    var attempts = 0
+                    while kills < wanted, attempts < 3 * wanted {
+                        attempts += 1
+                        let before = appliedSoFar(data, partitions: test.partitions)
+                        if before >= total { break }
+                        let process = try spawnWorker(test, data: data, exitWhenCaughtUp: false)
+                        // Let it join the group and apply some batches, then kill it without warning.
+                        let deadline = Date().addingTimeInterval(30)
+                        while appliedSoFar(data, partitions: test.partitions) < before + 500, Date() < deadline, process.isRunning {
+                            usleep(5_000)
+                        }
+                        usleep(UInt32.random(in: 0...100_000))
+                        kill(process.processIdentifier, SIGKILL)
+                        process.waitUntilExit()
+                        guard process.terminationReason == .uncaughtSignal else { continue }
+                        kills += 1
+                        let after = appliedSoFar(data, partitions: test.partitions)
+                        if after > before, after < total { midStream += 1 }
+                    }
+                    continuation.resume(returning: (kills, midStream))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.start()
+        }
+    }
+
     @Test("a worker process killed with SIGKILL mid-stream and restarted ends with the undisturbed run's ledger")
     func killAndRestart() async throws {
         let test = try TestCluster(partitions: 4)
@@ -41,32 +78,12 @@ struct KilledWorkerTests {
         let total = ends.values.reduce(0, +)
         let data = test.dataDirectory("killed")
 
-        var kills = 0
-        var killedMidStream = 0
-        var attempts = 0
-        while kills < 4, attempts < 12 {
-            attempts += 1
-            let before = appliedSoFar(data, partitions: test.partitions)
-            if before >= total { break }
-            let process = try spawnWorker(test, data: data, exitWhenCaughtUp: false)
-            // Let it join the group and apply some batches, then kill it without warning.
-            let deadline = Date().addingTimeInterval(30)
-            while appliedSoFar(data, partitions: test.partitions) < before + 500, Date() < deadline, process.isRunning {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            try await Task.sleep(for: .milliseconds(UInt64.random(in: 0...150)))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            #expect(process.terminationReason == .uncaughtSignal)
-            kills += 1
-            let after = appliedSoFar(data, partitions: test.partitions)
-            if after > before, after < total { killedMidStream += 1 }
-        }
+        let (kills, killedMidStream) = try await killRepeatedly(test, data: data, total: total, kills: 4)
         #expect(kills >= 3)
         #expect(killedMidStream >= 2, "the kills landed while the worker was applying")
 
         let finisher = try spawnWorker(test, data: data, exitWhenCaughtUp: true)
-        finisher.waitUntilExit()
+        try await exited(finisher)
         #expect(finisher.terminationStatus == 0)
 
         let reference = try await test.referenceRun("undisturbed", until: ends)
@@ -90,12 +107,16 @@ struct KilledWorkerTests {
         let total = ends.values.reduce(0, +)
         let data = test.dataDirectory("graceful")
         let process = try spawnWorker(test, data: data, exitWhenCaughtUp: false)
-        let deadline = Date().addingTimeInterval(30)
-        while appliedSoFar(data, partitions: test.partitions) < 1_000, Date() < deadline {
-            try await Task.sleep(for: .milliseconds(20))
+        let partitions = test.partitions
+        await withCheckedContinuation { continuation in
+            Thread {
+                let deadline = Date().addingTimeInterval(30)
+                while appliedSoFar(data, partitions: partitions) < 1_000, Date() < deadline { usleep(5_000) }
+                kill(process.processIdentifier, SIGTERM)
+                continuation.resume()
+            }.start()
         }
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        try await exited(process)
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0)
         let stoppedAt = appliedSoFar(data, partitions: test.partitions)
@@ -104,7 +125,7 @@ struct KilledWorkerTests {
         // It left the group cleanly: a successor gets the partitions without waiting out
         // a session timeout, and continues from the stored offsets to the same ledger.
         let successor = try spawnWorker(test, data: data, exitWhenCaughtUp: true)
-        successor.waitUntilExit()
+        try await exited(successor)
         #expect(successor.terminationStatus == 0)
         let reference = try await test.referenceRun("reference", until: ends)
         let got = try test.digests(data)

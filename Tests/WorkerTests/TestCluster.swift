@@ -122,3 +122,21 @@ func loyaltyExecutable() throws -> String {
     try #require(FileManager.default.isExecutableFile(atPath: fallback), "build the loyalty executable first")
     return fallback
 }
+
+/// Waits for a child process without blocking a thread of the cooperative pool.
+func exited(_ process: Process, timeoutSeconds: Double = 300) async throws {
+    let deadline = Date().addingTimeInterval(timeoutSeconds)
+    while process.isRunning {
+        guard Date() < deadline else {
+            process.terminate()
+            throw StillRunning(pid: process.processIdentifier, seconds: Int(timeoutSeconds))
+        }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
+struct StillRunning: Error, CustomStringConvertible {
+    let pid: Int32
+    let seconds: Int
+    var description: String { "process \(pid) still running after \(seconds) s" }
+}
