@@ -79,9 +79,11 @@ struct Dev: AsyncParsableCommand {
         settings.transactions = transactions
         settings.seed = seed
         var fed = 0
+        let lanes = posLanes
+        let acknowledged = { feeder.snapshot.acknowledged + lanes.values.reduce(0) { $0 + $1.acknowledged } }
         for transaction in SyntheticCoalition(programme: programme, settings: settings) {
             fed += 1
-            if fed % 2_000 == 0 { progress.show(feeding: fed, of: transactions, feeder: feeder, pool: pool) }
+            if fed % 2_000 == 0 { progress.show(feeding: fed, of: transactions, acknowledged: acknowledged(), pool: pool) }
             if fed == transactions / 2 {
                 // Cycle 1 takes everything sent so far: wait for Kafka's acks, then close.
                 // The second half flows while the workers are still reaching the barriers.
@@ -119,8 +121,8 @@ struct Dev: AsyncParsableCommand {
                 timeoutMilliseconds: 10_000, logger: logger
             ).high
         }
-        try await pool.waitUntilApplied(ends) { progress.show(feeding: fed, of: transactions, feeder: feeder, pool: pool) }
-        progress.finish(acknowledged: feeder.snapshot.acknowledged + posLanes.values.reduce(0) { $0 + $1.acknowledged }, pool: pool)
+        try await pool.waitUntilApplied(ends) { progress.show(feeding: fed, of: transactions, acknowledged: acknowledged(), pool: pool) }
+        progress.finish(acknowledged: acknowledged(), pool: pool)
         clearing.requestClose()
         let cycles = [try await clearing.waitUntilSettled(1), try await clearing.waitUntilSettled(2)]
         try await pool.stop()
@@ -184,10 +186,10 @@ final class ProgressLine: Sendable {
     /// When not on a terminal, one line every few seconds is enough for a log.
     private let lastPrinted = Mutex<UInt64>(0)
 
-    func show(feeding fed: Int, of total: Int, feeder: Feeder, pool: WorkerPool) {
+    func show(feeding fed: Int, of total: Int, acknowledged: Int, pool: WorkerPool) {
         let applied = pool.recordsApplied
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let line = "fed \(Format.grouped(Int64(fed)))/\(Format.grouped(Int64(total)))  acknowledged \(Format.grouped(Int64(feeder.snapshot.acknowledged)))  applied \(Format.grouped(applied))  \(String(format: "%.1f", seconds)) s"
+        let line = "fed \(Format.grouped(Int64(fed)))/\(Format.grouped(Int64(total)))  acknowledged \(Format.grouped(Int64(acknowledged)))  applied \(Format.grouped(applied))  \(String(format: "%.1f", seconds)) s"
         if interactive {
             FileHandle.standardOutput.write(Data(("\r" + line).utf8))
         } else {
