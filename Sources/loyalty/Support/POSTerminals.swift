@@ -78,7 +78,7 @@ final class POSTerminals: Sendable {
                 }
             }
             guard status == 0, let pointer else {
-                throw CLIError("the C partner SDK could not start: \(String(cString: error))")
+                throw CLIError("the C partner SDK could not start: \(Self.text(error))")
             }
             handle = pointer
             let thread = Thread { [self] in drain() }
@@ -140,7 +140,12 @@ final class POSTerminals: Sendable {
             case .cancel(let original):
                 status = loyalty_pos_cancel(handle, id, member, time, original, &error, error.count)
             }
-            return (status, String(cString: error))
+            return (status, Self.text(error))
+        }
+
+        /// A NUL-terminated C buffer as text.
+        static func text(_ buffer: [CChar]) -> String {
+            String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
 
         private func record(_ result: (status: Int32, message: String)) {
