@@ -228,20 +228,38 @@ final class WorkerLoop: RebalanceListener {
         var attempt = 0
         var round = round
         while !round.isEmpty {
-            var pending: [(Prepared, Shard.Pending)] = []
-            for prepared in round {
+            // Each shard is its own file and connection, owned by this loop: the shards of
+            // a round are applied (and their results encoded) on up to `parallelism`
+            // threads at once. Everything else (slots, stopping, the consumer) stays on
+            // this thread.
+            let started: [Result<(Shard.Pending, [ProducerRecord]), Error>] = Self.parallelMap(round.count) { index in
+                let prepared = round[index]
+                let applied: Shard.Pending
                 do {
-                    pending.append((prepared, try prepared.shard.begin(prepared.batch)))
+                    applied = try prepared.shard.begin(prepared.batch)
                 } catch {
+                    return .failure(error)
+                }
+                do {
+                    let records = try prepared.deadLetters + prepared.writer.records(for: applied.outputs, context: prepared.context)
+                    return .success((applied, records))
+                } catch {
+                    prepared.shard.rollback(applied)
+                    return .failure(error)
+                }
+            }
+            var pending: [(Prepared, Shard.Pending)] = []
+            var outputs: [ProducerRecord] = []
+            for (prepared, result) in zip(round, started) {
+                switch result {
+                case .success(let (applied, records)):
+                    pending.append((prepared, applied))
+                    outputs += records
+                case .failure(let error):
                     fail(prepared.partition, error)
                 }
             }
             do {
-                var outputs: [ProducerRecord] = []
-                for (prepared, applied) in pending {
-                    outputs += prepared.deadLetters
-                    outputs += try prepared.writer.records(for: applied.outputs, context: prepared.context)
-                }
                 try publish(outputs)
             } catch let error as KafkaError {
                 for (prepared, applied) in pending { prepared.shard.rollback(applied) }
@@ -264,10 +282,16 @@ final class WorkerLoop: RebalanceListener {
                 }
                 return
             }
-            for (prepared, applied) in pending {
+            let committed: [Error?] = Self.parallelMap(pending.count) { index in
                 do {
-                    try prepared.shard.commit(applied)
+                    try pending[index].0.shard.commit(pending[index].1)
+                    return nil
                 } catch {
+                    return error
+                }
+            }
+            for ((prepared, _), error) in zip(pending, committed) {
+                if let error {
                     fail(prepared.partition, error)
                     continue
                 }
@@ -279,6 +303,34 @@ final class WorkerLoop: RebalanceListener {
             }
             return
         }
+    }
+
+    /// Threads applying shards at once: one per core, at most 4 (SQLite writes and the
+    /// loop's own work leave little to gain beyond).
+    static let parallelism = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// `body(0..<count)` on up to `parallelism` threads, results in index order. Each
+    /// index is handled by exactly one thread; `body` must touch only state of its index.
+    static func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+        if count <= 1 || parallelism == 1 { return (0..<count).map(body) }
+        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        let next = Atomic<Int>(0)
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedBox((body, results))
+            DispatchQueue.concurrentPerform(iterations: min(parallelism, count)) { _ in
+                let (body, results) = box.value
+                while true {
+                    let index = next.add(1, ordering: .relaxed).oldValue
+                    guard index < count else { return }
+                    results[index] = body(index)
+                }
+            }
+        }
+        let out = results.map { $0! }
+        _ = results.deinitialize()
+        return out
     }
 
     /// A shard fault: stop the partition and stop fetching it.
@@ -356,4 +408,10 @@ final class WorkerLoop: RebalanceListener {
         }
         return order.map { ($0, groups[$0]!) }
     }
+}
+
+/// Hands non-Sendable values to `parallelMap`'s threads, which touch disjoint parts only.
+private struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
