@@ -112,7 +112,9 @@ public final class KafkaProducer: Sendable {
         record.topic.withCString { topic in
             record.value.withUnsafeBytes { value in
                 withOptionalBytes(record.key) { key in
-                    var vus = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 6)
+                    // On the stack: one heap array per record was measurable at 100k records/s.
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 6) { vus in
+                    vus.initialize(repeating: rd_kafka_vu_t())
                     vus[0].vtype = RD_KAFKA_VTYPE_TOPIC
                     vus[0].u.cstr = topic
                     vus[1].vtype = RD_KAFKA_VTYPE_PARTITION
@@ -131,9 +133,10 @@ public final class KafkaProducer: Sendable {
                         vus[5].u.mem.size = key.count
                         count = 6
                     }
-                    guard let error = rd_kafka_produceva(handle.pointer, vus, count) else { return nil }
+                    guard let error = rd_kafka_produceva(handle.pointer, vus.baseAddress, count) else { return nil }
                     defer { rd_kafka_error_destroy(error) }
                     return (rd_kafka_error_code(error), String(cString: rd_kafka_error_string(error)))
+                    }
                 }
             }
         }
@@ -262,7 +265,9 @@ private final class BlockingBatch: @unchecked Sendable {
         condition.lock()
         results[slot] = result
         remaining -= 1
-        condition.broadcast()
+        // Wake the waiter when all are in, and now and then for `waitForProgress` (a queue
+        // that was full); one wake-up per record cost a futex call and a context switch each.
+        if remaining == 0 || remaining & 1023 == 0 { condition.broadcast() }
         condition.unlock()
     }
 

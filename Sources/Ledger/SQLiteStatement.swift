@@ -36,10 +36,26 @@ package final class SQLiteStatement {
     package func bind(_ index: Int32, _ value: SQLiteValue) {
         switch value {
         case .integer(let v): sqlite3_bind_int64(statement, index, v)
-        case .text(let v): sqlite3_bind_text(statement, index, v, -1, Self.transient)
+        case .text(let v): bindText(index, v)
         case .null: sqlite3_bind_null(statement, index)
         }
     }
+
+    /// Binds without building a C string: the UTF-8 bytes with their length (SQLite copies).
+    package func bindText(_ index: Int32, _ value: String) {
+        var value = value
+        value.withUTF8 { bytes in
+            // A non-nil pointer even for "": a NULL pointer would bind SQL NULL.
+            let base = bytes.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(Self.emptyText.utf8Start)
+            _ = sqlite3_bind_text(statement, index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), Self.transient)
+        }
+    }
+
+    private static let emptyText: StaticString = ""
+
+    package func bindInteger(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(statement, index, value) }
+
+    package func bindNull(_ index: Int32) { sqlite3_bind_null(statement, index) }
 
     /// true: a row is available; false: done.
     package func step() throws(LedgerError) -> Bool {

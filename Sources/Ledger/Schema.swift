@@ -100,7 +100,13 @@ enum Schema {
             offset INTEGER PRIMARY KEY,
             reason TEXT NOT NULL
         );
+        """,
+        // 2: lots_by_expiry was maintained on every lot insert and every lot emptied, but
+        // only read by the barrier's sweep (once per cycle), which now scans the lots
+        // table in lot_id order instead. Indexes are not part of the digest.
         """
+        DROP INDEX IF EXISTS lots_by_expiry;
+        """,
     ]
 
     /// Tables and their canonical order, for the digest.

@@ -1,3 +1,4 @@
+import CSQLite
 import Programme
 
 extension Shard {
@@ -6,51 +7,114 @@ extension Shard {
     /// acks), then COMMIT. A throw anywhere rolls everything back and propagates.
     /// Entries below the stored next offset were applied before and are skipped.
     public func apply(_ batch: LedgerBatch, beforeCommit: ([LedgerOutput]) throws -> Void) throws -> [LedgerOutput] {
+        let pending = try begin(batch)
+        do {
+            try beforeCommit(pending.outputs)
+        } catch {
+            rollback(pending)
+            throw error
+        }
+        try commit(pending)
+        return pending.outputs
+    }
+
+    /// A batch applied inside an open SQL transaction, waiting for `commit` or `rollback`.
+    /// Lets a caller keep several shards' transactions open at once and publish all their
+    /// outputs with one wait for Kafka's acks (each shard is its own file).
+    public final class Pending {
+        public let outputs: [LedgerOutput]
+        fileprivate let state: BatchState
+        fileprivate var open = true
+
+        fileprivate init(outputs: [LedgerOutput], state: BatchState) {
+            self.outputs = outputs
+            self.state = state
+        }
+    }
+
+    /// First half of `apply`: `BEGIN IMMEDIATE`, every entry, the next offset. The SQL
+    /// transaction stays open; finish it with `commit` or `rollback` before using the shard
+    /// again. A throw rolls back and leaves nothing open.
+    public func begin(_ batch: LedgerBatch) throws -> Pending {
         guard batch.entries.count <= LedgerBatch.maxEntries else {
             throw LedgerError(.invalidBatch, "batch of \(batch.entries.count) entries exceeds LedgerBatch.maxEntries (\(LedgerBatch.maxEntries)); split it")
         }
         let batchState = BatchState()
-        let outputs = try db.inTransaction {
-            self.batch = batchState
-            defer { self.batch = nil }
-            let start = try readShardRow().nextOffset
-            var previous = start - 1
-            var outputs: [LedgerOutput] = []
-            outputs.reserveCapacity(batch.entries.count)
-            for entry in batch.entries where entry.offset >= start {
-                guard entry.offset > previous else {
-                    throw LedgerError(.invalidBatch, "entry offset \(entry.offset) does not follow \(previous); entries must be in increasing offset order")
-                }
-                previous = entry.offset
-                switch entry.kind {
-                case .transaction(let transaction):
-                    outputs.append(try applyTransaction(transaction, offset: entry.offset))
-                case .barrier(let cycle, let closedAt):
-                    if let position = try applyBarrier(cycle: cycle, closedAtMilliseconds: closedAt, offset: entry.offset) {
-                        outputs.append(.position(position))
-                    }
-                case .inquiry(let memberId):
-                    outputs.append(.inquiry(offset: entry.offset, memberId: memberId, balance: try loadMember(memberId).balance))
-                case .deadLetter(let reason):
-                    try db.prepare("INSERT INTO dead_letters (offset, reason) VALUES (?, ?)")
-                        .bind(.integer(entry.offset), .text(reason)).run()
-                    state.deadLetters += 1
-                }
-            }
-            let next = max(start, batch.nextOffset)
-            guard next > previous else {
-                throw LedgerError(.invalidBatch, "batch nextOffset \(batch.nextOffset) must be above its last entry's offset \(previous)")
-            }
-            try flush(nextOffset: next)
-            try beforeCommit(outputs)
-            return outputs
+        try db.execute("BEGIN IMMEDIATE")
+        do {
+            let outputs = try applyEntries(batch, batchState)
+            return Pending(outputs: outputs, state: batchState)
+        } catch {
+            rollbackTransaction()
+            throw error
         }
-        if committedMembers.count + batchState.members.count > Self.maxCachedMembers {
+    }
+
+    /// COMMIT of a `begin`; only then do the batch's members enter the committed cache.
+    /// A throw rolls back.
+    public func commit(_ pending: Pending) throws {
+        precondition(pending.open, "batch committed or rolled back twice")
+        pending.open = false
+        do {
+            try db.execute("COMMIT")
+        } catch {
+            rollbackTransaction()
+            throw error
+        }
+        if committedMembers.count + pending.state.members.count > Self.maxCachedMembers {
             committedMembers.removeAll(keepingCapacity: true)
         }
-        for (id, member) in batchState.members {
+        for (id, member) in pending.state.members {
             committedMembers[id] = member
         }
+    }
+
+    /// Undoes a `begin`: the file and every in-memory cache stay as before it.
+    public func rollback(_ pending: Pending) {
+        guard pending.open else { return }
+        pending.open = false
+        rollbackTransaction()
+    }
+
+    private func rollbackTransaction() {
+        db.resetAll()
+        if sqlite3_get_autocommit(db.connection) == 0 {
+            try? db.execute("ROLLBACK")
+        }
+    }
+
+    private func applyEntries(_ batch: LedgerBatch, _ batchState: BatchState) throws -> [LedgerOutput] {
+        self.batch = batchState
+        defer { self.batch = nil }
+        let start = try readShardRow().nextOffset
+        var previous = start - 1
+        var outputs: [LedgerOutput] = []
+        outputs.reserveCapacity(batch.entries.count)
+        for entry in batch.entries where entry.offset >= start {
+            guard entry.offset > previous else {
+                throw LedgerError(.invalidBatch, "entry offset \(entry.offset) does not follow \(previous); entries must be in increasing offset order")
+            }
+            previous = entry.offset
+            switch entry.kind {
+            case .transaction(let transaction):
+                outputs.append(try applyTransaction(transaction, offset: entry.offset))
+            case .barrier(let cycle, let closedAt):
+                if let position = try applyBarrier(cycle: cycle, closedAtMilliseconds: closedAt, offset: entry.offset) {
+                    outputs.append(.position(position))
+                }
+            case .inquiry(let memberId):
+                outputs.append(.inquiry(offset: entry.offset, memberId: memberId, balance: try loadMember(memberId).balance))
+            case .deadLetter(let reason):
+                try db.prepare("INSERT INTO dead_letters (offset, reason) VALUES (?, ?)")
+                    .bind(.integer(entry.offset), .text(reason)).run()
+                state.deadLetters += 1
+            }
+        }
+        let next = max(start, batch.nextOffset)
+        guard next > previous else {
+            throw LedgerError(.invalidBatch, "batch nextOffset \(batch.nextOffset) must be above its last entry's offset \(previous)")
+        }
+        try flush(nextOffset: next)
         return outputs
     }
 

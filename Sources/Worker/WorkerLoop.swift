@@ -76,18 +76,25 @@ final class WorkerLoop: RebalanceListener {
         defer { shutDown() }
 
         while !stopRequested.flag.load(ordering: .relaxed) {
-            let records = try consumer.poll(
+            var records = try consumer.poll(
                 maxRecords: configuration.maxBatchRecords,
                 timeoutMilliseconds: configuration.pollTimeoutMilliseconds
             )
+            // A poll spreads over every partition; take what is already fetched (no waiting)
+            // up to one batch per open shard, so each shard's SQL transaction stays full and
+            // one wait for Kafka's acks serves all of them.
+            let budget = configuration.maxBatchRecords * max(1, min(slots.count, Self.maxShardsPerRound))
+            while !records.isEmpty, records.count < budget {
+                let more = try consumer.poll(maxRecords: budget - records.count, timeoutMilliseconds: 0)
+                if more.isEmpty { break }
+                records += more
+            }
             try pausePendingPartitions()
             if records.isEmpty {
                 if configuration.exitWhenCaughtUp, try caughtUp() { break }
                 continue
             }
-            for (partition, group) in Self.groupedByPartition(records) {
-                try process(partition: partition, records: group)
-            }
+            try process(Self.groupedByPartition(records))
         }
     }
 
@@ -131,22 +138,57 @@ final class WorkerLoop: RebalanceListener {
 
     // MARK: - Applying a batch
 
-    private func process(partition: Int32, records: [ConsumerRecord]) throws {
+    /// Most shards whose SQL transactions are open at once (records per round =
+    /// maxBatchRecords × this).
+    static let maxShardsPerRound = 16
+
+    /// One partition's share of a round: decoded, ready to apply.
+    private struct Prepared {
+        var partition: Int32
+        var shard: Shard
+        var batch: LedgerBatch
+        var writer: OutputRecords
+        var context: OutputRecords.Context
+        var deadLetters: [ProducerRecord]
+        var records: Int
+        var started: UInt64
+    }
+
+    /// Applies every partition's records: per round, at most `maxBatchRecords` records of
+    /// each partition, each shard in its own SQL transaction, all left open while their
+    /// outputs are published with one wait for the acks, then each committed.
+    private func process(_ groups: [(Int32, [ConsumerRecord])]) throws {
+        var remaining = groups.map { ($0.0, $0.1[...]) }
+        let limit = max(1, min(configuration.maxBatchRecords, LedgerBatch.maxEntries))
+        while !remaining.isEmpty {
+            var round: [Prepared] = []
+            var next: [(Int32, ArraySlice<ConsumerRecord>)] = []
+            for (partition, records) in remaining {
+                let chunk = records.prefix(limit)
+                if chunk.count < records.count { next.append((partition, records.dropFirst(limit))) }
+                if let prepared = try prepare(partition: partition, records: chunk) { round.append(prepared) }
+            }
+            try applyRound(round)
+            remaining = next
+        }
+    }
+
+    private func prepare(partition: Int32, records: ArraySlice<ConsumerRecord>) throws -> Prepared? {
         guard case .open(let shard, let expected) = slots[partition] else {
             // Stopped or not ours: nothing is stored, so these records are read again
             // after the fault is repaired and the worker restarted.
-            return
+            return nil
         }
         let limit = configuration.stopOffsets[partition] ?? Int64.max
         let fresh = records.filter { $0.offset >= expected && $0.offset < limit }
-        guard let first = fresh.first, let last = fresh.last else { return }
+        guard let first = fresh.first, let last = fresh.last else { return nil }
         guard first.offset == expected else {
             stop(
                 partition,
                 reason: "expected offset \(expected) but the log continues at \(first.offset): "
                     + "records \(expected)..<\(first.offset) are no longer in Kafka; the shard cannot be completed"
             )
-            return
+            return nil
         }
         let started = DispatchTime.now().uptimeNanoseconds
         let writer = OutputRecords(topics: configuration.topics, partition: partition)
@@ -173,47 +215,132 @@ final class WorkerLoop: RebalanceListener {
                 deadLetters.append(try writer.deadLetter(record, reason: error.description))
             }
         }
-        let batch = LedgerBatch(entries: entries, nextOffset: last.offset + 1)
-        let applied = try applyWithRetry(shard: shard, partition: partition, batch: batch) { outputs in
-            try self.publish(deadLetters + writer.records(for: outputs, context: context))
-        }
-        guard applied else { return }
-        slots[partition] = .open(shard, nextOffset: batch.nextOffset)
-        progress.applied(
-            partition, nextOffset: batch.nextOffset, records: fresh.count, deadLetters: deadLetters.count,
-            startedNanoseconds: started
-        )
+        return Prepared(
+            partition: partition, shard: shard, batch: LedgerBatch(entries: entries, nextOffset: last.offset + 1),
+            writer: writer, context: context, deadLetters: deadLetters, records: fresh.count, started: started)
     }
 
-    /// Applies a batch, retrying while Kafka cannot take its outputs. Returns false if
-    /// the batch was not applied: the partition was stopped (shard fault) or shutdown
-    /// was requested while Kafka was unreachable (nothing stored; replayed next start).
-    private func applyWithRetry(
-        shard: Shard,
-        partition: Int32,
-        batch: LedgerBatch,
-        publish: @escaping ([LedgerOutput]) throws -> Void
-    ) throws -> Bool {
+    /// Applies a round, retrying while Kafka cannot take its outputs. A shard that cannot
+    /// be written is stopped (its transaction rolled back) and the others go on. If
+    /// shutdown is requested while Kafka is unreachable, nothing of the round is stored
+    /// (replayed next start).
+    private func applyRound(_ round: [Prepared]) throws {
         var attempt = 0
-        while true {
+        var round = round
+        while !round.isEmpty {
+            // Each shard is its own file and connection, owned by this loop: the shards of
+            // a round are applied (and their results encoded) on up to `parallelism`
+            // threads at once. Everything else (slots, stopping, the consumer) stays on
+            // this thread.
+            let started: [Result<(Shard.Pending, [ProducerRecord]), Error>] = Self.parallelMap(round.count) { index in
+                let prepared = round[index]
+                let applied: Shard.Pending
+                do {
+                    applied = try prepared.shard.begin(prepared.batch)
+                } catch {
+                    return .failure(error)
+                }
+                do {
+                    let records = try prepared.deadLetters + prepared.writer.records(for: applied.outputs, context: prepared.context)
+                    return .success((applied, records))
+                } catch {
+                    prepared.shard.rollback(applied)
+                    return .failure(error)
+                }
+            }
+            var pending: [(Prepared, Shard.Pending)] = []
+            var outputs: [ProducerRecord] = []
+            for (prepared, result) in zip(round, started) {
+                switch result {
+                case .success(let (applied, records)):
+                    pending.append((prepared, applied))
+                    outputs += records
+                case .failure(let error):
+                    fail(prepared.partition, error)
+                }
+            }
             do {
-                _ = try shard.apply(batch, beforeCommit: publish)
-                return true
+                try publish(outputs)
             } catch let error as KafkaError {
+                for (prepared, applied) in pending { prepared.shard.rollback(applied) }
                 let delay = Self.publishRetryMilliseconds[min(attempt, Self.publishRetryMilliseconds.count - 1)]
                 logger.warning(
                     "could not publish a batch's results; nothing stored, retrying",
-                    metadata: [LogKey.partition: "\(partition)", LogKey.error: "\(error)", "retry_in_ms": "\(delay)"]
+                    metadata: [
+                        LogKey.partition: "\(pending.map { $0.0.partition })", LogKey.error: "\(error)", "retry_in_ms": "\(delay)",
+                    ]
                 )
-                if stopRequested.flag.load(ordering: .relaxed) { return false }
+                if stopRequested.flag.load(ordering: .relaxed) { return }
                 Thread.sleep(forTimeInterval: Double(delay) / 1_000)
                 attempt += 1
+                round = pending.map { $0.0 }
+                continue
             } catch {
-                stop(partition, reason: "shard \(configuration.shardPath(partition: partition)) cannot be written: \(error)")
-                if let consumer {
-                    try consumer.pause([TopicPartition(topic: configuration.topics.transactions, partition: partition)])
+                for (prepared, applied) in pending {
+                    prepared.shard.rollback(applied)
+                    fail(prepared.partition, error)
                 }
-                return false
+                return
+            }
+            let committed: [Error?] = Self.parallelMap(pending.count) { index in
+                do {
+                    try pending[index].0.shard.commit(pending[index].1)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            for ((prepared, _), error) in zip(pending, committed) {
+                if let error {
+                    fail(prepared.partition, error)
+                    continue
+                }
+                slots[prepared.partition] = .open(prepared.shard, nextOffset: prepared.batch.nextOffset)
+                progress.applied(
+                    prepared.partition, nextOffset: prepared.batch.nextOffset, records: prepared.records,
+                    deadLetters: prepared.deadLetters.count, startedNanoseconds: prepared.started
+                )
+            }
+            return
+        }
+    }
+
+    /// Threads applying shards at once: one per core, at most 4 (SQLite writes and the
+    /// loop's own work leave little to gain beyond).
+    static let parallelism = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// `body(0..<count)` on up to `parallelism` threads, results in index order. Each
+    /// index is handled by exactly one thread; `body` must touch only state of its index.
+    static func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+        if count <= 1 || parallelism == 1 { return (0..<count).map(body) }
+        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        let next = Atomic<Int>(0)
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedBox((body, results))
+            DispatchQueue.concurrentPerform(iterations: min(parallelism, count)) { _ in
+                let (body, results) = box.value
+                while true {
+                    let index = next.add(1, ordering: .relaxed).oldValue
+                    guard index < count else { return }
+                    results[index] = body(index)
+                }
+            }
+        }
+        let out = results.map { $0! }
+        _ = results.deinitialize()
+        return out
+    }
+
+    /// A shard fault: stop the partition and stop fetching it.
+    private func fail(_ partition: Int32, _ error: Error) {
+        stop(partition, reason: "shard \(configuration.shardPath(partition: partition)) cannot be written: \(error)")
+        if let consumer {
+            do {
+                try consumer.pause([TopicPartition(topic: configuration.topics.transactions, partition: partition)])
+            } catch {
+                pendingPause.append(TopicPartition(topic: configuration.topics.transactions, partition: partition))
             }
         }
     }
@@ -281,4 +408,10 @@ final class WorkerLoop: RebalanceListener {
         }
         return order.map { ($0, groups[$0]!) }
     }
+}
+
+/// Hands non-Sendable values to `parallelMap`'s threads, which touch disjoint parts only.
+private struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
