@@ -49,10 +49,11 @@ struct ClearingCycleTests {
 
         try test.produce(Array(transactions[0..<2_000]))
         clearing.requestClose()
-        let closing = Date().addingTimeInterval(30)
+        let closing = Date().addingTimeInterval(180)
         while clearing.cycles.first(where: { $0.cycle == 1 })?.barriersSent != true, Date() < closing {
             try await Task.sleep(for: .milliseconds(20))
         }
+        try #require(clearing.cycles.first { $0.cycle == 1 }?.barriersSent == true, "cycle 1's barriers written")
         // Traffic keeps flowing while the workers are still reaching cycle 1's barriers.
         try test.produce(Array(transactions[2_000..<4_000]))
         try test.produce(Array(transactions[4_000..<6_000]))
