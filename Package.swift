@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian, behind thin system-library targets.
@@ -85,11 +88,27 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        // Partner HTTP ingress: signed requests, edge validation, publish-after-ack, results listener.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Kafka", "LoyaltyWire", "Programme", "Worker",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: settings
+        ),
         // The one CLI.
         .executableTarget(
             name: "loyalty",
             dependencies: [
                 "Kafka", "Ledger", "LoyaltyWire", "Programme", "Worker", "Clearing", "Simulation",
+                "Gateway",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -127,6 +146,15 @@ let package = Package(
         .testTarget(
             name: "WorkerTests",
             dependencies: ["Worker", "Kafka", "Ledger", "LoyaltyWire", "Programme", "Simulation", "loyalty"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "Worker", "Kafka", "LoyaltyWire", "Programme",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: settings
         ),
     ]

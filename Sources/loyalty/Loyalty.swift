@@ -15,7 +15,7 @@ struct Loyalty: AsyncParsableCommand {
             """,
         subcommands: [
             Dev.self, Broker.self, Topics.self, WorkerCommand.self, Produce.self, LedgerCommand.self, ProgrammeCommand.self,
-            Bench.self,
+            Bench.self, GatewayCommand.self,
         ]
     )
 }

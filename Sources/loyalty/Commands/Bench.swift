@@ -10,7 +10,7 @@ import Worker
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput; prints figures, asserts nothing.",
-        subcommands: [BenchWorker.self]
+        subcommands: [BenchWorker.self, BenchGateway.self]
     )
 }
 
