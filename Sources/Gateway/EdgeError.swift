@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 
 /// A request refused at the edge: an HTTP status and the field and reason for the body

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Crypto
 import Hummingbird
 import Kafka

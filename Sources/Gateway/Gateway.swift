@@ -1,3 +1,4 @@
+import HTTPTypes
 import Crypto
 import Dispatch
 import Foundation
@@ -25,7 +26,7 @@ public final class Gateway: Sendable {
     let authenticator: RequestAuthenticator
     let validator: EdgeValidator
     let logger: Logger
-    private let port = Atomic<Int>(0)
+    private let port = BoundPort()
 
     public init(configuration: GatewayConfiguration, programme: Programme, credentials: PartnerCredentials, logger: Logger) throws {
         self.configuration = configuration
@@ -48,7 +49,7 @@ public final class Gateway: Sendable {
     }
 
     /// The port the HTTP server listens on, once it runs (0 before).
-    public var boundPort: Int { port.load(ordering: .acquiring) }
+    public var boundPort: Int { port.value.load(ordering: .acquiring) }
 
     /// Producer, results listener, HTTP server: run them in one ServiceGroup in this order.
     public var services: [any Service] { [ProducerService(producer: producer), listener, makeApplication()] }
@@ -72,7 +73,10 @@ public final class Gateway: Sendable {
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "loyalty-gateway"),
-            onServerRunning: { channel in port.store(channel.localAddress?.port ?? 0, ordering: .releasing) },
+            onServerRunning: { [logger] channel in
+                port.value.store(channel.localAddress?.port ?? 0, ordering: .releasing)
+                logger.notice("gateway listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+            },
             logger: logger
         )
     }
@@ -320,4 +324,9 @@ extension Duration {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
+}
+
+/// The listening port, set once the server runs (shared with the onServerRunning closure).
+final class BoundPort: Sendable {
+    let value = Atomic<Int>(0)
 }

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 
 /// Checks the signature headers of a request (see `RequestSigner`).

@@ -14,11 +14,11 @@ public struct RequestSigner: Sendable {
     public static let contentSHA256Header = "X-Loyalty-Content-SHA256"
 
     public let keyId: String
-    private let key: SymmetricKey
+    private let secret: [UInt8]
 
     public init(keyId: String, secret: String) {
         self.keyId = keyId
-        self.key = SymmetricKey(data: Array(secret.utf8))
+        self.secret = Array(secret.utf8)
     }
 
     public static func sha256Hex<Bytes: DataProtocol>(_ body: Bytes) -> String {
@@ -32,7 +32,7 @@ public struct RequestSigner: Sendable {
     public func signature(method: String, pathAndQuery: String, timestampMilliseconds: Int64, bodySHA256Hex: String) -> String {
         let text = Self.canonicalString(
             method: method, pathAndQuery: pathAndQuery, timestampMilliseconds: timestampMilliseconds, bodySHA256Hex: bodySHA256Hex)
-        return hexString(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key))
+        return hexString(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: secret)))
     }
 
     /// The four headers of a signed request for `body` (empty for GET).
