@@ -110,13 +110,18 @@ final class GatewayHarness: @unchecked Sendable {  // immutable after init; memb
 
     /// Every record of `topic` from the beginning, once `count` are in.
     func read(_ topic: String, atLeast count: Int, timeoutSeconds: Double = 60) throws -> [ConsumerRecord] {
+        try read(topic, timeoutSeconds: timeoutSeconds) { $0.count >= count }
+    }
+
+    /// Records of `topic` from the beginning until `done` says so (or the time is up).
+    func read(_ topic: String, timeoutSeconds: Double, until done: ([ConsumerRecord]) -> Bool) throws -> [ConsumerRecord] {
         let consumer = try KafkaConsumer(
             configuration: .init(bootstrapServers: cluster.bootstrapServers, groupId: "reader-\(UUID().uuidString)", topics: [topic]),
             listener: nil, logger: logger)
         defer { consumer.close() }
         var records: [ConsumerRecord] = []
         let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while records.count < count, Date() < deadline {
+        while !done(records), Date() < deadline {
             records += try consumer.poll(maxRecords: 10_000, timeoutMilliseconds: 200)
         }
         return records
