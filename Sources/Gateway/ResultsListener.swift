@@ -64,7 +64,9 @@ public final class ResultsListener: Service, Sendable {
         configuration.clientId = "loyalty-gateway-results"
         configuration.autoOffsetReset = .latest
         configuration.sessionTimeoutMilliseconds = 6_000
-        configuration.extra = extra
+        // A waiter is a person at a till: do not let the broker hold an empty fetch for
+        // librdkafka's default 500 ms. `extra` may override.
+        configuration.extra = ["fetch.wait.max.ms": "5"].merging(extra) { _, given in given }
         let tracker = AssignmentTracker(progress: progress)
         let consumer = try KafkaConsumer(configuration: configuration, listener: tracker, logger: logger)
         defer { consumer.close() }

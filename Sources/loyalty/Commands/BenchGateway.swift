@@ -58,7 +58,11 @@ struct BenchGateway: AsyncParsableCommand {
         let groupTask = Task { try await group.run() }
         let pool = WorkerPool(
             count: workers, bootstrapServers: cluster.bootstrapServers, dataDirectory: "\(data)/shards", programme: programme,
-            groupId: "bench-workers", logger: logger)
+            groupId: "bench-workers", logger: logger
+        ) {
+            // Results are awaited by tills: no 500 ms empty-fetch wait (librdkafka's default).
+            $0.kafkaExtra["fetch.wait.max.ms"] = "5"
+        }
 
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
@@ -121,7 +125,8 @@ struct BenchGateway: AsyncParsableCommand {
                     let scheduled = phaseStart + interval * i
                     try await Task.sleep(until: scheduled, clock: .continuous)
                     tasks.addTask {
-                        let member = "bench-m-\((i * 31) % min(members, offered))"
+                        // A member that received accruals in (a): client i % clients, batch 0.
+                        let member = "bench-m-\(((i % clients) * 7919 + (i * 31) % batchSize) % members)"
                         let body = Array(
                             #"{"partner_id":"pharmacy","partner_txn_id":"r-\#(i)","member_id":"\#(member)","occurred_at_ms":1790000000000,"redemption":{"points":1}}"#
                                 .utf8)
