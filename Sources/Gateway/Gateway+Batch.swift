@@ -39,7 +39,10 @@ extension Gateway {
                 let reader = Task {
                     await self.readBatch(body, format: format, partner: partner, claimedHash: claimedHash, counts: counts, window: window, sink: sink)
                 }
-                defer { reader.cancel() }
+                defer {
+                    reader.cancel()
+                    window.close()
+                }
                 var out = ByteBuffer()
                 for await slot in slots {
                     if !slot.isComplete, out.readableBytes > 0 {
@@ -85,6 +88,7 @@ extension Gateway {
                 for frame in frames {
                     line += 1
                     await window.acquire()
+                    if Task.isCancelled { return "\"body_error\":\"answer abandoned\"" }
                     sink.yield(await handle(frame, line: line, format: format, partner: partner, counts: counts))
                 }
                 frames.removeAll(keepingCapacity: true)

@@ -39,6 +39,7 @@ final class InFlightWindow: Sendable {
     private struct State {
         var available: Int
         var waiters: [CheckedContinuation<Void, Never>] = []
+        var closed = false
     }
     private let state: Mutex<State>
 
@@ -47,6 +48,7 @@ final class InFlightWindow: Sendable {
     func acquire() async {
         await withCheckedContinuation { continuation in
             let go: Bool = state.withLock { s in
+                if s.closed { return true }
                 if s.available > 0 {
                     s.available -= 1
                     return true
@@ -56,6 +58,16 @@ final class InFlightWindow: Sendable {
             }
             if go { continuation.resume() }
         }
+    }
+
+    /// The answer stopped (client gone): lets a blocked reader run on and notice.
+    func close() {
+        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { s in
+            s.closed = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     func release() {
