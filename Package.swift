@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian, behind thin system-library targets.
@@ -103,6 +106,20 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        // Partner HTTP ingress: signed requests, edge validation, publish-after-ack, results listener.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Kafka", "LoyaltyWire", "Programme", "Worker",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: settings
+        ),
         // C SDK for partners' POS software: encodes TransactionEnvelopes with protobuf-c
         // (generated code committed under generated/) and publishes them with librdkafka,
         // keyed and partitioned exactly like the gateway. Debian: libprotobuf-c-dev,
@@ -127,7 +144,8 @@ let package = Package(
             name: "loyalty",
             dependencies: [
                 "Kafka", "Ledger", "LoyaltyWire", "Programme", "Worker", "Clearing", "ClearingNode", "Simulation",
-                "CLoyaltyPOS",
+                "CLoyaltyPOS", "Gateway",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -159,6 +177,15 @@ let package = Package(
             dependencies: [
                 "Clearing", "Programme",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "Worker", "Kafka", "LoyaltyWire", "Programme",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: settings
         ),

@@ -42,6 +42,10 @@ public struct ConsumerConfiguration: Sendable {
     /// than 50 s to rejoin after a member leaves.
     public var sessionTimeoutMilliseconds: Int = 10_000
     public var maxPollIntervalMilliseconds: Int = 300_000
+    /// Where a partition starts when the listener (or no listener) gives no offset for it:
+    /// the beginning of the log (default; workers rebuild from it) or its end (a listener
+    /// that only wants what is published from now on, e.g. the gateway's results listener).
+    public var autoOffsetReset: AutoOffsetReset = .earliest
     public var extra: [String: String] = [:]
 
     public init(bootstrapServers: String, groupId: String, topics: [String]) {
@@ -61,7 +65,7 @@ public struct ConsumerConfiguration: Sendable {
             // Kafka's committed offsets are only a monitoring hint (ours live in SQLite);
             // we commit explicitly through `commit(_:)`.
             ("enable.auto.commit", "false"),
-            ("auto.offset.reset", "earliest"),
+            ("auto.offset.reset", autoOffsetReset.rawValue),
             ("enable.partition.eof", "false"),
             ("queued.min.messages", "100000"),
         ]
@@ -70,4 +74,10 @@ public struct ConsumerConfiguration: Sendable {
         settings += [("enable.auto.offset.store", "false")]
         return settings
     }
+}
+
+/// Start position of a partition that has no offset of our own.
+public enum AutoOffsetReset: String, Sendable {
+    case earliest
+    case latest
 }

@@ -48,6 +48,8 @@ private final class ConsumerContext: ClientContext, @unchecked Sendable {
     var listener: RebalanceListener?
     var currentAssignment: [TopicPartition] = []
     var rebalanceError: KafkaError?
+    /// Start offset of an assigned partition the listener gives no offset for.
+    var defaultStartOffset: Int64 = RD.offsetBeginning
 }
 
 /// A group consumer. NOT Sendable: owned by one dedicated thread, which calls every method.
@@ -70,6 +72,7 @@ public final class KafkaConsumer {
         self.topics = configuration.topics
         let context = ConsumerContext(logger: logger)
         context.listener = listener
+        context.defaultStartOffset = configuration.autoOffsetReset == .latest ? RD.offsetEnd : RD.offsetBeginning
         self.context = context
         self.batch = []
         let handle = try makeRDKafkaHandle(
@@ -107,7 +110,7 @@ public final class KafkaConsumer {
             let starts = context.listener?.partitionsAssigned(tps) ?? [:]
             if let list, let elems = list.pointee.elems {
                 for i in 0..<Int(list.pointee.cnt) {
-                    elems[i].offset = starts[tps[i]] ?? RD.offsetBeginning
+                    elems[i].offset = starts[tps[i]] ?? context.defaultStartOffset
                 }
             }
             let result = rd_kafka_assign(rk, list)
@@ -119,7 +122,7 @@ public final class KafkaConsumer {
             }
             context.logger.info(
                 "partitions assigned",
-                metadata: ["partitions": "\(tps.map { "\($0)@\(starts[$0].map(String.init) ?? "beginning")" })"])
+                metadata: ["partitions": "\(tps.map { "\($0)@\(starts[$0].map(String.init) ?? (context.defaultStartOffset == RD.offsetEnd ? "end" : "beginning"))" })"])
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             context.listener?.partitionsRevoked(tps)
             _ = rd_kafka_assign(rk, nil)

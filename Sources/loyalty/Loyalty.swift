@@ -15,7 +15,7 @@ struct Loyalty: AsyncParsableCommand {
             """,
         subcommands: [
             Dev.self, Broker.self, TopicsCommand.self, WorkerCommand.self, Produce.self, LedgerCommand.self, ClearingCommand.self,
-            SettlementCommand.self, ProgrammeCommand.self,
+            SettlementCommand.self, ProgrammeCommand.self, GatewayCommand.self,
             Bench.self,
         ]
     )

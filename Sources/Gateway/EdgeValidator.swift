@@ -1,0 +1,87 @@
+import Foundation
+import LoyaltyWire
+import Programme
+import SwiftProtobuf
+
+/// Decoding and validation of a partner's envelope before anything is published.
+/// Structure comes from `InboundMessage` (the same checks the worker makes); ranges,
+/// currency and partner come from the programme.
+struct EdgeValidator: Sendable {
+    enum Format: Sendable { case json, protobuf }
+
+    let programme: Programme
+    static let maxAmount: Int64 = 1_000_000_000_000
+
+    func decode(_ bytes: [UInt8], format: Format) throws(EdgeError) -> Loyalty_V1_TransactionEnvelope {
+        switch format {
+        case .protobuf:
+            do { return try Loyalty_V1_TransactionEnvelope(serializedBytes: bytes) } catch {
+                throw .badRequest("body", "not a protobuf loyalty.v1.TransactionEnvelope (\(error))")
+            }
+        case .json:
+            var options = JSONDecodingOptions()
+            options.ignoreUnknownFields = false
+            do { return try Loyalty_V1_TransactionEnvelope(jsonUTF8Bytes: bytes, options: options) } catch let error as JSONDecodingError {
+                if case .unknownField(let name) = error { throw .badRequest(name, "unknown field") }
+                throw .badRequest("body", "malformed JSON for loyalty.v1.TransactionEnvelope (\(error))")
+            } catch {
+                throw .badRequest("body", "malformed JSON for loyalty.v1.TransactionEnvelope (\(error))")
+            }
+        }
+    }
+
+    /// Throws 400 naming the field, or 403 when the envelope is another partner's.
+    func validate(_ envelope: Loyalty_V1_TransactionEnvelope, authenticatedPartner: String) throws(EdgeError) {
+        switch envelope.body {
+        case .barrier: throw .badRequest("barrier", "barriers are written by the clearing node, not accepted from partners")
+        case .inquiry: throw .badRequest("inquiry", "use GET /v1/members/{id}/balance for balance inquiries")
+        default: break
+        }
+        guard envelope.occurredAtMs > 0 else {
+            throw .badRequest("occurred_at_ms", "is required (UTC milliseconds since 1970), got \(envelope.occurredAtMs)")
+        }
+        var unstamped = envelope
+        unstamped.receivedAtMs = 0
+        do { _ = try InboundMessage(unstamped) } catch { throw .badRequest(error.field, error.reason) }
+        guard envelope.partnerID == authenticatedPartner else {
+            throw EdgeError(status: .forbidden, field: "partner_id", reason: "the signing key belongs to partner \(authenticatedPartner), not \(envelope.partnerID)")
+        }
+        guard programme.partner(envelope.partnerID) != nil else {
+            throw .badRequest("partner_id", "unknown partner \(envelope.partnerID)")
+        }
+        switch envelope.body {
+        case .accrual(let accrual):
+            try amount(accrual.amountMinor, "accrual.amount_minor")
+            try currency(accrual.currency, "accrual.currency")
+        case .redemption(let redemption):
+            try amount(redemption.points, "redemption.points")
+        case .reversal(let reversal):
+            if reversal.kind == .refund {
+                try amount(reversal.amountMinor, "reversal.amount_minor")
+                try currency(reversal.currency, "reversal.currency")
+            }
+        case .barrier, .inquiry, .none: break
+        }
+    }
+
+    private func amount(_ value: Int64, _ field: String) throws(EdgeError) {
+        guard value >= 1, value <= Self.maxAmount else { throw .badRequest(field, "must be in 1...10^12, got \(value)") }
+    }
+
+    private func currency(_ value: String, _ field: String) throws(EdgeError) {
+        guard value == programme.currency else {
+            throw .badRequest(field, "must be the programme currency \(programme.currency), got \(value.isEmpty ? "nothing" : value)")
+        }
+    }
+
+    /// Sets what only the edge may set: received_at_ms (wall clock, the ledger's time) and a trace id.
+    static func stamp(_ envelope: inout Loyalty_V1_TransactionEnvelope, nowMilliseconds: Int64) {
+        envelope.receivedAtMs = nowMilliseconds
+        if envelope.traceID.isEmpty { envelope.traceID = newIdentifier() }
+    }
+
+    static func newIdentifier() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return hexString((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+}

@@ -1,0 +1,199 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Gateway
+import Kafka
+import Logging
+import NIOCore
+import NIOHTTP1
+import Programme
+import ServiceLifecycle
+import Worker
+
+/// The gateway on loopback with an embedded cluster and in-process workers, driven by a
+/// real HTTP client: batch throughput, then wait=true redemption latency at a fixed rate.
+struct BenchGateway: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Batch throughput and wait=true redemption latency of the HTTP gateway.",
+        discussion: """
+            Hosts a mock cluster, --workers in-process accrual workers and a gateway on \
+            127.0.0.1. (a) --clients concurrent clients each post --batches NDJSON batches \
+            of --batch-size accruals to /v1/transactions/batch; the figure is accepted \
+            lines per second over the whole phase. (b) After the workers caught up, \
+            redemptions of 1 point with ?wait=true are offered open-loop at --rate per \
+            second for --seconds; latency is measured from each request's scheduled \
+            start (so a stall is not hidden) to its 200 answer. Build with -c release \
+            to measure the real thing. Prints figures; asserts nothing.
+            """
+    )
+
+    @Option(help: "Concurrent batch clients.") var clients = 4
+    @Option(help: "Batches per client.") var batches = 10
+    @Option(help: "Transactions per batch.") var batchSize = 5_000
+    @Option(help: "Redemptions per second offered in phase (b).") var rate = 500
+    @Option(help: "Seconds of phase (b).") var seconds = 10
+    @Option(help: "In-process accrual workers.") var workers = 1
+    @Option(help: "Partitions.") var partitions: Int32 = 16
+    @Option(help: "Members.") var members = 20_000
+    @Option(help: "Working directory (wiped first).") var data = "var/bench-gateway"
+
+    func run() async throws {
+        let logger = try LogOptions.parse(["--log-level", "error"]).bootstrap(label: "loyalty.bench")
+        let files = FileManager.default
+        if files.fileExists(atPath: data) { try files.removeItem(atPath: data) }
+        try files.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let programme = Programme.sample
+        let cluster = try MockCluster(brokers: 1, logger: logger)
+        defer { cluster.shutdown() }
+        let topics = LoyaltyWire.Topics()
+        try cluster.createTopics(topics.specs(partitions: partitions, replicationFactor: 1))
+
+        var keys: [String: [PartnerCredentials.Key]] = [:]
+        for partner in programme.partners { keys[partner.id] = [.init(keyId: "\(partner.id)-bench", secret: "bench-secret-\(partner.id)-0123456789")] }
+        var configuration = GatewayConfiguration(bootstrapServers: cluster.bootstrapServers)
+        configuration.port = 0
+        let gateway = try Gateway(configuration: configuration, programme: programme, credentials: try PartnerCredentials(keys), logger: logger)
+        let group = ServiceGroup(services: gateway.services, logger: logger)
+        let groupTask = Task { try await group.run() }
+        let pool = WorkerPool(
+            count: workers, bootstrapServers: cluster.bootstrapServers, dataDirectory: "\(data)/shards", programme: programme,
+            groupId: "bench-workers", logger: logger
+        ) {
+            // Results are awaited by tills: no 500 ms empty-fetch wait (librdkafka's default).
+            $0.kafkaExtra["fetch.wait.max.ms"] = "5"
+        }
+
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let signer = RequestSigner(keyId: "pharmacy-bench", secret: "bench-secret-pharmacy-0123456789")
+
+        do {
+            let base = try await waitReady(gateway: gateway, client: client)
+            print("gateway on \(base), \(partitions) partitions, \(workers) worker(s)")
+
+            // (a) batch throughput
+            print("(a) \(clients) clients × \(batches) batches × \(Format.grouped(Int64(batchSize))) accruals ...")
+            let started = ContinuousClock.now
+            let accepted = try await withThrowingTaskGroup(of: Int.self) { tasks in
+                for c in 0..<clients {
+                    tasks.addTask {
+                        var total = 0
+                        for b in 0..<batches {
+                            var body: [UInt8] = []
+                            body.reserveCapacity(batchSize * 200)
+                            for i in 0..<batchSize {
+                                let member = "bench-m-\((c * 7919 + b * 104_729 + i) % members)"
+                                body += Array(
+                                    #"{"partner_id":"pharmacy","partner_txn_id":"a-\#(c)-\#(b)-\#(i)","member_id":"\#(member)","occurred_at_ms":1790000000000,"accrual":{"amount_minor":10000,"currency":"EUR","category":"pharmacy"}}"#
+                                        .utf8)
+                                body.append(10)
+                            }
+                            let reply = try await post(
+                                client, base: base, path: "/v1/transactions/batch", body: body, contentType: "application/x-ndjson", signer: signer)
+                            total += reply.body.split(separator: "\n").filter { $0.contains("\"status\":\"accepted\"") }.count
+                        }
+                        return total
+                    }
+                }
+                return try await tasks.reduce(0, +)
+            }
+            let batchSeconds = (ContinuousClock.now - started).seconds
+            let offered = clients * batches * batchSize
+            print(
+                "    accepted \(Format.grouped(Int64(accepted))) of \(Format.grouped(Int64(offered))) in \(String(format: "%.2f", batchSeconds)) s = \(Format.grouped(Int64(Double(accepted) / batchSeconds))) tx/s   (target >= 50,000)"
+            )
+
+            print("    waiting for the workers to apply them ...")
+            var ends: [Int32: Int64] = [:]
+            for partition in 0..<partitions {
+                ends[partition] = try KafkaAdmin.watermarks(
+                    topic: topics.transactions, partition: partition, bootstrapServers: cluster.bootstrapServers, timeoutMilliseconds: 10_000,
+                    logger: logger
+                ).high
+            }
+            try await pool.waitUntilApplied(ends.filter { $0.value > 0 }, timeoutSeconds: 600)
+
+            // (b) wait=true redemption latency, open loop
+            let count = rate * seconds
+            print("(b) \(Format.grouped(Int64(count))) redemptions with wait=true at \(rate)/s open-loop ...")
+            let interval = Duration.nanoseconds(1_000_000_000 / Int64(max(1, rate)))
+            let phaseStart = ContinuousClock.now + .milliseconds(100)
+            let outcomes = try await withThrowingTaskGroup(of: (Double, Bool).self) { tasks in
+                for i in 0..<count {
+                    let scheduled = phaseStart + interval * i
+                    try await Task.sleep(until: scheduled, clock: .continuous)
+                    tasks.addTask {
+                        // A member that received accruals in (a): client i % clients, batch 0.
+                        let member = "bench-m-\(((i % clients) * 7919 + (i * 31) % batchSize) % members)"
+                        let body = Array(
+                            #"{"partner_id":"pharmacy","partner_txn_id":"r-\#(i)","member_id":"\#(member)","occurred_at_ms":1790000000000,"redemption":{"points":1}}"#
+                                .utf8)
+                        let reply = try await post(
+                            client, base: base, path: "/v1/transactions?wait=true&timeout_ms=5000", body: body, contentType: "application/json",
+                            signer: signer)
+                        let ok = reply.status == 200 && reply.body.contains("\"status\":\"ACCEPTED\"")
+                        return ((ContinuousClock.now - scheduled).seconds * 1000, ok)
+                    }
+                }
+                var all: [(Double, Bool)] = []
+                for try await outcome in tasks { all.append(outcome) }
+                return all
+            }
+            let latencies = outcomes.map(\.0).sorted()
+            let okCount = outcomes.filter(\.1).count
+            func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+            print(
+                "    \(okCount) of \(count) ACCEPTED; latency p50 \(String(format: "%.1f", percentile(0.5))) ms, p99 \(String(format: "%.1f", percentile(0.99))) ms, max \(String(format: "%.1f", latencies.last ?? 0)) ms   (target p99 <= 25 ms)"
+            )
+            #if DEBUG
+                print("note: this is a debug build; measure with `swift build -c release` and .build/release/loyalty bench gateway")
+            #endif
+        } catch {
+            try? await client.shutdown()
+            try? await pool.stop()
+            await group.triggerGracefulShutdown()
+            _ = try? await groupTask.value
+            throw error
+        }
+        try await client.shutdown()
+        try await pool.stop()
+        await group.triggerGracefulShutdown()
+        _ = try? await groupTask.value
+    }
+
+    private func waitReady(gateway: Gateway, client: HTTPClient) async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if gateway.boundPort > 0 {
+                let base = "http://127.0.0.1:\(gateway.boundPort)"
+                var request = HTTPClientRequest(url: base + "/ready")
+                request.method = .GET
+                if let response = try? await client.execute(request, timeout: .seconds(5)), response.status == .ok { return base }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw CLIError("the gateway did not become ready within 60 s")
+    }
+}
+
+private func post(
+    _ client: HTTPClient, base: String, path: String, body: [UInt8], contentType: String, signer: RequestSigner
+) async throws -> (status: Int, body: String) {
+    var request = HTTPClientRequest(url: base + path)
+    request.method = .POST
+    request.headers.add(name: "Content-Type", value: contentType)
+    for header in signer.headers(method: "POST", pathAndQuery: path, body: body) { request.headers.add(name: header.name, value: header.value) }
+    request.body = .bytes(ByteBuffer(bytes: body))
+    let response = try await client.execute(request, timeout: .seconds(120))
+    let bytes = try await response.body.collect(upTo: 256 << 20)
+    return (Int(response.status.code), String(buffer: bytes))
+}
+
+extension Duration {
+    fileprivate var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}
