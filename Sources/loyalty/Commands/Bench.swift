@@ -10,11 +10,7 @@ import Worker
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput; prints figures, asserts nothing.",
-<<<<<<< HEAD
-        subcommands: [BenchWorker.self, BenchClearing.self]
-=======
         subcommands: [BenchWorker.self, BenchClearing.self, BenchGateway.self]
->>>>>>> gateway
     )
 }
 

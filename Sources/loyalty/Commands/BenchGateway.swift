@@ -4,6 +4,7 @@ import Foundation
 import Gateway
 import Kafka
 import Logging
+import LoyaltyWire
 import NIOCore
 import NIOHTTP1
 import Programme
