@@ -37,16 +37,10 @@ struct BenchWorker: AsyncParsableCommand {
     @Option(help: "Working directory (wiped first).") var data = "var/bench-worker"
 
     func run() async throws {
-        let logger = try LogOptions.parse(["--log-level", "error"]).bootstrap(label: "loyalty.bench")
-        let files = FileManager.default
-        if files.fileExists(atPath: data) { try files.removeItem(atPath: data) }
-        try files.createDirectory(atPath: data, withIntermediateDirectories: true)
-        let programme = Programme.sample
-
-        let cluster = try MockCluster(brokers: 1, logger: logger)
+        let environment = try BenchEnvironment(data: data, partitions: partitions)
+        let (logger, cluster, topics) = (environment.logger, environment.cluster, environment.topics)
         defer { cluster.shutdown() }
-        let topics = LoyaltyWire.Topics()
-        try cluster.createTopics(topics.specs(partitions: partitions, replicationFactor: 1))
+        let programme = Programme.sample
 
         print("filling \(topics.transactions) (\(partitions) partitions) with \(Format.grouped(Int64(messages))) messages ...")
         let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: logger)

@@ -40,15 +40,10 @@ struct BenchGateway: AsyncParsableCommand {
     @Option(help: "Working directory (wiped first).") var data = "var/bench-gateway"
 
     func run() async throws {
-        let logger = try LogOptions.parse(["--log-level", "error"]).bootstrap(label: "loyalty.bench")
-        let files = FileManager.default
-        if files.fileExists(atPath: data) { try files.removeItem(atPath: data) }
-        try files.createDirectory(atPath: data, withIntermediateDirectories: true)
-        let programme = Programme.sample
-        let cluster = try MockCluster(brokers: 1, logger: logger)
+        let environment = try BenchEnvironment(data: data, partitions: partitions)
+        let (logger, cluster, topics) = (environment.logger, environment.cluster, environment.topics)
         defer { cluster.shutdown() }
-        let topics = LoyaltyWire.Topics()
-        try cluster.createTopics(topics.specs(partitions: partitions, replicationFactor: 1))
+        let programme = Programme.sample
 
         var keys: [String: [PartnerCredentials.Key]] = [:]
         for partner in programme.partners { keys[partner.id] = [.init(keyId: "\(partner.id)-bench", secret: "bench-secret-\(partner.id)-0123456789")] }
