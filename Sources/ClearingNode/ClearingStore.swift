@@ -113,9 +113,21 @@ final class ClearingStore {
         }
         statement.reset()
         for index in records.indices {
-            records[index].positionsReceived = try positions(records[index].cycle).keys.sorted()
+            // The node lists cycles several times a second: a settled cycle had every
+            // partition by definition, and the others need partition numbers, not positions.
+            records[index].positionsReceived = records[index].status == .settled
+                ? Array(0..<records[index].partitions) : try receivedPartitions(records[index].cycle)
         }
         return records
+    }
+
+    private func receivedPartitions(_ cycle: Int64) throws -> [Int32] {
+        let statement = try db.prepare("SELECT partition FROM positions WHERE cycle = ? ORDER BY partition")
+            .bind(.integer(cycle))
+        defer { statement.reset() }
+        var partitions: [Int32] = []
+        while try statement.step() { partitions.append(Int32(statement.int64(0))) }
+        return partitions
     }
 
     func markBarriersSent(_ cycle: Int64) throws {
