@@ -1,12 +1,9 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
 import Gateway
 import Kafka
 import Logging
 import LoyaltyWire
-import NIOCore
-import NIOHTTP1
 import Programme
 import ServiceLifecycle
 import Worker
@@ -60,14 +57,12 @@ struct BenchGateway: AsyncParsableCommand {
             $0.kafkaExtra["fetch.wait.max.ms"] = "5"
         }
 
-        var clientConfiguration = HTTPClient.Configuration()
-        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let client = GatewayClient(base: try await GatewayClient.base(of: gateway))
         let signer = RequestSigner(keyId: "pharmacy-bench", secret: "bench-secret-pharmacy-0123456789")
 
         do {
-            let base = try await waitReady(gateway: gateway, client: client)
-            print("gateway on \(base), \(partitions) partitions, \(workers) worker(s)")
+            try await client.waitReady()
+            print("gateway on \(client.base), \(partitions) partitions, \(workers) worker(s)")
 
             // (a) batch throughput
             print("(a) \(clients) clients × \(batches) batches × \(Format.grouped(Int64(batchSize))) accruals ...")
@@ -86,8 +81,8 @@ struct BenchGateway: AsyncParsableCommand {
                                         .utf8)
                                 body.append(10)
                             }
-                            let reply = try await post(
-                                client, base: base, path: "/v1/transactions/batch", body: body, contentType: "application/x-ndjson", signer: signer)
+                            let reply = try await client.post(
+                                "/v1/transactions/batch", body: body, contentType: "application/x-ndjson", signer: signer)
                             total += reply.body.split(separator: "\n").filter { $0.contains("\"status\":\"accepted\"") }.count
                         }
                         return total
@@ -126,9 +121,8 @@ struct BenchGateway: AsyncParsableCommand {
                         let body = Array(
                             #"{"partner_id":"pharmacy","partner_txn_id":"r-\#(i)","member_id":"\#(member)","occurred_at_ms":1790000000000,"redemption":{"points":1}}"#
                                 .utf8)
-                        let reply = try await post(
-                            client, base: base, path: "/v1/transactions?wait=true&timeout_ms=5000", body: body, contentType: "application/json",
-                            signer: signer)
+                        let reply = try await client.post(
+                            "/v1/transactions?wait=true&timeout_ms=5000", body: body, contentType: "application/json", signer: signer)
                         let ok = reply.status == 200 && reply.body.contains("\"status\":\"ACCEPTED\"")
                         return ((ContinuousClock.now - scheduled).seconds * 1000, ok)
                     }
@@ -158,33 +152,6 @@ struct BenchGateway: AsyncParsableCommand {
         await group.triggerGracefulShutdown()
         _ = try? await groupTask.value
     }
-
-    private func waitReady(gateway: Gateway, client: HTTPClient) async throws -> String {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if gateway.boundPort > 0 {
-                let base = "http://127.0.0.1:\(gateway.boundPort)"
-                var request = HTTPClientRequest(url: base + "/ready")
-                request.method = .GET
-                if let response = try? await client.execute(request, timeout: .seconds(5)), response.status == .ok { return base }
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw CLIError("the gateway did not become ready within 60 s")
-    }
-}
-
-private func post(
-    _ client: HTTPClient, base: String, path: String, body: [UInt8], contentType: String, signer: RequestSigner
-) async throws -> (status: Int, body: String) {
-    var request = HTTPClientRequest(url: base + path)
-    request.method = .POST
-    request.headers.add(name: "Content-Type", value: contentType)
-    for header in signer.headers(method: "POST", pathAndQuery: path, body: body) { request.headers.add(name: header.name, value: header.value) }
-    request.body = .bytes(ByteBuffer(bytes: body))
-    let response = try await client.execute(request, timeout: .seconds(120))
-    let bytes = try await response.body.collect(upTo: 256 << 20)
-    return (Int(response.status.code), String(buffer: bytes))
 }
 
 extension Duration {
