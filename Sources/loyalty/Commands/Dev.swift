@@ -2,11 +2,13 @@ import ArgumentParser
 import Clearing
 import ClearingNode
 import Foundation
+import Gateway
 import Kafka
 import Ledger
 import Logging
 import LoyaltyWire
 import Programme
+import ServiceLifecycle
 import Simulation
 import Synchronization
 import Worker
@@ -39,6 +41,12 @@ struct Dev: AsyncParsableCommand {
     @Option(help: "Partners whose POS terminals send through the C partner SDK (comma-separated).")
     var posPartners = "pharmacy"
     @Option(help: "POS terminals (threads, each with its own SDK handle) per C-SDK partner.") var terminals = 4
+    @Option(help: "Partners that send through the signed HTTP gateway (comma-separated).")
+    var httpPartners = "eshop,airline"
+    @Option(help: "Transactions per NDJSON batch an HTTP partner posts.") var batchLines = 500
+    @Option(help: "Every Nth transaction of the HTTP partners goes alone on POST /v1/transactions (0 = never).")
+    var singleEvery = 25
+    @Option(help: "Port of the gateway on 127.0.0.1 (0 = any free port).") var gatewayPort = 0
     @OptionGroup var programme: ProgrammeOption
     @Option(name: .customLong("log-level"), help: "Log level of the nodes (logs go to stderr).") var logLevel = "warning"
 
@@ -74,13 +82,24 @@ struct Dev: AsyncParsableCommand {
             posLanes[partner] = try POSTerminals(partnerId: partner, terminals: terminals, bootstrapServers: cluster.bootstrapServers)
         }
 
+        let keys = try httpKeys(programme)
+        let (gateway, gatewayGroup) = try startGateway(bootstrapServers: cluster.bootstrapServers, programme: programme, keys: keys, logger: logger)
+        let gatewayTask = Task { try await gatewayGroup.run() }
+        let client = GatewayClient(base: try await GatewayClient.base(of: gateway))
+        try await client.waitReady()
+        let httpPartners = HTTPPartners(
+            client: client, keys: keys, lanesPerPartner: 4, batchLines: batchLines, singleEvery: singleEvery)
+        print("partner gateway at \(client.base): \(httpPartners.partners.joined(separator: ", ")) send signed NDJSON batches and single requests; keys in \(data)/gateway-secrets.json")
+        print("C partner SDK (POS terminals): \(posLanes.keys.sorted().joined(separator: ", ")); the other partners produce straight to Kafka\n")
+
         var settings = SyntheticCoalition.Settings()
         settings.members = members
         settings.transactions = transactions
         settings.seed = seed
         var fed = 0
         let lanes = posLanes
-        let acknowledged = { feeder.snapshot.acknowledged + lanes.values.reduce(0) { $0 + $1.acknowledged } }
+        let httpAccepted = httpPartners.acceptedCount
+        let acknowledged = { feeder.snapshot.acknowledged + lanes.values.reduce(0) { $0 + $1.acknowledged } + httpAccepted() }
         for transaction in SyntheticCoalition(programme: programme, settings: settings) {
             fed += 1
             if fed % 2_000 == 0 { progress.show(feeding: fed, of: transactions, acknowledged: acknowledged(), pool: pool) }
@@ -89,10 +108,15 @@ struct Dev: AsyncParsableCommand {
                 // The second half flows while the workers are still reaching the barriers.
                 try feeder.drain()
                 posLanes.values.forEach { $0.waitUntilIdle() }
+                await httpPartners.drain()
                 clearing.requestClose()
             }
             if let lane = posLanes[transaction.partnerId] {
                 lane.send(transaction)
+                continue
+            }
+            if httpPartners.handles(transaction.partnerId) {
+                try await httpPartners.send(transaction)
                 continue
             }
             let envelope = Loyalty_V1_TransactionEnvelope(transaction, traceId: "dev-\(fed)")
@@ -114,6 +138,11 @@ struct Dev: AsyncParsableCommand {
             print("\(partner) POS terminals (C partner SDK): \(Format.grouped(Int64(sent.acknowledged))) acknowledged, \(sent.refused) refused by the SDK's validation, \(sent.failed) failed")
             guard sent.failed == 0 else { throw CLIError("POS terminals of \(partner): \(sent.firstProblem ?? "")") }
         }
+        await httpPartners.drain()
+        for (partner, sent) in httpPartners.totals.sorted(by: { $0.key < $1.key }) {
+            print("\(partner) over HTTP (signed, via the gateway): \(Format.grouped(Int64(sent.accepted))) accepted in \(sent.batches) batches and \(sent.singles) single requests, \(sent.refused) refused at the edge, \(sent.failed) failed")
+            guard sent.failed == 0 else { throw CLIError("HTTP partner \(partner): \(sent.firstProblem ?? "")") }
+        }
         var ends: [Int32: Int64] = [:]
         for partition in 0..<partitions {
             ends[partition] = try KafkaAdmin.watermarks(
@@ -128,6 +157,9 @@ struct Dev: AsyncParsableCommand {
         try await pool.stop()
         clearing.requestStop()
         try await clearingTask.value
+        try await client.shutdown()
+        await gatewayGroup.triggerGracefulShutdown()
+        try await gatewayTask.value
 
         try printReport(shardDirectory: shardDirectory, programme: programme)
         try printSettlements(cycles, programme: programme)
@@ -146,6 +178,29 @@ struct Dev: AsyncParsableCommand {
             outputDirectory: settlementDirectory
         )
         return ClearingNode(configuration: configuration, programme: programme, signingKey: key, logger: logger)
+    }
+
+    /// Keys for the HTTP partners, written where a user can sign requests of their own.
+    private func httpKeys(_ programme: Programme) throws -> [String: PartnerCredentials.Key] {
+        let names = httpPartners.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for name in names where programme.partner(name) == nil {
+            throw CLIError("--http-partners: \(name) is not a partner of the programme (partners: \(programme.partners.map(\.id).joined(separator: ", ")))")
+        }
+        return HTTPPartners.issueKeys(for: names)
+    }
+
+    private func startGateway(
+        bootstrapServers: String, programme: Programme, keys: [String: PartnerCredentials.Key], logger: Logger
+    ) throws -> (Gateway, ServiceGroup) {
+        let secrets = try JSONEncoder().encode(keys.mapValues { [$0] })
+        let path = "\(data)/gateway-secrets.json"
+        guard FileManager.default.createFile(atPath: path, contents: secrets, attributes: [.posixPermissions: 0o600]) else {
+            throw CLIError("cannot write \(path)")
+        }
+        var configuration = GatewayConfiguration(bootstrapServers: bootstrapServers)
+        configuration.port = gatewayPort
+        let gateway = try Gateway(configuration: configuration, programme: programme, credentials: try PartnerCredentials(keys.mapValues { [$0] }), logger: logger)
+        return (gateway, ServiceGroup(services: gateway.services, logger: logger))
     }
 
     private func printSettlements(_ cycles: [CycleRecord], programme: Programme) throws {
