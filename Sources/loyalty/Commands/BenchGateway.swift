@@ -73,11 +73,14 @@ struct BenchGateway: AsyncParsableCommand {
             let alone = try await batchPhase(client, tag: "a")
             print("    \(alone)   (target >= 50,000)")
 
-            pool = WorkerPool(
+            let started = WorkerPool(
                 count: workers, bootstrapServers: cluster.bootstrapServers, dataDirectory: "\(data)/shards", programme: programme,
                 groupId: "bench-workers", logger: logger, configure: Self.latencySensitive)
+            pool = started
+            // Joining the group takes the workers a few seconds; (a') must not be over by then.
+            while started.recordsApplied == 0 { try await Task.sleep(for: .milliseconds(20)) }
             print("(a') \(load) again, while \(workers) in-process worker(s) apply (a) and this on the same cores ...")
-            let shared = try await batchPhase(client, tag: "w")
+            let shared = try await batchPhase(client, tag: "w", applied: { started.recordsApplied })
             print("    \(shared)   (not the gateway's figure: the worker competes for the cores)")
 
             print("    waiting for the workers to apply them ...")
@@ -88,7 +91,7 @@ struct BenchGateway: AsyncParsableCommand {
                     logger: logger
                 ).high
             }
-            try await pool!.waitUntilApplied(ends.filter { $0.value > 0 }, timeoutSeconds: 600)
+            try await started.waitUntilApplied(ends.filter { $0.value > 0 }, timeoutSeconds: 600)
 
             try await latencyPhase(client)
             #if DEBUG
@@ -113,10 +116,12 @@ struct BenchGateway: AsyncParsableCommand {
         configuration.kafkaExtra["fetch.wait.max.ms"] = "5"
     }
 
-    /// Posts every client's batches (bodies built before the clock) and returns the figure line.
-    private func batchPhase(_ client: GatewayClient, tag: String) async throws -> String {
+    /// Posts every client's batches (bodies built before the clock) and returns the figure
+    /// line; with `applied`, also how many records the workers applied meanwhile.
+    private func batchPhase(_ client: GatewayClient, tag: String, applied: (@Sendable () -> Int64)? = nil) async throws -> String {
         let signer = RequestSigner(keyId: "pharmacy-bench", secret: "bench-secret-pharmacy-0123456789")
         let bodies = (0..<clients).map { c in (0..<batches).map { b in batchBody(tag: tag, client: c, batch: b) } }
+        let appliedBefore = applied?() ?? 0
         let started = ContinuousClock.now
         let replies = try await withThrowingTaskGroup(of: [GatewayClient.Reply].self) { tasks in
             for c in 0..<clients {
@@ -132,10 +137,12 @@ struct BenchGateway: AsyncParsableCommand {
             return try await tasks.reduce(into: []) { $0 += $1 }
         }
         let elapsed = (ContinuousClock.now - started).seconds
+        let appliedMeanwhile = (applied?() ?? 0) - appliedBefore
         let accepted = replies.reduce(0) { $0 + Self.acceptedLines($1) }
         let offered = clients * batches * batchSize
         return "accepted \(Format.grouped(Int64(accepted))) of \(Format.grouped(Int64(offered))) in \(String(format: "%.2f", elapsed)) s = "
             + "\(Format.grouped(Int64(Double(accepted) / elapsed))) tx/s"
+            + (applied == nil ? "" : "; the workers applied \(Format.grouped(appliedMeanwhile)) records meanwhile")
     }
 
     private func batchBody(tag: String, client c: Int, batch b: Int) -> [UInt8] {
