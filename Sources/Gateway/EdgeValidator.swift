@@ -40,9 +40,9 @@ struct EdgeValidator: Sendable {
         guard envelope.occurredAtMs > 0 else {
             throw .badRequest("occurred_at_ms", "is required (UTC milliseconds since 1970), got \(envelope.occurredAtMs)")
         }
-        var unstamped = envelope
-        unstamped.receivedAtMs = 0
-        do { _ = try InboundMessage(unstamped) } catch { throw .badRequest(error.field, error.reason) }
+        // The worker's own structural checks. received_at_ms plays no part in their verdict
+        // here: it only replaces occurred_at_ms as event time, which is > 0 already.
+        do { _ = try InboundMessage(envelope) } catch { throw .badRequest(error.field, error.reason) }
         guard envelope.partnerID == authenticatedPartner else {
             throw EdgeError(status: .forbidden, field: "partner_id", reason: "the signing key belongs to partner \(authenticatedPartner), not \(envelope.partnerID)")
         }
@@ -80,8 +80,5 @@ struct EdgeValidator: Sendable {
         if envelope.traceID.isEmpty { envelope.traceID = newIdentifier() }
     }
 
-    static func newIdentifier() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return hexString((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
-    }
+    static func newIdentifier() -> String { RandomIdentifiers.shared.next() }
 }
