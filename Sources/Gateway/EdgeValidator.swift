@@ -12,7 +12,10 @@ struct EdgeValidator: Sendable {
     let programme: Programme
     static let maxAmount: Int64 = 1_000_000_000_000
 
-    func decode(_ bytes: [UInt8], format: Format) throws(EdgeError) -> Loyalty_V1_TransactionEnvelope {
+    /// `fastPath: false` is the reference (SwiftProtobuf) decoder alone, for the tests that
+    /// compare the two.
+    func decode(_ bytes: [UInt8], format: Format, fastPath: Bool = true) throws(EdgeError) -> Loyalty_V1_TransactionEnvelope {
+        if fastPath, format == .json, let envelope = EnvelopeJSONFastPath.decode(bytes) { return envelope }
         switch format {
         case .protobuf:
             do { return try Loyalty_V1_TransactionEnvelope(serializedBytes: bytes) } catch {
