@@ -164,7 +164,7 @@ extension Gateway {
         let started = ContinuousClock.now
         while true {
             do {
-                try producer.produce(record) { result in
+                try batchProducer.produce(record) { result in
                     switch result {
                     case .success(let metadata):
                         metrics.published.increment()

@@ -1,15 +1,15 @@
 import Dispatch
 import Hummingbird
 
-/// GET /ready: the producer reaches the transactions topic and the results listener is assigned.
+/// GET /ready: both producers reach the transactions topic and the results listener is assigned.
 extension Gateway {
     func ready() async -> Response {
-        let producer = self.producer
+        let producers = [producer, batchProducer]
         let topic = configuration.topics.transactions
         let reachable: Bool = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                let count = try? producer.partitionCount(topic: topic, timeoutMilliseconds: 2_000)
-                continuation.resume(returning: count != nil)
+                let all = producers.allSatisfy { (try? $0.partitionCount(topic: topic, timeoutMilliseconds: 2_000)) != nil }
+                continuation.resume(returning: all)
             }
         }
         let assigned = listener.isAssigned

@@ -11,12 +11,18 @@ import ServiceLifecycle
 /// transactions topic, answered only after Kafka acknowledged them (acks=all).
 ///
 /// Run `services` in one ServiceGroup (in that order; the group stops them in reverse:
-/// HTTP first, then the results listener, then the producer, which flushes).
+/// HTTP first, then the results listener, then the producers, which flush).
+///
+/// Two producers: single transactions and balance inquiries, where a person waits, go
+/// out without lingering; batch records linger a little so that requests carry many.
 public final class Gateway: Sendable {
     public let configuration: GatewayConfiguration
     public let listener: ResultsListener
     let programme: Programme
+    /// POST /v1/transactions and balance inquiries (`lingerMilliseconds`).
     let producer: KafkaProducer
+    /// POST /v1/transactions/batch (`batchLingerMilliseconds`).
+    let batchProducer: KafkaProducer
     let waiters = ResultWaiters()
     let metrics = GatewayMetrics()
     let authenticator: RequestAuthenticator
@@ -28,27 +34,35 @@ public final class Gateway: Sendable {
         self.configuration = configuration
         self.programme = programme
         self.logger = logger
-        var producerConfiguration = ProducerConfiguration(bootstrapServers: configuration.bootstrapServers)
-        producerConfiguration.clientId = "loyalty-gateway"
-        producerConfiguration.lingerMilliseconds = configuration.lingerMilliseconds
-        producerConfiguration.messageTimeoutMilliseconds = configuration.deliveryTimeoutMilliseconds
-        producerConfiguration.queueBufferingMaxMessages = configuration.producerQueueMessages
-        producerConfiguration.extra = configuration.kafkaExtra
-        producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+        producer = try Self.makeProducer(configuration, clientId: "loyalty-gateway", lingerMilliseconds: configuration.lingerMilliseconds, logger: logger)
+        batchProducer = try Self.makeProducer(
+            configuration, clientId: "loyalty-gateway-batch", lingerMilliseconds: configuration.batchLingerMilliseconds, logger: logger)
         listener = ResultsListener(
-            bootstrapServers: configuration.bootstrapServers, topic: configuration.topics.results, extra: configuration.kafkaExtra,
-            waiters: waiters, logger: logger)
+            bootstrapServers: configuration.bootstrapServers, topic: configuration.topics.results,
+            fetchWaitMilliseconds: configuration.resultsFetchWaitMilliseconds, extra: configuration.kafkaExtra, waiters: waiters, logger: logger)
         authenticator = RequestAuthenticator(
             credentials: credentials, windowMilliseconds: configuration.signatureWindowMilliseconds,
             replayCache: ReplayCache(windowMilliseconds: configuration.signatureWindowMilliseconds, capacity: configuration.replayCacheCapacity))
         validator = EdgeValidator(programme: programme)
     }
 
+    private static func makeProducer(
+        _ configuration: GatewayConfiguration, clientId: String, lingerMilliseconds: Int, logger: Logger
+    ) throws -> KafkaProducer {
+        var producerConfiguration = ProducerConfiguration(bootstrapServers: configuration.bootstrapServers)
+        producerConfiguration.clientId = clientId
+        producerConfiguration.lingerMilliseconds = lingerMilliseconds
+        producerConfiguration.messageTimeoutMilliseconds = configuration.deliveryTimeoutMilliseconds
+        producerConfiguration.queueBufferingMaxMessages = configuration.producerQueueMessages
+        producerConfiguration.extra = configuration.kafkaExtra
+        return try KafkaProducer(configuration: producerConfiguration, logger: logger)
+    }
+
     /// The port the HTTP server listens on, once it runs (0 before).
     public var boundPort: Int { port.value.load(ordering: .acquiring) }
 
-    /// Producer, results listener, HTTP server: run them in one ServiceGroup in this order.
-    public var services: [any Service] { [ProducerService(producer: producer), listener, makeApplication()] }
+    /// Producers, results listener, HTTP server: run them in one ServiceGroup in this order.
+    public var services: [any Service] { [ProducerService(producers: [producer, batchProducer]), listener, makeApplication()] }
 
     func makeApplication() -> some ApplicationProtocol {
         let router = Router()
