@@ -116,6 +116,9 @@ final class BatchAnswers: Sendable {
 
     var isClosed: Bool { state.withLock { $0.closed } }
 
+    /// Lines added and not yet taken by the writer.
+    var unwritten: Int { state.withLock { $0.count } }
+
     /// Reader: returns once fewer than `capacity` lines are unwritten, or the answer closed.
     func waitForRoom() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
