@@ -12,7 +12,10 @@ struct EdgeValidator: Sendable {
     let programme: Programme
     static let maxAmount: Int64 = 1_000_000_000_000
 
-    func decode(_ bytes: [UInt8], format: Format) throws(EdgeError) -> Loyalty_V1_TransactionEnvelope {
+    /// `fastPath: false` is the reference (SwiftProtobuf) decoder alone, for the tests that
+    /// compare the two.
+    func decode(_ bytes: [UInt8], format: Format, fastPath: Bool = true) throws(EdgeError) -> Loyalty_V1_TransactionEnvelope {
+        if fastPath, format == .json, let envelope = EnvelopeJSONFastPath.decode(bytes) { return envelope }
         switch format {
         case .protobuf:
             do { return try Loyalty_V1_TransactionEnvelope(serializedBytes: bytes) } catch {
@@ -40,9 +43,9 @@ struct EdgeValidator: Sendable {
         guard envelope.occurredAtMs > 0 else {
             throw .badRequest("occurred_at_ms", "is required (UTC milliseconds since 1970), got \(envelope.occurredAtMs)")
         }
-        var unstamped = envelope
-        unstamped.receivedAtMs = 0
-        do { _ = try InboundMessage(unstamped) } catch { throw .badRequest(error.field, error.reason) }
+        // The worker's own structural checks. received_at_ms plays no part in their verdict
+        // here: it only replaces occurred_at_ms as event time, which is > 0 already.
+        do { _ = try InboundMessage(envelope) } catch { throw .badRequest(error.field, error.reason) }
         guard envelope.partnerID == authenticatedPartner else {
             throw EdgeError(status: .forbidden, field: "partner_id", reason: "the signing key belongs to partner \(authenticatedPartner), not \(envelope.partnerID)")
         }
@@ -80,8 +83,5 @@ struct EdgeValidator: Sendable {
         if envelope.traceID.isEmpty { envelope.traceID = newIdentifier() }
     }
 
-    static func newIdentifier() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return hexString((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
-    }
+    static func newIdentifier() -> String { RandomIdentifiers.shared.next() }
 }

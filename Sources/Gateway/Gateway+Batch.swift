@@ -1,10 +1,9 @@
-import HTTPTypes
 import Crypto
+import HTTPTypes
 import Hummingbird
 import Kafka
 import LoyaltyWire
 import NIOCore
-import Synchronization
 
 /// POST /v1/transactions/batch: records are read from the body as it streams, published
 /// pipelined (up to `maxBatchInFlight` unanswered), and answered with one status line per
@@ -33,28 +32,34 @@ extension Gateway {
         return Response(
             status: .ok, headers: [.contentType: "application/x-ndjson"],
             body: ResponseBody { writer in
-                let counts = BatchCounts()
-                let window = InFlightWindow(capacity: self.configuration.maxBatchInFlight)
-                let (slots, sink) = AsyncStream<LineSlot>.makeStream()
+                let answers = BatchAnswers(capacity: self.configuration.maxBatchInFlight)
                 let reader = Task {
-                    await self.readBatch(body, format: format, partner: partner, claimedHash: claimedHash, counts: counts, window: window, sink: sink)
+                    await self.readBatch(body, format: format, partner: partner, claimedHash: claimedHash, answers: answers)
                 }
                 defer {
                     reader.cancel()
-                    window.close()
+                    answers.close()
                 }
+                var counts = BatchCounts()
                 var out = ByteBuffer()
-                for await slot in slots {
-                    if !slot.isComplete, out.readableBytes > 0 {
-                        try await writer.write(out)
-                        out.clear()
-                    }
-                    out.writeString(await slot.value())
-                    out.writeInteger(UInt8(10))
-                    window.release()
-                    if out.readableBytes >= 32 << 10 {
-                        try await writer.write(out)
-                        out.clear()
+                var lines: [BatchAnswers.Line] = []
+                taking: while true {
+                    switch answers.take(into: &lines) {
+                    case .lines(let first):
+                        for (offset, line) in lines.enumerated() { counts.write(line, number: first + offset, into: &out) }
+                        lines.removeAll(keepingCapacity: true)
+                        if out.readableBytes >= 32 << 10 {
+                            try await writer.write(out)
+                            out.clear()
+                        }
+                    case .wait:
+                        if out.readableBytes > 0 {
+                            try await writer.write(out)
+                            out.clear()
+                        }
+                        await answers.waitForFront()
+                    case .done:
+                        break taking
                     }
                 }
                 let verdict = await reader.value
@@ -65,18 +70,17 @@ extension Gateway {
             })
     }
 
-    /// Reads, validates and publishes; yields one slot per record in input order. Returns
-    /// the body verdict for the summary line.
+    /// Reads, validates and publishes; adds one line per record to `answers`, in input
+    /// order. Returns the body verdict for the summary line.
     func readBatch(
-        _ body: RequestBody, format: EdgeValidator.Format, partner: String, claimedHash: String, counts: BatchCounts,
-        window: InFlightWindow, sink: AsyncStream<LineSlot>.Continuation
+        _ body: RequestBody, format: EdgeValidator.Format, partner: String, claimedHash: String, answers: BatchAnswers
     ) async -> String {
-        defer { sink.finish() }
+        defer { answers.finish() }
         var framer = BatchFramer(mode: format == .json ? .lines : .delimited, maxRecordBytes: configuration.maxBatchRecordBytes)
         var hasher = SHA256()
         var total = 0
-        var line = 0
         var frames: [BatchFramer.Frame] = []
+        let abandoned = "\"body_error\":\"answer abandoned\""
         do {
             for try await chunk in body {
                 total += chunk.readableBytes
@@ -86,10 +90,7 @@ extension Gateway {
                 hasher.update(data: chunk.readableBytesView)
                 framer.feed(chunk.readableBytesView) { frames.append($0) }
                 for frame in frames {
-                    line += 1
-                    await window.acquire()
-                    if Task.isCancelled { return "\"body_error\":\"answer abandoned\"" }
-                    sink.yield(await handle(frame, line: line, format: format, partner: partner, counts: counts))
+                    guard await handle(frame, format: format, partner: partner, answers: answers) else { return abandoned }
                 }
                 frames.removeAll(keepingCapacity: true)
             }
@@ -98,21 +99,44 @@ extension Gateway {
         }
         framer.finish { frames.append($0) }
         for frame in frames {
-            line += 1
-            await window.acquire()
-            sink.yield(await handle(frame, line: line, format: format, partner: partner, counts: counts))
+            guard await handle(frame, format: format, partner: partner, answers: answers) else { return abandoned }
         }
         let actual = hexString(hasher.finalize())
         if actual == claimedHash { return "\"body_sha256\":\"verified\"" }
         return "\"body_sha256\":\"MISMATCH\",\"body_error\":\(jsonQuoted("body SHA-256 \(actual) differs from \(RequestSigner.contentSHA256Header) \(claimedHash); lines answered accepted were published"))"
     }
 
-    private func handle(_ frame: BatchFramer.Frame, line: Int, format: EdgeValidator.Format, partner: String, counts: BatchCounts) async -> LineSlot {
+    /// One record: refused, or published with its line pending until Kafka answers. Waits
+    /// while the window of unwritten lines is full; false when the answer was abandoned.
+    private func handle(_ frame: BatchFramer.Frame, format: EdgeValidator.Format, partner: String, answers: BatchAnswers) async -> Bool {
+        let full: Bool
+        switch prepare(frame, format: format, partner: partner) {
+        case .refused(let status, let field, let reason):
+            full = answers.add(.refused(status: status, field: field, reason: reason)).full
+        case .publish(let record, let partnerTxnId, let traceId):
+            // Added before it is enqueued: the delivery report may come at once.
+            let (number, isFull) = answers.add(.pending(partnerTxnId: partnerTxnId, traceId: traceId))
+            full = isFull
+            if let (status, reason) = await publishLine(record, number: number, answers: answers) {
+                answers.fail(number, status: status, reason: reason)
+            }
+        }
+        if full {
+            await answers.waitForRoom()
+            if answers.isClosed || Task.isCancelled { return false }
+        }
+        return true
+    }
+
+    private enum Prepared {
+        case refused(status: String, field: String, reason: String)
+        case publish(ProducerRecord, partnerTxnId: String, traceId: String)
+    }
+
+    private func prepare(_ frame: BatchFramer.Frame, format: EdgeValidator.Format, partner: String) -> Prepared {
         let record: [UInt8]
         switch frame {
-        case .invalid(let reason, _):
-            counts.invalid.add(1, ordering: .relaxed)
-            return LineSlot(text: Self.lineError(line, "invalid", field: "record", reason: reason))
+        case .invalid(let reason, _): return .refused(status: "invalid", field: "record", reason: reason)
         case .record(let bytes): record = bytes
         }
         var envelope: Loyalty_V1_TransactionEnvelope
@@ -120,63 +144,44 @@ extension Gateway {
             envelope = try validator.decode(record, format: format)
             try validator.validate(envelope, authenticatedPartner: partner)
         } catch {
-            counts.invalid.add(1, ordering: .relaxed)
             metrics.rejectedAtEdge(field: error.field)
-            return LineSlot(text: Self.lineError(line, error.status == .forbidden ? "forbidden" : "invalid", field: error.field, reason: error.reason))
+            return .refused(status: error.status == .forbidden ? "forbidden" : "invalid", field: error.field, reason: error.reason)
         }
         EdgeValidator.stamp(&envelope, nowMilliseconds: RequestSigner.nowMilliseconds())
         let value: [UInt8]
         do { value = try envelope.serializedBytes() } catch {
-            counts.invalid.add(1, ordering: .relaxed)
-            return LineSlot(text: Self.lineError(line, "invalid", field: "record", reason: "cannot serialize: \(error)"))
+            return .refused(status: "invalid", field: "record", reason: "cannot serialize: \(error)")
         }
-        let slot = LineSlot()
-        let prefix = "{\"line\":\(line),\"status\":\"accepted\",\"partner_txn_id\":\(jsonQuoted(envelope.partnerTxnID)),\"trace_id\":\(jsonQuoted(envelope.traceID))"
         let producerRecord = ProducerRecord(topic: configuration.topics.transactions, key: Array(envelope.memberID.utf8), value: value)
+        return .publish(producerRecord, partnerTxnId: envelope.partnerTxnID, traceId: envelope.traceID)
+    }
+
+    /// Enqueues the record; its delivery report completes line `number`. Waits (bounded)
+    /// while the producer queue is full. Returns the line's status and reason when it was
+    /// not enqueued.
+    private func publishLine(_ record: ProducerRecord, number: Int, answers: BatchAnswers) async -> (String, String)? {
         let metrics = self.metrics
         let started = ContinuousClock.now
         while true {
             do {
-                try producer.produce(producerRecord) { result in
+                try batchProducer.produce(record) { result in
                     switch result {
                     case .success(let metadata):
-                        counts.accepted.add(1, ordering: .relaxed)
                         metrics.published.increment()
-                        slot.complete(prefix + ",\"partition\":\(metadata.partition),\"offset\":\(metadata.offset)}")
+                        answers.accept(number, partition: metadata.partition, offset: metadata.offset)
                     case .failure(let error):
-                        counts.failed.add(1, ordering: .relaxed)
-                        slot.complete(Self.lineError(line, "failed", field: "kafka", reason: "not acknowledged: \(error.message)", retry: true))
+                        answers.fail(number, status: "failed", reason: "not acknowledged: \(error.message)")
                     }
                 }
-                return slot
+                return nil
             } catch where error.code == .queueFull {
                 if ContinuousClock.now - started > .milliseconds(configuration.queueFullWaitMilliseconds) {
-                    counts.failed.add(1, ordering: .relaxed)
-                    return LineSlot(text: Self.lineError(line, "overloaded", field: "kafka", reason: "producer queue full", retry: true))
+                    return ("overloaded", "producer queue full")
                 }
                 try? await Task.sleep(for: .milliseconds(1))
             } catch {
-                counts.failed.add(1, ordering: .relaxed)
-                return LineSlot(text: Self.lineError(line, "failed", field: "kafka", reason: error.message, retry: true))
+                return ("failed", error.message)
             }
         }
-    }
-
-    static func lineError(_ line: Int, _ status: String, field: String, reason: String, retry: Bool = false) -> String {
-        "{\"line\":\(line),\"status\":\"\(status)\"\(retry ? ",\"retry\":true" : ""),\"error\":{\"field\":\(jsonQuoted(field)),\"reason\":\(jsonQuoted(reason))}}"
-    }
-}
-
-/// Per-batch counters for the summary line.
-final class BatchCounts: Sendable {
-    let accepted = Atomic<Int>(0)
-    let invalid = Atomic<Int>(0)
-    let failed = Atomic<Int>(0)
-
-    func summary(verdict: String) -> String {
-        let a = accepted.load(ordering: .relaxed)
-        let i = invalid.load(ordering: .relaxed)
-        let f = failed.load(ordering: .relaxed)
-        return "{\"summary\":{\"lines\":\(a + i + f),\"accepted\":\(a),\"invalid\":\(i),\"failed\":\(f),\(verdict)}}"
     }
 }

@@ -26,7 +26,16 @@ public struct GatewayConfiguration: Sendable {
     public var maxWaitMilliseconds = 30_000
     /// Producer `message.timeout.ms`: a request whose record is not acknowledged within it gets 503.
     public var deliveryTimeoutMilliseconds = 10_000
-    public var lingerMilliseconds = 2
+    /// Producer `linger.ms` of single transactions and balance inquiries: someone waits for
+    /// each answer, and lingering only adds to it.
+    public var lingerMilliseconds = 0
+    /// Producer `linger.ms` of batch records: they come by the thousand, and fuller produce
+    /// requests cost the gateway and the brokers less per record.
+    public var batchLingerMilliseconds = 5
+    /// `fetch.wait.max.ms` of the results listener: how long a broker may hold a fetch that
+    /// finds nothing new. Kafka answers as soon as a result arrives, so this only bounds
+    /// empty polls; librdkafka's mock cluster always waits it out (see docs/operations.md).
+    public var resultsFetchWaitMilliseconds = 5
     public var producerQueueMessages = 200_000
     /// Retry-After (seconds) of 429 and 503 answers.
     public var retryAfterSeconds = 1

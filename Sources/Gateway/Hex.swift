@@ -1,6 +1,19 @@
 private let hexDigits = Array("0123456789abcdef".utf8)
 
 /// Lower-case hex of bytes.
+func hexString<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+        var index = 0
+        for byte in bytes {
+            out[index] = hexDigits[Int(byte >> 4)]
+            out[index + 1] = hexDigits[Int(byte & 0x0f)]
+            index += 2
+        }
+        return index
+    }
+}
+
+/// Lower-case hex of bytes.
 func hexString<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
     var out: [UInt8] = []
     out.reserveCapacity(64)

@@ -11,6 +11,7 @@ import Synchronization
 public final class ResultsListener: Service, Sendable {
     private let bootstrapServers: String
     private let topic: String
+    private let fetchWaitMilliseconds: Int
     private let extra: [String: String]
     private let waiters: ResultWaiters
     private let logger: Logger
@@ -19,9 +20,10 @@ public final class ResultsListener: Service, Sendable {
     private let progress = ListenerProgress()
     let groupId: String
 
-    init(bootstrapServers: String, topic: String, extra: [String: String], waiters: ResultWaiters, logger: Logger) {
+    init(bootstrapServers: String, topic: String, fetchWaitMilliseconds: Int, extra: [String: String], waiters: ResultWaiters, logger: Logger) {
         self.bootstrapServers = bootstrapServers
         self.topic = topic
+        self.fetchWaitMilliseconds = fetchWaitMilliseconds
         self.extra = extra
         self.waiters = waiters
         self.logger = logger
@@ -66,7 +68,7 @@ public final class ResultsListener: Service, Sendable {
         configuration.sessionTimeoutMilliseconds = 6_000
         // A waiter is a person at a till: do not let the broker hold an empty fetch for
         // librdkafka's default 500 ms. `extra` may override.
-        configuration.extra = ["fetch.wait.max.ms": "5"].merging(extra) { _, given in given }
+        configuration.extra = ["fetch.wait.max.ms": String(fetchWaitMilliseconds)].merging(extra) { _, given in given }
         let tracker = AssignmentTracker(progress: progress)
         let consumer = try KafkaConsumer(configuration: configuration, listener: tracker, logger: logger)
         defer { consumer.close() }

@@ -34,7 +34,12 @@ public final class MockCluster: @unchecked Sendable {
         let context = ClientContext(logger: logger)
         self.context = context
         // A client handle the mock cluster needs for its bookkeeping; it talks to no broker.
-        let handle = try makeRDKafkaHandle(kind: .producer, settings: [("client.id", "mock-cluster-host")], context: context)
+        // The mock brokers' sockets take their options from it: without TCP_NODELAY (which
+        // real Kafka brokers set) a client sending a few requests and then waiting, as a
+        // worker publishing a round's results does, got the last responses ~40 ms late
+        // (Nagle on the mock's side against the client's delayed ACK).
+        let handle = try makeRDKafkaHandle(
+            kind: .producer, settings: [("client.id", "mock-cluster-host"), ("socket.nagle.disable", "true")], context: context)
         guard let cluster = rd_kafka_mock_cluster_new(handle.pointer, Int32(brokers)) else {
             handle.destroy()
             throw KafkaError(code: .other, message: "could not start the librdkafka mock cluster with \(brokers) brokers")

@@ -31,6 +31,12 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Largest batch body in bytes.") var maxBatchBytes = 1 << 30
     @Option(help: "Kafka delivery timeout in ms: a record not acknowledged by then is answered 503.")
     var deliveryTimeoutMs = 10_000
+    @Option(help: "Producer linger in ms for single transactions and balance inquiries (someone waits for each).")
+    var lingerMs = 0
+    @Option(help: "Producer linger in ms for batch records (fuller requests, less work per record).")
+    var batchLingerMs = 5
+    @Option(help: "fetch.wait.max.ms of the results listener: longest a broker may hold an empty fetch.")
+    var resultsFetchWaitMs = 5
     @OptionGroup var log: LogOptions
 
     func run() async throws {
@@ -41,6 +47,9 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.maxBodyBytes = maxBodyBytes
         configuration.maxBatchBytes = maxBatchBytes
         configuration.deliveryTimeoutMilliseconds = deliveryTimeoutMs
+        configuration.lingerMilliseconds = lingerMs
+        configuration.batchLingerMilliseconds = batchLingerMs
+        configuration.resultsFetchWaitMilliseconds = resultsFetchWaitMs
         configuration.kafkaExtra = try kafka.extra()
         let credentials = try PartnerCredentials.load(path: secrets)
         logger.info("loaded partner keys", metadata: ["keys": "\(credentials)"])

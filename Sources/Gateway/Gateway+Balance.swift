@@ -1,0 +1,42 @@
+import Hummingbird
+import LoyaltyWire
+
+/// GET /v1/members/{id}/balance: a BalanceInquiry through the log, answered with the
+/// worker's result.
+extension Gateway {
+    func balance(_ request: Request, memberId: String) async -> Response {
+        do throws(EdgeError) {
+            let partner = try authenticator.authenticate(
+                method: "GET", pathAndQuery: request.uri.string, headers: request.headers,
+                bodySHA256Hex: RequestSigner.sha256Hex([UInt8]()), nowMilliseconds: RequestSigner.nowMilliseconds())
+            guard !memberId.isEmpty, memberId.utf8.count <= 128 else { throw .badRequest("id", "member id must be 1...128 bytes") }
+            let timeout = try waitTimeout(request.uri.queryParameters.get("timeout_ms"))
+            var envelope = Loyalty_V1_TransactionEnvelope()
+            envelope.partnerID = partner
+            envelope.partnerTxnID = "inquiry-" + EdgeValidator.newIdentifier()
+            envelope.memberID = memberId
+            envelope.inquiry = Loyalty_V1_BalanceInquiry()
+            EdgeValidator.stamp(&envelope, nowMilliseconds: RequestSigner.nowMilliseconds())
+            let key = ResultWaiters.Key(partnerId: partner, partnerTxnId: envelope.partnerTxnID)
+            let slot = waiters.register(key)
+            do throws(EdgeError) { _ = try await publish(envelope) } catch {
+                waiters.remove(key, slot)
+                throw error
+            }
+            let started = ContinuousClock.now
+            guard let result = await slot.wait(timeout: .milliseconds(timeout)), result.isInquiry else {
+                waiters.remove(key, slot)
+                throw EdgeError(
+                    status: .gatewayTimeout, field: "timeout_ms", reason: "no answer from the workers within \(timeout) ms",
+                    retryAfterSeconds: configuration.retryAfterSeconds)
+            }
+            metrics.waitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            return Self.json(
+                .ok,
+                "{\"member_id\":\(jsonQuoted(memberId)),\"balance\":\(result.outcome.balanceAfter),\"request_id\":\(jsonQuoted(envelope.partnerTxnID)),"
+                    + "\"trace_id\":\(jsonQuoted(envelope.traceID)),\"partition\":\(result.partition),\"offset\":\(result.offset)}")
+        } catch {
+            return Self.errorResponse(error)
+        }
+    }
+}

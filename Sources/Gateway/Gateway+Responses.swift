@@ -1,0 +1,49 @@
+import HTTPTypes
+import Hummingbird
+import LoyaltyWire
+import NIOCore
+
+/// JSON answers: outcomes, errors.
+extension Gateway {
+    static func outcomeFields(_ outcome: Loyalty_V1_Outcome) -> [String] {
+        [
+            "\"status\":\(jsonQuoted(statusName(outcome.status)))", "\"reason\":\(jsonQuoted(reasonName(outcome.reason)))",
+            "\"reason_detail\":\(jsonQuoted(outcome.reasonDetail))", "\"points_delta\":\(outcome.pointsDelta)",
+            "\"balance_after\":\(outcome.balanceAfter)",
+        ]
+    }
+
+    static func statusName(_ status: Loyalty_V1_ResultStatus) -> String {
+        switch status {
+        case .accepted: "ACCEPTED"
+        case .rejected: "REJECTED"
+        case .duplicate: "DUPLICATE"
+        case .unspecified, .UNRECOGNIZED: "RESULT_STATUS_UNSPECIFIED"
+        }
+    }
+
+    static func reasonName(_ reason: Loyalty_V1_ReasonCode) -> String {
+        switch reason {
+        case .unspecified, .UNRECOGNIZED: ""
+        case .unknownPartner: "UNKNOWN_PARTNER"
+        case .invalidAmount: "INVALID_AMOUNT"
+        case .currencyMismatch: "CURRENCY_MISMATCH"
+        case .insufficientPoints: "INSUFFICIENT_POINTS"
+        case .originalNotFound: "ORIGINAL_NOT_FOUND"
+        case .alreadyReversed: "ALREADY_REVERSED"
+        case .refundExceedsOriginal: "REFUND_EXCEEDS_ORIGINAL"
+        case .invalidField: "INVALID_FIELD"
+        case .wrongOriginalKind: "WRONG_ORIGINAL_KIND"
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ body: String, retryAfterSeconds: Int? = nil) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func errorResponse(_ error: EdgeError) -> Response {
+        json(error.status, error.json, retryAfterSeconds: error.retryAfterSeconds)
+    }
+}

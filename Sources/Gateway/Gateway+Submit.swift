@@ -1,0 +1,51 @@
+import Hummingbird
+import Kafka
+import LoyaltyWire
+
+/// POST /v1/transactions: one envelope, answered after Kafka's ack (202) or, with
+/// `?wait=true`, after the worker's result (200).
+extension Gateway {
+    func submit(_ request: Request) async -> Response {
+        do throws(EdgeError) {
+            let format = try bodyFormat(request, json: "application/json", protobuf: "application/x-protobuf")
+            let body = try await collectBody(request)
+            let partner = try authenticator.authenticate(
+                method: "POST", pathAndQuery: request.uri.string, headers: request.headers,
+                bodySHA256Hex: RequestSigner.sha256Hex(body), nowMilliseconds: RequestSigner.nowMilliseconds())
+            var envelope = try validator.decode(body, format: format)
+            do throws(EdgeError) { try validator.validate(envelope, authenticatedPartner: partner) } catch {
+                metrics.rejectedAtEdge(field: error.field)
+                throw error
+            }
+            EdgeValidator.stamp(&envelope, nowMilliseconds: RequestSigner.nowMilliseconds())
+            let query = request.uri.queryParameters
+            let wait = query.get("wait").map { $0 == "true" || $0 == "1" } ?? false
+            let timeout = try waitTimeout(query.get("timeout_ms"))
+            let key = ResultWaiters.Key(partnerId: envelope.partnerID, partnerTxnId: envelope.partnerTxnID)
+            let slot = wait ? waiters.register(key) : nil
+            let metadata: RecordMetadata
+            do throws(EdgeError) { metadata = try await publish(envelope) } catch {
+                if let slot { waiters.remove(key, slot) }
+                throw error
+            }
+            var fields = [
+                "\"partner_txn_id\":\(jsonQuoted(envelope.partnerTxnID))", "\"trace_id\":\(jsonQuoted(envelope.traceID))",
+                "\"partition\":\(metadata.partition)", "\"offset\":\(metadata.offset)",
+            ]
+            guard let slot else { return Self.json(.accepted, "{" + fields.joined(separator: ",") + "}") }
+            let started = ContinuousClock.now
+            guard let result = await slot.wait(timeout: .milliseconds(timeout)) else {
+                waiters.remove(key, slot)
+                fields.append("\"result\":null")
+                fields.append("\"reason\":\(jsonQuoted("accepted by Kafka; no result from the workers within \(timeout) ms"))")
+                return Self.json(.accepted, "{" + fields.joined(separator: ",") + "}")
+            }
+            metrics.waitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            fields += Self.outcomeFields(result.outcome)
+            if result.outcome.status == .duplicate { fields.append("\"original\":{" + Self.outcomeFields(result.original).joined(separator: ",") + "}") }
+            return Self.json(.ok, "{" + fields.joined(separator: ",") + "}")
+        } catch {
+            return Self.errorResponse(error)
+        }
+    }
+}
