@@ -176,6 +176,7 @@ extension Gateway {
                 return nil
             } catch where error.code == .queueFull {
                 if ContinuousClock.now - started > .milliseconds(configuration.queueFullWaitMilliseconds) {
+                    metrics.overloaded.increment()
                     return ("overloaded", "producer queue full")
                 }
                 try? await Task.sleep(for: .milliseconds(1))

@@ -19,6 +19,7 @@ extension Gateway {
 
     func publishFailure(_ error: KafkaError) -> EdgeError {
         if error.code == .queueFull {
+            metrics.overloaded.increment()
             return EdgeError(
                 status: .tooManyRequests, field: "kafka", reason: "overloaded: producer queue full", retryAfterSeconds: configuration.retryAfterSeconds)
         }

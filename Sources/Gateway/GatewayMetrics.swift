@@ -5,11 +5,17 @@ import Prometheus
 final class GatewayMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let published: Counter
+    /// Transactions refused because the producer queue was full (429s and `overloaded` batch lines).
+    let overloaded: Counter
     let waitLatency: DurationHistogram
 
     init() {
         published = registry.makeCounter(
             descriptor: .init(namespace: "loyalty_gateway", metricName: "published", unitName: "total", helpText: "Records acknowledged by Kafka."))
+        overloaded = registry.makeCounter(
+            descriptor: .init(
+                namespace: "loyalty_gateway", metricName: "overloaded", unitName: "total",
+                helpText: "Transactions refused unpublished because the producer queue was full (429 or an overloaded batch line)."))
         waitLatency = registry.makeDurationHistogram(
             descriptor: .init(
                 namespace: "loyalty_gateway", metricName: "wait_latency", unitName: "seconds",

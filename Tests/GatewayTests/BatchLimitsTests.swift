@@ -123,23 +123,31 @@ struct BatchLimitsTests {
             #expect(reply.headers.first(name: "Retry-After") == "1")
             #expect(reply.errorField == "kafka")
         }
-        // A batch meanwhile: its lines wait 200 ms for room, then are answered `overloaded`.
-        let batch = try await harness.send(
-            "POST", "/v1/transactions/batch", body: Self.ndjson("pharmacy", prefix: "batch", count: 4), contentType: "application/x-ndjson",
-            signer: signer)
-        let lines = Self.lines(batch)
-        #expect(lines.dropLast().allSatisfy { $0["status"] as? String == "overloaded" && $0["retry"] as? Bool == true }, "\(batch.body)")
-        #expect((lines.last?["summary"] as? [String: Any])?["failed"] as? Int == 4)
-
+        // A batch meanwhile (batches have a producer of their own, with the same queue size):
+        // three lines fill its queue and wait for the brokers, the next four wait 200 ms for
+        // room and are answered `overloaded`.
+        let batch = Task {
+            try await harness.send(
+                "POST", "/v1/transactions/batch", body: Self.ndjson("pharmacy", prefix: "batch", count: 7), contentType: "application/x-ndjson",
+                signer: signer)
+        }
+        // The gateway counts every refusal for a full queue: 7 single requests and 4 batch lines.
+        let counted = try await harness.waitForMetric("loyalty_gateway_overloaded_total", atLeast: 11)
+        #expect(counted == 11)
         #expect(harness.cluster.setAllBrokers(up: true))
         for request in requests { try await request.value }
         let all = answered.list.withLock { $0 }
         let accepted = all.filter { $0.reply.status == 202 }.map(\.txn)
         #expect(accepted.count == 3, "statuses \(all.map(\.reply.status))")
         #expect(all.count == 10)
-        // Only the queued three (and every one of them) reached the topic.
-        #expect(try harness.transactionsEnd() == Int64(accepted.count))
-        #expect(Set(try Self.publishedIds(harness, expected: accepted.count)) == Set(accepted))
+        let (lines, summary, batchAccepted) = try Self.outcome(try await batch.value)
+        #expect(lines.map { $0["status"] as? String ?? "?" } == ["accepted", "accepted", "accepted", "overloaded", "overloaded", "overloaded", "overloaded"])
+        #expect(lines.dropFirst(3).allSatisfy { $0["retry"] as? Bool == true })
+        #expect(summary["failed"] as? Int == 4)
+        // Only the queued ones (and every one of them) reached the topic.
+        let published = accepted + batchAccepted
+        #expect(try harness.transactionsEnd() == Int64(published.count))
+        #expect(Set(try Self.publishedIds(harness, expected: published.count)) == Set(published))
         await harness.stop()
     }
 }
@@ -147,4 +155,22 @@ struct BatchLimitsTests {
 /// Replies collected by concurrent requests.
 private final class Answers: Sendable {
     let list = Mutex<[(txn: String, reply: GatewayHarness.Reply)]>([])
+}
+
+extension GatewayHarness {
+    /// Polls GET /metrics until the counter `name` reaches `atLeast` (or 60 s pass); returns its last value.
+    func waitForMetric(_ name: String, atLeast: Double) async throws -> Double {
+        let deadline = ContinuousClock.now + .seconds(60)
+        var value = 0.0
+        repeat {
+            let reply = try await send("GET", "/metrics", signer: nil)
+            value = reply.body.split(separator: "\n").compactMap { line -> Double? in
+                let parts = line.split(separator: " ")
+                return parts.count == 2 && parts[0] == name ? Double(parts[1]) : nil
+            }.first ?? 0
+            if value >= atLeast { return value }
+            try await Task.sleep(for: .milliseconds(50))
+        } while ContinuousClock.now < deadline
+        return value
+    }
 }
