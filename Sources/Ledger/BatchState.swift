@@ -10,12 +10,33 @@ final class BatchState {
         var dirty: Bool
     }
 
+    /// An open lot (points left > 0) as cached in memory; the lots table is the truth.
+    struct Lot: Equatable {
+        var lotId: Int64
+        var issuer: String
+        var pointsLeft: Int64
+        var expiresAtMilliseconds: Int64
+        var createdAtMilliseconds: Int64
+
+        /// Redemption order: earliest expiry, then oldest, then lowest id.
+        static func precedes(_ a: Lot, _ b: Lot) -> Bool {
+            (a.expiresAtMilliseconds, a.createdAtMilliseconds, a.lotId) < (b.expiresAtMilliseconds, b.createdAtMilliseconds, b.lotId)
+        }
+    }
+
     struct DebtKey: Hashable {
         var payer: String
         var payee: String
     }
 
     var members: [String: Member] = [:]
+    /// Each member's open lots in redemption order, where known; absent means "read the
+    /// lots table". Kept equal to the table by every rule that writes lots (write-through).
+    var lots: [String: [Lot]] = [:]
+    /// Members whose lots this batch does not cache (too many, or changed in a way the
+    /// cache does not follow): read from the table, and dropped from the committed cache
+    /// at commit.
+    var uncachedLots: Set<String> = []
     var debts: [DebtKey: Int64] = [:]
     var stats: [String: PartnerPoints] = [:]
     var accepted: Int64 = 0

@@ -42,6 +42,7 @@ extension Shard {
         let batchState = BatchState()
         try db.execute("BEGIN IMMEDIATE")
         do {
+            try dropCachesIfWrittenElsewhere()
             let outputs = try applyEntries(batch, batchState)
             return Pending(outputs: outputs, state: batchState)
         } catch {
@@ -62,11 +63,39 @@ extension Shard {
             throw error
         }
         if committedMembers.count + pending.state.members.count > Self.maxCachedMembers {
-            committedMembers.removeAll(keepingCapacity: true)
+            dropCaches()
         }
         for (id, member) in pending.state.members {
             committedMembers[id] = member
         }
+        for id in pending.state.uncachedLots {
+            committedLotCount -= committedLots.removeValue(forKey: id)?.count ?? 0
+        }
+        for (id, lots) in pending.state.lots {
+            committedLotCount += lots.count - (committedLots.updateValue(lots, forKey: id)?.count ?? 0)
+        }
+        if committedLotCount > Self.maxCachedLots {
+            committedLots.removeAll()
+            committedLotCount = 0
+        }
+    }
+
+    /// Forgets every committed cache: they are refilled from the file as members come up.
+    func dropCaches() {
+        committedMembers.removeAll()
+        committedLots.removeAll()
+        committedLotCount = 0
+    }
+
+    /// Another connection committed to this file since we last looked (the partition was
+    /// applied elsewhere meanwhile): what we cached may be stale, so it all goes. Called
+    /// inside BEGIN IMMEDIATE, when nobody else can write until we are done.
+    private func dropCachesIfWrittenElsewhere() throws(LedgerError) {
+        let version = try readDataVersion()
+        guard version != dataVersion else { return }
+        dataVersion = version
+        dropCaches()
+        journalKeys = nil
     }
 
     /// Undoes a `begin`: the file and every in-memory cache stay as before it.
@@ -133,13 +162,105 @@ extension Shard {
         }
         let s = try db.prepare("SELECT balance, shortfall FROM members WHERE member_id = ?")
         defer { s.reset() }
-        s.bind(.text(memberId))
-        let member =
-            try s.step()
-            ? BatchState.Member(balance: s.int64(0), shortfall: s.int64(1), dirty: false)
-            : BatchState.Member(balance: 0, shortfall: 0, dirty: false)
+        s.bindText(1, memberId)
+        let member: BatchState.Member
+        if try s.step() {
+            member = BatchState.Member(balance: s.int64(0), shortfall: s.int64(1), dirty: false)
+        } else {
+            member = BatchState.Member(balance: 0, shortfall: 0, dirty: false)
+            // Lots only ever exist for a member whose row exists (the accrual that made them
+            // stored the member in the same transaction): a member without a row has none.
+            if state.lots[memberId] == nil { state.lots[memberId] = [] }
+        }
         state.members[memberId] = member
         return member
+    }
+
+    // MARK: Lots (the table is the truth; the cache is written through)
+
+    /// The member's open lots in redemption order as cached (batch, then committed);
+    /// nil when not cached.
+    func cachedLots(_ memberId: String) -> [BatchState.Lot]? {
+        if let lots = state.lots[memberId] { return lots }
+        if !state.uncachedLots.isEmpty, state.uncachedLots.contains(memberId) { return nil }
+        return committedLots[memberId]
+    }
+
+    /// The member's open lots in redemption order: from the cache, else from the lots
+    /// table (and then cached, unless there are too many).
+    func openLots(_ memberId: String) throws(LedgerError) -> [BatchState.Lot] {
+        if let lots = cachedLots(memberId) {
+            state.lots[memberId] = lots
+            return lots
+        }
+        let s = try db.prepare(
+            "SELECT lot_id, issuer, points_left, expires_at, created_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
+        )
+        defer { s.reset() }
+        s.bindText(1, memberId)
+        var lots: [BatchState.Lot] = []
+        while try s.step() {
+            lots.append(
+                BatchState.Lot(
+                    lotId: s.int64(0), issuer: s.text(1), pointsLeft: s.int64(2), expiresAtMilliseconds: s.int64(3),
+                    createdAtMilliseconds: s.int64(4)))
+        }
+        if lots.count <= Self.maxCachedLotsPerMember && !state.uncachedLots.contains(memberId) {
+            state.lots[memberId] = lots
+        }
+        return lots
+    }
+
+    /// A new lot: inserted into the table and, where the member's lots are cached, into
+    /// the cache at its place in redemption order.
+    func insertLot(memberId: String, _ lot: BatchState.Lot) throws(LedgerError) {
+        let s = try db.prepare(
+            "INSERT INTO lots (lot_id, member_id, issuer, points_initial, points_left, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        s.bindInteger(1, lot.lotId)
+        s.bindText(2, memberId)
+        s.bindText(3, lot.issuer)
+        s.bindInteger(4, lot.pointsLeft)
+        s.bindInteger(5, lot.pointsLeft)
+        s.bindInteger(6, lot.expiresAtMilliseconds)
+        s.bindInteger(7, lot.createdAtMilliseconds)
+        try s.run()
+        guard var lots = cachedLots(memberId) else { return }
+        guard lots.count < Self.maxCachedLotsPerMember else {
+            forgetLots(memberId)
+            return
+        }
+        var index = lots.endIndex
+        while index > lots.startIndex, BatchState.Lot.precedes(lot, lots[index - 1]) { index -= 1 }
+        lots.insert(lot, at: index)
+        state.lots[memberId] = lots
+    }
+
+    /// Sets an open lot's points left in the table and in the member's cached lots (a lot
+    /// at 0 leaves them).
+    func setLotPoints(_ lotId: Int64, _ points: Int64, memberId: String) throws(LedgerError) {
+        precondition(points >= 0, "lot \(lotId) would go below zero (\(points))")
+        let s = try db.prepare("UPDATE lots SET points_left = ? WHERE lot_id = ?")
+        s.bindInteger(1, points)
+        s.bindInteger(2, lotId)
+        try s.run()
+        guard var lots = cachedLots(memberId) else { return }
+        guard let index = lots.firstIndex(where: { $0.lotId == lotId }) else {
+            preconditionFailure("member \(memberId): lot \(lotId) is not among the cached open lots")
+        }
+        if points == 0 {
+            lots.remove(at: index)
+        } else {
+            lots[index].pointsLeft = points
+        }
+        state.lots[memberId] = lots
+    }
+
+    /// From now on (this batch, and the committed cache after it) the member's lots are
+    /// read from the table.
+    func forgetLots(_ memberId: String) {
+        state.lots[memberId] = nil
+        state.uncachedLots.insert(memberId)
     }
 
     func storeMember(_ memberId: String, _ member: BatchState.Member) {
@@ -156,7 +277,10 @@ extension Shard {
             "INSERT INTO members (member_id, balance, shortfall) VALUES (?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET balance = excluded.balance, shortfall = excluded.shortfall"
         )
         for (id, member) in state.members where member.dirty {
-            try m.bind(.text(id), .integer(member.balance), .integer(member.shortfall)).run()
+            m.bindText(1, id)
+            m.bindInteger(2, member.balance)
+            m.bindInteger(3, member.shortfall)
+            try m.run()
             state.members[id]?.dirty = false
         }
         let d = try db.prepare(
@@ -229,7 +353,7 @@ extension Shard {
         while try s.step() { due.append((s.int64(0), s.text(1), s.text(2), s.int64(3))) }
         s.reset()
         for lot in due {
-            try setLotPoints(lot.lotId, 0)
+            try setLotPoints(lot.lotId, 0, memberId: lot.memberId)
             var member = try loadMember(lot.memberId)
             member.balance -= lot.points
             storeMember(lot.memberId, member)

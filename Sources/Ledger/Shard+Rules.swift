@@ -74,7 +74,8 @@ extension Shard {
             let outcome = Outcome.rejected(.invalidField, "partner_txn_id: must not be empty", balanceAfter: try loadMember(t.memberId).balance)
             return .result(offset: offset, transaction: t, outcome: outcome, original: nil)
         }
-        if let original = try storedOutcome(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId) {
+        let key = KeyFilter.hash(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId)
+        if let original = try storedOutcome(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, key: key) {
             state.duplicates += 1
             let outcome = Outcome(
                 status: .duplicate,
@@ -97,7 +98,7 @@ extension Shard {
                 throw error
             }
         }
-        try journal(t, offset: offset, record)
+        try journal(t, offset: offset, record, key: key)
         #if DEBUG
             try checkInvariants(memberId: t.memberId)
         #endif
@@ -181,12 +182,11 @@ extension Shard {
         member.balance = balance
         let lotPoints = points - payoff
         if lotPoints > 0 {
-            try db.prepare(
-                "INSERT INTO lots (lot_id, member_id, issuer, points_initial, points_left, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            ).bind(
-                .integer(offset), .text(t.memberId), .text(t.partnerId), .integer(lotPoints), .integer(lotPoints),
-                .integer(expiry), .integer(t.eventTimeMilliseconds)
-            ).run()
+            try insertLot(
+                memberId: t.memberId,
+                BatchState.Lot(
+                    lotId: offset, issuer: t.partnerId, pointsLeft: lotPoints, expiresAtMilliseconds: expiry,
+                    createdAtMilliseconds: t.eventTimeMilliseconds))
         }
         storeMember(t.memberId, member)
         state.updateStats(t.partnerId) {
@@ -202,41 +202,27 @@ extension Shard {
     // MARK: Redemption
 
     private func redeem(_ t: Transaction, offset: Int64, points: Int64) throws -> Record {
-        // One scan in redemption order serves both steps: lots due at the event time sort
-        // first (earliest expiry) and expire; the lots after them are taken from.
-        let s = try db.prepare(
-            "SELECT lot_id, issuer, points_left, expires_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
-        )
-        s.bind(.text(t.memberId))
-        var due: [(lotId: Int64, issuer: String, points: Int64)] = []
-        var candidates: [(lotId: Int64, issuer: String, left: Int64)] = []
-        var available: Int64 = 0
-        while available < points, try s.step() {
-            if s.int64(3) <= t.eventTimeMilliseconds {
-                due.append((s.int64(0), s.text(1), s.int64(2)))
-            } else {
-                candidates.append((s.int64(0), s.text(1), s.int64(2)))
-                available += s.int64(2)
-            }
-        }
-        s.reset()
+        // Lots in redemption order: those due at the event time sort first (earliest
+        // expiry) and expire; the lots after them are taken from.
+        let lots = try openLots(t.memberId)
         var member = try loadMember(t.memberId)
-        if !due.isEmpty {
-            for lot in due {
-                try setLotPoints(lot.lotId, 0)
-                member.balance -= lot.points
-                state.updateStats(lot.issuer) { $0.expired += lot.points }
-            }
-            storeMember(t.memberId, member)
+        var firstOpen = lots.startIndex
+        while firstOpen < lots.endIndex, lots[firstOpen].expiresAtMilliseconds <= t.eventTimeMilliseconds {
+            let lot = lots[firstOpen]
+            try setLotPoints(lot.lotId, 0, memberId: t.memberId)
+            member.balance -= lot.pointsLeft
+            state.updateStats(lot.issuer) { $0.expired += lot.pointsLeft }
+            firstOpen += 1
         }
+        if firstOpen > lots.startIndex { storeMember(t.memberId, member) }
         guard member.balance >= points else {
             throw Rejection(.insufficientPoints, "points: \(points) requested, the balance is \(member.balance)")
         }
         var portions: [(lotId: Int64, issuer: String, points: Int64)] = []
         var remaining = points
-        for lot in candidates where remaining > 0 {
-            let portion = min(remaining, lot.left)
-            try setLotPoints(lot.lotId, lot.left - portion)
+        for lot in lots[firstOpen...] where remaining > 0 {
+            let portion = min(remaining, lot.pointsLeft)
+            try setLotPoints(lot.lotId, lot.pointsLeft - portion, memberId: t.memberId)
             portions.append((lot.lotId, lot.issuer, portion))
             remaining -= portion
         }
@@ -244,7 +230,10 @@ extension Shard {
         precondition(taken == points, "member \(t.memberId): lots hold \(taken) of a balance covering \(points)")
         let insert = try db.prepare("INSERT INTO portions (redemption_offset, lot_id, points) VALUES (?, ?, ?)")
         for portion in portions {
-            try insert.bind(.integer(offset), .integer(portion.lotId), .integer(portion.points)).run()
+            insert.bindInteger(1, offset)
+            insert.bindInteger(2, portion.lotId)
+            insert.bindInteger(3, portion.points)
+            try insert.run()
             state.addDebt(payer: portion.issuer, payee: t.partnerId, amountMinor: try value(of: portion.points))
         }
         member.balance -= points
@@ -320,6 +309,8 @@ extension Shard {
             restored += portion.points
         }
         precondition(restored == original.points, "cancel of offset \(original.offset): portions hold \(restored) of \(original.points) points")
+        // Restored lots may have been empty (outside the cache): read them afresh.
+        forgetLots(t.memberId)
         var member = try loadMember(t.memberId)
         member.balance += restored
         // A shortfall may have arisen after the redemption; it must not coexist with
@@ -364,61 +355,30 @@ extension Shard {
 
     /// Breakage of the member's lots due at `time` (expiry ≤ time).
     func expireDue(memberId: String, at time: Int64) throws(LedgerError) {
-        let s = try db.prepare(
-            "SELECT lot_id, issuer, points_left FROM lots WHERE member_id = ? AND points_left > 0 AND expires_at <= ? ORDER BY lot_id"
-        )
-        s.bind(.text(memberId), .integer(time))
-        var due: [(lotId: Int64, issuer: String, points: Int64)] = []
-        while try s.step() { due.append((s.int64(0), s.text(1), s.int64(2))) }
-        s.reset()
+        let due = try openLots(memberId).filter { $0.expiresAtMilliseconds <= time }
         guard !due.isEmpty else { return }
         var member = try loadMember(memberId)
         for lot in due {
-            try setLotPoints(lot.lotId, 0)
-            member.balance -= lot.points
-            state.updateStats(lot.issuer) { $0.expired += lot.points }
+            try setLotPoints(lot.lotId, 0, memberId: memberId)
+            member.balance -= lot.pointsLeft
+            state.updateStats(lot.issuer) { $0.expired += lot.pointsLeft }
         }
         storeMember(memberId, member)
-    }
-
-    func setLotPoints(_ lotId: Int64, _ points: Int64) throws(LedgerError) {
-        precondition(points >= 0, "lot \(lotId) would go below zero (\(points))")
-        try db.prepare("UPDATE lots SET points_left = ? WHERE lot_id = ?").bind(.integer(points), .integer(lotId)).run()
     }
 
     /// Takes up to `points` from the member's lots: `firstLot` first when given, then in
     /// redemption order (earliest expiry, oldest, lowest id). Returns what was taken.
     func take(_ points: Int64, memberId: String, firstLot: Int64?) throws(LedgerError) -> [(lotId: Int64, issuer: String, points: Int64)] {
         guard points > 0 else { return [] }
-        var candidates: [(lotId: Int64, issuer: String, left: Int64)] = []
-        var available: Int64 = 0
-        if let firstLot {
-            let s = try db.prepare("SELECT issuer, points_left FROM lots WHERE lot_id = ? AND points_left > 0")
-            s.bind(.integer(firstLot))
-            if try s.step() {
-                candidates.append((firstLot, s.text(0), s.int64(1)))
-                available += s.int64(1)
-            }
-            s.reset()
-        }
-        if available < points {
-            let s = try db.prepare(
-                "SELECT lot_id, issuer, points_left FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
-            )
-            s.bind(.text(memberId))
-            while available < points, try s.step() {
-                let lotId = s.int64(0)
-                if lotId == firstLot { continue }
-                candidates.append((lotId, s.text(1), s.int64(2)))
-                available += s.int64(2)
-            }
-            s.reset()
+        var candidates = try openLots(memberId)
+        if let firstLot, let index = candidates.firstIndex(where: { $0.lotId == firstLot }) {
+            candidates.insert(candidates.remove(at: index), at: candidates.startIndex)
         }
         var remaining = points
         var taken: [(lotId: Int64, issuer: String, points: Int64)] = []
         for lot in candidates where remaining > 0 {
-            let portion = min(remaining, lot.left)
-            try setLotPoints(lot.lotId, lot.left - portion)
+            let portion = min(remaining, lot.pointsLeft)
+            try setLotPoints(lot.lotId, lot.pointsLeft - portion, memberId: memberId)
             taken.append((lot.lotId, lot.issuer, portion))
             remaining -= portion
         }
@@ -427,26 +387,35 @@ extension Shard {
 
     // MARK: Journal
 
-    private func journal(_ t: Transaction, offset: Int64, _ record: Record) throws(LedgerError) {
-        _ = try journalFilter()
-        journalKeys?.insert(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId)
-        try db.prepare("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)").bind(
-            .text(t.partnerId), .text(t.partnerTxnId), .integer(offset), .text(t.memberId),
-            .integer(record.kind.rawValue), .text(record.outcome.status.rawValue),
-            record.outcome.reason.map { .text($0.rawValue) } ?? .null, .text(record.outcome.detail),
-            .integer(record.outcome.pointsDelta), .integer(record.outcome.balanceAfter),
-            .integer(record.amountMinor), .integer(record.points), .integer(record.feeMinor),
-            record.lotId.map { .integer($0) } ?? .null, record.originalOffset.map { .integer($0) } ?? .null
-        ).run()
+    private func journal(_ t: Transaction, offset: Int64, _ record: Record, key: KeyFilter.Hash) throws(LedgerError) {
+        try journalFilterInPlace { $0.insert(key) }
+        let s = try db.prepare("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)")
+        s.bindText(1, t.partnerId)
+        s.bindText(2, t.partnerTxnId)
+        s.bindInteger(3, offset)
+        s.bindText(4, t.memberId)
+        s.bindInteger(5, record.kind.rawValue)
+        s.bindText(6, record.outcome.status.rawValue)
+        if let reason = record.outcome.reason { s.bindText(7, reason.rawValue) } else { s.bindNull(7) }
+        s.bindText(8, record.outcome.detail)
+        s.bindInteger(9, record.outcome.pointsDelta)
+        s.bindInteger(10, record.outcome.balanceAfter)
+        s.bindInteger(11, record.amountMinor)
+        s.bindInteger(12, record.points)
+        s.bindInteger(13, record.feeMinor)
+        if let lotId = record.lotId { s.bindInteger(14, lotId) } else { s.bindNull(14) }
+        if let originalOffset = record.originalOffset { s.bindInteger(15, originalOffset) } else { s.bindNull(15) }
+        try s.run()
     }
 
-    private func storedOutcome(partnerId: String, partnerTxnId: String) throws(LedgerError) -> (offset: Int64, outcome: Outcome)? {
-        guard try journalFilter().mightContain(partnerId: partnerId, partnerTxnId: partnerTxnId) else { return nil }
+    private func storedOutcome(partnerId: String, partnerTxnId: String, key: KeyFilter.Hash) throws(LedgerError) -> (offset: Int64, outcome: Outcome)? {
+        guard try journalFilterInPlace({ $0.mightContain(key) }) else { return nil }
         let s = try db.prepare(
             "SELECT offset, status, reason, detail, points_delta, balance_after FROM journal WHERE partner_id = ? AND partner_txn_id = ?"
         )
         defer { s.reset() }
-        s.bind(.text(partnerId), .text(partnerTxnId))
+        s.bindText(1, partnerId)
+        s.bindText(2, partnerTxnId)
         guard try s.step() else { return nil }
         guard let status = Outcome.Status(rawValue: s.text(1)) else {
             throw LedgerError(.corrupt, "journal offset \(s.int64(0)) has unknown status \"\(s.text(1))\"; the file is damaged, rebuild it from the log")
@@ -474,17 +443,19 @@ extension Shard {
             reversedBy: s.isNull(11) ? nil : s.int64(11))
     }
 
-    /// The journal's key filter, (re)built from the file when missing or full.
-    func journalFilter() throws(LedgerError) -> KeyFilter {
-        if let filter = journalKeys, !filter.isFull { return filter }
-        let s = try db.prepare("SELECT partner_id, partner_txn_id FROM journal")
-        defer { s.reset() }
-        var keys: [(String, String)] = []
-        while try s.step() { keys.append((s.text(0), s.text(1))) }
-        var filter = KeyFilter(capacity: max(4 * keys.count, 1 << 16))
-        for (partnerId, partnerTxnId) in keys { filter.insert(partnerId: partnerId, partnerTxnId: partnerTxnId) }
-        journalKeys = filter
-        return filter
+    /// Runs `body` on the journal's key filter, (re)built from the file first when missing
+    /// or full. In place: the filter's bit array is never copied.
+    func journalFilterInPlace<T>(_ body: (inout KeyFilter) -> T) throws(LedgerError) -> T {
+        if journalKeys == nil || journalKeys!.isFull {
+            let s = try db.prepare("SELECT partner_id, partner_txn_id FROM journal")
+            defer { s.reset() }
+            var keys: [(String, String)] = []
+            while try s.step() { keys.append((s.text(0), s.text(1))) }
+            var filter = KeyFilter(capacity: max(4 * keys.count, 1 << 16))
+            for (partnerId, partnerTxnId) in keys { filter.insert(KeyFilter.hash(partnerId: partnerId, partnerTxnId: partnerTxnId)) }
+            journalKeys = filter
+        }
+        return body(&journalKeys!)
     }
 
     // MARK: Invariants
@@ -504,5 +475,26 @@ extension Shard {
         precondition(s.int64(2) >= 0, "member \(memberId): a lot is below zero")
         precondition(member.shortfall >= 0, "member \(memberId): shortfall \(member.shortfall) below zero")
         precondition(member.shortfall == 0 || s.int64(1) == 0, "member \(memberId): shortfall \(member.shortfall) next to \(s.int64(1)) positive lots")
+        s.reset()
+        try checkCachedLots(memberId: memberId)
+    }
+
+    /// The member's cached lots (if any) are exactly the open lots of the table, in
+    /// redemption order. Debug builds check it after every transaction.
+    func checkCachedLots(memberId: String) throws(LedgerError) {
+        guard let cached = cachedLots(memberId) else { return }
+        let l = try db.prepare(
+            "SELECT lot_id, issuer, points_left, expires_at, created_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
+        )
+        defer { l.reset() }
+        l.bindText(1, memberId)
+        var stored: [BatchState.Lot] = []
+        while try l.step() {
+            stored.append(
+                BatchState.Lot(
+                    lotId: l.int64(0), issuer: l.text(1), pointsLeft: l.int64(2), expiresAtMilliseconds: l.int64(3),
+                    createdAtMilliseconds: l.int64(4)))
+        }
+        precondition(cached == stored, "member \(memberId): cached lots \(cached) differ from the table's \(stored)")
     }
 }
