@@ -52,3 +52,24 @@ final class BatchState {
         change(&stats[partnerId, default: PartnerPoints(partnerId: partnerId)])
     }
 }
+
+extension [BatchState.Lot] {
+    /// Inserts at the lot's place in redemption order (new lots usually go last).
+    mutating func insertSorted(_ lot: BatchState.Lot) {
+        var index = endIndex
+        while index > startIndex, BatchState.Lot.precedes(lot, self[index - 1]) { index -= 1 }
+        insert(lot, at: index)
+    }
+
+    /// Sets an open lot's points left; a lot at 0 is no longer open and leaves.
+    mutating func setPoints(_ points: Int64, lotId: Int64, memberId: String) {
+        guard let index = firstIndex(where: { $0.lotId == lotId }) else {
+            preconditionFailure("member \(memberId): lot \(lotId) is not among the cached open lots")
+        }
+        if points == 0 {
+            remove(at: index)
+        } else {
+            self[index].pointsLeft = points
+        }
+    }
+}

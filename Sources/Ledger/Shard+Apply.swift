@@ -225,15 +225,23 @@ extension Shard {
         s.bindInteger(6, lot.expiresAtMilliseconds)
         s.bindInteger(7, lot.createdAtMilliseconds)
         try s.run()
-        guard var lots = cachedLots(memberId) else { return }
-        guard lots.count < Self.maxCachedLotsPerMember else {
+        guard batchLots(memberId) else { return }
+        guard state.lots[memberId]!.count < Self.maxCachedLotsPerMember else {
             forgetLots(memberId)
             return
         }
-        var index = lots.endIndex
-        while index > lots.startIndex, BatchState.Lot.precedes(lot, lots[index - 1]) { index -= 1 }
-        lots.insert(lot, at: index)
-        state.lots[memberId] = lots
+        // In place: the batch's array is unique, so no copy per lot.
+        state.lots[memberId]!.insertSorted(lot)
+    }
+
+    /// Makes the member's cached lots (if any) the batch's own, so that they can be
+    /// changed in place. false: not cached.
+    private func batchLots(_ memberId: String) -> Bool {
+        if state.lots[memberId] != nil { return true }
+        if !state.uncachedLots.isEmpty, state.uncachedLots.contains(memberId) { return false }
+        guard let committed = committedLots[memberId] else { return false }
+        state.lots[memberId] = committed
+        return true
     }
 
     /// Sets an open lot's points left in the table and in the member's cached lots (a lot
@@ -244,16 +252,8 @@ extension Shard {
         s.bindInteger(1, points)
         s.bindInteger(2, lotId)
         try s.run()
-        guard var lots = cachedLots(memberId) else { return }
-        guard let index = lots.firstIndex(where: { $0.lotId == lotId }) else {
-            preconditionFailure("member \(memberId): lot \(lotId) is not among the cached open lots")
-        }
-        if points == 0 {
-            lots.remove(at: index)
-        } else {
-            lots[index].pointsLeft = points
-        }
-        state.lots[memberId] = lots
+        guard batchLots(memberId) else { return }
+        state.lots[memberId]!.setPoints(points, lotId: lotId, memberId: memberId)
     }
 
     /// From now on (this batch, and the committed cache after it) the member's lots are
