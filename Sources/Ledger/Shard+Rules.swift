@@ -121,7 +121,7 @@ extension Shard {
 
     private func decide(_ t: Transaction, offset: Int64) throws(RuleError) -> Record {
         func reject(_ reason: RejectReason, _ detail: String) -> RuleError { .rejection(Rejection(reason, detail)) }
-        guard programme.partner(t.partnerId) != nil else {
+        guard let partner = programme.partner(t.partnerId) else {
             throw reject(.unknownPartner, "partner_id: \"\(t.partnerId)\" is not a partner of programme \(programme.version)")
         }
         guard !t.memberId.isEmpty else { throw reject(.invalidField, "member_id: must not be empty") }
@@ -130,7 +130,7 @@ extension Shard {
             case .accrual(let amountMinor, let currency, let category):
                 try checkAmount("amount_minor", amountMinor)
                 try checkCurrency(currency)
-                return try accrue(t, offset: offset, amountMinor: amountMinor, category: category)
+                return try accrue(t, partner: partner, offset: offset, amountMinor: amountMinor, category: category)
             case .redemption(let points):
                 try checkAmount("points", points)
                 return try redeem(t, offset: offset, points: points)
@@ -164,9 +164,13 @@ extension Shard {
 
     // MARK: Accrual
 
-    private func accrue(_ t: Transaction, offset: Int64, amountMinor: Int64, category: String) throws -> Record {
-        guard let points = programme.points(amountMinor: amountMinor, partnerId: t.partnerId, category: category),
-            let fee = programme.fee(amountMinor: amountMinor, partnerId: t.partnerId)
+    private func accrue(_ t: Transaction, partner: Programme.Partner, offset: Int64, amountMinor: Int64, category: String) throws -> Record {
+        // programme.points/fee(partnerId:) with the partner looked up once.
+        guard
+            let points = Programme.points(
+                amountMinor: amountMinor, earnBasisPoints: partner.earnBasisPoints(category: category),
+                pointValueMinor: programme.pointValueMinor),
+            let fee = Programme.fee(amountMinor: amountMinor, feeBasisPoints: partner.operatorFeeBasisPoints)
         else {
             throw Rejection(.invalidAmount, "amount_minor: \(amountMinor) overflows the points or fee arithmetic")
         }
