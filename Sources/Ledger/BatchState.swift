@@ -8,6 +8,9 @@ final class BatchState {
         /// Written at the next flush. Set by every rule that accepts a transaction for the
         /// member, so which rows exist never depends on batch boundaries.
         var dirty: Bool
+        /// The members table has this member's row (read from it, or written by a flush):
+        /// the flush then UPDATEs instead of INSERTing.
+        var stored: Bool
     }
 
     /// An open lot (points left > 0) as cached in memory; the lots table is the truth.

@@ -165,9 +165,9 @@ extension Shard {
         s.bindText(1, memberId)
         let member: BatchState.Member
         if try s.step() {
-            member = BatchState.Member(balance: s.int64(0), shortfall: s.int64(1), dirty: false)
+            member = BatchState.Member(balance: s.int64(0), shortfall: s.int64(1), dirty: false, stored: true)
         } else {
-            member = BatchState.Member(balance: 0, shortfall: 0, dirty: false)
+            member = BatchState.Member(balance: 0, shortfall: 0, dirty: false, stored: false)
             // Lots only ever exist for a member whose row exists (the accrual that made them
             // stored the member in the same transaction): a member without a row has none.
             if state.lots[memberId] == nil { state.lots[memberId] = [] }
@@ -273,15 +273,29 @@ extension Shard {
     /// Writes the batch's aggregates and the next offset; the caches stay valid.
     func flush(nextOffset: Int64) throws(LedgerError) {
         let state = self.state
-        let m = try db.prepare(
-            "INSERT INTO members (member_id, balance, shortfall) VALUES (?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET balance = excluded.balance, shortfall = excluded.shortfall"
-        )
-        for (id, member) in state.members where member.dirty {
-            m.bindText(1, id)
-            m.bindInteger(2, member.balance)
-            m.bindInteger(3, member.shortfall)
-            try m.run()
-            state.members[id]?.dirty = false
+        // A plain UPDATE for members whose row exists, a plain INSERT for new ones: an
+        // upsert first tries the insert and then updates on the conflict.
+        let update = try db.prepare("UPDATE members SET balance = ?, shortfall = ? WHERE member_id = ?")
+        let insert = try db.prepare("INSERT INTO members (member_id, balance, shortfall) VALUES (?, ?, ?)")
+        // By index: marking a member written needs no second hash lookup.
+        for index in state.members.indices where state.members.values[index].dirty {
+            let (id, member) = state.members[index]
+            if member.stored {
+                update.bindInteger(1, member.balance)
+                update.bindInteger(2, member.shortfall)
+                update.bindText(3, id)
+                try update.run()
+                guard db.changes == 1 else {
+                    throw LedgerError(.corrupt, "member \(id) is missing from the members table of \(db.path); rebuild the shard from the log")
+                }
+            } else {
+                insert.bindText(1, id)
+                insert.bindInteger(2, member.balance)
+                insert.bindInteger(3, member.shortfall)
+                try insert.run()
+            }
+            state.members.values[index].dirty = false
+            state.members.values[index].stored = true
         }
         let d = try db.prepare(
             "INSERT INTO debts (cycle, payer, payee, amount_minor) VALUES (?, ?, ?, ?) ON CONFLICT (cycle, payer, payee) DO UPDATE SET amount_minor = amount_minor + excluded.amount_minor"
