@@ -32,7 +32,28 @@ final class BatchState {
         var payee: String
     }
 
+    /// A journal row not yet inserted: rows are inserted many to a statement at the next
+    /// flush, or before anything reads the journal.
+    struct JournalRow {
+        var partnerId: String
+        var partnerTxnId: String
+        var offset: Int64
+        var memberId: String
+        var kind: Int64
+        var status: String
+        var reason: String?
+        var detail: String
+        var pointsDelta: Int64
+        var balanceAfter: Int64
+        var amountMinor: Int64
+        var points: Int64
+        var feeMinor: Int64
+        var lotId: Int64?
+        var originalOffset: Int64?
+    }
+
     var members: [String: Member] = [:]
+    var journal: [JournalRow] = []
     /// Each member's open lots in redemption order, where known; absent means "read the
     /// lots table". Kept equal to the table by every rule that writes lots (write-through).
     var lots: [String: [Lot]] = [:]

@@ -55,6 +55,7 @@ extension Shard {
     /// A throw rolls back.
     public func commit(_ pending: Pending) throws {
         precondition(pending.open, "batch committed or rolled back twice")
+        precondition(pending.state.journal.isEmpty, "journal rows left unwritten at commit")
         pending.open = false
         do {
             try db.execute("COMMIT")
@@ -273,6 +274,7 @@ extension Shard {
     /// Writes the batch's aggregates and the next offset; the caches stay valid.
     func flush(nextOffset: Int64) throws(LedgerError) {
         let state = self.state
+        try flushJournal()
         // A plain UPDATE for members whose row exists, a plain INSERT for new ones: an
         // upsert first tries the insert and then updates on the conflict.
         let update = try db.prepare("UPDATE members SET balance = ?, shortfall = ? WHERE member_id = ?")

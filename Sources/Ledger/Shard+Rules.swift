@@ -393,27 +393,69 @@ extension Shard {
 
     private func journal(_ t: Transaction, offset: Int64, _ record: Record, key: KeyFilter.Hash) throws(LedgerError) {
         try journalFilterInPlace { $0.insert(key) }
-        let s = try db.prepare("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)")
-        s.bindText(1, t.partnerId)
-        s.bindText(2, t.partnerTxnId)
-        s.bindInteger(3, offset)
-        s.bindText(4, t.memberId)
-        s.bindInteger(5, record.kind.rawValue)
-        s.bindText(6, record.outcome.status.rawValue)
-        if let reason = record.outcome.reason { s.bindText(7, reason.rawValue) } else { s.bindNull(7) }
-        s.bindText(8, record.outcome.detail)
-        s.bindInteger(9, record.outcome.pointsDelta)
-        s.bindInteger(10, record.outcome.balanceAfter)
-        s.bindInteger(11, record.amountMinor)
-        s.bindInteger(12, record.points)
-        s.bindInteger(13, record.feeMinor)
-        if let lotId = record.lotId { s.bindInteger(14, lotId) } else { s.bindNull(14) }
-        if let originalOffset = record.originalOffset { s.bindInteger(15, originalOffset) } else { s.bindNull(15) }
-        try s.run()
+        state.journal.append(
+            BatchState.JournalRow(
+                partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, offset: offset, memberId: t.memberId,
+                kind: record.kind.rawValue, status: record.outcome.status.rawValue, reason: record.outcome.reason?.rawValue,
+                detail: record.outcome.detail, pointsDelta: record.outcome.pointsDelta,
+                balanceAfter: record.outcome.balanceAfter, amountMinor: record.amountMinor, points: record.points,
+                feeMinor: record.feeMinor, lotId: record.lotId, originalOffset: record.originalOffset))
+    }
+
+    /// Journal rows per multi-row INSERT: one statement per row was a large share of
+    /// the ledger's time (each step opens a cursor and seeks from the root).
+    static let journalRowsPerInsert = 32
+    private static let journalColumns = 15
+    private static let journalRowValues = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)"
+    private static let journalInsertMany =
+        "INSERT INTO journal VALUES " + Array(repeating: journalRowValues, count: journalRowsPerInsert).joined(separator: ", ")
+
+    /// Inserts the batch's pending journal rows. Called by every flush and before any
+    /// read or update of the journal, so SQL always sees every journaled transaction.
+    func flushJournal() throws(LedgerError) {
+        let rows = state.journal
+        guard !rows.isEmpty else { return }
+        state.journal.removeAll(keepingCapacity: true)
+        var start = rows.startIndex
+        if rows.count >= Self.journalRowsPerInsert {
+            let many = try db.prepareDynamic(Self.journalInsertMany)
+            while rows.endIndex - start >= Self.journalRowsPerInsert {
+                for index in 0..<Self.journalRowsPerInsert {
+                    bindJournalRow(many, rows[start + index], base: Int32(index * Self.journalColumns))
+                }
+                try many.run()
+                start += Self.journalRowsPerInsert
+            }
+        }
+        let one = try db.prepare("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)")
+        while start < rows.endIndex {
+            bindJournalRow(one, rows[start], base: 0)
+            try one.run()
+            start += 1
+        }
+    }
+
+    private func bindJournalRow(_ s: SQLiteStatement, _ row: BatchState.JournalRow, base: Int32) {
+        s.bindText(base + 1, row.partnerId)
+        s.bindText(base + 2, row.partnerTxnId)
+        s.bindInteger(base + 3, row.offset)
+        s.bindText(base + 4, row.memberId)
+        s.bindInteger(base + 5, row.kind)
+        s.bindText(base + 6, row.status)
+        if let reason = row.reason { s.bindText(base + 7, reason) } else { s.bindNull(base + 7) }
+        s.bindText(base + 8, row.detail)
+        s.bindInteger(base + 9, row.pointsDelta)
+        s.bindInteger(base + 10, row.balanceAfter)
+        s.bindInteger(base + 11, row.amountMinor)
+        s.bindInteger(base + 12, row.points)
+        s.bindInteger(base + 13, row.feeMinor)
+        if let lotId = row.lotId { s.bindInteger(base + 14, lotId) } else { s.bindNull(base + 14) }
+        if let originalOffset = row.originalOffset { s.bindInteger(base + 15, originalOffset) } else { s.bindNull(base + 15) }
     }
 
     private func storedOutcome(partnerId: String, partnerTxnId: String, key: KeyFilter.Hash) throws(LedgerError) -> (offset: Int64, outcome: Outcome)? {
         guard try journalFilterInPlace({ $0.mightContain(key) }) else { return nil }
+        try flushJournal()
         let s = try db.prepare(
             "SELECT offset, status, reason, detail, points_delta, balance_after FROM journal WHERE partner_id = ? AND partner_txn_id = ?"
         )
@@ -431,6 +473,7 @@ extension Shard {
     }
 
     private func storedOriginal(partnerId: String, partnerTxnId: String) throws(LedgerError) -> Original? {
+        try flushJournal()
         let s = try db.prepare(
             """
             SELECT offset, member_id, kind, status, amount_minor, points, fee_minor, lot_id, refunded_minor, clawed_points,
@@ -451,6 +494,7 @@ extension Shard {
     /// or full. In place: the filter's bit array is never copied.
     func journalFilterInPlace<T>(_ body: (inout KeyFilter) -> T) throws(LedgerError) -> T {
         if journalKeys == nil || journalKeys!.isFull {
+            try flushJournal()
             let s = try db.prepare("SELECT partner_id, partner_txn_id FROM journal")
             defer { s.reset() }
             var keys: [(String, String)] = []
