@@ -52,8 +52,16 @@ final class BatchState {
         var originalOffset: Int64?
     }
 
+    /// What a redemption took from a lot, not yet inserted (as journal rows).
+    struct PortionRow {
+        var redemptionOffset: Int64
+        var lotId: Int64
+        var points: Int64
+    }
+
     var members: [String: Member] = [:]
     var journal: [JournalRow] = []
+    var portions: [PortionRow] = []
     /// Each member's open lots in redemption order, where known; absent means "read the
     /// lots table". Kept equal to the table by every rule that writes lots (write-through).
     var lots: [String: [Lot]] = [:]

@@ -55,7 +55,7 @@ extension Shard {
     /// A throw rolls back.
     public func commit(_ pending: Pending) throws {
         precondition(pending.open, "batch committed or rolled back twice")
-        precondition(pending.state.journal.isEmpty, "journal rows left unwritten at commit")
+        precondition(pending.state.journal.isEmpty && pending.state.portions.isEmpty, "journal rows or portions left unwritten at commit")
         pending.open = false
         do {
             try db.execute("COMMIT")
@@ -275,6 +275,7 @@ extension Shard {
     func flush(nextOffset: Int64) throws(LedgerError) {
         let state = self.state
         try flushJournal()
+        try flushPortions()
         // A plain UPDATE for members whose row exists, a plain INSERT for new ones: an
         // upsert first tries the insert and then updates on the conflict.
         let update = try db.prepare("UPDATE members SET balance = ?, shortfall = ? WHERE member_id = ?")

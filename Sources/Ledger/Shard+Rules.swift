@@ -232,12 +232,8 @@ extension Shard {
         }
         let taken = portions.reduce(0) { $0 + $1.points }
         precondition(taken == points, "member \(t.memberId): lots hold \(taken) of a balance covering \(points)")
-        let insert = try db.prepare("INSERT INTO portions (redemption_offset, lot_id, points) VALUES (?, ?, ?)")
         for portion in portions {
-            insert.bindInteger(1, offset)
-            insert.bindInteger(2, portion.lotId)
-            insert.bindInteger(3, portion.points)
-            try insert.run()
+            state.portions.append(BatchState.PortionRow(redemptionOffset: offset, lotId: portion.lotId, points: portion.points))
             state.addDebt(payer: portion.issuer, payee: t.partnerId, amountMinor: try value(of: portion.points))
         }
         member.balance -= points
@@ -298,6 +294,7 @@ extension Shard {
         if let reversedBy = original.reversedBy {
             throw Rejection(.alreadyReversed, "original_partner_txn_id: \"\(originalTxnId)\" was already cancelled at offset \(reversedBy)")
         }
+        try flushPortions()
         let s = try db.prepare(
             "SELECT p.lot_id, p.points, l.issuer FROM portions p JOIN lots l ON l.lot_id = p.lot_id WHERE p.redemption_offset = ? ORDER BY p.lot_id"
         )
@@ -430,6 +427,42 @@ extension Shard {
         let one = try db.prepare("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)")
         while start < rows.endIndex {
             bindJournalRow(one, rows[start], base: 0)
+            try one.run()
+            start += 1
+        }
+    }
+
+    static let portionRowsPerInsert = 64
+    private static let portionInsertMany =
+        "INSERT INTO portions (redemption_offset, lot_id, points) VALUES "
+        + Array(repeating: "(?, ?, ?)", count: portionRowsPerInsert).joined(separator: ", ")
+
+    /// Inserts the batch's pending portions (as `flushJournal`, for the same reason): at
+    /// every flush and before a cancel reads them.
+    func flushPortions() throws(LedgerError) {
+        let rows = state.portions
+        guard !rows.isEmpty else { return }
+        state.portions.removeAll(keepingCapacity: true)
+        var start = rows.startIndex
+        if rows.count >= Self.portionRowsPerInsert {
+            let many = try db.prepareDynamic(Self.portionInsertMany)
+            while rows.endIndex - start >= Self.portionRowsPerInsert {
+                for index in 0..<Self.portionRowsPerInsert {
+                    let row = rows[start + index]
+                    let base = Int32(index * 3)
+                    many.bindInteger(base + 1, row.redemptionOffset)
+                    many.bindInteger(base + 2, row.lotId)
+                    many.bindInteger(base + 3, row.points)
+                }
+                try many.run()
+                start += Self.portionRowsPerInsert
+            }
+        }
+        let one = try db.prepare("INSERT INTO portions (redemption_offset, lot_id, points) VALUES (?, ?, ?)")
+        while start < rows.endIndex {
+            one.bindInteger(1, rows[start].redemptionOffset)
+            one.bindInteger(2, rows[start].lotId)
+            one.bindInteger(3, rows[start].points)
             try one.run()
             start += 1
         }
