@@ -16,18 +16,20 @@ final class RoundDeliveries: @unchecked Sendable {
     private var enqueued = 0
     private var failure: KafkaError?
     private let producer: KafkaProducer
-    private let deadlineNanoseconds: UInt64
     private let timeoutMilliseconds: Int
 
     init(producer: KafkaProducer, timeoutMilliseconds: Int) {
         self.producer = producer
         self.timeoutMilliseconds = timeoutMilliseconds
-        deadlineNanoseconds = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeoutMilliseconds)) * 1_000_000
+    }
+
+    private func deadline() -> UInt64 {
+        DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeoutMilliseconds)) * 1_000_000
     }
 
     /// Enqueues `records` in order. A full producer queue is back-pressure: waits for
-    /// deliveries and retries until the deadline. After the round has failed, enqueues
-    /// nothing more (the round is rolled back and retried anyway).
+    /// deliveries and retries, for at most the timeout per record. After the round has
+    /// failed, enqueues nothing more (the round is rolled back and retried anyway).
     func enqueue(_ records: [ProducerRecord]) {
         for record in records {
             guard enqueueOne(record) else { return }
@@ -35,6 +37,7 @@ final class RoundDeliveries: @unchecked Sendable {
     }
 
     private func enqueueOne(_ record: ProducerRecord) -> Bool {
+        var deadlineNanoseconds: UInt64?
         while true {
             condition.lock()
             if failure != nil {
@@ -52,7 +55,9 @@ final class RoundDeliveries: @unchecked Sendable {
             } catch {
                 condition.lock()
                 outstanding -= 1
-                let expired = DispatchTime.now().uptimeNanoseconds >= deadlineNanoseconds
+                let limit = deadlineNanoseconds ?? deadline()
+                deadlineNanoseconds = limit
+                let expired = DispatchTime.now().uptimeNanoseconds >= limit
                 if error.code != .queueFull || expired {
                     if failure == nil {
                         failure =
@@ -84,8 +89,10 @@ final class RoundDeliveries: @unchecked Sendable {
     }
 
     /// BLOCKING. Returns once every enqueued record is acknowledged; throws the first
-    /// failure (enqueue or delivery) or a timeout at the round's deadline.
+    /// failure (enqueue or delivery), or a timeout when acks take longer than the
+    /// timeout from this call (applying the round does not count against it).
     func waitAll() throws(KafkaError) {
+        let deadlineNanoseconds = deadline()
         condition.lock()
         defer { condition.unlock() }
         while failure == nil && outstanding > 0 {
