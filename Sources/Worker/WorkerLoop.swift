@@ -74,6 +74,7 @@ final class WorkerLoop: RebalanceListener {
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, listener: self, logger: logger)
         self.consumer = consumer
         defer { shutDown() }
+        warmUpProducer()
 
         while !stopRequested.flag.load(ordering: .relaxed) {
             var records = try consumer.poll(
@@ -95,6 +96,19 @@ final class WorkerLoop: RebalanceListener {
                 continue
             }
             try process(Self.groupedByPartition(records))
+        }
+    }
+
+    /// Asks for the results topic's metadata while the consumer joins its group:
+    /// otherwise the first round's results waited about a second (a metadata round trip
+    /// and the idempotent producer's set-up) with every shard's transaction open.
+    /// Best effort: without brokers, the first round waits as it would have.
+    private func warmUpProducer() {
+        guard let producer else { return }
+        do {
+            _ = try producer.partitionCount(topic: configuration.topics.results, timeoutMilliseconds: 2_000)
+        } catch {
+            logger.debug("results topic metadata not available yet", metadata: [LogKey.error: "\(error)"])
         }
     }
 
