@@ -59,7 +59,16 @@ final class BatchState {
         var points: Int64
     }
 
+    /// A lot created in this batch, not yet inserted (as journal rows).
+    struct NewLot {
+        var memberId: String
+        var lot: Lot
+        var pointsInitial: Int64
+    }
+
     var members: [String: Member] = [:]
+    /// In increasing lot id (= offset) order.
+    var newLots: [NewLot] = []
     var journal: [JournalRow] = []
     var portions: [PortionRow] = []
     /// Each member's open lots in redemption order, where known; absent means "read the
@@ -75,6 +84,19 @@ final class BatchState {
     var rejected: Int64 = 0
     var duplicates: Int64 = 0
     var deadLetters: Int64 = 0
+
+    /// Where `lotId` is in `newLots`, if it is a lot of this batch (binary search: ids
+    /// increase; a lot of an earlier batch is below the first and answers at once).
+    func newLotIndex(_ lotId: Int64) -> Int? {
+        guard let first = newLots.first, lotId >= first.lot.lotId else { return nil }
+        var low = newLots.startIndex
+        var high = newLots.endIndex
+        while low < high {
+            let middle = (low + high) / 2
+            if newLots[middle].lot.lotId < lotId { low = middle + 1 } else { high = middle }
+        }
+        return low < newLots.endIndex && newLots[low].lot.lotId == lotId ? low : nil
+    }
 
     func addDebt(payer: String, payee: String, amountMinor: Int64) {
         debts[DebtKey(payer: payer, payee: payee), default: 0] += amountMinor

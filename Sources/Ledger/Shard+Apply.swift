@@ -55,7 +55,9 @@ extension Shard {
     /// A throw rolls back.
     public func commit(_ pending: Pending) throws {
         precondition(pending.open, "batch committed or rolled back twice")
-        precondition(pending.state.journal.isEmpty && pending.state.portions.isEmpty, "journal rows or portions left unwritten at commit")
+        precondition(
+            pending.state.journal.isEmpty && pending.state.portions.isEmpty && pending.state.newLots.isEmpty,
+            "journal rows, portions or lots left unwritten at commit")
         pending.open = false
         do {
             try db.execute("COMMIT")
@@ -194,6 +196,7 @@ extension Shard {
             state.lots[memberId] = lots
             return lots
         }
+        try flushLots()
         let s = try db.prepare(
             "SELECT lot_id, issuer, points_left, expires_at, created_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
         )
@@ -212,20 +215,12 @@ extension Shard {
         return lots
     }
 
-    /// A new lot: inserted into the table and, where the member's lots are cached, into
-    /// the cache at its place in redemption order.
+    /// A new lot: kept in the batch until the next flush inserts it (`flushLots`) and,
+    /// where the member's lots are cached, put into the cache at its place in redemption
+    /// order.
     func insertLot(memberId: String, _ lot: BatchState.Lot) throws(LedgerError) {
-        let s = try db.prepare(
-            "INSERT INTO lots (lot_id, member_id, issuer, points_initial, points_left, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-        )
-        s.bindInteger(1, lot.lotId)
-        s.bindText(2, memberId)
-        s.bindText(3, lot.issuer)
-        s.bindInteger(4, lot.pointsLeft)
-        s.bindInteger(5, lot.pointsLeft)
-        s.bindInteger(6, lot.expiresAtMilliseconds)
-        s.bindInteger(7, lot.createdAtMilliseconds)
-        try s.run()
+        precondition(state.newLots.last.map { $0.lot.lotId < lot.lotId } ?? true, "lot \(lot.lotId) out of order")
+        state.newLots.append(BatchState.NewLot(memberId: memberId, lot: lot, pointsInitial: lot.pointsLeft))
         guard batchLots(memberId) else { return }
         guard state.lots[memberId]!.count < Self.maxCachedLotsPerMember else {
             forgetLots(memberId)
@@ -249,12 +244,61 @@ extension Shard {
     /// at 0 leaves them).
     func setLotPoints(_ lotId: Int64, _ points: Int64, memberId: String) throws(LedgerError) {
         precondition(points >= 0, "lot \(lotId) would go below zero (\(points))")
-        let s = try db.prepare("UPDATE lots SET points_left = ? WHERE lot_id = ?")
-        s.bindInteger(1, points)
-        s.bindInteger(2, lotId)
-        try s.run()
+        if let index = state.newLotIndex(lotId) {
+            // Not in the table yet: the flush inserts it with these points left.
+            state.newLots[index].lot.pointsLeft = points
+        } else {
+            let s = try db.prepare("UPDATE lots SET points_left = ? WHERE lot_id = ?")
+            s.bindInteger(1, points)
+            s.bindInteger(2, lotId)
+            try s.run()
+        }
         guard batchLots(memberId) else { return }
         state.lots[memberId]!.setPoints(points, lotId: lotId, memberId: memberId)
+    }
+
+    static let lotRowsPerInsert = 32
+    private static let lotInsertMany =
+        "INSERT INTO lots (lot_id, member_id, issuer, points_initial, points_left, expires_at, created_at) VALUES "
+        + Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: lotRowsPerInsert).joined(separator: ", ")
+
+    /// Inserts the batch's new lots, with their points left as of now (a lot emptied in
+    /// the same batch goes in at 0, as an insert and an update would leave it). Called by
+    /// every flush and before anything else reads or writes the lots table by member or
+    /// by a lot that may be new (a cache miss, a cancel).
+    func flushLots() throws(LedgerError) {
+        let rows = state.newLots
+        guard !rows.isEmpty else { return }
+        state.newLots.removeAll(keepingCapacity: true)
+        var start = rows.startIndex
+        if rows.count >= Self.lotRowsPerInsert {
+            let many = try db.prepareDynamic(Self.lotInsertMany)
+            while rows.endIndex - start >= Self.lotRowsPerInsert {
+                for index in 0..<Self.lotRowsPerInsert {
+                    Self.bindLot(many, rows[start + index], base: Int32(index * 7))
+                }
+                try many.run()
+                start += Self.lotRowsPerInsert
+            }
+        }
+        let one = try db.prepare(
+            "INSERT INTO lots (lot_id, member_id, issuer, points_initial, points_left, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        while start < rows.endIndex {
+            Self.bindLot(one, rows[start], base: 0)
+            try one.run()
+            start += 1
+        }
+    }
+
+    private static func bindLot(_ s: SQLiteStatement, _ row: BatchState.NewLot, base: Int32) {
+        s.bindInteger(base + 1, row.lot.lotId)
+        s.bindText(base + 2, row.memberId)
+        s.bindText(base + 3, row.lot.issuer)
+        s.bindInteger(base + 4, row.pointsInitial)
+        s.bindInteger(base + 5, row.lot.pointsLeft)
+        s.bindInteger(base + 6, row.lot.expiresAtMilliseconds)
+        s.bindInteger(base + 7, row.lot.createdAtMilliseconds)
     }
 
     /// From now on (this batch, and the committed cache after it) the member's lots are
@@ -276,6 +320,7 @@ extension Shard {
         let state = self.state
         try flushJournal()
         try flushPortions()
+        try flushLots()
         // A plain UPDATE for members whose row exists, a plain INSERT for new ones: an
         // upsert first tries the insert and then updates on the conflict.
         let update = try db.prepare("UPDATE members SET balance = ?, shortfall = ? WHERE member_id = ?")

@@ -295,6 +295,7 @@ extension Shard {
             throw Rejection(.alreadyReversed, "original_partner_txn_id: \"\(originalTxnId)\" was already cancelled at offset \(reversedBy)")
         }
         try flushPortions()
+        try flushLots()
         let s = try db.prepare(
             "SELECT p.lot_id, p.points, l.issuer FROM portions p JOIN lots l ON l.lot_id = p.lot_id WHERE p.redemption_offset = ? ORDER BY p.lot_id"
         )
@@ -551,11 +552,14 @@ extension Shard {
         defer { s.reset() }
         s.bind(.text(memberId))
         _ = try s.step()
-        let lots = s.int64(0)
+        // The table's lots plus this batch's new ones, which are inserted at the flush.
+        let new = pendingOpenLots(memberId)
+        let lots = s.int64(0) + new.reduce(0) { $0 + $1.pointsLeft }
+        let count = s.int64(1) + Int64(new.count)
         precondition(lots - member.shortfall == member.balance, "member \(memberId): lots \(lots) − shortfall \(member.shortfall) ≠ balance \(member.balance)")
         precondition(s.int64(2) >= 0, "member \(memberId): a lot is below zero")
         precondition(member.shortfall >= 0, "member \(memberId): shortfall \(member.shortfall) below zero")
-        precondition(member.shortfall == 0 || s.int64(1) == 0, "member \(memberId): shortfall \(member.shortfall) next to \(s.int64(1)) positive lots")
+        precondition(member.shortfall == 0 || count == 0, "member \(memberId): shortfall \(member.shortfall) next to \(count) positive lots")
         s.reset()
         try checkCachedLots(memberId: memberId)
     }
@@ -576,6 +580,13 @@ extension Shard {
                     lotId: l.int64(0), issuer: l.text(1), pointsLeft: l.int64(2), expiresAtMilliseconds: l.int64(3),
                     createdAtMilliseconds: l.int64(4)))
         }
+        stored += pendingOpenLots(memberId)
+        stored.sort(by: BatchState.Lot.precedes)
         precondition(cached == stored, "member \(memberId): cached lots \(cached) differ from the table's \(stored)")
+    }
+
+    /// The member's lots created in this batch and still open (not in the table yet).
+    func pendingOpenLots(_ memberId: String) -> [BatchState.Lot] {
+        state.newLots.filter { $0.memberId == memberId && $0.lot.pointsLeft > 0 }.map(\.lot)
     }
 }
