@@ -76,7 +76,7 @@ enum EnvelopeFastPath {
             }
         }
         // InboundMessage's checks; a record failing one takes the slow path for its reason.
-        for id in [partnerId, partnerTxnId, memberId] where id.isEmpty || id.utf8.count > maxIdBytes { return nil }
+        guard isId(partnerId), isId(partnerTxnId), isId(memberId) else { return nil }
         let eventTime = receivedAt > 0 ? receivedAt : occurredAt
         guard eventTime > 0 else { return nil }
         var body = Reader(buffer: reader.buffer, position: bodyRange.lowerBound, end: bodyRange.upperBound)
@@ -93,6 +93,10 @@ enum EnvelopeFastPath {
                 partnerId: partnerId, partnerTxnId: partnerTxnId, memberId: memberId, eventTimeMilliseconds: eventTime,
                 body: transactionBody),
             traceId: traceId)
+    }
+
+    private static func isId(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= maxIdBytes
     }
 
     /// loyalty.v1.Accrual: 1 amount_minor, 2 currency, 3 category.
@@ -161,7 +165,7 @@ enum EnvelopeFastPath {
                 return nil
             }
         }
-        guard !original.isEmpty, original.utf8.count <= maxIdBytes else { return nil }
+        guard isId(original) else { return nil }
         switch kind {
         case 1: return .refund(originalPartnerTxnId: original, amountMinor: amount, currency: currency)
         case 2: return .cancel(originalPartnerTxnId: original)
@@ -205,10 +209,17 @@ enum EnvelopeFastPath {
             return range
         }
 
-        /// Valid UTF-8 only (swift-protobuf refuses anything else).
+        /// Valid UTF-8 only (swift-protobuf refuses anything else). ASCII, the usual case,
+        /// needs no validation beyond the check for it.
         mutating func string() -> String? {
             guard let range = bytes() else { return nil }
-            return String(validating: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self)
+            let utf8 = UnsafeBufferPointer(rebasing: buffer[range])
+            var ascii = true
+            for byte in utf8 where byte >= 0x80 {
+                ascii = false
+                break
+            }
+            return ascii ? String(decoding: utf8, as: UTF8.self) : String(validating: utf8, as: UTF8.self)
         }
     }
 }
