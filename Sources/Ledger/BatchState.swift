@@ -8,6 +8,23 @@ final class BatchState {
         /// Written at the next flush. Set by every rule that accepts a transaction for the
         /// member, so which rows exist never depends on batch boundaries.
         var dirty: Bool
+        /// The members table has this member's row (read from it, or written by a flush):
+        /// the flush then UPDATEs instead of INSERTing.
+        var stored: Bool
+    }
+
+    /// An open lot (points left > 0) as cached in memory; the lots table is the truth.
+    struct Lot: Equatable {
+        var lotId: Int64
+        var issuer: String
+        var pointsLeft: Int64
+        var expiresAtMilliseconds: Int64
+        var createdAtMilliseconds: Int64
+
+        /// Redemption order: earliest expiry, then oldest, then lowest id.
+        static func precedes(_ a: Lot, _ b: Lot) -> Bool {
+            (a.expiresAtMilliseconds, a.createdAtMilliseconds, a.lotId) < (b.expiresAtMilliseconds, b.createdAtMilliseconds, b.lotId)
+        }
     }
 
     struct DebtKey: Hashable {
@@ -15,7 +32,52 @@ final class BatchState {
         var payee: String
     }
 
+    /// A journal row not yet inserted: rows are inserted many to a statement at the next
+    /// flush, or before anything reads the journal.
+    struct JournalRow {
+        var partnerId: String
+        var partnerTxnId: String
+        var offset: Int64
+        var memberId: String
+        var kind: Int64
+        var status: String
+        var reason: String?
+        var detail: String
+        var pointsDelta: Int64
+        var balanceAfter: Int64
+        var amountMinor: Int64
+        var points: Int64
+        var feeMinor: Int64
+        var lotId: Int64?
+        var originalOffset: Int64?
+    }
+
+    /// What a redemption took from a lot, not yet inserted (as journal rows).
+    struct PortionRow {
+        var redemptionOffset: Int64
+        var lotId: Int64
+        var points: Int64
+    }
+
+    /// A lot created in this batch, not yet inserted (as journal rows).
+    struct NewLot {
+        var memberId: String
+        var lot: Lot
+        var pointsInitial: Int64
+    }
+
     var members: [String: Member] = [:]
+    /// In increasing lot id (= offset) order.
+    var newLots: [NewLot] = []
+    var journal: [JournalRow] = []
+    var portions: [PortionRow] = []
+    /// Each member's open lots in redemption order, where known; absent means "read the
+    /// lots table". Kept equal to the table by every rule that writes lots (write-through).
+    var lots: [String: [Lot]] = [:]
+    /// Members whose lots this batch does not cache (too many, or changed in a way the
+    /// cache does not follow): read from the table, and dropped from the committed cache
+    /// at commit.
+    var uncachedLots: Set<String> = []
     var debts: [DebtKey: Int64] = [:]
     var stats: [String: PartnerPoints] = [:]
     var accepted: Int64 = 0
@@ -23,11 +85,45 @@ final class BatchState {
     var duplicates: Int64 = 0
     var deadLetters: Int64 = 0
 
+    /// Where `lotId` is in `newLots`, if it is a lot of this batch (binary search: ids
+    /// increase; a lot of an earlier batch is below the first and answers at once).
+    func newLotIndex(_ lotId: Int64) -> Int? {
+        guard let first = newLots.first, lotId >= first.lot.lotId else { return nil }
+        var low = newLots.startIndex
+        var high = newLots.endIndex
+        while low < high {
+            let middle = (low + high) / 2
+            if newLots[middle].lot.lotId < lotId { low = middle + 1 } else { high = middle }
+        }
+        return low < newLots.endIndex && newLots[low].lot.lotId == lotId ? low : nil
+    }
+
     func addDebt(payer: String, payee: String, amountMinor: Int64) {
         debts[DebtKey(payer: payer, payee: payee), default: 0] += amountMinor
     }
 
     func updateStats(_ partnerId: String, _ change: (inout PartnerPoints) -> Void) {
         change(&stats[partnerId, default: PartnerPoints(partnerId: partnerId)])
+    }
+}
+
+extension [BatchState.Lot] {
+    /// Inserts at the lot's place in redemption order (new lots usually go last).
+    mutating func insertSorted(_ lot: BatchState.Lot) {
+        var index = endIndex
+        while index > startIndex, BatchState.Lot.precedes(lot, self[index - 1]) { index -= 1 }
+        insert(lot, at: index)
+    }
+
+    /// Sets an open lot's points left; a lot at 0 is no longer open and leaves.
+    mutating func setPoints(_ points: Int64, lotId: Int64, memberId: String) {
+        guard let index = firstIndex(where: { $0.lotId == lotId }) else {
+            preconditionFailure("member \(memberId): lot \(lotId) is not among the cached open lots")
+        }
+        if points == 0 {
+            remove(at: index)
+        } else {
+            self[index].pointsLeft = points
+        }
     }
 }

@@ -21,32 +21,49 @@ struct KeyFilter {
 
     var isFull: Bool { count >= capacity }
 
-    mutating func insert(partnerId: String, partnerTxnId: String) {
-        var (h, step) = Self.hashes(partnerId, partnerTxnId)
+    /// A key's hash, computed once per transaction for both the lookup and the insert.
+    struct Hash {
+        var first: UInt64
+        var step: UInt64
+    }
+
+    mutating func insert(_ key: Hash) {
+        var h = key.first
         for _ in 0..<Self.probes {
             let bit = h & bitMask
             words[Int(bit >> 6)] |= 1 << (bit & 63)
-            h &+= step
+            h &+= key.step
         }
         count += 1
     }
 
-    func mightContain(partnerId: String, partnerTxnId: String) -> Bool {
-        var (h, step) = Self.hashes(partnerId, partnerTxnId)
+    func mightContain(_ key: Hash) -> Bool {
+        var h = key.first
         for _ in 0..<Self.probes {
             let bit = h & bitMask
             if words[Int(bit >> 6)] & (1 << (bit & 63)) == 0 { return false }
-            h &+= step
+            h &+= key.step
         }
         return true
+    }
+
+    static func hash(partnerId: String, partnerTxnId: String) -> Hash {
+        let (h, step) = hashes(partnerId, partnerTxnId)
+        return Hash(first: h, step: step)
     }
 
     /// FNV-1a over both strings with a separator, then a SplitMix finaliser for the step.
     private static func hashes(_ a: String, _ b: String) -> (UInt64, UInt64) {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in a.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        func mix(_ text: String) {
+            var text = text
+            text.withUTF8 { bytes in
+                for byte in bytes { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            }
+        }
+        mix(a)
         h = (h ^ 0xff) &* 0x100_0000_01b3
-        for byte in b.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        mix(b)
         var z = h &+ 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB

@@ -9,8 +9,16 @@ package final class SQLiteDatabase {
     private var literalStatements: [UnsafeRawPointer: SQLiteStatement] = [:]
     package let path: String
 
+    /// Process-wide SQLite settings, applied once before the first connection opens.
+    private static let configured: Bool = {
+        // Memory statistics cost a global mutex per allocation; nothing here reads them.
+        _ = loyalty_sqlite3_disable_memstatus()
+        return true
+    }()
+
     package init(path: String) throws(LedgerError) {
         self.path = path
+        _ = Self.configured
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)

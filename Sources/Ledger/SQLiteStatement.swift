@@ -69,9 +69,10 @@ package final class SQLiteStatement {
         }
     }
 
-    /// Runs a statement that returns no rows, then resets it.
+    /// Runs a statement that returns no rows, then resets it. Its bindings stay: every
+    /// caller binds all parameters before the next run, and `prepare` clears them anyway.
     package func run() throws(LedgerError) {
-        defer { reset() }
+        defer { sqlite3_reset(statement) }
         while try step() {}
     }
 

@@ -107,6 +107,15 @@ enum Schema {
         """
         DROP INDEX IF EXISTS lots_by_expiry;
         """,
+        // 3: lots_by_member was partial (points_left > 0), so every change of points_left
+        // (each lot a redemption takes from) deleted and re-inserted its index entry. The
+        // member's open lots are cached in memory now and read from the table only on a
+        // cache miss: a plain index on member_id (the rowid is lot_id) serves that read,
+        // and points_left updates no longer touch any index.
+        """
+        DROP INDEX IF EXISTS lots_by_member;
+        CREATE INDEX IF NOT EXISTS lots_by_member_id ON lots (member_id);
+        """,
     ]
 
     /// Tables and their canonical order, for the digest.

@@ -42,6 +42,7 @@ extension Shard {
         let batchState = BatchState()
         try db.execute("BEGIN IMMEDIATE")
         do {
+            try dropCachesIfWrittenElsewhere()
             let outputs = try applyEntries(batch, batchState)
             return Pending(outputs: outputs, state: batchState)
         } catch {
@@ -54,6 +55,9 @@ extension Shard {
     /// A throw rolls back.
     public func commit(_ pending: Pending) throws {
         precondition(pending.open, "batch committed or rolled back twice")
+        precondition(
+            pending.state.journal.isEmpty && pending.state.portions.isEmpty && pending.state.newLots.isEmpty,
+            "journal rows, portions or lots left unwritten at commit")
         pending.open = false
         do {
             try db.execute("COMMIT")
@@ -62,11 +66,39 @@ extension Shard {
             throw error
         }
         if committedMembers.count + pending.state.members.count > Self.maxCachedMembers {
-            committedMembers.removeAll(keepingCapacity: true)
+            dropCaches()
         }
         for (id, member) in pending.state.members {
             committedMembers[id] = member
         }
+        for id in pending.state.uncachedLots {
+            committedLotCount -= committedLots.removeValue(forKey: id)?.count ?? 0
+        }
+        for (id, lots) in pending.state.lots {
+            committedLotCount += lots.count - (committedLots.updateValue(lots, forKey: id)?.count ?? 0)
+        }
+        if committedLotCount > Self.maxCachedLots {
+            committedLots.removeAll()
+            committedLotCount = 0
+        }
+    }
+
+    /// Forgets every committed cache: they are refilled from the file as members come up.
+    func dropCaches() {
+        committedMembers.removeAll()
+        committedLots.removeAll()
+        committedLotCount = 0
+    }
+
+    /// Another connection committed to this file since we last looked (the partition was
+    /// applied elsewhere meanwhile): what we cached may be stale, so it all goes. Called
+    /// inside BEGIN IMMEDIATE, when nobody else can write until we are done.
+    private func dropCachesIfWrittenElsewhere() throws(LedgerError) {
+        let version = try readDataVersion()
+        guard version != dataVersion else { return }
+        dataVersion = version
+        dropCaches()
+        journalKeys = nil
     }
 
     /// Undoes a `begin`: the file and every in-memory cache stay as before it.
@@ -133,13 +165,147 @@ extension Shard {
         }
         let s = try db.prepare("SELECT balance, shortfall FROM members WHERE member_id = ?")
         defer { s.reset() }
-        s.bind(.text(memberId))
-        let member =
-            try s.step()
-            ? BatchState.Member(balance: s.int64(0), shortfall: s.int64(1), dirty: false)
-            : BatchState.Member(balance: 0, shortfall: 0, dirty: false)
+        s.bindText(1, memberId)
+        let member: BatchState.Member
+        if try s.step() {
+            member = BatchState.Member(balance: s.int64(0), shortfall: s.int64(1), dirty: false, stored: true)
+        } else {
+            member = BatchState.Member(balance: 0, shortfall: 0, dirty: false, stored: false)
+            // Lots only ever exist for a member whose row exists (the accrual that made them
+            // stored the member in the same transaction): a member without a row has none.
+            if state.lots[memberId] == nil { state.lots[memberId] = [] }
+        }
         state.members[memberId] = member
         return member
+    }
+
+    // MARK: Lots (the table is the truth; the cache is written through)
+
+    /// The member's open lots in redemption order as cached (batch, then committed);
+    /// nil when not cached.
+    func cachedLots(_ memberId: String) -> [BatchState.Lot]? {
+        if let lots = state.lots[memberId] { return lots }
+        if !state.uncachedLots.isEmpty, state.uncachedLots.contains(memberId) { return nil }
+        return committedLots[memberId]
+    }
+
+    /// The member's open lots in redemption order: from the cache, else from the lots
+    /// table (and then cached, unless there are too many).
+    func openLots(_ memberId: String) throws(LedgerError) -> [BatchState.Lot] {
+        if let lots = cachedLots(memberId) {
+            state.lots[memberId] = lots
+            return lots
+        }
+        try flushLots()
+        let s = try db.prepare(
+            "SELECT lot_id, issuer, points_left, expires_at, created_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
+        )
+        defer { s.reset() }
+        s.bindText(1, memberId)
+        var lots: [BatchState.Lot] = []
+        while try s.step() {
+            lots.append(
+                BatchState.Lot(
+                    lotId: s.int64(0), issuer: s.text(1), pointsLeft: s.int64(2), expiresAtMilliseconds: s.int64(3),
+                    createdAtMilliseconds: s.int64(4)))
+        }
+        if lots.count <= Self.maxCachedLotsPerMember && !state.uncachedLots.contains(memberId) {
+            state.lots[memberId] = lots
+        }
+        return lots
+    }
+
+    /// A new lot: kept in the batch until the next flush inserts it (`flushLots`) and,
+    /// where the member's lots are cached, put into the cache at its place in redemption
+    /// order.
+    func insertLot(memberId: String, _ lot: BatchState.Lot) throws(LedgerError) {
+        precondition(state.newLots.last.map { $0.lot.lotId < lot.lotId } ?? true, "lot \(lot.lotId) out of order")
+        state.newLots.append(BatchState.NewLot(memberId: memberId, lot: lot, pointsInitial: lot.pointsLeft))
+        guard batchLots(memberId) else { return }
+        guard state.lots[memberId]!.count < Self.maxCachedLotsPerMember else {
+            forgetLots(memberId)
+            return
+        }
+        // In place: the batch's array is unique, so no copy per lot.
+        state.lots[memberId]!.insertSorted(lot)
+    }
+
+    /// Makes the member's cached lots (if any) the batch's own, so that they can be
+    /// changed in place. false: not cached.
+    private func batchLots(_ memberId: String) -> Bool {
+        if state.lots[memberId] != nil { return true }
+        if !state.uncachedLots.isEmpty, state.uncachedLots.contains(memberId) { return false }
+        guard let committed = committedLots[memberId] else { return false }
+        state.lots[memberId] = committed
+        return true
+    }
+
+    /// Sets an open lot's points left in the table and in the member's cached lots (a lot
+    /// at 0 leaves them).
+    func setLotPoints(_ lotId: Int64, _ points: Int64, memberId: String) throws(LedgerError) {
+        precondition(points >= 0, "lot \(lotId) would go below zero (\(points))")
+        if let index = state.newLotIndex(lotId) {
+            // Not in the table yet: the flush inserts it with these points left.
+            state.newLots[index].lot.pointsLeft = points
+        } else {
+            let s = try db.prepare("UPDATE lots SET points_left = ? WHERE lot_id = ?")
+            s.bindInteger(1, points)
+            s.bindInteger(2, lotId)
+            try s.run()
+        }
+        guard batchLots(memberId) else { return }
+        state.lots[memberId]!.setPoints(points, lotId: lotId, memberId: memberId)
+    }
+
+    static let lotRowsPerInsert = 32
+    private static let lotInsertMany =
+        "INSERT INTO lots (lot_id, member_id, issuer, points_initial, points_left, expires_at, created_at) VALUES "
+        + Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: lotRowsPerInsert).joined(separator: ", ")
+
+    /// Inserts the batch's new lots, with their points left as of now (a lot emptied in
+    /// the same batch goes in at 0, as an insert and an update would leave it). Called by
+    /// every flush and before anything else reads or writes the lots table by member or
+    /// by a lot that may be new (a cache miss, a cancel).
+    func flushLots() throws(LedgerError) {
+        let rows = state.newLots
+        guard !rows.isEmpty else { return }
+        state.newLots.removeAll(keepingCapacity: true)
+        var start = rows.startIndex
+        if rows.count >= Self.lotRowsPerInsert {
+            let many = try db.prepareDynamic(Self.lotInsertMany)
+            while rows.endIndex - start >= Self.lotRowsPerInsert {
+                for index in 0..<Self.lotRowsPerInsert {
+                    Self.bindLot(many, rows[start + index], base: Int32(index * 7))
+                }
+                try many.run()
+                start += Self.lotRowsPerInsert
+            }
+        }
+        let one = try db.prepare(
+            "INSERT INTO lots (lot_id, member_id, issuer, points_initial, points_left, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        while start < rows.endIndex {
+            Self.bindLot(one, rows[start], base: 0)
+            try one.run()
+            start += 1
+        }
+    }
+
+    private static func bindLot(_ s: SQLiteStatement, _ row: BatchState.NewLot, base: Int32) {
+        s.bindInteger(base + 1, row.lot.lotId)
+        s.bindText(base + 2, row.memberId)
+        s.bindText(base + 3, row.lot.issuer)
+        s.bindInteger(base + 4, row.pointsInitial)
+        s.bindInteger(base + 5, row.lot.pointsLeft)
+        s.bindInteger(base + 6, row.lot.expiresAtMilliseconds)
+        s.bindInteger(base + 7, row.lot.createdAtMilliseconds)
+    }
+
+    /// From now on (this batch, and the committed cache after it) the member's lots are
+    /// read from the table.
+    func forgetLots(_ memberId: String) {
+        state.lots[memberId] = nil
+        state.uncachedLots.insert(memberId)
     }
 
     func storeMember(_ memberId: String, _ member: BatchState.Member) {
@@ -152,12 +318,32 @@ extension Shard {
     /// Writes the batch's aggregates and the next offset; the caches stay valid.
     func flush(nextOffset: Int64) throws(LedgerError) {
         let state = self.state
-        let m = try db.prepare(
-            "INSERT INTO members (member_id, balance, shortfall) VALUES (?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET balance = excluded.balance, shortfall = excluded.shortfall"
-        )
-        for (id, member) in state.members where member.dirty {
-            try m.bind(.text(id), .integer(member.balance), .integer(member.shortfall)).run()
-            state.members[id]?.dirty = false
+        try flushJournal()
+        try flushPortions()
+        try flushLots()
+        // A plain UPDATE for members whose row exists, a plain INSERT for new ones: an
+        // upsert first tries the insert and then updates on the conflict.
+        let update = try db.prepare("UPDATE members SET balance = ?, shortfall = ? WHERE member_id = ?")
+        let insert = try db.prepare("INSERT INTO members (member_id, balance, shortfall) VALUES (?, ?, ?)")
+        // By index: marking a member written needs no second hash lookup.
+        for index in state.members.indices where state.members.values[index].dirty {
+            let (id, member) = state.members[index]
+            if member.stored {
+                update.bindInteger(1, member.balance)
+                update.bindInteger(2, member.shortfall)
+                update.bindText(3, id)
+                try update.run()
+                guard db.changes == 1 else {
+                    throw LedgerError(.corrupt, "member \(id) is missing from the members table of \(db.path); rebuild the shard from the log")
+                }
+            } else {
+                insert.bindText(1, id)
+                insert.bindInteger(2, member.balance)
+                insert.bindInteger(3, member.shortfall)
+                try insert.run()
+            }
+            state.members.values[index].dirty = false
+            state.members.values[index].stored = true
         }
         let d = try db.prepare(
             "INSERT INTO debts (cycle, payer, payee, amount_minor) VALUES (?, ?, ?, ?) ON CONFLICT (cycle, payer, payee) DO UPDATE SET amount_minor = amount_minor + excluded.amount_minor"
@@ -229,7 +415,7 @@ extension Shard {
         while try s.step() { due.append((s.int64(0), s.text(1), s.text(2), s.int64(3))) }
         s.reset()
         for lot in due {
-            try setLotPoints(lot.lotId, 0)
+            try setLotPoints(lot.lotId, 0, memberId: lot.memberId)
             var member = try loadMember(lot.memberId)
             member.balance -= lot.points
             storeMember(lot.memberId, member)

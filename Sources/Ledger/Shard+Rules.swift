@@ -74,7 +74,8 @@ extension Shard {
             let outcome = Outcome.rejected(.invalidField, "partner_txn_id: must not be empty", balanceAfter: try loadMember(t.memberId).balance)
             return .result(offset: offset, transaction: t, outcome: outcome, original: nil)
         }
-        if let original = try storedOutcome(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId) {
+        let key = KeyFilter.hash(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId)
+        if let original = try storedOutcome(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, key: key) {
             state.duplicates += 1
             let outcome = Outcome(
                 status: .duplicate,
@@ -97,7 +98,7 @@ extension Shard {
                 throw error
             }
         }
-        try journal(t, offset: offset, record)
+        try journal(t, offset: offset, record, key: key)
         #if DEBUG
             try checkInvariants(memberId: t.memberId)
         #endif
@@ -120,7 +121,7 @@ extension Shard {
 
     private func decide(_ t: Transaction, offset: Int64) throws(RuleError) -> Record {
         func reject(_ reason: RejectReason, _ detail: String) -> RuleError { .rejection(Rejection(reason, detail)) }
-        guard programme.partner(t.partnerId) != nil else {
+        guard let partner = programme.partner(t.partnerId) else {
             throw reject(.unknownPartner, "partner_id: \"\(t.partnerId)\" is not a partner of programme \(programme.version)")
         }
         guard !t.memberId.isEmpty else { throw reject(.invalidField, "member_id: must not be empty") }
@@ -129,7 +130,7 @@ extension Shard {
             case .accrual(let amountMinor, let currency, let category):
                 try checkAmount("amount_minor", amountMinor)
                 try checkCurrency(currency)
-                return try accrue(t, offset: offset, amountMinor: amountMinor, category: category)
+                return try accrue(t, partner: partner, offset: offset, amountMinor: amountMinor, category: category)
             case .redemption(let points):
                 try checkAmount("points", points)
                 return try redeem(t, offset: offset, points: points)
@@ -163,9 +164,13 @@ extension Shard {
 
     // MARK: Accrual
 
-    private func accrue(_ t: Transaction, offset: Int64, amountMinor: Int64, category: String) throws -> Record {
-        guard let points = programme.points(amountMinor: amountMinor, partnerId: t.partnerId, category: category),
-            let fee = programme.fee(amountMinor: amountMinor, partnerId: t.partnerId)
+    private func accrue(_ t: Transaction, partner: Programme.Partner, offset: Int64, amountMinor: Int64, category: String) throws -> Record {
+        // programme.points/fee(partnerId:) with the partner looked up once.
+        guard
+            let points = Programme.points(
+                amountMinor: amountMinor, earnBasisPoints: partner.earnBasisPoints(category: category),
+                pointValueMinor: programme.pointValueMinor),
+            let fee = Programme.fee(amountMinor: amountMinor, feeBasisPoints: partner.operatorFeeBasisPoints)
         else {
             throw Rejection(.invalidAmount, "amount_minor: \(amountMinor) overflows the points or fee arithmetic")
         }
@@ -181,12 +186,11 @@ extension Shard {
         member.balance = balance
         let lotPoints = points - payoff
         if lotPoints > 0 {
-            try db.prepare(
-                "INSERT INTO lots (lot_id, member_id, issuer, points_initial, points_left, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            ).bind(
-                .integer(offset), .text(t.memberId), .text(t.partnerId), .integer(lotPoints), .integer(lotPoints),
-                .integer(expiry), .integer(t.eventTimeMilliseconds)
-            ).run()
+            try insertLot(
+                memberId: t.memberId,
+                BatchState.Lot(
+                    lotId: offset, issuer: t.partnerId, pointsLeft: lotPoints, expiresAtMilliseconds: expiry,
+                    createdAtMilliseconds: t.eventTimeMilliseconds))
         }
         storeMember(t.memberId, member)
         state.updateStats(t.partnerId) {
@@ -202,49 +206,34 @@ extension Shard {
     // MARK: Redemption
 
     private func redeem(_ t: Transaction, offset: Int64, points: Int64) throws -> Record {
-        // One scan in redemption order serves both steps: lots due at the event time sort
-        // first (earliest expiry) and expire; the lots after them are taken from.
-        let s = try db.prepare(
-            "SELECT lot_id, issuer, points_left, expires_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
-        )
-        s.bind(.text(t.memberId))
-        var due: [(lotId: Int64, issuer: String, points: Int64)] = []
-        var candidates: [(lotId: Int64, issuer: String, left: Int64)] = []
-        var available: Int64 = 0
-        while available < points, try s.step() {
-            if s.int64(3) <= t.eventTimeMilliseconds {
-                due.append((s.int64(0), s.text(1), s.int64(2)))
-            } else {
-                candidates.append((s.int64(0), s.text(1), s.int64(2)))
-                available += s.int64(2)
-            }
-        }
-        s.reset()
+        // Lots in redemption order: those due at the event time sort first (earliest
+        // expiry) and expire; the lots after them are taken from.
+        let lots = try openLots(t.memberId)
         var member = try loadMember(t.memberId)
-        if !due.isEmpty {
-            for lot in due {
-                try setLotPoints(lot.lotId, 0)
-                member.balance -= lot.points
-                state.updateStats(lot.issuer) { $0.expired += lot.points }
-            }
-            storeMember(t.memberId, member)
+        var firstOpen = lots.startIndex
+        while firstOpen < lots.endIndex, lots[firstOpen].expiresAtMilliseconds <= t.eventTimeMilliseconds {
+            let lot = lots[firstOpen]
+            try setLotPoints(lot.lotId, 0, memberId: t.memberId)
+            member.balance -= lot.pointsLeft
+            state.updateStats(lot.issuer) { $0.expired += lot.pointsLeft }
+            firstOpen += 1
         }
+        if firstOpen > lots.startIndex { storeMember(t.memberId, member) }
         guard member.balance >= points else {
             throw Rejection(.insufficientPoints, "points: \(points) requested, the balance is \(member.balance)")
         }
         var portions: [(lotId: Int64, issuer: String, points: Int64)] = []
         var remaining = points
-        for lot in candidates where remaining > 0 {
-            let portion = min(remaining, lot.left)
-            try setLotPoints(lot.lotId, lot.left - portion)
+        for lot in lots[firstOpen...] where remaining > 0 {
+            let portion = min(remaining, lot.pointsLeft)
+            try setLotPoints(lot.lotId, lot.pointsLeft - portion, memberId: t.memberId)
             portions.append((lot.lotId, lot.issuer, portion))
             remaining -= portion
         }
         let taken = portions.reduce(0) { $0 + $1.points }
         precondition(taken == points, "member \(t.memberId): lots hold \(taken) of a balance covering \(points)")
-        let insert = try db.prepare("INSERT INTO portions (redemption_offset, lot_id, points) VALUES (?, ?, ?)")
         for portion in portions {
-            try insert.bind(.integer(offset), .integer(portion.lotId), .integer(portion.points)).run()
+            state.portions.append(BatchState.PortionRow(redemptionOffset: offset, lotId: portion.lotId, points: portion.points))
             state.addDebt(payer: portion.issuer, payee: t.partnerId, amountMinor: try value(of: portion.points))
         }
         member.balance -= points
@@ -305,6 +294,8 @@ extension Shard {
         if let reversedBy = original.reversedBy {
             throw Rejection(.alreadyReversed, "original_partner_txn_id: \"\(originalTxnId)\" was already cancelled at offset \(reversedBy)")
         }
+        try flushPortions()
+        try flushLots()
         let s = try db.prepare(
             "SELECT p.lot_id, p.points, l.issuer FROM portions p JOIN lots l ON l.lot_id = p.lot_id WHERE p.redemption_offset = ? ORDER BY p.lot_id"
         )
@@ -320,6 +311,8 @@ extension Shard {
             restored += portion.points
         }
         precondition(restored == original.points, "cancel of offset \(original.offset): portions hold \(restored) of \(original.points) points")
+        // Restored lots may have been empty (outside the cache): read them afresh.
+        forgetLots(t.memberId)
         var member = try loadMember(t.memberId)
         member.balance += restored
         // A shortfall may have arisen after the redemption; it must not coexist with
@@ -364,61 +357,30 @@ extension Shard {
 
     /// Breakage of the member's lots due at `time` (expiry ≤ time).
     func expireDue(memberId: String, at time: Int64) throws(LedgerError) {
-        let s = try db.prepare(
-            "SELECT lot_id, issuer, points_left FROM lots WHERE member_id = ? AND points_left > 0 AND expires_at <= ? ORDER BY lot_id"
-        )
-        s.bind(.text(memberId), .integer(time))
-        var due: [(lotId: Int64, issuer: String, points: Int64)] = []
-        while try s.step() { due.append((s.int64(0), s.text(1), s.int64(2))) }
-        s.reset()
+        let due = try openLots(memberId).filter { $0.expiresAtMilliseconds <= time }
         guard !due.isEmpty else { return }
         var member = try loadMember(memberId)
         for lot in due {
-            try setLotPoints(lot.lotId, 0)
-            member.balance -= lot.points
-            state.updateStats(lot.issuer) { $0.expired += lot.points }
+            try setLotPoints(lot.lotId, 0, memberId: memberId)
+            member.balance -= lot.pointsLeft
+            state.updateStats(lot.issuer) { $0.expired += lot.pointsLeft }
         }
         storeMember(memberId, member)
-    }
-
-    func setLotPoints(_ lotId: Int64, _ points: Int64) throws(LedgerError) {
-        precondition(points >= 0, "lot \(lotId) would go below zero (\(points))")
-        try db.prepare("UPDATE lots SET points_left = ? WHERE lot_id = ?").bind(.integer(points), .integer(lotId)).run()
     }
 
     /// Takes up to `points` from the member's lots: `firstLot` first when given, then in
     /// redemption order (earliest expiry, oldest, lowest id). Returns what was taken.
     func take(_ points: Int64, memberId: String, firstLot: Int64?) throws(LedgerError) -> [(lotId: Int64, issuer: String, points: Int64)] {
         guard points > 0 else { return [] }
-        var candidates: [(lotId: Int64, issuer: String, left: Int64)] = []
-        var available: Int64 = 0
-        if let firstLot {
-            let s = try db.prepare("SELECT issuer, points_left FROM lots WHERE lot_id = ? AND points_left > 0")
-            s.bind(.integer(firstLot))
-            if try s.step() {
-                candidates.append((firstLot, s.text(0), s.int64(1)))
-                available += s.int64(1)
-            }
-            s.reset()
-        }
-        if available < points {
-            let s = try db.prepare(
-                "SELECT lot_id, issuer, points_left FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
-            )
-            s.bind(.text(memberId))
-            while available < points, try s.step() {
-                let lotId = s.int64(0)
-                if lotId == firstLot { continue }
-                candidates.append((lotId, s.text(1), s.int64(2)))
-                available += s.int64(2)
-            }
-            s.reset()
+        var candidates = try openLots(memberId)
+        if let firstLot, let index = candidates.firstIndex(where: { $0.lotId == firstLot }) {
+            candidates.insert(candidates.remove(at: index), at: candidates.startIndex)
         }
         var remaining = points
         var taken: [(lotId: Int64, issuer: String, points: Int64)] = []
         for lot in candidates where remaining > 0 {
-            let portion = min(remaining, lot.left)
-            try setLotPoints(lot.lotId, lot.left - portion)
+            let portion = min(remaining, lot.pointsLeft)
+            try setLotPoints(lot.lotId, lot.pointsLeft - portion, memberId: memberId)
             taken.append((lot.lotId, lot.issuer, portion))
             remaining -= portion
         }
@@ -427,26 +389,113 @@ extension Shard {
 
     // MARK: Journal
 
-    private func journal(_ t: Transaction, offset: Int64, _ record: Record) throws(LedgerError) {
-        _ = try journalFilter()
-        journalKeys?.insert(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId)
-        try db.prepare("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)").bind(
-            .text(t.partnerId), .text(t.partnerTxnId), .integer(offset), .text(t.memberId),
-            .integer(record.kind.rawValue), .text(record.outcome.status.rawValue),
-            record.outcome.reason.map { .text($0.rawValue) } ?? .null, .text(record.outcome.detail),
-            .integer(record.outcome.pointsDelta), .integer(record.outcome.balanceAfter),
-            .integer(record.amountMinor), .integer(record.points), .integer(record.feeMinor),
-            record.lotId.map { .integer($0) } ?? .null, record.originalOffset.map { .integer($0) } ?? .null
-        ).run()
+    private func journal(_ t: Transaction, offset: Int64, _ record: Record, key: KeyFilter.Hash) throws(LedgerError) {
+        try journalFilterInPlace { $0.insert(key) }
+        state.journal.append(
+            BatchState.JournalRow(
+                partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, offset: offset, memberId: t.memberId,
+                kind: record.kind.rawValue, status: record.outcome.status.rawValue, reason: record.outcome.reason?.rawValue,
+                detail: record.outcome.detail, pointsDelta: record.outcome.pointsDelta,
+                balanceAfter: record.outcome.balanceAfter, amountMinor: record.amountMinor, points: record.points,
+                feeMinor: record.feeMinor, lotId: record.lotId, originalOffset: record.originalOffset))
     }
 
-    private func storedOutcome(partnerId: String, partnerTxnId: String) throws(LedgerError) -> (offset: Int64, outcome: Outcome)? {
-        guard try journalFilter().mightContain(partnerId: partnerId, partnerTxnId: partnerTxnId) else { return nil }
+    /// Journal rows per multi-row INSERT: one statement per row was a large share of
+    /// the ledger's time (each step opens a cursor and seeks from the root).
+    static let journalRowsPerInsert = 32
+    private static let journalColumns = 15
+    private static let journalRowValues = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)"
+    private static let journalInsertMany =
+        "INSERT INTO journal VALUES " + Array(repeating: journalRowValues, count: journalRowsPerInsert).joined(separator: ", ")
+
+    /// Inserts the batch's pending journal rows. Called by every flush and before any
+    /// read or update of the journal, so SQL always sees every journaled transaction.
+    func flushJournal() throws(LedgerError) {
+        let rows = state.journal
+        guard !rows.isEmpty else { return }
+        state.journal.removeAll(keepingCapacity: true)
+        var start = rows.startIndex
+        if rows.count >= Self.journalRowsPerInsert {
+            let many = try db.prepareDynamic(Self.journalInsertMany)
+            while rows.endIndex - start >= Self.journalRowsPerInsert {
+                for index in 0..<Self.journalRowsPerInsert {
+                    bindJournalRow(many, rows[start + index], base: Int32(index * Self.journalColumns))
+                }
+                try many.run()
+                start += Self.journalRowsPerInsert
+            }
+        }
+        let one = try db.prepare("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)")
+        while start < rows.endIndex {
+            bindJournalRow(one, rows[start], base: 0)
+            try one.run()
+            start += 1
+        }
+    }
+
+    static let portionRowsPerInsert = 64
+    private static let portionInsertMany =
+        "INSERT INTO portions (redemption_offset, lot_id, points) VALUES "
+        + Array(repeating: "(?, ?, ?)", count: portionRowsPerInsert).joined(separator: ", ")
+
+    /// Inserts the batch's pending portions (as `flushJournal`, for the same reason): at
+    /// every flush and before a cancel reads them.
+    func flushPortions() throws(LedgerError) {
+        let rows = state.portions
+        guard !rows.isEmpty else { return }
+        state.portions.removeAll(keepingCapacity: true)
+        var start = rows.startIndex
+        if rows.count >= Self.portionRowsPerInsert {
+            let many = try db.prepareDynamic(Self.portionInsertMany)
+            while rows.endIndex - start >= Self.portionRowsPerInsert {
+                for index in 0..<Self.portionRowsPerInsert {
+                    let row = rows[start + index]
+                    let base = Int32(index * 3)
+                    many.bindInteger(base + 1, row.redemptionOffset)
+                    many.bindInteger(base + 2, row.lotId)
+                    many.bindInteger(base + 3, row.points)
+                }
+                try many.run()
+                start += Self.portionRowsPerInsert
+            }
+        }
+        let one = try db.prepare("INSERT INTO portions (redemption_offset, lot_id, points) VALUES (?, ?, ?)")
+        while start < rows.endIndex {
+            one.bindInteger(1, rows[start].redemptionOffset)
+            one.bindInteger(2, rows[start].lotId)
+            one.bindInteger(3, rows[start].points)
+            try one.run()
+            start += 1
+        }
+    }
+
+    private func bindJournalRow(_ s: SQLiteStatement, _ row: BatchState.JournalRow, base: Int32) {
+        s.bindText(base + 1, row.partnerId)
+        s.bindText(base + 2, row.partnerTxnId)
+        s.bindInteger(base + 3, row.offset)
+        s.bindText(base + 4, row.memberId)
+        s.bindInteger(base + 5, row.kind)
+        s.bindText(base + 6, row.status)
+        if let reason = row.reason { s.bindText(base + 7, reason) } else { s.bindNull(base + 7) }
+        s.bindText(base + 8, row.detail)
+        s.bindInteger(base + 9, row.pointsDelta)
+        s.bindInteger(base + 10, row.balanceAfter)
+        s.bindInteger(base + 11, row.amountMinor)
+        s.bindInteger(base + 12, row.points)
+        s.bindInteger(base + 13, row.feeMinor)
+        if let lotId = row.lotId { s.bindInteger(base + 14, lotId) } else { s.bindNull(base + 14) }
+        if let originalOffset = row.originalOffset { s.bindInteger(base + 15, originalOffset) } else { s.bindNull(base + 15) }
+    }
+
+    private func storedOutcome(partnerId: String, partnerTxnId: String, key: KeyFilter.Hash) throws(LedgerError) -> (offset: Int64, outcome: Outcome)? {
+        guard try journalFilterInPlace({ $0.mightContain(key) }) else { return nil }
+        try flushJournal()
         let s = try db.prepare(
             "SELECT offset, status, reason, detail, points_delta, balance_after FROM journal WHERE partner_id = ? AND partner_txn_id = ?"
         )
         defer { s.reset() }
-        s.bind(.text(partnerId), .text(partnerTxnId))
+        s.bindText(1, partnerId)
+        s.bindText(2, partnerTxnId)
         guard try s.step() else { return nil }
         guard let status = Outcome.Status(rawValue: s.text(1)) else {
             throw LedgerError(.corrupt, "journal offset \(s.int64(0)) has unknown status \"\(s.text(1))\"; the file is damaged, rebuild it from the log")
@@ -458,6 +507,7 @@ extension Shard {
     }
 
     private func storedOriginal(partnerId: String, partnerTxnId: String) throws(LedgerError) -> Original? {
+        try flushJournal()
         let s = try db.prepare(
             """
             SELECT offset, member_id, kind, status, amount_minor, points, fee_minor, lot_id, refunded_minor, clawed_points,
@@ -474,17 +524,20 @@ extension Shard {
             reversedBy: s.isNull(11) ? nil : s.int64(11))
     }
 
-    /// The journal's key filter, (re)built from the file when missing or full.
-    func journalFilter() throws(LedgerError) -> KeyFilter {
-        if let filter = journalKeys, !filter.isFull { return filter }
-        let s = try db.prepare("SELECT partner_id, partner_txn_id FROM journal")
-        defer { s.reset() }
-        var keys: [(String, String)] = []
-        while try s.step() { keys.append((s.text(0), s.text(1))) }
-        var filter = KeyFilter(capacity: max(4 * keys.count, 1 << 16))
-        for (partnerId, partnerTxnId) in keys { filter.insert(partnerId: partnerId, partnerTxnId: partnerTxnId) }
-        journalKeys = filter
-        return filter
+    /// Runs `body` on the journal's key filter, (re)built from the file first when missing
+    /// or full. In place: the filter's bit array is never copied.
+    func journalFilterInPlace<T>(_ body: (inout KeyFilter) -> T) throws(LedgerError) -> T {
+        if journalKeys == nil || journalKeys!.isFull {
+            try flushJournal()
+            let s = try db.prepare("SELECT partner_id, partner_txn_id FROM journal")
+            defer { s.reset() }
+            var keys: [(String, String)] = []
+            while try s.step() { keys.append((s.text(0), s.text(1))) }
+            var filter = KeyFilter(capacity: max(4 * keys.count, 1 << 16))
+            for (partnerId, partnerTxnId) in keys { filter.insert(KeyFilter.hash(partnerId: partnerId, partnerTxnId: partnerTxnId)) }
+            journalKeys = filter
+        }
+        return body(&journalKeys!)
     }
 
     // MARK: Invariants
@@ -499,10 +552,41 @@ extension Shard {
         defer { s.reset() }
         s.bind(.text(memberId))
         _ = try s.step()
-        let lots = s.int64(0)
+        // The table's lots plus this batch's new ones, which are inserted at the flush.
+        let new = pendingOpenLots(memberId)
+        let lots = s.int64(0) + new.reduce(0) { $0 + $1.pointsLeft }
+        let count = s.int64(1) + Int64(new.count)
         precondition(lots - member.shortfall == member.balance, "member \(memberId): lots \(lots) − shortfall \(member.shortfall) ≠ balance \(member.balance)")
         precondition(s.int64(2) >= 0, "member \(memberId): a lot is below zero")
         precondition(member.shortfall >= 0, "member \(memberId): shortfall \(member.shortfall) below zero")
-        precondition(member.shortfall == 0 || s.int64(1) == 0, "member \(memberId): shortfall \(member.shortfall) next to \(s.int64(1)) positive lots")
+        precondition(member.shortfall == 0 || count == 0, "member \(memberId): shortfall \(member.shortfall) next to \(count) positive lots")
+        s.reset()
+        try checkCachedLots(memberId: memberId)
+    }
+
+    /// The member's cached lots (if any) are exactly the open lots of the table, in
+    /// redemption order. Debug builds check it after every transaction.
+    func checkCachedLots(memberId: String) throws(LedgerError) {
+        guard let cached = cachedLots(memberId) else { return }
+        let l = try db.prepare(
+            "SELECT lot_id, issuer, points_left, expires_at, created_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
+        )
+        defer { l.reset() }
+        l.bindText(1, memberId)
+        var stored: [BatchState.Lot] = []
+        while try l.step() {
+            stored.append(
+                BatchState.Lot(
+                    lotId: l.int64(0), issuer: l.text(1), pointsLeft: l.int64(2), expiresAtMilliseconds: l.int64(3),
+                    createdAtMilliseconds: l.int64(4)))
+        }
+        stored += pendingOpenLots(memberId)
+        stored.sort(by: BatchState.Lot.precedes)
+        precondition(cached == stored, "member \(memberId): cached lots \(cached) differ from the table's \(stored)")
+    }
+
+    /// The member's lots created in this batch and still open (not in the table yet).
+    func pendingOpenLots(_ memberId: String) -> [BatchState.Lot] {
+        state.newLots.filter { $0.memberId == memberId && $0.lot.pointsLeft > 0 }.map(\.lot)
     }
 }

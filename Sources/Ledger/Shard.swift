@@ -14,10 +14,24 @@ public final class Shard {
     /// Balances as committed, so most transactions need no member SELECT. Filled only
     /// after a COMMIT succeeds, so a rolled-back batch can never leave it ahead of the file.
     var committedMembers: [String: BatchState.Member] = [:]
+    /// Open lots per member as committed (redemption order), so a redemption needs no
+    /// lots SELECT. Like `committedMembers`, filled only after a COMMIT succeeds; a member
+    /// absent here is read from the lots table when needed.
+    var committedLots: [String: [BatchState.Lot]] = [:]
+    /// Lots held in `committedLots`, for its bound.
+    var committedLotCount = 0
     /// Keys that may be in the journal; nil until the first apply builds it.
     var journalKeys: KeyFilter?
+    /// `PRAGMA data_version` as last seen: it changes when another connection wrote the
+    /// file (e.g. a partition that moved to another worker and back), and then every cache
+    /// above is dropped before the next batch.
+    var dataVersion: Int64 = 0
     /// Bound on `committedMembers`; past it the cache starts over.
     static let maxCachedMembers = 1_000_000
+    /// Bound on `committedLotCount` (about 64 bytes each); past it the lots cache starts over.
+    static let maxCachedLots = 2_000_000
+    /// A member with more open lots than this is not cached: read from the table each time.
+    static let maxCachedLotsPerMember = 256
 
     /// Opens (creating and migrating if needed) the shard file of `partition`.
     public init(path: String, partition: Int32, programme: Programme) throws(LedgerError) {
@@ -44,6 +58,7 @@ public final class Shard {
             guard stored == Int64(partition) else {
                 throw LedgerError(.wrongPartition, "shard file \(path) belongs to partition \(stored), not \(partition); check the data directory mapping")
             }
+            dataVersion = try readDataVersion()
         } catch {
             db.close()
             throw error
@@ -51,6 +66,13 @@ public final class Shard {
     }
 
     public func close() { db.close() }
+
+    func readDataVersion() throws(LedgerError) -> Int64 {
+        let statement = try db.prepare("PRAGMA data_version")
+        defer { statement.reset() }
+        _ = try statement.step()
+        return statement.int64(0)
+    }
 
     /// The offset of the first message not yet applied (0 for a new file).
     public func nextOffset() throws(LedgerError) -> Int64 {

@@ -23,38 +23,21 @@ struct OutputRecords {
         try outputs.map { output in
             switch output {
             case .result(let offset, let transaction, let outcome, let original):
-                let result = Loyalty_V1_TransactionResult.with {
-                    $0.partnerID = transaction.partnerId
-                    $0.partnerTxnID = transaction.partnerTxnId
-                    $0.memberID = transaction.memberId
-                    $0.traceID = context.traceIds[offset] ?? ""
-                    $0.outcome = Loyalty_V1_Outcome(outcome)
-                    if let original { $0.original = Loyalty_V1_Outcome(original) }
-                    $0.partition = partition
-                    $0.offset = offset
-                }
                 return ProducerRecord(
                     topic: topics.results, partition: nil, key: Array(transaction.memberId.utf8),
-                    value: try result.serializedBytes()
+                    value: ResultEncoder.result(
+                        partnerId: transaction.partnerId, partnerTxnId: transaction.partnerTxnId,
+                        memberId: transaction.memberId, traceId: context.traceIds[offset] ?? "", outcome: outcome,
+                        original: original, partition: partition, offset: offset)
                 )
             case .inquiry(let offset, let memberId, let balance):
                 let request = context.inquiries[offset]
-                let result = Loyalty_V1_TransactionResult.with {
-                    $0.partnerID = request?.partnerId ?? ""
-                    $0.partnerTxnID = request?.requestId ?? ""
-                    $0.memberID = memberId
-                    $0.traceID = request?.traceId ?? ""
-                    $0.outcome = .with {
-                        $0.status = .accepted
-                        $0.balanceAfter = balance
-                    }
-                    $0.partition = partition
-                    $0.offset = offset
-                    $0.isInquiry = true
-                }
                 return ProducerRecord(
                     topic: topics.results, partition: nil, key: Array(memberId.utf8),
-                    value: try result.serializedBytes()
+                    value: ResultEncoder.result(
+                        partnerId: request?.partnerId ?? "", partnerTxnId: request?.requestId ?? "", memberId: memberId,
+                        traceId: request?.traceId ?? "", outcome: Outcome(status: .accepted, balanceAfter: balance),
+                        original: nil, partition: partition, offset: offset, isInquiry: true)
                 )
             case .position(let position):
                 return ProducerRecord(

@@ -28,7 +28,7 @@ public struct WorkerConfiguration: Sendable {
     /// Extra librdkafka settings for both the consumer and the producer.
     public var kafkaExtra: [String: String] = [:]
 
-    public static let defaultMaxBatchRecords = 5_000
+    public static let defaultMaxBatchRecords = 10_000
 
     public init(bootstrapServers: String, dataDirectory: String) {
         self.bootstrapServers = bootstrapServers

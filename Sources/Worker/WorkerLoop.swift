@@ -74,6 +74,7 @@ final class WorkerLoop: RebalanceListener {
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, listener: self, logger: logger)
         self.consumer = consumer
         defer { shutDown() }
+        warmUpProducer()
 
         while !stopRequested.flag.load(ordering: .relaxed) {
             var records = try consumer.poll(
@@ -95,6 +96,19 @@ final class WorkerLoop: RebalanceListener {
                 continue
             }
             try process(Self.groupedByPartition(records))
+        }
+    }
+
+    /// Asks for the results topic's metadata while the consumer joins its group:
+    /// otherwise the first round's results waited about a second (a metadata round trip
+    /// and the idempotent producer's set-up) with every shard's transaction open.
+    /// Best effort: without brokers, the first round waits as it would have.
+    private func warmUpProducer() {
+        guard let producer else { return }
+        do {
+            _ = try producer.partitionCount(topic: configuration.topics.results, timeoutMilliseconds: 2_000)
+        } catch {
+            logger.debug("results topic metadata not available yet", metadata: [LogKey.error: "\(error)"])
         }
     }
 
@@ -161,19 +175,33 @@ final class WorkerLoop: RebalanceListener {
         var remaining = groups.map { ($0.0, $0.1[...]) }
         let limit = max(1, min(configuration.maxBatchRecords, LedgerBatch.maxEntries))
         while !remaining.isEmpty {
-            var round: [Prepared] = []
+            var selected: [Selected] = []
             var next: [(Int32, ArraySlice<ConsumerRecord>)] = []
             for (partition, records) in remaining {
                 let chunk = records.prefix(limit)
                 if chunk.count < records.count { next.append((partition, records.dropFirst(limit))) }
-                if let prepared = try prepare(partition: partition, records: chunk) { round.append(prepared) }
+                if let chosen = select(partition: partition, records: chunk) { selected.append(chosen) }
             }
-            try applyRound(round)
+            // Decoding is pure and per partition: on the apply threads too.
+            let decoded = Self.parallelMap(selected.count) { index in
+                Result { try self.decode(selected[index]) }
+            }
+            try applyRound(decoded.map { try $0.get() })
             remaining = next
         }
     }
 
-    private func prepare(partition: Int32, records: ArraySlice<ConsumerRecord>) throws -> Prepared? {
+    /// One partition's records of a round that are due, with the shard they go to.
+    private struct Selected {
+        var partition: Int32
+        var shard: Shard
+        var records: ArraySlice<ConsumerRecord>
+        var nextOffset: Int64
+    }
+
+    /// The records of `records` the shard has not applied yet; nil if there are none or
+    /// the partition is not open here. A gap stops the partition.
+    private func select(partition: Int32, records: ArraySlice<ConsumerRecord>) -> Selected? {
         guard case .open(let shard, let expected) = slots[partition] else {
             // Stopped or not ours: nothing is stored, so these records are read again
             // after the fault is repaired and the worker restarted.
@@ -190,14 +218,21 @@ final class WorkerLoop: RebalanceListener {
             )
             return nil
         }
+        return Selected(partition: partition, shard: shard, records: fresh[...], nextOffset: last.offset + 1)
+    }
+
+    /// Decodes a partition's share of a round. Touches nothing but its arguments (runs on
+    /// the apply threads).
+    private func decode(_ selected: Selected) throws -> Prepared {
         let started = DispatchTime.now().uptimeNanoseconds
+        let partition = selected.partition
         let writer = OutputRecords(topics: configuration.topics, partition: partition)
         var entries: [LedgerEntry] = []
-        entries.reserveCapacity(fresh.count)
+        entries.reserveCapacity(selected.records.count)
         var context = OutputRecords.Context()
         var deadLetters: [ProducerRecord] = []
-        for record in fresh {
-            switch InboundMessage.decode(record.value) {
+        for record in selected.records {
+            switch EnvelopeFastPath.decode(record.value).map(Result.success) ?? InboundMessage.decode(record.value) {
             case .success(.transaction(let transaction, let traceId)):
                 if !traceId.isEmpty { context.traceIds[record.offset] = traceId }
                 entries.append(LedgerEntry(offset: record.offset, kind: .transaction(transaction)))
@@ -216,8 +251,8 @@ final class WorkerLoop: RebalanceListener {
             }
         }
         return Prepared(
-            partition: partition, shard: shard, batch: LedgerBatch(entries: entries, nextOffset: last.offset + 1),
-            writer: writer, context: context, deadLetters: deadLetters, records: fresh.count, started: started)
+            partition: partition, shard: selected.shard, batch: LedgerBatch(entries: entries, nextOffset: selected.nextOffset),
+            writer: writer, context: context, deadLetters: deadLetters, records: selected.records.count, started: started)
     }
 
     /// Applies a round, retrying while Kafka cannot take its outputs. A shard that cannot
@@ -228,11 +263,14 @@ final class WorkerLoop: RebalanceListener {
         var attempt = 0
         var round = round
         while !round.isEmpty {
+            let deliveries = producer.map {
+                RoundDeliveries(producer: $0, timeoutMilliseconds: configuration.publishTimeoutMilliseconds)
+            }
             // Each shard is its own file and connection, owned by this loop: the shards of
-            // a round are applied (and their results encoded) on up to `parallelism`
-            // threads at once. Everything else (slots, stopping, the consumer) stays on
-            // this thread.
-            let started: [Result<(Shard.Pending, [ProducerRecord]), Error>] = Self.parallelMap(round.count) { index in
+            // a round are applied (and their results encoded and enqueued) on up to
+            // `parallelism` threads at once. Everything else (slots, stopping, the
+            // consumer) stays on this thread.
+            let started: [Result<Shard.Pending, Error>] = Self.parallelMap(round.count) { index in
                 let prepared = round[index]
                 let applied: Shard.Pending
                 do {
@@ -242,26 +280,25 @@ final class WorkerLoop: RebalanceListener {
                 }
                 do {
                     let records = try prepared.deadLetters + prepared.writer.records(for: applied.outputs, context: prepared.context)
-                    return .success((applied, records))
+                    deliveries?.enqueue(records)
+                    return .success(applied)
                 } catch {
                     prepared.shard.rollback(applied)
                     return .failure(error)
                 }
             }
             var pending: [(Prepared, Shard.Pending)] = []
-            var outputs: [ProducerRecord] = []
             for (prepared, result) in zip(round, started) {
                 switch result {
-                case .success(let (applied, records)):
+                case .success(let applied):
                     pending.append((prepared, applied))
-                    outputs += records
                 case .failure(let error):
                     fail(prepared.partition, error)
                 }
             }
             do {
-                try publish(outputs)
-            } catch let error as KafkaError {
+                try deliveries?.waitAll()
+            } catch {
                 for (prepared, applied) in pending { prepared.shard.rollback(applied) }
                 let delay = Self.publishRetryMilliseconds[min(attempt, Self.publishRetryMilliseconds.count - 1)]
                 logger.warning(
@@ -275,12 +312,6 @@ final class WorkerLoop: RebalanceListener {
                 attempt += 1
                 round = pending.map { $0.0 }
                 continue
-            } catch {
-                for (prepared, applied) in pending {
-                    prepared.shard.rollback(applied)
-                    fail(prepared.partition, error)
-                }
-                return
             }
             let committed: [Error?] = Self.parallelMap(pending.count) { index in
                 do {
@@ -343,11 +374,6 @@ final class WorkerLoop: RebalanceListener {
                 pendingPause.append(TopicPartition(topic: configuration.topics.transactions, partition: partition))
             }
         }
-    }
-
-    private func publish(_ records: [ProducerRecord]) throws {
-        guard let producer, !records.isEmpty else { return }
-        _ = try producer.sendAllBlocking(records, timeoutMilliseconds: configuration.publishTimeoutMilliseconds)
     }
 
     // MARK: - Helpers
@@ -415,3 +441,4 @@ private struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
+

@@ -93,7 +93,7 @@ struct StagedApplyTests {
         #expect(try h.shard.digest() == digest)
         let check = try SQLiteDatabase(path: h.path)
         defer { check.close() }
-        #expect(try check.userVersion == 2)
+        #expect(try check.userVersion == 3)
         let index = try check.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'lots_by_expiry'")
         #expect(try index.step())
         #expect(index.int64(0) == 0)

@@ -35,6 +35,11 @@ struct BenchWorker: AsyncParsableCommand {
     var partitions: Int32 = 16
     @Option(help: "Members.") var members = 50_000
     @Option(help: "Working directory (wiped first).") var data = "var/bench-worker"
+    @Option(
+        help: ArgumentHelp(
+            "Run the worker process under this command, split at spaces (a profiler: \"perf record -g\", \"valgrind --tool=callgrind\").",
+            valueName: "command"))
+    var workerPrefix = ""
 
     func run() async throws {
         let environment = try BenchEnvironment(data: data, partitions: partitions)
@@ -83,11 +88,19 @@ struct BenchWorker: AsyncParsableCommand {
 
     private func runWorker(bootstrap: String) throws -> WorkerSummary {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = [
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let arguments = [
             "worker", "--bootstrap", bootstrap, "--data", "\(data)/shards", "--exit-when-caught-up",
             "--log-level", "error", "--group", "bench",
         ]
+        let prefix = workerPrefix.split(separator: " ").map(String.init)
+        if prefix.isEmpty {
+            process.executableURL = executable
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = prefix + [executable.path] + arguments
+        }
         let output = Pipe()
         process.standardOutput = output
         try process.run()

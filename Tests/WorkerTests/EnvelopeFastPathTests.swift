@@ -1,0 +1,90 @@
+import Foundation
+import LoyaltyWire
+import Programme
+import Simulation
+import SwiftProtobuf
+import Testing
+
+@testable import Worker
+
+/// Whenever the fast path answers, it answers what `InboundMessage.decode` (swift-protobuf
+/// plus the structural checks) answers; everything unusual is left to the latter.
+@Suite(.timeLimit(.minutes(2)))
+struct EnvelopeFastPathTests {
+    private static func envelopes() throws -> [[UInt8]] {
+        var envelopes: [Loyalty_V1_TransactionEnvelope] = []
+        var settings = SyntheticCoalition.Settings()
+        settings.transactions = 3_000
+        settings.members = 200
+        settings.invalidPerMille = 50
+        for (index, transaction) in SyntheticCoalition(programme: .sample, settings: settings).enumerated() {
+            var envelope = Loyalty_V1_TransactionEnvelope(transaction, traceId: index % 3 == 0 ? "trace-\(index)" : "")
+            if index % 5 == 0 { envelope.receivedAtMs = transaction.eventTimeMilliseconds + 7 }
+            if index % 7 == 0 { envelope.occurredAtMs = -5 }
+            envelopes.append(envelope)
+        }
+        // The rare kinds and faults, for the slow path.
+        envelopes.append(.with { $0.barrier = .with { $0.cycle = 3; $0.closedAtMs = 99 } })
+        envelopes.append(.with { $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "m"; $0.inquiry = .init() })
+        envelopes.append(.with { $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "m"; $0.occurredAtMs = 1 })
+        envelopes.append(.with { $0.partnerID = String(repeating: "p", count: 129); $0.partnerTxnID = "q"; $0.memberID = "m"; $0.occurredAtMs = 1; $0.redemption = .with { $0.points = 1 } })
+        envelopes.append(.with { $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "ü"; $0.occurredAtMs = 1; $0.reversal = .with { $0.kind = .cancel } })
+        envelopes.append(.with { $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "m"; $0.occurredAtMs = 1; $0.reversal = .with { $0.originalPartnerTxnID = "o" } })
+        envelopes.append(.with { $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "m"; $0.occurredAtMs = 1; $0.accrual = .init() })
+        return try envelopes.map { try $0.serializedBytes() }
+    }
+
+    private func check(_ bytes: [UInt8]) -> Bool {
+        guard let fast = EnvelopeFastPath.decode(bytes) else { return false }
+        let slow = InboundMessage.decode(bytes)
+        #expect(slow == .success(fast), "\(bytes)")
+        return true
+    }
+
+    @Test func wellFormedRecordsTakeTheFastPathAndAgree() throws {
+        var fast = 0
+        let all = try Self.envelopes()
+        for bytes in all where check(bytes) { fast += 1 }
+        // Valid accruals, redemptions and reversals are most of them.
+        #expect(fast > all.count * 3 / 4)
+    }
+
+    @Test func mutatedRecordsAgreeOrTakeTheSlowPath() throws {
+        var random = SystemRandomNumberGenerator()
+        let all = try Self.envelopes()
+        for original in all {
+            for _ in 0..<8 {
+                var bytes = original
+                switch Int.random(in: 0..<5, using: &random) {
+                case 0 where !bytes.isEmpty:
+                    bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+                case 1 where !bytes.isEmpty:
+                    bytes.removeLast(Int.random(in: 1...bytes.count, using: &random))
+                case 2:
+                    bytes += [0x0A, 0x03, 0x66, 0x6F, 0x6F]  // partner_id again: last one wins
+                case 3:
+                    bytes += [0xF8, 0x01, 0x01]  // an unknown field 31
+                default:
+                    bytes.insert(UInt8.random(in: 0...255, using: &random), at: Int.random(in: 0...bytes.count, using: &random))
+                }
+                _ = check(bytes)
+            }
+        }
+    }
+
+    @Test func unusualButValidEncodingsAgree() throws {
+        // A non-minimal varint, an explicit empty string, a negative amount (10-byte varint),
+        // invalid UTF-8, and an empty record.
+        let base: [UInt8] = [0x0A, 0x04] + Array("fuel".utf8) + [0x12, 0x01, 0x74] + [0x1A, 0x01, 0x6D]
+        let cases: [[UInt8]] = [
+            base + [0x20, 0x81, 0x80, 0x00] + [0x5A, 0x02, 0x08, 0x05],
+            base + [0x20, 0x01, 0x32, 0x00] + [0x5A, 0x02, 0x08, 0x05],
+            base + [0x20, 0x01] + [0x52, 0x0B, 0x08] + [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01],
+            base + [0x20, 0x01, 0x32, 0x02, 0xC3, 0x28] + [0x5A, 0x02, 0x08, 0x05],
+            base + [0x20, 0x01] + [0x5A, 0x02, 0x08, 0x05] + [0x52, 0x00],
+            [],
+        ]
+        for bytes in cases { _ = check(bytes) }
+        #expect(check(cases[0]) && check(cases[1]) && check(cases[2]))
+    }
+}
