@@ -97,6 +97,31 @@ package final class SQLiteDatabase {
     package var changes: Int64 { Int64(sqlite3_changes64(connection)) }
 
     /// `BEGIN IMMEDIATE` … `COMMIT`; any throw from `body` (or from COMMIT) rolls back.
+    /// Inserts `rows` `perStatement` to one INSERT and the remainder one by one.
+    /// `many` and `one` are the same INSERT with `perStatement` and one value tuples of
+    /// `columns` placeholders; `bind` binds a row at placeholders `base + 1 ... base + columns`.
+    /// Fewer, larger statements are what makes a batch's flush cheap (docs/architecture.md).
+    package func insertRows<Row>(
+        _ rows: [Row], many: String, one: String, perStatement: Int, columns: Int, bind: (SQLiteStatement, Row, Int32) -> Void
+    ) throws(LedgerError) {
+        var start = rows.startIndex
+        if rows.count >= perStatement {
+            let statement = try prepareDynamic(many)
+            while rows.endIndex - start >= perStatement {
+                for index in 0..<perStatement { bind(statement, rows[start + index], Int32(index * columns)) }
+                try statement.run()
+                start += perStatement
+            }
+        }
+        guard start < rows.endIndex else { return }
+        let statement = try prepareDynamic(one)
+        while start < rows.endIndex {
+            bind(statement, rows[start], 0)
+            try statement.run()
+            start += 1
+        }
+    }
+
     package func inTransaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
         let result: T

@@ -258,9 +258,10 @@ extension Shard {
     }
 
     static let lotRowsPerInsert = 32
-    private static let lotInsertMany =
-        "INSERT INTO lots (lot_id, member_id, issuer, points_initial, points_left, expires_at, created_at) VALUES "
-        + Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: lotRowsPerInsert).joined(separator: ", ")
+    private static let lotInsert = "INSERT INTO lots (lot_id, member_id, issuer, points_initial, points_left, expires_at, created_at) VALUES "
+    private static let lotTuple = "(?, ?, ?, ?, ?, ?, ?)"
+    private static let lotInsertMany = lotInsert + Array(repeating: lotTuple, count: lotRowsPerInsert).joined(separator: ", ")
+    private static let lotInsertOne = lotInsert + lotTuple
 
     /// Inserts the batch's new lots, with their points left as of now (a lot emptied in
     /// the same batch goes in at 0, as an insert and an update would leave it). Called by
@@ -270,25 +271,8 @@ extension Shard {
         let rows = state.newLots
         guard !rows.isEmpty else { return }
         state.newLots.removeAll(keepingCapacity: true)
-        var start = rows.startIndex
-        if rows.count >= Self.lotRowsPerInsert {
-            let many = try db.prepareDynamic(Self.lotInsertMany)
-            while rows.endIndex - start >= Self.lotRowsPerInsert {
-                for index in 0..<Self.lotRowsPerInsert {
-                    Self.bindLot(many, rows[start + index], base: Int32(index * 7))
-                }
-                try many.run()
-                start += Self.lotRowsPerInsert
-            }
-        }
-        let one = try db.prepare(
-            "INSERT INTO lots (lot_id, member_id, issuer, points_initial, points_left, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-        )
-        while start < rows.endIndex {
-            Self.bindLot(one, rows[start], base: 0)
-            try one.run()
-            start += 1
-        }
+        try db.insertRows(
+            rows, many: Self.lotInsertMany, one: Self.lotInsertOne, perStatement: Self.lotRowsPerInsert, columns: 7, bind: Self.bindLot)
     }
 
     private static func bindLot(_ s: SQLiteStatement, _ row: BatchState.NewLot, base: Int32) {

@@ -407,6 +407,7 @@ extension Shard {
     private static let journalRowValues = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)"
     private static let journalInsertMany =
         "INSERT INTO journal VALUES " + Array(repeating: journalRowValues, count: journalRowsPerInsert).joined(separator: ", ")
+    private static let journalInsertOne = "INSERT INTO journal VALUES " + journalRowValues
 
     /// Inserts the batch's pending journal rows. Called by every flush and before any
     /// read or update of the journal, so SQL always sees every journaled transaction.
@@ -414,29 +415,15 @@ extension Shard {
         let rows = state.journal
         guard !rows.isEmpty else { return }
         state.journal.removeAll(keepingCapacity: true)
-        var start = rows.startIndex
-        if rows.count >= Self.journalRowsPerInsert {
-            let many = try db.prepareDynamic(Self.journalInsertMany)
-            while rows.endIndex - start >= Self.journalRowsPerInsert {
-                for index in 0..<Self.journalRowsPerInsert {
-                    bindJournalRow(many, rows[start + index], base: Int32(index * Self.journalColumns))
-                }
-                try many.run()
-                start += Self.journalRowsPerInsert
-            }
-        }
-        let one = try db.prepare("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)")
-        while start < rows.endIndex {
-            bindJournalRow(one, rows[start], base: 0)
-            try one.run()
-            start += 1
-        }
+        try db.insertRows(
+            rows, many: Self.journalInsertMany, one: Self.journalInsertOne, perStatement: Self.journalRowsPerInsert,
+            columns: Self.journalColumns, bind: bindJournalRow)
     }
 
     static let portionRowsPerInsert = 64
-    private static let portionInsertMany =
-        "INSERT INTO portions (redemption_offset, lot_id, points) VALUES "
-        + Array(repeating: "(?, ?, ?)", count: portionRowsPerInsert).joined(separator: ", ")
+    private static let portionInsert = "INSERT INTO portions (redemption_offset, lot_id, points) VALUES "
+    private static let portionInsertMany = portionInsert + Array(repeating: "(?, ?, ?)", count: portionRowsPerInsert).joined(separator: ", ")
+    private static let portionInsertOne = portionInsert + "(?, ?, ?)"
 
     /// Inserts the batch's pending portions (as `flushJournal`, for the same reason): at
     /// every flush and before a cancel reads them.
@@ -444,28 +431,12 @@ extension Shard {
         let rows = state.portions
         guard !rows.isEmpty else { return }
         state.portions.removeAll(keepingCapacity: true)
-        var start = rows.startIndex
-        if rows.count >= Self.portionRowsPerInsert {
-            let many = try db.prepareDynamic(Self.portionInsertMany)
-            while rows.endIndex - start >= Self.portionRowsPerInsert {
-                for index in 0..<Self.portionRowsPerInsert {
-                    let row = rows[start + index]
-                    let base = Int32(index * 3)
-                    many.bindInteger(base + 1, row.redemptionOffset)
-                    many.bindInteger(base + 2, row.lotId)
-                    many.bindInteger(base + 3, row.points)
-                }
-                try many.run()
-                start += Self.portionRowsPerInsert
-            }
-        }
-        let one = try db.prepare("INSERT INTO portions (redemption_offset, lot_id, points) VALUES (?, ?, ?)")
-        while start < rows.endIndex {
-            one.bindInteger(1, rows[start].redemptionOffset)
-            one.bindInteger(2, rows[start].lotId)
-            one.bindInteger(3, rows[start].points)
-            try one.run()
-            start += 1
+        try db.insertRows(
+            rows, many: Self.portionInsertMany, one: Self.portionInsertOne, perStatement: Self.portionRowsPerInsert, columns: 3
+        ) { statement, row, base in
+            statement.bindInteger(base + 1, row.redemptionOffset)
+            statement.bindInteger(base + 2, row.lotId)
+            statement.bindInteger(base + 3, row.points)
         }
     }
 
