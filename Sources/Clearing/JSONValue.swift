@@ -1,3 +1,5 @@
+import Programme
+
 /// A JSON value with one canonical text form: object keys sorted by UTF-8 bytes, two-space
 /// indentation, `": "` after keys, LF line ends, a final LF, integers only, non-ASCII kept
 /// as UTF-8, control characters as `\u00XX`. The manifest's bytes are signed, so the form
@@ -20,7 +22,7 @@ indirect enum JSONValue: Sendable, Equatable {
         case .integer(let value):
             out += String(value)
         case .string(let text):
-            Self.writeString(text, into: &out)
+            JSONText.appendQuoted(text, to: &out)
         case .array(let items):
             guard !items.isEmpty else { out += "[]"; return }
             out += "[\n"
@@ -38,33 +40,12 @@ indirect enum JSONValue: Sendable, Equatable {
             let keys = members.keys.sorted(by: idPrecedes)
             for (offset, key) in keys.enumerated() {
                 out += inner
-                Self.writeString(key, into: &out)
+                JSONText.appendQuoted(key, to: &out)
                 out += ": "
                 members[key]!.write(into: &out, indent: inner)
                 out += offset == keys.count - 1 ? "\n" : ",\n"
             }
             out += indent + "}"
         }
-    }
-
-    private static func writeString(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = Hex.encode([UInt8(scalar.value)])
-                    out += "\\u00" + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
     }
 }

@@ -1,4 +1,5 @@
 import NIOCore
+import Programme
 
 /// One record's status line in a batch answer (see docs/gateway-api.md, "Batch answers").
 enum BatchLine: Sendable {
@@ -42,15 +43,15 @@ enum BatchLine: Sendable {
     }
 
     static func error(_ number: Int, _ status: String, field: String, reason: String, retry: Bool = false) -> String {
-        "{\"line\":\(number),\"status\":\"\(status)\"\(retry ? ",\"retry\":true" : ""),\"error\":{\"field\":\(jsonQuoted(field)),\"reason\":\(jsonQuoted(reason))}}"
+        "{\"line\":\(number),\"status\":\"\(status)\"\(retry ? ",\"retry\":true" : ""),\"error\":{\"field\":\(JSONText.quoted(field)),\"reason\":\(JSONText.quoted(reason))}}"
     }
 }
 
 extension ByteBuffer {
-    /// Writes `value` as a JSON string literal, byte for byte what `jsonQuoted(value)` gives.
+    /// Writes `value` as a JSON string literal, byte for byte what `JSONText.quoted(value)` gives.
     mutating func writeJSONQuoted(_ value: String) {
         guard value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else {
-            writeString(jsonQuoted(value))
+            writeString(JSONText.quoted(value))
             return
         }
         writeInteger(UInt8(ascii: "\""))

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Programme
 
 /// A request refused at the edge: an HTTP status and the field and reason for the body
 /// `{"error": {"field": ..., "reason": ...}}`.
@@ -12,5 +13,5 @@ struct EdgeError: Error, Sendable {
     static func badRequest(_ field: String, _ reason: String) -> EdgeError { EdgeError(status: .badRequest, field: field, reason: reason) }
     static func unauthorized(_ field: String, _ reason: String) -> EdgeError { EdgeError(status: .unauthorized, field: field, reason: reason) }
 
-    var json: String { "{\"error\":{\"field\":\(jsonQuoted(field)),\"reason\":\(jsonQuoted(reason))}}" }
+    var json: String { "{\"error\":{\"field\":\(JSONText.quoted(field)),\"reason\":\(JSONText.quoted(reason))}}" }
 }

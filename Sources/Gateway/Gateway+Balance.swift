@@ -1,5 +1,6 @@
 import Hummingbird
 import LoyaltyWire
+import Programme
 
 /// GET /v1/members/{id}/balance: a BalanceInquiry through the log, answered with the
 /// worker's result.
@@ -33,8 +34,8 @@ extension Gateway {
             metrics.waitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             return Self.json(
                 .ok,
-                "{\"member_id\":\(jsonQuoted(memberId)),\"balance\":\(result.outcome.balanceAfter),\"request_id\":\(jsonQuoted(envelope.partnerTxnID)),"
-                    + "\"trace_id\":\(jsonQuoted(envelope.traceID)),\"partition\":\(result.partition),\"offset\":\(result.offset)}")
+                "{\"member_id\":\(JSONText.quoted(memberId)),\"balance\":\(result.outcome.balanceAfter),\"request_id\":\(JSONText.quoted(envelope.partnerTxnID)),"
+                    + "\"trace_id\":\(JSONText.quoted(envelope.traceID)),\"partition\":\(result.partition),\"offset\":\(result.offset)}")
         } catch {
             return Self.errorResponse(error)
         }

@@ -4,6 +4,7 @@ import Hummingbird
 import Kafka
 import LoyaltyWire
 import NIOCore
+import Programme
 
 /// POST /v1/transactions/batch: records are read from the body as it streams, published
 /// pipelined (up to `maxBatchInFlight` unanswered), and answered with one status line per
@@ -85,7 +86,7 @@ extension Gateway {
             for try await chunk in body {
                 total += chunk.readableBytes
                 if total > configuration.maxBatchBytes {
-                    return "\"body_error\":\(jsonQuoted("body larger than \(configuration.maxBatchBytes) bytes; the rest was not read"))"
+                    return "\"body_error\":\(JSONText.quoted("body larger than \(configuration.maxBatchBytes) bytes; the rest was not read"))"
                 }
                 hasher.update(data: chunk.readableBytesView)
                 framer.feed(chunk.readableBytesView) { frames.append($0) }
@@ -95,7 +96,7 @@ extension Gateway {
                 frames.removeAll(keepingCapacity: true)
             }
         } catch {
-            return "\"body_error\":\(jsonQuoted("request body stream failed: \(error)"))"
+            return "\"body_error\":\(JSONText.quoted("request body stream failed: \(error)"))"
         }
         framer.finish { frames.append($0) }
         for frame in frames {
@@ -103,7 +104,7 @@ extension Gateway {
         }
         let actual = hexString(hasher.finalize())
         if actual == claimedHash { return "\"body_sha256\":\"verified\"" }
-        return "\"body_sha256\":\"MISMATCH\",\"body_error\":\(jsonQuoted("body SHA-256 \(actual) differs from \(RequestSigner.contentSHA256Header) \(claimedHash); lines answered accepted were published"))"
+        return "\"body_sha256\":\"MISMATCH\",\"body_error\":\(JSONText.quoted("body SHA-256 \(actual) differs from \(RequestSigner.contentSHA256Header) \(claimedHash); lines answered accepted were published"))"
     }
 
     /// One record: refused, or published with its line pending until Kafka answers. Waits

@@ -2,13 +2,14 @@ import HTTPTypes
 import Hummingbird
 import LoyaltyWire
 import NIOCore
+import Programme
 
 /// JSON answers: outcomes, errors.
 extension Gateway {
     static func outcomeFields(_ outcome: Loyalty_V1_Outcome) -> [String] {
         [
-            "\"status\":\(jsonQuoted(statusName(outcome.status)))", "\"reason\":\(jsonQuoted(reasonName(outcome.reason)))",
-            "\"reason_detail\":\(jsonQuoted(outcome.reasonDetail))", "\"points_delta\":\(outcome.pointsDelta)",
+            "\"status\":\(JSONText.quoted(statusName(outcome.status)))", "\"reason\":\(JSONText.quoted(reasonName(outcome.reason)))",
+            "\"reason_detail\":\(JSONText.quoted(outcome.reasonDetail))", "\"points_delta\":\(outcome.pointsDelta)",
             "\"balance_after\":\(outcome.balanceAfter)",
         ]
     }

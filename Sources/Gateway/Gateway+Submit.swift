@@ -1,6 +1,7 @@
 import Hummingbird
 import Kafka
 import LoyaltyWire
+import Programme
 
 /// POST /v1/transactions: one envelope, answered after Kafka's ack (202) or, with
 /// `?wait=true`, after the worker's result (200).
@@ -29,7 +30,7 @@ extension Gateway {
                 throw error
             }
             var fields = [
-                "\"partner_txn_id\":\(jsonQuoted(envelope.partnerTxnID))", "\"trace_id\":\(jsonQuoted(envelope.traceID))",
+                "\"partner_txn_id\":\(JSONText.quoted(envelope.partnerTxnID))", "\"trace_id\":\(JSONText.quoted(envelope.traceID))",
                 "\"partition\":\(metadata.partition)", "\"offset\":\(metadata.offset)",
             ]
             guard let slot else { return Self.json(.accepted, "{" + fields.joined(separator: ",") + "}") }
@@ -37,7 +38,7 @@ extension Gateway {
             guard let result = await slot.wait(timeout: .milliseconds(timeout)) else {
                 waiters.remove(key, slot)
                 fields.append("\"result\":null")
-                fields.append("\"reason\":\(jsonQuoted("accepted by Kafka; no result from the workers within \(timeout) ms"))")
+                fields.append("\"reason\":\(JSONText.quoted("accepted by Kafka; no result from the workers within \(timeout) ms"))")
                 return Self.json(.accepted, "{" + fields.joined(separator: ",") + "}")
             }
             metrics.waitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)

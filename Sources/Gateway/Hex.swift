@@ -33,25 +33,3 @@ func constantTimeEqual(_ a: String, _ b: String) -> Bool {
     for i in 0..<x.count { diff |= x[i] ^ y[i] }
     return diff == 0
 }
-
-/// A JSON string literal (quotes included) for `value`.
-func jsonQuoted(_ value: String) -> String {
-    var out = "\""
-    for scalar in value.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}

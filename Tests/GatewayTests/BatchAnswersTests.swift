@@ -1,4 +1,5 @@
 import NIOCore
+import Programme
 import Synchronization
 import Testing
 
@@ -123,7 +124,7 @@ struct BatchAnswersTests {
         for text in samples + random {
             var buffer = ByteBuffer()
             buffer.writeJSONQuoted(text)
-            #expect(String(buffer: buffer) == jsonQuoted(text), "\(text.debugDescription)")
+            #expect(String(buffer: buffer) == JSONText.quoted(text), "\(text.debugDescription)")
         }
         var line = ByteBuffer()
         BatchLine.accepted(partnerTxnId: "t\"1", traceId: "x", partition: 3, offset: 1207).write(number: 1, into: &line)
