@@ -2,7 +2,7 @@
 import PropertyBased
 import Testing
 
-@Suite("Netting properties on random debt matrices", .timeLimit(.minutes(3)))
+@Suite("Netting properties on random debt matrices", .timeLimit(.minutes(10)))
 struct NettingPropertyTests {
     /// Participant count, entry count and seed are generated; the matrix is expanded from
     /// the seed, so large matrices (up to 1,000 participants) stay cheap to describe.
@@ -78,7 +78,7 @@ struct NettingPropertyTests {
     }
 }
 
-@Suite("Netting: matrix and dictionary paths agree", .timeLimit(.minutes(2)))
+@Suite("Netting: matrix and dictionary paths agree", .timeLimit(.minutes(10)))
 struct NettingPathTests {
     @Test func denseAndSparseAggregationGiveTheSameResult() async {
         await propertyCheck(count: 30, input: NettingPropertyTests.matrix) { participants, entries, seed in

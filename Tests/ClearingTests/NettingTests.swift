@@ -1,7 +1,7 @@
 import Clearing
 import Testing
 
-@Suite("Netting: hand-worked examples", .timeLimit(.minutes(1)))
+@Suite("Netting: hand-worked examples", .timeLimit(.minutes(10)))
 struct NettingTests {
     @Test func positionsOfTheHandWorkedCycle() throws {
         let result = try Netting.net(Fixtures.debts, operatorId: Fixtures.operatorId)

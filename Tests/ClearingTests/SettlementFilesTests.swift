@@ -6,7 +6,7 @@ import Testing
 import FoundationXML
 #endif
 
-@Suite("Settlement files", .timeLimit(.minutes(1)))
+@Suite("Settlement files", .timeLimit(.minutes(10)))
 struct SettlementFilesTests {
     @Test func secondRunWritesByteIdenticalFiles() throws {
         let first = Fixtures.temporaryDirectory()

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite("Timestamps and central-counterparty files", .timeLimit(.minutes(1)))
+@Suite("Timestamps and central-counterparty files", .timeLimit(.minutes(10)))
 struct TimestampAndModeTests {
     @Test func utcTextComesFromIntegerCalendarArithmetic() {
         #expect(UTCTimestamp.iso8601(milliseconds: 0) == "1970-01-01T00:00:00.000Z")
@@ -56,7 +56,7 @@ struct TimestampAndModeTests {
     }
 }
 
-@Suite("Account validation", .timeLimit(.minutes(1)))
+@Suite("Account validation", .timeLimit(.minutes(10)))
 struct AccountValidationTests {
     @Test func controlCharactersInNamesAreRejectedBeforeTheyBreakXML() {
         var input = Fixtures.input()

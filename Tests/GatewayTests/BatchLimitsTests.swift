@@ -114,7 +114,7 @@ struct BatchLimitsTests {
                 answered.list.withLock { $0.append((txn, reply)) }
             }
         }
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(120)
         while answered.list.withLock({ $0.count }) < 7, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         let early = answered.list.withLock { $0 }
         #expect(early.count == 7, "\(early.count) requests answered while the brokers were down")

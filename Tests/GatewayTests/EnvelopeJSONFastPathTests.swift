@@ -9,7 +9,7 @@ import Testing
 /// whatever the fast path decodes must be exactly what the reference decodes, and the edge
 /// verdict (accepted, or refused with status, field and reason) must be the same with and
 /// without it, on the everyday shapes and on many random and malformed lines.
-@Suite("NDJSON fast path = reference decoder", .timeLimit(.minutes(5)))
+@Suite("NDJSON fast path = reference decoder", .timeLimit(.minutes(10)))
 struct EnvelopeJSONFastPathTests {
     let validator = EdgeValidator(programme: .sample)
 

@@ -2,7 +2,7 @@ import Foundation
 import Gateway
 import Testing
 
-@Suite("Batch endpoint with a small in-flight window", .timeLimit(.minutes(5)))
+@Suite("Batch endpoint with a small in-flight window", .timeLimit(.minutes(10)))
 struct GatewayBatchWindowTests {
     @Test("a batch many times the window is answered completely, in order; refused lines unpublished")
     func manyTimesTheWindow() async throws {

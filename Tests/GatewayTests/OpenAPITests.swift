@@ -2,7 +2,7 @@ import Foundation
 import Gateway
 import Testing
 
-@Suite("OpenAPI document", .timeLimit(.minutes(1)))
+@Suite("OpenAPI document", .timeLimit(.minutes(10)))
 struct OpenAPITests {
     /// Paths and methods of docs/openapi.yaml, read with a small line parser (the file keeps
     /// the usual layout: `paths:` at column 0, paths at 2 spaces, methods at 4).

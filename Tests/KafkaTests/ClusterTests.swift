@@ -4,7 +4,7 @@ import Testing
 
 /// Round trips on librdkafka's mock cluster. Serialized: two cores, and group timing is
 /// sensitive to a starved machine.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct ClusterTests {
     @Test func producedRecordsComeBackWithEqualContentAndContiguousOffsets() throws {
         let cluster = try MockCluster(brokers: 3, logger: testLogger())

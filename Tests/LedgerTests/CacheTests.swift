@@ -9,7 +9,7 @@ import Testing
 /// rollback, not after another connection wrote the file (a partition that moved to
 /// another worker and came back), not after a restart. Debug builds also compare each
 /// touched member's cached lots with the lots table after every transaction.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(10)))
 struct CacheTests {
     static let entries = Workload.entries(seed: 11, count: 3000, members: 12)
 

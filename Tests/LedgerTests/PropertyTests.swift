@@ -6,7 +6,7 @@ import Testing
 
 /// Random per-member histories, checked against the ledger's invariants and against
 /// `ReferenceLedger`, a slow model of the same rules.
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.timeLimit(.minutes(10)))
 struct PropertyTests {
     /// One generated step: what to do, to whom, how much, how much later.
     struct Step: Sendable, CustomStringConvertible {

@@ -3,7 +3,7 @@ import Ledger
 import Programme
 import Testing
 
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(10)))
 struct ReplayTests {
     static let entries = Workload.entries(seed: 42, count: 3000)
 

@@ -5,7 +5,7 @@ import Testing
 
 /// Hand-worked examples of every rule. Programme.handWorked: point value 2 minor units,
 /// alpha 1000 bp / fee 150 bp, beta 500 bp / fee 100 bp, gamma 200 bp / no fee, 12 months.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(10)))
 struct RuleTests {
     let day = Clock.day
     let t0 = Clock.t0

@@ -5,7 +5,7 @@ import Testing
 
 /// `begin` / `commit` / `rollback` (the worker keeps several shards' transactions open
 /// across one publish) and the caches they guard.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(10)))
 struct StagedApplyTests {
     static let entries = Workload.entries(seed: 7, count: 2000)
 

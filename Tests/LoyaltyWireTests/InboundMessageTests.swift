@@ -3,7 +3,7 @@ import Programme
 import SwiftProtobuf
 import Testing
 
-@Suite("Structural decoding of transactions-topic records", .timeLimit(.minutes(1)))
+@Suite("Structural decoding of transactions-topic records", .timeLimit(.minutes(10)))
 struct InboundMessageTests {
     private static let accrual = Transaction(
         partnerId: "fuel", partnerTxnId: "f-1", memberId: "m-7", eventTimeMilliseconds: 1_767_225_600_000,

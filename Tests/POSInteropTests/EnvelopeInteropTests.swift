@@ -5,7 +5,7 @@ import SwiftProtobuf
 import Testing
 
 /// The C encoder and the Swift side agree on the wire format, both ways, byte for byte.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(10)))
 struct EnvelopeInteropTests {
     static let examples: [Transaction] = [
         Transaction(

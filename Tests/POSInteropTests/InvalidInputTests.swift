@@ -4,7 +4,7 @@ import Testing
 
 /// Invalid input is refused locally with a message naming the field. (That it also
 /// publishes nothing is checked on the mock cluster in `MockClusterTests`.)
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(10)))
 struct InvalidInputTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let transaction: Transaction

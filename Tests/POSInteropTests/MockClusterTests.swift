@@ -9,7 +9,7 @@ import Testing
 
 /// End to end on librdkafka's mock cluster: what the C SDK publishes is what the gateway
 /// would have published, on the partition the clearing house expects.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(10)))
 struct MockClusterTests {
     static let topic = "loyalty.transactions"
     static let partitions: Int32 = 8

@@ -2,7 +2,7 @@ import Foundation
 import Programme
 import Testing
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(10)))
 struct ProgrammeValidationTests {
     /// The sample as a mutable JSON object, to break one field at a time.
     func sampleObject() throws -> [String: Any] {
@@ -110,7 +110,7 @@ struct ProgrammeValidationTests {
     }
 }
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(10)))
 struct ProgrammeArithmeticTests {
     static let day: Int64 = 86_400_000
 

@@ -9,7 +9,7 @@ import Programme
 import Testing
 import Worker
 
-@Suite("Clearing cycles on the mock cluster", .timeLimit(.minutes(6)))
+@Suite("Clearing cycles on the mock cluster", .timeLimit(.minutes(10)))
 struct ClearingCycleTests {
     private func node(_ test: TestCluster, key: Curve25519.Signing.PrivateKey) -> ClearingNode {
         ClearingNode(

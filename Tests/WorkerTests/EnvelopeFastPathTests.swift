@@ -9,7 +9,7 @@ import Testing
 
 /// Whenever the fast path answers, it answers what `InboundMessage.decode` (swift-protobuf
 /// plus the structural checks) answers; everything unusual is left to the latter.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(10)))
 struct EnvelopeFastPathTests {
     private static func envelopes() throws -> [[UInt8]] {
         var envelopes: [Loyalty_V1_TransactionEnvelope] = []

@@ -6,7 +6,7 @@ import Worker
 
 /// Partitions that leave a worker and come back to it: the shard caches (member
 /// balances, open lots, journal keys) of the first stay must not be used for the second.
-@Suite("Rebalance and shard caches", .timeLimit(.minutes(5)))
+@Suite("Rebalance and shard caches", .timeLimit(.minutes(10)))
 struct RebalanceTests {
     @Test("a partition revoked, applied by another worker, then reassigned continues from the file, not from stale caches")
     func revokedAndReassigned() async throws {

@@ -7,7 +7,7 @@ import SwiftProtobuf
 import Testing
 import Worker
 
-@Suite("Accrual worker on the mock cluster", .timeLimit(.minutes(5)))
+@Suite("Accrual worker on the mock cluster", .timeLimit(.minutes(10)))
 struct WorkerEndToEndTests {
     private static let day: Int64 = 86_400_000
     private static let t0: Int64 = 1_767_225_600_000  // 2026-01-01
