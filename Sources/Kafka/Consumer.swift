@@ -290,6 +290,21 @@ public final class KafkaConsumer {
         ).high
     }
 
+    /// The end offset of `partition` as the last fetch response from its leader gave it,
+    /// without asking the broker (`rd_kafka_get_watermark_offsets`); nil while no fetch
+    /// response for it has arrived. Never ahead of the true end, and never behind the end
+    /// as it was before this consumer first fetched the partition. Costs no round trip:
+    /// asking the broker waits behind the connection's outstanding fetch, up to
+    /// `fetch.wait.max.ms`, for each partition.
+    public func cachedHighWatermark(_ partition: TopicPartition) -> Int64? {
+        guard let rk = handle?.pointer else { return nil }
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let err = rd_kafka_get_watermark_offsets(rk, partition.topic, partition.partition, &low, &high)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { return nil }
+        return high
+    }
+
     /// The partitions currently assigned to this consumer.
     public var assignment: [TopicPartition] {
         guard let rk = handle?.pointer else { return [] }

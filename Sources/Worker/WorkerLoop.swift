@@ -31,6 +31,9 @@ final class WorkerLoop: RebalanceListener {
     private let stopRequested: StopFlag
     private var slots: [Int32: Slot] = [:]
     private var pendingPause: [TopicPartition] = []
+    /// Partitions that delivered records since they were (last) assigned: their cached
+    /// end offsets come from a fetch made since then (see `caughtUp`).
+    private var fetchedSinceAssignment: Set<Int32> = []
     private var consumer: KafkaConsumer?
     private let producer: KafkaProducer?
 
@@ -118,6 +121,7 @@ final class WorkerLoop: RebalanceListener {
         var offsets: [TopicPartition: Int64] = [:]
         for topicPartition in partitions where topicPartition.topic == configuration.topics.transactions {
             let partition = topicPartition.partition
+            fetchedSinceAssignment.remove(partition)
             if !configuration.stopOffsets.isEmpty, configuration.stopOffsets[partition] == nil {
                 pendingPause.append(topicPartition)
                 continue
@@ -145,6 +149,7 @@ final class WorkerLoop: RebalanceListener {
         for topicPartition in partitions where topicPartition.topic == configuration.topics.transactions {
             if case .open(let shard, _) = slots[topicPartition.partition] { shard.close() }
             slots[topicPartition.partition] = nil
+            fetchedSinceAssignment.remove(topicPartition.partition)
             progress.revoked(topicPartition.partition)
             logger.info("partition revoked", metadata: [LogKey.partition: "\(topicPartition.partition)"])
         }
@@ -172,6 +177,7 @@ final class WorkerLoop: RebalanceListener {
     /// each partition, each shard in its own SQL transaction, all left open while their
     /// outputs are published with one wait for the acks, then each committed.
     private func process(_ groups: [(Int32, [ConsumerRecord])]) throws {
+        for (partition, _) in groups { fetchedSinceAssignment.insert(partition) }
         var remaining = groups.map { ($0.0, $0.1[...]) }
         let limit = max(1, min(configuration.maxBatchRecords, LedgerBatch.maxEntries))
         while !remaining.isEmpty {
@@ -395,19 +401,26 @@ final class WorkerLoop: RebalanceListener {
     }
 
     /// True when every open shard has applied its partition to the end (or to its stop
-    /// offset), so a batch run can exit.
+    /// offset), so a batch run can exit: everything written before this worker started is
+    /// applied.
+    ///
+    /// For a partition that delivered records since it was assigned, the end comes from
+    /// the last fetch response (no round trip; that fetch was made after the assignment, so
+    /// its end is at least the end when this worker took the partition). Asking the broker
+    /// waits behind the connection's outstanding fetch: it took 4.5 s for 16 partitions on
+    /// the mock cluster, after every batch run. Other partitions still ask.
     private func caughtUp() throws -> Bool {
         guard let consumer, !slots.isEmpty else { return false }
         for (partition, slot) in slots {
             guard case .open(_, let next) = slot else { continue }
+            let topicPartition = TopicPartition(topic: configuration.topics.transactions, partition: partition)
             let end: Int64
             if let stop = configuration.stopOffsets[partition] {
                 end = stop
+            } else if fetchedSinceAssignment.contains(partition), let fetched = consumer.cachedHighWatermark(topicPartition) {
+                end = fetched
             } else {
-                end = try consumer.highWatermark(
-                    TopicPartition(topic: configuration.topics.transactions, partition: partition),
-                    timeoutMilliseconds: 5_000
-                )
+                end = try consumer.highWatermark(topicPartition, timeoutMilliseconds: 5_000)
             }
             if next < end { return false }
         }
