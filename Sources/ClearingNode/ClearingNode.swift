@@ -95,7 +95,7 @@ public final class ClearingNode: Service, Sendable {
 }
 
 /// One-shot operations on a clearing node's state, for the CLI: close a cycle from
-/// another process, list cycles.
+/// another process, retry a failed one, list cycles.
 public enum ClearingAdmin {
     /// Records the next cycle as CLOSING and writes its barriers. The running node
     /// collects the positions and settles it.
@@ -108,6 +108,17 @@ public enum ClearingAdmin {
         defer { producer.shutdown() }
         return try CycleCloser(store: store, producer: producer, topics: configuration.topics)
             .closeNext(nowMilliseconds: ClearingNodeLoop.nowMilliseconds())
+    }
+
+    /// Puts FAILED `cycle` (and the cycles that failed behind it) back to CLOSING for the
+    /// running node to settle again, after the cause was repaired. Returns the cycles reset.
+    public static func retry(statePath: String, cycle: Int64) throws -> [Int64] {
+        guard FileManager.default.fileExists(atPath: statePath) else {
+            throw ClearingNodeError("no clearing state at \(statePath)")
+        }
+        let store = try ClearingStore(path: statePath)
+        defer { store.close() }
+        return try store.retry(cycle)
     }
 
     public static func cycles(statePath: String) throws -> [CycleRecord] {

@@ -113,7 +113,7 @@ final class ClearingNodeLoop {
         if record.cycle > 1, previous?.status != .settled {
             // Cycles settle in order: the manifest chain needs the previous hash.
             if previous?.status == .failed, record.status == .closing {
-                try store.markFailed(record.cycle, reason: "cycle \(record.cycle - 1) failed; cycles settle in order")
+                try store.markFailed(record.cycle, reason: ClearingStore.failedBehind(record.cycle - 1))
             }
             return
         }

@@ -153,6 +153,33 @@ final class ClearingStore {
             .bind(.text(reason), .integer(cycle)).run()
     }
 
+    /// The reason given to a cycle that failed only because the one before it had.
+    static func failedBehind(_ previous: Int64) -> String { "cycle \(previous) failed; cycles settle in order" }
+
+    /// Puts FAILED `cycle` back to CLOSING, with the later cycles that failed only because
+    /// it had; returns their numbers. The node then settles them as any closing cycle:
+    /// every check again, byte-identical files, no event published twice. Refused unless
+    /// `cycle` is FAILED and the cycle before it is SETTLED (cycles settle in order).
+    func retry(_ cycle: Int64) throws -> [Int64] {
+        try db.inTransaction {
+            guard let record = try self.cycle(cycle) else { throw ClearingNodeError("cycle \(cycle): no such cycle in \(db.path)") }
+            guard record.status == .failed else {
+                throw ClearingNodeError("cycle \(cycle) is \(record.status.rawValue), not FAILED: only a failed cycle is retried")
+            }
+            if cycle > 1, let previous = try self.cycle(cycle - 1), previous.status != .settled {
+                throw ClearingNodeError(
+                    "cycle \(cycle - 1) is \(previous.status.rawValue): cycles settle in order, so retry cycle \(cycle - 1) first")
+            }
+            var reset = [cycle]
+            while let later = try self.cycle(reset.last! + 1), later.status == .failed, later.reason == Self.failedBehind(reset.last!) {
+                reset.append(later.cycle)
+            }
+            let update = try db.prepare("UPDATE cycles SET status = 'CLOSING', reason = NULL WHERE cycle = ? AND status = 'FAILED'")
+            for number in reset { try update.bind(.integer(number)).run() }
+            return reset
+        }
+    }
+
     // MARK: - Positions
 
     enum PositionInsert: Equatable {

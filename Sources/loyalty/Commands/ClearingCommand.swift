@@ -9,7 +9,7 @@ struct ClearingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clearing",
         abstract: "Run the clearing node, close a cycle, or list cycles.",
-        subcommands: [Run.self, Close.self, Status.self]
+        subcommands: [Run.self, Close.self, Retry.self, Status.self]
     )
 
     struct NodeOptions: ParsableArguments {
@@ -82,6 +82,35 @@ struct ClearingCommand: AsyncParsableCommand {
             configuration.kafkaExtra = try kafka.extra()
             let record = try ClearingAdmin.close(configuration: configuration, logger: logger)
             print("cycle \(record.cycle): CLOSING, barriers written to \(record.partitions) partitions at \(Timestamp.iso(record.closedAtMilliseconds))")
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put a FAILED cycle back to CLOSING once its cause is repaired.",
+            discussion: """
+                A cycle fails when a check does not pass or its files cannot be written \
+                (`loyalty clearing status` shows the reason), and every later cycle then \
+                fails behind it. This resets the cycle, and the later cycles that failed only \
+                because of it, to CLOSING; the running node (same --state) settles them again \
+                in order, with every check run again: files identical to what a first \
+                attempt would have written, no instruction event published twice. A check \
+                that still does not pass fails the cycle again with its reason.
+                """
+        )
+
+        @Argument(help: "The FAILED cycle; the cycle before it must be SETTLED.") var cycle: Int64
+        @OptionGroup var node: NodeOptions
+
+        func run() async throws {
+            let reset: [Int64]
+            do {
+                reset = try ClearingAdmin.retry(statePath: node.state, cycle: cycle)
+            } catch let error as ClearingNodeError {
+                throw CLIError(error.description)
+            }
+            let names = reset.map(String.init).joined(separator: ", ")
+            print("cycle\(reset.count == 1 ? "" : "s") \(names): FAILED -> CLOSING; the running clearing node settles \(reset.count == 1 ? "it" : "them") again in order")
         }
     }
 
