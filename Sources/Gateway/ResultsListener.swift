@@ -68,7 +68,8 @@ public final class ResultsListener: Service, Sendable {
         configuration.sessionTimeoutMilliseconds = 6_000
         // A waiter is a person at a till: do not let the broker hold an empty fetch for
         // librdkafka's default 500 ms. `extra` may override.
-        configuration.extra = ["fetch.wait.max.ms": String(fetchWaitMilliseconds)].merging(extra) { _, given in given }
+        configuration.fetchWaitMilliseconds = fetchWaitMilliseconds
+        configuration.extra = extra
         let tracker = AssignmentTracker(progress: progress)
         let consumer = try KafkaConsumer(configuration: configuration, listener: tracker, logger: logger)
         defer { consumer.close() }

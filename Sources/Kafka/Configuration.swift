@@ -46,6 +46,10 @@ public struct ConsumerConfiguration: Sendable {
     /// the beginning of the log (default; workers rebuild from it) or its end (a listener
     /// that only wants what is published from now on, e.g. the gateway's results listener).
     public var autoOffsetReset: AutoOffsetReset = .earliest
+    /// `fetch.wait.max.ms`: how long a broker may hold a fetch that finds nothing; nil
+    /// keeps librdkafka's 500 ms. Kafka answers as soon as records arrive, the embedded
+    /// mock cluster only when this runs out (docs/operations.md).
+    public var fetchWaitMilliseconds: Int?
     public var extra: [String: String] = [:]
 
     public init(bootstrapServers: String, groupId: String, topics: [String]) {
@@ -69,6 +73,7 @@ public struct ConsumerConfiguration: Sendable {
             ("enable.partition.eof", "false"),
             ("queued.min.messages", "100000"),
         ]
+        if let fetchWaitMilliseconds { settings.append(("fetch.wait.max.ms", String(fetchWaitMilliseconds))) }
         settings += extra.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         // Never let librdkafka store offsets on its own: stored offsets are ours.
         settings += [("enable.auto.offset.store", "false")]

@@ -58,6 +58,7 @@ final class WorkerLoop: RebalanceListener {
         if configuration.publishOutputs {
             var producerConfiguration = ProducerConfiguration(bootstrapServers: configuration.bootstrapServers)
             producerConfiguration.clientId = configuration.clientId
+            producerConfiguration.lingerMilliseconds = configuration.resultsLingerMilliseconds
             producerConfiguration.extra = configuration.kafkaExtra
             producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
         } else {
@@ -73,6 +74,7 @@ final class WorkerLoop: RebalanceListener {
         )
         consumerConfiguration.clientId = configuration.clientId
         consumerConfiguration.sessionTimeoutMilliseconds = configuration.sessionTimeoutMilliseconds
+        consumerConfiguration.fetchWaitMilliseconds = configuration.fetchWaitMilliseconds
         consumerConfiguration.extra = configuration.kafkaExtra
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, listener: self, logger: logger)
         self.consumer = consumer

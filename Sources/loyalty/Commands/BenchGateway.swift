@@ -119,11 +119,11 @@ struct BenchGateway: AsyncParsableCommand {
     static let mockFetchWaitMilliseconds = 1
 
     /// Worker settings of a latency-sensitive deployment (docs/operations.md): results go
-    /// out without lingering (a round's results are enqueued together anyway), and the
-    /// mock's fetch wait is kept short (see `mockFetchWaitMilliseconds`).
+    /// out without lingering, and the mock's fetch wait is kept short (see
+    /// `mockFetchWaitMilliseconds`).
     static func latencySensitive(_ configuration: inout WorkerConfiguration) {
-        configuration.kafkaExtra["fetch.wait.max.ms"] = String(mockFetchWaitMilliseconds)
-        configuration.kafkaExtra["linger.ms"] = "0"
+        configuration.fetchWaitMilliseconds = mockFetchWaitMilliseconds
+        configuration.resultsLingerMilliseconds = 0
     }
 
     /// Posts every client's batches (bodies built before the clock) and returns the figure

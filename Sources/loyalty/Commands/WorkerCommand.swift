@@ -24,6 +24,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Most records applied per SQL transaction.") var maxBatch = WorkerConfiguration.defaultMaxBatchRecords
     @Option(help: "Consumer session timeout in ms: how soon a dead worker's partitions move.")
     var sessionTimeoutMs = 6_000
+    @Option(help: "Linger of the results producer in ms: fewer, fuller requests under load; adds up to this much to each wait=true answer (0 for tills).")
+    var resultsLingerMs = WorkerConfiguration.defaultResultsLingerMilliseconds
+    @Option(help: "fetch.wait.max.ms of the consumer (librdkafka default 500). Kafka answers fetches as records arrive; the embedded mock cluster holds them this long: use 1-5 there.")
+    var fetchWaitMs: Int?
     @Flag(help: "Exit 0 once every assigned partition is applied to its end (batch runs, benchmarks).")
     var exitWhenCaughtUp = false
     @OptionGroup var log: LogOptions
@@ -37,6 +41,8 @@ struct WorkerCommand: AsyncParsableCommand {
         configuration.maxBatchRecords = maxBatch
         configuration.sessionTimeoutMilliseconds = sessionTimeoutMs
         configuration.exitWhenCaughtUp = exitWhenCaughtUp
+        configuration.resultsLingerMilliseconds = resultsLingerMs
+        configuration.fetchWaitMilliseconds = fetchWaitMs
         configuration.kafkaExtra = try kafka.extra()
         let worker = AccrualWorker(configuration: configuration, programme: try programme.load(), logger: logger)
         let group = ServiceGroup(
