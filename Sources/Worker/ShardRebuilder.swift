@@ -44,7 +44,7 @@ public struct ShardRebuilder: Sendable {
         let worker = AccrualWorker(configuration: configuration, programme: programme, logger: logger)
         try await worker.run()
         if let failure = worker.progress.snapshot.partitions[partition]?.failure {
-            throw RebuildError(message: "partition \(partition) could not be rebuilt: \(failure)")
+            throw WorkerError(message: "partition \(partition) could not be rebuilt: \(failure)")
         }
         let shard = try Shard(path: path, partition: partition, programme: programme)
         defer { shard.close() }
@@ -52,7 +52,3 @@ public struct ShardRebuilder: Sendable {
     }
 }
 
-public struct RebuildError: Error, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
-}

@@ -53,7 +53,7 @@ public final class WorkerPool: Sendable {
         while true {
             for worker in workers {
                 for (partition, state) in worker.progress.snapshot.partitions {
-                    if let failure = state.failure { throw RebuildError(message: "partition \(partition) stopped: \(failure)") }
+                    if let failure = state.failure { throw WorkerError(message: "partition \(partition) stopped: \(failure)") }
                 }
             }
             let offsets = nextOffsets
@@ -61,7 +61,7 @@ public final class WorkerPool: Sendable {
             if lagging.isEmpty { return }
             if Date() > deadline {
                 let detail = lagging.keys.sorted().map { "partition \($0) at \(offsets[$0] ?? 0) of \(targets[$0]!)" }
-                throw RebuildError(message: "workers did not catch up within \(Int(timeoutSeconds)) s: " + detail.joined(separator: ", "))
+                throw WorkerError(message: "workers did not catch up within \(Int(timeoutSeconds)) s: " + detail.joined(separator: ", "))
             }
             tick()
             try await Task.sleep(for: .milliseconds(200))
