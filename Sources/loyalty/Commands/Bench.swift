@@ -81,6 +81,13 @@ struct BenchWorker: AsyncParsableCommand {
         ]))
         print("")
         print("worker / kcat = \(String(format: "%.2f", workerRate / kcatRate))   (targets: worker >= 100,000 records/s, ratio >= 0.50)")
+        if let cpu = worker.cpuSeconds, worker.records > 0 {
+            // Steadier than the rate on a shared machine, and what a faster worker must cut.
+            print(
+                "worker CPU \(String(format: "%.2f", cpu)) s (user + system, whole process) = "
+                    + "\(String(format: "%.1f", cpu / Double(worker.records) * 1e6)) µs per record; "
+                    + "\(String(format: "%.1f", cpu / worker.activeSeconds)) of \(ProcessInfo.processInfo.activeProcessorCount) cores while applying")
+        }
         #if DEBUG
             print("note: this is a debug build; measure with `swift build -c release` and .build/release/loyalty bench worker")
         #endif

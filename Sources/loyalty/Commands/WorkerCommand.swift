@@ -71,6 +71,8 @@ struct WorkerSummary: Codable {
     var deadLetters: Int64
     var batches: Int64
     var activeSeconds: Double
+    /// CPU time (user + system) of the whole process, start-up and shutdown included.
+    var cpuSeconds: Double?
     var partitions: [String: Int64]
 
     init(_ snapshot: WorkerProgress.Snapshot) {
@@ -78,6 +80,10 @@ struct WorkerSummary: Codable {
         deadLetters = snapshot.deadLetters
         batches = snapshot.batches
         activeSeconds = snapshot.activeSeconds
+        var usage = rusage()
+        if getrusage(RUSAGE_SELF.rawValue, &usage) == 0 {
+            cpuSeconds = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
         partitions = Dictionary(uniqueKeysWithValues: snapshot.partitions.map { (String($0.key), $0.value.nextOffset) })
     }
 
