@@ -8,7 +8,7 @@ import ServiceLifecycle
 struct ClearingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clearing",
-        abstract: "Run the clearing node, close a cycle, or list cycles.",
+        abstract: "Run the clearing node, close a cycle, retry a failed one, or list cycles.",
         subcommands: [Run.self, Close.self, Retry.self, Status.self]
     )
 

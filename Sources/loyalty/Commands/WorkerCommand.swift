@@ -58,10 +58,19 @@ struct WorkerCommand: AsyncParsableCommand {
         let summary = worker.progress.snapshot
         let failures = summary.partitions.compactMap { partition, state in state.failure.map { "partition \(partition): \($0)" } }
         // One machine-readable line for scripts and the benchmark.
-        print(WorkerSummary(summary).json)
+        print(WorkerSummary(summary, cpuSeconds: Self.processCPUSeconds()).json)
         if !failures.isEmpty {
             throw CLIError("stopped partitions:\n" + failures.sorted().joined(separator: "\n"))
         }
+    }
+}
+
+extension WorkerCommand {
+    /// User + system CPU time of this process so far.
+    static func processCPUSeconds() -> Double? {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return nil }
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 }
 
@@ -75,15 +84,12 @@ struct WorkerSummary: Codable {
     var cpuSeconds: Double?
     var partitions: [String: Int64]
 
-    init(_ snapshot: WorkerProgress.Snapshot) {
+    init(_ snapshot: WorkerProgress.Snapshot, cpuSeconds: Double?) {
         records = snapshot.recordsApplied
         deadLetters = snapshot.deadLetters
         batches = snapshot.batches
         activeSeconds = snapshot.activeSeconds
-        var usage = rusage()
-        if getrusage(RUSAGE_SELF.rawValue, &usage) == 0 {
-            cpuSeconds = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-        }
+        self.cpuSeconds = cpuSeconds
         partitions = Dictionary(uniqueKeysWithValues: snapshot.partitions.map { (String($0.key), $0.value.nextOffset) })
     }
 
