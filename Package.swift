@@ -143,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "loyalty",
             dependencies: [
-                "Kafka", "Ledger", "LoyaltyWire", "Programme", "Worker", "Clearing", "ClearingNode", "Simulation",
+                "Kafka", "Ledger", "LoyaltyWire", "NodeRuntime", "Programme", "Worker", "Clearing", "ClearingNode", "Simulation",
                 "CLoyaltyPOS", "Gateway",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,3 +1,4 @@
+import Foundation
 import LoyaltyWire
 
 /// Settings of an accrual worker. Defaults suit the embedded mock cluster; production
@@ -34,10 +35,21 @@ public struct WorkerConfiguration: Sendable {
     /// `fetch.wait.max.ms` of the consumer; nil keeps librdkafka's default (500 ms). Only
     /// the embedded mock cluster needs it short (docs/operations.md).
     public var fetchWaitMilliseconds: Int?
+    /// Threads applying shards at once (each shard is its own SQLite file); nil: one per
+    /// core this process sees. Set it to the container's CPU limit: a cgroup limit does
+    /// not change the core count a process sees.
+    public var applyThreads: Int?
     /// Extra librdkafka settings for both the consumer and the producer.
     public var kafkaExtra: [String: String] = [:]
 
     public static let defaultMaxBatchRecords = 10_000
+    /// Most apply threads: a round opens at most this many shards' SQL transactions.
+    public static let maxApplyThreads = 16
+
+    /// `applyThreads`, or one per core, within 1...maxApplyThreads.
+    public var effectiveApplyThreads: Int {
+        max(1, min(Self.maxApplyThreads, applyThreads ?? ProcessInfo.processInfo.activeProcessorCount))
+    }
     public static let defaultResultsLingerMilliseconds = 5
 
     public init(bootstrapServers: String, dataDirectory: String) {

@@ -25,6 +25,8 @@ final class WorkerLoop: RebalanceListener {
     }
 
     private let configuration: WorkerConfiguration
+    /// Threads applying a round's shards at once (`WorkerConfiguration.applyThreads`).
+    private let applyThreads: Int
     private let programme: Programme
     private let logger: Logger
     private let progress: WorkerProgress
@@ -48,6 +50,7 @@ final class WorkerLoop: RebalanceListener {
         stopRequested: StopFlag
     ) throws {
         self.configuration = configuration
+        applyThreads = configuration.effectiveApplyThreads
         self.programme = programme
         self.logger = logger
         self.progress = progress
@@ -191,7 +194,7 @@ final class WorkerLoop: RebalanceListener {
                 if let chosen = select(partition: partition, records: chunk) { selected.append(chosen) }
             }
             // Decoding is pure and per partition: on the apply threads too.
-            let decoded = Self.parallelMap(selected.count) { index in
+            let decoded = Self.parallelMap(selected.count, threads: applyThreads) { index in
                 Result { try self.decode(selected[index]) }
             }
             try applyRound(decoded.map { try $0.get() })
@@ -276,9 +279,9 @@ final class WorkerLoop: RebalanceListener {
             }
             // Each shard is its own file and connection, owned by this loop: the shards of
             // a round are applied (and their results encoded and enqueued) on up to
-            // `parallelism` threads at once. Everything else (slots, stopping, the
+            // `applyThreads` threads at once. Everything else (slots, stopping, the
             // consumer) stays on this thread.
-            let started: [Result<Shard.Pending, Error>] = Self.parallelMap(round.count) { index in
+            let started: [Result<Shard.Pending, Error>] = Self.parallelMap(round.count, threads: applyThreads) { index in
                 let prepared = round[index]
                 let applied: Shard.Pending
                 do {
@@ -321,7 +324,7 @@ final class WorkerLoop: RebalanceListener {
                 round = pending.map { $0.0 }
                 continue
             }
-            let committed: [Error?] = Self.parallelMap(pending.count) { index in
+            let committed: [Error?] = Self.parallelMap(pending.count, threads: applyThreads) { index in
                 do {
                     try pending[index].0.shard.commit(pending[index].1)
                     return nil
@@ -344,21 +347,19 @@ final class WorkerLoop: RebalanceListener {
         }
     }
 
-    /// Threads applying shards at once: one per core, at most 4 (SQLite writes and the
-    /// loop's own work leave little to gain beyond).
-    static let parallelism = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
-
-    /// `body(0..<count)` on up to `parallelism` threads, results in index order. Each
-    /// index is handled by exactly one thread; `body` must touch only state of its index.
-    static func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
-        if count <= 1 || parallelism == 1 { return (0..<count).map(body) }
+    /// `body(0..<count)` on up to `threads` threads (and no more than libdispatch runs at
+    /// once: one per core), results in index order. Each index is handled by exactly one
+    /// thread; `body` must touch only state of its index.
+    static func parallelMap<T>(_ count: Int, threads: Int, _ body: (Int) -> T) -> [T] {
+        let parallelism = min(threads, count)
+        if parallelism <= 1 { return (0..<count).map(body) }
         let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
         let next = Atomic<Int>(0)
         withoutActuallyEscaping(body) { body in
             let box = UncheckedBox((body, results))
-            DispatchQueue.concurrentPerform(iterations: min(parallelism, count)) { _ in
+            DispatchQueue.concurrentPerform(iterations: parallelism) { _ in
                 let (body, results) = box.value
                 while true {
                     let index = next.add(1, ordering: .relaxed).oldValue

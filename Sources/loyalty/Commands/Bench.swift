@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kafka
+import Ledger
 import Logging
 import LoyaltyWire
 import Programme
@@ -26,7 +27,10 @@ struct BenchWorker: AsyncParsableCommand {
             its rate over the time it spent applying (group join excluded). Then times \
             kcat reading the same topic from the beginning to the end. kcat is the \
             Kafka-layer ceiling: it reads and discards; the worker decodes, applies to \
-            SQLite with the offset, and publishes a result per record with acks=all.
+            SQLite with the offset, and publishes a result per record with acks=all. \
+            Last, applies the same messages straight into fresh shards in this process \
+            (no Kafka, same batch size and apply threads) and checks that every shard's \
+            digest equals the worker's: the floor the ledger sets for any worker.
             """
     )
 
@@ -35,11 +39,19 @@ struct BenchWorker: AsyncParsableCommand {
     var partitions: Int32 = 16
     @Option(help: "Members.") var members = 50_000
     @Option(help: "Working directory (wiped first).") var data = "var/bench-worker"
+    @Option(help: ArgumentHelp("Apply threads of the worker and of the ledger-alone run (1-\(WorkerConfiguration.maxApplyThreads)); default: one per core.", valueName: "n"))
+    var applyThreads: Int?
     @Option(
         help: ArgumentHelp(
             "Run the worker process under this command, split at spaces (a profiler: \"perf record -g\", \"valgrind --tool=callgrind\").",
             valueName: "command"))
     var workerPrefix = ""
+
+    func validate() throws {
+        if let applyThreads, !(1...WorkerConfiguration.maxApplyThreads).contains(applyThreads) {
+            throw ValidationError("--apply-threads: must be 1...\(WorkerConfiguration.maxApplyThreads), got \(applyThreads)")
+        }
+    }
 
     func run() async throws {
         let environment = try BenchEnvironment(data: data, partitions: partitions)
@@ -58,9 +70,15 @@ struct BenchWorker: AsyncParsableCommand {
         settings.repeatPerMille = 0
         settings.invalidPerMille = 0
         settings.redemptionPerMille = 300
+        // Kept by partition, in log order, for the ledger-alone run below.
+        var byPartition = [[Transaction]](repeating: [], count: Int(partitions))
         for transaction in SyntheticCoalition(programme: programme, settings: settings) {
             let value: [UInt8] = try Loyalty_V1_TransactionEnvelope(transaction).serializedBytes()
-            feeder.send(ProducerRecord(topic: topics.transactions, partition: nil, key: Array(transaction.memberId.utf8), value: value))
+            let key = Array(transaction.memberId.utf8)
+            // The producer's murmur2_random partitioner, so each partition's offsets are known.
+            let partition = Murmur2.partition(key: key, partitionCount: partitions)
+            byPartition[Int(partition)].append(transaction)
+            feeder.send(ProducerRecord(topic: topics.transactions, partition: partition, key: key, value: value))
         }
         try feeder.drain(timeoutMilliseconds: 120_000)
         producer.shutdown()
@@ -71,16 +89,28 @@ struct BenchWorker: AsyncParsableCommand {
 
         let worker = try runWorker(bootstrap: cluster.bootstrapServers)
         let kcat = try runKcat(bootstrap: cluster.bootstrapServers, topic: topics.transactions)
+        let ledger = try runLedgerAlone(byPartition, programme: programme)
         let workerRate = Double(worker.records) / worker.activeSeconds
         let kcatRate = Double(kcat.records) / kcat.seconds
+        let ledgerRate = Double(ledger.records) / ledger.seconds
         print("")
         print(Format.table([
             ["consumer", "records", "seconds", "records/s"],
             ["loyalty worker (1 process)", Format.grouped(worker.records), String(format: "%.2f", worker.activeSeconds), Format.grouped(Int64(workerRate))],
             ["kcat -C (raw consume)", Format.grouped(kcat.records), String(format: "%.2f", kcat.seconds), Format.grouped(Int64(kcatRate))],
+            ["ledger alone (no Kafka)", Format.grouped(Int64(ledger.records)), String(format: "%.2f", ledger.seconds), Format.grouped(Int64(ledgerRate))],
         ]))
         print("")
         print("worker / kcat = \(String(format: "%.2f", workerRate / kcatRate))   (targets: worker >= 100,000 records/s, ratio >= 0.50)")
+        print(
+            "ledger alone / kcat = \(String(format: "%.2f", ledgerRate / kcatRate))   "
+                + "(the same messages into fresh shards, \(WorkerConfiguration.defaultMaxBatchRecords) per SQL transaction, "
+                + "shards on the worker's apply threads: no worker over these shards can beat it)")
+        let differing = try differingShards(ledger.digests)
+        print(
+            differing.isEmpty
+                ? "ledger alone: every shard's digest equals the worker's (the same work was measured)"
+                : "WARNING: ledger alone differs from the worker in partitions \(differing); its figure is not comparable")
         if let cpu = worker.cpuSeconds, worker.records > 0 {
             // Steadier than the rate on a shared machine, and what a faster worker must cut.
             print(
@@ -88,9 +118,35 @@ struct BenchWorker: AsyncParsableCommand {
                     + "\(String(format: "%.1f", cpu / Double(worker.records) * 1e6)) µs per record; "
                     + "\(String(format: "%.1f", cpu / worker.activeSeconds)) of \(ProcessInfo.processInfo.activeProcessorCount) cores while applying")
         }
+        if let cpu = ledger.cpuSeconds, ledger.records > 0 {
+            print(
+                "ledger alone CPU \(String(format: "%.2f", cpu)) s = \(String(format: "%.1f", cpu / Double(ledger.records) * 1e6)) µs per record; "
+                    + "\(String(format: "%.1f", cpu / ledger.seconds)) cores")
+        }
         #if DEBUG
             print("note: this is a debug build; measure with `swift build -c release` and .build/release/loyalty bench worker")
         #endif
+    }
+
+    /// The same transactions applied straight into fresh shards, timed in this process.
+    private func runLedgerAlone(_ byPartition: [[Transaction]], programme: Programme) throws -> LedgerBenchmark.Result {
+        let directory = "\(data)/ledger-alone"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = WorkerConfiguration(bootstrapServers: "", dataDirectory: directory)
+        configuration.applyThreads = applyThreads
+        return try LedgerBenchmark.run(
+            partitions: byPartition, dataDirectory: directory, programme: programme, threads: configuration.effectiveApplyThreads)
+    }
+
+    /// Partitions whose ledger-alone digest differs from the worker's shard.
+    private func differingShards(_ digests: [Int32: String]) throws -> [Int32] {
+        try digests.keys.sorted().filter { partition in
+            let shard = try Shard(
+                path: WorkerConfiguration.shardPath(dataDirectory: "\(data)/shards", partition: partition),
+                partition: partition, programme: Programme.sample)
+            defer { shard.close() }
+            return try shard.digest() != digests[partition]
+        }
     }
 
     private func runWorker(bootstrap: String) throws -> WorkerSummary {
@@ -99,7 +155,7 @@ struct BenchWorker: AsyncParsableCommand {
         let arguments = [
             "worker", "--bootstrap", bootstrap, "--data", "\(data)/shards", "--exit-when-caught-up",
             "--log-level", "error", "--group", "bench",
-        ]
+        ] + (applyThreads.map { ["--apply-threads", String($0)] } ?? [])
         let prefix = workerPrefix.split(separator: " ").map(String.init)
         if prefix.isEmpty {
             process.executableURL = executable

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NodeRuntime
 import ServiceLifecycle
 import Worker
 
@@ -28,9 +29,17 @@ struct WorkerCommand: AsyncParsableCommand {
     var resultsLingerMs = WorkerConfiguration.defaultResultsLingerMilliseconds
     @Option(help: "fetch.wait.max.ms of the consumer (librdkafka default 500). Kafka answers fetches as records arrive; the embedded mock cluster holds them this long: use 1-5 there.")
     var fetchWaitMs: Int?
+    @Option(help: ArgumentHelp("Threads applying shards at once (1-\(WorkerConfiguration.maxApplyThreads)); default: one per core seen. Set the container's CPU limit.", valueName: "n"))
+    var applyThreads: Int?
     @Flag(help: "Exit 0 once every assigned partition is applied to its end (batch runs, benchmarks).")
     var exitWhenCaughtUp = false
     @OptionGroup var log: LogOptions
+
+    func validate() throws {
+        if let applyThreads, !(1...WorkerConfiguration.maxApplyThreads).contains(applyThreads) {
+            throw ValidationError("--apply-threads: must be 1...\(WorkerConfiguration.maxApplyThreads), got \(applyThreads)")
+        }
+    }
 
     func run() async throws {
         let logger = try log.bootstrap(label: "loyalty.worker")
@@ -43,6 +52,7 @@ struct WorkerCommand: AsyncParsableCommand {
         configuration.exitWhenCaughtUp = exitWhenCaughtUp
         configuration.resultsLingerMilliseconds = resultsLingerMs
         configuration.fetchWaitMilliseconds = fetchWaitMs
+        configuration.applyThreads = applyThreads
         configuration.kafkaExtra = try kafka.extra()
         let worker = AccrualWorker(configuration: configuration, programme: try programme.load(), logger: logger)
         let group = ServiceGroup(
@@ -58,19 +68,10 @@ struct WorkerCommand: AsyncParsableCommand {
         let summary = worker.progress.snapshot
         let failures = summary.partitions.compactMap { partition, state in state.failure.map { "partition \(partition): \($0)" } }
         // One machine-readable line for scripts and the benchmark.
-        print(WorkerSummary(summary, cpuSeconds: Self.processCPUSeconds()).json)
+        print(WorkerSummary(summary, cpuSeconds: processCPUSeconds()).json)
         if !failures.isEmpty {
             throw CLIError("stopped partitions:\n" + failures.sorted().joined(separator: "\n"))
         }
-    }
-}
-
-extension WorkerCommand {
-    /// User + system CPU time of this process so far.
-    static func processCPUSeconds() -> Double? {
-        var usage = rusage()
-        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return nil }
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 }
 
