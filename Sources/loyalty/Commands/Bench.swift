@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Ledger
+import NodeRuntime
 import Logging
 import LoyaltyWire
 import Programme
@@ -118,6 +119,11 @@ struct BenchWorker: AsyncParsableCommand {
                     + "\(String(format: "%.1f", cpu / Double(worker.records) * 1e6)) µs per record; "
                     + "\(String(format: "%.1f", cpu / worker.activeSeconds)) of \(ProcessInfo.processInfo.activeProcessorCount) cores while applying")
         }
+        if let cpu = kcat.cpuSeconds, kcat.records > 0 {
+            print(
+                "kcat CPU \(String(format: "%.2f", cpu)) s = \(String(format: "%.1f", cpu / Double(kcat.records) * 1e6)) µs per record; "
+                    + "\(String(format: "%.1f", cpu / kcat.seconds)) cores")
+        }
         if let cpu = ledger.cpuSeconds, ledger.records > 0 {
             print(
                 "ledger alone CPU \(String(format: "%.2f", cpu)) s = \(String(format: "%.1f", cpu / Double(ledger.records) * 1e6)) µs per record; "
@@ -178,13 +184,14 @@ struct BenchWorker: AsyncParsableCommand {
         return summary
     }
 
-    private func runKcat(bootstrap: String, topic: String) throws -> (records: Int64, seconds: Double) {
+    private func runKcat(bootstrap: String, topic: String) throws -> (records: Int64, seconds: Double, cpuSeconds: Double?) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-f", "\n"]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
+        let childrenBefore = exitedChildrenCPUSeconds()
         let started = DispatchTime.now().uptimeNanoseconds
         do { try process.run() } catch {
             throw CLIError("kcat could not be started (apt-get install kcat): \(error)")
@@ -192,9 +199,10 @@ struct BenchWorker: AsyncParsableCommand {
         let bytes = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let cpuSeconds = childrenBefore.flatMap { before in exitedChildrenCPUSeconds().map { $0 - before } }
         guard process.terminationStatus == 0 else {
             throw CLIError("kcat exited with status \(process.terminationStatus)")
         }
-        return (Int64(bytes.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }), seconds)
+        return (Int64(bytes.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }), seconds, cpuSeconds)
     }
 }
