@@ -1,14 +1,15 @@
 import Dispatch
-import NodeRuntime
 import Ledger
+import NodeRuntime
 import Programme
 
 /// The ledger alone, without Kafka: the second half of `loyalty bench worker`.
 ///
 /// Applies each partition's transactions (in log order, offsets from 0) into a fresh
 /// shard file, in batches of `batchSize` as the worker's rounds do, shards in parallel on
-/// `threads` threads as the worker applies them. No decoding, no results, no acks: what remains is the floor a worker
-/// built on these shards cannot go below, whatever its Kafka layer does.
+/// `threads` threads as the worker applies them. No decoding, no results, no acks: what
+/// remains is the floor a worker built on these shards cannot go below, whatever its
+/// Kafka layer does.
 public enum LedgerBenchmark {
     public struct Result: Sendable {
         public var records: Int

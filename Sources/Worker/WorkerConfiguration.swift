@@ -43,14 +43,17 @@ public struct WorkerConfiguration: Sendable {
     public var kafkaExtra: [String: String] = [:]
 
     public static let defaultMaxBatchRecords = 10_000
+    public static let defaultResultsLingerMilliseconds = 5
     /// Most apply threads: a round opens at most this many shards' SQL transactions.
     public static let maxApplyThreads = 16
 
     /// `applyThreads`, or one per core, within 1...maxApplyThreads.
-    public var effectiveApplyThreads: Int {
-        max(1, min(Self.maxApplyThreads, applyThreads ?? ProcessInfo.processInfo.activeProcessorCount))
+    public var effectiveApplyThreads: Int { Self.applyThreads(requested: applyThreads) }
+
+    /// The apply threads for a request (nil: one per core seen), within 1...maxApplyThreads.
+    public static func applyThreads(requested: Int?) -> Int {
+        max(1, min(maxApplyThreads, requested ?? ProcessInfo.processInfo.activeProcessorCount))
     }
-    public static let defaultResultsLingerMilliseconds = 5
 
     public init(bootstrapServers: String, dataDirectory: String) {
         self.bootstrapServers = bootstrapServers

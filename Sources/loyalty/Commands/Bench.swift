@@ -2,9 +2,9 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Ledger
-import NodeRuntime
 import Logging
 import LoyaltyWire
+import NodeRuntime
 import Programme
 import Simulation
 import Worker
@@ -107,7 +107,7 @@ struct BenchWorker: AsyncParsableCommand {
             "ledger alone / kcat = \(String(format: "%.2f", ledgerRate / kcatRate))   "
                 + "(the same messages into fresh shards, \(WorkerConfiguration.defaultMaxBatchRecords) per SQL transaction, "
                 + "shards on the worker's apply threads: no worker over these shards can beat it)")
-        let differing = try differingShards(ledger.digests)
+        let differing = try differingShards(ledger.digests, programme: programme)
         print(
             differing.isEmpty
                 ? "ledger alone: every shard's digest equals the worker's (the same work was measured)"
@@ -138,18 +138,17 @@ struct BenchWorker: AsyncParsableCommand {
     private func runLedgerAlone(_ byPartition: [[Transaction]], programme: Programme) throws -> LedgerBenchmark.Result {
         let directory = "\(data)/ledger-alone"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var configuration = WorkerConfiguration(bootstrapServers: "", dataDirectory: directory)
-        configuration.applyThreads = applyThreads
         return try LedgerBenchmark.run(
-            partitions: byPartition, dataDirectory: directory, programme: programme, threads: configuration.effectiveApplyThreads)
+            partitions: byPartition, dataDirectory: directory, programme: programme,
+            threads: WorkerConfiguration.applyThreads(requested: applyThreads))
     }
 
     /// Partitions whose ledger-alone digest differs from the worker's shard.
-    private func differingShards(_ digests: [Int32: String]) throws -> [Int32] {
+    private func differingShards(_ digests: [Int32: String], programme: Programme) throws -> [Int32] {
         try digests.keys.sorted().filter { partition in
             let shard = try Shard(
                 path: WorkerConfiguration.shardPath(dataDirectory: "\(data)/shards", partition: partition),
-                partition: partition, programme: Programme.sample)
+                partition: partition, programme: programme)
             defer { shard.close() }
             return try shard.digest() != digests[partition]
         }
