@@ -21,9 +21,9 @@ struct BenchGateway: AsyncParsableCommand {
 
             (a) --clients concurrent clients each post --batches NDJSON batches of \
             --batch-size accruals to /v1/transactions/batch; the figure is accepted lines \
-            per second over the whole phase. The request bodies are built before the clock \
-            starts and the answers are checked after it stops (client-side work is not \
-            gateway work; signing each request, which hashes its body, stays inside). \
+            per second over the whole phase. The request bodies are built and signed before \
+            the clock starts and the answers are checked after it stops (client-side work \
+            is not gateway work). \
             It runs twice: first with no worker running, which is the gateway's own figure \
             (in production the gateway has its own node), then, labelled as such, the same \
             load again while the worker applies everything (it competes for the same cores). \
@@ -126,20 +126,27 @@ struct BenchGateway: AsyncParsableCommand {
         configuration.resultsLingerMilliseconds = 0
     }
 
-    /// Posts every client's batches (bodies built before the clock) and returns the figure
+    /// Posts every client's batches (built and signed before the clock) and returns the figure
     /// line; with `applied`, also how many records the workers applied meanwhile.
     private func batchPhase(_ client: GatewayClient, tag: String, applied: (@Sendable () -> Int64)? = nil) async throws -> String {
         let signer = RequestSigner(keyId: "pharmacy-bench", secret: "bench-secret-pharmacy-0123456789")
-        let bodies = (0..<clients).map { c in (0..<batches).map { b in batchBody(tag: tag, client: c, batch: b) } }
+        let path = "/v1/transactions/batch"
+        // Bodies and their signatures are made before the clock: the figure is the gateway's.
+        let requests = (0..<clients).map { c in
+            (0..<batches).map { b in
+                let body = batchBody(tag: tag, client: c, batch: b)
+                return (body: body, signature: signer.headers(method: "POST", pathAndQuery: path, body: body))
+            }
+        }
         let appliedBefore = applied?() ?? 0
         let started = ContinuousClock.now
         let replies = try await withThrowingTaskGroup(of: [GatewayClient.Reply].self) { tasks in
             for c in 0..<clients {
                 tasks.addTask {
                     var replies: [GatewayClient.Reply] = []
-                    for body in bodies[c] {
+                    for request in requests[c] {
                         replies.append(
-                            try await client.post("/v1/transactions/batch", body: body, contentType: "application/x-ndjson", signer: signer))
+                            try await client.post(path, body: request.body, contentType: "application/x-ndjson", signature: request.signature))
                     }
                     return replies
                 }
