@@ -12,7 +12,7 @@ import Worker
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput; prints figures, asserts nothing.",
-        subcommands: [BenchWorker.self, BenchClearing.self, BenchGateway.self]
+        subcommands: [BenchWorker.self, BenchLedger.self, BenchClearing.self, BenchGateway.self]
     )
 }
 
@@ -63,17 +63,9 @@ struct BenchWorker: AsyncParsableCommand {
         print("filling \(topics.transactions) (\(partitions) partitions) with \(Format.grouped(Int64(messages))) messages ...")
         let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: logger)
         let feeder = Feeder(producer: producer)
-        var settings = SyntheticCoalition.Settings()
-        settings.members = members
-        settings.transactions = messages
-        settings.refundPerMille = 0
-        settings.cancelPerMille = 0
-        settings.repeatPerMille = 0
-        settings.invalidPerMille = 0
-        settings.redemptionPerMille = 300
         // Kept by partition, in log order, for the ledger-alone run below.
         var byPartition = [[Transaction]](repeating: [], count: Int(partitions))
-        for transaction in SyntheticCoalition(programme: programme, settings: settings) {
+        for transaction in Self.workload(messages: messages, members: members, programme: programme) {
             let value: [UInt8] = try Loyalty_V1_TransactionEnvelope(transaction).serializedBytes()
             let key = Array(transaction.memberId.utf8)
             // The producer's murmur2_random partitioner, so each partition's offsets are known.
@@ -132,6 +124,19 @@ struct BenchWorker: AsyncParsableCommand {
         #if DEBUG
             print("note: this is a debug build; measure with `swift build -c release` and .build/release/loyalty bench worker")
         #endif
+    }
+
+    /// The benchmarks' traffic: accruals and 30 % redemptions, nothing invalid or repeated.
+    static func workload(messages: Int, members: Int, programme: Programme) -> SyntheticCoalition {
+        var settings = SyntheticCoalition.Settings()
+        settings.members = members
+        settings.transactions = messages
+        settings.refundPerMille = 0
+        settings.cancelPerMille = 0
+        settings.repeatPerMille = 0
+        settings.invalidPerMille = 0
+        settings.redemptionPerMille = 300
+        return SyntheticCoalition(programme: programme, settings: settings)
     }
 
     /// The same transactions applied straight into fresh shards, timed in this process.
