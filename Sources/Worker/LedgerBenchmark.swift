@@ -1,9 +1,11 @@
 import Dispatch
+import Kafka
 import Ledger
 import NodeRuntime
 import Programme
 
-/// The ledger alone, without Kafka: the second half of `loyalty bench worker`.
+/// The ledger alone, without Kafka: the last line of `loyalty bench worker`, and all of
+/// `loyalty bench ledger`.
 ///
 /// Applies each partition's transactions (in log order, offsets from 0) into a fresh
 /// shard file, in batches of `batchSize` as the worker's rounds do, shards in parallel on
@@ -19,6 +21,16 @@ public enum LedgerBenchmark {
         public var cpuSeconds: Double?
         /// The digest of each shard after the run, by partition.
         public var digests: [Int32: String]
+    }
+
+    /// `transactions` split as the producers' partitioner (murmur2 of the member id) puts
+    /// them, each partition in the order given.
+    public static func partitioned(_ transactions: some Sequence<Transaction>, partitionCount: Int32) -> [[Transaction]] {
+        var partitions = [[Transaction]](repeating: [], count: Int(partitionCount))
+        for transaction in transactions {
+            partitions[Int(Murmur2.partition(key: Array(transaction.memberId.utf8), partitionCount: partitionCount))].append(transaction)
+        }
+        return partitions
     }
 
     public static func run(

@@ -1,5 +1,4 @@
 import Foundation
-import Kafka
 import Programme
 import Synchronization
 import Testing
@@ -39,10 +38,7 @@ struct ApplyThreadsTests {
     @Test("the ledger-alone benchmark gives the same shards on one thread or several, in any batch size")
     func ledgerAloneDigests() throws {
         let partitions: Int32 = 4
-        var byPartition = [[Transaction]](repeating: [], count: Int(partitions))
-        for transaction in syntheticTransactions(6_000, members: 400, seed: 5) {
-            byPartition[Int(Murmur2.partition(key: Array(transaction.memberId.utf8), partitionCount: partitions))].append(transaction)
-        }
+        let byPartition = LedgerBenchmark.partitioned(syntheticTransactions(6_000, members: 400, seed: 5), partitionCount: partitions)
         let root = NSTemporaryDirectory() + "loyalty-apply-threads-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: root) }
         func run(_ name: String, threads: Int, batchSize: Int) throws -> LedgerBenchmark.Result {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Kafka
 import Programme
 import Worker
 
@@ -15,8 +14,8 @@ struct BenchLedger: AsyncParsableCommand {
             10,000 per SQL transaction, shards on --apply-threads threads. This is the \
             "ledger alone" line of `bench worker` without the broker, the worker and \
             kcat, repeated --runs times: on a shared machine the best figures (highest \
-            rate, least CPU per record) say most about a change to the ledger. Every run must end with the \
-            same shard digests. Build with -c release.
+            rate, least CPU per record) say most about a change to the ledger. Every run \
+            must end with the same shard digests. Build with -c release.
             """
     )
 
@@ -38,10 +37,8 @@ struct BenchLedger: AsyncParsableCommand {
 
     func run() async throws {
         let programme = Programme.sample
-        var byPartition = [[Transaction]](repeating: [], count: Int(partitions))
-        for transaction in BenchWorker.workload(messages: messages, members: members, programme: programme) {
-            byPartition[Int(Murmur2.partition(key: Array(transaction.memberId.utf8), partitionCount: partitions))].append(transaction)
-        }
+        let byPartition = LedgerBenchmark.partitioned(
+            BenchWorker.workload(messages: messages, members: members, programme: programme), partitionCount: partitions)
         let files = FileManager.default
         if files.fileExists(atPath: data) { try files.removeItem(atPath: data) }
         let threads = WorkerConfiguration.applyThreads(requested: applyThreads)
