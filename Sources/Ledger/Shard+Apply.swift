@@ -197,6 +197,16 @@ extension Shard {
             return lots
         }
         try flushLots()
+        let lots = try tableOpenLots(memberId)
+        if lots.count <= Self.maxCachedLotsPerMember && !state.uncachedLots.contains(memberId) {
+            state.lots[memberId] = lots
+        }
+        return lots
+    }
+
+    /// The member's open lots as the lots table holds them, in redemption order (this
+    /// batch's new lots only once `flushLots` inserted them).
+    func tableOpenLots(_ memberId: String) throws(LedgerError) -> [BatchState.Lot] {
         let s = try db.prepare(
             "SELECT lot_id, issuer, points_left, expires_at, created_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
         )
@@ -208,9 +218,6 @@ extension Shard {
                 BatchState.Lot(
                     lotId: s.int64(0), issuer: s.text(1), pointsLeft: s.int64(2), expiresAtMilliseconds: s.int64(3),
                     createdAtMilliseconds: s.int64(4)))
-        }
-        if lots.count <= Self.maxCachedLotsPerMember && !state.uncachedLots.contains(memberId) {
-            state.lots[memberId] = lots
         }
         return lots
     }

@@ -539,19 +539,8 @@ extension Shard {
     /// redemption order. Debug builds check it after every transaction.
     func checkCachedLots(memberId: String) throws(LedgerError) {
         guard let cached = cachedLots(memberId) else { return }
-        let l = try db.prepare(
-            "SELECT lot_id, issuer, points_left, expires_at, created_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
-        )
-        defer { l.reset() }
-        l.bindText(1, memberId)
-        var stored: [BatchState.Lot] = []
-        while try l.step() {
-            stored.append(
-                BatchState.Lot(
-                    lotId: l.int64(0), issuer: l.text(1), pointsLeft: l.int64(2), expiresAtMilliseconds: l.int64(3),
-                    createdAtMilliseconds: l.int64(4)))
-        }
-        stored += pendingOpenLots(memberId)
+        // Without flushing: the check must not change when rows are written.
+        var stored = try tableOpenLots(memberId) + pendingOpenLots(memberId)
         stored.sort(by: BatchState.Lot.precedes)
         precondition(cached == stored, "member \(memberId): cached lots \(cached) differ from the table's \(stored)")
     }
