@@ -40,19 +40,13 @@ struct BenchWorker: AsyncParsableCommand {
     var partitions: Int32 = 16
     @Option(help: "Members.") var members = 50_000
     @Option(help: "Working directory (wiped first).") var data = "var/bench-worker"
-    @Option(help: ArgumentHelp("Apply threads of the worker and of the ledger-alone run (1-\(WorkerConfiguration.maxApplyThreads)); default: one per core.", valueName: "n"))
-    var applyThreads: Int?
+    /// For the worker process and the ledger-alone run.
+    @OptionGroup var applyThreads: ApplyThreadsOption
     @Option(
         help: ArgumentHelp(
             "Run the worker process under this command, split at spaces (a profiler: \"perf record -g\", \"valgrind --tool=callgrind\").",
             valueName: "command"))
     var workerPrefix = ""
-
-    func validate() throws {
-        if let applyThreads, !(1...WorkerConfiguration.maxApplyThreads).contains(applyThreads) {
-            throw ValidationError("--apply-threads: must be 1...\(WorkerConfiguration.maxApplyThreads), got \(applyThreads)")
-        }
-    }
 
     func run() async throws {
         let environment = try BenchEnvironment(data: data, partitions: partitions)
@@ -145,7 +139,7 @@ struct BenchWorker: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return try LedgerBenchmark.run(
             partitions: byPartition, dataDirectory: directory, programme: programme,
-            threads: WorkerConfiguration.applyThreads(requested: applyThreads))
+            threads: applyThreads.threads)
     }
 
     /// Partitions whose ledger-alone digest differs from the worker's shard.
@@ -165,7 +159,7 @@ struct BenchWorker: AsyncParsableCommand {
         let arguments = [
             "worker", "--bootstrap", bootstrap, "--data", "\(data)/shards", "--exit-when-caught-up",
             "--log-level", "error", "--group", "bench",
-        ] + (applyThreads.map { ["--apply-threads", String($0)] } ?? [])
+        ] + (applyThreads.requested.map { ["--apply-threads", String($0)] } ?? [])
         let prefix = workerPrefix.split(separator: " ").map(String.init)
         if prefix.isEmpty {
             process.executableURL = executable

@@ -22,15 +22,11 @@ struct BenchLedger: AsyncParsableCommand {
     @Option(help: "Messages.") var messages = 500_000
     @Option(help: "Partitions (shard files).") var partitions: Int32 = 16
     @Option(help: "Members.") var members = 50_000
-    @Option(help: ArgumentHelp("Apply threads (1-\(WorkerConfiguration.maxApplyThreads)); default: one per core.", valueName: "n"))
-    var applyThreads: Int?
+    @OptionGroup var applyThreads: ApplyThreadsOption
     @Option(help: "Runs, each into fresh files.") var runs = 5
     @Option(help: "Working directory (wiped first).") var data = "var/bench-ledger"
 
     func validate() throws {
-        if let applyThreads, !(1...WorkerConfiguration.maxApplyThreads).contains(applyThreads) {
-            throw ValidationError("--apply-threads: must be 1...\(WorkerConfiguration.maxApplyThreads), got \(applyThreads)")
-        }
         guard runs >= 1 else { throw ValidationError("--runs: must be at least 1, got \(runs)") }
         guard partitions >= 1 else { throw ValidationError("--partitions: must be at least 1, got \(partitions)") }
     }
@@ -41,7 +37,7 @@ struct BenchLedger: AsyncParsableCommand {
             BenchWorker.workload(messages: messages, members: members, programme: programme), partitionCount: partitions)
         let files = FileManager.default
         if files.fileExists(atPath: data) { try files.removeItem(atPath: data) }
-        let threads = WorkerConfiguration.applyThreads(requested: applyThreads)
+        let threads = applyThreads.threads
         print("\(Format.grouped(Int64(messages))) messages, \(partitions) shards, \(threads) apply thread(s), \(runs) run(s)")
         var rows = [["run", "seconds", "records/s", "CPU µs per record", "cores"]]
         var rates: [Double] = []

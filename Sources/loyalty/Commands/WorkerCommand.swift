@@ -29,17 +29,10 @@ struct WorkerCommand: AsyncParsableCommand {
     var resultsLingerMs = WorkerConfiguration.defaultResultsLingerMilliseconds
     @Option(help: "fetch.wait.max.ms of the consumer (librdkafka default 500). Kafka answers fetches as records arrive; the embedded mock cluster holds them this long: use 1-5 there.")
     var fetchWaitMs: Int?
-    @Option(help: ArgumentHelp("Threads applying shards at once (1-\(WorkerConfiguration.maxApplyThreads)); default: one per core seen. Set the container's CPU limit.", valueName: "n"))
-    var applyThreads: Int?
+    @OptionGroup var applyThreads: ApplyThreadsOption
     @Flag(help: "Exit 0 once every assigned partition is applied to its end (batch runs, benchmarks).")
     var exitWhenCaughtUp = false
     @OptionGroup var log: LogOptions
-
-    func validate() throws {
-        if let applyThreads, !(1...WorkerConfiguration.maxApplyThreads).contains(applyThreads) {
-            throw ValidationError("--apply-threads: must be 1...\(WorkerConfiguration.maxApplyThreads), got \(applyThreads)")
-        }
-    }
 
     func run() async throws {
         let logger = try log.bootstrap(label: "loyalty.worker")
@@ -52,7 +45,7 @@ struct WorkerCommand: AsyncParsableCommand {
         configuration.exitWhenCaughtUp = exitWhenCaughtUp
         configuration.resultsLingerMilliseconds = resultsLingerMs
         configuration.fetchWaitMilliseconds = fetchWaitMs
-        configuration.applyThreads = applyThreads
+        configuration.applyThreads = applyThreads.requested
         configuration.kafkaExtra = try kafka.extra()
         let worker = AccrualWorker(configuration: configuration, programme: try programme.load(), logger: logger)
         let group = ServiceGroup(
