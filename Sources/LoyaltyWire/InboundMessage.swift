@@ -35,8 +35,9 @@ extension InboundMessage {
         return Result { () throws(WireError) in try InboundMessage(envelope) }
     }
 
-    /// Checks the structure of an envelope: the fields a result needs, a body, and the
-    /// body's required fields. Range checks against the programme happen in the ledger.
+    /// Checks the structure of an envelope: the fields a result needs, a body, the body's
+    /// required fields, and every text field against `FieldLimits` (size and alphabet).
+    /// Range checks against the programme (partner, amount, currency) happen in the ledger.
     public init(_ envelope: Loyalty_V1_TransactionEnvelope) throws(WireError) {
         guard let body = envelope.body else {
             throw WireError(field: "body", reason: "none of accrual, redemption, reversal, barrier, inquiry is set")
@@ -51,6 +52,7 @@ extension InboundMessage {
         try Self.require(envelope.partnerID, "partner_id")
         try Self.require(envelope.partnerTxnID, "partner_txn_id")
         try Self.require(envelope.memberID, "member_id")
+        try Self.check { () throws(FieldLimits.Violation) in try FieldLimits.checkTraceId(envelope.traceID, field: "trace_id") }
         if case .inquiry = body {
             self = .inquiry(
                 partnerId: envelope.partnerID,
@@ -80,11 +82,16 @@ extension InboundMessage {
     private static func transactionBody(_ body: Loyalty_V1_TransactionEnvelope.OneOf_Body) throws(WireError) -> Transaction.Body {
         switch body {
         case .accrual(let accrual):
+            try check { () throws(FieldLimits.Violation) in
+                try FieldLimits.checkCurrency(accrual.currency, field: "accrual.currency")
+                try FieldLimits.checkCategory(accrual.category, field: "accrual.category")
+            }
             return .accrual(amountMinor: accrual.amountMinor, currency: accrual.currency, category: accrual.category)
         case .redemption(let redemption):
             return .redemption(points: redemption.points)
         case .reversal(let reversal):
             try require(reversal.originalPartnerTxnID, "reversal.original_partner_txn_id")
+            try check { () throws(FieldLimits.Violation) in try FieldLimits.checkCurrency(reversal.currency, field: "reversal.currency") }
             switch reversal.kind {
             case .refund:
                 return .refund(
@@ -103,9 +110,10 @@ extension InboundMessage {
     }
 
     private static func require(_ value: String, _ field: String) throws(WireError) {
-        guard !value.isEmpty else { throw WireError(field: field, reason: "is required and empty") }
-        guard value.utf8.count <= 128 else {
-            throw WireError(field: field, reason: "is longer than 128 bytes (\(value.utf8.count))")
-        }
+        try check { () throws(FieldLimits.Violation) in try FieldLimits.checkId(value, field: field) }
+    }
+
+    private static func check(_ body: () throws(FieldLimits.Violation) -> Void) throws(WireError) {
+        do { try body() } catch { throw WireError(field: error.field, reason: error.reason) }
     }
 }

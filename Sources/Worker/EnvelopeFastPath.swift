@@ -35,9 +35,6 @@ enum EnvelopeFastPath {
 
     private static let varintType: UInt64 = 0
     private static let lengthType: UInt64 = 2
-    /// `InboundMessage`'s bound on ids.
-    private static let maxIdBytes = 128
-
     private static func envelope(_ reader: inout Reader) -> InboundMessage? {
         var seen: UInt64 = 0
         var partnerId = "", partnerTxnId = "", memberId = "", traceId = ""
@@ -76,7 +73,9 @@ enum EnvelopeFastPath {
             }
         }
         // InboundMessage's checks; a record failing one takes the slow path for its reason.
-        guard isId(partnerId), isId(partnerTxnId), isId(memberId) else { return nil }
+        guard isId(partnerId), isId(partnerTxnId), isId(memberId),
+            passes({ () throws(FieldLimits.Violation) in try FieldLimits.checkTraceId(traceId) })
+        else { return nil }
         let eventTime = receivedAt > 0 ? receivedAt : occurredAt
         guard eventTime > 0 else { return nil }
         var body = Reader(buffer: reader.buffer, position: bodyRange.lowerBound, end: bodyRange.upperBound)
@@ -95,8 +94,19 @@ enum EnvelopeFastPath {
             traceId: traceId)
     }
 
+    /// `FieldLimits`, as `InboundMessage` applies them; the reason of a failure comes from
+    /// the slow path.
     private static func isId(_ id: String) -> Bool {
-        !id.isEmpty && id.utf8.count <= maxIdBytes
+        passes { () throws(FieldLimits.Violation) in try FieldLimits.checkId(id, field: "") }
+    }
+
+    private static func passes(_ check: () throws(FieldLimits.Violation) -> Void) -> Bool {
+        do {
+            try check()
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// loyalty.v1.Accrual: 1 amount_minor, 2 currency, 3 category.
@@ -121,6 +131,12 @@ enum EnvelopeFastPath {
                 return nil
             }
         }
+        guard
+            passes({ () throws(FieldLimits.Violation) in
+                try FieldLimits.checkCurrency(currency)
+                try FieldLimits.checkCategory(category)
+            })
+        else { return nil }
         return .accrual(amountMinor: amount, currency: currency, category: category)
     }
 
@@ -165,7 +181,9 @@ enum EnvelopeFastPath {
                 return nil
             }
         }
-        guard isId(original) else { return nil }
+        guard isId(original), passes({ () throws(FieldLimits.Violation) in try FieldLimits.checkCurrency(currency) }) else {
+            return nil
+        }
         switch kind {
         case 1: return .refund(originalPartnerTxnId: original, amountMinor: amount, currency: currency)
         case 2: return .cancel(originalPartnerTxnId: original)

@@ -81,6 +81,61 @@ struct InboundMessageTests {
         #expect(!error.reason.isEmpty)
     }
 
+    @Test("every text field is held to FieldLimits, naming the field", arguments: [
+        "partner_id", "partner_txn_id", "member_id", "trace_id", "accrual.currency", "accrual.category",
+        "reversal.original_partner_txn_id", "reversal.currency",
+    ])
+    func limits(field: String) throws {
+        let tooLong = String(repeating: "x", count: 129)
+        // Each field twice: too long (or the wrong shape), and a byte outside its alphabet.
+        var envelopes = [Loyalty_V1_TransactionEnvelope(Self.accrual, traceId: "t-1"), .init(Self.accrual, traceId: "t-1")]
+        let refund = Loyalty_V1_Reversal.with {
+            $0.kind = .refund
+            $0.originalPartnerTxnID = "f-0"
+            $0.amountMinor = 1
+            $0.currency = "EUR"
+        }
+        switch field {
+        case "partner_id": (envelopes[0].partnerID, envelopes[1].partnerID) = (tooLong, "fu\u{0}el")
+        case "partner_txn_id": (envelopes[0].partnerTxnID, envelopes[1].partnerTxnID) = (tooLong, "f 1")
+        case "member_id": (envelopes[0].memberID, envelopes[1].memberID) = (tooLong, "m-\u{1F600}")
+        case "trace_id": (envelopes[0].traceID, envelopes[1].traceID) = (String(repeating: "t", count: 65), "t\n1")
+        case "accrual.currency": (envelopes[0].accrual.currency, envelopes[1].accrual.currency) = ("EURO", "eur")
+        case "accrual.category": (envelopes[0].accrual.category, envelopes[1].accrual.category) = (String(repeating: "c", count: 65), "fu\u{7}el")
+        case "reversal.original_partner_txn_id":
+            envelopes[0].reversal = refund
+            envelopes[0].reversal.originalPartnerTxnID = tooLong
+            envelopes[1].reversal = refund
+            envelopes[1].reversal.originalPartnerTxnID = "f\u{85}0"
+        default:
+            envelopes[0].reversal = refund
+            envelopes[0].reversal.currency = "EUROS"
+            envelopes[1].reversal = .with {
+                $0.kind = .cancel
+                $0.originalPartnerTxnID = "r-0"
+                $0.currency = "E\u{0}R"
+            }
+        }
+        for envelope in envelopes {
+            guard case .failure(let error) = InboundMessage.decode(try bytes(envelope)) else {
+                Issue.record("expected a failure for \(field)")
+                continue
+            }
+            #expect(error.field == field)
+            #expect(error.reason.utf8.count < 200)
+        }
+    }
+
+    @Test("the widest valid record decodes")
+    func widest() throws {
+        let id = String(repeating: "~", count: FieldLimits.maxIdBytes)
+        let transaction = Transaction(
+            partnerId: id, partnerTxnId: id, memberId: id, eventTimeMilliseconds: 1,
+            body: .accrual(amountMinor: FieldLimits.maxAmount, currency: "XXX", category: String(repeating: " ", count: FieldLimits.maxCategoryBytes)))
+        let traceId = String(repeating: "!", count: FieldLimits.maxTraceIdBytes)
+        #expect(InboundMessage.decode(try bytes(.init(transaction, traceId: traceId))) == .success(.transaction(transaction, traceId: traceId)))
+    }
+
     @Test("random and truncated bytes are refused, never trapped on")
     func garbage() throws {
         var generator = SystemRandomNumberGenerator()

@@ -31,7 +31,63 @@ struct EnvelopeFastPathTests {
         envelopes.append(.with { $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "ü"; $0.occurredAtMs = 1; $0.reversal = .with { $0.kind = .cancel } })
         envelopes.append(.with { $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "m"; $0.occurredAtMs = 1; $0.reversal = .with { $0.originalPartnerTxnID = "o" } })
         envelopes.append(.with { $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "m"; $0.occurredAtMs = 1; $0.accrual = .init() })
+        envelopes += try Self.limitBreaking().map { try Loyalty_V1_TransactionEnvelope(serializedBytes: $0.bytes) }
         return try envelopes.map { try $0.serializedBytes() }
+    }
+
+    /// Otherwise valid records that break one of `FieldLimits` each, with the field the
+    /// reason must name.
+    static func limitBreaking() throws -> [(bytes: [UInt8], field: String)] {
+        func accrual(_ change: (inout Loyalty_V1_TransactionEnvelope) -> Void) -> Loyalty_V1_TransactionEnvelope {
+            var envelope = Loyalty_V1_TransactionEnvelope.with {
+                $0.partnerID = "fuel"
+                $0.partnerTxnID = "t-1"
+                $0.memberID = "m-1"
+                $0.occurredAtMs = 1
+                $0.accrual = .with {
+                    $0.amountMinor = 100
+                    $0.currency = "EUR"
+                    $0.category = "fuel"
+                }
+            }
+            change(&envelope)
+            return envelope
+        }
+        let cases: [(Loyalty_V1_TransactionEnvelope, String)] = [
+            (accrual { $0.memberID = String(repeating: "m", count: FieldLimits.maxIdBytes + 1) }, "member_id"),
+            (accrual { $0.partnerTxnID = "t\u{0}1" }, "partner_txn_id"),
+            (accrual { $0.partnerTxnID = "t 1" }, "partner_txn_id"),
+            (accrual { $0.memberID = "m\n1" }, "member_id"),
+            (accrual { $0.partnerID = "fü" }, "partner_id"),
+            (accrual { $0.traceID = String(repeating: "t", count: FieldLimits.maxTraceIdBytes + 1) }, "trace_id"),
+            (accrual { $0.traceID = "a\tb" }, "trace_id"),
+            (accrual { $0.accrual.currency = "EURO" }, "accrual.currency"),
+            (accrual { $0.accrual.currency = "eur" }, "accrual.currency"),
+            (accrual { $0.accrual.category = String(repeating: "c", count: FieldLimits.maxCategoryBytes + 1) }, "accrual.category"),
+            (accrual { $0.accrual.category = "fuel\u{7F}" }, "accrual.category"),
+            (accrual {
+                $0.reversal = .with {
+                    $0.kind = .refund
+                    $0.originalPartnerTxnID = "o\r"
+                    $0.amountMinor = 1
+                    $0.currency = "EUR"
+                }
+            }, "reversal.original_partner_txn_id"),
+            (accrual {
+                $0.reversal = .with {
+                    $0.kind = .refund
+                    $0.originalPartnerTxnID = "o"
+                    $0.amountMinor = 1
+                    $0.currency = "E"
+                }
+            }, "reversal.currency"),
+            (accrual {
+                $0.accrual = .init()
+                $0.redemption = .with { $0.points = 1 }
+                $0.traceID = String(repeating: "t", count: 100_000)
+            }, "trace_id"),
+        ]
+        return try cases.map { (try $0.0.serializedBytes(), $0.1) }
     }
 
     private func check(_ bytes: [UInt8]) -> Bool {
@@ -47,6 +103,17 @@ struct EnvelopeFastPathTests {
         for bytes in all where check(bytes) { fast += 1 }
         // Valid accruals, redemptions and reversals are most of them.
         #expect(fast > all.count * 3 / 4)
+    }
+
+    @Test func recordsBreakingAFieldLimitTakeTheSlowPathWhichNamesTheField() throws {
+        for (bytes, field) in try Self.limitBreaking() {
+            #expect(EnvelopeFastPath.decode(bytes) == nil, "\(field)")
+            guard case .failure(let error) = InboundMessage.decode(bytes) else {
+                Issue.record("\(field): accepted")
+                continue
+            }
+            #expect(error.field == field)
+        }
     }
 
     @Test func mutatedRecordsAgreeOrTakeTheSlowPath() throws {
