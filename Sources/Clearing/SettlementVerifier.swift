@@ -11,17 +11,25 @@ import Foundation
 /// instructions CSV reproduces the net positions and the manifest's counts and sums,
 /// pain.001 NbOfTxs/CtrlSum and each transfer match the CSV, partition totals add up, and
 /// each statement's net position matches.
+///
+/// The directory is not trusted (finance runs this on files received from elsewhere):
+/// only regular files directly inside it are read, never through a symbolic link, each
+/// within a size limit for its kind and hashed in chunks (`ConfinedDirectory`), and the
+/// manifest's file names must be plain names of the cycle (`SettlementFileKind`).
+/// Content is parsed only after the signature and hashes hold.
 public enum SettlementVerifier {
     public static func verify(
         directory: String, cycle selection: CycleSelection = .all, publicKey: Curve25519.Signing.PublicKey
     ) throws(ClearingError) -> VerificationReport {
-        let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
-            throw ClearingError(.missingFile, "cannot list the settlement directory: \(error)", file: directory)
-        }
+        let files = try ConfinedDirectory(directory)
+        let names = try files.names()
         let cycles: [Int64]
         switch selection {
-        case .cycle(let cycle): cycles = [cycle]
+        case .cycle(let cycle):
+            guard cycle >= 1 else {
+                throw ClearingError(.invalidInput, "cycles are numbered from 1", location: "cycle", found: String(cycle))
+            }
+            cycles = [cycle]
         case .all: cycles = names.compactMap(SettlementFileName.manifestCycle).sorted()
         }
         guard !cycles.isEmpty else {
@@ -31,7 +39,7 @@ public enum SettlementVerifier {
         }
         var report = VerificationReport(cycles: cycles, filesChecked: 0, instructionCount: 0)
         for cycle in cycles {
-            let checked = try CycleCheck(directory: directory, cycle: cycle, names: names, publicKey: publicKey).run()
+            let checked = try CycleCheck(files: files, cycle: cycle, names: names, publicKey: publicKey).run()
             report.filesChecked += checked.files
             report.instructionCount += checked.instructions
         }
@@ -41,14 +49,14 @@ public enum SettlementVerifier {
 
 /// One cycle's verification; a value so each step is a short method.
 private struct CycleCheck {
-    let directory: String
+    let files: ConfinedDirectory
     let cycle: Int64
     let names: [String]
     let publicKey: Curve25519.Signing.PublicKey
 
     func run() throws(ClearingError) -> (files: Int, instructions: Int) {
         let manifestName = SettlementFileName.manifest(cycle: cycle)
-        let manifestBytes = try required(manifestName)
+        let manifestBytes = try required(manifestName, kind: .manifest).bytes
         try checkSignature(manifestBytes)
         let manifest = try decode(manifestBytes, file: manifestName)
         guard manifest.cycle == cycle, manifest.format == SettlementManifest.formatName else {
@@ -59,8 +67,8 @@ private struct CycleCheck {
         }
         try checkChain(manifest)
         let contents = try checkHashes(manifest)
-        let instructions = try checkInstructions(manifest, contents)
-        try checkPain001(manifest, contents, instructions)
+        let instructions = try checkInstructions(manifest, contents.bytes)
+        try checkPain001(manifest, contents.bytes, instructions)
         try checkPartitions(manifest)
         try checkStatements(manifest, contents)
         return (manifest.files.count, instructions.count)
@@ -70,7 +78,7 @@ private struct CycleCheck {
 
     private func checkSignature(_ manifestBytes: [UInt8]) throws(ClearingError) {
         let name = SettlementFileName.signature(cycle: cycle)
-        let text = String(decoding: try required(name), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: try required(name, kind: .signature).bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let signature = Hex.decode(text), signature.count == 64 else {
             throw ClearingError(
                 .malformedFile, "a signature file holds 64 bytes as 128 hex digits", file: name,
@@ -95,12 +103,11 @@ private struct CycleCheck {
             return
         }
         let previousName = SettlementFileName.manifest(cycle: cycle - 1)
-        guard let previousBytes = try DurableFile.readIfExists(directory + "/" + previousName) else {
+        guard let (previousBytes, found) = try files.load(previousName, kind: .manifest) else {
             throw ClearingError(
                 .chainBroken, "the previous cycle's manifest is not in the directory; copy it here to verify the chain",
                 file: previousName)
         }
-        let found = sha256Hex(previousBytes)
         guard found == manifest.previous_manifest_sha256 else {
             throw ClearingError(
                 .chainBroken, "the previous manifest differs from the one cycle \(cycle) chained to: it was altered or replaced",
@@ -117,11 +124,28 @@ private struct CycleCheck {
 
     // MARK: hashes
 
-    private func checkHashes(_ manifest: SettlementManifest) throws(ClearingError) -> [String: [UInt8]] {
-        var contents: [String: [UInt8]] = [:]
-        for name in manifest.files.keys.sorted(by: idPrecedes) {
-            let bytes = try required(name)
-            let found = sha256Hex(bytes)
+    /// What the content checks need of the hashed files: the instructions and pain.001
+    /// bytes, and each statement's net_position line (a statement is dropped once hashed).
+    private struct HashedFiles {
+        var bytes: [String: [UInt8]] = [:]
+        var statements: Set<String> = []
+        var netPositionLines: [String: (line: Int, text: String)] = [:]
+    }
+
+    private func checkHashes(_ manifest: SettlementManifest) throws(ClearingError) -> HashedFiles {
+        let listed = manifest.files.keys.sorted(by: idPrecedes)
+        // Every name first: a manifest naming a path outside the directory reads nothing.
+        for name in listed {
+            if let problem = SettlementFileKind.nameProblem(name, cycle: cycle) {
+                throw ClearingError(
+                    .invalidInput, "the manifest lists a file that is not a plain file name of this cycle inside the directory: \(problem)",
+                    file: SettlementFileName.manifest(cycle: cycle), location: "files", found: ConfinedDirectory.printable(name))
+            }
+        }
+        var contents = HashedFiles()
+        for name in listed {
+            guard let kind = SettlementFileKind.of(name, cycle: cycle) else { preconditionFailure("names were checked") }
+            let (bytes, found) = try required(name, kind: kind)
             let expected = manifest.files[name]!
             if found != expected {
                 if name == SettlementFileName.instructions(cycle: cycle), let difference = firstDifference(manifest, bytes) {
@@ -133,14 +157,22 @@ private struct CycleCheck {
                     .hashMismatch, "the file's SHA-256 differs from the signed manifest: it was changed after signing",
                     file: name, location: "sha256", expected: expected, found: found)
             }
-            contents[name] = bytes
+            switch kind {
+            case .statement:
+                contents.statements.insert(name)
+                if let line = Self.line(startingWith: Array("net_position,".utf8), in: bytes) {
+                    contents.netPositionLines[name] = line
+                }
+            case .instructions, .pain001, .manifest, .signature:
+                contents.bytes[name] = bytes
+            }
         }
         let prefix = "cycle-\(cycle)-"
         let own = [SettlementFileName.manifest(cycle: cycle), SettlementFileName.signature(cycle: cycle)]
         for name in names.sorted(by: idPrecedes) where name.hasPrefix(prefix) && !own.contains(name) && manifest.files[name] == nil {
             throw ClearingError(
                 .contentMismatch, "a file of this cycle is not listed in its manifest; remove it or re-settle the cycle",
-                file: name)
+                file: ConfinedDirectory.printable(name))
         }
         return contents
     }
@@ -339,16 +371,16 @@ private struct CycleCheck {
         }
     }
 
-    private func checkStatements(_ manifest: SettlementManifest, _ contents: [String: [UInt8]]) throws(ClearingError) {
+    private func checkStatements(_ manifest: SettlementManifest, _ contents: HashedFiles) throws(ClearingError) {
         for partner in manifest.accounts.keys.sorted(by: idPrecedes) where partner != manifest.operator_id {
             let name = SettlementFileName.statement(cycle: cycle, partner: partner)
-            guard let bytes = contents[name] else {
+            guard contents.statements.contains(name) else {
                 throw ClearingError(
                     .contentMismatch, "partner \(partner) has no statement listed", file: SettlementFileName.manifest(cycle: cycle),
                     location: "files", expected: name)
             }
             let expected = "net_position,,\(manifest.net_positions[partner] ?? 0),minor"
-            guard let (lineNumber, found) = Self.line(startingWith: Array("net_position,".utf8), in: bytes) else {
+            guard let (lineNumber, found) = contents.netPositionLines[name] else {
                 throw ClearingError(.malformedFile, "no net_position record", file: name, expected: expected)
             }
             guard found == expected else {
@@ -377,11 +409,11 @@ private struct CycleCheck {
 
     // MARK: helpers
 
-    private func required(_ name: String) throws(ClearingError) -> [UInt8] {
-        guard let bytes = try DurableFile.readIfExists(directory + "/" + name) else {
+    private func required(_ name: String, kind: SettlementFileKind) throws(ClearingError) -> (bytes: [UInt8], sha256: String) {
+        guard let file = try files.load(name, kind: kind) else {
             throw ClearingError(.missingFile, "file of cycle \(cycle) is missing from the directory", file: name)
         }
-        return bytes
+        return file
     }
 
     private func decode(_ bytes: [UInt8], file: String) throws(ClearingError) -> SettlementManifest {

@@ -1,0 +1,63 @@
+/// The kinds of file in a settlement directory, each with the most bytes the verifier
+/// reads of it.
+///
+/// Limits have wide headroom over what a real cycle writes: `loyalty bench clearing`
+/// (1,000 participants, 1,000,000 gross debts) writes a manifest of about 0.3 MB, an
+/// instructions CSV of about 0.1 MB, a pain.001 of about 0.8 MB and statements of at most
+/// about 0.1 MB (see docs/finance.md). Every file's size grows with the number of
+/// participants, not of transactions, so these hold for ten times as many participants.
+enum SettlementFileKind: Sendable, Hashable {
+    case manifest, signature, instructions, pain001, statement
+
+    var maxBytes: Int64 {
+        switch self {
+        case .manifest: 32 << 20
+        case .signature: 1 << 10
+        case .instructions: 32 << 20
+        case .pain001: 128 << 20
+        case .statement: 32 << 20
+        }
+    }
+
+    var label: String {
+        switch self {
+        case .manifest: "manifest"
+        case .signature: "manifest signature"
+        case .instructions: "instructions CSV"
+        case .pain001: "pain.001 XML"
+        case .statement: "statement CSV"
+        }
+    }
+
+    /// The kind of a file of `cycle` by its name; nil for a name no cycle file has.
+    static func of(_ name: String, cycle: Int64) -> SettlementFileKind? {
+        switch name {
+        case SettlementFileName.manifest(cycle: cycle): return .manifest
+        case SettlementFileName.signature(cycle: cycle): return .signature
+        case SettlementFileName.instructions(cycle: cycle): return .instructions
+        case SettlementFileName.pain001(cycle: cycle): return .pain001
+        default:
+            let prefix = "cycle-\(cycle)-statement-"
+            guard name.hasPrefix(prefix), name.hasSuffix(".csv"), name.utf8.count > prefix.utf8.count + 4 else { return nil }
+            return .statement
+        }
+    }
+
+    /// Why `name` is not a plain file name of `cycle` inside the directory; nil when it is.
+    /// A manifest is signed, but the verifier still reads only what it names inside the
+    /// directory: no path separator, no `.`/`..` or hidden name, no NUL or control
+    /// character, at most 255 bytes, and a cycle file's name.
+    static func nameProblem(_ name: String, cycle: Int64) -> String? {
+        if name.isEmpty { return "an empty name" }
+        if name.utf8.count > 255 { return "longer than 255 bytes" }
+        if name.utf8.contains(UInt8(ascii: "/")) { return "contains a path separator: only names directly inside the directory" }
+        if name.utf8.contains(0) { return "contains a NUL byte" }
+        if name.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return "contains a control character" }
+        if name.hasPrefix(".") { return "starts with a dot: no ., .. or hidden files" }
+        switch of(name, cycle: cycle) {
+        case nil: return "not a file name of cycle \(cycle) (cycle-\(cycle)-instructions.csv, -pain001.xml or -statement-<partner>.csv)"
+        case .manifest, .signature: return "a manifest cannot list itself or its signature"
+        case .instructions, .pain001, .statement: return nil
+        }
+    }
+}
