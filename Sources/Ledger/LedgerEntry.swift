@@ -9,8 +9,8 @@ public struct LedgerEntry: Sendable {
         case transaction(Transaction)
         /// The clearing node closed `cycle`; everything before this entry belongs to it.
         case barrier(cycle: Int64, closedAtMilliseconds: Int64)
-        /// A balance question; answered, changes nothing.
-        case inquiry(memberId: String)
+        /// A balance question at an event time: answered with the balance spendable then.
+        case inquiry(memberId: String, atMilliseconds: Int64)
         /// A message that could not be decoded or was invalid; recorded and counted.
         case deadLetter(reason: String)
     }

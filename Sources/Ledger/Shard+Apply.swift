@@ -134,7 +134,7 @@ extension Shard {
                 if let position = try applyBarrier(cycle: cycle, closedAtMilliseconds: closedAt, offset: entry.offset) {
                     outputs.append(.position(position))
                 }
-            case .inquiry(let memberId):
+            case .inquiry(let memberId, _):
                 outputs.append(.inquiry(offset: entry.offset, memberId: memberId, balance: try loadMember(memberId).balance))
             case .deadLetter(let reason):
                 try db.prepare("INSERT INTO dead_letters (offset, reason) VALUES (?, ?)")

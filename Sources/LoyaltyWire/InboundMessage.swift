@@ -7,7 +7,9 @@ import SwiftProtobuf
 public enum InboundMessage: Sendable, Equatable {
     case transaction(Transaction, traceId: String)
     case barrier(cycle: Int64, closedAtMilliseconds: Int64)
-    case inquiry(partnerId: String, requestId: String, memberId: String, traceId: String)
+    /// `eventTimeMilliseconds`: the moment the balance is asked for (received_at_ms, else
+    /// occurred_at_ms); the answer is the balance spendable then, expired lots excluded.
+    case inquiry(partnerId: String, requestId: String, memberId: String, eventTimeMilliseconds: Int64, traceId: String)
 }
 
 /// Why a record could not be decoded into an `InboundMessage`: the field and the reason.
@@ -53,18 +55,19 @@ extension InboundMessage {
         try Self.require(envelope.partnerTxnID, "partner_txn_id")
         try Self.require(envelope.memberID, "member_id")
         try Self.check { () throws(FieldLimits.Violation) in try FieldLimits.checkTraceId(envelope.traceID, field: "trace_id") }
+        let eventTime = envelope.receivedAtMs > 0 ? envelope.receivedAtMs : envelope.occurredAtMs
+        guard eventTime > 0 else {
+            throw WireError(field: "occurred_at_ms", reason: "must be set (UTC milliseconds since 1970), got \(envelope.occurredAtMs)")
+        }
         if case .inquiry = body {
             self = .inquiry(
                 partnerId: envelope.partnerID,
                 requestId: envelope.partnerTxnID,
                 memberId: envelope.memberID,
+                eventTimeMilliseconds: eventTime,
                 traceId: envelope.traceID
             )
             return
-        }
-        let eventTime = envelope.receivedAtMs > 0 ? envelope.receivedAtMs : envelope.occurredAtMs
-        guard eventTime > 0 else {
-            throw WireError(field: "occurred_at_ms", reason: "must be set (UTC milliseconds since 1970), got \(envelope.occurredAtMs)")
         }
         let transactionBody = try Self.transactionBody(body)
         self = .transaction(

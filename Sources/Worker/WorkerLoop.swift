@@ -249,9 +249,9 @@ final class WorkerLoop: RebalanceListener {
                 entries.append(LedgerEntry(offset: record.offset, kind: .transaction(transaction)))
             case .success(.barrier(let cycle, let closedAt)):
                 entries.append(LedgerEntry(offset: record.offset, kind: .barrier(cycle: cycle, closedAtMilliseconds: closedAt)))
-            case .success(.inquiry(let partnerId, let requestId, let memberId, let traceId)):
+            case .success(.inquiry(let partnerId, let requestId, let memberId, let eventTime, let traceId)):
                 context.inquiries[record.offset] = (partnerId, requestId, traceId)
-                entries.append(LedgerEntry(offset: record.offset, kind: .inquiry(memberId: memberId)))
+                entries.append(LedgerEntry(offset: record.offset, kind: .inquiry(memberId: memberId, atMilliseconds: eventTime)))
             case .failure(let error):
                 logger.warning(
                     "record sent to the dead-letter topic",

@@ -266,7 +266,7 @@ struct RuleTests {
     @Test func inquiryAnswersAndChangesOnlyTheOffset() throws {
         let h = try Harness()
         try h.tx("alpha", "a1", accrual(10_000))
-        let outputs = try h.run([.inquiry(memberId: "m1"), .inquiry(memberId: "nobody")])
+        let outputs = try h.run([.inquiry(memberId: "m1", atMilliseconds: t0 + day), .inquiry(memberId: "nobody", atMilliseconds: t0 + day)])
         #expect(outputs == [.inquiry(offset: 1, memberId: "m1", balance: 500), .inquiry(offset: 2, memberId: "nobody", balance: 0)])
         #expect(try h.shard.nextOffset() == 3)
         #expect(try h.shard.member("nobody") == MemberView(memberId: "nobody", balance: 0, shortfall: 0, lots: []))

@@ -142,7 +142,7 @@ struct Workload {
         if !plain {
             switch roll {
             case 0: cycle += 1; return .barrier(cycle: cycle, closedAtMilliseconds: time)
-            case 1: return .inquiry(memberId: member)
+            case 1: return .inquiry(memberId: member, atMilliseconds: time)
             case 2: return .deadLetter(reason: "undecodable payload #\(sequence)")
             case 3 where !accruals.isEmpty:
                 let a = accruals[below(accruals.count)]

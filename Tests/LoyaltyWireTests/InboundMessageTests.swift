@@ -49,12 +49,19 @@ struct InboundMessageTests {
             $0.partnerID = "fuel"
             $0.partnerTxnID = "q-1"
             $0.memberID = "m-1"
+            $0.occurredAtMs = 5
+            $0.receivedAtMs = 7
             $0.inquiry = .init()
         }
         #expect(
             InboundMessage.decode(try bytes(inquiry))
-                == .success(.inquiry(partnerId: "fuel", requestId: "q-1", memberId: "m-1", traceId: ""))
+                == .success(.inquiry(partnerId: "fuel", requestId: "q-1", memberId: "m-1", eventTimeMilliseconds: 7, traceId: ""))
         )
+        // Without a time there is no moment to answer for (expired lots depend on it).
+        var timeless = inquiry
+        timeless.occurredAtMs = 0
+        timeless.receivedAtMs = 0
+        #expect(InboundMessage.decode(try bytes(timeless)) == .failure(WireError(field: "occurred_at_ms", reason: "must be set (UTC milliseconds since 1970), got 0")))
     }
 
     @Test("structural faults name the field", arguments: [
