@@ -17,63 +17,56 @@ int lp_fail(char *errbuf, size_t errlen, int code, const char *fmt, ...) {
     return code;
 }
 
-/* Offset of the first byte that is not part of well-formed UTF-8 (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or -1 if all of it is well-formed.
- * Protobuf strings must be UTF-8; swift-protobuf refuses to decode anything else. */
-static long utf8_invalid_at(const unsigned char *s, size_t len) {
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t extra;
-        uint32_t min, cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            extra = 1, min = 0x80, cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            extra = 2, min = 0x800, cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            extra = 3, min = 0x10000, cp = c & 0x07;
-        } else {
-            return (long)i;
-        }
-        if (len - i <= extra) return (long)i;
-        for (size_t k = 1; k <= extra; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return (long)i;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return (long)i;
-        i += extra + 1;
-    }
-    return -1;
+/* strlen, but looks at no more than max + 1 bytes: the usual (valid) input is scanned once. */
+static size_t bounded_len(const char *value, size_t max) {
+    size_t n = 0;
+    while (n <= max && value[n] != '\0') n++;
+    return n;
 }
 
-static int check_text(const char *field, const char *value, int required, char *errbuf,
+/* A text field against its limit: present when required, at most max_bytes bytes, every
+ * byte in [lo, hi]. The messages are word for word those of the clearing house
+ * (FieldLimits.swift), so a partner sees the same reason from the SDK and from a dead
+ * letter. The length is checked before the bytes are looked at. */
+static int check_text(const char *field, const char *value, int required, size_t max_bytes,
+                      unsigned char lo, unsigned char hi, const char *alphabet, char *errbuf,
                       size_t errlen) {
     if (value == NULL) {
         if (!required) return LOYALTY_POS_OK;
         return lp_fail(errbuf, errlen, LOYALTY_POS_EINVAL, "%s: is required and NULL", field);
     }
-    size_t len = strlen(value);
+    size_t len = bounded_len(value, max_bytes);
     if (len == 0 && required) {
         return lp_fail(errbuf, errlen, LOYALTY_POS_EINVAL, "%s: is required and empty", field);
     }
-    if (len > LOYALTY_POS_ID_MAX_BYTES) {
-        return lp_fail(errbuf, errlen, LOYALTY_POS_EINVAL, "%s: is longer than %d bytes (%zu)",
-                       field, LOYALTY_POS_ID_MAX_BYTES, len);
+    if (len > max_bytes) {
+        len = strlen(value);
+        return lp_fail(errbuf, errlen, LOYALTY_POS_EINVAL, "%s: is longer than %zu bytes (%zu)",
+                       field, max_bytes, len);
     }
-    long bad = utf8_invalid_at((const unsigned char *)value, len);
-    if (bad >= 0) {
-        return lp_fail(errbuf, errlen, LOYALTY_POS_EINVAL,
-                       "%s: is not valid UTF-8 (bad byte 0x%02X at offset %ld)", field,
-                       (unsigned)(unsigned char)value[bad], bad);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if (c < lo || c > hi) {
+            return lp_fail(errbuf, errlen, LOYALTY_POS_EINVAL,
+                           "%s: byte %zu is 0x%02X; allowed is %s", field, i, (unsigned)c,
+                           alphabet);
+        }
     }
     return LOYALTY_POS_OK;
 }
 
 int lp_check_id(const char *field, const char *value, char *errbuf, size_t errlen) {
-    return check_text(field, value, 1, errbuf, errlen);
+    return check_text(field, value, 1, LOYALTY_POS_ID_MAX_BYTES, LOYALTY_POS_ID_BYTE_MIN,
+                      LOYALTY_POS_ID_BYTE_MAX,
+                      "visible ASCII 0x21-0x7E (no space, control characters or non-ASCII)",
+                      errbuf, errlen);
+}
+
+static int check_category(const char *value, char *errbuf, size_t errlen) {
+    return check_text("category", value, 0, LOYALTY_POS_CATEGORY_MAX_BYTES,
+                      LOYALTY_POS_CATEGORY_BYTE_MIN, LOYALTY_POS_CATEGORY_BYTE_MAX,
+                      "printable ASCII 0x20-0x7E (no control characters or non-ASCII)", errbuf,
+                      errlen);
 }
 
 static int check_amount(const char *field, int64_t value, char *errbuf, size_t errlen) {
@@ -89,8 +82,11 @@ static int check_amount(const char *field, int64_t value, char *errbuf, size_t e
 }
 
 static int check_currency(const char *value, char *errbuf, size_t errlen) {
-    int ok = value != NULL && strlen(value) == 3;
-    for (int i = 0; ok && i < 3; i++) ok = value[i] >= 'A' && value[i] <= 'Z';
+    int ok = value != NULL && bounded_len(value, LOYALTY_POS_CURRENCY_BYTES) ==
+                                  LOYALTY_POS_CURRENCY_BYTES;
+    for (int i = 0; ok && i < LOYALTY_POS_CURRENCY_BYTES; i++) {
+        ok = value[i] >= 'A' && value[i] <= 'Z';
+    }
     if (ok) return LOYALTY_POS_OK;
     if (value == NULL) {
         return lp_fail(errbuf, errlen, LOYALTY_POS_EINVAL,
@@ -117,7 +113,7 @@ static int validate(const lp_txn_t *t, char *errbuf, size_t errlen) {
     case LP_BODY_ACCRUAL:
         if ((rc = check_amount("amount_minor", t->amount_minor, errbuf, errlen)) != 0) return rc;
         if ((rc = check_currency(t->currency, errbuf, errlen)) != 0) return rc;
-        return check_text("category", t->category, 0, errbuf, errlen);
+        return check_category(t->category, errbuf, errlen);
     case LP_BODY_REDEMPTION:
         return check_amount("points", t->points, errbuf, errlen);
     case LP_BODY_REFUND:

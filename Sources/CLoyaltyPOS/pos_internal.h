@@ -30,7 +30,7 @@ typedef struct {
 int lp_fail(char *errbuf, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Checks an identifier-like field: present, 1..LOYALTY_POS_ID_MAX_BYTES bytes, UTF-8. */
+/* Checks an id: present, 1..LOYALTY_POS_ID_MAX_BYTES bytes of visible ASCII. */
 int lp_check_id(const char *field, const char *value, char *errbuf, size_t errlen);
 
 /* Validates and serializes; returns the length or a negative code. */

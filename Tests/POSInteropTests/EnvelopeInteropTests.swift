@@ -17,7 +17,7 @@ struct EnvelopeInteropTests {
             eventTimeMilliseconds: 1_767_225_600_000,
             body: .accrual(amountMinor: 1, currency: "EUR", category: "")),
         Transaction(
-            partnerId: "fuel", partnerTxnId: "pos-2-pay", memberId: "Jürgen-😀-中",
+            partnerId: "fuel", partnerTxnId: "pos-2-pay", memberId: "J~rgen|{42}!",
             eventTimeMilliseconds: 1_767_225_600_001, body: .redemption(points: 1_000_000_000_000)),
         Transaction(
             partnerId: "cinema", partnerTxnId: "pos-3-refund", memberId: "member-000042",

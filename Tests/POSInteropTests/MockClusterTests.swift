@@ -89,7 +89,7 @@ struct MockClusterTests {
         defer { cluster.shutdown() }
         try cluster.createTopic(Self.topic, partitions: Self.partitions, replicationFactor: 1)
 
-        let member = "member-Jürgen-42"
+        let member = "member-J%C3%BCrgen-42"
         let accrual = Transaction(
             partnerId: "pharmacy", partnerTxnId: "pos-7-sale", memberId: member, eventTimeMilliseconds: 1_767_225_600_000,
             body: .accrual(amountMinor: 12_990, currency: "EUR", category: "pharmacy"))

@@ -1,3 +1,4 @@
+import Foundation
 import Programme
 
 /// SplitMix64: a seeded generator, so a failing case can be reproduced from its seed.
@@ -15,17 +16,18 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 }
 
-/// Random valid transactions: ids mixing ASCII with 2-, 3- and 4-byte UTF-8 characters
-/// (up to the 128-byte limit), amounts over the whole 1...10^12 range.
+/// Random valid transactions: ids over the whole id alphabet (visible ASCII, up to the
+/// 128-byte limit), categories with spaces, amounts over the whole 1...10^12 range.
 struct RandomTransactions {
-    static let maxAmount: Int64 = 1_000_000_000_000
-    static let characters: [Character] = Array("abcXYZ019-_./: ") + ["é", "ß", "ж", "Ω", "中", "日", "€", "😀", "🛒", "ñ"]
+    static let maxAmount: Int64 = FieldLimits.maxAmount
+    /// Every byte FieldLimits allows in an id: 0x21...0x7E.
+    static let characters: [Character] = (0x21...0x7E).map { Character(UnicodeScalar(UInt8($0))) }
 
     var generator: SeededGenerator
 
     init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
 
-    mutating func id(maxBytes: Int = 128) -> String {
+    mutating func id(maxBytes: Int = FieldLimits.maxIdBytes) -> String {
         if Int.random(in: 0..<20, using: &generator) == 0 {
             // Exactly at the limit, to pin the boundary.
             return String(repeating: "m", count: maxBytes)
@@ -57,7 +59,7 @@ struct RandomTransactions {
         let body: Transaction.Body
         switch Int.random(in: 0..<4, using: &generator) {
         case 0:
-            let category = Bool.random(using: &generator) ? "" : id(maxBytes: 40)
+            let category = Bool.random(using: &generator) ? "" : id(maxBytes: FieldLimits.maxCategoryBytes).replacingOccurrences(of: "a", with: " ")
             body = .accrual(amountMinor: amount(), currency: currency(), category: category)
         case 1: body = .redemption(points: amount())
         case 2: body = .refund(originalPartnerTxnId: id(), amountMinor: amount(), currency: currency())

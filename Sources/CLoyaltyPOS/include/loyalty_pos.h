@@ -18,7 +18,10 @@
  *
  * Errors: every function returning int/long returns a negative LOYALTY_POS_E* code on
  * failure and, when errbuf is not NULL, writes a NUL-terminated message into errbuf
- * (truncated to errlen) of the form "field: reason" for invalid input.
+ * (truncated to errlen) of the form "field: reason" for invalid input, e.g.
+ *   "member_id: is longer than 128 bytes (130)"
+ *   "partner_txn_id: byte 3 is 0x20; allowed is visible ASCII 0x21-0x7E (no space,
+ *    control characters or non-ASCII)"
  */
 #ifndef LOYALTY_POS_H
 #define LOYALTY_POS_H
@@ -52,9 +55,28 @@ extern "C" {
 /* The idempotent producer hit a fatal error: close this handle and open a new one. */
 #define LOYALTY_POS_EFATAL (-8)
 
-/* Limits, matching the clearing house's structural validation. */
-#define LOYALTY_POS_ID_MAX_BYTES 128            /* ids, category: UTF-8 bytes, no NUL */
-#define LOYALTY_POS_AMOUNT_MAX INT64_C(1000000000000) /* amounts and points: 1..10^12 */
+/* Field limits: the clearing house's own (Swift `FieldLimits`, docs/partners.md); the
+ * gateway, the loyalty tool and the accrual workers refuse anything beyond them, so this
+ * SDK refuses it before encoding (LOYALTY_POS_EINVAL naming the field).
+ *
+ * Ids -- partner_id, partner_txn_id, member_id, original_partner_txn_id: 1 to
+ * LOYALTY_POS_ID_MAX_BYTES bytes, each byte visible ASCII LOYALTY_POS_ID_BYTE_MIN ..
+ * LOYALTY_POS_ID_BYTE_MAX ('!' .. '~'): no space, no control character (NUL, tab,
+ * newline, DEL), nothing non-ASCII. */
+#define LOYALTY_POS_ID_MAX_BYTES 128
+#define LOYALTY_POS_ID_BYTE_MIN 0x21
+#define LOYALTY_POS_ID_BYTE_MAX 0x7E
+/* trace_id (only ever decoded by this SDK): at most this many bytes of the id alphabet. */
+#define LOYALTY_POS_TRACE_ID_MAX_BYTES 64
+/* category: optional (NULL or ""), at most this many bytes of printable ASCII
+ * LOYALTY_POS_CATEGORY_BYTE_MIN .. LOYALTY_POS_CATEGORY_BYTE_MAX (space allowed). */
+#define LOYALTY_POS_CATEGORY_MAX_BYTES 64
+#define LOYALTY_POS_CATEGORY_BYTE_MIN 0x20
+#define LOYALTY_POS_CATEGORY_BYTE_MAX 0x7E
+/* currency: exactly this many uppercase ASCII letters (ISO 4217, e.g. "EUR"). */
+#define LOYALTY_POS_CURRENCY_BYTES 3
+/* amount_minor and points: 1 .. LOYALTY_POS_AMOUNT_MAX (10^12). */
+#define LOYALTY_POS_AMOUNT_MAX 1000000000000LL
 /* Upper bound of an envelope this SDK encodes; a buffer this large never gets ENOSPC. */
 #define LOYALTY_POS_MAX_ENVELOPE_BYTES 1024
 /* Default topic and delivery timeout. */
@@ -89,7 +111,7 @@ int loyalty_pos_open(const loyalty_pos_config_t *cfg, loyalty_pos_t **out, char 
  * Invalid input returns LOYALTY_POS_EINVAL and publishes nothing. */
 
 /* A purchase of amount_minor (1..10^12) in currency (3 uppercase letters, ISO 4217);
- * category may be NULL or "" (partner default). */
+ * category may be NULL or "" (partner default). Ids and category: see the limits above. */
 int loyalty_pos_accrue(loyalty_pos_t *pos, const char *partner_txn_id, const char *member_id,
                        int64_t occurred_at_ms, int64_t amount_minor, const char *currency,
                        const char *category, char *errbuf, size_t errlen);
