@@ -157,6 +157,21 @@ struct VerifierConfinementTests {
         #expect(SettlementFileKind.nameProblem("cycle-3-statement-.csv", cycle: 3) != nil)
     }
 
+    @Test("a 1,000-participant cycle (the clearing bench's) verifies, each file at most 1/16 of its kind's limit (a signature 1/4)")
+    func limitsHaveHeadroom() throws {
+        let bench = Fixtures.temporaryDirectory("bench")
+        let input = ClearingBenchmark.makeInput(participantCount: 1_000, entryCount: 1_000_000, seed: 1)
+        _ = try ClearingBenchmark.run(input, directory: bench, signingKey: Fixtures.signingKey)
+        #expect(try SettlementVerifier.verify(directory: bench, publicKey: publicKey).cycles == [1])
+        for name in try FileManager.default.contentsOfDirectory(atPath: bench) {
+            let kind = try #require(SettlementFileKind.of(name, cycle: 1), "\(name)")
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: bench + "/" + name)[.size] as? Int)
+            // A signature is always 129 bytes; its limit only needs to exceed that.
+            #expect(Int64(size) * (kind == .signature ? 4 : 16) <= kind.maxBytes, "\(name): \(size) bytes against a limit of \(kind.maxBytes)")
+        }
+        try FileManager.default.removeItem(atPath: bench)
+    }
+
     @Test("a cycle below 1 is refused without reading")
     func cycleBelowOne() {
         let error = failure(.cycle(0))
