@@ -212,5 +212,37 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        // The fuzz harnesses' bodies as plain functions, run over the committed seed corpus
+        // (Fuzz/corpus/<harness>/) so that an input that once crashed stays fixed.
+        .testTarget(
+            name: "FuzzCorpusTests",
+            dependencies: [
+                "Gateway", "Worker", "LoyaltyWire", "Programme",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Fuzz/Harnesses",
+            exclude: ["Entry"],
+            swiftSettings: settings
+        ),
     ]
 )
+
+// scripts/fuzz.sh builds with LOYALTY_FUZZ=1 in .build-fuzz (`--sanitize=fuzzer --sanitize=address`,
+// debug, so that `@testable import` reaches the internal decoders): the same harnesses become
+// one libFuzzer executable. The normal build never sees it (it has no `main`).
+if ProcessInfo.processInfo.environment["LOYALTY_FUZZ"] == "1" {
+    package.targets.removeAll { $0.name == "FuzzCorpusTests" }  // same sources
+    package.targets.append(
+        .executableTarget(
+            name: "loyalty-fuzz",
+            dependencies: [
+                "Gateway", "Worker", "LoyaltyWire", "Programme",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Fuzz/Harnesses",
+            exclude: ["Tests"],
+            swiftSettings: settings
+        ))
+}
