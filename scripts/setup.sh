@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian (bookworm) machine lacks to build and test the clearing
 # house: the C libraries Swift links against, protoc for code generation, kcat for the
-# benchmark. Needs root (or sudo). Does nothing when everything is there already.
+# benchmark, curl and python3-venv for the API fuzz test (schemathesis, pinned, in a venv
+# under var/). Needs root (or sudo). Does nothing when everything is there already.
 set -euo pipefail
-packages=(librdkafka-dev libsqlite3-dev libprotobuf-c-dev protobuf-compiler protobuf-c-compiler kcat pkg-config python3-yaml)
+packages=(librdkafka-dev libsqlite3-dev libprotobuf-c-dev protobuf-compiler protobuf-c-compiler kcat pkg-config python3-yaml python3-venv curl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -16,3 +17,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6.x toolchain (swift.org)" >&2; exit 1; }
+# schemathesis for scripts/api-fuzz.sh, from PyPI into its own venv (var/ is not committed).
+schemathesis_version=4.32.5
+venv=var/schemathesis-venv
+cd "$(dirname "$0")/.."
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$schemathesis_version"; then
+  echo "installing schemathesis $schemathesis_version into $venv" >&2
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$schemathesis_version"
+fi

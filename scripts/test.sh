@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command: set up, check generated code, build with warnings as
-# errors, run every test (unit, property, mock-cluster end-to-end, process-kill).
+# errors, run every test (unit, property, mock-cluster end-to-end, process-kill), then
+# the property-based API test (schemathesis against a live gateway, scripts/api-fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -15,3 +16,5 @@ python=python3
 "$python" scripts/check-deploy-files.py .build/debug/loyalty
 echo "== tests" >&2
 swift test --skip-build "$@"
+echo "== API fuzz (schemathesis against a live gateway)" >&2
+scripts/api-fuzz.sh
