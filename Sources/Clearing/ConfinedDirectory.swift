@@ -47,16 +47,26 @@ struct ConfinedDirectory {
     /// name. `name` must be a plain name (checked by the caller); the error names it.
     func load(_ name: String, kind: SettlementFileKind) throws(ClearingError) -> (bytes: [UInt8], sha256: String)? {
         precondition(!name.utf8.contains(UInt8(ascii: "/")) && !name.utf8.contains(0), "only plain names are read")
-        let descriptor = open(path + "/" + name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        return try Self.readRegularFile(
+            path + "/" + name, followingLinks: false, maxBytes: kind.maxBytes, label: kind.label, name: Self.printable(name))
+    }
+
+    /// Reads a regular file of at most `maxBytes`, hashing it in chunks; nil when it does
+    /// not exist. Without `followingLinks` a symbolic link is refused. Errors name `name`.
+    static func readRegularFile(
+        _ path: String, followingLinks: Bool, maxBytes: Int64, label: String, name: String
+    ) throws(ClearingError) -> (bytes: [UInt8], sha256: String)? {
+        let flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (followingLinks ? 0 : O_NOFOLLOW)
+        let descriptor = open(path, flags)
         if descriptor < 0 {
             let code = errno
             switch code {
             case ENOENT: return nil
-            case ELOOP: throw refusal(name, "is a symbolic link; verify reads only regular files inside the directory: copy the file itself here")
+            case ELOOP where !followingLinks:
+                throw refusal(name, "is a symbolic link; verify reads only regular files inside the directory: copy the file itself here")
             case ENXIO: throw refusal(name, "is a socket or device, not a regular file")
             default:
-                throw ClearingError(
-                    .fileSystem, "cannot open: \(String(cString: strerror(code)))", file: name, systemErrno: code)
+                throw ClearingError(.fileSystem, "cannot open: \(String(cString: strerror(code)))", file: name, systemErrno: code)
             }
         }
         defer { close(descriptor) }
@@ -66,20 +76,14 @@ struct ConfinedDirectory {
             throw ClearingError(.fileSystem, "cannot stat: \(String(cString: strerror(code)))", file: name, systemErrno: code)
         }
         guard status.st_mode & S_IFMT == S_IFREG else {
-            throw refusal(name, "is \(Self.describe(status.st_mode)), not a regular file")
+            throw refusal(name, "is \(describe(status.st_mode)), not a regular file")
         }
-        guard Int64(status.st_size) <= kind.maxBytes else {
-            throw refusal(name, "is \(status.st_size) bytes, over the \(kind.maxBytes)-byte limit for a \(kind.label)")
+        guard Int64(status.st_size) <= maxBytes else {
+            throw refusal(name, "is \(status.st_size) bytes, over the \(maxBytes)-byte limit for a \(label)")
         }
-        return try readAll(descriptor, name: name, kind: kind, expectedSize: Int(status.st_size))
-    }
-
-    private func readAll(
-        _ descriptor: Int32, name: String, kind: SettlementFileKind, expectedSize: Int
-    ) throws(ClearingError) -> (bytes: [UInt8], sha256: String) {
         var hasher = SHA256()
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(expectedSize)
+        bytes.reserveCapacity(Int(status.st_size))
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
@@ -90,8 +94,8 @@ struct ConfinedDirectory {
             }
             if count == 0 { break }
             // A file that grows while it is read is still held to the limit.
-            guard Int64(bytes.count + count) <= kind.maxBytes else {
-                throw refusal(name, "grew past the \(kind.maxBytes)-byte limit for a \(kind.label) while it was read")
+            guard Int64(bytes.count + count) <= maxBytes else {
+                throw refusal(name, "grew past the \(maxBytes)-byte limit for a \(label) while it was read")
             }
             chunk.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
             bytes.append(contentsOf: chunk[0..<count])
@@ -99,8 +103,8 @@ struct ConfinedDirectory {
         return (bytes, Hex.encode(hasher.finalize()))
     }
 
-    private func refusal(_ name: String, _ reason: String) -> ClearingError {
-        ClearingError(.invalidInput, "\(reason) (settlement files from elsewhere are not trusted)", file: Self.printable(name))
+    private static func refusal(_ name: String, _ reason: String) -> ClearingError {
+        ClearingError(.invalidInput, "\(reason) (files from elsewhere are not trusted)", file: name)
     }
 
     static func describe(_ mode: mode_t) -> String {

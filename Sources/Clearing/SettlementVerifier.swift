@@ -422,3 +422,23 @@ private struct CycleCheck {
         }
     }
 }
+
+extension SettlementVerifier {
+    /// The most bytes of a public key file read: the key is one line of 64 hex digits.
+    static let maxPublicKeyFileBytes: Int64 = 4096
+
+    /// The operator's public key from a key file, read as any file from elsewhere is: a
+    /// regular file (a symbolic link is followed: the path is the caller's own choice) of
+    /// at most 4 KiB, so a FIFO or a device given by mistake fails at once.
+    public static func loadPublicKey(from path: String) throws(ClearingError) -> Curve25519.Signing.PublicKey {
+        guard
+            let (bytes, _) = try ConfinedDirectory.readRegularFile(
+                path, followingLinks: true, maxBytes: maxPublicKeyFileBytes, label: "public key file",
+                name: ConfinedDirectory.printable(path))
+        else {
+            throw ClearingError(
+                .missingFile, "public key file not found; the operator gives finance its operator.pub", file: path)
+        }
+        return try SigningKeyFile.publicKey(fromText: String(decoding: bytes, as: UTF8.self), source: path)
+    }
+}

@@ -1,16 +1,13 @@
 extension Programme {
-    /// Every amount and point count on the wire: > 0 and <= 10^12 (transaction.proto).
-    public static let amountRange: ClosedRange<Int64> = 1...1_000_000_000_000
-
     /// The programme's checks of one transaction, before it is published: known partner,
-    /// amounts and points in `amountRange`, the programme currency, and an event time the
-    /// expiry calendar can handle. Each problem names the envelope's field path
-    /// (`accrual.amount_minor`, `reversal.currency`) and the reason; empty when the ledger
-    /// would not reject the transaction for any of these.
+    /// amounts and points in `FieldLimits.amountRange`, the programme currency, and an
+    /// event time the expiry calendar can handle. Each problem names the envelope's field
+    /// path (`accrual.amount_minor`, `reversal.currency`) and the reason; empty when the
+    /// ledger would not reject the transaction for any of these.
     ///
     /// The ledger makes the same checks (REJECTED with a reason); checking first keeps a
-    /// careless file from burning transaction ids. Categories may be any string: an unknown
-    /// one earns the partner's default rate.
+    /// careless file from burning transaction ids. A category may be any name within
+    /// `FieldLimits`: one the programme does not list earns the partner's default rate.
     public func problems(of transaction: Transaction) -> [(field: String, reason: String)] {
         var problems: [(field: String, reason: String)] = []
         if partner(transaction.partnerId) == nil {
@@ -36,7 +33,7 @@ extension Programme {
     }
 
     private func checkAmount(_ value: Int64, _ field: String, _ problems: inout [(field: String, reason: String)]) {
-        if !Self.amountRange.contains(value) {
+        if !FieldLimits.amountRange.contains(value) {
             problems.append((field, "must be in 1...10^12, got \(value)"))
         }
     }

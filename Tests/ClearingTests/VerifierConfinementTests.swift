@@ -172,6 +172,32 @@ struct VerifierConfinementTests {
         try FileManager.default.removeItem(atPath: bench)
     }
 
+    @Test("the public key file: read through a link, but a FIFO or an oversized file is refused at once")
+    func publicKeyFile() throws {
+        let keyPath = path("kept-operator.pub")
+        try SigningKeyFile.writePublicKey(publicKey, to: keyPath)
+        let link = path("kept-link.pub")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: keyPath)
+        #expect(try SettlementVerifier.loadPublicKey(from: link).rawRepresentation == publicKey.rawRepresentation)
+
+        let fifo = path("kept-fifo.pub")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let fifoError = #expect(throws: ClearingError.self) { try SettlementVerifier.loadPublicKey(from: fifo) }
+        #expect(fifoError?.code == .invalidInput)
+        #expect(fifoError?.message.contains("FIFO") == true)
+
+        let big = path("kept-big.pub")
+        let descriptor = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        try #require(descriptor >= 0)
+        #expect(ftruncate(descriptor, 1 << 30) == 0)
+        close(descriptor)
+        let bigError = #expect(throws: ClearingError.self) { try SettlementVerifier.loadPublicKey(from: big) }
+        #expect(bigError?.message.contains("over the 4096-byte limit") == true)
+
+        let missing = #expect(throws: ClearingError.self) { try SettlementVerifier.loadPublicKey(from: path("kept-none.pub")) }
+        #expect(missing?.code == .missingFile)
+    }
+
     @Test("a cycle below 1 is refused without reading")
     func cycleBelowOne() {
         let error = failure(.cycle(0))

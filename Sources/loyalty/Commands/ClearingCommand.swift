@@ -136,7 +136,15 @@ struct SettlementCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check a settlement directory: hashes, signatures, the manifest chain, sums and counts.",
-            discussion: "Exits non-zero naming the first mismatch (file, line or field, expected and found)."
+            discussion: """
+                Exits non-zero naming the first mismatch (file, line or field, expected and found).
+
+                The directory is not trusted (files received from elsewhere): only regular files \
+                directly inside it are read, never through a symbolic link, never a FIFO, device or \
+                directory, each within a size limit for its kind (manifest 16 MiB, instructions \
+                8 MiB, pain.001 32 MiB, statement 4 MiB, signature 1 KiB), and the manifest may \
+                name only plain file names of its own cycle. See docs/finance.md.
+                """
         )
 
         @Argument(help: "Directory with cycle-N-* files.") var directory: String
@@ -144,7 +152,7 @@ struct SettlementCommand: AsyncParsableCommand {
         @Option(help: "Only this cycle (default: every cycle in the directory, chained from cycle 1).") var cycle: Int64?
 
         func run() async throws {
-            let key = try SigningKeyFile.loadPublicKey(from: publicKey)
+            let key = try SettlementVerifier.loadPublicKey(from: publicKey)
             do {
                 let report = try SettlementVerifier.verify(
                     directory: directory, cycle: cycle.map { .cycle($0) } ?? .all, publicKey: key
