@@ -98,7 +98,7 @@ set -e
 echo "api-fuzz: schemathesis took $((SECONDS - started)) s, exit $status" >&2
 # The gateway's own count of answers by route and status: signing works only if signed
 # routes answered 2xx (a run refused with 401 throughout would prove nothing).
-curl -sf "http://127.0.0.1:$port/metrics" | grep '^loyalty_gateway_requests_total' | tee "$work/answers.txt" >&2 || true
+curl -sf "http://127.0.0.1:$port/metrics" | grep -E '^loyalty_gateway_(requests|published)_total' | tee "$work/answers.txt" >&2 || true
 for route in '/v1/transactions"' '/v1/transactions/batch"' '/v1/members/{id}/balance"'; do
   grep -F "route=\"$route" "$work/answers.txt" | grep -q 'status="2' || {
     echo "api-fuzz: no 2xx answer on ${route%\"}: are the requests signed as the gateway expects?" >&2

@@ -5,7 +5,7 @@ SHA-256(body) (docs/gateway-api.md, Sources/Gateway/RequestSigner.swift). The si
 must cover the bytes actually sent, so it is computed by a `requests` auth object on the
 prepared request (final body, final path and query), attached in `before_call`.
 
-Half of the generated single-transaction bodies are steered to the signing key's partner,
+Half of the generated single-transaction and batch bodies are steered to the signing key's partner,
 a known member and the programme's currency, so that the 2xx answers (and their schemas)
 are exercised and not only 400 and 403. Environment: LOYALTY_KEY_ID, LOYALTY_SECRET,
 LOYALTY_PARTNER, LOYALTY_CURRENCY.
@@ -65,6 +65,20 @@ def steer_envelope(context, body):
     if isinstance(steered.get("accrual"), dict):
         steered["accrual"] = {**steered["accrual"], "currency": CURRENCY, "amount_minor": 1000}
     return steered
+
+
+@schemathesis.hook("map_body").apply_to(path="/v1/transactions/batch", method="POST")
+def steer_batch(context, body):
+    """Every other generated NDJSON body gets two acceptable lines around the generated one."""
+    if not isinstance(body, str) or zlib.crc32(body.encode()) % 2:
+        return body
+    lines = []
+    for n in range(2):
+        lines.append(json.dumps({
+            "partner_id": PARTNER, "partner_txn_id": "sb-%d-%d" % (time.time_ns(), n), "member_id": "schemathesis-member",
+            "occurred_at_ms": int(time.time() * 1000), "accrual": {"amount_minor": 1000, "currency": CURRENCY},
+        }))
+    return lines[0] + "\n" + body + "\n" + lines[1] + "\n"
 
 
 @schemathesis.serializer("application/x-ndjson")
