@@ -5,6 +5,11 @@ final class BatchState {
     struct Member {
         var balance: Int64
         var shortfall: Int64
+        /// A lower bound on the expiry of the member's open lots (`noOpenLots` without any):
+        /// while it is above an event time nothing of the member's is due, so accruals and
+        /// balance reports need not read the lots. Only a performance hint: results never
+        /// depend on how low it is, as long as it is a lower bound.
+        var expiryFloorMilliseconds: Int64
         /// Written at the next flush. Set by every rule that accepts a transaction for the
         /// member, so which rows exist never depends on batch boundaries.
         var dirty: Bool
@@ -26,6 +31,9 @@ final class BatchState {
             (a.expiresAtMilliseconds, a.createdAtMilliseconds, a.lotId) < (b.expiresAtMilliseconds, b.createdAtMilliseconds, b.lotId)
         }
     }
+
+    /// `expiryFloorMilliseconds` of a member without open lots.
+    static let noOpenLots: Int64 = .max
 
     struct DebtKey: Hashable {
         var payer: String

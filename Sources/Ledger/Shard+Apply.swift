@@ -134,8 +134,10 @@ extension Shard {
                 if let position = try applyBarrier(cycle: cycle, closedAtMilliseconds: closedAt, offset: entry.offset) {
                     outputs.append(.position(position))
                 }
-            case .inquiry(let memberId, _):
-                outputs.append(.inquiry(offset: entry.offset, memberId: memberId, balance: try loadMember(memberId).balance))
+            case .inquiry(let memberId, let time):
+                // What the member can spend at the inquiry's time; changes nothing.
+                let balance = try spendableBalance(memberId, at: time)
+                outputs.append(.inquiry(offset: entry.offset, memberId: memberId, balance: balance))
             case .deadLetter(let reason):
                 try db.prepare("INSERT INTO dead_letters (offset, reason) VALUES (?, ?)")
                     .bind(.integer(entry.offset), .text(reason)).run()
@@ -163,14 +165,16 @@ extension Shard {
             state.members[memberId] = committed
             return committed
         }
-        let s = try db.prepare("SELECT balance, shortfall FROM members WHERE member_id = ?")
+        let s = try db.prepare("SELECT balance, shortfall, expiry_floor FROM members WHERE member_id = ?")
         defer { s.reset() }
         s.bindText(1, memberId)
         let member: BatchState.Member
         if try s.step() {
-            member = BatchState.Member(balance: s.int64(0), shortfall: s.int64(1), dirty: false, stored: true)
+            member = BatchState.Member(
+                balance: s.int64(0), shortfall: s.int64(1), expiryFloorMilliseconds: s.int64(2), dirty: false, stored: true)
         } else {
-            member = BatchState.Member(balance: 0, shortfall: 0, dirty: false, stored: false)
+            member = BatchState.Member(
+                balance: 0, shortfall: 0, expiryFloorMilliseconds: BatchState.noOpenLots, dirty: false, stored: false)
             // Lots only ever exist for a member whose row exists (the accrual that made them
             // stored the member in the same transaction): a member without a row has none.
             if state.lots[memberId] == nil { state.lots[memberId] = [] }
@@ -314,15 +318,16 @@ extension Shard {
         try flushLots()
         // A plain UPDATE for members whose row exists, a plain INSERT for new ones: an
         // upsert first tries the insert and then updates on the conflict.
-        let update = try db.prepare("UPDATE members SET balance = ?, shortfall = ? WHERE member_id = ?")
-        let insert = try db.prepare("INSERT INTO members (member_id, balance, shortfall) VALUES (?, ?, ?)")
+        let update = try db.prepare("UPDATE members SET balance = ?, shortfall = ?, expiry_floor = ? WHERE member_id = ?")
+        let insert = try db.prepare("INSERT INTO members (member_id, balance, shortfall, expiry_floor) VALUES (?, ?, ?, ?)")
         // By index: marking a member written needs no second hash lookup.
         for index in state.members.indices where state.members.values[index].dirty {
             let (id, member) = state.members[index]
             if member.stored {
                 update.bindInteger(1, member.balance)
                 update.bindInteger(2, member.shortfall)
-                update.bindText(3, id)
+                update.bindInteger(3, member.expiryFloorMilliseconds)
+                update.bindText(4, id)
                 try update.run()
                 guard db.changes == 1 else {
                     throw LedgerError(.corrupt, "member \(id) is missing from the members table of \(db.path); rebuild the shard from the log")
@@ -331,6 +336,7 @@ extension Shard {
                 insert.bindText(1, id)
                 insert.bindInteger(2, member.balance)
                 insert.bindInteger(3, member.shortfall)
+                insert.bindInteger(4, member.expiryFloorMilliseconds)
                 try insert.run()
             }
             state.members.values[index].dirty = false
@@ -397,6 +403,8 @@ extension Shard {
     }
 
     /// Breakage of every lot due at `time`: counted as expired for its issuer, no debt.
+    /// Expiry floors stay as they are: emptying lots only raises the earliest open expiry,
+    /// so they remain lower bounds (the member's next read of its lots sets it exactly).
     func expireAll(atOrBefore time: Int64) throws(LedgerError) {
         let s = try db.prepare(
             "SELECT lot_id, member_id, issuer, points_left FROM lots WHERE points_left > 0 AND expires_at <= ? ORDER BY lot_id"

@@ -22,7 +22,7 @@ extension Shard {
         for table in Schema.digestTables {
             buffer.append(UInt8(ascii: "T"))
             append(table.name)
-            let s = try db.prepareDynamic("SELECT * FROM \(table.name) ORDER BY \(table.orderBy)")
+            let s = try db.prepareDynamic("SELECT \(table.columns) FROM \(table.name) ORDER BY \(table.orderBy)")
             defer { s.reset() }
             let columns = s.columnCount
             while try s.step() {

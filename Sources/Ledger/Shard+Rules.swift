@@ -6,14 +6,27 @@ import Programme
 /// - An empty `partner_txn_id` is rejected (INVALID_FIELD) but not journaled: there is no
 ///   idempotency key to store it under. Every other rejection is journaled, so its repeat
 ///   is a DUPLICATE carrying the rejection.
-/// - Expiry before a redemption or refund is the effect of time, not of the transaction:
-///   it stays even when the transaction is then rejected (INSUFFICIENT_POINTS).
-/// - Accruals and inquiries do not sweep expired lots; barriers sweep every lot.
+/// - Every balance reported (`balance_after` of every result, accepted, rejected or
+///   duplicate, and every balance answer) is the balance spendable at that entry's event
+///   time: lots with expiry ≤ event time are left out, whether storage expired them yet or
+///   not. For an accepted transaction `balance_after` = that spendable balance just before
+///   it + `points_delta`.
+/// - Expiry is lazy and the effect of time: every accepted transaction first expires the
+///   member's lots due at its event time (breakage of their issuers, counted as `expired`
+///   in the open cycle, no debt); barriers expire every lot due at their close time.
+///   Rejections, duplicates and inquiries change nothing, expiry included: their balance
+///   is computed. Event times only, never the wall clock: a replay gives the same ledger.
+/// - Each member's expiry floor (a lower bound on its open lots' expiry) lets an
+///   accrual or a balance report skip reading the lots while nothing can be due.
 /// - `clawedBack` counts for the refunding partner (the accrual's issuer), including the
 ///   part that became shortfall; clawing from another issuer's lot makes no debt.
-/// - A cancel restores its exact portions; if the member has a shortfall meanwhile, the
-///   restored points then pay it off (lots in redemption order), because a shortfall
-///   never coexists with positive lots.
+/// - A cancel restores its exact portions and reverses their debts; points restored into a
+///   lot due at the cancel's event time expire at once (breakage of that lot's issuer), so
+///   `points_delta` is what came back spendable (0 when every lot expired meanwhile). If
+///   the member has a shortfall meanwhile, the restored points still spendable then pay it
+///   off (lots in redemption order), because a shortfall never coexists with positive lots.
+/// - A refund expires what is due first, so it never claws expired points (an expired
+///   original lot is breakage; the claw comes from other lots, then shortfall).
 /// - A lot's id is the offset of the accrual that created it: replay gives the same ids.
 extension Shard {
     static let maxAmount: Int64 = 1_000_000_000_000
@@ -71,7 +84,9 @@ extension Shard {
         // Without a partner_txn_id there is no idempotency key to journal under.
         guard !t.partnerTxnId.isEmpty else {
             state.rejected += 1
-            let outcome = Outcome.rejected(.invalidField, "partner_txn_id: must not be empty", balanceAfter: try loadMember(t.memberId).balance)
+            let outcome = Outcome.rejected(
+                .invalidField, "partner_txn_id: must not be empty",
+                balanceAfter: try spendableBalance(t.memberId, at: t.eventTimeMilliseconds))
             return .result(offset: offset, transaction: t, outcome: outcome, original: nil)
         }
         let key = KeyFilter.hash(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId)
@@ -80,7 +95,7 @@ extension Shard {
             let outcome = Outcome(
                 status: .duplicate,
                 detail: "partner_txn_id: \"\(t.partnerTxnId)\" of partner \"\(t.partnerId)\" was already applied at offset \(original.offset)",
-                pointsDelta: 0, balanceAfter: try loadMember(t.memberId).balance)
+                pointsDelta: 0, balanceAfter: try spendableBalance(t.memberId, at: t.eventTimeMilliseconds))
             return .result(offset: offset, transaction: t, outcome: outcome, original: original.outcome)
         }
         let record: Record
@@ -93,7 +108,9 @@ extension Shard {
                 state.rejected += 1
                 record = Record(
                     kind: Self.kind(of: t.body),
-                    outcome: .rejected(rejection.reason, rejection.detail, balanceAfter: try loadMember(t.memberId).balance))
+                    outcome: .rejected(
+                        rejection.reason, rejection.detail,
+                        balanceAfter: try spendableBalance(t.memberId, at: t.eventTimeMilliseconds)))
             case .ledger(let error):
                 throw error
             }
@@ -177,9 +194,13 @@ extension Shard {
         guard let expiry = programme.expiry(eventTimeMilliseconds: t.eventTimeMilliseconds) else {
             throw Rejection(.invalidField, "event_time: \(t.eventTimeMilliseconds) ms is outside the calendar range for expiry")
         }
-        var member = try loadMember(t.memberId)
-        let (balance, overflow) = member.balance.addingReportingOverflow(points)
-        guard !overflow else { throw Rejection(.invalidAmount, "amount_minor: the member's balance would overflow") }
+        // Checked before anything changes (a rejection changes nothing), on the stored
+        // balance: never below the spendable one.
+        guard !(try loadMember(t.memberId)).balance.addingReportingOverflow(points).overflow else {
+            throw Rejection(.invalidAmount, "amount_minor: the member's balance would overflow")
+        }
+        var member = try expireDue(memberId: t.memberId, at: t.eventTimeMilliseconds)
+        let balance = member.balance + points
         // A refund shortfall is paid off before any new lot forms.
         let payoff = min(points, member.shortfall)
         member.shortfall -= payoff
@@ -191,6 +212,7 @@ extension Shard {
                 BatchState.Lot(
                     lotId: offset, issuer: t.partnerId, pointsLeft: lotPoints, expiresAtMilliseconds: expiry,
                     createdAtMilliseconds: t.eventTimeMilliseconds))
+            member.expiryFloorMilliseconds = min(member.expiryFloorMilliseconds, expiry)
         }
         storeMember(t.memberId, member)
         state.updateStats(t.partnerId) {
@@ -206,29 +228,34 @@ extension Shard {
     // MARK: Redemption
 
     private func redeem(_ t: Transaction, offset: Int64, points: Int64) throws -> Record {
-        // Lots in redemption order: those due at the event time sort first (earliest
-        // expiry) and expire; the lots after them are taken from.
+        // Every check before anything changes: a rejected redemption changes nothing, not
+        // even the expiry of what is due (the next accepted transaction or barrier does it).
+        _ = try value(of: points)  // the portions' values cannot overflow either
+        let spendable = try spendableBalance(t.memberId, at: t.eventTimeMilliseconds)
+        guard spendable >= points else {
+            throw Rejection(.insufficientPoints, "points: \(points) requested, the balance is \(spendable)")
+        }
+        try expireDue(memberId: t.memberId, at: t.eventTimeMilliseconds)
+        // Lots in redemption order (earliest expiry first), none of them due now.
         let lots = try openLots(t.memberId)
         var member = try loadMember(t.memberId)
-        var firstOpen = lots.startIndex
-        while firstOpen < lots.endIndex, lots[firstOpen].expiresAtMilliseconds <= t.eventTimeMilliseconds {
-            let lot = lots[firstOpen]
-            try setLotPoints(lot.lotId, 0, memberId: t.memberId)
-            member.balance -= lot.pointsLeft
-            state.updateStats(lot.issuer) { $0.expired += lot.pointsLeft }
-            firstOpen += 1
-        }
-        if firstOpen > lots.startIndex { storeMember(t.memberId, member) }
-        guard member.balance >= points else {
-            throw Rejection(.insufficientPoints, "points: \(points) requested, the balance is \(member.balance)")
-        }
         var portions: [(lotId: Int64, issuer: String, points: Int64)] = []
         var remaining = points
-        for lot in lots[firstOpen...] where remaining > 0 {
+        // The first lot left open is the earliest expiry: the floor, exactly.
+        var floor = BatchState.noOpenLots
+        for lot in lots {
+            guard remaining > 0 else {
+                floor = lot.expiresAtMilliseconds
+                break
+            }
             let portion = min(remaining, lot.pointsLeft)
             try setLotPoints(lot.lotId, lot.pointsLeft - portion, memberId: t.memberId)
             portions.append((lot.lotId, lot.issuer, portion))
             remaining -= portion
+            if portion < lot.pointsLeft {
+                floor = lot.expiresAtMilliseconds
+                break
+            }
         }
         let taken = portions.reduce(0) { $0 + $1.points }
         precondition(taken == points, "member \(t.memberId): lots hold \(taken) of a balance covering \(points)")
@@ -236,6 +263,7 @@ extension Shard {
             state.portions.append(BatchState.PortionRow(redemptionOffset: offset, lotId: portion.lotId, points: portion.points))
             state.addDebt(payer: portion.issuer, payee: t.partnerId, amountMinor: try value(of: portion.points))
         }
+        member.expiryFloorMilliseconds = floor
         member.balance -= points
         storeMember(t.memberId, member)
         state.updateStats(t.partnerId) { $0.redeemed += points }
@@ -260,12 +288,14 @@ extension Shard {
                 .refundExceedsOriginal,
                 "amount_minor: refunds of \"\(originalTxnId)\" would total \(refundedTotal), above its amount \(original.amountMinor)")
         }
-        try expireDue(memberId: t.memberId, at: t.eventTimeMilliseconds)
         guard let clawedTotal = Programme.proportion(original.points, part: refundedTotal, whole: original.amountMinor),
             let refundedFeeTotal = Programme.proportion(original.feeMinor, part: refundedTotal, whole: original.amountMinor)
         else {
             throw Rejection(.invalidAmount, "amount_minor: the clawback arithmetic overflows")
         }
+        // Nothing rejects from here on. What is due expires first: the claw never takes
+        // points that were no longer spendable (an expired original lot is breakage).
+        try expireDue(memberId: t.memberId, at: t.eventTimeMilliseconds)
         let claw = clawedTotal - original.clawedPoints
         let feeBack = refundedFeeTotal - original.refundedFeeMinor
         precondition(claw >= 0 && feeBack >= 0, "refund totals went backwards for offset \(original.offset)")
@@ -294,6 +324,9 @@ extension Shard {
         if let reversedBy = original.reversedBy {
             throw Rejection(.alreadyReversed, "original_partner_txn_id: \"\(originalTxnId)\" was already cancelled at offset \(reversedBy)")
         }
+        _ = try value(of: original.points)  // checked before anything changes
+        // What the member could spend just before, for the points the cancel gives back.
+        let spendableBefore = try spendableBalance(t.memberId, at: t.eventTimeMilliseconds)
         try flushPortions()
         try flushLots()
         let s = try db.prepare(
@@ -315,18 +348,25 @@ extension Shard {
         forgetLots(t.memberId)
         var member = try loadMember(t.memberId)
         member.balance += restored
+        storeMember(t.memberId, member)
+        // Points restored into a lot due at the event time are not spendable: they expire
+        // now, breakage of that lot's issuer (as does anything else due). The lots are read
+        // whatever the floor says: a restored lot may expire before it.
+        try expireDue(memberId: t.memberId, at: t.eventTimeMilliseconds, force: true)
+        member = try loadMember(t.memberId)
         // A shortfall may have arisen after the redemption; it must not coexist with
-        // positive lots, so the restored points pay it off (lots in redemption order).
+        // positive lots, so the restored points still open pay it off (redemption order).
         if member.shortfall > 0 {
             let paid = try take(member.shortfall, memberId: t.memberId, firstLot: nil).reduce(0) { $0 + $1.points }
             member.shortfall -= paid
+            storeMember(t.memberId, member)
         }
-        storeMember(t.memberId, member)
         state.updateStats(t.partnerId) { $0.redeemed -= restored }
         try db.prepare("UPDATE journal SET reversed_by = ? WHERE partner_id = ? AND partner_txn_id = ?")
             .bind(.integer(offset), .text(t.partnerId), .text(originalTxnId)).run()
+        // What the member got back to spend: less than `restored` when lots expired.
         return Record(
-            kind: .cancel, outcome: Outcome(status: .accepted, pointsDelta: restored, balanceAfter: member.balance),
+            kind: .cancel, outcome: Outcome(status: .accepted, pointsDelta: member.balance - spendableBefore, balanceAfter: member.balance),
             points: restored, originalOffset: original.offset)
     }
 
@@ -355,17 +395,43 @@ extension Shard {
 
     // MARK: Lots
 
-    /// Breakage of the member's lots due at `time` (expiry ≤ time).
-    func expireDue(memberId: String, at time: Int64) throws(LedgerError) {
-        let due = try openLots(memberId).filter { $0.expiresAtMilliseconds <= time }
-        guard !due.isEmpty else { return }
+    /// The member's open lots due at `time` (expiry ≤ time), changing nothing. None, and
+    /// no lots read, while the member's expiry floor is above `time`: the common case, so
+    /// an accrual or a balance report of a member whose lots are not cached reads no lots.
+    func dueLots(_ memberId: String, at time: Int64) throws(LedgerError) -> ArraySlice<BatchState.Lot> {
+        guard try loadMember(memberId).expiryFloorMilliseconds <= time else { return [] }
+        // Redemption order starts with the earliest expiry: the due lots are a prefix.
+        return try openLots(memberId).prefix { $0.expiresAtMilliseconds <= time }
+    }
+
+    /// What the member can spend at `time`: the balance less the lots due then that
+    /// storage has not expired yet (expiry is applied lazily). Every reported balance is
+    /// this one. Changes nothing.
+    func spendableBalance(_ memberId: String, at time: Int64) throws(LedgerError) -> Int64 {
+        let due = try dueLots(memberId, at: time).reduce(0) { $0 + $1.pointsLeft }
+        return try loadMember(memberId).balance - due
+    }
+
+    /// Breakage of the member's lots due at `time` (expiry ≤ time): counted as expired for
+    /// their issuers, no debt. When the lots were read, the expiry floor is set exactly.
+    /// `force`: read them whatever the floor says (points went back into lots it does
+    /// not cover). Returns the member as it is then.
+    @discardableResult
+    func expireDue(memberId: String, at time: Int64, force: Bool = false) throws(LedgerError) -> BatchState.Member {
         var member = try loadMember(memberId)
+        guard force || member.expiryFloorMilliseconds <= time else { return member }
+        let lots = try openLots(memberId)
+        let due = lots.prefix { $0.expiresAtMilliseconds <= time }
         for lot in due {
             try setLotPoints(lot.lotId, 0, memberId: memberId)
             member.balance -= lot.pointsLeft
             state.updateStats(lot.issuer) { $0.expired += lot.pointsLeft }
         }
+        let floor = lots.dropFirst(due.count).first?.expiresAtMilliseconds ?? BatchState.noOpenLots
+        guard !due.isEmpty || floor != member.expiryFloorMilliseconds else { return member }
+        member.expiryFloorMilliseconds = floor
         storeMember(memberId, member)
+        return member
     }
 
     /// Takes up to `points` from the member's lots: `firstLot` first when given, then in
@@ -513,12 +579,13 @@ extension Shard {
 
     // MARK: Invariants
 
-    /// Lots add up to the balance, no lot below zero, shortfall only without positive lots.
+    /// Lots add up to the balance, no lot below zero, shortfall only without positive lots,
+    /// the expiry floor a lower bound.
     /// A broken invariant stops the process: continuing would spread the damage.
     func checkInvariants(memberId: String) throws(LedgerError) {
         guard let member = state.members[memberId] else { return }
         let s = try db.prepare(
-            "SELECT COALESCE(SUM(points_left), 0), COUNT(*), COALESCE(MIN(points_left), 0) FROM lots WHERE member_id = ? AND points_left > 0"
+            "SELECT COALESCE(SUM(points_left), 0), COUNT(*), COALESCE(MIN(points_left), 0), MIN(expires_at) FROM lots WHERE member_id = ? AND points_left > 0"
         )
         defer { s.reset() }
         s.bind(.text(memberId))
@@ -531,6 +598,10 @@ extension Shard {
         precondition(s.int64(2) >= 0, "member \(memberId): a lot is below zero")
         precondition(member.shortfall >= 0, "member \(memberId): shortfall \(member.shortfall) below zero")
         precondition(member.shortfall == 0 || count == 0, "member \(memberId): shortfall \(member.shortfall) next to \(count) positive lots")
+        let earliest = ([s.isNull(3) ? BatchState.noOpenLots : s.int64(3)] + new.map(\.expiresAtMilliseconds)).min()!
+        precondition(
+            member.expiryFloorMilliseconds <= earliest,
+            "member \(memberId): expiry floor \(member.expiryFloorMilliseconds) above the earliest open expiry \(earliest)")
         s.reset()
         try checkCachedLots(memberId: memberId)
     }

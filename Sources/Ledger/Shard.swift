@@ -102,6 +102,9 @@ public final class Shard {
 
     // MARK: Reads
 
+    /// The member as the file stores them. Expiry is applied lazily, so lots due but not
+    /// yet expired (until an accepted transaction of the member or a barrier) are still
+    /// here; `member(_:at:)` shows what results report.
     public func member(_ memberId: String) throws(LedgerError) -> MemberView {
         var view = MemberView(memberId: memberId, balance: 0, shortfall: 0, lots: [])
         let m = try db.prepare("SELECT balance, shortfall FROM members WHERE member_id = ?")
@@ -122,6 +125,16 @@ public final class Shard {
                     lotId: l.int64(0), issuer: l.text(1), pointsLeft: l.int64(2),
                     expiresAtMilliseconds: l.int64(3), createdAtMilliseconds: l.int64(4)))
         }
+        return view
+    }
+
+    /// The member as every result and balance answer at `timeMilliseconds` reports them:
+    /// lots due then (expiry ≤ time) left out, of the lots and of the balance.
+    public func member(_ memberId: String, at timeMilliseconds: Int64) throws(LedgerError) -> MemberView {
+        var view = try member(memberId)
+        let due = view.lots.filter { $0.expiresAtMilliseconds <= timeMilliseconds }
+        view.lots.removeAll { $0.expiresAtMilliseconds <= timeMilliseconds }
+        view.balance -= due.reduce(0) { $0 + $1.pointsLeft }
         return view
     }
 

@@ -19,13 +19,23 @@ struct PropertyTests {
         var description: String { "(\(kind),\(member),\(partner),\(magnitude),\(days),\(reference))" }
     }
 
+    /// `days` up to 20 between steps against lots that expire after one month: lots
+    /// expire all the time, and reversals and shortfalls cross expiry dates.
     static let steps = zip(
-        Gen.int(in: 0...5), Gen.int(in: 0...2), Gen.int(in: 0...2), Gen.int(in: 1...20_000), Gen.int(in: 0...60), Gen.int(in: 0...1000)
+        Gen.int(in: 0...5), Gen.int(in: 0...2), Gen.int(in: 0...2), Gen.int(in: 1...20_000), Gen.int(in: 0...20), Gen.int(in: 0...1000)
     ).map { Step(kind: $0.0, member: $0.1, partner: $0.2, magnitude: $0.3, days: $0.4, reference: $0.5) }
         .array(of: 1...60)
 
-    /// Builds transactions from steps: refunds and cancels name an earlier transaction
-    /// (usually of the right partner and member, sometimes not), some ids repeat.
+    /// The hand-worked programme with lots expiring after one month.
+    static var shortExpiry: Programme {
+        var programme = Programme.handWorked
+        programme.expiryMonths = 1
+        return programme
+    }
+
+    /// Builds transactions from steps: refunds name an earlier accrual and cancels an
+    /// earlier redemption (usually of the right partner and member; sometimes any earlier
+    /// transaction, or another partner's or member's), some ids repeat.
     static func transactions(_ steps: [Step], programme: Programme) -> [Transaction] {
         var made: [Transaction] = []
         var time = Clock.t0
@@ -41,7 +51,15 @@ struct PropertyTests {
             case 2:
                 body = .redemption(points: Int64(step.magnitude / 20 + 1))
             case 3 where !made.isEmpty, 4 where !made.isEmpty:
-                let original = made[step.reference % made.count]
+                let wanted = made.filter {
+                    switch $0.body {
+                    case .accrual: step.kind == 3
+                    case .redemption: step.kind == 4
+                    default: false
+                    }
+                }
+                let pool = wanted.isEmpty || step.reference % 8 == 1 ? made : wanted
+                let original = pool[step.reference % pool.count]
                 if step.reference % 4 != 0 {
                     partner = original.partnerId
                     member = original.memberId
@@ -65,7 +83,7 @@ struct PropertyTests {
     }
 
     @Test func randomHistoriesKeepInvariantsAndMatchTheReference() async {
-        let programme = Programme.handWorked
+        let programme = Self.shortExpiry
         await propertyCheck(count: 150, input: Self.steps) { steps in
             let transactions = Self.transactions(steps, programme: programme)
             let h = try Harness(programme: programme)
@@ -113,6 +131,10 @@ struct PropertyTests {
                 let owedToRedeemer = totals.debts.filter { $0.payee == partner.id }.reduce(0) { $0 + $1.amountMinor }
                 let redeemedAt = totals.partners.first { $0.partnerId == partner.id }?.redeemed ?? 0
                 #expect(owedToRedeemer == redeemedAt * pointValue, "redeemer \(partner.id)")
+            }
+            for partner in programme.partners {
+                let expired = totals.partners.first { $0.partnerId == partner.id }?.expired ?? 0
+                #expect(expired == reference.expiredFrom[partner.id, default: 0], "breakage of \(partner.id)")
             }
             let modelDebts = reference.debts.map { key, amount -> DebtTotal in
                 let parts = key.split(separator: ">").map(String.init)

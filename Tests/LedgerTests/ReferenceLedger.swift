@@ -16,6 +16,8 @@ struct ReferenceLedger {
         var lots: [Lot] = []
         var shortfall: Int64 = 0
         var balance: Int64 { lots.reduce(0) { $0 + $1.left } - shortfall }
+        /// What can be spent at `time`: lots expiring after it, less the shortfall.
+        func spendable(at time: Int64) -> Int64 { lots.filter { $0.expires > time }.reduce(0) { $0 + $1.left } - shortfall }
     }
 
     enum Kind { case accrual, redemption, refund, cancel }
@@ -41,6 +43,8 @@ struct ReferenceLedger {
     var debts: [String: Int64] = [:]  // "payer>payee"
     /// Points taken from each issuer's lots by redemptions, net of cancels.
     var redeemedFrom: [String: Int64] = [:]
+    /// Breakage per issuer.
+    var expiredFrom: [String: Int64] = [:]
 
     init(programme: Programme) { self.programme = programme }
 
@@ -50,8 +54,11 @@ struct ReferenceLedger {
         debts["\(payer)>\(payee)", default: 0] += amount
     }
 
+    /// Expiry is the effect of time, applied before every accepted transaction of the
+    /// member (and never by a rejection or duplicate, which change nothing).
     private mutating func expire(_ memberId: String, at time: Int64) {
         for i in members[memberId, default: Member()].lots.indices where members[memberId]!.lots[i].expires <= time {
+            expiredFrom[members[memberId]!.lots[i].issuer, default: 0] += members[memberId]!.lots[i].left
             members[memberId]!.lots[i].left = 0
         }
     }
@@ -76,16 +83,18 @@ struct ReferenceLedger {
         return portions
     }
 
-    /// The outcome the rules give `t` at `offset` (status, reason, delta, balance).
+    /// The outcome the rules give `t` at `offset` (status, reason, delta, balance). Every
+    /// balance reported is the one spendable at the event time.
     mutating func apply(_ t: Transaction, offset: Int64) -> Outcome {
         let memberId = t.memberId
+        let time = t.eventTimeMilliseconds
         if members[memberId] == nil { members[memberId] = Member() }
         func reject(_ reason: RejectReason) -> Outcome {
-            Outcome(status: .rejected, reason: reason, pointsDelta: 0, balanceAfter: members[memberId]!.balance)
+            Outcome(status: .rejected, reason: reason, pointsDelta: 0, balanceAfter: members[memberId]!.spendable(at: time))
         }
         if let original = journal[key(t.partnerId, t.partnerTxnId)] {
             _ = original
-            return Outcome(status: .duplicate, pointsDelta: 0, balanceAfter: members[memberId]!.balance)
+            return Outcome(status: .duplicate, pointsDelta: 0, balanceAfter: members[memberId]!.spendable(at: time))
         }
         var entry = Entry(member: memberId, kind: .accrual, outcome: Outcome(status: .accepted))
         let outcome: Outcome
@@ -94,6 +103,7 @@ struct ReferenceLedger {
             entry.kind = .accrual
             let points = amount * programme.partner(t.partnerId)!.earnBasisPoints(category: category) / 10_000 / programme.pointValueMinor
             let fee = amount * programme.partner(t.partnerId)!.operatorFeeBasisPoints / 10_000
+            expire(memberId, at: time)
             let payoff = min(points, members[memberId]!.shortfall)
             members[memberId]!.shortfall -= payoff
             if points - payoff > 0 {
@@ -107,8 +117,8 @@ struct ReferenceLedger {
         case .redemption(let points):
             entry.kind = .redemption
             if points <= 0 { outcome = reject(.invalidAmount); break }
-            expire(memberId, at: t.eventTimeMilliseconds)
-            if members[memberId]!.balance < points { outcome = reject(.insufficientPoints); break }
+            if members[memberId]!.spendable(at: time) < points { outcome = reject(.insufficientPoints); break }
+            expire(memberId, at: time)
             entry.portions = take(points, memberId, first: nil)
             for p in entry.portions {
                 addDebt(p.issuer, t.partnerId, p.points * programme.pointValueMinor)
@@ -123,7 +133,7 @@ struct ReferenceLedger {
             }
             if original.outcome.status != .accepted || original.kind != .accrual { outcome = reject(.wrongOriginalKind); break }
             if original.refunded + amount > original.amount { outcome = reject(.refundExceedsOriginal); break }
-            expire(memberId, at: t.eventTimeMilliseconds)
+            expire(memberId, at: time)
             original.refunded += amount
             let clawed = original.points * original.refunded / original.amount
             let refundedFee = original.fee * original.refunded / original.amount
@@ -144,17 +154,22 @@ struct ReferenceLedger {
             if original.reversed { outcome = reject(.alreadyReversed); break }
             original.reversed = true
             journal[key(t.partnerId, originalId)] = original
+            let before = members[memberId]!.spendable(at: time)
             for p in original.portions {
                 let i = members[memberId]!.lots.firstIndex { $0.id == p.lot }!
                 members[memberId]!.lots[i].left += p.points
                 addDebt(p.issuer, t.partnerId, -p.points * programme.pointValueMinor)
                 redeemedFrom[p.issuer, default: 0] -= p.points
             }
+            // Points restored into a lot expired by now are breakage at once; only what is
+            // still spendable pays off a shortfall.
+            expire(memberId, at: time)
             let shortfall = members[memberId]!.shortfall
             if shortfall > 0 {
                 members[memberId]!.shortfall -= take(shortfall, memberId, first: nil).reduce(0) { $0 + $1.points }
             }
-            outcome = Outcome(status: .accepted, pointsDelta: original.points, balanceAfter: members[memberId]!.balance)
+            let after = members[memberId]!.balance
+            outcome = Outcome(status: .accepted, pointsDelta: after - before, balanceAfter: after)
         }
         entry.outcome = outcome
         journal[key(t.partnerId, t.partnerTxnId)] = entry

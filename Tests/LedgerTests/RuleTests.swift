@@ -63,14 +63,17 @@ struct RuleTests {
         let h = try Harness()
         try h.tx("alpha", "a1", at: t0, accrual(10_000))  // 500, expires 2027-01-15 12:00
         try h.tx("beta", "b1", at: Clock.at(2026, 6, 1), accrual(2000))  // 50, expires 2027-06-01
-        // Expiry ≤ event time: alpha's lot is gone, 50 left.
+        // Expiry ≤ event time: alpha's lot is not spendable, 50 are.
         let short = try h.tx("gamma", "r1", at: Clock.at(2027, 1, 15), .redemption(points: 100))
         #expect(short.status == .rejected && short.reason == .insufficientPoints)
         #expect(short.detail == "points: 100 requested, the balance is 50")
-        #expect(try h.shard.member("m1").balance == 50)
+        #expect(short.balanceAfter == 50)
+        // A rejection changes nothing: the lot expires with the next accepted transaction.
+        #expect(try h.shard.member("m1").balance == 550)
+        #expect(try h.partnerTotals("alpha")?.expired == 0)
+        #expect(try h.tx("gamma", "r2", at: Clock.at(2027, 1, 15), .redemption(points: 50)).balanceAfter == 0)
         #expect(try h.partnerTotals("alpha")?.expired == 500)
         #expect(try h.partnerTotals("alpha")?.outstanding == 0)
-        #expect(try h.tx("gamma", "r2", at: Clock.at(2027, 1, 15), .redemption(points: 50)).balanceAfter == 0)
         #expect(try h.debt("alpha", "gamma") == 0)
         #expect(try h.debt("beta", "gamma") == 100)
     }
@@ -138,15 +141,18 @@ struct RuleTests {
         #expect(again.detail.hasPrefix("original_partner_txn_id:"))
     }
 
-    @Test func cancelRestoresIntoAnExpiredLotThatExpiresAgain() throws {
+    @Test func cancelRestoresIntoAnExpiredLotWhichExpiresAtOnce() throws {
         let h = try Harness()
         try h.tx("alpha", "a1", at: t0, accrual(10_000))  // 500, expires 2027-01-15
         try h.tx("gamma", "r1", at: Clock.at(2027, 1, 1), .redemption(points: 200))
-        try h.tx("gamma", "c1", at: Clock.at(2027, 2, 1), .cancel(originalPartnerTxnId: "r1"))
-        #expect(try h.shard.member("m1").lots.map(\.pointsLeft) == [500])
+        // The 200 go back into the lot, due at the cancel's time: breakage with the 300 left.
+        let cancel = try h.tx("gamma", "c1", at: Clock.at(2027, 2, 1), .cancel(originalPartnerTxnId: "r1"))
+        #expect(cancel == Outcome(status: .accepted, pointsDelta: 0, balanceAfter: 0))
+        #expect(try h.shard.member("m1").lots.isEmpty)
+        #expect(try h.partnerTotals("alpha")?.expired == 500)
+        #expect(try h.debt("alpha", "gamma") == 0)
         let o = try h.tx("gamma", "r2", at: Clock.at(2027, 2, 1), .redemption(points: 1))
         #expect(o.reason == .insufficientPoints)
-        #expect(try h.partnerTotals("alpha")?.expired == 500)
         #expect(try h.shard.member("m1").balance == 0)
     }
 

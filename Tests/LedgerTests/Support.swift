@@ -134,7 +134,7 @@ struct Workload {
     /// 70 % accruals, 20 % redemptions, 10 % refunds and cancels when `plain`; otherwise
     /// also duplicates, rejects, barriers, inquiries and dead letters.
     mutating func entry(plain: Bool = false) -> LedgerEntry.Kind {
-        time += Int64(below(4 * 3_600_000))  // months pass over a long stream: expiry happens
+        time += Int64(below(12 * 3_600_000))  // years pass over a long stream: lots expire
         let partners = programme.partners
         let partner = partners[below(partners.count)].id
         let member = "m\(below(members))"
