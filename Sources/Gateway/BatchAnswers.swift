@@ -4,8 +4,11 @@ import Synchronization
 /// reader adds a line per record (refused ones complete, published ones pending until
 /// Kafka's delivery report fills them in); the writer takes completed lines from the front.
 ///
-/// Bounded: while `capacity` lines are unwritten the reader waits, so a batch holds that
-/// window in memory, whatever the size of its body. One lock; no task, continuation or
+/// Bounded twice: while `capacity` lines wait for Kafka the reader waits (Kafka answers
+/// or times them out); and at most `maxUnwritten` lines wait for the client to read them.
+/// A client that sends its whole body before reading (Python `requests`) leaves them
+/// there: the reader then gets `.unread` from `waitForRoom` and stops, instead of
+/// waiting for a client that waits for it. One lock; no task, continuation or
 /// object per line, and the writer is woken once per run of completed lines: at tens of
 /// thousands of lines a second, per-line hand-offs cost more than the lines themselves.
 final class BatchAnswers: Sendable {
@@ -26,6 +29,10 @@ final class BatchAnswers: Sendable {
         var ring: [Line?] = Array(repeating: nil, count: 256)
         var front = 0
         var count = 0
+        /// Lines added as `.pending` and not completed yet.
+        var pending = 0
+        /// Lines the writer has taken so far (progress, for the reader's stall check).
+        var taken = 0
         /// Line number (1-based) of the front line.
         var frontNumber = 1
         var writer: CheckedContinuation<Void, Never>?
@@ -52,10 +59,18 @@ final class BatchAnswers: Sendable {
         }
     }
 
+    /// What `waitForRoom` found.
+    enum Room { case room, closed, unread }
+
     let capacity: Int
+    let maxUnwritten: Int
     private let state = Mutex(State())
 
-    init(capacity: Int) { self.capacity = max(1, capacity) }
+    /// `maxUnwritten` defaults to `capacity` (one window for both).
+    init(capacity: Int, maxUnwritten: Int? = nil) {
+        self.capacity = max(1, capacity)
+        self.maxUnwritten = max(self.capacity, maxUnwritten ?? capacity)
+    }
 
     /// Reader: appends a line; returns its number and whether the window is now full (then
     /// call `waitForRoom()` before the next).
@@ -65,7 +80,8 @@ final class BatchAnswers: Sendable {
             let number = s.frontNumber + s.count
             s.ring[(s.front + s.count) & (s.ring.count - 1)] = line
             s.count += 1
-            return (number, s.count >= capacity, s.count == 1 ? s.writerToWake() : nil)
+            if !line.isComplete { s.pending += 1 }
+            return (number, s.pending >= capacity || s.count >= maxUnwritten, s.count == 1 ? s.writerToWake() : nil)
         }
         writer?.resume()
         return (number, full)
@@ -85,13 +101,23 @@ final class BatchAnswers: Sendable {
     }
 
     private func complete(_ number: Int, _ update: (Line) -> Line) {
-        let writer: CheckedContinuation<Void, Never>? = state.withLock { s in
+        let (writer, reader): (CheckedContinuation<Void, Never>?, CheckedContinuation<Void, Never>?) = state.withLock { s in
             let offset = number - s.frontNumber
-            guard offset >= 0, offset < s.count, let line = s.ring[s.index(of: number)] else { return nil }
-            s.ring[s.index(of: number)] = update(line)
-            return offset == 0 ? s.writerToWake() : nil
+            guard offset >= 0, offset < s.count, let line = s.ring[s.index(of: number)] else { return (nil, nil) }
+            let updated = update(line)
+            s.ring[s.index(of: number)] = updated
+            var reader: CheckedContinuation<Void, Never>?
+            if !line.isComplete, updated.isComplete {
+                s.pending -= 1
+                if s.pending < capacity, s.count < maxUnwritten {
+                    reader = s.reader
+                    s.reader = nil
+                }
+            }
+            return (offset == 0 ? s.writerToWake() : nil, reader)
         }
         writer?.resume()
+        reader?.resume()
     }
 
     /// Reader: no more lines.
@@ -116,14 +142,46 @@ final class BatchAnswers: Sendable {
 
     var isClosed: Bool { state.withLock { $0.closed } }
 
+    /// Lines added so far.
+    var added: Int { state.withLock { $0.frontNumber - 1 + $0.count } }
+
     /// Lines added and not yet taken by the writer.
     var unwritten: Int { state.withLock { $0.count } }
 
-    /// Reader: returns once fewer than `capacity` lines are unwritten, or the answer closed.
-    func waitForRoom() async {
+    /// Reader: returns `.room` once fewer than `capacity` lines wait for Kafka and fewer than
+    /// `maxUnwritten` for the client; `.closed` when the answer closed; `.unread` when
+    /// `maxUnwritten` lines wait for a client that took none of them for `stall` while the
+    /// writer could have (the front line complete: the writer is stuck on the socket).
+    @discardableResult
+    func waitForRoom(stall: Duration = .seconds(2)) async -> Room {
+        var lastTaken = -1
+        var since = ContinuousClock.now
+        while true {
+            let (closed, kafkaFull, taken): (Bool, Bool, Int) = state.withLock { s in
+                (s.closed, s.pending >= capacity, s.taken)
+            }
+            if closed { return .closed }
+            if kafkaFull {
+                await waitForKafka()
+                continue
+            }
+            let (unwrittenFull, frontComplete) = state.withLock { s in (s.count >= maxUnwritten, s.ring[s.front]?.isComplete == true) }
+            if !unwrittenFull { return .room }
+            if taken != lastTaken || !frontComplete {
+                lastTaken = taken
+                since = .now
+            } else if ContinuousClock.now - since >= stall {
+                return .unread
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Reader: returns once fewer than `capacity` lines wait for Kafka (or the answer closed).
+    private func waitForKafka() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let go: Bool = state.withLock { s in
-                if s.closed || s.count < capacity { return true }
+                if s.closed || s.pending < capacity { return true }
                 s.reader = continuation
                 return false
             }
@@ -141,9 +199,10 @@ final class BatchAnswers: Sendable {
                 s.front = (s.front + 1) & (s.ring.count - 1)
                 s.count -= 1
                 s.frontNumber += 1
+                s.taken += 1
             }
             var reader: CheckedContinuation<Void, Never>?
-            if s.count < capacity {
+            if s.pending < capacity {
                 reader = s.reader
                 s.reader = nil
             }

@@ -10,7 +10,7 @@ struct EdgeValidator: Sendable {
     enum Format: Sendable { case json, protobuf }
 
     let programme: Programme
-    static let maxAmount: Int64 = 1_000_000_000_000
+    static let maxAmount: Int64 = FieldLimits.maxAmount
 
     /// `fastPath: false` is the reference (SwiftProtobuf) decoder alone, for the tests that
     /// compare the two.
@@ -22,6 +22,8 @@ struct EdgeValidator: Sendable {
                 throw .badRequest("body", "not a protobuf loyalty.v1.TransactionEnvelope (\(error))")
             }
         case .json:
+            // What SwiftProtobuf would let through: duplicate keys, fractions and exponents, control characters.
+            try StrictJSON.check(bytes)
             var options = JSONDecodingOptions()
             options.ignoreUnknownFields = false
             do { return try Loyalty_V1_TransactionEnvelope(jsonUTF8Bytes: bytes, options: options) } catch let error as JSONDecodingError {

@@ -10,7 +10,8 @@ extension Gateway {
             let partner = try authenticator.authenticate(
                 method: "GET", pathAndQuery: request.uri.string, headers: request.headers,
                 bodySHA256Hex: RequestSigner.sha256Hex([UInt8]()), nowMilliseconds: RequestSigner.nowMilliseconds())
-            guard !memberId.isEmpty, memberId.utf8.count <= 128 else { throw .badRequest("id", "member id must be 1...128 bytes") }
+            try spend(.requests, partner: partner)
+            do { try FieldLimits.checkId(memberId, field: "id") } catch { throw .badRequest("id", "member id \(error.reason)") }
             let timeout = try waitTimeout(request.uri.queryParameters.get("timeout_ms"))
             var envelope = Loyalty_V1_TransactionEnvelope()
             envelope.partnerID = partner

@@ -26,6 +26,8 @@ extension Gateway {
             partner = try authenticator.authenticate(
                 method: "POST", pathAndQuery: request.uri.string, headers: request.headers, bodySHA256Hex: hash,
                 nowMilliseconds: RequestSigner.nowMilliseconds())
+            try spend(.requests, partner: partner)
+            try checkContentLength(request, limit: configuration.maxBatchBytes)
         } catch {
             return Self.errorResponse(error)
         }
@@ -33,7 +35,7 @@ extension Gateway {
         return Response(
             status: .ok, headers: [.contentType: "application/x-ndjson"],
             body: ResponseBody { writer in
-                let answers = BatchAnswers(capacity: self.configuration.maxBatchInFlight)
+                let answers = BatchAnswers(capacity: self.configuration.maxBatchInFlight, maxUnwritten: self.configuration.maxBatchUnwrittenLines)
                 let reader = Task {
                     await self.readBatch(body, format: format, partner: partner, claimedHash: claimedHash, answers: answers)
                 }
@@ -82,34 +84,67 @@ extension Gateway {
         var total = 0
         var frames: [BatchFramer.Frame] = []
         let abandoned = "\"body_error\":\"answer abandoned\""
+        var iterator = body.makeAsyncIterator()
+        var unread = false
         do {
-            for try await chunk in body {
+            reading: while let chunk = try await iterator.next() {
                 total += chunk.readableBytes
                 if total > configuration.maxBatchBytes {
                     return "\"body_error\":\(JSONText.quoted("body larger than \(configuration.maxBatchBytes) bytes; the rest was not read"))"
                 }
                 hasher.update(data: chunk.readableBytesView)
                 framer.feed(chunk.readableBytesView) { frames.append($0) }
+                await pace(partner: partner, records: frames.count)
                 for frame in frames {
-                    guard await handle(frame, format: format, partner: partner, answers: answers) else { return abandoned }
+                    switch await handle(frame, format: format, partner: partner, answers: answers) {
+                    case .next: continue
+                    case .abandoned: return abandoned
+                    case .unread:
+                        unread = true
+                        break reading
+                    }
                 }
                 frames.removeAll(keepingCapacity: true)
+            }
+            if unread {
+                // The client is not reading its answers: take in the rest of the body unread
+                // (so that it gets to read), then answer what was done.
+                let answered = answers.added
+                while let chunk = try await iterator.next() {
+                    total += chunk.readableBytes
+                    if total > configuration.maxBatchBytes { break }
+                }
+                let reason =
+                    "the client sent \(answered) records without reading their answers (at most \(configuration.maxBatchUnwrittenLines) are held); "
+                    + "records after line \(answered) were not read or published: read the answer while sending, or send smaller batches"
+                return "\"body_error\":\(JSONText.quoted(reason))"
             }
         } catch {
             return "\"body_error\":\(JSONText.quoted("request body stream failed: \(error)"))"
         }
         framer.finish { frames.append($0) }
+        await pace(partner: partner, records: frames.count)
         for frame in frames {
-            guard await handle(frame, format: format, partner: partner, answers: answers) else { return abandoned }
+            guard await handle(frame, format: format, partner: partner, answers: answers) == .next else { return abandoned }
         }
         let actual = hexString(hasher.finalize())
         if actual == claimedHash { return "\"body_sha256\":\"verified\"" }
         return "\"body_sha256\":\"MISMATCH\",\"body_error\":\(JSONText.quoted("body SHA-256 \(actual) differs from \(RequestSigner.contentSHA256Header) \(claimedHash); lines answered accepted were published"))"
     }
 
+    /// Waits until `partner`'s transaction quota has room for `records` (a batch is paced,
+    /// not refused). Invalid records count too: they cost the gateway as much.
+    private func pace(partner: String, records: Int) async {
+        guard records > 0 else { return }
+        while let wait = quotas.take(.transactions, partner: partner, count: Double(records)) {
+            try? await Task.sleep(for: .nanoseconds(Int64(min(wait, 1) * 1e9)))
+            if Task.isCancelled { return }
+        }
+    }
+
     /// One record: refused, or published with its line pending until Kafka answers. Waits
-    /// while the window of unwritten lines is full; false when the answer was abandoned.
-    private func handle(_ frame: BatchFramer.Frame, format: EdgeValidator.Format, partner: String, answers: BatchAnswers) async -> Bool {
+    /// while the window of unwritten lines is full.
+    private func handle(_ frame: BatchFramer.Frame, format: EdgeValidator.Format, partner: String, answers: BatchAnswers) async -> Handled {
         let full: Bool
         switch prepare(frame, format: format, partner: partner) {
         case .refused(let status, let field, let reason):
@@ -123,10 +158,21 @@ extension Gateway {
             }
         }
         if full {
-            await answers.waitForRoom()
-            if answers.isClosed || Task.isCancelled { return false }
+            switch await answers.waitForRoom() {
+            case .room: break
+            case .closed: return .abandoned
+            case .unread: return .unread
+            }
         }
-        return true
+        return Task.isCancelled ? .abandoned : .next
+    }
+
+    private enum Handled {
+        case next
+        /// The answer closed (client gone).
+        case abandoned
+        /// The client does not read its answers (see `BatchAnswers.waitForRoom`).
+        case unread
     }
 
     private enum Prepared {

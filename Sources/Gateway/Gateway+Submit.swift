@@ -9,19 +9,23 @@ extension Gateway {
     func submit(_ request: Request) async -> Response {
         do throws(EdgeError) {
             let format = try bodyFormat(request, json: "application/json", protobuf: "application/x-protobuf")
+            // Cheap checks first: no body byte is read for an unknown key or a stale timestamp.
+            let claim = try authenticator.identify(headers: request.headers, nowMilliseconds: RequestSigner.nowMilliseconds())
+            let query = request.uri.queryParameters
+            let wait = try waitFlag(query.get("wait"))
+            let timeout = try waitTimeout(query.get("timeout_ms"))
             let body = try await collectBody(request)
-            let partner = try authenticator.authenticate(
-                method: "POST", pathAndQuery: request.uri.string, headers: request.headers,
-                bodySHA256Hex: RequestSigner.sha256Hex(body), nowMilliseconds: RequestSigner.nowMilliseconds())
+            let partner = try authenticator.verify(
+                claim, method: "POST", pathAndQuery: request.uri.string, bodySHA256Hex: RequestSigner.sha256Hex(body),
+                nowMilliseconds: RequestSigner.nowMilliseconds())
+            try spend(.requests, partner: partner)
             var envelope = try validator.decode(body, format: format)
             do throws(EdgeError) { try validator.validate(envelope, authenticatedPartner: partner) } catch {
                 metrics.rejectedAtEdge(field: error.field)
                 throw error
             }
+            try spend(.transactions, partner: partner)
             EdgeValidator.stamp(&envelope, nowMilliseconds: RequestSigner.nowMilliseconds())
-            let query = request.uri.queryParameters
-            let wait = query.get("wait").map { $0 == "true" || $0 == "1" } ?? false
-            let timeout = try waitTimeout(query.get("timeout_ms"))
             let key = ResultWaiters.Key(partnerId: envelope.partnerID, partnerTxnId: envelope.partnerTxnID)
             let slot = wait ? waiters.register(key) : nil
             let metadata: RecordMetadata

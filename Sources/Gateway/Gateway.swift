@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Kafka
 import Logging
 import LoyaltyWire
@@ -27,6 +28,8 @@ public final class Gateway: Sendable {
     let metrics = GatewayMetrics()
     let authenticator: RequestAuthenticator
     let validator: EdgeValidator
+    let quotas: PartnerQuotas
+    let connections: ConnectionRegistry
     let logger: Logger
     private let port = BoundPort()
 
@@ -42,8 +45,13 @@ public final class Gateway: Sendable {
             fetchWaitMilliseconds: configuration.resultsFetchWaitMilliseconds, extra: configuration.kafkaExtra, waiters: waiters, logger: logger)
         authenticator = RequestAuthenticator(
             credentials: credentials, windowMilliseconds: configuration.signatureWindowMilliseconds,
-            replayCache: ReplayCache(windowMilliseconds: configuration.signatureWindowMilliseconds, capacity: configuration.replayCacheCapacity))
+            replayCache: ReplayCache(
+                windowMilliseconds: configuration.signatureWindowMilliseconds, capacityPerPartner: configuration.replayCacheCapacityPerPartner))
         validator = EdgeValidator(programme: programme)
+        quotas = PartnerQuotas(
+            requests: .init(perSecond: configuration.requestsPerSecond, burst: configuration.requestsBurst),
+            transactions: .init(perSecond: configuration.transactionsPerSecond, burst: configuration.transactionsBurst))
+        connections = ConnectionRegistry(maxConnections: configuration.maxConnections, maxPerClient: configuration.maxConnectionsPerClient)
     }
 
     private static func makeProducer(
@@ -57,6 +65,11 @@ public final class Gateway: Sendable {
         producerConfiguration.extra = configuration.kafkaExtra
         return try KafkaProducer(configuration: producerConfiguration, logger: logger)
     }
+
+    /// Request head limits (the HTTP parser's): over them, 400 and the connection is closed.
+    static let maxHeaderFieldBytes = 8 << 10
+    static let maxHeaderBytes = 16 << 10
+    static let maxHeaderCount = 64
 
     /// The port the HTTP server listens on, once it runs (0 before).
     public var boundPort: Int { port.value.load(ordering: .acquiring) }
@@ -80,8 +93,20 @@ public final class Gateway: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: self.metrics.text)))
         }
         let port = self.port
+        let limits = ConnectionGuard.Limits(
+            headTimeout: .milliseconds(Int64(configuration.requestHeadTimeoutMilliseconds)),
+            bodyReadTimeout: .milliseconds(Int64(configuration.bodyReadTimeoutMilliseconds)),
+            minBodyBytesPerSecond: configuration.minBodyBytesPerSecond,
+            writeStallTimeout: .milliseconds(Int64(configuration.writeStallTimeoutMilliseconds)),
+            retryAfterSeconds: configuration.retryAfterSeconds)
+        let (connections, metrics) = (self.connections, self.metrics)
+        var http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuard(limits: limits, registry: connections, onVerdict: { metrics.connectionClosed($0) })])
+        http1.httpDecoder = .init(
+            maxHeaderFieldSize: Self.maxHeaderFieldBytes, maxHeaderListSize: Self.maxHeaderBytes, maxHeaderFieldCount: Self.maxHeaderCount)
         return Application(
             router: router,
+            server: .http1(configuration: http1),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "loyalty-gateway"),
             onServerRunning: { [logger] channel in
                 port.value.store(channel.localAddress?.port ?? 0, ordering: .releasing)

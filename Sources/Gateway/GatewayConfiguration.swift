@@ -20,8 +20,36 @@ public struct GatewayConfiguration: Sendable {
     public var queueFullWaitMilliseconds = 5_000
     /// Accepted clock skew of X-Loyalty-Timestamp, both ways.
     public var signatureWindowMilliseconds: Int64 = 5 * 60 * 1000
-    /// Signatures remembered for replay detection; when full of unexpired entries, requests get 503.
-    public var replayCacheCapacity = 2_000_000
+    /// Signatures remembered for replay detection, per partner; when a partner's share is
+    /// full of unexpired entries, that partner's requests get 429. The request quota bounds
+    /// live entries to requestsPerSecond × 2 × window (600,000 with the defaults).
+    public var replayCacheCapacityPerPartner = 1_000_000
+    /// Per-partner quota of signed requests (any endpoint): tokens per second and burst.
+    /// Over it: 429 with Retry-After. 0: unlimited.
+    public var requestsPerSecond = 1_000.0
+    public var requestsBurst = 2_000.0
+    /// Per-partner quota of transactions (single ones and batch records). A single request
+    /// over it gets 429 with Retry-After; batch records wait for tokens (the batch is paced).
+    public var transactionsPerSecond = 100_000.0
+    public var transactionsBurst = 200_000.0
+    /// Open connections, in all and per client address; over either, a new connection is
+    /// answered 503 and closed.
+    public var maxConnections = 1_024
+    public var maxConnectionsPerClient = 64
+    /// A connection must deliver a complete request head within this time of opening or of
+    /// the end of its previous answer (idle keep-alive, slow or missing headers), else it
+    /// is answered 408 and closed.
+    public var requestHeadTimeoutMilliseconds = 30_000
+    /// While the gateway waits for body bytes, none for this long closes the connection
+    /// (408 if no answer started); so does a body slower than `minBodyBytesPerSecond`
+    /// (measured over the time the gateway was waiting for it, after this long).
+    public var bodyReadTimeoutMilliseconds = 10_000
+    public var minBodyBytesPerSecond = 1_024
+    /// An answer the client does not read (the socket stays full) for this long closes the connection.
+    public var writeStallTimeoutMilliseconds = 30_000
+    /// Batch status lines held for a client that is not reading them yet (it sends the whole
+    /// body first); past this, the batch stops reading records and its summary says why.
+    public var maxBatchUnwrittenLines = 200_000
     public var defaultWaitMilliseconds = 5_000
     public var maxWaitMilliseconds = 30_000
     /// Producer `message.timeout.ms`: a request whose record is not acknowledged within it gets 503.

@@ -25,19 +25,49 @@ final class GatewayMetrics: Sendable {
                 .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)])
     }
 
+    /// Route labels: the route templates, and `unmatched` for any other path.
+    static let routeLabels: Set<String> = Set(GatewayRoutes.all.map { GatewayRoutes.routerPath($0).description })
+
+    /// `route` must be a template (`context.endpointPath`); anything else counts as `unmatched`.
+    /// Status: the code when it is a valid one, else `other`.
     func request(route: String, status: Int) {
+        let route = Self.routeLabels.contains(route) ? route : "unmatched"
+        let status = (100...599).contains(status) ? String(status) : "other"
         registry.makeCounter(
             descriptor: .init(namespace: "loyalty_gateway", metricName: "requests", unitName: "total", helpText: "HTTP requests by route and status."),
-            labels: [("route", route), ("status", String(status))]
+            labels: [("route", route), ("status", status)]
         ).increment()
     }
+
+    /// Label values of `rejected_at_edge`: the envelope's own fields and the edge's. A field
+    /// named by the input (an unknown JSON key, say) is counted as `other`: no label value
+    /// ever comes from input, so the label set stays this size.
+    static let fieldLabels: Set<String> = [
+        "partner_id", "partner_txn_id", "member_id", "occurred_at_ms", "received_at_ms", "trace_id",
+        "accrual", "accrual.amount_minor", "accrual.currency", "accrual.category",
+        "redemption", "redemption.points",
+        "reversal", "reversal.kind", "reversal.original_partner_txn_id", "reversal.amount_minor", "reversal.currency",
+        "barrier", "barrier.cycle", "inquiry", "body", "record",
+    ]
+
+    static func fieldLabel(_ field: String) -> String { fieldLabels.contains(field) ? field : "other" }
 
     func rejectedAtEdge(field: String) {
         registry.makeCounter(
             descriptor: .init(
                 namespace: "loyalty_gateway", metricName: "rejected_at_edge", unitName: "total",
                 helpText: "Transactions refused before publishing, by field at fault."),
-            labels: [("field", field)]
+            labels: [("field", Self.fieldLabel(field))]
+        ).increment()
+    }
+
+    /// Connections the gateway refused or closed, by why (a fixed set).
+    func connectionClosed(_ verdict: ConnectionGuard.Verdict) {
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: "loyalty_gateway", metricName: "connections_closed", unitName: "total",
+                helpText: "Connections refused (too many) or closed by a timeout, by reason."),
+            labels: [("reason", verdict.rawValue)]
         ).increment()
     }
 

@@ -33,3 +33,16 @@ func constantTimeEqual(_ a: String, _ b: String) -> Bool {
     for i in 0..<x.count { diff |= x[i] ^ y[i] }
     return diff == 0
 }
+
+enum Hex {
+    /// 0-9 or a-f.
+    static func isLowercaseDigit(_ byte: UInt8) -> Bool { (byte >= 48 && byte <= 57) || (byte >= 97 && byte <= 102) }
+
+    /// The 32 bytes of 64 lower-case hex digits, nil for anything else.
+    static func bytes32(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count == 64, digits.allSatisfy(isLowercaseDigit) else { return nil }
+        func value(_ d: UInt8) -> UInt8 { d <= 57 ? d - 48 : d - 87 }
+        return (0..<32).map { value(digits[2 * $0]) << 4 | value(digits[2 * $0 + 1]) }
+    }
+}

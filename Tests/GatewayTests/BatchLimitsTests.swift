@@ -80,10 +80,18 @@ struct BatchLimitsTests {
         #expect((mixedLines.last?["summary"] as? [String: Any])?["body_sha256"] as? String == "verified")
         #expect(try harness.transactionsEnd() == 4)
 
-        // A body over the batch limit is cut: the summary says so, nothing past the cut is published.
+        // A body whose Content-Length is over the batch limit: 413 before any of it is read.
         let big = Self.ndjson("cinema", prefix: "big", count: 60)
         #expect(big.count > 3_000)
-        let reply = try await harness.send("POST", "/v1/transactions/batch", body: big, contentType: "application/x-ndjson", signer: signer)
+        let announced = try await harness.send("POST", "/v1/transactions/batch", body: big, contentType: "application/x-ndjson", signer: signer)
+        #expect(announced.status == 413, "\(announced.body)")
+        #expect(announced.errorField == "body")
+        #expect(try harness.transactionsEnd() == 4)
+
+        // Sent chunked (size unknown until its end), it is cut at the limit: the summary says
+        // so, nothing past the cut is published.
+        let reply = try await harness.send(
+            "POST", "/v1/transactions/batch", body: big, contentType: "application/x-ndjson", signer: signer, chunked: true)
         let (lines, summary, accepted) = try Self.outcome(reply)
         #expect((summary["body_error"] as? String)?.contains("body larger than 3000 bytes") == true, "\(summary)")
         #expect(summary["body_sha256"] == nil, "a cut body cannot be verified: \(summary)")

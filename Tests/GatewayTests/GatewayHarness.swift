@@ -79,7 +79,7 @@ final class GatewayHarness: @unchecked Sendable {  // immutable after init; memb
     /// Sends a request, signed by `signer` unless nil; `tamper` edits the headers after signing.
     func send(
         _ method: String, _ pathAndQuery: String, body: [UInt8] = [], contentType: String? = nil, signer: RequestSigner?,
-        timestampMilliseconds: Int64 = RequestSigner.nowMilliseconds(), tamper: (inout HTTPHeaders) -> Void = { _ in }
+        timestampMilliseconds: Int64 = RequestSigner.nowMilliseconds(), chunked: Bool = false, tamper: (inout HTTPHeaders) -> Void = { _ in }
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(gateway.boundPort)\(pathAndQuery)")
         request.method = HTTPMethod(rawValue: method)
@@ -90,7 +90,17 @@ final class GatewayHarness: @unchecked Sendable {  // immutable after init; memb
             }
         }
         tamper(&request.headers)
-        if !body.isEmpty || method == "POST" { request.body = .bytes(ByteBuffer(bytes: body)) }
+        if chunked {
+            // No Content-Length: the body's size is known only at its end.
+            let pieces = stride(from: 0, to: body.count, by: 1_000).map { ByteBuffer(bytes: body[$0..<min(body.count, $0 + 1_000)]) }
+            let stream = AsyncStream<ByteBuffer> { continuation in
+                for piece in pieces { continuation.yield(piece) }
+                continuation.finish()
+            }
+            request.body = .stream(stream, length: .unknown)
+        } else if !body.isEmpty || method == "POST" {
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
         let bytes = try await response.body.collect(upTo: 64 << 20)
         return Reply(status: Int(response.status.code), body: String(buffer: bytes), headers: response.headers)
