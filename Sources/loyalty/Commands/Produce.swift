@@ -46,7 +46,7 @@ struct Produce: AsyncParsableCommand {
         }
         if checked.invalidLines > 0, !skipInvalid {
             throw CLIError(
-                "\(checked.invalidLines) invalid line(s) in \(file); nothing published (fix them and run again, or pass --skip-invalid to publish the \(checked.records.count) valid ones)")
+                "\(checked.invalidLines) invalid line(s) in \(file == "-" ? "standard input" : file); nothing published (fix them and run again, or pass --skip-invalid to publish the \(checked.records.count) valid ones)")
         }
         if dryRun {
             print("\(checked.records.count) valid, \(checked.invalidLines) invalid; nothing published (--dry-run)")
