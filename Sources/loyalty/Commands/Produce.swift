@@ -86,6 +86,13 @@ extension Produce {
         var maxFileBytes: Int64 = 256 * 1024 * 1024
         /// Problems kept for printing; the rest are only counted.
         var maxReportedProblems = 1_000
+        /// occurred_at_ms before 2000-01-01 is refused: the ledger's time for a file's
+        /// transaction is occurred_at_ms, and seconds sent as milliseconds land in January
+        /// 1970, where every point would be issued already expired.
+        var earliestOccurredAtMilliseconds: Int64 = 946_684_800_000
+        /// occurred_at_ms more than a day after the wall clock is refused: a nightly file
+        /// holds past transactions (microseconds sent as milliseconds land millennia ahead).
+        var maxFutureMilliseconds: Int64 = 86_400_000
     }
 
     /// One reason a line is refused.
@@ -154,9 +161,14 @@ extension Produce {
         /// (partner_id, partner_txn_id) → the line that used it first.
         private var firstLine: [String: Int] = [:]
 
-        init(programme: Programme, limits: Limits = Limits()) {
+        /// The wall clock when the check started (UTC ms): no transaction of a file happened
+        /// more than `Limits.maxFutureMilliseconds` after it.
+        let nowMilliseconds: Int64
+
+        init(programme: Programme, limits: Limits = Limits(), nowMilliseconds: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) {
             self.programme = programme
             self.limits = limits
+            self.nowMilliseconds = nowMilliseconds
         }
 
         mutating func feed(_ bytes: ArraySlice<UInt8>) throws(FileRefused) {
@@ -218,6 +230,17 @@ extension Produce {
             }
         }
 
+        private func occurredAtProblem(_ milliseconds: Int64) -> (field: String, reason: String)? {
+            if milliseconds < limits.earliestOccurredAtMilliseconds {
+                return ("occurred_at_ms", "\(milliseconds) is \(Produce.utc(milliseconds)), before \(Produce.utc(limits.earliestOccurredAtMilliseconds)): milliseconds since 1970 are expected (seconds?)")
+            }
+            let (latest, overflow) = nowMilliseconds.addingReportingOverflow(limits.maxFutureMilliseconds)
+            if !overflow, milliseconds > latest {
+                return ("occurred_at_ms", "\(milliseconds) is \(Produce.utc(milliseconds)), more than a day after now (\(Produce.utc(nowMilliseconds))): a file holds past transactions (microseconds?)")
+            }
+            return nil
+        }
+
         struct Problems: Error {
             var list: [(field: String, reason: String)]
             init(_ field: String, _ reason: String) { list = [(field, reason)] }
@@ -248,6 +271,7 @@ extension Produce {
                 return .failure(Problems(error.field, error.reason))
             }
             var problems = programme.problems(of: transaction)
+            if let problem = occurredAtProblem(envelope.occurredAtMs) { problems.append(problem) }
             if case .reversal(let reversal) = envelope.body, reversal.kind == .cancel {
                 if reversal.amountMinor != 0 {
                     problems.append(("reversal.amount_minor", "a CANCEL restores the whole redemption and carries no amount, got \(reversal.amountMinor); send a REFUND for part of a purchase"))
@@ -272,6 +296,8 @@ extension Produce {
     }
 
     /// Strict proto3 JSON: unknown fields are refused, naming the field.
+    /// (Not yet: duplicate keys and integers written as `1e3`, which SwiftProtobuf accepts;
+    /// the gateway's StrictJSON refuses them and should be shared with this command.)
     static func decode(_ bytes: [UInt8]) -> Result<Loyalty_V1_TransactionEnvelope, WireError> {
         var options = JSONDecodingOptions()
         options.ignoreUnknownFields = false
@@ -282,6 +308,13 @@ extension Produce {
         } catch {
             return .failure(WireError(field: "json", reason: "not a loyalty.v1.TransactionEnvelope in proto3 JSON (\(error))"))
         }
+    }
+
+    /// An instant as ISO 8601 UTC, or "out of the calendar" for the far ends of Int64.
+    static func utc(_ milliseconds: Int64) -> String {
+        let seconds = Double(milliseconds) / 1000
+        guard abs(seconds) < 253_402_300_800 else { return "beyond year 9999" }
+        return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: seconds))
     }
 
     /// Control characters from a file escaped, so a hostile line cannot drive the terminal.
