@@ -23,6 +23,10 @@ struct ReplayTests {
         #expect(positions.count > 10)
         let statuses = Set(outputs[0].compactMap { if case .result(_, _, let o, _) = $0 { o.status } else { nil } })
         #expect(statuses == [.accepted, .rejected, .duplicate])
+        // Lots expire, lazily (before accepted transactions) and at barriers.
+        let h = try Harness()
+        try h.shard.apply(Self.entries, batchSize: 100)
+        #expect(try h.shard.totals().partners.reduce(0) { $0 + $1.expired } > 0)
     }
 
     @Test func reopenAndRedeliveryGiveTheSameLedger() throws {
