@@ -20,7 +20,8 @@ struct Produce: AsyncParsableCommand {
               {"partner_id":"fuel","partner_txn_id":"f-1","member_id":"m-000001","occurred_at_ms":"1767225600000","accrual":{"amount_minor":"4599","currency":"EUR","category":"fuel"}}
             The whole file is checked first, structure and programme (known partner, \
             amounts and points in 1...10^12, the programme currency, no repeated \
-            partner_txn_id, no barrier, inquiry or received_at_ms, no amount on a CANCEL). \
+            partner_txn_id, occurred_at_ms from 2000 to a day ahead, no barrier, inquiry or \
+            received_at_ms, no amount on a CANCEL). \
             If any line is invalid, each bad line is reported with its number, field and \
             reason, nothing is published and the exit status is 1 (unless --skip-invalid). \
             Lines are at most 16 KiB, files at most 256 MiB: split bigger files. Records \
