@@ -6,4 +6,5 @@ enum LogKey {
     static let reason = "reason"
     static let error = "error"
     static let cycle = "cycle"
+    static let topic = "topic"
 }

@@ -281,7 +281,7 @@ final class WorkerLoop: RebalanceListener {
             // a round are applied (and their results encoded and enqueued) on up to
             // `applyThreads` threads at once. Everything else (slots, stopping, the
             // consumer) stays on this thread.
-            let started: [Result<Shard.Pending, Error>] = Self.parallelMap(round.count, threads: applyThreads) { index in
+            let started: [Result<(Shard.Pending, [ProducerRecord]), Error>] = Self.parallelMap(round.count, threads: applyThreads) { index in
                 let prepared = round[index]
                 let applied: Shard.Pending
                 do {
@@ -291,24 +291,28 @@ final class WorkerLoop: RebalanceListener {
                 }
                 do {
                     let records = try prepared.deadLetters + prepared.writer.records(for: applied.outputs, context: prepared.context)
-                    deliveries?.enqueue(records)
-                    return .success(applied)
+                    deliveries?.enqueue(records, shard: index)
+                    return .success((applied, records))
                 } catch {
                     prepared.shard.rollback(applied)
                     return .failure(error)
                 }
             }
             var pending: [(Prepared, Shard.Pending)] = []
-            for (prepared, result) in zip(round, started) {
+            var published: [Int: [ProducerRecord]] = [:]
+            for (index, (prepared, result)) in zip(round, started).enumerated() {
                 switch result {
-                case .success(let applied):
+                case .success(let (applied, records)):
                     pending.append((prepared, applied))
+                    published[index] = records
                 case .failure(let error):
                     fail(prepared.partition, error)
                 }
             }
+            var replaced = 0
             do {
-                try deliveries?.waitAll()
+                let refusals = try deliveries?.waitAll() ?? []
+                if !refusals.isEmpty { replaced = try publishReplacements(refusals, round: round, published: published) }
             } catch {
                 for (prepared, applied) in pending { prepared.shard.rollback(applied) }
                 let delay = Self.publishRetryMilliseconds[min(attempt, Self.publishRetryMilliseconds.count - 1)]
@@ -343,8 +347,43 @@ final class WorkerLoop: RebalanceListener {
                     deadLetters: prepared.deadLetters.count, startedNanoseconds: prepared.started
                 )
             }
+            if replaced > 0 { progress.replaced(replaced) }
             return
         }
+    }
+
+    /// Publishes, for each output Kafka refused for good, its bounded replacement
+    /// (`OutputRecords.replacement`) and waits for the acks; returns how many. Throws (and
+    /// the round is retried) when an output has no replacement (a position) or Kafka
+    /// refuses the replacement too: then the topic itself is wrong for every record (its
+    /// max.message.bytes), which an operator must fix; skipping would lose outputs.
+    private func publishReplacements(_ refusals: [RecordRefusal], round: [Prepared], published: [Int: [ProducerRecord]]) throws -> Int {
+        guard let producer else { return 0 }
+        var replacements: [ProducerRecord] = []
+        for refusal in refusals {
+            let prepared = round[refusal.shard]
+            guard let original = published[refusal.shard]?[refusal.index],
+                let (replacement, offset) = prepared.writer.replacement(for: original, error: refusal.error)
+            else {
+                throw WorkerError(message: "partition \(prepared.partition): an output Kafka refused has no smaller form: \(refusal.error)")
+            }
+            logger.warning(
+                "Kafka refused an output for good; publishing a bounded replacement without its free text",
+                metadata: [
+                    LogKey.partition: "\(prepared.partition)", LogKey.offset: "\(offset)", LogKey.topic: "\(original.topic)",
+                    LogKey.error: "\(refusal.error)", "bytes": "\(original.value.count)",
+                ]
+            )
+            replacements.append(replacement)
+        }
+        let deliveries = RoundDeliveries(producer: producer, timeoutMilliseconds: configuration.publishTimeoutMilliseconds)
+        deliveries.enqueue(replacements, shard: 0)
+        if let again = try deliveries.waitAll().first {
+            throw WorkerError(
+                message: "Kafka refused even the bounded replacement of a \(replacements[again.index].topic) record "
+                    + "(\(replacements[again.index].value.count) bytes): \(again.error); check the topic's max.message.bytes")
+        }
+        return replacements.count
     }
 
     /// `body(0..<count)` on up to `threads` threads (and no more than libdispatch runs at

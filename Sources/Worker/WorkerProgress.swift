@@ -15,6 +15,9 @@ public final class WorkerProgress: Sendable {
         public var partitions: [Int32: Partition] = [:]
         public var recordsApplied: Int64 = 0
         public var deadLetters: Int64 = 0
+        /// Outputs (results, dead letters) Kafka refused for good and that were published
+        /// in a bounded form instead (docs/operations.md); each is also logged.
+        public var replacedOutputs: Int64 = 0
         public var batches: Int64 = 0
         /// Monotonic nanoseconds from the start of the first batch to the end of the last:
         /// the time the worker actually spent applying, without the group join before it.
@@ -56,6 +59,10 @@ public final class WorkerProgress: Sendable {
             $0.deadLetters += Int64(deadLetters)
             $0.batches += 1
         }
+    }
+
+    func replaced(_ count: Int) {
+        state.withLock { $0.replacedOutputs += Int64(count) }
     }
 
     func failed(_ partition: Int32, reason: String) {
