@@ -53,7 +53,8 @@ for harness in "${harnesses[@]}"; do
   status=0
   # detect_leaks=0: the Swift runtime's caches (metadata, the harness's statics) look
   # like leaks at exit; memory growth per input is caught by -rss_limit_mb instead.
-  LOYALTY_FUZZ_HARNESS=$harness ASAN_OPTIONS=detect_leaks=0 nice -n 10 "$binary" \
+  # SWIFT_BACKTRACE=enable=no: the Swift backtracer reads memory ASan reports as a second crash.
+  LOYALTY_FUZZ_HARNESS=$harness ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no nice -n 10 "$binary" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
     -artifact_prefix="$crashes/" "${dictionary[@]}" "$corpus" "Fuzz/corpus/$harness" > "$log" 2>&1 || status=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
