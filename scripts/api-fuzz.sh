@@ -82,19 +82,26 @@ await 60 "the gateway's /ready" curl -sf "http://127.0.0.1:$port/ready"
 echo "== schemathesis: docs/openapi.yaml against the gateway on :$port (seed $seed, $max_examples examples)" >&2
 started=$SECONDS
 # In the temporary directory: schemathesis and hypothesis keep state in the working directory.
-set +e
+# In the background and waited for, so that a signal stops it at once (the trap kills it).
 (
   cd "$work"
-  PYTHONPATH=$root/scripts PYTHONDONTWRITEBYTECODE=1 SCHEMATHESIS_HOOKS=schemathesis_hooks \
-  LOYALTY_KEY_ID=$key_id LOYALTY_SECRET=$secret LOYALTY_PARTNER=pharmacy \
-    "$schemathesis" run "$root/docs/openapi.yaml" --url "http://127.0.0.1:$port" \
-      --checks no_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-      --phases examples,coverage,fuzzing --max-examples "$max_examples" --seed "$seed" \
-      --workers 1 --request-timeout 40 --suppress-health-check all --no-color \
-      --report junit --report-dir "$work/report"
-) 2>&1 | tee "$work/schemathesis.log"
-status=${PIPESTATUS[0]}
-set -e
+  export PYTHONPATH=$root/scripts PYTHONDONTWRITEBYTECODE=1 SCHEMATHESIS_HOOKS=schemathesis_hooks
+  export LOYALTY_KEY_ID=$key_id LOYALTY_SECRET=$secret LOYALTY_PARTNER=pharmacy
+  exec "$schemathesis" run "$root/docs/openapi.yaml" --url "http://127.0.0.1:$port" \
+    --checks no_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+    --phases examples,coverage,fuzzing --max-examples "$max_examples" --seed "$seed" \
+    --workers 1 --request-timeout 40 --suppress-health-check all --no-color \
+    --report junit --report-dir "$work/report" > "$work/schemathesis.log" 2>&1
+) &
+schemathesis_pid=$!
+services=("${pids[@]}")
+pids=("$schemathesis_pid" "${pids[@]}")
+tail -n +1 -F --pid="$schemathesis_pid" "$work/schemathesis.log" 2>/dev/null &
+tail_pid=$!
+pids+=("$tail_pid")
+status=0
+wait "$schemathesis_pid" || status=$?
+wait "$tail_pid" || true
 echo "api-fuzz: schemathesis took $((SECONDS - started)) s, exit $status" >&2
 # The gateway's own count of answers by route and status: signing works only if signed
 # routes answered 2xx (a run refused with 401 throughout would prove nothing).
@@ -105,7 +112,7 @@ for route in '/v1/transactions"' '/v1/transactions/batch"' '/v1/members/{id}/bal
     status=1
   }
 done
-for pid in "${pids[@]}"; do
+for pid in "${services[@]}"; do
   kill -0 "$pid" 2>/dev/null || { echo "api-fuzz: a process under test died (logs in $work)" >&2; exit 1; }
 done
 exit "$status"
