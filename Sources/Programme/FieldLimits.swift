@@ -129,7 +129,7 @@ public enum FieldLimits {
     }
 
     /// A short value quoted for a reason (at most 16 characters, escaped).
-    private static func quoted(_ value: String) -> String {
+    static func quoted(_ value: String) -> String {
         let shown = value.unicodeScalars.prefix(16).map { $0.escaped(asASCII: true) }.joined()
         return "\"\(shown)\(value.unicodeScalars.count > 16 ? "..." : "")\""
     }

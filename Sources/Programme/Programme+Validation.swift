@@ -37,6 +37,7 @@ extension Programme {
 
         checkBasisPoints("floors.default_bp", floors.defaultBasisPoints, report)
         for (category, bp) in floors.categories.sorted(by: { $0.key < $1.key }) {
+            checkCategoryKey("floors.categories", category, report)
             checkBasisPoints("floors.categories.\(category)", bp, report)
         }
 
@@ -62,6 +63,7 @@ extension Programme {
             }
             for (category, bp) in partner.earnCategoryBasisPoints.sorted(by: { $0.key < $1.key }) {
                 let field = "\(base).earn_bp.categories.\(category)"
+                checkCategoryKey("\(base).earn_bp.categories", category, report)
                 checkBasisPoints(field, bp, report)
                 let floor = floors.floor(category: category)
                 if bp < floor {
@@ -83,6 +85,18 @@ extension Programme {
         if let problem = Self.ibanProblem(iban) { report("\(base).iban", problem) }
         if !Self.isBIC(bic) {
             report("\(base).bic", "\"\(bic)\" is not a BIC (4 letters bank, 2 letters country, 2 location, optional 3 branch)")
+        }
+    }
+
+    /// A category key must be one a transaction can carry (`FieldLimits.checkCategory`),
+    /// or its rate could never be earned; empty is the default rate, not a category.
+    private func checkCategoryKey(_ base: String, _ category: String, _ report: (String, String) -> Void) {
+        guard !category.isEmpty else {
+            report(base, "has an empty category key; the default rate is set by `default`")
+            return
+        }
+        do { try FieldLimits.checkCategory(category, field: base) } catch {
+            report(base, "key \(FieldLimits.quoted(category)) \(error.reason)")
         }
     }
 

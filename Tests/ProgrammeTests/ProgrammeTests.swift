@@ -57,6 +57,24 @@ struct ProgrammeValidationTests {
         })
     }
 
+    /// A category key no transaction could carry (FieldLimits) would be a rate nobody earns.
+    @Test func categoryKeysAreOnesATransactionCanCarry() throws {
+        var object = try sampleObject()
+        let long = String(repeating: "c", count: 65)
+        editPartner(&object, 1) { $0["earn_bp"] = ["default": 300, "categories": ["fuel\u{1}": 400, long: 400, "": 400]] }
+        var floors = object["floors"] as! [String: Any]
+        floors["categories"] = ["caf\u{E9}": 300]
+        object["floors"] = floors
+        let error = try #require(try problems(object))
+        let categories = error.problems.filter { $0.field == "partners[1].earn_bp.categories" }.map(\.reason)
+        #expect(categories.contains { $0.contains("empty category key") })
+        #expect(categories.contains { $0.contains("byte 4 is 0x01") })
+        #expect(categories.contains { $0.contains("longer than 64 bytes (65)") })
+        #expect(error.problems.contains { $0.field == "floors.categories" && $0.reason.contains("byte 3 is 0xC3") })
+        // The sample's own categories pass.
+        #expect(try problems(try sampleObject()) == nil)
+    }
+
     @Test func defaultRateBelowDefaultFloor() throws {
         var object = try sampleObject()
         editPartner(&object, 3) { $0["earn_bp"] = ["default": 50] }
