@@ -72,6 +72,8 @@ struct WorkerCommand: AsyncParsableCommand {
 struct WorkerSummary: Codable {
     var records: Int64
     var deadLetters: Int64
+    /// Outputs Kafka refused for good, published in a bounded form instead (each logged).
+    var replacedOutputs: Int64?
     var batches: Int64
     var activeSeconds: Double
     /// CPU time (user + system) of the whole process, start-up and shutdown included.
@@ -81,6 +83,7 @@ struct WorkerSummary: Codable {
     init(_ snapshot: WorkerProgress.Snapshot, cpuSeconds: Double?) {
         records = snapshot.recordsApplied
         deadLetters = snapshot.deadLetters
+        replacedOutputs = snapshot.replacedOutputs
         batches = snapshot.batches
         activeSeconds = snapshot.activeSeconds
         self.cpuSeconds = cpuSeconds
