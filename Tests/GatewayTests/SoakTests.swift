@@ -1,0 +1,160 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Gateway
+
+/// Issue 9's soak: for a bounded time, slow and half-open connections, an unsigned flood
+/// and oversized bodies hit the gateway while a well-behaved partner keeps sending; the
+/// partner gets every answer, the gateway's memory stays bounded, and the attackers'
+/// connections are refused or closed as designed.
+@Suite("Gateway soak under attack", .serialized, .timeLimit(.minutes(10)))
+struct SoakTests {
+    static let attackSeconds = 12.0
+
+    static func residentBytes() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+
+    struct Tally: Sendable {
+        var attempts = 0
+        var byStatus: [Int: Int] = [:]
+    }
+
+    @Test("attackers are refused or cut off; a signed partner gets every answer; memory stays bounded")
+    func soak() async throws {
+        let harness = try await GatewayHarness {
+            $0.requestHeadTimeoutMilliseconds = 500
+            $0.bodyReadTimeoutMilliseconds = 500
+            $0.writeStallTimeoutMilliseconds = 1_000
+            $0.maxConnectionsPerClient = 16
+            $0.maxConnections = 256
+        }
+        let port = harness.gateway.boundPort
+        let pharmacy = try #require(harness.signers["pharmacy"])
+        // Warm up the partner's path so that the measurement starts from a running gateway.
+        for i in 0..<20 {
+            _ = try await harness.send(
+                "POST", "/v1/transactions", body: accrualJSON(partner: "pharmacy", txn: "warm-\(i)", member: "m-\(i)"), contentType: "application/json",
+                signer: pharmacy)
+        }
+        let rssBefore = Self.residentBytes()
+        let deadline = Date().addingTimeInterval(Self.attackSeconds)
+
+        // Half-open and slow-header connections from 127.0.0.2: keep 48 open (3 × the per-address cap), a header byte each per 100 ms.
+        let slow = Task {
+            await offPool { () -> Tally in
+                var tally = Tally()
+                var open: [RawClient] = []
+                let head = Array(rawHead("GET", "/health", headers: [("X-Slow", String(repeating: "s", count: 4_000))]).utf8)
+                var position: [ObjectIdentifier: Int] = [:]
+                while Date() < deadline {
+                    while open.count < 48, let client = RawClient(port: port, source: "127.0.0.2", receiveTimeoutMilliseconds: 50) {
+                        tally.attempts += 1
+                        open.append(client)
+                    }
+                    open.removeAll { client in
+                        let at = position[ObjectIdentifier(client), default: 0]
+                        // Half of them send nothing at all (half-open).
+                        let sent = client.fd % 2 == 0 ? client.send([head[at % head.count]]) : true
+                        position[ObjectIdentifier(client)] = at + 1
+                        let (bytes, closed) = client.receive(limit: 1)
+                        if closed || !sent || !bytes.isEmpty {
+                            let status = Int(String(decoding: bytes, as: UTF8.self).split(separator: " ").dropFirst().first ?? "") ?? 0
+                            tally.byStatus[status, default: 0] += 1
+                            position[ObjectIdentifier(client)] = nil
+                            return true
+                        }
+                        return false
+                    }
+                    usleep(100_000)
+                }
+                open.forEach { $0.close() }
+                return tally
+            }
+        }
+        // Unsigned flood from 127.0.0.3.
+        let flood = Task {
+            await offPool { () -> Tally in
+                var tally = Tally()
+                let body = String(decoding: accrualJSON(partner: "pharmacy", txn: "flood", member: "m-1"), as: UTF8.self)
+                while Date() < deadline {
+                    guard let client = RawClient(port: port, source: "127.0.0.3") else { continue }
+                    tally.attempts += 1
+                    client.send(rawHead("POST", "/v1/transactions", headers: [("Content-Type", "application/json"), ("Content-Length", "\(body.utf8.count)")]) + body)
+                    tally.byStatus[client.status().status, default: 0] += 1
+                    client.close()
+                }
+                return tally
+            }
+        }
+        // Oversized bodies from 127.0.0.4: announced (Content-Length) and streamed (chunked), with a known key id and a fresh timestamp.
+        let oversized = Task {
+            await offPool { () -> Tally in
+                var tally = Tally()
+                let chunk = "100000\r\n" + String(repeating: "x", count: 0x100000) + "\r\n"
+                while Date() < deadline {
+                    guard let client = RawClient(port: port, source: "127.0.0.4") else { continue }
+                    tally.attempts += 1
+                    let announced = tally.attempts % 2 == 0
+                    let signing = [
+                        ("Content-Type", "application/json"), ("X-Loyalty-Key-Id", "pharmacy-k1"), ("X-Loyalty-Timestamp", String(RequestSigner.nowMilliseconds())),
+                        ("X-Loyalty-Signature", String(repeating: "0", count: 64)),
+                    ]
+                    if announced {
+                        client.send(rawHead("POST", "/v1/transactions", headers: signing + [("Content-Length", "100000000")]))
+                    } else {
+                        client.send(rawHead("POST", "/v1/transactions", headers: signing + [("Transfer-Encoding", "chunked")]))
+                        for _ in 0..<3 where client.send(chunk) {}
+                    }
+                    tally.byStatus[client.status().status, default: 0] += 1
+                    client.close()
+                }
+                return tally
+            }
+        }
+
+        // The well-behaved partner, meanwhile: single requests and small batches.
+        var sent = 0
+        var answered = 0
+        var failures: [String] = []
+        var round = 0
+        while Date() < deadline {
+            round += 1
+            let single = try await harness.send(
+                "POST", "/v1/transactions", body: accrualJSON(partner: "pharmacy", txn: "good-\(round)", member: "m-\(round % 50)"),
+                contentType: "application/json", signer: pharmacy)
+            sent += 1
+            if single.status == 202 { answered += 1 } else { failures.append("\(single.status) \(single.body)") }
+            if round % 20 == 0 {
+                var body: [UInt8] = []
+                for i in 0..<50 { body += accrualJSON(partner: "pharmacy", txn: "good-b\(round)-\(i)", member: "m-\(i)") + [10] }
+                let batch = try await harness.send("POST", "/v1/transactions/batch", body: body, contentType: "application/x-ndjson", signer: pharmacy)
+                sent += 1
+                if batch.status == 200, batch.body.contains("\"accepted\":50") { answered += 1 } else { failures.append("batch \(batch.status) \(batch.body.suffix(200))") }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let (slowTally, floodTally, oversizedTally) = (await slow.value, await flood.value, await oversized.value)
+        // Let the gateway notice the attackers' closed sockets.
+        try await Task.sleep(for: .milliseconds(1_500))
+        let rssAfter = Self.residentBytes()
+        let openAfter = harness.gateway.connections.open
+        let metrics = try await harness.send("GET", "/metrics", signer: nil).body
+
+        #expect(failures.isEmpty, "the partner was refused: \(failures.prefix(5))")
+        #expect(answered == sent && sent > 50, "\(answered) of \(sent)")
+        #expect(floodTally.attempts > 50 && floodTally.byStatus[401] == floodTally.attempts, "flood: \(floodTally)")
+        #expect(oversizedTally.attempts > 10 && oversizedTally.byStatus[413] == oversizedTally.attempts, "oversized: \(oversizedTally)")
+        #expect(slowTally.byStatus[503, default: 0] > 0, "connections over the per-address cap refused: \(slowTally)")
+        #expect(slowTally.byStatus[408, default: 0] > 0, "slow and half-open connections timed out: \(slowTally)")
+        #expect(metrics.contains("reason=\"too_many_connections\"") && metrics.contains("reason=\"head_timeout\""))
+        #expect(openAfter <= 8, "connections left open after the attack: \(openAfter)")
+        let growth = rssAfter - rssBefore
+        #expect(growth < 48 << 20, "resident memory grew by \(growth >> 20) MiB")
+        print("soak: partner \(answered)/\(sent); flood \(floodTally); oversized \(oversizedTally); slow \(slowTally); RSS \(rssBefore >> 20) -> \(rssAfter >> 20) MiB; open after \(openAfter)")
+        await harness.stop()
+    }
+}
