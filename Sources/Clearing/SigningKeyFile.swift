@@ -62,8 +62,10 @@ public enum SigningKeyFile {
         try decode(String(decoding: try readKeyFile(path), as: UTF8.self), source: path)
     }
 
+    /// A key file is tiny: a regular file of at most 4 KiB, read without blocking (a FIFO
+    /// or device given by mistake is refused at once, not waited on or read for ever).
     private static func readKeyFile(_ path: String) throws(ClearingError) -> [UInt8] {
-        guard let bytes = try DurableFile.readIfExists(path) else {
+        guard let (bytes, _) = try ConfinedDirectory.readRegularFile(path, followingLinks: true, maxBytes: 4096, label: "key file", name: path) else {
             throw ClearingError(.missingFile, "key file not found; create one with SigningKeyFile.write…", file: path)
         }
         return bytes

@@ -201,6 +201,25 @@ struct VerifierConfinementTests {
         #expect(missing?.code == .missingFile)
     }
 
+    @Test("the operator's private key file: a FIFO or an oversized file is refused at once, never waited on")
+    func privateKeyFile() throws {
+        let keyPath = path("kept-operator.key")
+        let key = SigningKeyFile.generate()
+        try SigningKeyFile.writePrivateKey(key, to: keyPath)
+        #expect(try SigningKeyFile.loadPrivateKey(from: keyPath).rawRepresentation == key.rawRepresentation)
+        let fifo = path("kept-fifo.key")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let fifoError = #expect(throws: ClearingError.self) { try SigningKeyFile.loadPrivateKey(from: fifo) }
+        #expect(fifoError?.message.contains("FIFO") == true)
+        let big = path("kept-big.key")
+        let descriptor = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        try #require(descriptor >= 0)
+        #expect(ftruncate(descriptor, 1 << 30) == 0)
+        close(descriptor)
+        let bigError = #expect(throws: ClearingError.self) { try SigningKeyFile.loadPrivateKey(from: big) }
+        #expect(bigError?.message.contains("over the 4096-byte limit") == true)
+    }
+
     @Test("a cycle below 1 is refused without reading")
     func cycleBelowOne() {
         let error = failure(.cycle(0))
