@@ -183,19 +183,7 @@ struct VerifierConfinementTests {
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: keyPath)
         #expect(try SettlementVerifier.loadPublicKey(from: link).rawRepresentation == publicKey.rawRepresentation)
 
-        let fifo = path("kept-fifo.pub")
-        #expect(mkfifo(fifo, 0o600) == 0)
-        let fifoError = #expect(throws: ClearingError.self) { try SettlementVerifier.loadPublicKey(from: fifo) }
-        #expect(fifoError?.code == .invalidInput)
-        #expect(fifoError?.message.contains("FIFO") == true)
-
-        let big = path("kept-big.pub")
-        let descriptor = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        try #require(descriptor >= 0)
-        #expect(ftruncate(descriptor, 1 << 30) == 0)
-        close(descriptor)
-        let bigError = #expect(throws: ClearingError.self) { try SettlementVerifier.loadPublicKey(from: big) }
-        #expect(bigError?.message.contains("over the 4096-byte limit") == true)
+        try expectKeyFileRefusals(suffix: "pub") { path throws(ClearingError) in _ = try SettlementVerifier.loadPublicKey(from: path) }
 
         let missing = #expect(throws: ClearingError.self) { try SettlementVerifier.loadPublicKey(from: path("kept-none.pub")) }
         #expect(missing?.code == .missingFile)
@@ -207,16 +195,22 @@ struct VerifierConfinementTests {
         let key = SigningKeyFile.generate()
         try SigningKeyFile.writePrivateKey(key, to: keyPath)
         #expect(try SigningKeyFile.loadPrivateKey(from: keyPath).rawRepresentation == key.rawRepresentation)
-        let fifo = path("kept-fifo.key")
+        try expectKeyFileRefusals(suffix: "key") { path throws(ClearingError) in _ = try SigningKeyFile.loadPrivateKey(from: path) }
+    }
+
+    /// A key file that is a FIFO, or a (sparse) 1 GiB file, is refused at once by `load`.
+    private func expectKeyFileRefusals(suffix: String, _ load: (String) throws(ClearingError) -> Void) throws {
+        let fifo = path("kept-fifo.\(suffix)")
         #expect(mkfifo(fifo, 0o600) == 0)
-        let fifoError = #expect(throws: ClearingError.self) { try SigningKeyFile.loadPrivateKey(from: fifo) }
+        let fifoError = #expect(throws: ClearingError.self) { try load(fifo) }
+        #expect(fifoError?.code == .invalidInput)
         #expect(fifoError?.message.contains("FIFO") == true)
-        let big = path("kept-big.key")
+        let big = path("kept-big.\(suffix)")
         let descriptor = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         try #require(descriptor >= 0)
         #expect(ftruncate(descriptor, 1 << 30) == 0)
         close(descriptor)
-        let bigError = #expect(throws: ClearingError.self) { try SigningKeyFile.loadPrivateKey(from: big) }
+        let bigError = #expect(throws: ClearingError.self) { try load(big) }
         #expect(bigError?.message.contains("over the 4096-byte limit") == true)
     }
 
