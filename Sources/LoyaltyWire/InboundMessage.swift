@@ -13,17 +13,9 @@ public enum InboundMessage: Sendable, Equatable {
 }
 
 /// Why a record could not be decoded into an `InboundMessage`: the field and the reason.
-public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let field: String
-    public let reason: String
-
-    public init(field: String, reason: String) {
-        self.field = field
-        self.reason = reason
-    }
-
-    public var description: String { "\(field): \(reason)" }
-}
+/// The same value a field limit's check throws (`FieldLimits.Violation`), so structure
+/// and limits report alike and pass through without conversion.
+public typealias WireError = FieldLimits.Violation
 
 extension InboundMessage {
     /// Decodes the bytes of a transactions-topic record.
@@ -54,7 +46,7 @@ extension InboundMessage {
         try Self.require(envelope.partnerID, "partner_id")
         try Self.require(envelope.partnerTxnID, "partner_txn_id")
         try Self.require(envelope.memberID, "member_id")
-        try Self.check { () throws(FieldLimits.Violation) in try FieldLimits.checkTraceId(envelope.traceID, field: "trace_id") }
+        try FieldLimits.checkTraceId(envelope.traceID, field: "trace_id")
         let eventTime = envelope.receivedAtMs > 0 ? envelope.receivedAtMs : envelope.occurredAtMs
         guard eventTime > 0 else {
             throw WireError(field: "occurred_at_ms", reason: "must be set (UTC milliseconds since 1970), got \(envelope.occurredAtMs)")
@@ -85,16 +77,14 @@ extension InboundMessage {
     private static func transactionBody(_ body: Loyalty_V1_TransactionEnvelope.OneOf_Body) throws(WireError) -> Transaction.Body {
         switch body {
         case .accrual(let accrual):
-            try check { () throws(FieldLimits.Violation) in
-                try FieldLimits.checkCurrency(accrual.currency, field: "accrual.currency")
-                try FieldLimits.checkCategory(accrual.category, field: "accrual.category")
-            }
+            try FieldLimits.checkCurrency(accrual.currency, field: "accrual.currency")
+            try FieldLimits.checkCategory(accrual.category, field: "accrual.category")
             return .accrual(amountMinor: accrual.amountMinor, currency: accrual.currency, category: accrual.category)
         case .redemption(let redemption):
             return .redemption(points: redemption.points)
         case .reversal(let reversal):
             try require(reversal.originalPartnerTxnID, "reversal.original_partner_txn_id")
-            try check { () throws(FieldLimits.Violation) in try FieldLimits.checkCurrency(reversal.currency, field: "reversal.currency") }
+            try FieldLimits.checkCurrency(reversal.currency, field: "reversal.currency")
             switch reversal.kind {
             case .refund:
                 return .refund(
@@ -113,10 +103,6 @@ extension InboundMessage {
     }
 
     private static func require(_ value: String, _ field: String) throws(WireError) {
-        try check { () throws(FieldLimits.Violation) in try FieldLimits.checkId(value, field: field) }
-    }
-
-    private static func check(_ body: () throws(FieldLimits.Violation) -> Void) throws(WireError) {
-        do { try body() } catch { throw WireError(field: error.field, reason: error.reason) }
+        try FieldLimits.checkId(value, field: field)
     }
 }
