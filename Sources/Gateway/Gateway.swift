@@ -93,11 +93,13 @@ public final class Gateway: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: self.metrics.text)))
         }
         let port = self.port
+        // At most a day each: NIO's time arithmetic must not overflow on a configured extreme.
+        func timeout(_ milliseconds: Int) -> TimeAmount { .milliseconds(Int64(min(max(1, milliseconds), 86_400_000))) }
         let limits = ConnectionGuard.Limits(
-            headTimeout: .milliseconds(Int64(configuration.requestHeadTimeoutMilliseconds)),
-            bodyReadTimeout: .milliseconds(Int64(configuration.bodyReadTimeoutMilliseconds)),
+            headTimeout: timeout(configuration.requestHeadTimeoutMilliseconds),
+            bodyReadTimeout: timeout(configuration.bodyReadTimeoutMilliseconds),
             minBodyBytesPerSecond: configuration.minBodyBytesPerSecond,
-            writeStallTimeout: .milliseconds(Int64(configuration.writeStallTimeoutMilliseconds)),
+            writeStallTimeout: timeout(configuration.writeStallTimeoutMilliseconds),
             retryAfterSeconds: configuration.retryAfterSeconds)
         let (connections, metrics) = (self.connections, self.metrics)
         var http1 = HTTP1Channel.Configuration(

@@ -57,6 +57,10 @@ final class PartnerQuotas: Sendable {
         }
     }
 
-    /// Retry-After for a wait: whole seconds, at least 1.
-    static func retryAfterSeconds(_ wait: Double) -> Int { max(1, Int(wait.rounded(.up))) }
+    /// Retry-After for a wait: whole seconds, at least 1, at most a day (a tiny configured
+    /// rate must not make an infinite wait, which `Int` cannot hold).
+    static func retryAfterSeconds(_ wait: Double) -> Int {
+        guard wait.isFinite else { return 86_400 }
+        return Int(min(86_400, max(1, wait.rounded(.up))))
+    }
 }

@@ -98,6 +98,12 @@ struct EdgeUnitTests {
         #expect(PartnerQuotas.retryAfterSeconds(wait ?? 0) == 2)
         #expect(quotas.take(.requests, partner: "fuel") == nil, "another partner's bucket is its own")
         #expect(quotas.take(.transactions, partner: "pharmacy", count: 1e9) == nil, "0 per second: unlimited")
+        // A vanishing rate makes an enormous wait: Retry-After stays a day, never a trap.
+        let slow = PartnerQuotas(requests: .init(perSecond: 1e-300, burst: 0), transactions: .init(perSecond: 0, burst: 0))
+        _ = slow.take(.requests, partner: "pharmacy")
+        let forever = slow.take(.requests, partner: "pharmacy") ?? 0
+        #expect(PartnerQuotas.retryAfterSeconds(forever) == 86_400)
+        #expect(PartnerQuotas.retryAfterSeconds(.infinity) == 86_400)
     }
 
     /// The JSON edge cases of issue 9 item 8, each refused 400 naming the field, with and without the fast path.
