@@ -51,6 +51,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var bodyBytes = 0
     private var unwritableSince: NIODeadline?
     private var lastRead = NIODeadline.now()
+    /// The answer being written says `Connection: close`: close once it is out.
+    private var closeAfterAnswer = false
+    /// After such an answer: when the connection is closed for good.
+    private var lingerDeadline: NIODeadline?
+    static let linger = TimeAmount.seconds(2)
 
     init(limits: Limits, registry: ConnectionRegistry, onVerdict: @escaping @Sendable (Verdict) -> Void) {
         self.limits = limits
@@ -129,11 +134,24 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head: answerStarted = true
+        case .head(let head):
+            answerStarted = true
+            closeAfterAnswer = head.headerFields[.connection]?.lowercased() == "close"
         case .body: break
         case .end:
             answerStarted = false
             headDeadline = .now() + limits.headTimeout
+            if closeAfterAnswer {
+                // A refusal whose body was not read: end the output (the client reads the
+                // answer, then EOF) and close fully after a short linger rather than drain
+                // a body of any size. Closing at once would reset a client still sending
+                // before it could read the answer.
+                closing = true
+                lingerDeadline = .now() + Self.linger
+                context.writeAndFlush(data, promise: promise)
+                context.close(mode: .output, promise: nil)
+                return
+            }
         }
         context.write(data, promise: promise)
     }
@@ -150,6 +168,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func check(_ context: ChannelHandlerContext) {
+        if let lingerDeadline, NIODeadline.now() >= lingerDeadline {
+            self.lingerDeadline = nil
+            context.close(promise: nil)
+        }
         guard !closing else { return }
         let now = NIODeadline.now()
         if let headDeadline, now >= headDeadline {

@@ -29,7 +29,8 @@ extension Gateway {
             try spend(.requests, partner: partner)
             try checkContentLength(request, limit: configuration.maxBatchBytes)
         } catch {
-            return Self.errorResponse(error)
+            // Refused before the body was read: close rather than drain it.
+            return Self.errorResponse(error, closeConnection: true)
         }
         let body = request.body
         return Response(

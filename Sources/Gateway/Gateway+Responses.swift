@@ -44,7 +44,11 @@ extension Gateway {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
-    static func errorResponse(_ error: EdgeError) -> Response {
-        json(error.status, error.json, retryAfterSeconds: error.retryAfterSeconds)
+    /// `closeConnection`: answer with `Connection: close` (the request's body was not read;
+    /// `ConnectionGuard` closes after the answer instead of the server draining the body).
+    static func errorResponse(_ error: EdgeError, closeConnection: Bool = false) -> Response {
+        var response = json(error.status, error.json, retryAfterSeconds: error.retryAfterSeconds)
+        if closeConnection { response.headers[.connection] = "close" }
+        return response
     }
 }

@@ -7,6 +7,9 @@ import Programme
 /// `?wait=true`, after the worker's result (200).
 extension Gateway {
     func submit(_ request: Request) async -> Response {
+        // Refused before its body was read in full: close the connection rather than let the
+        // server drain a body of any size the client may still send.
+        var bodyRead = false
         do throws(EdgeError) {
             let format = try bodyFormat(request, json: "application/json", protobuf: "application/x-protobuf")
             // Cheap checks first: no body byte is read for an unknown key or a stale timestamp.
@@ -15,6 +18,7 @@ extension Gateway {
             let wait = try waitFlag(query.get("wait"))
             let timeout = try waitTimeout(query.get("timeout_ms"))
             let body = try await collectBody(request)
+            bodyRead = true
             let partner = try authenticator.verify(
                 claim, method: "POST", pathAndQuery: request.uri.string, bodySHA256Hex: RequestSigner.sha256Hex(body),
                 nowMilliseconds: RequestSigner.nowMilliseconds())
@@ -50,7 +54,7 @@ extension Gateway {
             if result.outcome.status == .duplicate { fields.append("\"original\":{" + Self.outcomeFields(result.original).joined(separator: ",") + "}") }
             return Self.json(.ok, "{" + fields.joined(separator: ",") + "}")
         } catch {
-            return Self.errorResponse(error)
+            return Self.errorResponse(error, closeConnection: !bodyRead)
         }
     }
 }

@@ -48,7 +48,7 @@ struct EdgeAttackTests {
         for item in cases {
             let started = ContinuousClock.now
             let answer = await offPool {
-                guard let client = RawClient(port: port) else { return (0, "no connection") }
+                guard let client = RawClient(port: port) else { return (0, "no connection", false) }
                 client.send(
                     rawHead(
                         "POST", "/v1/transactions",
@@ -56,10 +56,11 @@ struct EdgeAttackTests {
                             ("Content-Type", "application/json"), ("Content-Length", "\(item.length)"), ("X-Loyalty-Key-Id", item.keyId),
                             ("X-Loyalty-Timestamp", item.timestamp), ("X-Loyalty-Signature", String(repeating: "0", count: 64)),
                         ]))
-                let (status, text, _) = client.status()
-                return (status, text)
+                let (status, text, closed) = client.status()
+                return (status, text, closed || client.receive().closed)
             }
             #expect(answer.0 == item.status, "\(item): \(answer.1)")
+            #expect(answer.2, "the connection ends after the refusal instead of waiting to drain the body")
             #expect(answer.1.contains("\"field\":\"\(item.field)\""), "\(answer.1)")
             #expect(ContinuousClock.now - started < .seconds(3), "answered without waiting for the body")
         }
