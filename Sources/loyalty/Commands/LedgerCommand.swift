@@ -23,6 +23,8 @@ extension LedgerCommand {
         @Option(help: "Directory of the shard files.") var data = "var/worker"
         @Option(help: "Only this partition's shard.") var partition: Int32?
         @Option(help: "Show this member's balance and lots (searched in every shard).") var member: String?
+        @Option(help: "With --member: the moment (UTC milliseconds since 1970) whose spendable balance to show; default now.")
+        var at: Int64?
         @OptionGroup var programme: ProgrammeOption
 
         func run() async throws {
@@ -37,7 +39,9 @@ extension LedgerCommand {
                     defer { shard.close() }
                     let view = try shard.member(member)
                     guard !view.lots.isEmpty || view.balance != 0 || view.shortfall != 0 else { continue }
-                    print(Report.member(view, partition: file.partition, programme: programme))
+                    let time = at ?? Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+                    let spendable = try shard.member(member, at: time)
+                    print(Report.member(view, spendable: spendable, at: time, partition: file.partition, programme: programme))
                     return
                 }
                 throw CLIError("member \(member) has no points in any shard of \(data)")

@@ -94,16 +94,22 @@ enum Report {
         return Format.table(rows)
     }
 
-    static func member(_ view: MemberView, partition: Int32, programme: Programme) -> String {
-        var rows = [["lot", "issuer", "points left", "expires (UTC)", "created (UTC)"]]
+    /// The stored lots, each marked `due` when it expired by `time` (storage expires lazily:
+    /// at the member's next accepted transaction or the next barrier), and the balance
+    /// spendable at `time`, the one every result and balance answer then reports.
+    static func member(_ view: MemberView, spendable: MemberView, at time: Int64, partition: Int32, programme: Programme) -> String {
+        var rows = [["lot", "issuer", "points left", "expires (UTC)", "created (UTC)", ""]]
         for lot in view.lots {
             rows.append([
                 String(lot.lotId), lot.issuer, Format.grouped(lot.pointsLeft),
                 Timestamp.iso(lot.expiresAtMilliseconds), Timestamp.iso(lot.createdAtMilliseconds),
+                lot.expiresAtMilliseconds <= time ? "due" : "",
             ])
         }
+        let due = view.balance - spendable.balance
         return """
-            member \(view.memberId) (partition \(partition)): balance \(Format.grouped(view.balance)) points\
+            member \(view.memberId) (partition \(partition)): balance \(Format.grouped(spendable.balance)) points spendable at \(Timestamp.iso(time))\
+            \(due > 0 ? " (\(Format.grouped(due)) more stored in lots due by then, not yet swept)" : "")\
             \(view.shortfall > 0 ? ", shortfall \(Format.grouped(view.shortfall))" : "")
             \(Format.table(rows))
             """
