@@ -45,6 +45,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// While a request head is awaited: when it must be complete.
     private var headDeadline: NIODeadline?
     private var requestInProgress = false
+    private var headsRead = 0
+    private var answersEnded = 0
     private var answerStarted = false
     private var readPendingSince: NIODeadline?
     private var bodyWaitNanoseconds: Int64 = 0
@@ -111,6 +113,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head:
             headDeadline = nil
+            headsRead += 1
             requestInProgress = true
             answerStarted = false
             bodyWaitNanoseconds = 0
@@ -140,7 +143,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .body: break
         case .end:
             answerStarted = false
-            headDeadline = .now() + limits.headTimeout
+            answersEnded += 1
+            // A pipelined head may have come in already: then no deadline for the next one.
+            if answersEnded >= headsRead { headDeadline = .now() + limits.headTimeout }
             if closeAfterAnswer {
                 // A refusal whose body was not read: end the output (the client reads the
                 // answer, then EOF) and close fully after a short linger rather than drain

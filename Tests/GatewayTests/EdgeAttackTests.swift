@@ -113,6 +113,32 @@ struct EdgeAttackTests {
         await harness.stop()
     }
 
+    @Test("pipelined requests: a head that came in early is not timed out while the one before is answered")
+    func pipelined() async throws {
+        let harness = try await GatewayHarness { $0.requestHeadTimeoutMilliseconds = 400 }
+        let port = harness.gateway.boundPort
+        let signer = try #require(harness.signers["pharmacy"])
+        // No workers run: each balance inquiry waits its timeout (1 s, longer than the head timeout) and gets 504.
+        let requests = ["m-1", "m-2"].map { member -> String in
+            let path = "/v1/members/\(member)/balance?timeout_ms=1000"
+            return rawHead("GET", path, headers: signer.headers(method: "GET", pathAndQuery: path).map { ($0.name, $0.value) })
+        }
+        let answer = await offPool { () -> String in
+            guard let client = RawClient(port: port, receiveTimeoutMilliseconds: 4_000) else { return "" }
+            client.send(requests.joined())
+            var text = ""
+            while text.components(separatedBy: "HTTP/1.1 ").count - 1 < 2 {
+                let (bytes, closed) = client.receive(limit: 1)
+                text += String(decoding: bytes, as: UTF8.self)
+                if closed || bytes.isEmpty { break }
+            }
+            return text
+        }
+        let statuses = answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
+        #expect(statuses == ["504", "504"], "\(answer)")
+        await harness.stop()
+    }
+
     @Test("connections per client address are bounded: the next one is answered 503; other clients are served")
     func connectionsPerClient() async throws {
         let harness = try await GatewayHarness { $0.maxConnectionsPerClient = 3 }
