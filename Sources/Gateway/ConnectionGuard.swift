@@ -6,7 +6,8 @@ import NIOHTTPTypes
 /// `GatewayConfiguration` for each limit and docs/gateway-api.md, "Limits"):
 /// - connections over the global or per-address bound are answered 503 and closed;
 /// - a request head must be complete within `headTimeout` of the connection opening or of
-///   the end of the previous answer (idle keep-alive, slow headers, half-open sockets);
+///   the end of the previous answer: begun and not complete (slow headers) is 408, not
+///   begun (idle keep-alive, half-open sockets) is closed without an answer;
 /// - while the gateway waits for body bytes, none for `bodyReadTimeout` closes it, and so
 ///   does a body slower than `minBodyBytesPerSecond` over the time the gateway waited for it
 ///   (time the gateway itself does not ask for bytes, e.g. a paced batch, is not counted);
@@ -30,6 +31,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// What happened to the connections the guard closed (metrics and tests).
     enum Verdict: String, Sendable, CaseIterable {
         case tooManyConnections = "too_many_connections"
+        case idleTimeout = "idle_timeout"
         case headTimeout = "head_timeout"
         case bodyTimeout = "body_timeout"
         case bodyTooSlow = "body_too_slow"
@@ -53,6 +55,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var bodyBytes = 0
     private var unwritableSince: NIODeadline?
     private var lastRead = NIODeadline.now()
+    /// Bytes came in since the connection opened or the last answer ended (a head begun).
+    private var bytesSinceAnswer = false
     /// The answer being written says `Connection: close`: close once it is out.
     private var closeAfterAnswer = false
     /// After such an answer: when the connection is closed for good.
@@ -129,6 +133,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // Comes for every read from the socket, also for head bytes the HTTP decoder holds.
+        bytesSinceAnswer = true
+        context.fireChannelReadComplete()
+    }
+
     func read(context: ChannelHandlerContext) {
         // Reaches here only when the application wants bytes (NIOAsyncChannel holds it back otherwise).
         if requestInProgress, readPendingSince == nil { readPendingSince = .now() }
@@ -144,6 +154,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             answerStarted = false
             answersEnded += 1
+            bytesSinceAnswer = false
             // A pipelined head may have come in already: then no deadline for the next one.
             if answersEnded >= headsRead { headDeadline = .now() + limits.headTimeout }
             if closeAfterAnswer {
@@ -179,7 +190,13 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
         guard !closing else { return }
         let now = NIODeadline.now()
-        if let headDeadline, now >= headDeadline {
+        if let headDeadline, now >= headDeadline, !bytesSinceAnswer {
+            // Idle (keep-alive, or nothing ever sent): close without an answer, which a
+            // client could take for the answer to a request it is just sending.
+            onVerdict(.idleTimeout)
+            closing = true
+            context.close(promise: nil)
+        } else if let headDeadline, now >= headDeadline {
             timeout(context, .headTimeout, "no complete request head within \(limits.headTimeout.nanoseconds / 1_000_000) ms")
         } else if let since = unwritableSince, now - max(since, lastRead) >= limits.writeStallTimeout {
             timeout(context, .writeStall, "answer not read for \(limits.writeStallTimeout.nanoseconds / 1_000_000) ms")
