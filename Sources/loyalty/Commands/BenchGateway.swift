@@ -60,6 +60,11 @@ struct BenchGateway: AsyncParsableCommand {
         var configuration = GatewayConfiguration(bootstrapServers: cluster.bootstrapServers)
         configuration.port = 0
         configuration.resultsFetchWaitMilliseconds = Self.mockFetchWaitMilliseconds
+        // The bench measures capacity, not the per-partner quotas (a partner's default
+        // request quota is below phase (b)'s higher rates); every client is one address.
+        configuration.requestsPerSecond = 0
+        configuration.transactionsPerSecond = 0
+        configuration.maxConnectionsPerClient = configuration.maxConnections
         let gateway = try Gateway(configuration: configuration, programme: programme, credentials: try PartnerCredentials(keys), logger: logger)
         let group = ServiceGroup(services: gateway.services, logger: logger)
         let groupTask = Task { try await group.run() }
