@@ -22,15 +22,10 @@ struct EdgeValidator: Sendable {
                 throw .badRequest("body", "not a protobuf loyalty.v1.TransactionEnvelope (\(error))")
             }
         case .json:
-            // What SwiftProtobuf would let through: duplicate keys, fractions and exponents, control characters.
-            try StrictJSON.check(bytes)
-            var options = JSONDecodingOptions()
-            options.ignoreUnknownFields = false
-            do { return try Loyalty_V1_TransactionEnvelope(jsonUTF8Bytes: bytes, options: options) } catch let error as JSONDecodingError {
-                if case .unknownField(let name) = error { throw .badRequest(name, "unknown field") }
-                throw .badRequest("body", "malformed JSON for loyalty.v1.TransactionEnvelope (\(error))")
-            } catch {
-                throw .badRequest("body", "malformed JSON for loyalty.v1.TransactionEnvelope (\(error))")
+            // Strict: what SwiftProtobuf alone would let through (duplicate keys, fractions
+            // and exponents, control characters) is refused too.
+            do throws(WireError) { return try Loyalty_V1_TransactionEnvelope(strictJSON: bytes) } catch {
+                throw .badRequest(error.field, error.reason)
             }
         }
     }

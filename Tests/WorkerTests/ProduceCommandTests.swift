@@ -42,13 +42,16 @@ struct ProduceCommandTests {
         line(partner: "cinema", id: "c-ok", body: #""reversal":{"kind":"CANCEL","original_partner_txn_id":"r-ok"}"#),
         line(id: "seconds", occurredAt: "1767225600"),
         line(id: "microseconds", occurredAt: "1767225600000000"),
+        // JSON SwiftProtobuf alone would accept and round or let the last key win.
+        line(id: "exponent", body: #""accrual":{"amount_minor":1e3,"currency":"EUR"}"#),
+        line(id: "twice", body: #""accrual":{"amount_minor":"5","amountMinor":"500000","currency":"EUR"}"#),
     ]
 
     static let expectedProblems: [(line: Int, field: String)] = [
         (2, "accrual.amount_minor"), (3, "accrual.currency"), (4, "partner_id"), (6, "redemption.points"),
         (7, "reversal.amount_minor"), (8, "reversal.currency"), (9, "reversal.amount_minor"), (10, "partner_txn_id"),
-        (11, "barrier"), (12, "inquiry"), (13, "received_at_ms"), (14, "json"), (15, "colour"), (16, "partner_txn_id"),
-        (20, "occurred_at_ms"), (21, "occurred_at_ms"),
+        (11, "barrier"), (12, "inquiry"), (13, "received_at_ms"), (14, "body"), (15, "colour"), (16, "partner_txn_id"),
+        (20, "occurred_at_ms"), (21, "occurred_at_ms"), (22, "accrual.amount_minor"), (23, "accrual.amount_minor"),
     ]
 
     /// 2026-06-01T00:00:00Z: the file's transactions are months old.

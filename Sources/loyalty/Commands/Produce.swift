@@ -296,19 +296,10 @@ extension Produce {
         }
     }
 
-    /// Strict proto3 JSON: unknown fields are refused, naming the field.
-    /// (Not yet: duplicate keys and integers written as `1e3`, which SwiftProtobuf accepts;
-    /// the gateway's StrictJSON refuses them and should be shared with this command.)
+    /// Strict proto3 JSON, as the gateway reads it: unknown fields, duplicate keys,
+    /// fractions and exponents, control characters are refused, naming the field.
     static func decode(_ bytes: [UInt8]) -> Result<Loyalty_V1_TransactionEnvelope, WireError> {
-        var options = JSONDecodingOptions()
-        options.ignoreUnknownFields = false
-        do {
-            return .success(try Loyalty_V1_TransactionEnvelope(jsonUTF8Bytes: bytes, options: options))
-        } catch JSONDecodingError.unknownField(let name) {
-            return .failure(WireError(field: name, reason: "unknown field"))
-        } catch {
-            return .failure(WireError(field: "json", reason: "not a loyalty.v1.TransactionEnvelope in proto3 JSON (\(error))"))
-        }
+        Result { () throws(WireError) in try Loyalty_V1_TransactionEnvelope(strictJSON: bytes) }
     }
 
     /// An instant as ISO 8601 UTC, or "out of the calendar" for the far ends of Int64.

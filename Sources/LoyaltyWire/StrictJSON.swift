@@ -1,11 +1,14 @@
+import SwiftProtobuf
+
 /// The strictness the envelope's JSON needs and SwiftProtobuf's decoder does not have,
 /// checked before it (the fast path is strict by construction): no key twice in an object
 /// (`partnerId` and `partner_id` are one key), numbers only as integers (no fraction or
 /// exponent, also inside quotes for the integer fields), no control character in any
-/// string, at most `maxDepth` nested containers. A violation is a 400 naming the field
+/// string, at most `maxDepth` nested containers. A violation names the field
 /// (`accrual.amount_minor`); JSON that is malformed otherwise passes through, for the
-/// reference decoder to refuse in its own words.
-enum StrictJSON {
+/// reference decoder to refuse in its own words. The gateway (400) and `loyalty produce`
+/// (a bad line) use it through `Loyalty_V1_TransactionEnvelope(strictJSON:)`.
+public enum StrictJSON {
     static let maxDepth = 8
     /// Fields whose value is an integer, quoted or not (proto names).
     static let integerFields: Set<String> = ["occurred_at_ms", "received_at_ms", "amount_minor", "points", "cycle", "closed_at_ms"]
@@ -17,9 +20,9 @@ enum StrictJSON {
 
     private struct Malformed: Error {}
 
-    static func check(_ bytes: [UInt8]) throws(EdgeError) {
+    public static func check(_ bytes: [UInt8]) throws(WireError) {
         var scanner = Scanner(bytes: bytes)
-        do { try scanner.run() } catch let error as EdgeError { throw error } catch {}
+        do { try scanner.run() } catch let error as WireError { throw error } catch {}
     }
 
     /// `partnerTxnId` → `partner_txn_id`; proto names stay as they are.
@@ -76,7 +79,7 @@ enum StrictJSON {
                         let value = try string(path)
                         if StrictJSON.integerFields.contains(Self.lastComponent(path)) {
                             guard Self.isInteger(Array(value.utf8)) else {
-                                throw EdgeError.badRequest(path, "must be an integer (digits, no fraction or exponent), got \"\(value.prefix(40))\"")
+                                throw WireError(field: path, reason: "must be an integer (digits, no fraction or exponent), got \"\(value.prefix(40))\"")
                             }
                         }
                         expectValue = false
@@ -111,8 +114,8 @@ enum StrictJSON {
             }
         }
 
-        private func depth(_ path: String) throws(EdgeError) {
-            guard stack.count < StrictJSON.maxDepth else { throw .badRequest(path, "nested deeper than \(StrictJSON.maxDepth) levels") }
+        private func depth(_ path: String) throws(WireError) {
+            guard stack.count < StrictJSON.maxDepth else { throw WireError(field: path, reason: "nested deeper than \(StrictJSON.maxDepth) levels") }
         }
 
         /// Reads `"name":` of the object on top of the stack; returns the member's path.
@@ -125,7 +128,7 @@ enum StrictJSON {
             index += 1
             let name = StrictJSON.protoName(raw)
             let path = parent == "body" ? name : parent + "." + name
-            guard keys.insert(name).inserted else { throw EdgeError.badRequest(path, "appears twice (as \(raw) or its other spelling)") }
+            guard keys.insert(name).inserted else { throw WireError(field: path, reason: "appears twice (as \(raw) or its other spelling)") }
             stack[stack.count - 1] = .object(path: parent, keys: keys)
             return path
         }
@@ -150,7 +153,7 @@ enum StrictJSON {
                     try flush()
                     let text = String(scalars)
                     if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
-                        throw EdgeError.badRequest(path, "contains a control character (U+0000...U+001F or U+007F)")
+                        throw WireError(field: path, reason: "contains a control character (U+0000...U+001F or U+007F)")
                     }
                     return text
                 case UInt8(ascii: "\\"):
@@ -205,12 +208,12 @@ enum StrictJSON {
         }
 
         /// A bare number: only integers (`-?(0|[1-9][0-9]*)`).
-        private mutating func number(_ path: String) throws(EdgeError) {
+        private mutating func number(_ path: String) throws(WireError) {
             let start = index
             while index < bytes.count, Self.numberBytes.contains(bytes[index]) { index += 1 }
             let token = Array(bytes[start..<index])
             guard Self.isInteger(token) else {
-                throw .badRequest(path, "must be an integer (digits, no fraction or exponent), got \(String(decoding: token.prefix(40), as: UTF8.self))")
+                throw WireError(field: path, reason: "must be an integer (digits, no fraction or exponent), got \(String(decoding: token.prefix(40), as: UTF8.self))")
             }
         }
 
@@ -240,6 +243,23 @@ enum StrictJSON {
 
         private mutating func skipWhitespace() {
             while index < bytes.count, [0x20, 0x09, 0x0a, 0x0d].contains(bytes[index]) { index += 1 }
+        }
+    }
+}
+
+extension Loyalty_V1_TransactionEnvelope {
+    /// Strict proto3 JSON of an envelope: `StrictJSON`'s checks, then SwiftProtobuf with
+    /// unknown fields refused (naming the field); anything else malformed is `body`.
+    public init(strictJSON bytes: [UInt8]) throws(WireError) {
+        try StrictJSON.check(bytes)
+        var options = JSONDecodingOptions()
+        options.ignoreUnknownFields = false
+        do {
+            self = try Loyalty_V1_TransactionEnvelope(jsonUTF8Bytes: bytes, options: options)
+        } catch JSONDecodingError.unknownField(let name) {
+            throw WireError(field: name, reason: "unknown field")
+        } catch {
+            throw WireError(field: "body", reason: "malformed JSON for loyalty.v1.TransactionEnvelope (\(error))")
         }
     }
 }
