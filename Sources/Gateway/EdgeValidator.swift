@@ -10,7 +10,6 @@ struct EdgeValidator: Sendable {
     enum Format: Sendable { case json, protobuf }
 
     let programme: Programme
-    static let maxAmount: Int64 = FieldLimits.maxAmount
 
     /// `fastPath: false` is the reference (SwiftProtobuf) decoder alone, for the tests that
     /// compare the two.
@@ -42,35 +41,14 @@ struct EdgeValidator: Sendable {
         }
         // The worker's own structural checks. received_at_ms plays no part in their verdict
         // here: it only replaces occurred_at_ms as event time, which is > 0 already.
-        do { _ = try InboundMessage(envelope) } catch { throw .badRequest(error.field, error.reason) }
+        let message: InboundMessage
+        do { message = try InboundMessage(envelope) } catch { throw .badRequest(error.field, error.reason) }
         guard envelope.partnerID == authenticatedPartner else {
             throw EdgeError(status: .forbidden, field: "partner_id", reason: "the signing key belongs to partner \(authenticatedPartner), not \(envelope.partnerID)")
         }
-        guard programme.partner(envelope.partnerID) != nil else {
-            throw .badRequest("partner_id", "unknown partner \(envelope.partnerID)")
-        }
-        switch envelope.body {
-        case .accrual(let accrual):
-            try amount(accrual.amountMinor, "accrual.amount_minor")
-            try currency(accrual.currency, "accrual.currency")
-        case .redemption(let redemption):
-            try amount(redemption.points, "redemption.points")
-        case .reversal(let reversal):
-            if reversal.kind == .refund {
-                try amount(reversal.amountMinor, "reversal.amount_minor")
-                try currency(reversal.currency, "reversal.currency")
-            }
-        case .barrier, .inquiry, .none: break
-        }
-    }
-
-    private func amount(_ value: Int64, _ field: String) throws(EdgeError) {
-        guard value >= 1, value <= Self.maxAmount else { throw .badRequest(field, "must be in 1...10^12, got \(value)") }
-    }
-
-    private func currency(_ value: String, _ field: String) throws(EdgeError) {
-        guard value == programme.currency else {
-            throw .badRequest(field, "must be the programme currency \(programme.currency), got \(value.isEmpty ? "nothing" : value)")
+        // The programme's checks, as `loyalty produce` makes them (one definition).
+        if case .transaction(let transaction, _) = message, let problem = programme.problems(of: transaction).first {
+            throw .badRequest(problem.field, problem.reason)
         }
     }
 

@@ -29,7 +29,7 @@ import Programme
 ///   original lot is breakage; the claw comes from other lots, then shortfall).
 /// - A lot's id is the offset of the accrual that created it: replay gives the same ids.
 extension Shard {
-    static let maxAmount: Int64 = 1_000_000_000_000
+    static let maxAmount = FieldLimits.maxAmount
 
     enum Kind: Int64 {
         case accrual = 0, redemption, refund, cancel
