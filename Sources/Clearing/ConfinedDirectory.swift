@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Programme
 
 #if canImport(Glibc)
     import Glibc
@@ -31,7 +32,7 @@ struct ConfinedDirectory {
                 systemErrno: code)
         }
         guard status.st_mode & S_IFMT == S_IFDIR else {
-            throw ClearingError(.invalidInput, "is \(Self.describe(status.st_mode)), not a directory", file: path)
+            throw ClearingError(.invalidInput, "is \(RegularFile.describe(status.st_mode)), not a directory", file: path)
         }
         self.path = path
     }
@@ -51,72 +52,30 @@ struct ConfinedDirectory {
             path + "/" + name, followingLinks: false, maxBytes: kind.maxBytes, label: kind.label, name: Self.printable(name))
     }
 
-    /// Reads a regular file of at most `maxBytes`, hashing it in chunks; nil when it does
-    /// not exist. Without `followingLinks` a symbolic link is refused. Errors name `name`.
+    /// Reads a regular file of at most `maxBytes` (`RegularFile`) and hashes it; nil when
+    /// it does not exist. Without `followingLinks` a symbolic link is refused. Errors name `name`.
     static func readRegularFile(
         _ path: String, followingLinks: Bool, maxBytes: Int64, label: String, name: String
     ) throws(ClearingError) -> (bytes: [UInt8], sha256: String)? {
-        let flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (followingLinks ? 0 : O_NOFOLLOW)
-        let descriptor = open(path, flags)
-        if descriptor < 0 {
-            let code = errno
-            switch code {
-            case ENOENT: return nil
-            case ELOOP where !followingLinks:
+        let bytes: [UInt8]
+        do throws(RegularFile.Refusal) {
+            guard let read = try RegularFile.read(path, maxBytes: maxBytes, followingLinks: followingLinks) else { return nil }
+            bytes = read
+        } catch {
+            switch error {
+            case .symbolicLink:
                 throw refusal(name, "is a symbolic link; verify reads only regular files inside the directory: copy the file itself here")
-            case ENXIO: throw refusal(name, "is a socket or device, not a regular file")
-            default:
-                throw ClearingError(.fileSystem, "cannot open: \(String(cString: strerror(code)))", file: name, systemErrno: code)
+            case .notRegular, .grewPastLimit: throw refusal(name, "\(error)")
+            case .tooLarge(let size, let limit): throw refusal(name, "is \(size) bytes, over the \(limit)-byte limit for a \(label)")
+            case .system(let operation, let code):
+                throw ClearingError(.fileSystem, "cannot \(operation): \(String(cString: strerror(code)))", file: name, systemErrno: code)
             }
         }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            let code = errno
-            throw ClearingError(.fileSystem, "cannot stat: \(String(cString: strerror(code)))", file: name, systemErrno: code)
-        }
-        guard status.st_mode & S_IFMT == S_IFREG else {
-            throw refusal(name, "is \(describe(status.st_mode)), not a regular file")
-        }
-        guard Int64(status.st_size) <= maxBytes else {
-            throw refusal(name, "is \(status.st_size) bytes, over the \(maxBytes)-byte limit for a \(label)")
-        }
-        var hasher = SHA256()
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(status.st_size))
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
-            if count < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw ClearingError(.fileSystem, "read failed: \(String(cString: strerror(code)))", file: name, systemErrno: code)
-            }
-            if count == 0 { break }
-            // A file that grows while it is read is still held to the limit.
-            guard Int64(bytes.count + count) <= maxBytes else {
-                throw refusal(name, "grew past the \(maxBytes)-byte limit for a \(label) while it was read")
-            }
-            chunk.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
-        return (bytes, Hex.encode(hasher.finalize()))
+        return (bytes, Hex.encode(SHA256.hash(data: bytes)))
     }
 
     private static func refusal(_ name: String, _ reason: String) -> ClearingError {
         ClearingError(.invalidInput, "\(reason) (files from elsewhere are not trusted)", file: name)
-    }
-
-    static func describe(_ mode: mode_t) -> String {
-        switch mode & S_IFMT {
-        case S_IFDIR: "a directory"
-        case S_IFIFO: "a FIFO (named pipe)"
-        case S_IFSOCK: "a socket"
-        case S_IFCHR: "a character device"
-        case S_IFBLK: "a block device"
-        case S_IFLNK: "a symbolic link"
-        default: "not a regular file"
-        }
     }
 
     /// A name as it may be printed: control characters escaped.

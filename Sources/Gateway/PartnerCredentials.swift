@@ -1,4 +1,5 @@
 import Foundation
+import Programme
 
 /// Partner keys from the secrets file: `{"pharmacy": [{"key_id": "...", "secret": "..."}], ...}`.
 /// Kept apart from the programme file so secrets can be mounted separately. Never logged:
@@ -37,10 +38,20 @@ public struct PartnerCredentials: Sendable, CustomStringConvertible {
         self.keys = keys
     }
 
+    /// The most bytes of a secrets file: about 100 bytes a key, so room for 100,000 keys.
+    public static let maxFileBytes: Int64 = 16 << 20
+
     public static func load(path: String) throws -> PartnerCredentials {
+        // A regular file of at most 16 MiB, read without blocking (a FIFO or device given
+        // by mistake fails at once).
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw GatewaySetupError("cannot read the secrets file \(path): \(error.localizedDescription)")
+        do throws(RegularFile.Refusal) {
+            guard let bytes = try RegularFile.read(path, maxBytes: maxFileBytes, followingLinks: true) else {
+                throw RegularFile.Refusal.system(operation: "open", errno: ENOENT)
+            }
+            data = Data(bytes)
+        } catch {
+            throw GatewaySetupError("cannot read the secrets file \(path): \(error)")
         }
         let decoded: [String: [Key]]
         do { decoded = try JSONDecoder().decode([String: [Key]].self, from: data) } catch {

@@ -82,31 +82,16 @@ extension Programme {
     /// coalition of 16,000 participants (the settlement verifier's sizing) with room.
     public static let maxFileBytes = 8 << 20
 
-    /// Reads a regular file of at most `maxFileBytes`. Opened without blocking and checked
-    /// on the open descriptor, so a FIFO or device given by mistake fails at once instead
-    /// of hanging or filling memory (`/dev/zero`).
+    /// Reads a regular file of at most `maxFileBytes`, without blocking (`RegularFile`): a
+    /// FIFO or device given by mistake fails at once instead of hanging or filling memory.
     private static func readFile(_ path: String) throws(ProgrammeError) -> Data {
-        func failure(_ reason: String) -> ProgrammeError { ProgrammeError(field: path, reason: "cannot read the programme file: \(reason)") }
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw failure(String(cString: strerror(errno))) }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw failure(String(cString: strerror(errno))) }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw failure("not a regular file (a directory, FIFO or device)") }
-        guard status.st_size <= maxFileBytes else {
-            throw failure("\(status.st_size) bytes is over the limit of \(maxFileBytes) bytes")
-        }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw failure(String(cString: strerror(errno)))
+        do throws(RegularFile.Refusal) {
+            guard let bytes = try RegularFile.read(path, maxBytes: Int64(maxFileBytes), followingLinks: true) else {
+                throw RegularFile.Refusal.system(operation: "open", errno: ENOENT)
             }
-            if count == 0 { return Data(bytes) }
-            guard bytes.count + count <= maxFileBytes else { throw failure("grew past the limit of \(maxFileBytes) bytes while read") }
-            bytes.append(contentsOf: chunk[0..<count])
+            return Data(bytes)
+        } catch {
+            throw ProgrammeError(field: path, reason: "cannot read the programme file: \(error)")
         }
     }
 

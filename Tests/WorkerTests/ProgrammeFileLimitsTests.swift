@@ -32,7 +32,7 @@ struct ProgrammeFileLimitsTests {
         #expect(ftruncate(descriptor, off_t(Programme.maxFileBytes + 1)) == 0)
         close(descriptor)
 
-        for (path, phrase) in [(fifo, "not a regular file"), ("/dev/zero", "not a regular file"), (directory, "not a regular file"), (big, "over the limit")] {
+        for (path, phrase) in [(fifo, "not a regular file"), ("/dev/zero", "not a regular file"), (directory, "not a regular file"), (big, "-byte limit")] {
             let error = #expect(throws: ProgrammeError.self) { try Programme.load(path: path) }
             #expect(error?.problems.first?.field == path)
             #expect(error?.problems.first?.reason.contains(phrase) == true, "\(path): \(String(describing: error))")
