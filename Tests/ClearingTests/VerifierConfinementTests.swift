@@ -80,7 +80,7 @@ struct VerifierConfinementTests {
             #expect(mkfifo(path(name), 0o600) == 0)
             let started = ContinuousClock.now
             expectRefusal(failure(), file: name, saying: "FIFO")
-            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(ContinuousClock.now - started < .seconds(60), "refused at once, not waited on (a blocking open of a FIFO never returns)")
             try FileManager.default.removeItem(atPath: path(name))
             try FileManager.default.moveItem(atPath: aside, toPath: path(name))
         }
