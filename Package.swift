@@ -7,6 +7,13 @@ import PackageDescription
 let strict = ProcessInfo.processInfo.environment["LOYALTY_STRICT"] == "1"
 let settings: [SwiftSetting] = strict ? [.treatAllWarnings(as: .error)] : []
 
+/// What the fuzz harnesses (Fuzz/Harnesses) need, as a test target or as the fuzzer.
+let fuzzHarnessDependencies: [Target.Dependency] = [
+    "Gateway", "Worker", "LoyaltyWire", "Programme",
+    .product(name: "Hummingbird", package: "hummingbird"),
+    .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+]
+
 let package = Package(
     name: "loyalty-clearing",
     platforms: [.macOS(.v15)],
@@ -216,11 +223,7 @@ let package = Package(
         // (Fuzz/corpus/<harness>/) so that an input that once crashed stays fixed.
         .testTarget(
             name: "FuzzCorpusTests",
-            dependencies: [
-                "Gateway", "Worker", "LoyaltyWire", "Programme",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
+            dependencies: fuzzHarnessDependencies,
             path: "Fuzz/Harnesses",
             exclude: ["Entry"],
             swiftSettings: settings
@@ -228,19 +231,15 @@ let package = Package(
     ]
 )
 
-// scripts/fuzz.sh builds with LOYALTY_FUZZ=1 in .build-fuzz (`--sanitize=fuzzer --sanitize=address`,
-// debug, so that `@testable import` reaches the internal decoders): the same harnesses become
-// one libFuzzer executable. The normal build never sees it (it has no `main`).
+// scripts/fuzz.sh builds with LOYALTY_FUZZ=1 in .build-fuzz (`--sanitize=fuzzer`, debug, so
+// that `@testable import` reaches the internal decoders): the same harnesses become one
+// libFuzzer executable. The normal build never sees it (it has no `main`).
 if ProcessInfo.processInfo.environment["LOYALTY_FUZZ"] == "1" {
     package.targets.removeAll { $0.name == "FuzzCorpusTests" }  // same sources
     package.targets.append(
         .executableTarget(
             name: "loyalty-fuzz",
-            dependencies: [
-                "Gateway", "Worker", "LoyaltyWire", "Programme",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
+            dependencies: fuzzHarnessDependencies,
             path: "Fuzz/Harnesses",
             exclude: ["Tests"],
             swiftSettings: settings

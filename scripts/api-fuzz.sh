@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Property-based API test: schemathesis (scripts/setup.sh installs it in var/) against
+# Property-based API test: schemathesis (`scripts/setup.sh --test-tools` installs it in var/) against
 # docs/openapi.yaml and a live gateway. Starts an embedded broker, one worker and the
 # gateway on loopback with free ports, a temporary data directory and secrets file; every
 # request is signed (scripts/schemathesis_hooks.py). Checks: no 5xx, and every response
@@ -26,7 +26,7 @@ done
 loyalty=$root/.build/debug/loyalty
 schemathesis=$root/var/schemathesis-venv/bin/schemathesis
 [ -x "$loyalty" ] || { echo "api-fuzz: $loyalty is missing: swift build first" >&2; exit 1; }
-[ -x "$schemathesis" ] || { echo "api-fuzz: schemathesis is missing: run scripts/setup.sh" >&2; exit 1; }
+[ -x "$schemathesis" ] || { echo "api-fuzz: schemathesis is missing: run scripts/setup.sh --test-tools" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/loyalty-api-fuzz.XXXXXX")
 pids=()

@@ -2,7 +2,7 @@
 # Installs what a fresh Debian (bookworm) machine lacks to build and test the clearing
 # house: the C libraries Swift links against, protoc for code generation, kcat for the
 # benchmark, curl and python3-venv for the API fuzz test (schemathesis, pinned, in a venv
-# under var/). Needs root (or sudo). Does nothing when everything is there already.
+# under var/, with --test-tools). Needs root (or sudo). Does nothing when everything is there already.
 set -euo pipefail
 packages=(librdkafka-dev libsqlite3-dev libprotobuf-c-dev protobuf-compiler protobuf-c-compiler kcat pkg-config python3-yaml python3-venv curl)
 missing=()
@@ -17,7 +17,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6.x toolchain (swift.org)" >&2; exit 1; }
-# schemathesis for scripts/api-fuzz.sh, from PyPI into its own venv (var/ is not committed).
+# With --test-tools (scripts/test.sh): schemathesis for scripts/api-fuzz.sh, from PyPI
+# into its own venv (var/ is not committed). The demo does not need it.
+[ "${1:-}" = "--test-tools" ] || exit 0
 schemathesis_version=4.32.5
 venv=var/schemathesis-venv
 cd "$(dirname "$0")/.."

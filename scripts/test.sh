@@ -4,7 +4,7 @@
 # the property-based API test (schemathesis against a live gateway, scripts/api-fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --test-tools
 echo "== generated code" >&2
 scripts/check-generated.sh
 echo "== build (warnings are errors)" >&2
