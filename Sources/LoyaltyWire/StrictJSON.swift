@@ -54,24 +54,17 @@ public enum StrictJSON {
                 if expectValue {
                     guard index < bytes.count else { throw Malformed() }
                     switch bytes[index] {
-                    case UInt8(ascii: "{"):
+                    case UInt8(ascii: "{"), UInt8(ascii: "["):
+                        let isObject = bytes[index] == UInt8(ascii: "{")
                         index += 1
                         try depth(path)
                         skipWhitespace()
-                        if peek(UInt8(ascii: "}")) {
+                        if peek(UInt8(ascii: isObject ? "}" : "]")) {
                             index += 1
                             expectValue = false
-                        } else {
+                        } else if isObject {
                             stack.append(.object(path: path, keys: []))
                             path = try key()
-                        }
-                    case UInt8(ascii: "["):
-                        index += 1
-                        try depth(path)
-                        skipWhitespace()
-                        if peek(UInt8(ascii: "]")) {
-                            index += 1
-                            expectValue = false
                         } else {
                             stack.append(.array(path: path))
                         }

@@ -38,6 +38,16 @@ struct EnvelopeFastPathTests {
     /// Otherwise valid records that break one of `FieldLimits` each, with the field the
     /// reason must name.
     static func limitBreaking() throws -> [(bytes: [UInt8], field: String)] {
+        func refund(original: String, currency: String) -> Loyalty_V1_TransactionEnvelope {
+            accrual {
+                $0.reversal = .with {
+                    $0.kind = .refund
+                    $0.originalPartnerTxnID = original
+                    $0.amountMinor = 1
+                    $0.currency = currency
+                }
+            }
+        }
         func accrual(_ change: (inout Loyalty_V1_TransactionEnvelope) -> Void) -> Loyalty_V1_TransactionEnvelope {
             var envelope = Loyalty_V1_TransactionEnvelope.with {
                 $0.partnerID = "fuel"
@@ -65,22 +75,8 @@ struct EnvelopeFastPathTests {
             (accrual { $0.accrual.currency = "eur" }, "accrual.currency"),
             (accrual { $0.accrual.category = String(repeating: "c", count: FieldLimits.maxCategoryBytes + 1) }, "accrual.category"),
             (accrual { $0.accrual.category = "fuel\u{7F}" }, "accrual.category"),
-            (accrual {
-                $0.reversal = .with {
-                    $0.kind = .refund
-                    $0.originalPartnerTxnID = "o\r"
-                    $0.amountMinor = 1
-                    $0.currency = "EUR"
-                }
-            }, "reversal.original_partner_txn_id"),
-            (accrual {
-                $0.reversal = .with {
-                    $0.kind = .refund
-                    $0.originalPartnerTxnID = "o"
-                    $0.amountMinor = 1
-                    $0.currency = "E"
-                }
-            }, "reversal.currency"),
+            (refund(original: "o\r", currency: "EUR"), "reversal.original_partner_txn_id"),
+            (refund(original: "o", currency: "E"), "reversal.currency"),
             (accrual {
                 $0.accrual = .init()
                 $0.redemption = .with { $0.points = 1 }
