@@ -49,7 +49,7 @@ struct ConfinedDirectory {
     func load(_ name: String, kind: SettlementFileKind) throws(ClearingError) -> (bytes: [UInt8], sha256: String)? {
         precondition(!name.utf8.contains(UInt8(ascii: "/")) && !name.utf8.contains(0), "only plain names are read")
         return try Self.readRegularFile(
-            path + "/" + name, followingLinks: false, maxBytes: kind.maxBytes, label: kind.label, name: Self.printable(name))
+            path + "/" + name, followingLinks: false, maxBytes: kind.maxBytes, label: kind.label, name: FieldLimits.printable(name))
     }
 
     /// Reads a regular file of at most `maxBytes` (`RegularFile`) and hashes it; nil when
@@ -76,18 +76,5 @@ struct ConfinedDirectory {
 
     private static func refusal(_ name: String, _ reason: String) -> ClearingError {
         ClearingError(.invalidInput, "\(reason) (files from elsewhere are not trusted)", file: name)
-    }
-
-    /// A name as it may be printed: control characters escaped.
-    static func printable(_ name: String) -> String {
-        var out = ""
-        for scalar in name.unicodeScalars {
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Programme
 
 /// Checks a settlement directory against its signed manifests and stops at the first
 /// mismatch, throwing a `ClearingError` that names the file, the line or field, and the
@@ -139,7 +140,7 @@ private struct CycleCheck {
             if let problem = SettlementFileKind.nameProblem(name, cycle: cycle) {
                 throw ClearingError(
                     .invalidInput, "the manifest lists a file that is not a plain file name of this cycle inside the directory: \(problem)",
-                    file: SettlementFileName.manifest(cycle: cycle), location: "files", found: ConfinedDirectory.printable(name))
+                    file: SettlementFileName.manifest(cycle: cycle), location: "files", found: FieldLimits.printable(name))
             }
         }
         var contents = HashedFiles()
@@ -172,7 +173,7 @@ private struct CycleCheck {
         for name in names.sorted(by: idPrecedes) where name.hasPrefix(prefix) && !own.contains(name) && manifest.files[name] == nil {
             throw ClearingError(
                 .contentMismatch, "a file of this cycle is not listed in its manifest; remove it or re-settle the cycle",
-                file: ConfinedDirectory.printable(name))
+                file: FieldLimits.printable(name))
         }
         return contents
     }
@@ -434,7 +435,7 @@ extension SettlementVerifier {
         guard
             let (bytes, _) = try ConfinedDirectory.readRegularFile(
                 path, followingLinks: true, maxBytes: maxPublicKeyFileBytes, label: "public key file",
-                name: ConfinedDirectory.printable(path))
+                name: FieldLimits.printable(path))
         else {
             throw ClearingError(
                 .missingFile, "public key file not found; the operator gives finance its operator.pub", file: path)

@@ -103,6 +103,20 @@ public enum FieldLimits {
         return String(text[..<end]) + marker
     }
 
+    /// Text from input as it may be printed or logged: control characters (C0, DEL, C1)
+    /// escaped as `\u{…}`, so a hostile name or line cannot drive a terminal.
+    public static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
     static let idAlphabetName = "visible ASCII 0x21-0x7E (no space, control characters or non-ASCII)"
 
     private static func check(

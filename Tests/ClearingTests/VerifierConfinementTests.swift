@@ -1,6 +1,7 @@
 @testable import Clearing
 import Crypto
 import Foundation
+import Programme
 import Testing
 
 #if canImport(Glibc)
@@ -140,7 +141,7 @@ struct VerifierConfinementTests {
         #expect(error.code == .invalidInput)
         #expect(error.file == "cycle-1-manifest.json")
         #expect(error.location == "files")
-        #expect(error.found == ConfinedDirectory.printable(name))
+        #expect(error.found == FieldLimits.printable(name))
         #expect(error.found?.contains("\u{1b}") != true && error.found?.contains("\u{0}") != true)
     }
 

@@ -102,7 +102,7 @@ extension Produce {
         var field: String
         var reason: String
 
-        var description: String { Produce.printable("line \(line): \(field): \(reason)") }
+        var description: String { FieldLimits.printable("line \(line): \(field): \(reason)") }
     }
 
     /// The outcome of checking a whole file: the records to publish (valid lines, in file
@@ -307,18 +307,5 @@ extension Produce {
         let seconds = Double(milliseconds) / 1000
         guard abs(seconds) < 253_402_300_800 else { return "beyond year 9999" }
         return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: seconds))
-    }
-
-    /// Control characters from a file escaped, so a hostile line cannot drive the terminal.
-    static func printable(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
-                out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }
