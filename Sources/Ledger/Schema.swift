@@ -143,26 +143,38 @@ enum Schema {
     ]
 
     /// Brings the file to the newest schema; each migration in its own transaction.
+    /// The version is read again under the write lock (`BEGIN IMMEDIATE`): two processes
+    /// opening an old file at once (a stopping worker and its successor, a tool and a
+    /// worker) must not both run the same migration.
     static func migrate(_ db: SQLiteDatabase, partition: Int32) throws(LedgerError) {
-        let current = try db.userVersion
-        guard current <= Int64(migrations.count) else {
-            throw LedgerError(.schema, "shard file \(db.path) has schema version \(current), newer than this binary's \(migrations.count); run a newer binary")
-        }
-        for version in Int(current)..<migrations.count {
+        while true {
+            let applied: Bool
             do {
-                try db.inTransaction {
-                    try db.execute(migrations[version])
-                    if version == 0 {
-                        try db.prepare("INSERT INTO shard VALUES (1, ?, 0, -1, 0, 0, 0, 0, 0)")
-                            .bind(.integer(Int64(partition))).run()
+                applied = try db.inTransaction {
+                    let current = try db.userVersion
+                    guard current <= Int64(migrations.count) else {
+                        throw LedgerError(.schema, "shard file \(db.path) has schema version \(current), newer than this binary's \(migrations.count); run a newer binary")
                     }
-                    try db.execute("PRAGMA user_version = \(version + 1)")
+                    let version = Int(current)
+                    guard version < migrations.count else { return false }
+                    do {
+                        try db.execute(migrations[version])
+                        if version == 0 {
+                            try db.prepare("INSERT INTO shard VALUES (1, ?, 0, -1, 0, 0, 0, 0, 0)")
+                                .bind(.integer(Int64(partition))).run()
+                        }
+                        try db.execute("PRAGMA user_version = \(version + 1)")
+                    } catch {
+                        throw LedgerError(.schema, "migration \(version + 1) failed: \(error)")
+                    }
+                    return true
                 }
             } catch let error as LedgerError {
                 throw error
             } catch {
-                throw LedgerError(.schema, "migration \(version + 1) failed: \(error)")
+                throw LedgerError(.schema, "migrating \(db.path) failed: \(error)")
             }
+            if !applied { return }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Programme
 import Testing
 
@@ -216,5 +217,44 @@ struct ExpiryTests {
         #expect(try storedFloor(h, "m1") == Clock.at(2026, 7, 1))
         #expect(try storedFloor(h, "m2") == BatchState.noOpenLots)
         #expect(try h.shard.digest() == digest)
+    }
+
+    /// CI found this: a stopping worker and its successor opened an old file together,
+    /// both read version 3 and both ran migration 4 ("duplicate column name").
+    @Test func twoConnectionsOpeningAnOldFileMigrateItOnce() throws {
+        let h = try Harness(programme: Self.sixMonths)
+        try h.tx("fuel", "f1", at: Clock.at(2026, 1, 1), Self.earn(100))
+        let digest = try h.shard.digest()
+        try h.shard.db.execute("ALTER TABLE members DROP COLUMN expiry_floor; PRAGMA user_version = 3")
+        h.shard.close()
+
+        // One connection takes the write lock first; a second opens the file meanwhile.
+        let first = try SQLiteDatabase(path: h.path)
+        try first.execute("BEGIN IMMEDIATE")
+        let outcome = Mutex<String?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let (path, programme) = (h.path, Self.sixMonths)
+        DispatchQueue.global().async {
+            let result: String
+            do throws(LedgerError) {
+                let second = try Shard(path: path, partition: 3, programme: programme)
+                second.close()
+                result = "opened"
+            } catch {
+                result = error.description
+            }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        try first.execute(Schema.migrations[3])
+        try first.execute("PRAGMA user_version = 4; COMMIT")
+        first.close()
+
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        #expect(outcome.withLock { $0 } == "opened")
+        try h.reopen()
+        #expect(try h.shard.digest() == digest)
+        #expect(try storedFloor(h, "m1") == Clock.at(2026, 7, 1))
     }
 }
