@@ -64,11 +64,14 @@ let package = Package(
         ),
         // Pure: programme configuration, validation, earning arithmetic, domain values.
         .target(name: "Programme", swiftSettings: settings),
+        // The storage layer: an SQLite connection, statements, transactions and numbered
+        // migrations, failing as the owning module's error. The only user of CSQLite.
+        .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: settings),
         // A shard's SQLite ledger and the rules that change it. No Kafka inside.
         .target(
             name: "Ledger",
             dependencies: [
-                "CSQLite", "Programme",
+                "Programme", "SQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings
@@ -92,7 +95,7 @@ let package = Package(
         .target(
             name: "ClearingNode",
             dependencies: [
-                "Clearing", "Kafka", "Ledger", "LoyaltyWire", "NodeRuntime", "Programme",
+                "Clearing", "Kafka", "LoyaltyWire", "NodeRuntime", "Programme", "SQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

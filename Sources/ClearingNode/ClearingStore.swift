@@ -1,20 +1,20 @@
 import Foundation
-import Ledger
 import LoyaltyWire
+import SQLite
 import SwiftProtobuf
 
 /// The clearing node's own state: cycles and the shard positions received for them, in
 /// one SQLite file. Small and rarely written; several processes (the node and
 /// `loyalty clearing close`) may open it, SQLite's locking keeps them apart.
 final class ClearingStore {
-    private let db: SQLiteDatabase
+    private let db: Database<ClearingNodeError>
 
     init(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        db = try SQLiteDatabase(path: path)
+        db = try Database(path: path)
         try db.execute("PRAGMA journal_mode = WAL")
         try db.execute("PRAGMA synchronous = FULL")
         try migrate()
@@ -22,16 +22,9 @@ final class ClearingStore {
 
     func close() { db.close() }
 
-    private func migrate() throws {
-        let version = try db.userVersion
-        guard version < 1 else {
-            guard version == 1 else {
-                throw ClearingNodeError("clearing state \(db.path) has schema version \(version), newer than this binary knows (1)")
-            }
-            return
-        }
-        _ = try db.inTransaction {
-            try db.execute(
+    private func migrate() throws(ClearingNodeError) {
+        try db.migrate([
+            Migration(
                 """
                 CREATE TABLE cycles (
                     cycle INTEGER PRIMARY KEY,
@@ -50,17 +43,15 @@ final class ClearingStore {
                     position TEXT NOT NULL,
                     PRIMARY KEY (cycle, partition)
                 ) WITHOUT ROWID;
-                PRAGMA user_version = 1;
-                """
-            )
-        }
+                """)
+        ])
     }
 
     // MARK: - Cycles
 
     /// Records cycle `lastCycle + 1` as CLOSING and returns it.
-    func openNextClosing(closedAtMilliseconds: Int64, partitions: Int32) throws -> CycleRecord {
-        try db.inTransaction {
+    func openNextClosing(closedAtMilliseconds: Int64, partitions: Int32) throws(ClearingNodeError) -> CycleRecord {
+        try db.inTransaction { () throws(ClearingNodeError) in
             let next = (try lastCycle() ?? 0) + 1
             let previous = try cycle(next - 1)
             // Close times are the cycle windows: they must increase.
@@ -71,22 +62,22 @@ final class ClearingStore {
         }
     }
 
-    func lastCycle() throws -> Int64? {
+    func lastCycle() throws(ClearingNodeError) -> Int64? {
         let statement = try db.prepare("SELECT MAX(cycle) FROM cycles")
         defer { statement.reset() }
         guard try statement.step(), !statement.isNull(0) else { return nil }
         return statement.int64(0)
     }
 
-    func cycle(_ number: Int64) throws -> CycleRecord? {
+    func cycle(_ number: Int64) throws(ClearingNodeError) -> CycleRecord? {
         try cycles(where: "WHERE cycle = \(number)").first
     }
 
-    func cycles(status: CycleRecord.Status? = nil) throws -> [CycleRecord] {
+    func cycles(status: CycleRecord.Status? = nil) throws(ClearingNodeError) -> [CycleRecord] {
         try cycles(where: status.map { "WHERE status = '\($0.rawValue)'" } ?? "")
     }
 
-    private func cycles(where clause: String) throws -> [CycleRecord] {
+    private func cycles(where clause: String) throws(ClearingNodeError) -> [CycleRecord] {
         let statement = try db.prepareDynamic(
             """
             SELECT cycle, status, closed_at_ms, partitions, barriers_sent, reason, manifest_sha256,
@@ -121,7 +112,7 @@ final class ClearingStore {
         return records
     }
 
-    private func receivedPartitions(_ cycle: Int64) throws -> [Int32] {
+    private func receivedPartitions(_ cycle: Int64) throws(ClearingNodeError) -> [Int32] {
         let statement = try db.prepare("SELECT partition FROM positions WHERE cycle = ? ORDER BY partition")
             .bind(.integer(cycle))
         defer { statement.reset() }
@@ -130,11 +121,11 @@ final class ClearingStore {
         return partitions
     }
 
-    func markBarriersSent(_ cycle: Int64) throws {
+    func markBarriersSent(_ cycle: Int64) throws(ClearingNodeError) {
         try db.prepare("UPDATE cycles SET barriers_sent = 1 WHERE cycle = ?").bind(.integer(cycle)).run()
     }
 
-    func markSettling(_ cycle: Int64, manifestSHA256: String, eventsFromOffset: Int64, instructionCount: Int) throws {
+    func markSettling(_ cycle: Int64, manifestSHA256: String, eventsFromOffset: Int64, instructionCount: Int) throws(ClearingNodeError) {
         try db.prepare(
             """
             UPDATE cycles SET status = 'SETTLING', manifest_sha256 = ?, instruction_count = ?,
@@ -144,11 +135,11 @@ final class ClearingStore {
         ).bind(.text(manifestSHA256), .integer(Int64(instructionCount)), .integer(eventsFromOffset), .integer(cycle)).run()
     }
 
-    func markSettled(_ cycle: Int64) throws {
+    func markSettled(_ cycle: Int64) throws(ClearingNodeError) {
         try db.prepare("UPDATE cycles SET status = 'SETTLED' WHERE cycle = ?").bind(.integer(cycle)).run()
     }
 
-    func markFailed(_ cycle: Int64, reason: String) throws {
+    func markFailed(_ cycle: Int64, reason: String) throws(ClearingNodeError) {
         try db.prepare("UPDATE cycles SET status = 'FAILED', reason = ? WHERE cycle = ? AND status != 'SETTLED'")
             .bind(.text(reason), .integer(cycle)).run()
     }
@@ -160,8 +151,8 @@ final class ClearingStore {
     /// it had; returns their numbers. The node then settles them as any closing cycle:
     /// every check again, byte-identical files, no event published twice. Refused unless
     /// `cycle` is FAILED and the cycle before it is SETTLED (cycles settle in order).
-    func retry(_ cycle: Int64) throws -> [Int64] {
-        try db.inTransaction {
+    func retry(_ cycle: Int64) throws(ClearingNodeError) -> [Int64] {
+        try db.inTransaction { () throws(ClearingNodeError) in
             guard let record = try self.cycle(cycle) else { throw ClearingNodeError("cycle \(cycle): no such cycle in \(db.path)") }
             guard record.status == .failed else {
                 throw ClearingNodeError("cycle \(cycle) is \(record.status.rawValue), not FAILED: only a failed cycle is retried")
@@ -218,10 +209,14 @@ final class ClearingStore {
 }
 
 /// An operating failure of the clearing node, with a message a person can act on.
-public struct ClearingNodeError: Error, CustomStringConvertible, Sendable {
+public struct ClearingNodeError: Error, CustomStringConvertible, Sendable, SQLiteFailure {
     public let description: String
 
     public init(_ description: String) {
         self.description = description
+    }
+
+    package init(_ storage: SQLiteError) {
+        self.init("clearing state: \(storage)")
     }
 }

@@ -1,3 +1,5 @@
+import SQLite
+
 /// The shard file's schema, as numbered migrations recorded in `PRAGMA user_version`.
 /// Append new migrations; never edit one that has shipped.
 enum Schema {
@@ -142,39 +144,14 @@ enum Schema {
         ("dead_letters", "*", "offset"),
     ]
 
-    /// Brings the file to the newest schema; each migration in its own transaction.
-    /// The version is read again under the write lock (`BEGIN IMMEDIATE`): two processes
-    /// opening an old file at once (a stopping worker and its successor, a tool and a
-    /// worker) must not both run the same migration.
+    /// Brings the file to the newest schema (`Database.migrate`: each migration in its own
+    /// transaction, the version read under the write lock). The first also writes the
+    /// shard record of `partition`.
     static func migrate(_ db: SQLiteDatabase, partition: Int32) throws(LedgerError) {
-        while true {
-            let applied: Bool
-            do {
-                applied = try db.inTransaction {
-                    let current = try db.userVersion
-                    guard current <= Int64(migrations.count) else {
-                        throw LedgerError(.schema, "shard file \(db.path) has schema version \(current), newer than this binary's \(migrations.count); run a newer binary")
-                    }
-                    let version = Int(current)
-                    guard version < migrations.count else { return false }
-                    do {
-                        try db.execute(migrations[version])
-                        if version == 0 {
-                            try db.prepare("INSERT INTO shard VALUES (1, ?, 0, -1, 0, 0, 0, 0, 0)")
-                                .bind(.integer(Int64(partition))).run()
-                        }
-                        try db.execute("PRAGMA user_version = \(version + 1)")
-                    } catch {
-                        throw LedgerError(.schema, "migration \(version + 1) failed: \(error)")
-                    }
-                    return true
-                }
-            } catch let error as LedgerError {
-                throw error
-            } catch {
-                throw LedgerError(.schema, "migrating \(db.path) failed: \(error)")
-            }
-            if !applied { return }
+        var steps = migrations.map { Migration<LedgerError>($0) }
+        steps[0].then = { db throws(LedgerError) in
+            try db.prepare("INSERT INTO shard VALUES (1, ?, 0, -1, 0, 0, 0, 0, 0)").bind(.integer(Int64(partition))).run()
         }
+        try db.migrate(steps)
     }
 }

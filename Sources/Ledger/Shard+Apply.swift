@@ -1,4 +1,3 @@
-import CSQLite
 import Programme
 
 extension Shard {
@@ -40,7 +39,7 @@ extension Shard {
             throw LedgerError(.invalidBatch, "batch of \(batch.entries.count) entries exceeds LedgerBatch.maxEntries (\(LedgerBatch.maxEntries)); split it")
         }
         let batchState = BatchState()
-        try db.execute("BEGIN IMMEDIATE")
+        try db.begin()
         do {
             try dropCachesIfWrittenElsewhere()
             let outputs = try applyEntries(batch, batchState)
@@ -60,7 +59,7 @@ extension Shard {
             "journal rows, portions or lots left unwritten at commit")
         pending.open = false
         do {
-            try db.execute("COMMIT")
+            try db.commit()
         } catch {
             rollbackTransaction()
             throw error
@@ -108,12 +107,7 @@ extension Shard {
         rollbackTransaction()
     }
 
-    private func rollbackTransaction() {
-        db.resetAll()
-        if sqlite3_get_autocommit(db.connection) == 0 {
-            try? db.execute("ROLLBACK")
-        }
-    }
+    private func rollbackTransaction() { db.rollback() }
 
     private func applyEntries(_ batch: LedgerBatch, _ batchState: BatchState) throws -> [LedgerOutput] {
         self.batch = batchState

@@ -1,31 +1,26 @@
 import CSQLite
 
-/// One connection to a shard file. Owned by one thread (not Sendable); statements are
-/// prepared once and cached by their SQL text.
-package final class SQLiteDatabase {
+/// One connection to an SQLite file (a shard ledger, the clearing node's state). Owned by
+/// one thread (not Sendable); statements are prepared once and cached by their SQL text.
+/// Every failure is thrown as the owning module's error (`Failure`), naming the file.
+package final class Database<Failure: SQLiteFailure> {
     private var handle: OpaquePointer?
-    private var statements: [String: SQLiteStatement] = [:]
+    private var statements: [String: Statement<Failure>] = [:]
     /// Hot-path statements keyed by their literal's address: no hashing of SQL text per call.
-    private var literalStatements: [UnsafeRawPointer: SQLiteStatement] = [:]
+    private var literalStatements: [UnsafeRawPointer: Statement<Failure>] = [:]
     package let path: String
 
-    /// Process-wide SQLite settings, applied once before the first connection opens.
-    private static let configured: Bool = {
-        // Memory statistics cost a global mutex per allocation; nothing here reads them.
-        _ = loyalty_sqlite3_disable_memstatus()
-        return true
-    }()
 
-    package init(path: String) throws(LedgerError) {
+    package init(path: String) throws(Failure) {
         self.path = path
-        _ = Self.configured
+        _ = processConfigured
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close_v2(db)
-            throw LedgerError(.sqlite, "cannot open shard file \(path): \(message); check the path and its permissions", sqliteCode: rc)
+            throw Failure(SQLiteError(.sqlite, "cannot open \(path): \(message); check the path and its permissions", resultCode: rc))
         }
         handle = db
         sqlite3_extended_result_codes(db, 1)
@@ -44,23 +39,23 @@ package final class SQLiteDatabase {
     }
 
     package var connection: OpaquePointer {
-        guard let handle else { preconditionFailure("shard file \(path) used after close()") }
+        guard let handle else { preconditionFailure("\(path) used after close()") }
         return handle
     }
 
-    package func error(_ rc: Int32, _ doing: String) -> LedgerError {
+    package func error(_ rc: Int32, _ doing: String) -> Failure {
         let message = String(cString: sqlite3_errmsg(connection))
-        return LedgerError(.sqlite, "\(doing) in \(path) failed: \(message)", sqliteCode: rc)
+        return Failure(SQLiteError(.sqlite, "\(doing) in \(path) failed: \(message)", resultCode: rc))
     }
 
     /// Runs SQL without results (schema, pragmas, transaction control).
-    package func execute(_ sql: String) throws(LedgerError) {
+    package func execute(_ sql: String) throws(Failure) {
         let rc = sqlite3_exec(connection, sql, nil, nil, nil)
         guard rc == SQLITE_OK else { throw error(rc, "executing \(sql.prefix(60))") }
     }
 
     /// A cached statement for SQL written in the source, reset and with bindings cleared.
-    package func prepare(_ sql: StaticString) throws(LedgerError) -> SQLiteStatement {
+    package func prepare(_ sql: StaticString) throws(Failure) -> Statement<Failure> {
         let key = UnsafeRawPointer(sql.utf8Start)
         if let cached = literalStatements[key] {
             cached.reset()
@@ -72,7 +67,7 @@ package final class SQLiteDatabase {
     }
 
     /// A cached statement for SQL built at run time, reset and with bindings cleared.
-    package func prepareDynamic(_ sql: String) throws(LedgerError) -> SQLiteStatement {
+    package func prepareDynamic(_ sql: String) throws(Failure) -> Statement<Failure> {
         if let cached = statements[sql] {
             cached.reset()
             return cached
@@ -80,13 +75,13 @@ package final class SQLiteDatabase {
         var raw: OpaquePointer?
         let rc = sqlite3_prepare_v3(connection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
         guard rc == SQLITE_OK, let raw else { throw error(rc, "preparing \(sql.prefix(60))") }
-        let statement = SQLiteStatement(raw, database: self)
+        let statement = Statement(raw, database: self)
         statements[sql] = statement
         return statement
     }
 
     package var userVersion: Int64 {
-        get throws(LedgerError) {
+        get throws(Failure) {
             let statement = try prepare("PRAGMA user_version")
             defer { statement.reset() }
             guard try statement.step() else { return 0 }
@@ -102,8 +97,8 @@ package final class SQLiteDatabase {
     /// `columns` placeholders; `bind` binds a row at placeholders `base + 1 ... base + columns`.
     /// Fewer, larger statements are what makes a batch's flush cheap (docs/architecture.md).
     package func insertRows<Row>(
-        _ rows: [Row], many: String, one: String, perStatement: Int, columns: Int, bind: (SQLiteStatement, Row, Int32) -> Void
-    ) throws(LedgerError) {
+        _ rows: [Row], many: String, one: String, perStatement: Int, columns: Int, bind: (Statement<Failure>, Row, Int32) -> Void
+    ) throws(Failure) {
         var start = rows.startIndex
         if rows.count >= perStatement {
             let statement = try prepareDynamic(many)
@@ -122,17 +117,31 @@ package final class SQLiteDatabase {
         }
     }
 
-    package func inTransaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+    // MARK: - Transactions: `begin`, `commit`, `rollback`, and `inTransaction` built on them.
+
+    /// `BEGIN IMMEDIATE`: takes the write lock now (waiting up to the busy timeout), so
+    /// that what is read inside cannot change before the commit.
+    package func begin() throws(Failure) { try execute("BEGIN IMMEDIATE") }
+
+    package func commit() throws(Failure) { try execute("COMMIT") }
+
+    /// Undoes the open transaction, if any (SQLite may have rolled it back already).
+    package func rollback() {
+        resetAll()
+        if isInTransaction { try? execute("ROLLBACK") }
+    }
+
+    package var isInTransaction: Bool { sqlite3_get_autocommit(connection) == 0 }
+
+    /// `begin` … `commit`; any throw from `body` (or from COMMIT) rolls back.
+    package func inTransaction<T>(_ body: () throws(Failure) -> T) throws(Failure) -> T {
+        try begin()
         let result: T
         do {
             result = try body()
-            try execute("COMMIT")
+            try commit()
         } catch {
-            resetAll()
-            if sqlite3_get_autocommit(connection) == 0 {
-                try? execute("ROLLBACK")
-            }
+            rollback()
             throw error
         }
         return result
@@ -143,3 +152,10 @@ package final class SQLiteDatabase {
         for statement in statements.values { statement.reset() }
     }
 }
+
+/// Process-wide SQLite settings, applied once before the first connection opens.
+private let processConfigured: Bool = {
+    // Memory statistics cost a global mutex per allocation; nothing here reads them.
+    _ = loyalty_sqlite3_disable_memstatus()
+    return true
+}()

@@ -1,13 +1,11 @@
 import CSQLite
 
 /// A prepared statement. Bind with 1-based indexes, read columns 0-based.
-package final class SQLiteStatement {
+package final class Statement<Failure: SQLiteFailure> {
     private var raw: OpaquePointer?
-    private unowned let database: SQLiteDatabase
-    /// SQLite must copy Swift strings: their buffers only live for the call.
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    private unowned let database: Database<Failure>
 
-    package init(_ raw: OpaquePointer, database: SQLiteDatabase) {
+    package init(_ raw: OpaquePointer, database: Database<Failure>) {
         self.raw = raw
         self.database = database
     }
@@ -28,7 +26,7 @@ package final class SQLiteStatement {
     }
 
     @discardableResult
-    package func bind(_ values: SQLiteValue...) -> SQLiteStatement {
+    package func bind(_ values: SQLiteValue...) -> Statement {
         for (index, value) in values.enumerated() { bind(Int32(index + 1), value) }
         return self
     }
@@ -46,19 +44,18 @@ package final class SQLiteStatement {
         var value = value
         value.withUTF8 { bytes in
             // A non-nil pointer even for "": a NULL pointer would bind SQL NULL.
-            let base = bytes.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(Self.emptyText.utf8Start)
-            _ = sqlite3_bind_text(statement, index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), Self.transient)
+            let base = bytes.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(emptyText.utf8Start)
+            _ = sqlite3_bind_text(statement, index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), transientText)
         }
     }
 
-    private static let emptyText: StaticString = ""
 
     package func bindInteger(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(statement, index, value) }
 
     package func bindNull(_ index: Int32) { sqlite3_bind_null(statement, index) }
 
     /// true: a row is available; false: done.
-    package func step() throws(LedgerError) -> Bool {
+    package func step() throws(Failure) -> Bool {
         let rc = sqlite3_step(statement)
         switch rc {
         case SQLITE_ROW: return true
@@ -71,7 +68,7 @@ package final class SQLiteStatement {
 
     /// Runs a statement that returns no rows, then resets it. Its bindings stay: every
     /// caller binds all parameters before the next run, and `prepare` clears them anyway.
-    package func run() throws(LedgerError) {
+    package func run() throws(Failure) {
         defer { sqlite3_reset(statement) }
         while try step() {}
     }
@@ -100,6 +97,10 @@ package final class SQLiteStatement {
         }
     }
 }
+
+/// SQLite must copy Swift strings: their buffers only live for the call.
+private let transientText = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+private let emptyText: StaticString = ""
 
 package enum SQLiteValue: Equatable {
     case integer(Int64)
