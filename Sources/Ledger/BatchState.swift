@@ -16,24 +16,15 @@ final class BatchState {
         /// The members table has this member's row (read from it, or written by a flush):
         /// the flush then UPDATEs instead of INSERTing.
         var stored: Bool
-    }
 
-    /// An open lot (points left > 0) as cached in memory; the lots table is the truth.
-    struct Lot: Equatable {
-        var lotId: Int64
-        var issuer: String
-        var pointsLeft: Int64
-        var expiresAtMilliseconds: Int64
-        var createdAtMilliseconds: Int64
-
-        /// Redemption order: earliest expiry, then oldest, then lowest id.
-        static func precedes(_ a: Lot, _ b: Lot) -> Bool {
-            (a.expiresAtMilliseconds, a.createdAtMilliseconds, a.lotId) < (b.expiresAtMilliseconds, b.createdAtMilliseconds, b.lotId)
+        /// The member as the rules see it.
+        var state: MemberState {
+            MemberState(balance: balance, shortfall: shortfall, expiryFloorMilliseconds: expiryFloorMilliseconds)
         }
     }
 
-    /// `expiryFloorMilliseconds` of a member without open lots.
-    static let noOpenLots: Int64 = .max
+    /// An open lot as cached in memory; the lots table is the truth.
+    typealias Lot = OpenLot
 
     struct DebtKey: Hashable {
         var payer: String
@@ -115,11 +106,11 @@ final class BatchState {
     }
 }
 
-extension [BatchState.Lot] {
+extension [OpenLot] {
     /// Inserts at the lot's place in redemption order (new lots usually go last).
-    mutating func insertSorted(_ lot: BatchState.Lot) {
+    mutating func insertSorted(_ lot: OpenLot) {
         var index = endIndex
-        while index > startIndex, BatchState.Lot.precedes(lot, self[index - 1]) { index -= 1 }
+        while index > startIndex, OpenLot.precedes(lot, self[index - 1]) { index -= 1 }
         insert(lot, at: index)
     }
 

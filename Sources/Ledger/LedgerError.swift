@@ -1,5 +1,6 @@
-/// Everything that can go wrong operating a shard file. Broken ledger invariants are not
-/// errors: they stop the process (precondition), because continuing would spread them.
+/// Everything that can go wrong operating a shard file. A broken ledger invariant found
+/// when a cycle is sealed is `.invariant`: the batch rolls back and the worker stops the
+/// partition. (Debug builds also check after every transaction and stop the process.)
 public struct LedgerError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Code: String, Sendable, Equatable {
         /// SQLite refused an operation (disk full, I/O error, corruption, locked file).
@@ -12,6 +13,9 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable, Equatable {
         case invalidBatch
         /// Stored values cannot be represented (a record the rules never write).
         case corrupt
+        /// The file breaks a ledger invariant (lots ≠ balance, a lot below zero, a debt
+        /// missing for a redeemed point): the cycle is not sealed; rebuild from the log.
+        case invariant
     }
 
     public var code: Code

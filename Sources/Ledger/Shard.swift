@@ -2,102 +2,36 @@ import Programme
 
 /// One partition's ledger: a SQLite file and the rules that change it.
 ///
-/// One writer: owned by one thread, hence not Sendable. Every change happens inside
-/// `apply`, in one SQL transaction together with the partition's next offset, so the file
-/// is always a prefix of the partition's log applied (DESIGN.md rules 1, 2).
+/// `Shard` coordinates: for each entry it asks the store (`LedgerStore`, which owns the
+/// file, the caches and every SQL statement) for the rule's inputs, lets the rule
+/// (`LedgerRules`, plain values in, `Effects` out) decide, and has the store write the
+/// effects. One writer: owned by one thread, hence not Sendable. Every change happens
+/// inside `apply`, in one SQL transaction together with the partition's next offset, so
+/// the file is always a prefix of the partition's log applied (DESIGN.md rules 1, 2).
 public final class Shard {
     public let partition: Int32
     public let programme: Programme
-    let db: SQLiteDatabase
-    /// Aggregates of the batch being applied; nil outside `apply`.
-    var batch: BatchState?
-    /// Balances as committed, so most transactions need no member SELECT. Filled only
-    /// after a COMMIT succeeds, so a rolled-back batch can never leave it ahead of the file.
-    var committedMembers: [String: BatchState.Member] = [:]
-    /// Open lots per member as committed (redemption order), so a redemption needs no
-    /// lots SELECT. Like `committedMembers`, filled only after a COMMIT succeeds; a member
-    /// absent here is read from the lots table when needed.
-    var committedLots: [String: [BatchState.Lot]] = [:]
-    /// Lots held in `committedLots`, for its bound.
-    var committedLotCount = 0
-    /// Keys that may be in the journal; nil until the first apply builds it.
-    var journalKeys: KeyFilter?
-    /// `PRAGMA data_version` as last seen: it changes when another connection wrote the
-    /// file (e.g. a partition that moved to another worker and back), and then every cache
-    /// above is dropped before the next batch.
-    var dataVersion: Int64 = 0
-    /// Bound on `committedMembers`; past it the cache starts over.
-    static let maxCachedMembers = 1_000_000
-    /// Bound on `committedLotCount` (about 64 bytes each); past it the lots cache starts over.
-    static let maxCachedLots = 2_000_000
-    /// A member with more open lots than this is not cached: read from the table each time.
-    static let maxCachedLotsPerMember = 256
+    let store: LedgerStore
+    let rules: LedgerRules
+    /// The effects of the entry being applied; one buffer reused for every entry.
+    var effects = Effects()
 
     /// Opens (creating and migrating if needed) the shard file of `partition`.
     public init(path: String, partition: Int32, programme: Programme) throws(LedgerError) {
         self.partition = partition
         self.programme = programme
-        db = try SQLiteDatabase(path: path)
-        do throws(LedgerError) {
-            try db.execute("PRAGMA journal_mode = WAL")
-            try db.execute("PRAGMA synchronous = NORMAL")
-            try db.execute("PRAGMA cache_size = -65536")
-            try db.execute("PRAGMA temp_store = MEMORY")
-            // Reads through the page cache of the OS instead of a read() per page miss.
-            try db.execute("PRAGMA mmap_size = 268435456")
-            // Checkpoint (and fsync the main file) every ~64 MB of WAL instead of every 4 MB:
-            // a batch rewrites the same hot pages, which a checkpoint then copies once.
-            try db.execute("PRAGMA wal_autocheckpoint = 16384")
-            try Schema.migrate(db, partition: partition)
-            let statement = try db.prepare("SELECT partition FROM shard WHERE id = 1")
-            defer { statement.reset() }
-            guard try statement.step() else {
-                throw LedgerError(.schema, "shard file \(path) has no shard record; it is damaged, rebuild it from the log")
-            }
-            let stored = statement.int64(0)
-            guard stored == Int64(partition) else {
-                throw LedgerError(.wrongPartition, "shard file \(path) belongs to partition \(stored), not \(partition); check the data directory mapping")
-            }
-            dataVersion = try readDataVersion()
-        } catch {
-            db.close()
-            throw error
-        }
+        store = try LedgerStore(path: path, partition: partition)
+        rules = LedgerRules(programme: programme)
     }
 
-    public func close() { db.close() }
+    public func close() { store.close() }
 
-    func readDataVersion() throws(LedgerError) -> Int64 {
-        let statement = try db.prepare("PRAGMA data_version")
-        defer { statement.reset() }
-        _ = try statement.step()
-        return statement.int64(0)
-    }
+    /// The connection, for tests and tools that look at the file directly.
+    var db: SQLiteDatabase { store.db }
 
     /// The offset of the first message not yet applied (0 for a new file).
     public func nextOffset() throws(LedgerError) -> Int64 {
-        try readShardRow().nextOffset
-    }
-
-    struct ShardRow {
-        var nextOffset: Int64
-        var lastSealedCycle: Int64
-        var openFirstOffset: Int64
-        var accepted: Int64
-        var rejected: Int64
-        var duplicates: Int64
-        var deadLetters: Int64
-    }
-
-    func readShardRow() throws(LedgerError) -> ShardRow {
-        let s = try db.prepare(
-            "SELECT next_offset, last_sealed_cycle, open_first_offset, open_accepted, open_rejected, open_duplicates, open_dead_letters FROM shard WHERE id = 1"
-        )
-        defer { s.reset() }
-        guard try s.step() else { throw LedgerError(.schema, "shard record missing in \(db.path)") }
-        return ShardRow(
-            nextOffset: s.int64(0), lastSealedCycle: s.int64(1), openFirstOffset: s.int64(2),
-            accepted: s.int64(3), rejected: s.int64(4), duplicates: s.int64(5), deadLetters: s.int64(6))
+        try store.readShardRow().nextOffset
     }
 
     // MARK: Reads
@@ -106,117 +40,21 @@ public final class Shard {
     /// yet expired (until an accepted transaction of the member or a barrier) are still
     /// here; `member(_:at:)` shows what results report.
     public func member(_ memberId: String) throws(LedgerError) -> MemberView {
-        var view = MemberView(memberId: memberId, balance: 0, shortfall: 0, lots: [])
-        let m = try db.prepare("SELECT balance, shortfall FROM members WHERE member_id = ?")
-        m.bind(.text(memberId))
-        if try m.step() {
-            view.balance = m.int64(0)
-            view.shortfall = m.int64(1)
-        }
-        m.reset()
-        let l = try db.prepare(
-            "SELECT lot_id, issuer, points_left, expires_at, created_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
-        )
-        defer { l.reset() }
-        l.bind(.text(memberId))
-        while try l.step() {
-            view.lots.append(
-                MemberView.Lot(
-                    lotId: l.int64(0), issuer: l.text(1), pointsLeft: l.int64(2),
-                    expiresAtMilliseconds: l.int64(3), createdAtMilliseconds: l.int64(4)))
-        }
-        return view
+        try store.view(of: memberId)
     }
 
     /// The member as every result and balance answer at `timeMilliseconds` reports them:
     /// lots due then (expiry ≤ time) left out, of the lots and of the balance.
     public func member(_ memberId: String, at timeMilliseconds: Int64) throws(LedgerError) -> MemberView {
-        var view = try member(memberId)
-        let due = view.lots.filter { $0.expiresAtMilliseconds <= timeMilliseconds }
-        view.lots.removeAll { $0.expiresAtMilliseconds <= timeMilliseconds }
-        view.balance -= due.reduce(0) { $0 + $1.pointsLeft }
-        return view
+        try store.view(of: memberId, at: timeMilliseconds)
     }
 
-    public func totals() throws(LedgerError) -> ShardTotals {
-        var outstanding: [String: Int64] = [:]
-        let o = try db.prepare("SELECT issuer, SUM(points_left) FROM lots GROUP BY issuer")
-        while try o.step() { outstanding[o.text(0)] = o.int64(1) }
-        o.reset()
-        var partners: [String: PartnerTotals] = [:]
-        let p = try db.prepare(
-            "SELECT partner_id, SUM(issued), SUM(redeemed), SUM(expired), SUM(clawed_back), SUM(fees_minor) FROM partner_stats GROUP BY partner_id"
-        )
-        while try p.step() {
-            let id = p.text(0)
-            partners[id] = PartnerTotals(
-                partnerId: id, issued: p.int64(1), redeemed: p.int64(2), expired: p.int64(3),
-                clawedBack: p.int64(4), outstanding: 0, feesMinor: p.int64(5))
-        }
-        p.reset()
-        for (issuer, points) in outstanding {
-            partners[issuer, default: PartnerTotals(partnerId: issuer, issued: 0, redeemed: 0, expired: 0, clawedBack: 0, outstanding: 0, feesMinor: 0)]
-                .outstanding = points
-        }
-        let d = try db.prepare("SELECT payer, payee, SUM(amount_minor) FROM debts GROUP BY payer, payee ORDER BY payer, payee")
-        var debts: [DebtTotal] = []
-        while try d.step() { debts.append(DebtTotal(payer: d.text(0), payee: d.text(1), amountMinor: d.int64(2))) }
-        d.reset()
-        let row = try readShardRow()
-        let c = try db.prepare("SELECT COALESCE(SUM(accepted),0), COALESCE(SUM(rejected),0), COALESCE(SUM(duplicates),0), COALESCE(SUM(dead_letters),0) FROM cycles")
-        defer { c.reset() }
-        _ = try c.step()
-        return ShardTotals(
-            partners: partners.values.sorted { $0.partnerId < $1.partnerId }, debts: debts,
-            accepted: row.accepted + c.int64(0), rejected: row.rejected + c.int64(1),
-            duplicates: row.duplicates + c.int64(2), deadLetters: row.deadLetters + c.int64(3),
-            nextOffset: row.nextOffset)
-    }
+    public func totals() throws(LedgerError) -> ShardTotals { try store.totals() }
 
     /// Every sealed cycle's position, by cycle.
-    public func positions() throws(LedgerError) -> [CyclePosition] {
-        let s = try db.prepare("SELECT cycle FROM cycles ORDER BY cycle")
-        var cycles: [Int64] = []
-        while try s.step() { cycles.append(s.int64(0)) }
-        s.reset()
-        var positions: [CyclePosition] = []
-        for cycle in cycles {
-            if let position = try storedPosition(cycle: cycle) { positions.append(position) }
-        }
-        return positions
-    }
+    public func positions() throws(LedgerError) -> [CyclePosition] { try store.positions() }
 
-    func storedPosition(cycle: Int64) throws(LedgerError) -> CyclePosition? {
-        let s = try db.prepare(
-            "SELECT first_offset, barrier_offset, closed_at, accepted, rejected, duplicates, dead_letters, ledger_digest FROM cycles WHERE cycle = ?"
-        )
-        s.bind(.integer(cycle))
-        guard try s.step() else {
-            s.reset()
-            return nil
-        }
-        var position = CyclePosition(
-            cycle: cycle, partition: Int64(partition), firstOffset: s.int64(0), barrierOffset: s.int64(1),
-            closedAtMilliseconds: s.int64(2), accepted: s.int64(3), rejected: s.int64(4),
-            duplicates: s.int64(5), deadLetters: s.int64(6), debts: [], points: [], ledgerDigest: s.text(7))
-        s.reset()
-        let d = try db.prepare("SELECT payer, payee, amount_minor FROM debts WHERE cycle = ? ORDER BY payer, payee")
-        d.bind(.integer(cycle))
-        while try d.step() {
-            position.debts.append(DebtTotal(payer: d.text(0), payee: d.text(1), amountMinor: d.int64(2)))
-        }
-        d.reset()
-        let p = try db.prepare(
-            "SELECT partner_id, issued, redeemed, expired, clawed_back, fees_minor FROM partner_stats WHERE cycle = ? ORDER BY partner_id"
-        )
-        defer { p.reset() }
-        p.bind(.integer(cycle))
-        while try p.step() {
-            position.points.append(
-                PartnerPoints(
-                    partnerId: p.text(0), issued: p.int64(1), redeemed: p.int64(2), expired: p.int64(3),
-                    clawedBack: p.int64(4), feesMinor: p.int64(5)))
-        }
-        return position
-    }
+    /// SHA-256 (hex) of a canonical dump of every table: two files have equal digests iff
+    /// they hold equal ledgers.
+    public func digest() throws(LedgerError) -> String { try store.digest() }
 }

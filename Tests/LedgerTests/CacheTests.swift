@@ -24,8 +24,8 @@ struct CacheTests {
         let cold = try Harness()
         var outputs: [LedgerOutput] = []
         for start in stride(from: 0, to: Self.entries.count, by: 100) {
-            cold.shard.dropCaches()
-            cold.shard.journalKeys = nil
+            cold.shard.store.dropCaches()
+            cold.shard.store.journalKeys = nil
             let slice = Array(Self.entries[start..<min(start + 100, Self.entries.count)])
             outputs += try cold.shard.apply(LedgerBatch(entries: slice, nextOffset: slice.last!.offset + 1)) { _ in }
         }
@@ -79,13 +79,13 @@ struct CacheTests {
         for start in stride(from: 0, to: Self.entries.count, by: 600) {
             try h.shard.apply(Array(Self.entries[start..<min(start + 600, Self.entries.count)]), batchSize: 150)
             try h.reopen()
-            #expect(h.shard.committedMembers.isEmpty && h.shard.committedLots.isEmpty)
+            #expect(h.shard.store.committedMembers.isEmpty && h.shard.store.committedLots.isEmpty)
         }
         #expect(try h.shard.digest() == straight.shard.digest())
     }
 
     @Test func memberWithMoreLotsThanTheCacheHoldsIsReadFromTheTable() throws {
-        let count = Shard.maxCachedLotsPerMember + 40
+        let count = LedgerStore.maxCachedLotsPerMember + 40
         var kinds: [LedgerEntry.Kind] = []
         for index in 0..<count {
             kinds.append(
@@ -107,7 +107,7 @@ struct CacheTests {
             let h = try Harness()
             try h.shard.apply(entries, batchSize: size)
             digests.insert(try h.shard.digest())
-            #expect(h.shard.committedLots["m1"] == nil)
+            #expect(h.shard.store.committedLots["m1"] == nil)
             let member = try h.shard.member("m1")
             #expect(member.balance == member.lots.reduce(0) { $0 + $1.pointsLeft })
         }

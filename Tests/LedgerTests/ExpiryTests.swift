@@ -155,7 +155,7 @@ struct ExpiryTests {
         try h.tx("hotel", "h1", at: march, Self.earn(50))
         let sept = Clock.at(2026, 9, 1)
         #expect(try storedFloor(h, "m1") == sept)
-        #expect(h.shard.committedMembers["m1"]?.expiryFloorMilliseconds == sept)
+        #expect(h.shard.store.committedMembers["m1"]?.expiryFloorMilliseconds == sept)
         // An earlier lot lowers it (event times need not increase).
         try h.tx("fuel", "f1", at: Clock.at(2026, 1, 1), Self.earn(100))
         let july = Clock.at(2026, 7, 1)
@@ -169,19 +169,19 @@ struct ExpiryTests {
         h.shard.rollback(pending)
         #expect(try h.shard.digest() == before)
         #expect(try storedFloor(h, "m1") == july)
-        #expect(h.shard.committedMembers["m1"]?.expiryFloorMilliseconds == july)
+        #expect(h.shard.store.committedMembers["m1"]?.expiryFloorMilliseconds == july)
 
         // Caches dropped: an accrual before the floor reads no lots (none get cached) …
-        h.shard.dropCaches()
+        h.shard.store.dropCaches()
         try h.tx("grocery", "g2", at: Clock.at(2026, 6, 1), Self.earn(10))
-        #expect(h.shard.committedLots["m1"] == nil)
+        #expect(h.shard.store.committedLots["m1"] == nil)
         #expect(try storedFloor(h, "m1") == july)
         // … and one after it, with the floor read from the file, expires the fuel lot and
         // sets the floor exactly (the hotel lot's expiry).
-        h.shard.dropCaches()
+        h.shard.store.dropCaches()
         try h.reopen()
         #expect(try h.tx("grocery", "g3", at: Clock.at(2026, 7, 2), Self.earn(10)).balanceAfter == 70)
-        #expect(h.shard.committedLots["m1"] != nil)
+        #expect(h.shard.store.committedLots["m1"] != nil)
         #expect(try storedFloor(h, "m1") == sept)
         #expect(try h.partnerTotals("fuel")?.expired == 100)
     }
@@ -215,7 +215,7 @@ struct ExpiryTests {
         try h.shard.db.execute("ALTER TABLE members DROP COLUMN expiry_floor; PRAGMA user_version = 3")
         try h.reopen()
         #expect(try storedFloor(h, "m1") == Clock.at(2026, 7, 1))
-        #expect(try storedFloor(h, "m2") == BatchState.noOpenLots)
+        #expect(try storedFloor(h, "m2") == MemberState.noOpenLots)
         #expect(try h.shard.digest() == digest)
     }
 

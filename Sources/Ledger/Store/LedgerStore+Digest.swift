@@ -1,9 +1,9 @@
 import Crypto
 
-extension Shard {
+extension LedgerStore {
     /// SHA-256 (hex) of a canonical dump of every table, rows in primary-key order, values
     /// typed and length-prefixed: two files have equal digests iff they hold equal ledgers.
-    public func digest() throws(LedgerError) -> String {
+    func digest() throws(LedgerError) -> String {
         var hasher = SHA256()
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 16)

@@ -1,0 +1,102 @@
+import Programme
+
+// The plain values the ledger's rules read and return. No storage here: a rule sees the
+// member, its lots and the original as values and answers with `Effects`; the store
+// (`LedgerStore`) reads those values and writes the effects.
+
+/// A member's balance as the rules see it.
+struct MemberState: Equatable {
+    var balance: Int64
+    /// Points refunds clawed that no lot held: paid off by the next points before any lot forms.
+    var shortfall: Int64
+    /// A lower bound on the expiry of the member's open lots (`noOpenLots` without any):
+    /// while it is above an event time nothing of the member's is due, so accruals and
+    /// balance reports need not read the lots. Only a performance hint: results never
+    /// depend on how low it is, as long as it is a lower bound.
+    var expiryFloorMilliseconds: Int64
+
+    /// `expiryFloorMilliseconds` of a member without open lots.
+    static let noOpenLots: Int64 = .max
+    /// A member the ledger has never seen.
+    static let new = MemberState(balance: 0, shortfall: 0, expiryFloorMilliseconds: noOpenLots)
+}
+
+/// An open lot (points left > 0): points one accrual credited, spent in redemption order.
+struct OpenLot: Equatable {
+    var lotId: Int64
+    var issuer: String
+    var pointsLeft: Int64
+    var expiresAtMilliseconds: Int64
+    var createdAtMilliseconds: Int64
+
+    /// Redemption order: earliest expiry, then oldest, then lowest id.
+    static func precedes(_ a: OpenLot, _ b: OpenLot) -> Bool {
+        (a.expiresAtMilliseconds, a.createdAtMilliseconds, a.lotId) < (b.expiresAtMilliseconds, b.createdAtMilliseconds, b.lotId)
+    }
+}
+
+/// What a redemption took from one lot (and a cancel gives back).
+struct Portion: Equatable {
+    var lotId: Int64
+    var issuer: String
+    var points: Int64
+}
+
+enum TransactionKind: Int64 {
+    case accrual = 0, redemption, refund, cancel
+
+    init(_ body: Transaction.Body) {
+        switch body {
+        case .accrual: self = .accrual
+        case .redemption: self = .redemption
+        case .refund: self = .refund
+        case .cancel: self = .cancel
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .accrual: "an accrual"
+        case .redemption: "a redemption"
+        case .refund: "a refund"
+        case .cancel: "a cancel"
+        }
+    }
+}
+
+/// One journal row: the outcome plus what later reversals need.
+struct JournalRecord {
+    var kind: TransactionKind
+    var outcome: Outcome
+    var amountMinor: Int64 = 0
+    var points: Int64 = 0
+    var feeMinor: Int64 = 0
+    var lotId: Int64? = nil
+    var originalOffset: Int64? = nil
+}
+
+/// A journaled transaction a refund or cancel refers to.
+struct OriginalRecord {
+    var offset: Int64
+    var memberId: String
+    var kind: TransactionKind?
+    var status: String
+    var amountMinor: Int64
+    var points: Int64
+    var feeMinor: Int64
+    var lotId: Int64?
+    var refundedMinor: Int64
+    var clawedPoints: Int64
+    var refundedFeeMinor: Int64
+    var reversedBy: Int64?
+}
+
+/// Why a rule refuses a transaction; the refusal is journaled and changes nothing else.
+struct Rejection: Error {
+    var reason: RejectReason
+    var detail: String
+    init(_ reason: RejectReason, _ detail: String) {
+        self.reason = reason
+        self.detail = detail
+    }
+}

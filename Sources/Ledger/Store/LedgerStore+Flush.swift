@@ -1,0 +1,145 @@
+import Programme
+
+extension LedgerStore {
+    /// Writes the batch's aggregates and the next offset; the caches stay valid.
+    func flush(nextOffset: Int64) throws(LedgerError) {
+        let state = self.state
+        try flushJournal()
+        try flushPortions()
+        try flushLots()
+        // A plain UPDATE for members whose row exists, a plain INSERT for new ones: an
+        // upsert first tries the insert and then updates on the conflict.
+        let update = try db.prepare("UPDATE members SET balance = ?, shortfall = ?, expiry_floor = ? WHERE member_id = ?")
+        let insert = try db.prepare("INSERT INTO members (member_id, balance, shortfall, expiry_floor) VALUES (?, ?, ?, ?)")
+        // By index: marking a member written needs no second hash lookup.
+        for index in state.members.indices where state.members.values[index].dirty {
+            let (id, member) = state.members[index]
+            if member.stored {
+                update.bindInteger(1, member.balance)
+                update.bindInteger(2, member.shortfall)
+                update.bindInteger(3, member.expiryFloorMilliseconds)
+                update.bindText(4, id)
+                try update.run()
+                guard db.changes == 1 else {
+                    throw LedgerError(.corrupt, "member \(id) is missing from the members table of \(db.path); rebuild the shard from the log")
+                }
+            } else {
+                insert.bindText(1, id)
+                insert.bindInteger(2, member.balance)
+                insert.bindInteger(3, member.shortfall)
+                insert.bindInteger(4, member.expiryFloorMilliseconds)
+                try insert.run()
+            }
+            state.members.values[index].dirty = false
+            state.members.values[index].stored = true
+            touchedSinceSeal.insert(id)
+        }
+        let d = try db.prepare(
+            "INSERT INTO debts (cycle, payer, payee, amount_minor) VALUES (?, ?, ?, ?) ON CONFLICT (cycle, payer, payee) DO UPDATE SET amount_minor = amount_minor + excluded.amount_minor"
+        )
+        for (key, amount) in state.debts {
+            try d.bind(.integer(Schema.openCycle), .text(key.payer), .text(key.payee), .integer(amount)).run()
+        }
+        state.debts.removeAll(keepingCapacity: true)
+        let p = try db.prepare(
+            """
+            INSERT INTO partner_stats (cycle, partner_id, issued, redeemed, expired, clawed_back, fees_minor) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (cycle, partner_id) DO UPDATE SET issued = issued + excluded.issued, redeemed = redeemed + excluded.redeemed,
+            expired = expired + excluded.expired, clawed_back = clawed_back + excluded.clawed_back, fees_minor = fees_minor + excluded.fees_minor
+            """
+        )
+        for (id, s) in state.stats {
+            try p.bind(
+                .integer(Schema.openCycle), .text(id), .integer(s.issued), .integer(s.redeemed), .integer(s.expired),
+                .integer(s.clawedBack), .integer(s.feesMinor)
+            ).run()
+        }
+        state.stats.removeAll(keepingCapacity: true)
+        try db.prepare(
+            "UPDATE shard SET next_offset = ?, open_accepted = open_accepted + ?, open_rejected = open_rejected + ?, open_duplicates = open_duplicates + ?, open_dead_letters = open_dead_letters + ? WHERE id = 1"
+        ).bind(
+            .integer(nextOffset), .integer(state.accepted), .integer(state.rejected), .integer(state.duplicates),
+            .integer(state.deadLetters)
+        ).run()
+        state.accepted = 0
+        state.rejected = 0
+        state.duplicates = 0
+        state.deadLetters = 0
+    }
+}
+
+extension LedgerStore {
+    /// Writes a rule's effects for `memberId` (the transaction `offset` of partner
+    /// `partnerId`): lots, the member, portions, debts, statistics, the original's row.
+    /// The journal record is written by `journal`.
+    func write(_ effects: Effects, memberId: String, partnerId: String, offset: Int64) throws(LedgerError) {
+        if !effects.restored.isEmpty {
+            let update = try db.prepare("UPDATE lots SET points_left = points_left + ? WHERE lot_id = ?")
+            for portion in effects.restored {
+                try update.bind(.integer(portion.points), .integer(portion.lotId)).run()
+            }
+        }
+        if effects.forgetLots { forgetLots(memberId) }
+        for update in effects.lotUpdates {
+            try setLotPoints(update.lotId, update.pointsLeft, memberId: memberId)
+        }
+        if let lot = effects.newLot { try insertLot(memberId: memberId, lot) }
+        if effects.memberChanged { storeMember(memberId, effects.member) }
+        let state = self.state
+        for portion in effects.portions {
+            state.portions.append(BatchState.PortionRow(redemptionOffset: offset, lotId: portion.lotId, points: portion.points))
+        }
+        for debt in effects.debts {
+            state.addDebt(payer: debt.payer, payee: debt.payee, amountMinor: debt.amountMinor)
+        }
+        for delta in effects.stats {
+            state.updateStats(delta.partnerId) {
+                $0.issued += delta.issued
+                $0.redeemed += delta.redeemed
+                $0.expired += delta.expired
+                $0.clawedBack += delta.clawedBack
+                $0.feesMinor += delta.feesMinor
+            }
+        }
+        if let update = effects.originalUpdate { try updateOriginal(partnerId: partnerId, update) }
+    }
+
+    // MARK: Barriers
+
+    /// Every lot due at `time` (expiry ≤ time), by lot id.
+    func lotsDue(atOrBefore time: Int64) throws(LedgerError) -> [LedgerRules.DueLot] {
+        let s = try db.prepare(
+            "SELECT lot_id, member_id, issuer, points_left FROM lots WHERE points_left > 0 AND expires_at <= ? ORDER BY lot_id"
+        )
+        defer { s.reset() }
+        s.bind(.integer(time))
+        var due: [LedgerRules.DueLot] = []
+        while try s.step() { due.append(LedgerRules.DueLot(lotId: s.int64(0), memberId: s.text(1), issuer: s.text(2), points: s.int64(3))) }
+        return due
+    }
+
+    /// Seals the open cycle (flushed up to the barrier at `offset`) as `cycle`: its debts
+    /// and statistics move to the cycle, its counts and the ledger's digest go into the
+    /// cycle's row. The touched members' invariants are checked first.
+    func seal(cycle: Int64, closedAtMilliseconds: Int64, offset: Int64, programme: Programme) throws(LedgerError) -> CyclePosition? {
+        try checkInvariants(cycle: cycle, programme: programme)
+        let sealed = try readShardRow()
+        try db.prepare("UPDATE debts SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
+        try db.prepare("UPDATE partner_stats SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
+        try db.prepare(
+            "UPDATE shard SET last_sealed_cycle = ?, open_first_offset = ?, open_accepted = 0, open_rejected = 0, open_duplicates = 0, open_dead_letters = 0 WHERE id = 1"
+        ).bind(.integer(cycle), .integer(offset + 1)).run()
+        let ledgerDigest = try digest()
+        try db.prepare("INSERT INTO cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)").bind(
+            .integer(cycle), .integer(sealed.openFirstOffset), .integer(offset), .integer(closedAtMilliseconds),
+            .integer(sealed.accepted), .integer(sealed.rejected), .integer(sealed.duplicates),
+            .integer(sealed.deadLetters), .text(ledgerDigest)
+        ).run()
+        return try storedPosition(cycle: cycle)
+    }
+
+    func insertDeadLetter(offset: Int64, reason: String) throws(LedgerError) {
+        try db.prepare("INSERT INTO dead_letters (offset, reason) VALUES (?, ?)").bind(.integer(offset), .text(reason)).run()
+        state.deadLetters += 1
+    }
+}

@@ -1,0 +1,84 @@
+import Programme
+
+/// The ledger's invariants (`Invariants`) checked against the file: in every build when a
+/// cycle is sealed, over the members written since the last seal and the cycle's debts;
+/// in debug builds also after every transaction, with the member's cached lots.
+extension LedgerStore {
+    /// Refuses to seal (`LedgerError.invariant`) when a member written since the last seal
+    /// or the open cycle's debts break an invariant: a sealed position must never carry a
+    /// broken ledger to the clearing house. Expects everything flushed.
+    func checkInvariants(cycle: Int64, programme: Programme) throws(LedgerError) {
+        let s = try db.prepare(
+            """
+            SELECT m.balance, m.shortfall, m.expiry_floor, COALESCE(SUM(CASE WHEN l.points_left > 0 THEN l.points_left END), 0),
+            COUNT(CASE WHEN l.points_left > 0 THEN 1 END), COALESCE(MIN(l.points_left), 0), MIN(CASE WHEN l.points_left > 0 THEN l.expires_at END)
+            FROM members m LEFT JOIN lots l ON l.member_id = m.member_id WHERE m.member_id = ?
+            """
+        )
+        for memberId in touchedSinceSeal {
+            defer { s.reset() }
+            s.bindText(1, memberId)
+            guard try s.step(), !s.isNull(0) else {
+                throw LedgerError(.invariant, "member \(memberId) was written but has no row; cycle \(cycle) is not sealed")
+            }
+            let member = MemberState(balance: s.int64(0), shortfall: s.int64(1), expiryFloorMilliseconds: s.int64(2))
+            let lots = Invariants.Lots(
+                openPoints: s.int64(3), openCount: s.int64(4), lowest: s.int64(5),
+                earliestExpiry: s.isNull(6) ? MemberState.noOpenLots : s.int64(6))
+            if let violation = Invariants.violation(memberId: memberId, member, lots) {
+                throw LedgerError(.invariant, "\(violation); cycle \(cycle) is not sealed, rebuild the shard from the log")
+            }
+        }
+        var owedTo: [String: Int64] = [:]
+        let d = try db.prepare("SELECT payee, SUM(amount_minor) FROM debts WHERE cycle = ? GROUP BY payee")
+        d.bind(.integer(Schema.openCycle))
+        while try d.step() { owedTo[d.text(0)] = d.int64(1) }
+        d.reset()
+        var redeemed: [String: Int64] = [:]
+        let p = try db.prepare("SELECT partner_id, redeemed FROM partner_stats WHERE cycle = ?")
+        defer { p.reset() }
+        p.bind(.integer(Schema.openCycle))
+        while try p.step() { redeemed[p.text(0)] = p.int64(1) }
+        if let violation = Invariants.debtViolation(cycle: cycle, owedTo: owedTo, redeemed: redeemed, programme: programme) {
+            throw LedgerError(.invariant, "\(violation); the cycle is not sealed, rebuild the shard from the log")
+        }
+        touchedSinceSeal.removeAll(keepingCapacity: true)
+    }
+
+    /// The member's invariants with this batch's unwritten lots, and its cached lots equal
+    /// to the table's. A broken invariant stops the process: continuing would spread it.
+    /// Debug builds check it after every transaction.
+    func checkMember(_ memberId: String) throws(LedgerError) {
+        guard let member = state.members[memberId] else { return }
+        let s = try db.prepare(
+            "SELECT COALESCE(SUM(points_left), 0), COUNT(*), COALESCE(MIN(points_left), 0), MIN(expires_at) FROM lots WHERE member_id = ? AND points_left > 0"
+        )
+        defer { s.reset() }
+        s.bind(.text(memberId))
+        _ = try s.step()
+        // The table's lots plus this batch's new ones, which are inserted at the flush.
+        let new = pendingOpenLots(memberId)
+        let earliest = ([s.isNull(3) ? MemberState.noOpenLots : s.int64(3)] + new.map(\.expiresAtMilliseconds)).min()!
+        let lots = Invariants.Lots(
+            openPoints: s.int64(0) + new.reduce(0) { $0 + $1.pointsLeft }, openCount: s.int64(1) + Int64(new.count),
+            lowest: s.int64(2), earliestExpiry: earliest)
+        if let violation = Invariants.violation(memberId: memberId, member.state, lots) { preconditionFailure(violation) }
+        s.reset()
+        try checkCachedLots(memberId: memberId)
+    }
+
+    /// The member's cached lots (if any) are exactly the open lots of the table, in
+    /// redemption order.
+    func checkCachedLots(memberId: String) throws(LedgerError) {
+        guard let cached = cachedLots(memberId) else { return }
+        // Without flushing: the check must not change when rows are written.
+        var stored = try tableOpenLots(memberId) + pendingOpenLots(memberId)
+        stored.sort(by: OpenLot.precedes)
+        precondition(cached == stored, "member \(memberId): cached lots \(cached) differ from the table's \(stored)")
+    }
+
+    /// The member's lots created in this batch and still open (not in the table yet).
+    func pendingOpenLots(_ memberId: String) -> [OpenLot] {
+        state.newLots.filter { $0.memberId == memberId && $0.lot.pointsLeft > 0 }.map(\.lot)
+    }
+}

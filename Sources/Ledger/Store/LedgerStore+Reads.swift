@@ -1,0 +1,122 @@
+import Programme
+
+/// What the file holds, for people and tests: members, totals, sealed positions.
+extension LedgerStore {
+    /// The member as the file stores them. Expiry is applied lazily, so lots due but not
+    /// yet expired (until an accepted transaction of the member or a barrier) are still
+    /// here; `view(of:at:)` shows what results report.
+    func view(of memberId: String) throws(LedgerError) -> MemberView {
+        var view = MemberView(memberId: memberId, balance: 0, shortfall: 0, lots: [])
+        let m = try db.prepare("SELECT balance, shortfall FROM members WHERE member_id = ?")
+        m.bind(.text(memberId))
+        if try m.step() {
+            view.balance = m.int64(0)
+            view.shortfall = m.int64(1)
+        }
+        m.reset()
+        let l = try db.prepare(
+            "SELECT lot_id, issuer, points_left, expires_at, created_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
+        )
+        defer { l.reset() }
+        l.bind(.text(memberId))
+        while try l.step() {
+            view.lots.append(
+                MemberView.Lot(
+                    lotId: l.int64(0), issuer: l.text(1), pointsLeft: l.int64(2),
+                    expiresAtMilliseconds: l.int64(3), createdAtMilliseconds: l.int64(4)))
+        }
+        return view
+    }
+
+    /// The member as every result and balance answer at `timeMilliseconds` reports them:
+    /// lots due then (expiry ≤ time) left out, of the lots and of the balance.
+    func view(of memberId: String, at timeMilliseconds: Int64) throws(LedgerError) -> MemberView {
+        var view = try self.view(of: memberId)
+        let due = view.lots.filter { $0.expiresAtMilliseconds <= timeMilliseconds }
+        view.lots.removeAll { $0.expiresAtMilliseconds <= timeMilliseconds }
+        view.balance -= due.reduce(0) { $0 + $1.pointsLeft }
+        return view
+    }
+
+    func totals() throws(LedgerError) -> ShardTotals {
+        var outstanding: [String: Int64] = [:]
+        let o = try db.prepare("SELECT issuer, SUM(points_left) FROM lots GROUP BY issuer")
+        while try o.step() { outstanding[o.text(0)] = o.int64(1) }
+        o.reset()
+        var partners: [String: PartnerTotals] = [:]
+        let p = try db.prepare(
+            "SELECT partner_id, SUM(issued), SUM(redeemed), SUM(expired), SUM(clawed_back), SUM(fees_minor) FROM partner_stats GROUP BY partner_id"
+        )
+        while try p.step() {
+            let id = p.text(0)
+            partners[id] = PartnerTotals(
+                partnerId: id, issued: p.int64(1), redeemed: p.int64(2), expired: p.int64(3),
+                clawedBack: p.int64(4), outstanding: 0, feesMinor: p.int64(5))
+        }
+        p.reset()
+        for (issuer, points) in outstanding {
+            partners[issuer, default: PartnerTotals(partnerId: issuer, issued: 0, redeemed: 0, expired: 0, clawedBack: 0, outstanding: 0, feesMinor: 0)]
+                .outstanding = points
+        }
+        let d = try db.prepare("SELECT payer, payee, SUM(amount_minor) FROM debts GROUP BY payer, payee ORDER BY payer, payee")
+        var debts: [DebtTotal] = []
+        while try d.step() { debts.append(DebtTotal(payer: d.text(0), payee: d.text(1), amountMinor: d.int64(2))) }
+        d.reset()
+        let row = try readShardRow()
+        let c = try db.prepare("SELECT COALESCE(SUM(accepted),0), COALESCE(SUM(rejected),0), COALESCE(SUM(duplicates),0), COALESCE(SUM(dead_letters),0) FROM cycles")
+        defer { c.reset() }
+        _ = try c.step()
+        return ShardTotals(
+            partners: partners.values.sorted { $0.partnerId < $1.partnerId }, debts: debts,
+            accepted: row.accepted + c.int64(0), rejected: row.rejected + c.int64(1),
+            duplicates: row.duplicates + c.int64(2), deadLetters: row.deadLetters + c.int64(3),
+            nextOffset: row.nextOffset)
+    }
+
+    /// Every sealed cycle's position, by cycle.
+    func positions() throws(LedgerError) -> [CyclePosition] {
+        let s = try db.prepare("SELECT cycle FROM cycles ORDER BY cycle")
+        var cycles: [Int64] = []
+        while try s.step() { cycles.append(s.int64(0)) }
+        s.reset()
+        var positions: [CyclePosition] = []
+        for cycle in cycles {
+            if let position = try storedPosition(cycle: cycle) { positions.append(position) }
+        }
+        return positions
+    }
+
+    func storedPosition(cycle: Int64) throws(LedgerError) -> CyclePosition? {
+        let s = try db.prepare(
+            "SELECT first_offset, barrier_offset, closed_at, accepted, rejected, duplicates, dead_letters, ledger_digest FROM cycles WHERE cycle = ?"
+        )
+        s.bind(.integer(cycle))
+        guard try s.step() else {
+            s.reset()
+            return nil
+        }
+        var position = CyclePosition(
+            cycle: cycle, partition: Int64(partition), firstOffset: s.int64(0), barrierOffset: s.int64(1),
+            closedAtMilliseconds: s.int64(2), accepted: s.int64(3), rejected: s.int64(4),
+            duplicates: s.int64(5), deadLetters: s.int64(6), debts: [], points: [], ledgerDigest: s.text(7))
+        s.reset()
+        let d = try db.prepare("SELECT payer, payee, amount_minor FROM debts WHERE cycle = ? ORDER BY payer, payee")
+        d.bind(.integer(cycle))
+        while try d.step() {
+            position.debts.append(DebtTotal(payer: d.text(0), payee: d.text(1), amountMinor: d.int64(2)))
+        }
+        d.reset()
+        let p = try db.prepare(
+            "SELECT partner_id, issued, redeemed, expired, clawed_back, fees_minor FROM partner_stats WHERE cycle = ? ORDER BY partner_id"
+        )
+        defer { p.reset() }
+        p.bind(.integer(cycle))
+        while try p.step() {
+            position.points.append(
+                PartnerPoints(
+                    partnerId: p.text(0), issued: p.int64(1), redeemed: p.int64(2), expired: p.int64(3),
+                    clawedBack: p.int64(4), feesMinor: p.int64(5)))
+        }
+        return position
+    }
+}
