@@ -7,7 +7,8 @@ import Programme
 /// (`LedgerRules`, plain values in, `Effects` out) decide, and has the store write the
 /// effects. One writer: owned by one thread, hence not Sendable. Every change happens
 /// inside `apply`, in one SQL transaction together with the partition's next offset, so
-/// the file is always a prefix of the partition's log applied (DESIGN.md rules 1, 2).
+/// the file is always a prefix of the partition's log applied (docs/design.md, "Rules
+/// that keep it correct" 1, 2).
 public final class Shard {
     public let partition: Int32
     public let programme: Programme

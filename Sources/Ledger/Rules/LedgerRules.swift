@@ -1,12 +1,13 @@
 import Programme
 
-/// The business rules of DESIGN.md "Points and money", one function per transaction kind,
-/// over plain values: the transaction, the programme, the member's state, its open lots in
-/// redemption order and, for a reversal, the original. Each answers with `Effects` (or a
+/// The business rules (docs/design.md, "The rules, transaction by transaction"), one
+/// function per transaction kind, over plain values: the transaction, the programme, the
+/// member's state, its open lots in redemption order and, for a reversal, the original. Each answers with `Effects` (or a
 /// `Rejection`, before deciding anything); the store reads the inputs and writes the
 /// effects, and `Shard` coordinates the two.
 ///
-/// Choices where DESIGN.md is silent (keep in step with docs/design.md):
+/// Choices the original design note left open (docs/design.md, "Departures from the
+/// original note, in one place"):
 /// - An empty `partner_txn_id` is rejected (INVALID_FIELD) but not journaled: there is no
 ///   idempotency key to store it under. Every other rejection is journaled, so its repeat
 ///   is a DUPLICATE carrying the rejection.

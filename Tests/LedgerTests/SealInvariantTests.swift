@@ -1,0 +1,73 @@
+import Foundation
+@testable import Ledger
+import Programme
+import Testing
+
+/// Every build checks the ledger's invariants when a cycle is sealed: a file damaged
+/// behind the rules' back is refused there, with the member and the numbers, and nothing
+/// of the barrier's batch stays.
+@Suite(.timeLimit(.minutes(10)))
+struct SealInvariantTests {
+    let t0 = Clock.t0
+
+    /// m1 holds one lot of 500 (alpha) and redeemed 100 of it at gamma.
+    func ledger() throws -> Harness {
+        let h = try Harness()
+        try h.tx("alpha", "a1", at: t0, accrual(10_000))
+        try h.tx("gamma", "r1", at: t0, .redemption(points: 100))
+        return h
+    }
+
+    func sealRefusal(_ h: Harness) throws -> LedgerError {
+        let before = try h.shard.digest()
+        let next = try h.shard.nextOffset()
+        let error = try #require(throws: LedgerError.self) { try h.run([.barrier(cycle: 1, closedAtMilliseconds: t0 + Clock.day)]) }
+        // Nothing sealed, nothing of the batch written.
+        #expect(try h.shard.positions().isEmpty)
+        #expect(try h.shard.nextOffset() == next)
+        #expect(try h.shard.digest() == before)
+        return error
+    }
+
+    @Test func aSoundLedgerSeals() throws {
+        let h = try ledger()
+        let outputs = try h.run([.barrier(cycle: 1, closedAtMilliseconds: t0 + Clock.day)])
+        #expect(outputs.count == 1)
+        #expect(try h.shard.positions().map(\.cycle) == [1])
+    }
+
+    @Test func aLotThatNoLongerAddsUpToTheBalanceIsRefused() throws {
+        let h = try ledger()
+        try h.shard.db.execute("UPDATE lots SET points_left = points_left + 7 WHERE lot_id = 0")
+        let error = try sealRefusal(h)
+        #expect(error.code == .invariant)
+        #expect(error.message.contains("member m1: lots 407 − shortfall 0 ≠ balance 400"), "\(error)")
+    }
+
+    @Test func aLotBelowZeroIsRefused() throws {
+        let h = try ledger()
+        // The table refuses such a lot: only a file written around its CHECK holds one.
+        try h.shard.db.execute("PRAGMA ignore_check_constraints = ON")
+        try h.shard.db.execute("INSERT INTO lots VALUES (99, 'm1', 'beta', 10, -3, \(Clock.at(2027, 6, 1)), \(t0))")
+        let error = try sealRefusal(h)
+        #expect(error.code == .invariant)
+        #expect(error.message.contains("member m1: a lot is below zero (-3)"), "\(error)")
+    }
+
+    @Test func aRedeemedPointWithoutItsDebtIsRefused() throws {
+        let h = try ledger()
+        try h.shard.db.execute("UPDATE debts SET amount_minor = amount_minor - 2 WHERE payer = 'alpha' AND payee = 'gamma'")
+        let error = try sealRefusal(h)
+        #expect(error.code == .invariant)
+        #expect(error.message.contains("partner gamma is owed 198 for 100 points redeemed at it, worth 200"), "\(error)")
+    }
+
+    @Test func theCheckCoversMembersWrittenInEarlierBatchesOfTheCycle() throws {
+        let h = try ledger()
+        try h.tx("beta", "b1", "m2", at: t0, accrual(4000))
+        // m1 was written two batches before the barrier; its batch is long committed.
+        try h.shard.db.execute("UPDATE members SET balance = balance + 1 WHERE member_id = 'm1'")
+        let error = try sealRefusal(h)
+        #expect(error.message.contains("member m1"), "\(error)")
+    }
+}
