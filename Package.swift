@@ -62,6 +62,8 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        // Small helpers with no dependencies: hex, a seeded generator, money as decimal text.
+        .target(name: "Basics", swiftSettings: settings),
         // Pure: programme configuration, validation, earning arithmetic, domain values.
         .target(name: "Programme", swiftSettings: settings),
         // The storage layer: an SQLite connection, statements, transactions and numbered
@@ -80,7 +82,7 @@ let package = Package(
         .target(
             name: "Clearing",
             dependencies: [
-                "Programme",
+                "Basics", "Programme",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings
@@ -104,7 +106,7 @@ let package = Package(
             swiftSettings: settings
         ),
         // Pure: a deterministic synthetic coalition (demo traffic, benchmarks, tests).
-        .target(name: "Simulation", dependencies: ["Programme"], swiftSettings: settings),
+        .target(name: "Simulation", dependencies: ["Basics", "Programme"], swiftSettings: settings),
         // Service loop: consume -> apply -> publish results, positions, dead letters.
         .target(
             name: "Worker",
@@ -120,7 +122,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Kafka", "LoyaltyWire", "Programme", "Worker",
+                "Basics", "Kafka", "LoyaltyWire", "Programme", "Worker",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -153,7 +155,7 @@ let package = Package(
         .executableTarget(
             name: "loyalty",
             dependencies: [
-                "Kafka", "Ledger", "LoyaltyWire", "NodeRuntime", "Programme", "Worker", "Clearing", "ClearingNode", "Simulation",
+                "Basics", "Kafka", "Ledger", "LoyaltyWire", "NodeRuntime", "Programme", "Worker", "Clearing", "ClearingNode", "Simulation",
                 "CLoyaltyPOS", "Gateway",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -163,6 +165,7 @@ let package = Package(
             swiftSettings: settings
         ),
 
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"], swiftSettings: settings),
         .testTarget(name: "ProgrammeTests", dependencies: ["Programme"], swiftSettings: settings),
         .testTarget(
             name: "LoyaltyWireTests",
@@ -185,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "ClearingTests",
             dependencies: [
-                "Clearing", "Programme",
+                "Basics", "Clearing", "Programme",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: settings

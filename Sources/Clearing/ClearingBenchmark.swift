@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 
 /// The workload behind `loyalty bench clearing`: net `participantCount` participants

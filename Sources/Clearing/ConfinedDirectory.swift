@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 import Programme
@@ -71,7 +72,7 @@ struct ConfinedDirectory {
                 throw ClearingError(.fileSystem, "cannot \(operation): \(String(cString: strerror(code)))", file: name, systemErrno: code)
             }
         }
-        return (bytes, Hex.encode(SHA256.hash(data: bytes)))
+        return (bytes, hexString(SHA256.hash(data: bytes)))
     }
 
     private static func refusal(_ name: String, _ reason: String) -> ClearingError {

@@ -1,3 +1,5 @@
+import Basics
+
 /// The settlement currency: ISO 4217 alphabetic code and its minor-unit exponent
 /// (EUR 2, JPY 0, KWD 3).
 public struct Currency: Sendable, Hashable {
@@ -5,7 +7,7 @@ public struct Currency: Sendable, Hashable {
     public var minorUnitExponent: Int
 
     /// Exponents above this are not ISO 4217 currencies; the bound keeps 10^exponent in Int64.
-    public static let maximumExponent = 4
+    public static let maximumExponent = MinorUnits.maximumExponent
 
     public init(code: String, minorUnitExponent: Int) {
         self.code = code

@@ -1,3 +1,5 @@
+import Basics
+
 /// Everything needed to settle one clearing cycle. Plain values: the clearing service
 /// gathers them from shard positions; tests build them by hand.
 public struct CycleSettlementInput: Sendable {
@@ -71,7 +73,7 @@ public struct CycleSettlementInput: Sendable {
             throw ClearingError(.unknownParticipant, "points for \(entry.partner), which has no account", location: "points")
         }
         let hash = previousManifestHash
-        guard hash.utf8.count == 64, hash.utf8.allSatisfy({ Hex.value(of: $0) != nil && !($0 >= 65 && $0 <= 70) }) else {
+        guard hash.utf8.count == 64, hash.utf8.allSatisfy(Hex.isLowercaseDigit) else {
             throw ClearingError(
                 .invalidInput, "previous manifest SHA-256 must be 64 lowercase hex digits", found: hash)
         }

@@ -1,3 +1,6 @@
+import Basics
+import Programme
+
 /// `cycle-<N>-pain001.xml`: ISO 20022 pain.001.001.09 CustomerCreditTransferInitiationV09.
 ///
 /// One `PmtInf` per debtor (debtor id order), one `CdtTrfTxInf` per instruction (sequence
@@ -29,14 +32,14 @@ enum Pain001Document {
         out += "  <CstmrCdtTrfInitn>\n"
         out += "    <GrpHdr>\n"
         out += "      <MsgId>\(messageId(cycle: input.cycle))</MsgId>\n"
-        out += "      <CreDtTm>\(UTCTimestamp.iso8601(milliseconds: input.closedAtMilliseconds))</CreDtTm>\n"
+        out += "      <CreDtTm>\(CivilTime.iso8601(milliseconds: input.closedAtMilliseconds))</CreDtTm>\n"
         out += "      <NbOfTxs>\(settlement.instructions.count)</NbOfTxs>\n"
         out += "      <CtrlSum>\(MinorUnits.format(controlSumMinor, exponent: exponent))</CtrlSum>\n"
         out += "      <InitgPty>\n"
         out += "        <Nm>\(XMLText.escape(operatorName))</Nm>\n"
         out += "      </InitgPty>\n"
         out += "    </GrpHdr>\n"
-        let executionDate = UTCTimestamp.date(milliseconds: input.closedAtMilliseconds)
+        let executionDate = CivilTime.date(milliseconds: input.closedAtMilliseconds)
         for (debtorNumber, debtorId) in debtors.enumerated() {
             let transfers = byDebtor[debtorId]!
             let debtor = accounts[debtorId]

@@ -1,3 +1,5 @@
+import Programme
+
 extension SettlementManifest {
     /// The canonical manifest text for `settlement`, listing `fileHashes` (name → SHA-256 hex).
     static func render(_ settlement: CycleSettlement, fileHashes: [String: String]) throws(ClearingError) -> String {
@@ -46,8 +48,8 @@ extension SettlementManifest {
             "window": .object([
                 "from_closed_at_ms": .integer(input.previousClosedAtMilliseconds),
                 "to_closed_at_ms": .integer(input.closedAtMilliseconds),
-                "from_closed_at": .string(UTCTimestamp.iso8601(milliseconds: input.previousClosedAtMilliseconds)),
-                "to_closed_at": .string(UTCTimestamp.iso8601(milliseconds: input.closedAtMilliseconds)),
+                "from_closed_at": .string(CivilTime.iso8601(milliseconds: input.previousClosedAtMilliseconds)),
+                "to_closed_at": .string(CivilTime.iso8601(milliseconds: input.closedAtMilliseconds)),
             ]),
             "accounts": .object(accounts),
             "partitions": .array(partitions),

@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 import Programme
@@ -89,7 +90,7 @@ private struct CycleCheck {
             throw ClearingError(
                 .signatureInvalid,
                 "the manifest's Ed25519 signature does not verify with this public key: the manifest was changed or signed with another key",
-                file: name, expected: "signature by \(Hex.encode(publicKey.rawRepresentation))")
+                file: name, expected: "signature by \(hexString(publicKey.rawRepresentation))")
         }
     }
 
@@ -307,7 +308,7 @@ private struct CycleCheck {
         }
         let summary = try Pain001Summary.parse(bytes, file: name)
         let exponent = manifest.currency.minor_unit_exponent
-        guard (0...Currency.maximumExponent).contains(exponent) else {
+        guard (0...MinorUnits.maximumExponent).contains(exponent) else {
             throw ClearingError(.malformedFile, "unsupported minor-unit exponent", file: SettlementFileName.manifest(cycle: cycle), location: "currency.minor_unit_exponent", found: String(exponent))
         }
         guard summary.numberOfTransactions == String(instructions.count) else {

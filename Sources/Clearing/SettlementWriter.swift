@@ -1,6 +1,6 @@
-import Foundation
-
+import Basics
 import Crypto
+import Foundation
 
 /// Renders a settled cycle into its files and writes them durably.
 ///
@@ -34,7 +34,7 @@ public enum SettlementWriter {
             throw ClearingError(.keyFormat, "signing the manifest failed: \(error); check the operator key")
         }
         files.append(
-            SettlementFile(name: SettlementFileName.signature(cycle: cycle), bytes: Array((Hex.encode(signature) + "\n").utf8)))
+            SettlementFile(name: SettlementFileName.signature(cycle: cycle), bytes: Array((hexString(signature) + "\n").utf8)))
         return files
     }
 
@@ -78,5 +78,5 @@ public enum SettlementWriter {
 }
 
 func sha256Hex<Bytes: DataProtocol>(_ bytes: Bytes) -> String {
-    Hex.encode(SHA256.hash(data: bytes))
+    hexString(SHA256.hash(data: bytes))
 }

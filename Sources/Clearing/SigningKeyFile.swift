@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 
@@ -13,11 +14,11 @@ public enum SigningKeyFile {
     }
 
     public static func text(of key: Curve25519.Signing.PrivateKey) -> String {
-        Hex.encode(key.rawRepresentation) + "\n"
+        hexString(key.rawRepresentation) + "\n"
     }
 
     public static func text(of key: Curve25519.Signing.PublicKey) -> String {
-        Hex.encode(key.rawRepresentation) + "\n"
+        hexString(key.rawRepresentation) + "\n"
     }
 
     public static func writePrivateKey(_ key: Curve25519.Signing.PrivateKey, to path: String) throws(ClearingError) {

@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import Basics
 import Synchronization
 
 /// Random 128-bit identifiers (trace ids, balance inquiries' request ids) as 32 lower-case

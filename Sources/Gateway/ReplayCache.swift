@@ -1,3 +1,4 @@
+import Basics
 import Synchronization
 
 /// Signatures seen recently, per partner. An entry lives 2 × window from insertion: any

@@ -1,3 +1,4 @@
+import Basics
 import Programme
 
 /// A deterministic stream of realistic coalition traffic: members shopping across

@@ -1,3 +1,4 @@
+import Basics
 @testable import Clearing
 import PropertyBased
 import Testing

@@ -136,18 +136,6 @@ struct SettlementFilesTests {
         #expect(text.contains("\"window\": {\n    \"from_closed_at\": \"2025-12-31T00:00:00.000Z\""))
     }
 
-    @Test func amountsFormatWithIntegerArithmetic() {
-        #expect(MinorUnits.format(12345, exponent: 2) == "123.45")
-        #expect(MinorUnits.format(5, exponent: 2) == "0.05")
-        #expect(MinorUnits.format(-5, exponent: 3) == "-0.005")
-        #expect(MinorUnits.format(700, exponent: 0) == "700")
-        #expect(MinorUnits.format(.max, exponent: 2) == "92233720368547758.07")
-        #expect(MinorUnits.format(.min, exponent: 2) == "-92233720368547758.08")
-        #expect(MinorUnits.parse("92233720368547758.07", exponent: 2) == .max)
-        #expect(MinorUnits.parse("1.5", exponent: 2) == nil)
-        #expect(MinorUnits.parse("0.05", exponent: 2) == 5)
-    }
-
     @Test func keysRoundTripThroughFilesInHexAndBase64() throws {
         let directory = Fixtures.temporaryDirectory()
         let key = SigningKeyFile.generate()

@@ -4,13 +4,6 @@ import Testing
 
 @Suite("Timestamps and central-counterparty files", .timeLimit(.minutes(10)))
 struct TimestampAndModeTests {
-    @Test func utcTextComesFromIntegerCalendarArithmetic() {
-        #expect(UTCTimestamp.iso8601(milliseconds: 0) == "1970-01-01T00:00:00.000Z")
-        #expect(UTCTimestamp.iso8601(milliseconds: 951_782_400_000) == "2000-02-29T00:00:00.000Z")
-        #expect(UTCTimestamp.iso8601(milliseconds: 1_767_225_599_999) == "2025-12-31T23:59:59.999Z")
-        #expect(UTCTimestamp.date(milliseconds: 4_107_542_400_000) == "2100-03-01")
-    }
-
     @Test func centralCounterpartyCycleVerifiesAndTamperingIsLocated() throws {
         let directory = Fixtures.temporaryDirectory()
         let settlement = try CycleSettlement.settle(Fixtures.input(), mode: .centralCounterparty(operatorId: "OP"))

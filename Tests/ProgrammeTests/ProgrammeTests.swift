@@ -171,6 +171,15 @@ struct ProgrammeArithmeticTests {
         CivilTime.days(year: y, month: m, day: d) * Self.day + (hour * 60 + minute) * 60_000
     }
 
+    @Test func utcTextComesFromIntegerCalendarArithmetic() {
+        #expect(CivilTime.iso8601(milliseconds: 0) == "1970-01-01T00:00:00.000Z")
+        #expect(CivilTime.iso8601(milliseconds: 951_782_400_000) == "2000-02-29T00:00:00.000Z")
+        #expect(CivilTime.iso8601(milliseconds: 1_767_225_599_999) == "2025-12-31T23:59:59.999Z")
+        #expect(CivilTime.date(milliseconds: 4_107_542_400_000) == "2100-03-01")
+        #expect(CivilTime.iso8601(milliseconds: -1) == "1969-12-31T23:59:59.999Z")
+        #expect(CivilTime.iso8601(milliseconds: 951_782_400_000, fractional: false) == "2000-02-29T00:00:00Z")
+    }
+
     @Test func monthEndClampsSameTimeOfDay() {
         let t = millis(2026, 1, 31, hour: 13, minute: 45) + 123
         #expect(CivilTime.addingMonths(1, toMilliseconds: t) == millis(2026, 2, 28, hour: 13, minute: 45) + 123)

@@ -1,26 +1,12 @@
+import Basics
+
 /// Plain-text formatting for tables people read in a terminal.
 enum Format {
     /// 1234567 -> "1,234,567".
-    static func grouped(_ value: Int64) -> String {
-        let digits = String(value.magnitude)
-        var out = ""
-        for (index, character) in digits.enumerated() {
-            if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
-            out.append(character)
-        }
-        return value < 0 ? "-" + out : out
-    }
+    static func grouped(_ value: Int64) -> String { MinorUnits.format(value, exponent: 0, grouped: true) }
 
     /// Minor units as a decimal amount with integer arithmetic only: 123456, 2 -> "1,234.56".
-    static func money(_ minor: Int64, exponent: Int) -> String {
-        guard exponent > 0 else { return grouped(minor) }
-        var divisor: Int64 = 1
-        for _ in 0..<exponent { divisor *= 10 }
-        let whole = grouped(minor.magnitude / UInt64(divisor) == 0 ? 0 : Int64(minor.magnitude / UInt64(divisor)))
-        let fraction = String(minor.magnitude % UInt64(divisor))
-        let padded = String(repeating: "0", count: exponent - fraction.count) + fraction
-        return (minor < 0 ? "-" : "") + whole + "." + padded
-    }
+    static func money(_ minor: Int64, exponent: Int) -> String { MinorUnits.format(minor, exponent: exponent, grouped: true) }
 
     /// Renders rows as aligned columns; the first row is the header. Numbers align right.
     static func table(_ rows: [[String]]) -> String {

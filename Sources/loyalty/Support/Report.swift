@@ -120,10 +120,6 @@ enum Report {
 enum Timestamp {
     static func iso(_ milliseconds: Int64) -> String {
         if milliseconds == Programme.neverExpires { return "never" }
-        let days = milliseconds >= 0 ? milliseconds / CivilTime.millisecondsPerDay : (milliseconds - CivilTime.millisecondsPerDay + 1) / CivilTime.millisecondsPerDay
-        let civil = CivilTime.civil(days: days)
-        let seconds = (milliseconds - days * CivilTime.millisecondsPerDay) / 1_000
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(civil.year)-\(two(civil.month))-\(two(civil.day))T\(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))Z"
+        return CivilTime.iso8601(milliseconds: milliseconds, fractional: false)
     }
 }

@@ -1,0 +1,19 @@
+/// A small seeded generator (SplitMix64), so that the same seed gives the same coalition,
+/// benchmark input or random test case on every machine (Swift's
+/// SystemRandomNumberGenerator cannot be seeded).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public private(set) var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in 0..<n by modulo (the small bias is fine for workloads, not for keys).
+    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
