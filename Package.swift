@@ -9,7 +9,7 @@ let settings: [SwiftSetting] = strict ? [.treatAllWarnings(as: .error)] : []
 
 /// What the fuzz harnesses (Fuzz/Harnesses) need, as a test target or as the fuzzer.
 let fuzzHarnessDependencies: [Target.Dependency] = [
-    "Gateway", "Worker", "LoyaltyWire", "Programme",
+    "Gateway", "LoyaltyWire", "Programme",
     .product(name: "Hummingbird", package: "hummingbird"),
     .product(name: "SwiftProtobuf", package: "swift-protobuf"),
 ]
@@ -169,7 +169,7 @@ let package = Package(
         .testTarget(name: "ProgrammeTests", dependencies: ["Programme"], swiftSettings: settings),
         .testTarget(
             name: "LoyaltyWireTests",
-            dependencies: ["LoyaltyWire", "Programme"],
+            dependencies: ["LoyaltyWire", "Programme", "Simulation"],
             swiftSettings: settings
         ),
         .testTarget(

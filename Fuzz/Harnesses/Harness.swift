@@ -7,7 +7,7 @@
 enum Harness: String, CaseIterable, Sendable {
     /// The gateway's NDJSON fast path against SwiftProtobuf's JSON decoder.
     case jsonFastPath = "json-fast-path"
-    /// The worker's protobuf fast path against `InboundMessage.decode`.
+    /// The protobuf fast path (LoyaltyWire's `EnvelopeFastPath`) against `InboundMessage.decode(_:fastPath: false)`.
     case envelopeDecode = "envelope-decode"
     /// The batch framer: chunking never changes the frames; frames match a plain model.
     case batchFramer = "batch-framer"

@@ -26,6 +26,28 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
         return "KafkaError.\(code): \(message)"
     }
 
+    /// True when librdkafka refused a record for its own content, which no retry can cure
+    /// (rdkafka.h; its rd_kafka_handle_Produce_error treats these as permanent): the record
+    /// is over message.max.bytes (the producer's, at enqueue, or the topic's, from the
+    /// broker), or the broker finds it invalid or corrupt. Everything else (no broker,
+    /// timeouts, leader changes, authorization, an unknown topic) concerns every record
+    /// alike and is worth retrying.
+    public var isPermanent: Bool { permanentName != nil }
+
+    /// The short name of a permanent error ("MSG_SIZE_TOO_LARGE"), for text that tells a
+    /// partner why a record was replaced; nil for any other error.
+    public var permanentName: String? { rdkafkaCode.flatMap { Self.permanentCodes[$0] } }
+
+    /// The `rd_kafka_resp_err_t` values that refuse a record by its content.
+    static let permanentCodes: [Int32: String] = [
+        RD_KAFKA_RESP_ERR_INVALID_MSG.rawValue: "INVALID_MSG",  // also CORRUPT_MESSAGE
+        RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE.rawValue: "INVALID_MSG_SIZE",
+        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue: "MSG_SIZE_TOO_LARGE",  // producer or broker
+        RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE.rawValue: "RECORD_LIST_TOO_LARGE",
+        RD_KAFKA_RESP_ERR_INVALID_RECORD.rawValue: "INVALID_RECORD",
+        RD_KAFKA_RESP_ERR__BAD_MSG.rawValue: "_BAD_MSG",  // local
+    ]
+
     /// Maps a librdkafka error code to a `KafkaError`, with `context` naming what was attempted.
     static func rd(_ err: rd_kafka_resp_err_t, _ context: String, fallback: Code = .other) -> KafkaError {
         rd(err.rawValue, context, fallback: fallback)

@@ -61,7 +61,7 @@ final class RoundDeliveries: @unchecked Sendable {
             } catch {
                 condition.lock()
                 outstanding -= 1
-                if RecordRefusal.isPermanent(error) {
+                if error.isPermanent {
                     // The producer refuses this record itself (over message.max.bytes).
                     refusals.append(RecordRefusal(shard: shard, index: index, error: error))
                     condition.unlock()
@@ -94,7 +94,7 @@ final class RoundDeliveries: @unchecked Sendable {
         condition.lock()
         outstanding -= 1
         if case .failure(let error) = result {
-            if RecordRefusal.isPermanent(error) {
+            if error.isPermanent {
                 refusals.append(RecordRefusal(shard: shard, index: index, error: error))
             } else if failure == nil {
                 failure = error

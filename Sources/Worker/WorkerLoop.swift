@@ -243,7 +243,7 @@ final class WorkerLoop: RebalanceListener {
         var context = OutputRecords.Context()
         var deadLetters: [ProducerRecord] = []
         for record in selected.records {
-            switch EnvelopeFastPath.decode(record.value).map(Result.success) ?? InboundMessage.decode(record.value) {
+            switch InboundMessage.decode(record.value) {
             case .success(.transaction(let transaction, let traceId)):
                 if !traceId.isEmpty { context.traceIds[record.offset] = traceId }
                 entries.append(LedgerEntry(offset: record.offset, kind: .transaction(transaction)))

@@ -47,10 +47,10 @@ struct OutputRecordsTests {
         let source = ConsumerRecord(topic: "loyalty.transactions", partition: 3, offset: 77, key: key, value: value, timestampMilliseconds: 0)
         let record = try writer.deadLetter(source, reason: "record: not a loyalty.v1.TransactionEnvelope")
         #expect(record.key == nil)
-        #expect(record.value.count < OutputRecords.maxRawValueBytes + OutputRecords.maxRawKeyBytes + 1_024)
+        #expect(record.value.count < DeadLetterEncoder.maxRawValueBytes + DeadLetterEncoder.maxRawKeyBytes + 1_024)
         let letter = try Loyalty_V1_DeadLetter(serializedBytes: record.value)
-        #expect(Array(letter.rawValue) == Array(value.prefix(OutputRecords.maxRawValueBytes)))
-        #expect(Array(letter.rawKey) == Array(key.prefix(OutputRecords.maxRawKeyBytes)))
+        #expect(Array(letter.rawValue) == Array(value.prefix(DeadLetterEncoder.maxRawValueBytes)))
+        #expect(Array(letter.rawKey) == Array(key.prefix(DeadLetterEncoder.maxRawKeyBytes)))
         #expect(letter.offset == 77 && letter.partition == 3)
         #expect(
             letter.reason == "record: not a loyalty.v1.TransactionEnvelope (raw_value holds the first 65536 of 200000 bytes; "
@@ -91,14 +91,44 @@ struct OutputRecordsTests {
         #expect(writer.replacement(for: position, error: refusal) == nil)
     }
 
+    /// A result carries the ledger's outcomes, the trace id, partition and offset; an inquiry its request.
+    @Test func outputRecordsDecodeToTheLedgersOutcome() throws {
+        let writer = OutputRecords(topics: Topics(), partition: 5)
+        let transaction = Transaction(
+            partnerId: "fuel", partnerTxnId: "t-1", memberId: "m-1", eventTimeMilliseconds: 1,
+            body: .redemption(points: 30))
+        let outcome = Outcome(status: .duplicate, detail: "seen", pointsDelta: 0, balanceAfter: 70)
+        let original = Outcome(status: .accepted, pointsDelta: -30, balanceAfter: 70)
+        var context = OutputRecords.Context()
+        context.traceIds[9] = "trace"
+        context.inquiries[10] = ("cinema", "req-1", "trace-2")
+        let records = try writer.records(
+            for: [
+                .result(offset: 9, transaction: transaction, outcome: outcome, original: original),
+                .inquiry(offset: 10, memberId: "m-1", balance: 70),
+            ], context: context)
+        let result = try Loyalty_V1_TransactionResult(serializedBytes: records[0].value)
+        #expect(result.outcome == Loyalty_V1_Outcome(outcome))
+        #expect(result.original == Loyalty_V1_Outcome(original))
+        #expect(result.traceID == "trace" && result.partition == 5 && result.offset == 9)
+        #expect(records[0].key == Array("m-1".utf8))
+        let inquiry = try Loyalty_V1_TransactionResult(serializedBytes: records[1].value)
+        #expect(inquiry.isInquiry && inquiry.outcome.balanceAfter == 70 && inquiry.partnerTxnID == "req-1")
+        #expect(inquiry.hasOutcome && !inquiry.hasOriginal)
+    }
+
     @Test func onlyRecordLevelErrorsArePermanent() {
         for code: Int32 in [2, 4, 10, 18, 87, -199] {
-            #expect(RecordRefusal.isPermanent(KafkaError(code: .delivery, message: "", rdkafkaCode: code)), "\(code)")
+            #expect(KafkaError(code: .delivery, message: "", rdkafkaCode: code).isPermanent, "\(code)")
         }
         // Broker down, timeouts, leader moves, authorization, unknown topic: every record alike.
         for code: Int32 in [-195, -187, -192, 7, 6, 29, 3, -185] {
-            #expect(!RecordRefusal.isPermanent(KafkaError(code: .delivery, message: "", rdkafkaCode: code)), "\(code)")
+            #expect(!KafkaError(code: .delivery, message: "", rdkafkaCode: code).isPermanent, "\(code)")
         }
-        #expect(!RecordRefusal.isPermanent(KafkaError(code: .timedOut, message: "")))
+        #expect(!KafkaError(code: .timedOut, message: "").isPermanent)
+        // The short names a replacement's text quotes.
+        #expect(RecordRefusal.name(KafkaError(code: .delivery, message: "", rdkafkaCode: 10)) == "MSG_SIZE_TOO_LARGE")
+        #expect(RecordRefusal.name(KafkaError(code: .delivery, message: "", rdkafkaCode: -199)) == "_BAD_MSG")
+        #expect(RecordRefusal.name(KafkaError(code: .timedOut, message: "")) == "timedOut")
     }
 }

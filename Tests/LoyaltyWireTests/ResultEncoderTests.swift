@@ -4,8 +4,6 @@ import Programme
 import SwiftProtobuf
 import Testing
 
-@testable import Worker
-
 /// The hand-written result encoder must give swift-protobuf's bytes exactly: a replayed
 /// batch republishes identical records, and consumers decode them with the generated code.
 @Suite(.timeLimit(.minutes(10)))
@@ -58,30 +56,5 @@ struct ResultEncoderTests {
             #expect(mine == theirs, "\(main) \(String(describing: original)) \(partition) \(offset)")
             if mine != theirs { return }
         }
-    }
-
-    @Test func outputRecordsDecodeToTheLedgersOutcome() throws {
-        let writer = OutputRecords(topics: Topics(), partition: 5)
-        let transaction = Transaction(
-            partnerId: "fuel", partnerTxnId: "t-1", memberId: "m-1", eventTimeMilliseconds: 1,
-            body: .redemption(points: 30))
-        let outcome = Outcome(status: .duplicate, detail: "seen", pointsDelta: 0, balanceAfter: 70)
-        let original = Outcome(status: .accepted, pointsDelta: -30, balanceAfter: 70)
-        var context = OutputRecords.Context()
-        context.traceIds[9] = "trace"
-        context.inquiries[10] = ("cinema", "req-1", "trace-2")
-        let records = try writer.records(
-            for: [
-                .result(offset: 9, transaction: transaction, outcome: outcome, original: original),
-                .inquiry(offset: 10, memberId: "m-1", balance: 70),
-            ], context: context)
-        let result = try Loyalty_V1_TransactionResult(serializedBytes: records[0].value)
-        #expect(result.outcome == Loyalty_V1_Outcome(outcome))
-        #expect(result.original == Loyalty_V1_Outcome(original))
-        #expect(result.traceID == "trace" && result.partition == 5 && result.offset == 9)
-        #expect(records[0].key == Array("m-1".utf8))
-        let inquiry = try Loyalty_V1_TransactionResult(serializedBytes: records[1].value)
-        #expect(inquiry.isInquiry && inquiry.outcome.balanceAfter == 70 && inquiry.partnerTxnID == "req-1")
-        #expect(inquiry.hasOutcome && !inquiry.hasOriginal)
     }
 }

@@ -1,4 +1,3 @@
-import LoyaltyWire
 import Programme
 
 /// Writes `loyalty.v1.TransactionResult` bytes directly, without building the generated
@@ -9,46 +8,41 @@ import Programme
 /// number order, proto3 defaults left out, `outcome` always present, `original` when
 /// set), so a replayed batch still republishes identical records. `ResultEncoderTests`
 /// holds the two encoders to that; a change to result.proto must change both.
-struct ResultEncoder {
+public struct ResultEncoder {
     private(set) var bytes: [UInt8] = []
 
     init(capacity: Int = 128) {
         bytes.reserveCapacity(capacity)
     }
 
-    /// TransactionResult field numbers (result.proto).
-    private enum Field {
-        static let partnerId: UInt64 = 1
-        static let partnerTxnId: UInt64 = 2
-        static let memberId: UInt64 = 3
-        static let traceId: UInt64 = 4
-        static let outcome: UInt64 = 5
-        static let original: UInt64 = 6
-        static let partition: UInt64 = 7
-        static let offset: UInt64 = 8
-        static let isInquiry: UInt64 = 9
+    /// Field numbers of TransactionResult and of Outcome (result.proto).
+    private enum Field: UInt64 {
+        case partnerId = 1, partnerTxnId, memberId, traceId, outcome, original, partition, offset, isInquiry
+    }
+    private enum OutcomeField: UInt64 {
+        case status = 1, reason, reasonDetail, pointsDelta, balanceAfter
     }
 
     private static let varint: UInt64 = 0
     private static let lengthDelimited: UInt64 = 2
 
-    static func result(
+    public static func result(
         partnerId: String, partnerTxnId: String, memberId: String, traceId: String,
         outcome: Outcome, original: Outcome?, partition: Int32, offset: Int64, isInquiry: Bool = false
     ) -> [UInt8] {
         var encoder = ResultEncoder(
             capacity: 48 + partnerId.utf8.count + partnerTxnId.utf8.count + memberId.utf8.count + traceId.utf8.count
                 + 2 * outcome.detail.utf8.count)
-        encoder.string(Field.partnerId, partnerId)
-        encoder.string(Field.partnerTxnId, partnerTxnId)
-        encoder.string(Field.memberId, memberId)
-        encoder.string(Field.traceId, traceId)
-        encoder.outcome(Field.outcome, outcome)
-        if let original { encoder.outcome(Field.original, original) }
+        encoder.string(Field.partnerId.rawValue, partnerId)
+        encoder.string(Field.partnerTxnId.rawValue, partnerTxnId)
+        encoder.string(Field.memberId.rawValue, memberId)
+        encoder.string(Field.traceId.rawValue, traceId)
+        encoder.outcome(Field.outcome.rawValue, outcome)
+        if let original { encoder.outcome(Field.original.rawValue, original) }
         // int32 and int64 are written as the two's complement varint of their 64-bit value.
-        encoder.int(Field.partition, Int64(partition))
-        encoder.int(Field.offset, offset)
-        if isInquiry { encoder.int(Field.isInquiry, 1) }
+        encoder.int(Field.partition.rawValue, Int64(partition))
+        encoder.int(Field.offset.rawValue, offset)
+        if isInquiry { encoder.int(Field.isInquiry.rawValue, 1) }
         return encoder.bytes
     }
 
@@ -56,7 +50,6 @@ struct ResultEncoder {
         let status = Int64(Loyalty_V1_ResultStatus(outcome.status).rawValue)
         let reason = Int64(outcome.reason.map { Loyalty_V1_ReasonCode($0).rawValue } ?? 0)
         let detailCount = outcome.detail.utf8.count
-        // Outcome fields: 1 status, 2 reason, 3 reason_detail, 4 points_delta, 5 balance_after.
         var length = 0
         if status != 0 { length += 1 + Self.varintSize(UInt64(bitPattern: status)) }
         if reason != 0 { length += 1 + Self.varintSize(UInt64(bitPattern: reason)) }
@@ -65,11 +58,11 @@ struct ResultEncoder {
         if outcome.balanceAfter != 0 { length += 1 + Self.varintSize(UInt64(bitPattern: outcome.balanceAfter)) }
         tag(field, Self.lengthDelimited)
         append(UInt64(length))
-        int(1, status)
-        int(2, reason)
-        string(3, outcome.detail)
-        int(4, outcome.pointsDelta)
-        int(5, outcome.balanceAfter)
+        int(OutcomeField.status.rawValue, status)
+        int(OutcomeField.reason.rawValue, reason)
+        string(OutcomeField.reasonDetail.rawValue, outcome.detail)
+        int(OutcomeField.pointsDelta.rawValue, outcome.pointsDelta)
+        int(OutcomeField.balanceAfter.rawValue, outcome.balanceAfter)
     }
 
     private mutating func string(_ field: UInt64, _ value: String) {

@@ -1,4 +1,3 @@
-import LoyaltyWire
 import Programme
 
 /// Reads the common transactions-topic record — one accrual, redemption or reversal,
@@ -10,8 +9,9 @@ import Programme
 /// and the structural checks), which stays the definition: a repeated or unknown field,
 /// another wire type, a barrier or inquiry, invalid UTF-8, a varint that is not plain,
 /// or a record that fails a check (so that dead-letter reasons are word for word the
-/// same). When this returns a message, it is the one `InboundMessage.decode` returns;
-/// `EnvelopeFastPathTests` holds the two to that on valid, mutated and truncated records.
+/// same). When this returns a message, it is the one `InboundMessage.decode(_:fastPath: false)`
+/// returns; `EnvelopeFastPathTests` and the envelope-decode fuzz harness hold the two to
+/// that on valid, mutated and truncated records.
 enum EnvelopeFastPath {
     static func decode(_ bytes: [UInt8]) -> InboundMessage? {
         bytes.withUnsafeBufferPointer { buffer in
@@ -21,16 +21,9 @@ enum EnvelopeFastPath {
     }
 
     /// Field numbers of loyalty.v1.TransactionEnvelope (transaction.proto).
-    private enum Field {
-        static let partnerId: UInt64 = 1
-        static let partnerTxnId: UInt64 = 2
-        static let memberId: UInt64 = 3
-        static let occurredAt: UInt64 = 4
-        static let receivedAt: UInt64 = 5
-        static let traceId: UInt64 = 6
-        static let accrual: UInt64 = 10
-        static let redemption: UInt64 = 11
-        static let reversal: UInt64 = 12
+    private enum Field: UInt64 {
+        case partnerId = 1, partnerTxnId, memberId, occurredAt, receivedAt, traceId
+        case accrual = 10, redemption, reversal
     }
 
     private static let varintType: UInt64 = 0
@@ -39,33 +32,27 @@ enum EnvelopeFastPath {
         var seen: UInt64 = 0
         var partnerId = "", partnerTxnId = "", memberId = "", traceId = ""
         var occurredAt: Int64 = 0, receivedAt: Int64 = 0
-        var bodyField: UInt64 = 0
+        var bodyField: Field?
         var bodyRange = 0..<0
         while !reader.atEnd {
-            guard let (field, wireType) = reader.tag(), field < 64, seen & (1 << field) == 0 else { return nil }
-            seen |= 1 << field
+            guard let (number, wireType) = reader.tag(), number < 64, seen & (1 << number) == 0, let field = Field(rawValue: number)
+            else { return nil }
+            seen |= 1 << number
             switch (field, wireType) {
-            case (Field.partnerId, lengthType):
+            case (.partnerId, lengthType), (.partnerTxnId, lengthType), (.memberId, lengthType), (.traceId, lengthType):
                 guard let value = reader.string() else { return nil }
-                partnerId = value
-            case (Field.partnerTxnId, lengthType):
-                guard let value = reader.string() else { return nil }
-                partnerTxnId = value
-            case (Field.memberId, lengthType):
-                guard let value = reader.string() else { return nil }
-                memberId = value
-            case (Field.traceId, lengthType):
-                guard let value = reader.string() else { return nil }
-                traceId = value
-            case (Field.occurredAt, varintType):
+                switch field {
+                case .partnerId: partnerId = value
+                case .partnerTxnId: partnerTxnId = value
+                case .memberId: memberId = value
+                default: traceId = value
+                }
+            case (.occurredAt, varintType), (.receivedAt, varintType):
                 guard let value = reader.varint() else { return nil }
-                occurredAt = Int64(bitPattern: value)
-            case (Field.receivedAt, varintType):
-                guard let value = reader.varint() else { return nil }
-                receivedAt = Int64(bitPattern: value)
-            case (Field.accrual, lengthType), (Field.redemption, lengthType), (Field.reversal, lengthType):
+                if field == .occurredAt { occurredAt = Int64(bitPattern: value) } else { receivedAt = Int64(bitPattern: value) }
+            case (.accrual, lengthType), (.redemption, lengthType), (.reversal, lengthType):
                 // One body only: a second (even of another kind) is left to swift-protobuf.
-                guard bodyField == 0, let range = reader.bytes() else { return nil }
+                guard bodyField == nil, let range = reader.bytes() else { return nil }
                 bodyField = field
                 bodyRange = range
             default:
@@ -81,9 +68,9 @@ enum EnvelopeFastPath {
         var body = Reader(buffer: reader.buffer, position: bodyRange.lowerBound, end: bodyRange.upperBound)
         let transactionBody: Transaction.Body?
         switch bodyField {
-        case Field.accrual: transactionBody = accrual(&body)
-        case Field.redemption: transactionBody = redemption(&body)
-        case Field.reversal: transactionBody = reversal(&body)
+        case .accrual: transactionBody = accrual(&body)
+        case .redemption: transactionBody = redemption(&body)
+        case .reversal: transactionBody = reversal(&body)
         default: transactionBody = nil
         }
         guard let transactionBody else { return nil }

@@ -1,11 +1,10 @@
 import Foundation
-import LoyaltyWire
 import Programme
 import Simulation
 import SwiftProtobuf
 import Testing
 
-@testable import Worker
+@testable import LoyaltyWire
 
 /// Whenever the fast path answers, it answers what `InboundMessage.decode` (swift-protobuf
 /// plus the structural checks) answers; everything unusual is left to the latter.
@@ -88,7 +87,7 @@ struct EnvelopeFastPathTests {
 
     private func check(_ bytes: [UInt8]) -> Bool {
         guard let fast = EnvelopeFastPath.decode(bytes) else { return false }
-        let slow = InboundMessage.decode(bytes)
+        let slow = InboundMessage.decode(bytes, fastPath: false)
         #expect(slow == .success(fast), "\(bytes)")
         return true
     }
@@ -104,7 +103,7 @@ struct EnvelopeFastPathTests {
     @Test func recordsBreakingAFieldLimitTakeTheSlowPathWhichNamesTheField() throws {
         for (bytes, field) in try Self.limitBreaking() {
             #expect(EnvelopeFastPath.decode(bytes) == nil, "\(field)")
-            guard case .failure(let error) = InboundMessage.decode(bytes) else {
+            guard case .failure(let error) = InboundMessage.decode(bytes, fastPath: false) else {
                 Issue.record("\(field): accepted")
                 continue
             }
