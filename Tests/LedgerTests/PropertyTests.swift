@@ -87,7 +87,6 @@ struct PropertyTests {
         await propertyCheck(count: 150, input: Self.steps) { steps in
             let transactions = Self.transactions(steps, programme: programme)
             let h = try Harness(programme: programme)
-            var reference = ReferenceLedger(programme: programme)
             // Uneven batches, to keep batch boundaries honest too.
             var outputs: [LedgerOutput] = []
             var start = 0
@@ -96,51 +95,76 @@ struct PropertyTests {
                 outputs += try h.run(transactions[start..<end].map { .transaction($0) })
                 start = end
             }
-            for (offset, t) in transactions.enumerated() {
-                let expected = reference.apply(t, offset: Int64(offset))
-                guard case .result(_, _, let actual, let original) = outputs[offset] else {
-                    Issue.record("no result for offset \(offset)")
-                    return
-                }
-                #expect(actual.status == expected.status, "offset \(offset) \(t): \(actual.detail)")
-                #expect(actual.reason == expected.reason, "offset \(offset) \(t): \(actual.detail)")
-                #expect(actual.pointsDelta == expected.pointsDelta, "offset \(offset) \(t)")
-                #expect(actual.balanceAfter == expected.balanceAfter, "offset \(offset) \(t)")
-                #expect((original != nil) == (actual.status == .duplicate))
-            }
-            let pointValue = programme.pointValueMinor
-            for (memberId, model) in reference.members {
-                let view = try h.shard.member(memberId)
-                // Lots add up to the balance, the shortfall accounted; none below zero.
-                #expect(view.lots.reduce(0) { $0 + $1.pointsLeft } - view.shortfall == view.balance)
-                #expect(view.lots.allSatisfy { $0.pointsLeft > 0 })
-                #expect(view.shortfall >= 0 && (view.shortfall == 0 || view.lots.isEmpty))
-                #expect(view.balance == model.balance, "member \(memberId)")
-                #expect(view.shortfall == model.shortfall, "member \(memberId)")
-                let modelLots = model.lots.filter { $0.left > 0 }.sorted { ($0.expires, $0.created, $0.id) < ($1.expires, $1.created, $1.id) }
-                #expect(view.lots.map(\.lotId) == modelLots.map(\.id), "member \(memberId)")
-                #expect(view.lots.map(\.pointsLeft) == modelLots.map(\.left), "member \(memberId)")
+            let outcomes = outputs.map { output -> (Outcome, Outcome?) in
+                guard case .result(_, _, let outcome, let original) = output else { return (Outcome(status: .rejected), nil) }
+                return (outcome, original)
             }
             let totals = try h.shard.totals()
-            let partnerIds = Set(programme.partners.map(\.id))
-            for partner in programme.partners {
-                // Each redeemed point made exactly one debt from its issuer …
-                let owedByIssuer = totals.debts.filter { $0.payer == partner.id && partnerIds.contains($0.payee) }.reduce(0) { $0 + $1.amountMinor }
-                #expect(owedByIssuer == reference.redeemedFrom[partner.id, default: 0] * pointValue, "issuer \(partner.id)")
-                // … and each partner is owed the value of the points redeemed at it.
-                let owedToRedeemer = totals.debts.filter { $0.payee == partner.id }.reduce(0) { $0 + $1.amountMinor }
-                let redeemedAt = totals.partners.first { $0.partnerId == partner.id }?.redeemed ?? 0
-                #expect(owedToRedeemer == redeemedAt * pointValue, "redeemer \(partner.id)")
-            }
-            for partner in programme.partners {
-                let expired = totals.partners.first { $0.partnerId == partner.id }?.expired ?? 0
-                #expect(expired == reference.expiredFrom[partner.id, default: 0], "breakage of \(partner.id)")
-            }
-            let modelDebts = reference.debts.map { key, amount -> DebtTotal in
-                let parts = key.split(separator: ">").map(String.init)
-                return DebtTotal(payer: parts[0], payee: parts[1], amountMinor: amount)
-            }.sorted()
-            #expect(totals.debts == modelDebts)
+            var redeemed: [String: Int64] = [:]
+            var expired: [String: Int64] = [:]
+            for partner in totals.partners { (redeemed[partner.partnerId], expired[partner.partnerId]) = (partner.redeemed, partner.expired) }
+            try Self.expectReference(
+                transactions, outcomes, programme: programme, member: { try h.shard.member($0) }, debts: totals.debts,
+                redeemed: redeemed, expired: expired)
         }
+    }
+
+    /// The same histories through the rules alone (`MemoryLedger`: plain values, no file).
+    @Test func theRulesAloneMatchTheReference() async {
+        let programme = Self.shortExpiry
+        await propertyCheck(count: 300, input: Self.steps) { steps in
+            let transactions = Self.transactions(steps, programme: programme)
+            var ledger = MemoryLedger(programme: programme)
+            let outcomes = transactions.enumerated().map { ledger.apply($1, offset: Int64($0)) }
+            try Self.expectReference(
+                transactions, outcomes, programme: programme, member: { ledger.view($0) }, debts: ledger.debtTotals,
+                redeemed: ledger.stats.mapValues(\.redeemed), expired: ledger.stats.mapValues(\.expired))
+        }
+    }
+
+    /// Checks a ledger's outcomes, members, debts and statistics against `ReferenceLedger`
+    /// and the invariants: lots add up to balances, each redeemed point one debt.
+    static func expectReference(
+        _ transactions: [Transaction], _ outcomes: [(Outcome, Outcome?)], programme: Programme, member: (String) throws -> MemberView,
+        debts: [DebtTotal], redeemed: [String: Int64], expired: [String: Int64]
+    ) throws {
+        var reference = ReferenceLedger(programme: programme)
+        for (offset, t) in transactions.enumerated() {
+            let expected = reference.apply(t, offset: Int64(offset))
+            let (actual, original) = outcomes[offset]
+            #expect(actual.status == expected.status, "offset \(offset) \(t): \(actual.detail)")
+            #expect(actual.reason == expected.reason, "offset \(offset) \(t): \(actual.detail)")
+            #expect(actual.pointsDelta == expected.pointsDelta, "offset \(offset) \(t)")
+            #expect(actual.balanceAfter == expected.balanceAfter, "offset \(offset) \(t)")
+            #expect((original != nil) == (actual.status == .duplicate))
+        }
+        let pointValue = programme.pointValueMinor
+        for (memberId, model) in reference.members {
+            let view = try member(memberId)
+            // Lots add up to the balance, the shortfall accounted; none below zero.
+            #expect(view.lots.reduce(0) { $0 + $1.pointsLeft } - view.shortfall == view.balance)
+            #expect(view.lots.allSatisfy { $0.pointsLeft > 0 })
+            #expect(view.shortfall >= 0 && (view.shortfall == 0 || view.lots.isEmpty))
+            #expect(view.balance == model.balance, "member \(memberId)")
+            #expect(view.shortfall == model.shortfall, "member \(memberId)")
+            let modelLots = model.lots.filter { $0.left > 0 }.sorted { ($0.expires, $0.created, $0.id) < ($1.expires, $1.created, $1.id) }
+            #expect(view.lots.map(\.lotId) == modelLots.map(\.id), "member \(memberId)")
+            #expect(view.lots.map(\.pointsLeft) == modelLots.map(\.left), "member \(memberId)")
+        }
+        let partnerIds = Set(programme.partners.map(\.id))
+        for partner in programme.partners {
+            // Each redeemed point made exactly one debt from its issuer …
+            let owedByIssuer = debts.filter { $0.payer == partner.id && partnerIds.contains($0.payee) }.reduce(0) { $0 + $1.amountMinor }
+            #expect(owedByIssuer == reference.redeemedFrom[partner.id, default: 0] * pointValue, "issuer \(partner.id)")
+            // … and each partner is owed the value of the points redeemed at it.
+            let owedToRedeemer = debts.filter { $0.payee == partner.id }.reduce(0) { $0 + $1.amountMinor }
+            #expect(owedToRedeemer == redeemed[partner.id, default: 0] * pointValue, "redeemer \(partner.id)")
+            #expect(expired[partner.id, default: 0] == reference.expiredFrom[partner.id, default: 0], "breakage of \(partner.id)")
+        }
+        let modelDebts = reference.debts.map { key, amount -> DebtTotal in
+            let parts = key.split(separator: ">").map(String.init)
+            return DebtTotal(payer: parts[0], payee: parts[1], amountMinor: amount)
+        }.sorted()
+        #expect(debts == modelDebts)
     }
 }
