@@ -34,7 +34,7 @@ SYSTEM = {
 }
 SERVICES = {"Gateway", "Worker", "ClearingNode"}
 STORAGE, C_SQLITE = "SQLite", "CSQLite"
-# Our own library modules, drawn in the graph (tests, tools and C shims are left out).
+# Our own modules under Sources/, drawn in the graph (tests, test support and C shims are left out).
 GRAPH_KINDS = {"regular", "executable"}
 
 IMPORT = re.compile(
@@ -90,7 +90,10 @@ def imports(target):
 
 
 def graph(all_targets):
-    ours = {t["name"] for t in all_targets if t["kind"] in GRAPH_KINDS and os.path.isdir(os.path.join(ROOT, t["path"]))}
+    ours = {
+        t["name"] for t in all_targets
+        if t["kind"] in GRAPH_KINDS and t["path"].startswith("Sources" + os.sep) and os.path.isdir(os.path.join(ROOT, t["path"]))
+    }
     lines = ["```mermaid", "graph TD"]
     for target in sorted(all_targets, key=lambda t: t["name"]):
         if target["name"] not in ours:
