@@ -1,5 +1,6 @@
 import Basics
 import Crypto
+import Programme
 
 /// The workload behind `loyalty bench clearing`: net `participantCount` participants
 /// (the operator included) from `entryCount` random gross debts and write all files.
@@ -19,7 +20,7 @@ public enum ClearingBenchmark {
                 id: id, name: id == operatorId ? "Coalition Operator" : "Partner \(id) & Co",
                 iban: "DE" + pad(offset, 20), bic: "BANKDEFF")
         }
-        var debts: [GrossDebt] = []
+        var debts: [DebtTotal] = []
         debts.reserveCapacity(entryCount)
         for _ in 0..<entryCount {
             let payer = ids[Int.random(in: 0..<participantCount, using: &random)]
@@ -27,7 +28,7 @@ public enum ClearingBenchmark {
             let payee = roll == 0 ? payer : ids[Int.random(in: 0..<participantCount, using: &random)]
             var amountMinor = Int64.random(in: 1...1_000_000, using: &random)
             if roll <= 2 { amountMinor = -amountMinor }
-            debts.append(GrossDebt(payer: payer, payee: payee, amountMinor: amountMinor))
+            debts.append(DebtTotal(payer: payer, payee: payee, amountMinor: amountMinor))
         }
         let partitions = (0..<16).map {
             PartitionRange(
@@ -35,7 +36,7 @@ public enum ClearingBenchmark {
                 accepted: Int64(entryCount / 16), rejected: 0, duplicates: 0, deadLetters: 0)
         }
         let points = ids.dropFirst().map {
-            PartnerPoints(partner: $0, issued: 1000, redeemed: 500, expired: 10, clawedBack: 5, feesMinor: 250)
+            PartnerPoints(partnerId: $0, issued: 1000, redeemed: 500, expired: 10, clawedBack: 5, feesMinor: 250)
         }
         return CycleSettlementInput(
             cycle: 1, closedAtMilliseconds: 1_767_225_600_000, previousClosedAtMilliseconds: 1_767_139_200_000,

@@ -1,4 +1,5 @@
 import Basics
+import Programme
 
 /// Everything needed to settle one clearing cycle. Plain values: the clearing service
 /// gathers them from shard positions; tests build them by hand.
@@ -13,14 +14,14 @@ public struct CycleSettlementInput: Sendable {
     /// Accounts of every participant, the operator included.
     public var accounts: [ParticipantAccount]
     public var partitions: [PartitionRange]
-    public var debts: [GrossDebt]
+    public var debts: [DebtTotal]
     public var points: [PartnerPoints]
     /// Lowercase hex SHA-256 of the previous cycle's manifest file; nil or 64 zeros for cycle 1.
     public var previousManifestSHA256: String?
 
     public init(
         cycle: Int64, closedAtMilliseconds: Int64, previousClosedAtMilliseconds: Int64, currency: Currency,
-        operatorId: String, accounts: [ParticipantAccount], partitions: [PartitionRange], debts: [GrossDebt],
+        operatorId: String, accounts: [ParticipantAccount], partitions: [PartitionRange], debts: [DebtTotal],
         points: [PartnerPoints], previousManifestSHA256: String?
     ) {
         self.cycle = cycle
@@ -69,8 +70,8 @@ public struct CycleSettlementInput: Sendable {
                 throw ClearingError(.invalidInput, "partition \(range.partition) appears twice", location: "partitions")
             }
         }
-        for entry in points where !seen.contains(entry.partner) {
-            throw ClearingError(.unknownParticipant, "points for \(entry.partner), which has no account", location: "points")
+        for entry in points where !seen.contains(entry.partnerId) {
+            throw ClearingError(.unknownParticipant, "points for \(entry.partnerId), which has no account", location: "points")
         }
         let hash = previousManifestHash
         guard hash.utf8.count == 64, hash.utf8.allSatisfy(Hex.isLowercaseDigit) else {

@@ -1,3 +1,5 @@
+import Programme
+
 /// Netting of gross debts into per-participant positions.
 ///
 /// Cost: one pass interning ids to dense indices (the only string hashing), O(n log n) to
@@ -9,7 +11,7 @@ public enum Netting {
     /// zero. Throws `.arithmeticOverflow` if any sum leaves Int64, `.invalidInput` for an
     /// empty participant id.
     public static func net(
-        _ debts: [GrossDebt], operatorId: String, participants: [String] = []
+        _ debts: [DebtTotal], operatorId: String, participants: [String] = []
     ) throws(ClearingError) -> NettingResult {
         try net(debts, operatorId: operatorId, participants: participants, denseParticipantLimit: denseParticipantLimit)
     }
@@ -19,7 +21,7 @@ public enum Netting {
     static let denseParticipantLimit = 2048
 
     static func net(
-        _ debts: [GrossDebt], operatorId: String, participants: [String], denseParticipantLimit: Int
+        _ debts: [DebtTotal], operatorId: String, participants: [String], denseParticipantLimit: Int
     ) throws(ClearingError) -> NettingResult {
         var interner = ParticipantInterner()
         _ = try interner.intern(operatorId)
@@ -62,7 +64,7 @@ public enum Netting {
     /// Signed sums per ordered pair in a rank × rank matrix; a pair's debt is its positive
     /// sum plus the negated negative sum of the opposite pair (a cancel flips direction).
     private static func aggregateDense(
-        _ debts: [GrossDebt], _ payers: [Int32], _ payees: [Int32], _ rank: [Int32],
+        _ debts: [DebtTotal], _ payers: [Int32], _ payees: [Int32], _ rank: [Int32],
         _ selfSumsMinor: inout [Int64], _ hasSelfDebt: inout [Bool], _ builder: inout ObligationBuilder
     ) throws(ClearingError) {
         let count = rank.count
@@ -98,7 +100,7 @@ public enum Netting {
     /// Signed sums per ordered pair in a dictionary keyed by rank pairs (any participant
     /// count); sorting the flipped pairs brings (a, b) and (b, a) < 0 together to merge.
     private static func aggregateSparse(
-        _ debts: [GrossDebt], _ payers: [Int32], _ payees: [Int32], _ rank: [Int32],
+        _ debts: [DebtTotal], _ payers: [Int32], _ payees: [Int32], _ rank: [Int32],
         _ selfSumsMinor: inout [Int64], _ hasSelfDebt: inout [Bool], _ builder: inout ObligationBuilder
     ) throws(ClearingError) {
         var pairSumsMinor: [UInt64: Int64] = [:]

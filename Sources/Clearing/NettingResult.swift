@@ -1,11 +1,14 @@
+import Programme
+
 /// What netting a cycle's gross debts produced. Every array is sorted (by participant id,
 /// then counterparty id, comparing UTF-8 bytes), so the value does not depend on input order.
 public struct NettingResult: Sendable, Equatable {
     /// One position per participant (debtors, creditors, the operator, and every id passed
     /// in `participants`), including zero positions. Sums to exactly 0.
     public var positions: [NetPosition]
-    /// Directed sums per (payer, payee), excluding self-debts and pairs that summed to 0.
-    public var obligations: [BilateralObligation]
+    /// Bilateral obligations: directed sums per (payer, payee), always > 0, excluding
+    /// self-debts and pairs that summed to 0.
+    public var obligations: [DebtTotal]
     /// Self-debts (issuer = redeemer), summed per participant; recorded, never settled.
     public var selfDebts: [NetPosition]
     /// Number of gross debt entries given (including self-debts and zero amounts).
@@ -14,7 +17,7 @@ public struct NettingResult: Sendable, Equatable {
     public var grossAmountMinor: Int64
 
     public init(
-        positions: [NetPosition], obligations: [BilateralObligation], selfDebts: [NetPosition],
+        positions: [NetPosition], obligations: [DebtTotal], selfDebts: [NetPosition],
         entryCount: Int, grossAmountMinor: Int64
     ) {
         self.positions = positions

@@ -1,3 +1,5 @@
+import Programme
+
 /// Collects bilateral obligations in (payer rank, payee rank) order and keeps the running
 /// positions and gross total, all with overflow checks.
 struct ObligationBuilder {
@@ -5,7 +7,7 @@ struct ObligationBuilder {
     let ids: [String]
     private(set) var positionsMinor: [Int64]
     private(set) var grossMinor: Int64 = 0
-    private(set) var obligations: [BilateralObligation] = []
+    private(set) var obligations: [DebtTotal] = []
 
     init(ids: [String]) {
         self.ids = ids
@@ -16,6 +18,6 @@ struct ObligationBuilder {
         guard addChecked(&positionsMinor[payee], amountMinor), addChecked(&positionsMinor[payer], -amountMinor),
             addChecked(&grossMinor, amountMinor)
         else { throw Netting.overflow("net position of \(ids[payer]) or \(ids[payee]), or the gross total") }
-        obligations.append(BilateralObligation(payer: ids[payer], payee: ids[payee], amountMinor: amountMinor))
+        obligations.append(DebtTotal(payer: ids[payer], payee: ids[payee], amountMinor: amountMinor))
     }
 }

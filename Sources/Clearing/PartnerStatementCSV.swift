@@ -1,3 +1,5 @@
+import Programme
+
 /// `cycle-<N>-statement-<partner>.csv`: `record,counterparty,amount,unit` rows.
 ///
 /// Records, in this order: `receivable` per counterparty (gross bilateral sums, counterparty
@@ -38,7 +40,7 @@ enum PartnerStatementCSV {
                 instructions[participant[instruction.payer]!].append(Int32(offset))
                 instructions[participant[instruction.payee]!].append(Int32(offset))
             }
-            for entry in settlement.input.points { points[entry.partner] = entry }
+            for entry in settlement.input.points { points[entry.partnerId] = entry }
             for selfDebt in settlement.netting.selfDebts { selfDebts[selfDebt.participant] = selfDebt.amountMinor }
         }
     }

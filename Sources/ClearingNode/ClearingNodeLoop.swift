@@ -82,7 +82,7 @@ final class ClearingNodeLoop {
     }
 
     private func receivePosition(_ record: ConsumerRecord) throws {
-        guard let position = try? Loyalty_V1_ShardPosition(serializedBytes: record.value) else {
+        guard let position = (try? Loyalty_V1_ShardPosition(serializedBytes: record.value)).map(CyclePosition.init) else {
             logger.error("undecodable record on the positions topic; ignored", metadata: ["offset": "\(record.offset)"])
             return
         }

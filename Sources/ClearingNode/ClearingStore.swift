@@ -1,5 +1,6 @@
 import Foundation
 import LoyaltyWire
+import Programme
 import SQLite
 import SwiftProtobuf
 
@@ -179,8 +180,9 @@ final class ClearingStore {
         case conflict
     }
 
-    func insertPosition(_ position: Loyalty_V1_ShardPosition) throws -> PositionInsert {
-        let encoded = Data(try position.serializedBytes() as [UInt8]).base64EncodedString()
+    /// Stored as the wire encoding (base64), which is also what a conflict is judged by.
+    func insertPosition(_ position: CyclePosition) throws -> PositionInsert {
+        let encoded = Data(try Loyalty_V1_ShardPosition(position).serializedBytes() as [UInt8]).base64EncodedString()
         let existing = try db.prepare("SELECT position FROM positions WHERE cycle = ? AND partition = ?")
             .bind(.integer(position.cycle), .integer(Int64(position.partition)))
         defer { existing.reset() }
@@ -193,16 +195,16 @@ final class ClearingStore {
         return .stored
     }
 
-    func positions(_ cycle: Int64) throws -> [Int32: Loyalty_V1_ShardPosition] {
+    func positions(_ cycle: Int64) throws -> [Int32: CyclePosition] {
         let statement = try db.prepare("SELECT partition, position FROM positions WHERE cycle = ? ORDER BY partition")
             .bind(.integer(cycle))
         defer { statement.reset() }
-        var result: [Int32: Loyalty_V1_ShardPosition] = [:]
+        var result: [Int32: CyclePosition] = [:]
         while try statement.step() {
             guard let data = Data(base64Encoded: statement.text(1)) else {
                 throw ClearingNodeError("stored position of cycle \(cycle) partition \(statement.int64(0)) is damaged")
             }
-            result[Int32(statement.int64(0))] = try Loyalty_V1_ShardPosition(serializedBytes: [UInt8](data))
+            result[Int32(statement.int64(0))] = CyclePosition(try Loyalty_V1_ShardPosition(serializedBytes: [UInt8](data)))
         }
         return result
     }

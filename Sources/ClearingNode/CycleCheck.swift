@@ -1,5 +1,4 @@
 import Clearing
-import LoyaltyWire
 import Programme
 
 /// The checks a cycle must pass before anything is settled, and the settlement input
@@ -12,15 +11,15 @@ public struct CycleCheck: Sendable {
     public let cycle: Int64
     public let closedAtMilliseconds: Int64
     public let partitions: Int32
-    public let positions: [Int32: Loyalty_V1_ShardPosition]
+    public let positions: [Int32: CyclePosition]
     /// Positions of the previous cycle (empty for cycle 1).
-    public let previousPositions: [Int32: Loyalty_V1_ShardPosition]
+    public let previousPositions: [Int32: CyclePosition]
     public let previousClosedAtMilliseconds: Int64
     public let previousManifestSHA256: String?
 
     public init(
         cycle: Int64, closedAtMilliseconds: Int64, partitions: Int32,
-        positions: [Int32: Loyalty_V1_ShardPosition], previousPositions: [Int32: Loyalty_V1_ShardPosition],
+        positions: [Int32: CyclePosition], previousPositions: [Int32: CyclePosition],
         previousClosedAtMilliseconds: Int64, previousManifestSHA256: String?
     ) {
         self.cycle = cycle
@@ -46,7 +45,7 @@ public struct CycleCheck: Sendable {
         return figuresProblem(programme: programme)
     }
 
-    private func rangeProblem(_ partition: Int32, _ position: Loyalty_V1_ShardPosition) -> String? {
+    private func rangeProblem(_ partition: Int32, _ position: CyclePosition) -> String? {
         let expectedFirst: Int64
         if cycle == 1 {
             expectedFirst = 0
@@ -96,8 +95,8 @@ public struct CycleCheck: Sendable {
                 }
             }
             for points in position.points {
-                fees[points.partnerID, default: 0] += points.feesMinor
-                redeemed[points.partnerID, default: 0] += points.redeemed
+                fees[points.partnerId, default: 0] += points.feesMinor
+                redeemed[points.partnerId, default: 0] += points.redeemed
             }
         }
         for partner in programme.partners.map(\.id) {
@@ -116,19 +115,15 @@ public struct CycleCheck: Sendable {
     /// The settlement input for a cycle that passed `problem(programme:)`.
     public func settlementInput(programme: Programme) -> CycleSettlementInput {
         let ordered = positions.keys.sorted().map { positions[$0]! }
-        var points: [String: Clearing.PartnerPoints] = [:]
-        for position in ordered {
-            for item in position.points {
-                var sum = points[item.partnerID] ?? Clearing.PartnerPoints(
-                    partner: item.partnerID, issued: 0, redeemed: 0, expired: 0, clawedBack: 0, feesMinor: 0
-                )
-                sum.issued += item.issued
-                sum.redeemed += item.redeemed
-                sum.expired += item.expired
-                sum.clawedBack += item.clawedBack
-                sum.feesMinor += item.feesMinor
-                points[item.partnerID] = sum
-            }
+        var points: [String: PartnerPoints] = [:]
+        for item in ordered.flatMap(\.points) {
+            var sum = points[item.partnerId] ?? PartnerPoints(partnerId: item.partnerId)
+            sum.issued += item.issued
+            sum.redeemed += item.redeemed
+            sum.expired += item.expired
+            sum.clawedBack += item.clawedBack
+            sum.feesMinor += item.feesMinor
+            points[item.partnerId] = sum
         }
         let accounts = [programme.operatorAccount] + programme.partners.map {
             ParticipantAccount(id: $0.id, name: $0.name, iban: $0.iban, bic: $0.bic)
@@ -142,11 +137,11 @@ public struct CycleCheck: Sendable {
             accounts: accounts,
             partitions: ordered.map {
                 PartitionRange(
-                    partition: $0.partition, firstOffset: $0.firstOffset, barrierOffset: $0.barrierOffset,
+                    partition: Int32($0.partition), firstOffset: $0.firstOffset, barrierOffset: $0.barrierOffset,
                     accepted: $0.accepted, rejected: $0.rejected, duplicates: $0.duplicates, deadLetters: $0.deadLetters
                 )
             },
-            debts: ordered.flatMap { $0.debts.map { GrossDebt(payer: $0.payer, payee: $0.payee, amountMinor: $0.amountMinor) } },
+            debts: ordered.flatMap(\.debts),
             points: points.keys.sorted().map { points[$0]! },
             previousManifestSHA256: previousManifestSHA256
         )

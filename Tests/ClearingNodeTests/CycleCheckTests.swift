@@ -9,34 +9,31 @@ struct CycleCheckTests {
 
     /// A consistent position: fuel's points redeemed at cinema (debt fuel -> cinema of
     /// 300 x point value), and fuel's fee debt to the operator matching its fee figure.
-    private func position(partition: Int32, first: Int64, barrier: Int64, cycle: Int64 = 2) -> Loyalty_V1_ShardPosition {
-        .with {
-            $0.cycle = cycle
-            $0.partition = partition
-            $0.firstOffset = first
-            $0.barrierOffset = barrier
-            $0.accepted = barrier - first
-            $0.debts = [
-                .with { $0.payer = "fuel"; $0.payee = "cinema"; $0.amountMinor = 300 * programme.pointValueMinor },
-                .with { $0.payer = "fuel"; $0.payee = programme.operatorId; $0.amountMinor = 42 },
-            ]
-            $0.points = [
-                .with { $0.partnerID = "fuel"; $0.issued = 1_000; $0.feesMinor = 42 },
-                .with { $0.partnerID = "cinema"; $0.redeemed = 300 },
-            ]
-        }
+    private func position(partition: Int64, first: Int64, barrier: Int64, cycle: Int64 = 2) -> CyclePosition {
+        CyclePosition(
+            cycle: cycle, partition: partition, firstOffset: first, barrierOffset: barrier, closedAtMilliseconds: 0,
+            accepted: barrier - first, rejected: 0, duplicates: 0, deadLetters: 0,
+            debts: [
+                DebtTotal(payer: "fuel", payee: "cinema", amountMinor: 300 * programme.pointValueMinor),
+                DebtTotal(payer: "fuel", payee: programme.operatorId, amountMinor: 42),
+            ],
+            points: [
+                PartnerPoints(partnerId: "fuel", issued: 1_000, feesMinor: 42),
+                PartnerPoints(partnerId: "cinema", redeemed: 300),
+            ],
+            ledgerDigest: "")
     }
 
-    private func check(_ positions: [Loyalty_V1_ShardPosition], previous: [Loyalty_V1_ShardPosition]) -> CycleCheck {
+    private func check(_ positions: [CyclePosition], previous: [CyclePosition]) -> CycleCheck {
         CycleCheck(
             cycle: 2, closedAtMilliseconds: 2_000, partitions: 2,
-            positions: Dictionary(uniqueKeysWithValues: positions.map { ($0.partition, $0) }),
-            previousPositions: Dictionary(uniqueKeysWithValues: previous.map { ($0.partition, $0) }),
+            positions: Dictionary(uniqueKeysWithValues: positions.map { (Int32($0.partition), $0) }),
+            previousPositions: Dictionary(uniqueKeysWithValues: previous.map { (Int32($0.partition), $0) }),
             previousClosedAtMilliseconds: 1_000, previousManifestSHA256: String(repeating: "a", count: 64)
         )
     }
 
-    private var previous: [Loyalty_V1_ShardPosition] {
+    private var previous: [CyclePosition] {
         [position(partition: 0, first: 0, barrier: 10, cycle: 1), position(partition: 1, first: 0, barrier: 20, cycle: 1)]
     }
 
@@ -48,6 +45,15 @@ struct CycleCheckTests {
         #expect(input.partitions.map(\.firstOffset) == [11, 21])
         #expect(input.debts.count == 4)
         #expect(input.accounts.count == programme.partners.count + 1)
+    }
+
+    @Test("a position survives the wire unchanged, the only conversion between the two")
+    func wireRoundTrip() throws {
+        let sent = position(partition: 1, first: 21, barrier: 25)
+        let bytes: [UInt8] = try Loyalty_V1_ShardPosition(sent).serializedBytes()
+        let wire = try Loyalty_V1_ShardPosition(serializedBytes: bytes)
+        #expect(wire.points.map(\.partnerID) == ["fuel", "cinema"])
+        #expect(CyclePosition(wire) == sent)
     }
 
     @Test("a missing partition keeps the cycle waiting")

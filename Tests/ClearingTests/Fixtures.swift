@@ -2,6 +2,7 @@ import Basics
 @testable import Clearing
 import Crypto
 import Foundation
+import Programme
 
 /// Shared inputs for the Clearing tests: a hand-worked cycle of four partners and the
 /// operator, and helpers for temporary directories and random debt matrices.
@@ -19,20 +20,20 @@ enum Fixtures {
 
     /// Pair sums: A→B 900, B→C 300, C→A 200, A→OP 50, B→OP 30, D→A 400, D→C 150.
     /// Positions: A −350, B +570, C +250, D −550, OP +80. Gross 2030 over 7 obligations.
-    static let debts: [GrossDebt] = [
-        GrossDebt(payer: "A", payee: "B", amountMinor: 1000),
-        GrossDebt(payer: "B", payee: "C", amountMinor: 300),
-        GrossDebt(payer: "C", payee: "A", amountMinor: 200),
-        GrossDebt(payer: "A", payee: "OP", amountMinor: 50),
-        GrossDebt(payer: "B", payee: "OP", amountMinor: 30),
-        GrossDebt(payer: "D", payee: "A", amountMinor: 400),
-        GrossDebt(payer: "A", payee: "B", amountMinor: -100),  // cancel of an earlier cycle's redemption
-        GrossDebt(payer: "C", payee: "D", amountMinor: -150),  // negative: D owes C
-        GrossDebt(payer: "B", payee: "B", amountMinor: 500),  // self-debt: recorded, never settled
+    static let debts: [DebtTotal] = [
+        DebtTotal(payer: "A", payee: "B", amountMinor: 1000),
+        DebtTotal(payer: "B", payee: "C", amountMinor: 300),
+        DebtTotal(payer: "C", payee: "A", amountMinor: 200),
+        DebtTotal(payer: "A", payee: "OP", amountMinor: 50),
+        DebtTotal(payer: "B", payee: "OP", amountMinor: 30),
+        DebtTotal(payer: "D", payee: "A", amountMinor: 400),
+        DebtTotal(payer: "A", payee: "B", amountMinor: -100),  // cancel of an earlier cycle's redemption
+        DebtTotal(payer: "C", payee: "D", amountMinor: -150),  // negative: D owes C
+        DebtTotal(payer: "B", payee: "B", amountMinor: 500),  // self-debt: recorded, never settled
     ]
 
     static func input(
-        cycle: Int64 = 1, debts: [GrossDebt] = Fixtures.debts, previousManifestSHA256: String? = nil,
+        cycle: Int64 = 1, debts: [DebtTotal] = Fixtures.debts, previousManifestSHA256: String? = nil,
         closedAtMilliseconds: Int64? = nil
     ) -> CycleSettlementInput {
         let closedAt = closedAtMilliseconds ?? (1_767_225_600_000 + (cycle - 1) * 86_400_000)
@@ -46,8 +47,8 @@ enum Fixtures {
             ],
             debts: debts,
             points: [
-                PartnerPoints(partner: "A", issued: 1200, redeemed: 300, expired: 20, clawedBack: 5, feesMinor: 50),
-                PartnerPoints(partner: "B", issued: 800, redeemed: 950, expired: 0, clawedBack: 0, feesMinor: 30),
+                PartnerPoints(partnerId: "A", issued: 1200, redeemed: 300, expired: 20, clawedBack: 5, feesMinor: 50),
+                PartnerPoints(partnerId: "B", issued: 800, redeemed: 950, expired: 0, clawedBack: 0, feesMinor: 30),
             ],
             previousManifestSHA256: previousManifestSHA256)
     }
@@ -76,11 +77,11 @@ enum Fixtures {
     }
 
     /// Random debts over `participantCount` ids (`OP` plus `P0001`…), with negatives and self-debts.
-    static func randomDebts(participantCount: Int, entryCount: Int, seed: UInt64) -> (ids: [String], debts: [GrossDebt]) {
+    static func randomDebts(participantCount: Int, entryCount: Int, seed: UInt64) -> (ids: [String], debts: [DebtTotal]) {
         var random = SplitMix64(seed: seed)
         let ids = ["OP"] + (1..<max(participantCount, 2)).map { "P" + String(format: "%04d", $0) }
         let debts = (0..<entryCount).map { _ in
-            GrossDebt(
+            DebtTotal(
                 payer: ids.randomElement(using: &random)!, payee: ids.randomElement(using: &random)!,
                 amountMinor: Int64.random(in: -1_000_000...10_000_000, using: &random))
         }
@@ -88,7 +89,7 @@ enum Fixtures {
     }
 
     /// The slow reference: positions by string-keyed sums of every entry.
-    static func referencePositions(_ debts: [GrossDebt]) -> [String: Int64] {
+    static func referencePositions(_ debts: [DebtTotal]) -> [String: Int64] {
         var positions: [String: Int64] = [:]
         for debt in debts where debt.payer != debt.payee {
             positions[debt.payer, default: 0] -= debt.amountMinor

@@ -1,5 +1,6 @@
 import Basics
 @testable import Clearing
+import Programme
 import PropertyBased
 import Testing
 
@@ -65,7 +66,7 @@ struct NettingPropertyTests {
     /// Small matrices straight from generators, so a failure shrinks to a handful of debts.
     @Test func smallMatricesShrinkToReadableFailures() async {
         let debt = zip(Gen.int(in: 0...4), Gen.int(in: 0...4), Gen.int64(in: -50...50)).map { payer, payee, amount in
-            GrossDebt(payer: "p\(payer)", payee: "p\(payee)", amountMinor: amount)
+            DebtTotal(payer: "p\(payer)", payee: "p\(payee)", amountMinor: amount)
         }
         await propertyCheck(count: 200, input: debt.array(of: 0...40)) { debts in
             let result = try Netting.net(debts, operatorId: "p0")
@@ -92,15 +93,15 @@ struct NettingPathTests {
 
     @Test func bothPathsFlipAndMergeNegativeSums() throws {
         let debts = [
-            GrossDebt(payer: "A", payee: "B", amountMinor: 10), GrossDebt(payer: "B", payee: "A", amountMinor: -5),
-            GrossDebt(payer: "C", payee: "A", amountMinor: -7),
+            DebtTotal(payer: "A", payee: "B", amountMinor: 10), DebtTotal(payer: "B", payee: "A", amountMinor: -5),
+            DebtTotal(payer: "C", payee: "A", amountMinor: -7),
         ]
         for limit in [0, Int.max] {
             let result = try Netting.net(debts, operatorId: "OP", participants: [], denseParticipantLimit: limit)
             #expect(
                 result.obligations == [
-                    BilateralObligation(payer: "A", payee: "B", amountMinor: 15),
-                    BilateralObligation(payer: "A", payee: "C", amountMinor: 7),
+                    DebtTotal(payer: "A", payee: "B", amountMinor: 15),
+                    DebtTotal(payer: "A", payee: "C", amountMinor: 7),
                 ], "limit \(limit)")
         }
     }

@@ -1,4 +1,5 @@
 import Clearing
+import Programme
 import Testing
 
 @Suite("Netting: hand-worked examples", .timeLimit(.minutes(10)))
@@ -20,13 +21,13 @@ struct NettingTests {
         let result = try Netting.net(Fixtures.debts, operatorId: Fixtures.operatorId)
         #expect(
             result.obligations == [
-                BilateralObligation(payer: "A", payee: "B", amountMinor: 900),
-                BilateralObligation(payer: "A", payee: "OP", amountMinor: 50),
-                BilateralObligation(payer: "B", payee: "C", amountMinor: 300),
-                BilateralObligation(payer: "B", payee: "OP", amountMinor: 30),
-                BilateralObligation(payer: "C", payee: "A", amountMinor: 200),
-                BilateralObligation(payer: "D", payee: "A", amountMinor: 400),
-                BilateralObligation(payer: "D", payee: "C", amountMinor: 150),
+                DebtTotal(payer: "A", payee: "B", amountMinor: 900),
+                DebtTotal(payer: "A", payee: "OP", amountMinor: 50),
+                DebtTotal(payer: "B", payee: "C", amountMinor: 300),
+                DebtTotal(payer: "B", payee: "OP", amountMinor: 30),
+                DebtTotal(payer: "C", payee: "A", amountMinor: 200),
+                DebtTotal(payer: "D", payee: "A", amountMinor: 400),
+                DebtTotal(payer: "D", payee: "C", amountMinor: 150),
             ])
         #expect(result.grossAmountMinor == 2030)
         #expect(result.entryCount == 9)
@@ -36,14 +37,14 @@ struct NettingTests {
         let result = try Netting.net(Fixtures.debts, operatorId: Fixtures.operatorId)
         #expect(result.selfDebts == [NetPosition(participant: "B", amountMinor: 500)])
         #expect(!result.obligations.contains { $0.payer == $0.payee })
-        let onlySelf = try Netting.net([GrossDebt(payer: "A", payee: "A", amountMinor: 10)], operatorId: "OP")
+        let onlySelf = try Netting.net([DebtTotal(payer: "A", payee: "A", amountMinor: 10)], operatorId: "OP")
         #expect(onlySelf.positions.allSatisfy { $0.amountMinor == 0 })
         #expect(onlySelf.obligations.isEmpty)
     }
 
     @Test func cancelInTheSameCycleLeavesNoObligation() throws {
         let result = try Netting.net(
-            [GrossDebt(payer: "A", payee: "B", amountMinor: 70), GrossDebt(payer: "A", payee: "B", amountMinor: -70)],
+            [DebtTotal(payer: "A", payee: "B", amountMinor: 70), DebtTotal(payer: "A", payee: "B", amountMinor: -70)],
             operatorId: "OP")
         #expect(result.obligations.isEmpty)
         #expect(result.grossAmountMinor == 0)
@@ -57,12 +58,12 @@ struct NettingTests {
     @Test func overflowIsAnErrorNotATrap() {
         let error = #expect(throws: ClearingError.self) {
             try Netting.net(
-                [GrossDebt(payer: "A", payee: "B", amountMinor: .max), GrossDebt(payer: "A", payee: "B", amountMinor: 1)],
+                [DebtTotal(payer: "A", payee: "B", amountMinor: .max), DebtTotal(payer: "A", payee: "B", amountMinor: 1)],
                 operatorId: "OP")
         }
         #expect(error?.code == .arithmeticOverflow)
         let minimum = #expect(throws: ClearingError.self) {
-            try Netting.net([GrossDebt(payer: "A", payee: "B", amountMinor: .min)], operatorId: "OP")
+            try Netting.net([DebtTotal(payer: "A", payee: "B", amountMinor: .min)], operatorId: "OP")
         }
         #expect(minimum?.code == .arithmeticOverflow)
     }
@@ -78,7 +79,7 @@ struct NettingTests {
 
     @Test func unknownParticipantIsRejected() {
         var debts = Fixtures.debts
-        debts.append(GrossDebt(payer: "A", payee: "GHOST", amountMinor: 5))
+        debts.append(DebtTotal(payer: "A", payee: "GHOST", amountMinor: 5))
         let error = #expect(throws: ClearingError.self) { try CycleSettlement.settle(Fixtures.input(debts: debts)) }
         #expect(error?.code == .unknownParticipant)
         #expect(error?.found == "GHOST")

@@ -1,6 +1,7 @@
 import Clearing
 import Crypto
 import Foundation
+import Programme
 import Testing
 
 @Suite("Settlement verifier and tampering", .timeLimit(.minutes(10)))
@@ -15,9 +16,9 @@ struct VerifierTests {
             try CycleSettlement.settle(Fixtures.input(cycle: 1)), to: directory, signingKey: Fixtures.signingKey)
         let manifestHash = Fixtures.sha256(first.first { $0.name == "cycle-1-manifest.json" }!.bytes)
         let secondDebts = [
-            GrossDebt(payer: "B", payee: "A", amountMinor: 12_345),
-            GrossDebt(payer: "C", payee: "OP", amountMinor: 99),
-            GrossDebt(payer: "D", payee: "C", amountMinor: 1),
+            DebtTotal(payer: "B", payee: "A", amountMinor: 12_345),
+            DebtTotal(payer: "C", payee: "OP", amountMinor: 99),
+            DebtTotal(payer: "D", payee: "C", amountMinor: 1),
         ]
         try SettlementWriter.write(
             try CycleSettlement.settle(Fixtures.input(cycle: 2, debts: secondDebts, previousManifestSHA256: manifestHash)),

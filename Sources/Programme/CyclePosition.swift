@@ -1,0 +1,85 @@
+/// A shard's sealed totals of one clearing cycle: what the ledger seals at a barrier, the
+/// worker publishes (as `Loyalty_V1_ShardPosition`, converted once in LoyaltyWire) and the
+/// clearing node checks and nets. Domain values, so that neither side works on wire types.
+public struct CyclePosition: Sendable, Equatable, Hashable {
+    public var cycle: Int64
+    public var partition: Int64
+    public var firstOffset: Int64
+    public var barrierOffset: Int64
+    public var closedAtMilliseconds: Int64
+    public var accepted: Int64
+    public var rejected: Int64
+    public var duplicates: Int64
+    public var deadLetters: Int64
+    /// Sorted by (payer, payee).
+    public var debts: [DebtTotal]
+    /// Sorted by partner id.
+    public var points: [PartnerPoints]
+    /// `Shard.digest()` at the moment of sealing (before the position itself is stored).
+    public var ledgerDigest: String
+
+    public init(
+        cycle: Int64, partition: Int64, firstOffset: Int64, barrierOffset: Int64,
+        closedAtMilliseconds: Int64, accepted: Int64, rejected: Int64, duplicates: Int64,
+        deadLetters: Int64, debts: [DebtTotal], points: [PartnerPoints], ledgerDigest: String
+    ) {
+        self.cycle = cycle
+        self.partition = partition
+        self.firstOffset = firstOffset
+        self.barrierOffset = barrierOffset
+        self.closedAtMilliseconds = closedAtMilliseconds
+        self.accepted = accepted
+        self.rejected = rejected
+        self.duplicates = duplicates
+        self.deadLetters = deadLetters
+        self.debts = debts
+        self.points = points
+        self.ledgerDigest = ledgerDigest
+    }
+}
+
+/// Money `payer` owes `payee`, in minor units: a ledger's gross debt of a cycle, summed by
+/// (payer, payee), and after netting a bilateral obligation (then always > 0).
+///
+/// A negative gross amount (a cancel reversing a redemption settled in an earlier cycle) is
+/// a debt from payee to payer. `payer == payee` is recorded and reported but never settled.
+public struct DebtTotal: Sendable, Equatable, Hashable, Comparable {
+    public var payer: String
+    public var payee: String
+    public var amountMinor: Int64
+
+    public init(payer: String, payee: String, amountMinor: Int64) {
+        self.payer = payer
+        self.payee = payee
+        self.amountMinor = amountMinor
+    }
+
+    public static func < (a: DebtTotal, b: DebtTotal) -> Bool {
+        (a.payer, a.payee, a.amountMinor) < (b.payer, b.payee, b.amountMinor)
+    }
+}
+
+/// A partner's point movements and fees in a cycle: sealed by the ledger, summed over the
+/// shards by the clearing node, printed in the partner's statement.
+public struct PartnerPoints: Sendable, Equatable, Hashable {
+    public var partnerId: String
+    /// Points its accruals credited (including what paid off shortfalls).
+    public var issued: Int64
+    /// Points members redeemed at it (net of cancels).
+    public var redeemed: Int64
+    /// Points of its lots that expired (breakage).
+    public var expired: Int64
+    /// Points its refunds clawed back (including what became shortfall).
+    public var clawedBack: Int64
+    /// Fees it owes the operator, net of fee refunds (already part of the debts partner → operator).
+    public var feesMinor: Int64
+
+    public init(partnerId: String, issued: Int64 = 0, redeemed: Int64 = 0, expired: Int64 = 0, clawedBack: Int64 = 0, feesMinor: Int64 = 0) {
+        self.partnerId = partnerId
+        self.issued = issued
+        self.redeemed = redeemed
+        self.expired = expired
+        self.clawedBack = clawedBack
+        self.feesMinor = feesMinor
+    }
+}
