@@ -5,7 +5,7 @@
 /// A body returns nil when every property it checks holds, else what broke; a trap in the
 /// code under test (overflow, out-of-range index) is a crash in both settings.
 enum Harness: String, CaseIterable, Sendable {
-    /// The gateway's NDJSON fast path against SwiftProtobuf's JSON decoder.
+    /// The JSON fast path (LoyaltyWire's `EnvelopeJSONFastPath`) against SwiftProtobuf's JSON decoder.
     case jsonFastPath = "json-fast-path"
     /// The protobuf fast path (LoyaltyWire's `EnvelopeFastPath`) against `InboundMessage.decode(_:fastPath: false)`.
     case envelopeDecode = "envelope-decode"

@@ -3,6 +3,7 @@ import Programme
 import SwiftProtobuf
 
 @testable import Gateway
+@testable import LoyaltyWire
 
 /// Whatever `EnvelopeJSONFastPath` decodes, the reference decoder decodes to the same
 /// message (and the same bytes); and the edge's verdict on the line (accepted, or the

@@ -11,10 +11,9 @@ struct EdgeValidator: Sendable {
 
     let programme: Programme
 
-    /// `fastPath: false` is the reference (SwiftProtobuf) decoder alone, for the tests that
-    /// compare the two.
+    /// `fastPath: false` is the reference (SwiftProtobuf) JSON decoder alone, for the tests
+    /// that compare the two.
     func decode(_ bytes: [UInt8], format: Format, fastPath: Bool = true) throws(EdgeError) -> Loyalty_V1_TransactionEnvelope {
-        if fastPath, format == .json, let envelope = EnvelopeJSONFastPath.decode(bytes) { return envelope }
         switch format {
         case .protobuf:
             do { return try Loyalty_V1_TransactionEnvelope(serializedBytes: bytes) } catch {
@@ -23,7 +22,7 @@ struct EdgeValidator: Sendable {
         case .json:
             // Strict: what SwiftProtobuf alone would let through (duplicate keys, fractions
             // and exponents, control characters) is refused too.
-            do throws(WireError) { return try Loyalty_V1_TransactionEnvelope(strictJSON: bytes) } catch {
+            do throws(WireError) { return try Loyalty_V1_TransactionEnvelope(strictJSON: bytes, fastPath: fastPath) } catch {
                 throw .badRequest(error.field, error.reason)
             }
         }

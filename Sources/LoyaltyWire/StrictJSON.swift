@@ -7,7 +7,7 @@ import SwiftProtobuf
 /// string, at most `maxDepth` nested containers. A violation names the field
 /// (`accrual.amount_minor`); JSON that is malformed otherwise passes through, for the
 /// reference decoder to refuse in its own words. The gateway (400) and `loyalty produce`
-/// (a bad line) use it through `Loyalty_V1_TransactionEnvelope(strictJSON:)`.
+/// (a bad line) use it through `Loyalty_V1_TransactionEnvelope(strictJSON:fastPath:)`.
 public enum StrictJSON {
     static let maxDepth = 8
     /// Fields whose value is an integer, quoted or not (proto names).
@@ -242,8 +242,14 @@ public enum StrictJSON {
 
 extension Loyalty_V1_TransactionEnvelope {
     /// Strict proto3 JSON of an envelope: `StrictJSON`'s checks, then SwiftProtobuf with
-    /// unknown fields refused (naming the field); anything else malformed is `body`.
-    public init(strictJSON bytes: [UInt8]) throws(WireError) {
+    /// unknown fields refused (naming the field); anything else malformed is `body`. The
+    /// everyday shape takes `EnvelopeJSONFastPath` (same envelope, several times faster);
+    /// `fastPath: false` is the reference alone, for the tests that compare the two.
+    public init(strictJSON bytes: [UInt8], fastPath: Bool = true) throws(WireError) {
+        if fastPath, let envelope = EnvelopeJSONFastPath.decode(bytes) {
+            self = envelope
+            return
+        }
         try StrictJSON.check(bytes)
         var options = JSONDecodingOptions()
         options.ignoreUnknownFields = false

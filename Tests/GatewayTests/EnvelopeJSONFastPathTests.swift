@@ -4,6 +4,7 @@ import Programme
 import Testing
 
 @testable import Gateway
+@testable import LoyaltyWire
 
 /// The batch endpoint's hand-written JSON decoder against SwiftProtobuf's (the reference):
 /// whatever the fast path decodes must be exactly what the reference decodes, and the edge

@@ -1,5 +1,3 @@
-import LoyaltyWire
-
 /// Decodes the everyday shape of a proto3-JSON `TransactionEnvelope` several times faster
 /// than SwiftProtobuf's general decoder, which a batch spends most of its per-line time in.
 ///
