@@ -14,28 +14,14 @@ extension Gateway {
         ]
     }
 
+    /// The names come from the domain enums (`Outcome.Status.name`, `RejectReason`'s raw
+    /// values), the one list docs/openapi.yaml is checked against.
     static func statusName(_ status: Loyalty_V1_ResultStatus) -> String {
-        switch status {
-        case .accepted: "ACCEPTED"
-        case .rejected: "REJECTED"
-        case .duplicate: "DUPLICATE"
-        case .unspecified, .UNRECOGNIZED: "RESULT_STATUS_UNSPECIFIED"
-        }
+        Outcome.Status(status)?.name ?? "RESULT_STATUS_UNSPECIFIED"
     }
 
     static func reasonName(_ reason: Loyalty_V1_ReasonCode) -> String {
-        switch reason {
-        case .unspecified, .UNRECOGNIZED: ""
-        case .unknownPartner: "UNKNOWN_PARTNER"
-        case .invalidAmount: "INVALID_AMOUNT"
-        case .currencyMismatch: "CURRENCY_MISMATCH"
-        case .insufficientPoints: "INSUFFICIENT_POINTS"
-        case .originalNotFound: "ORIGINAL_NOT_FOUND"
-        case .alreadyReversed: "ALREADY_REVERSED"
-        case .refundExceedsOriginal: "REFUND_EXCEEDS_ORIGINAL"
-        case .invalidField: "INVALID_FIELD"
-        case .wrongOriginalKind: "WRONG_ORIGINAL_KIND"
-        }
+        RejectReason(reason)?.rawValue ?? ""
     }
 
     static func json(_ status: HTTPResponse.Status, _ body: String, retryAfterSeconds: Int? = nil) -> Response {

@@ -11,6 +11,24 @@ extension Loyalty_V1_Outcome {
     }
 }
 
+extension Outcome.Status {
+    /// The domain status of a wire status; nil for RESULT_STATUS_UNSPECIFIED and values
+    /// this build does not know.
+    public init?(_ status: Loyalty_V1_ResultStatus) {
+        guard let match = Self.allCases.first(where: { Loyalty_V1_ResultStatus($0) == status }) else { return nil }
+        self = match
+    }
+}
+
+extension RejectReason {
+    /// The domain reason of a wire reason code; nil for REASON_UNSPECIFIED and codes this
+    /// build does not know.
+    public init?(_ reason: Loyalty_V1_ReasonCode) {
+        guard let match = Self.allCases.first(where: { Loyalty_V1_ReasonCode($0) == reason }) else { return nil }
+        self = match
+    }
+}
+
 extension Loyalty_V1_ResultStatus {
     public init(_ status: Outcome.Status) {
         switch status {

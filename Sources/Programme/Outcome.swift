@@ -1,8 +1,13 @@
 /// What applying a transaction did. Stored in the shard's journal, so a repeated
 /// `(partnerId, partnerTxnId)` gets exactly the same outcome back as `original`.
 public struct Outcome: Sendable, Hashable, Codable {
-    public enum Status: String, Sendable, Hashable, Codable {
+    /// The raw values are what the journal stores; `name` is what partners read.
+    public enum Status: String, Sendable, Hashable, Codable, CaseIterable {
         case accepted, rejected, duplicate
+
+        /// The status as the contract spells it (loyalty.v1.ResultStatus, the gateway's
+        /// JSON answers, docs/openapi.yaml): "ACCEPTED", "REJECTED", "DUPLICATE".
+        public var name: String { rawValue.uppercased() }
     }
 
     public var status: Status
@@ -34,7 +39,12 @@ public struct Outcome: Sendable, Hashable, Codable {
     }
 }
 
-/// Why a transaction was rejected. Mirrors `loyalty.v1.ReasonCode` one to one.
+/// Why a transaction was rejected. Mirrors `loyalty.v1.ReasonCode` one to one. The raw
+/// values are the reason names everywhere (the journal, the wire enum's names, the
+/// gateway's JSON answers, docs/openapi.yaml): the one list of them. Tests hold the proto
+/// enum and the OpenAPI document to it, so a new reason must be added here, in
+/// result.proto (with `Loyalty_V1_ReasonCode.init(_:)` in LoyaltyWire/Outcome+Wire.swift)
+/// and in docs/openapi.yaml.
 public enum RejectReason: String, Sendable, Hashable, Codable, CaseIterable {
     case unknownPartner = "UNKNOWN_PARTNER"
     case invalidAmount = "INVALID_AMOUNT"
