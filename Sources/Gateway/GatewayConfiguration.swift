@@ -1,5 +1,4 @@
 import LoyaltyWire
-import Worker
 
 /// Settings of one gateway instance. Limits are named with their units.
 public struct GatewayConfiguration: Sendable {
