@@ -1,0 +1,113 @@
+import Foundation
+import Kafka
+import Ledger
+import Logging
+import LoyaltyWire
+
+/// A round: a poll's records grouped by partition, cut to at most a batch per shard,
+/// selected (what each shard has not applied yet) and decoded.
+extension WorkerLoop {
+    /// Most shards whose SQL transactions are open at once (records per round =
+    /// maxBatchRecords × this).
+    static let maxShardsPerRound = 16
+
+    /// One partition's share of a round: decoded, ready to apply.
+    struct Prepared {
+        var partition: Int32
+        var shard: Shard
+        var batch: LedgerBatch
+        var writer: OutputRecords
+        var context: OutputRecords.Context
+        var deadLetters: [ProducerRecord]
+        var records: Int
+        var started: UInt64
+    }
+
+    /// Applies every partition's records: per round, at most `maxBatchRecords` records of
+    /// each partition, each shard in its own SQL transaction, all left open while their
+    /// outputs are published with one wait for the acks, then each committed.
+    func process(_ groups: [(Int32, [ConsumerRecord])]) throws {
+        for (partition, _) in groups { fetchedSinceAssignment.insert(partition) }
+        var remaining = groups.map { ($0.0, $0.1[...]) }
+        let limit = max(1, min(configuration.maxBatchRecords, LedgerBatch.maxEntries))
+        while !remaining.isEmpty {
+            var selected: [Selected] = []
+            var next: [(Int32, ArraySlice<ConsumerRecord>)] = []
+            for (partition, records) in remaining {
+                let chunk = records.prefix(limit)
+                if chunk.count < records.count { next.append((partition, records.dropFirst(limit))) }
+                if let chosen = select(partition: partition, records: chunk) { selected.append(chosen) }
+            }
+            // Decoding is pure and per partition: on the apply threads too.
+            let decoded = Self.parallelMap(selected.count, threads: applyThreads) { index in
+                Result { try self.decode(selected[index]) }
+            }
+            try applyRound(decoded.map { try $0.get() })
+            remaining = next
+        }
+    }
+
+    /// One partition's records of a round that are due, with the shard they go to.
+    struct Selected {
+        var partition: Int32
+        var shard: Shard
+        var records: ArraySlice<ConsumerRecord>
+        var nextOffset: Int64
+    }
+
+    /// The records of `records` the shard has not applied yet; nil if there are none or
+    /// the partition is not open here. A gap stops the partition.
+    func select(partition: Int32, records: ArraySlice<ConsumerRecord>) -> Selected? {
+        guard case .open(let shard, let expected) = slots[partition] else {
+            // Stopped or not ours: nothing is stored, so these records are read again
+            // after the fault is repaired and the worker restarted.
+            return nil
+        }
+        let limit = configuration.stopOffsets[partition] ?? Int64.max
+        let fresh = records.filter { $0.offset >= expected && $0.offset < limit }
+        guard let first = fresh.first, let last = fresh.last else { return nil }
+        guard first.offset == expected else {
+            stop(
+                partition,
+                reason: "expected offset \(expected) but the log continues at \(first.offset): "
+                    + "records \(expected)..<\(first.offset) are no longer in Kafka; the shard cannot be completed"
+            )
+            return nil
+        }
+        return Selected(partition: partition, shard: shard, records: fresh[...], nextOffset: last.offset + 1)
+    }
+
+    /// Decodes a partition's share of a round. Touches nothing but its arguments (runs on
+    /// the apply threads).
+    func decode(_ selected: Selected) throws -> Prepared {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let partition = selected.partition
+        let writer = OutputRecords(topics: configuration.topics, partition: partition)
+        var entries: [LedgerEntry] = []
+        entries.reserveCapacity(selected.records.count)
+        var context = OutputRecords.Context()
+        var deadLetters: [ProducerRecord] = []
+        for record in selected.records {
+            switch InboundMessage.decode(record.value) {
+            case .success(.transaction(let transaction, let traceId)):
+                if !traceId.isEmpty { context.traceIds[record.offset] = traceId }
+                entries.append(LedgerEntry(offset: record.offset, kind: .transaction(transaction)))
+            case .success(.barrier(let cycle, let closedAt)):
+                entries.append(LedgerEntry(offset: record.offset, kind: .barrier(cycle: cycle, closedAtMilliseconds: closedAt)))
+            case .success(.inquiry(let partnerId, let requestId, let memberId, let eventTime, let traceId)):
+                context.inquiries[record.offset] = (partnerId, requestId, traceId)
+                entries.append(LedgerEntry(offset: record.offset, kind: .inquiry(memberId: memberId, atMilliseconds: eventTime)))
+            case .failure(let error):
+                logger.warning(
+                    "record sent to the dead-letter topic",
+                    metadata: [LogKey.partition: "\(partition)", LogKey.offset: "\(record.offset)", LogKey.reason: "\(error)"]
+                )
+                entries.append(LedgerEntry(offset: record.offset, kind: .deadLetter(reason: error.description)))
+                deadLetters.append(try writer.deadLetter(record, reason: error.description))
+            }
+        }
+        return Prepared(
+            partition: partition, shard: selected.shard, batch: LedgerBatch(entries: entries, nextOffset: selected.nextOffset),
+            writer: writer, context: context, deadLetters: deadLetters, records: selected.records.count, started: started)
+    }
+}
