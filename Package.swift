@@ -68,6 +68,8 @@ let package = Package(
         ),
         // Small helpers with no dependencies: hex, a seeded generator, money as decimal text.
         .target(name: "Basics", swiftSettings: settings),
+        // Small helpers with no dependencies: hex, a seeded generator, money as decimal text.
+        .target(name: "Basics", swiftSettings: settings),
         // Pure: programme configuration, validation, earning arithmetic, domain values.
         .target(name: "Programme", swiftSettings: settings),
         // The storage layer: an SQLite connection, statements, transactions and numbered
@@ -82,11 +84,21 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
-        // Pure netting and settlement files.
+        // Pure netting, obligations, instruction planning and the settlement files as bytes.
         .target(
             name: "Clearing",
             dependencies: [
                 "Basics", "Programme",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: settings
+        ),
+        // Settlement files on disk: durable writing, the operator's key files, and the
+        // verifier of a directory received from elsewhere.
+        .target(
+            name: "SettlementFiles",
+            dependencies: [
+                "Basics", "Clearing", "Programme",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings
@@ -101,7 +113,7 @@ let package = Package(
         .target(
             name: "ClearingNode",
             dependencies: [
-                "Clearing", "Kafka", "LoyaltyWire", "NodeRuntime", "Programme", "SQLite",
+                "Clearing", "Kafka", "LoyaltyWire", "NodeRuntime", "Programme", "SettlementFiles", "SQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -159,11 +171,20 @@ let package = Package(
             dependencies: ["CLoyaltyPOS"],
             cSettings: [.unsafeFlags(["-std=c11", "-Wall", "-Wextra"])]
         ),
+        // The workloads behind `loyalty bench …`, outside the production modules.
+        .target(
+            name: "Benchmarks",
+            dependencies: [
+                "Basics", "Clearing", "Programme", "SettlementFiles",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: settings
+        ),
         // The one CLI.
         .executableTarget(
             name: "loyalty",
             dependencies: [
-                "Basics", "Kafka", "Ledger", "LoyaltyWire", "NodeRuntime", "Programme", "Worker", "Clearing", "ClearingNode", "Simulation",
+                "Basics", "Benchmarks", "SettlementFiles", "Kafka", "Ledger", "LoyaltyWire", "NodeRuntime", "Programme", "Worker", "Clearing", "ClearingNode", "Simulation",
                 "CLoyaltyPOS", "Gateway",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -173,6 +194,7 @@ let package = Package(
             swiftSettings: settings
         ),
 
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"], swiftSettings: settings),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"], swiftSettings: settings),
         .testTarget(name: "ProgrammeTests", dependencies: ["Programme"], swiftSettings: settings),
         .testTarget(
@@ -196,7 +218,7 @@ let package = Package(
         .testTarget(
             name: "ClearingTests",
             dependencies: [
-                "Basics", "Clearing", "Programme",
+                "Basics", "Benchmarks", "Clearing", "Programme", "SettlementFiles",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: settings

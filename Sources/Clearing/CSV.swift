@@ -1,18 +1,18 @@
 import Foundation
 
 /// RFC 4180 fields: quoted only when they hold a comma, quote, CR or LF. Lines end in LF.
-enum CSV {
-    static func field(_ text: String) -> String {
+package enum CSV {
+    package static func field(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    static func line(_ fields: [String]) -> String {
+    package static func line(_ fields: [String]) -> String {
         fields.map(field).joined(separator: ",") + "\n"
     }
 
     /// Splits one line (without its LF). Nil for an unterminated quote or junk after one.
-    static func split(_ line: Substring) -> [String]? {
+    package static func split(_ line: Substring) -> [String]? {
         var fields: [String] = []
         var current: [UInt8] = []
         var inQuotes = false

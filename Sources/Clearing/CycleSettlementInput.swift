@@ -36,7 +36,7 @@ public struct CycleSettlementInput: Sendable {
         self.previousManifestSHA256 = previousManifestSHA256
     }
 
-    static let zeroHash = String(repeating: "0", count: 64)
+    package static let zeroHash = String(repeating: "0", count: 64)
 
     /// The previous manifest hash as written into the manifest.
     var previousManifestHash: String { previousManifestSHA256 ?? Self.zeroHash }

@@ -1,9 +1,9 @@
 /// `cycle-<N>-instructions.csv`: one row per instruction, in sequence order.
-enum InstructionsCSV {
-    static let header = "sequence,payer,payee,amount_minor,currency,payer_iban,payer_bic,payee_iban,payee_bic\n"
-    static let columnCount = 9
+package enum InstructionsCSV {
+    package static let header = "sequence,payer,payee,amount_minor,currency,payer_iban,payer_bic,payee_iban,payee_bic\n"
+    package static let columnCount = 9
 
-    static func render(
+    package static func render(
         _ instructions: [SettlementInstruction], currency: Currency, accounts: [String: ParticipantAccount]
     ) -> String {
         var out = header
@@ -14,7 +14,7 @@ enum InstructionsCSV {
         return out
     }
 
-    static func row(
+    package static func row(
         _ instruction: SettlementInstruction, currency: Currency, accounts: [String: ParticipantAccount]
     ) -> String {
         let payer = accounts[instruction.payer]

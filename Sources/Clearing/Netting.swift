@@ -164,7 +164,7 @@ public enum Netting {
 
 /// Adds with overflow detection; leaves `value` unchanged and returns false on overflow.
 @inline(__always)
-func addChecked(_ value: inout Int64, _ addend: Int64) -> Bool {
+package func addChecked(_ value: inout Int64, _ addend: Int64) -> Bool {
     let (sum, overflowed) = value.addingReportingOverflow(addend)
     if overflowed { return false }
     value = sum

@@ -6,18 +6,18 @@ import FoundationXML
 
 /// What the verifier reads back from a pain.001 file: group totals and each transfer's
 /// end-to-end id and amount. Parsed with Foundation's XMLParser.
-struct Pain001Summary {
-    struct Transfer {
-        var endToEndId: String
-        var amountText: String
-        var currency: String
+package struct Pain001Summary {
+    package struct Transfer {
+        package var endToEndId: String
+        package var amountText: String
+        package var currency: String
     }
 
-    var numberOfTransactions: String?
-    var controlSum: String?
-    var transfers: [Transfer] = []
+    package var numberOfTransactions: String?
+    package var controlSum: String?
+    package var transfers: [Transfer] = []
 
-    static func parse(_ bytes: [UInt8], file: String) throws(ClearingError) -> Pain001Summary {
+    package static func parse(_ bytes: [UInt8], file: String) throws(ClearingError) -> Pain001Summary {
         let collector = Collector()
         let parser = XMLParser(data: Data(bytes))
         parser.delegate = collector

@@ -7,10 +7,10 @@
 /// of at most 39 KB (a full 1,000 × 999 matrix: about 60 KB). The limits hold a cycle of
 /// 16,000 participants with room to spare and keep a verification under about 70 MB of
 /// file bytes in memory (one statement at a time).
-enum SettlementFileKind: Sendable, Hashable {
+package enum SettlementFileKind: Sendable, Hashable {
     case manifest, signature, instructions, pain001, statement
 
-    var maxBytes: Int64 {
+    package var maxBytes: Int64 {
         switch self {
         case .manifest: 16 << 20
         case .signature: 1 << 10
@@ -20,7 +20,7 @@ enum SettlementFileKind: Sendable, Hashable {
         }
     }
 
-    var label: String {
+    package var label: String {
         switch self {
         case .manifest: "manifest"
         case .signature: "manifest signature"
@@ -31,7 +31,7 @@ enum SettlementFileKind: Sendable, Hashable {
     }
 
     /// The kind of a file of `cycle` by its name; nil for a name no cycle file has.
-    static func of(_ name: String, cycle: Int64) -> SettlementFileKind? {
+    package static func of(_ name: String, cycle: Int64) -> SettlementFileKind? {
         switch name {
         case SettlementFileName.manifest(cycle: cycle): return .manifest
         case SettlementFileName.signature(cycle: cycle): return .signature
@@ -48,7 +48,7 @@ enum SettlementFileKind: Sendable, Hashable {
     /// A manifest is signed, but the verifier still reads only what it names inside the
     /// directory: no path separator, no `.`/`..` or hidden name, no NUL or control
     /// character, at most 255 bytes, and a cycle file's name.
-    static func nameProblem(_ name: String, cycle: Int64) -> String? {
+    package static func nameProblem(_ name: String, cycle: Int64) -> String? {
         if name.isEmpty { return "an empty name" }
         if name.utf8.count > 255 { return "longer than 255 bytes" }
         if name.utf8.contains(UInt8(ascii: "/")) { return "contains a path separator: only names directly inside the directory" }

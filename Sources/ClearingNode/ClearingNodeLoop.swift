@@ -5,6 +5,7 @@ import Kafka
 import Logging
 import LoyaltyWire
 import Programme
+import SettlementFiles
 
 /// The clearing node's loop, on one dedicated thread (SQLite and librdkafka calls block):
 /// collect shard positions, close cycles when due or asked, settle a CLOSING cycle once

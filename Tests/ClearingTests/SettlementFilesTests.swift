@@ -1,3 +1,5 @@
+import Benchmarks
+import SettlementFiles
 import Clearing
 import Foundation
 import Testing

@@ -1,5 +1,6 @@
 @testable import Clearing
 import Foundation
+import SettlementFiles
 import Testing
 
 @Suite("Timestamps and central-counterparty files", .timeLimit(.minutes(10)))
@@ -28,7 +29,7 @@ struct TimestampAndModeTests {
         for (code, exponent, expected) in [("JPY", 0, "900"), ("KWD", 3, "0.900")] {
             var input = Fixtures.input()
             input.currency = Currency(code: code, minorUnitExponent: exponent)
-            let files = try SettlementWriter.render(try CycleSettlement.settle(input), signingKey: Fixtures.signingKey)
+            let files = try SettlementRenderer.render(try CycleSettlement.settle(input), signingKey: Fixtures.signingKey)
             let xml = String(decoding: try #require(files.first { $0.name.hasSuffix("pain001.xml") }).bytes, as: UTF8.self)
             #expect(xml.contains("<CtrlSum>\(expected)</CtrlSum>"), "\(code)")
             #expect(xml.contains("Ccy=\"\(code)\""), "\(code)")

@@ -1,7 +1,9 @@
+import Benchmarks
 @testable import Clearing
 import Crypto
 import Foundation
 import Programme
+import SettlementFiles
 import Testing
 
 #if canImport(Glibc)

@@ -2,6 +2,7 @@ import Clearing
 import Crypto
 import Foundation
 import Programme
+import SettlementFiles
 import Testing
 
 @Suite("Settlement verifier and tampering", .timeLimit(.minutes(10)))

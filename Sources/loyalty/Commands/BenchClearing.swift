@@ -1,6 +1,8 @@
 import ArgumentParser
+import Benchmarks
 import Clearing
 import Foundation
+import SettlementFiles
 
 /// Netting and settlement files for a large cycle, timed in-process.
 struct BenchClearing: AsyncParsableCommand {

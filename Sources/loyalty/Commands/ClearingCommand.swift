@@ -4,6 +4,7 @@ import ClearingNode
 import Foundation
 import Logging
 import ServiceLifecycle
+import SettlementFiles
 
 struct ClearingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

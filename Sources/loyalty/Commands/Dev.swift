@@ -9,6 +9,7 @@ import Logging
 import LoyaltyWire
 import Programme
 import ServiceLifecycle
+import SettlementFiles
 import Simulation
 import Synchronization
 import Worker

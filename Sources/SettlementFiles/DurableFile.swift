@@ -1,3 +1,4 @@
+import Clearing
 import Foundation
 #if canImport(Glibc)
 import Glibc

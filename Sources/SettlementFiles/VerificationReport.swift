@@ -1,3 +1,5 @@
+import Clearing
+
 /// What a successful verification checked.
 public struct VerificationReport: Sendable, Hashable {
     public var cycles: [Int64]

@@ -2,14 +2,15 @@ import Basics
 import Crypto
 import Foundation
 
-/// Renders a settled cycle into its files and writes them durably.
+/// Renders a settled cycle into its files, in memory (`SettlementWriter` in SettlementFiles
+/// writes them durably).
 ///
 /// Files, in write order: statements (one per participant other than the operator),
 /// instructions CSV, pain.001 XML, manifest JSON, manifest signature. The signature goes
 /// last, so a cycle whose signature exists is complete. Rendering reads no clock and no
 /// randomness: the same settlement gives the same bytes (Ed25519 per RFC 8032 is
 /// deterministic, as implemented by swift-crypto's BoringSSL backend on Linux).
-public enum SettlementWriter {
+public enum SettlementRenderer {
     public static func render(
         _ settlement: CycleSettlement, signingKey: Curve25519.Signing.PrivateKey
     ) throws(ClearingError) -> [SettlementFile] {
@@ -61,22 +62,9 @@ public enum SettlementWriter {
 
     /// Bound on rendering threads, whatever the core count.
     static let maximumRenderThreads = 8
-
-    /// Renders and writes every file of the cycle into `directory` (created if missing),
-    /// each via a temporary name, fsync and rename; the signature is renamed last, after a
-    /// directory fsync, so a present signature means every other file is durable.
-    /// Returns what was written.
-    @discardableResult
-    public static func write(
-        _ settlement: CycleSettlement, to directory: String, signingKey: Curve25519.Signing.PrivateKey
-    ) throws(ClearingError) -> [SettlementFile] {
-        let files = try render(settlement, signingKey: signingKey)
-        try DurableFile.makeDirectory(directory)
-        try DurableFile.replaceAll(files, directory: directory)
-        return files
-    }
 }
 
-func sha256Hex<Bytes: DataProtocol>(_ bytes: Bytes) -> String {
+/// SHA-256 of bytes as lower-case hex: the manifest's file hashes and the verifier's checks.
+public func sha256Hex<Bytes: DataProtocol>(_ bytes: Bytes) -> String {
     hexString(SHA256.hash(data: bytes))
 }

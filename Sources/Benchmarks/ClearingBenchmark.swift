@@ -1,6 +1,8 @@
 import Basics
+import Clearing
 import Crypto
 import Programme
+import SettlementFiles
 
 /// The workload behind `loyalty bench clearing`: net `participantCount` participants
 /// (the operator included) from `entryCount` random gross debts and write all files.

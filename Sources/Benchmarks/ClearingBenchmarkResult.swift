@@ -1,3 +1,5 @@
+import Clearing
+
 /// Timings of one benchmark run, in nanoseconds of a monotonic clock.
 public struct ClearingBenchmarkResult: Sendable, Hashable {
     public var participantCount: Int

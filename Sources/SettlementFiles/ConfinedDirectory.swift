@@ -1,4 +1,5 @@
 import Basics
+import Clearing
 import Crypto
 import Foundation
 import Programme

@@ -1,3 +1,4 @@
+import Clearing
 import Foundation
 
 /// Errors from concurrent file writers, keyed by file index so the reported one does not
