@@ -68,8 +68,6 @@ let package = Package(
         ),
         // Small helpers with no dependencies: hex, a seeded generator, money as decimal text.
         .target(name: "Basics", swiftSettings: settings),
-        // Small helpers with no dependencies: hex, a seeded generator, money as decimal text.
-        .target(name: "Basics", swiftSettings: settings),
         // Pure: programme configuration, validation, earning arithmetic, domain values.
         .target(name: "Programme", swiftSettings: settings),
         // The storage layer: an SQLite connection, statements, transactions and numbered
@@ -194,7 +192,6 @@ let package = Package(
             swiftSettings: settings
         ),
 
-        .testTarget(name: "BasicsTests", dependencies: ["Basics"], swiftSettings: settings),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"], swiftSettings: settings),
         .testTarget(name: "ProgrammeTests", dependencies: ["Programme"], swiftSettings: settings),
         .testTarget(
