@@ -34,21 +34,12 @@ final class BatchState {
     /// A journal row not yet inserted: rows are inserted many to a statement at the next
     /// flush, or before anything reads the journal.
     struct JournalRow {
+        /// The idempotency key.
         var partnerId: String
         var partnerTxnId: String
         var offset: Int64
         var memberId: String
-        var kind: Int64
-        var status: String
-        var reason: String?
-        var detail: String
-        var pointsDelta: Int64
-        var balanceAfter: Int64
-        var amountMinor: Int64
-        var points: Int64
-        var feeMinor: Int64
-        var lotId: Int64?
-        var originalOffset: Int64?
+        var record: JournalRecord
     }
 
     /// What a redemption took from a lot, not yet inserted (as journal rows).
@@ -79,10 +70,8 @@ final class BatchState {
     var uncachedLots: Set<String> = []
     var debts: [DebtKey: Int64] = [:]
     var stats: [String: PartnerPoints] = [:]
-    var accepted: Int64 = 0
-    var rejected: Int64 = 0
-    var duplicates: Int64 = 0
-    var deadLetters: Int64 = 0
+    /// This batch's counts, added to the open cycle's at the flush.
+    var counts = EntryCounts()
 
     /// Where `lotId` is in `newLots`, if it is a lot of this batch (binary search: ids
     /// increase; a lot of an earlier batch is below the first and answers at once).
@@ -125,4 +114,12 @@ extension [OpenLot] {
             self[index].pointsLeft = points
         }
     }
+}
+
+/// Entries of a cycle by what became of them.
+struct EntryCounts {
+    var accepted: Int64 = 0
+    var rejected: Int64 = 0
+    var duplicates: Int64 = 0
+    var deadLetters: Int64 = 0
 }

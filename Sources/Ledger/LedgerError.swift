@@ -25,13 +25,10 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable, Equatable {
     public var sqliteCode: Int32?
 
     public init(_ code: Code, _ message: String, sqliteCode: Int32? = nil) {
-        self.code = code
-        self.message = message
-        self.sqliteCode = sqliteCode
+        (self.code, self.message, self.sqliteCode) = (code, message, sqliteCode)
     }
 
     public var description: String {
-        if let sqliteCode { return "ledger \(code.rawValue) (SQLite \(sqliteCode)): \(message)" }
-        return "ledger \(code.rawValue): \(message)"
+        "ledger \(code.rawValue)\(sqliteCode.map { " (SQLite \($0))" } ?? ""): \(message)"
     }
 }

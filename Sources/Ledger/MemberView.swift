@@ -15,21 +15,6 @@ public struct MemberView: Sendable, Equatable {
         self.lots = lots
     }
 
-    public struct Lot: Sendable, Equatable {
-        /// The offset of the accrual that created it.
-        public var lotId: Int64
-        public var issuer: String
-        public var pointsLeft: Int64
-        /// `Programme.neverExpires` when points never expire.
-        public var expiresAtMilliseconds: Int64
-        public var createdAtMilliseconds: Int64
-
-        public init(lotId: Int64, issuer: String, pointsLeft: Int64, expiresAtMilliseconds: Int64, createdAtMilliseconds: Int64) {
-            self.lotId = lotId
-            self.issuer = issuer
-            self.pointsLeft = pointsLeft
-            self.expiresAtMilliseconds = expiresAtMilliseconds
-            self.createdAtMilliseconds = createdAtMilliseconds
-        }
-    }
+    /// A lot with points left (the rules' `OpenLot`).
+    public typealias Lot = OpenLot
 }

@@ -7,14 +7,14 @@ extension Shard {
         let time = t.eventTimeMilliseconds
         // Without a partner_txn_id there is no idempotency key to journal under.
         guard !t.partnerTxnId.isEmpty else {
-            store.state.rejected += 1
+            store.state.counts.rejected += 1
             let outcome = Outcome.rejected(
                 .invalidField, "partner_txn_id: must not be empty", balanceAfter: try store.spendableBalance(t.memberId, at: time))
             return .result(offset: offset, transaction: t, outcome: outcome, original: nil)
         }
         let key = KeyFilter.hash(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId)
         if let original = try store.storedOutcome(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, key: key) {
-            store.state.duplicates += 1
+            store.state.counts.duplicates += 1
             let outcome = Outcome(
                 status: .duplicate,
                 detail: "partner_txn_id: \"\(t.partnerTxnId)\" of partner \"\(t.partnerId)\" was already applied at offset \(original.offset)",
@@ -32,13 +32,13 @@ extension Shard {
             }
         }
         if let rejection {
-            store.state.rejected += 1
+            store.state.counts.rejected += 1
             effects.record = JournalRecord(
                 kind: TransactionKind(t.body),
                 outcome: .rejected(rejection.reason, rejection.detail, balanceAfter: try store.spendableBalance(t.memberId, at: time)))
         } else {
             try store.write(effects, memberId: t.memberId, partnerId: t.partnerId, offset: offset)
-            store.state.accepted += 1
+            store.state.counts.accepted += 1
         }
         try store.journal(t, offset: offset, effects.record, key: key)
         #if DEBUG

@@ -5,16 +5,11 @@ import Programme
 /// the same steps as `Shard` (dedupe → inputs → rule → effects → journal) with plain
 /// values, so the property test can check the rules alone against `ReferenceLedger`.
 struct MemoryLedger {
+    /// A journaled transaction: what reversals read of it, its outcome, a redemption's portions.
     struct Journaled {
-        var partnerId: String
-        var memberId: String
-        var offset: Int64
-        var record: JournalRecord
-        var refundedMinor: Int64 = 0
-        var clawedPoints: Int64 = 0
-        var refundedFeeMinor: Int64 = 0
-        var reversedBy: Int64?
-        var portions: [Portion] = []
+        var original: OriginalRecord
+        var outcome: Outcome
+        var portions: [Portion]
     }
 
     let rules: LedgerRules
@@ -38,15 +33,7 @@ struct MemoryLedger {
 
     func spendable(_ id: String, at time: Int64) -> Int64 { LedgerRules.spendable(member(id), lots: openLots(id), at: time) }
 
-    func original(_ partnerId: String, _ txnId: String) -> OriginalRecord? {
-        journal[Self.key(partnerId, txnId)].map {
-            OriginalRecord(
-                offset: $0.offset, memberId: $0.memberId, kind: $0.record.kind, status: $0.record.outcome.status.rawValue,
-                amountMinor: $0.record.amountMinor, points: $0.record.points, feeMinor: $0.record.feeMinor, lotId: $0.record.lotId,
-                refundedMinor: $0.refundedMinor, clawedPoints: $0.clawedPoints, refundedFeeMinor: $0.refundedFeeMinor,
-                reversedBy: $0.reversedBy)
-        }
-    }
+    func original(_ partnerId: String, _ txnId: String) -> OriginalRecord? { journal[Self.key(partnerId, txnId)]?.original }
 
     /// The outcome of `t` at `offset`, and the original's outcome for a duplicate.
     mutating func apply(_ t: Transaction, offset: Int64) -> (Outcome, Outcome?) {
@@ -55,7 +42,7 @@ struct MemoryLedger {
             return (.rejected(.invalidField, "partner_txn_id: must not be empty", balanceAfter: spendable(t.memberId, at: time)), nil)
         }
         if let original = journal[Self.key(t.partnerId, t.partnerTxnId)] {
-            return (Outcome(status: .duplicate, balanceAfter: spendable(t.memberId, at: time)), original.record.outcome)
+            return (Outcome(status: .duplicate, balanceAfter: spendable(t.memberId, at: time)), original.outcome)
         }
         var effects = Effects()
         do {
@@ -65,8 +52,12 @@ struct MemoryLedger {
             effects.record = JournalRecord(
                 kind: TransactionKind(t.body), outcome: .rejected(error.reason, error.detail, balanceAfter: spendable(t.memberId, at: time)))
         }
-        journal[Self.key(t.partnerId, t.partnerTxnId)] = Journaled(
-            partnerId: t.partnerId, memberId: t.memberId, offset: offset, record: effects.record, portions: effects.portions)
+        let record = effects.record
+        let original = OriginalRecord(
+            offset: offset, memberId: t.memberId, kind: record.kind, status: record.outcome.status.rawValue, amountMinor: record.amountMinor,
+            points: record.points, feeMinor: record.feeMinor, lotId: record.lotId, refundedMinor: 0, clawedPoints: 0, refundedFeeMinor: 0,
+            reversedBy: nil)
+        journal[Self.key(t.partnerId, t.partnerTxnId)] = Journaled(original: original, outcome: record.outcome, portions: effects.portions)
         return (effects.record.outcome, nil)
     }
 
@@ -116,9 +107,11 @@ struct MemoryLedger {
         switch effects.originalUpdate {
         case .refunded(let originalTxnId, let refundedMinor, let clawedPoints, let refundedFeeMinor):
             let key = Self.key(t.partnerId, originalTxnId)
-            (journal[key]!.refundedMinor, journal[key]!.clawedPoints, journal[key]!.refundedFeeMinor) = (refundedMinor, clawedPoints, refundedFeeMinor)
+            journal[key]!.original.refundedMinor = refundedMinor
+            journal[key]!.original.clawedPoints = clawedPoints
+            journal[key]!.original.refundedFeeMinor = refundedFeeMinor
         case .reversed(let originalTxnId, let by):
-            journal[Self.key(t.partnerId, originalTxnId)]!.reversedBy = by
+            journal[Self.key(t.partnerId, originalTxnId)]!.original.reversedBy = by
         case nil:
             break
         }
@@ -127,13 +120,7 @@ struct MemoryLedger {
     /// The member as `Shard.member` shows it.
     func view(_ id: String) -> MemberView {
         let state = member(id)
-        return MemberView(
-            memberId: id, balance: state.balance, shortfall: state.shortfall,
-            lots: openLots(id).map {
-                MemberView.Lot(
-                    lotId: $0.lotId, issuer: $0.issuer, pointsLeft: $0.pointsLeft, expiresAtMilliseconds: $0.expiresAtMilliseconds,
-                    createdAtMilliseconds: $0.createdAtMilliseconds)
-            })
+        return MemberView(memberId: id, balance: state.balance, shortfall: state.shortfall, lots: openLots(id))
     }
 
     /// Debts summed by (payer, payee), as `Shard.totals` gives them.

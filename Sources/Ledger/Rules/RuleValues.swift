@@ -22,12 +22,23 @@ struct MemberState: Equatable {
 }
 
 /// An open lot (points left > 0): points one accrual credited, spent in redemption order.
-struct OpenLot: Equatable {
-    var lotId: Int64
-    var issuer: String
-    var pointsLeft: Int64
-    var expiresAtMilliseconds: Int64
-    var createdAtMilliseconds: Int64
+/// `MemberView.Lot` is this type.
+public struct OpenLot: Sendable, Equatable {
+    /// The offset of the accrual that created it.
+    public var lotId: Int64
+    /// The partner whose accrual credited it: it owes the redeeming partner for its points.
+    public var issuer: String
+    public var pointsLeft: Int64
+    /// Due (and expired at the next accepted transaction or barrier) when ≤ an event time;
+    /// `Programme.neverExpires` when points never expire.
+    public var expiresAtMilliseconds: Int64
+    /// The accrual's event time: among lots expiring together the oldest goes first.
+    public var createdAtMilliseconds: Int64
+
+    public init(lotId: Int64, issuer: String, pointsLeft: Int64, expiresAtMilliseconds: Int64, createdAtMilliseconds: Int64) {
+        (self.lotId, self.issuer, self.pointsLeft) = (lotId, issuer, pointsLeft)
+        (self.expiresAtMilliseconds, self.createdAtMilliseconds) = (expiresAtMilliseconds, createdAtMilliseconds)
+    }
 
     /// Redemption order: earliest expiry, then oldest, then lowest id.
     static func precedes(_ a: OpenLot, _ b: OpenLot) -> Bool {
@@ -94,9 +105,8 @@ struct OriginalRecord {
 /// Why a rule refuses a transaction; the refusal is journaled and changes nothing else.
 struct Rejection: Error {
     var reason: RejectReason
+    /// For people: names the field and why ("points: 100 requested, the balance is 50").
     var detail: String
-    init(_ reason: RejectReason, _ detail: String) {
-        self.reason = reason
-        self.detail = detail
-    }
+
+    init(_ reason: RejectReason, _ detail: String) { (self.reason, self.detail) = (reason, detail) }
 }

@@ -58,13 +58,10 @@ extension LedgerStore {
         try db.prepare(
             "UPDATE shard SET next_offset = ?, open_accepted = open_accepted + ?, open_rejected = open_rejected + ?, open_duplicates = open_duplicates + ?, open_dead_letters = open_dead_letters + ? WHERE id = 1"
         ).bind(
-            .integer(nextOffset), .integer(state.accepted), .integer(state.rejected), .integer(state.duplicates),
-            .integer(state.deadLetters)
+            .integer(nextOffset), .integer(state.counts.accepted), .integer(state.counts.rejected), .integer(state.counts.duplicates),
+            .integer(state.counts.deadLetters)
         ).run()
-        state.accepted = 0
-        state.rejected = 0
-        state.duplicates = 0
-        state.deadLetters = 0
+        state.counts = EntryCounts()
     }
 }
 
@@ -132,14 +129,14 @@ extension LedgerStore {
         let ledgerDigest = try digest()
         try db.prepare("INSERT INTO cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)").bind(
             .integer(cycle), .integer(sealed.openFirstOffset), .integer(offset), .integer(closedAtMilliseconds),
-            .integer(sealed.accepted), .integer(sealed.rejected), .integer(sealed.duplicates),
-            .integer(sealed.deadLetters), .text(ledgerDigest)
+            .integer(sealed.counts.accepted), .integer(sealed.counts.rejected), .integer(sealed.counts.duplicates),
+            .integer(sealed.counts.deadLetters), .text(ledgerDigest)
         ).run()
         return try storedPosition(cycle: cycle)
     }
 
     func insertDeadLetter(offset: Int64, reason: String) throws(LedgerError) {
         try db.prepare("INSERT INTO dead_letters (offset, reason) VALUES (?, ?)").bind(.integer(offset), .text(reason)).run()
-        state.deadLetters += 1
+        state.counts.deadLetters += 1
     }
 }

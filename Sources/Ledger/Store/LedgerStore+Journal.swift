@@ -7,12 +7,7 @@ extension LedgerStore {
     func journal(_ t: Transaction, offset: Int64, _ record: JournalRecord, key: KeyFilter.Hash) throws(LedgerError) {
         try journalFilterInPlace { $0.insert(key) }
         state.journal.append(
-            BatchState.JournalRow(
-                partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, offset: offset, memberId: t.memberId,
-                kind: record.kind.rawValue, status: record.outcome.status.rawValue, reason: record.outcome.reason?.rawValue,
-                detail: record.outcome.detail, pointsDelta: record.outcome.pointsDelta,
-                balanceAfter: record.outcome.balanceAfter, amountMinor: record.amountMinor, points: record.points,
-                feeMinor: record.feeMinor, lotId: record.lotId, originalOffset: record.originalOffset))
+            BatchState.JournalRow(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, offset: offset, memberId: t.memberId, record: record))
     }
 
     /// Journal rows per multi-row INSERT: one statement per row was a large share of
@@ -60,17 +55,22 @@ extension LedgerStore {
         s.bindText(base + 2, row.partnerTxnId)
         s.bindInteger(base + 3, row.offset)
         s.bindText(base + 4, row.memberId)
-        s.bindInteger(base + 5, row.kind)
-        s.bindText(base + 6, row.status)
-        if let reason = row.reason { s.bindText(base + 7, reason) } else { s.bindNull(base + 7) }
-        s.bindText(base + 8, row.detail)
-        s.bindInteger(base + 9, row.pointsDelta)
-        s.bindInteger(base + 10, row.balanceAfter)
-        s.bindInteger(base + 11, row.amountMinor)
-        s.bindInteger(base + 12, row.points)
-        s.bindInteger(base + 13, row.feeMinor)
-        if let lotId = row.lotId { s.bindInteger(base + 14, lotId) } else { s.bindNull(base + 14) }
-        if let originalOffset = row.originalOffset { s.bindInteger(base + 15, originalOffset) } else { s.bindNull(base + 15) }
+        let record = row.record
+        s.bindInteger(base + 5, record.kind.rawValue)
+        s.bindText(base + 6, record.outcome.status.rawValue)
+        if let reason = record.outcome.reason { s.bindText(base + 7, reason.rawValue) } else { s.bindNull(base + 7) }
+        s.bindText(base + 8, record.outcome.detail)
+        s.bindInteger(base + 9, record.outcome.pointsDelta)
+        s.bindInteger(base + 10, record.outcome.balanceAfter)
+        s.bindInteger(base + 11, record.amountMinor)
+        s.bindInteger(base + 12, record.points)
+        s.bindInteger(base + 13, record.feeMinor)
+        Self.bind(s, base + 14, record.lotId)
+        Self.bind(s, base + 15, record.originalOffset)
+    }
+
+    private static func bind(_ s: SQLiteStatement, _ column: Int32, _ value: Int64?) {
+        if let value { s.bindInteger(column, value) } else { s.bindNull(column) }
     }
 
     func storedOutcome(partnerId: String, partnerTxnId: String, key: KeyFilter.Hash) throws(LedgerError) -> (offset: Int64, outcome: Outcome)? {

@@ -14,17 +14,7 @@ extension LedgerStore {
             view.shortfall = m.int64(1)
         }
         m.reset()
-        let l = try db.prepare(
-            "SELECT lot_id, issuer, points_left, expires_at, created_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
-        )
-        defer { l.reset() }
-        l.bind(.text(memberId))
-        while try l.step() {
-            view.lots.append(
-                MemberView.Lot(
-                    lotId: l.int64(0), issuer: l.text(1), pointsLeft: l.int64(2),
-                    expiresAtMilliseconds: l.int64(3), createdAtMilliseconds: l.int64(4)))
-        }
+        view.lots = try tableOpenLots(memberId)
         return view
     }
 
@@ -68,8 +58,8 @@ extension LedgerStore {
         _ = try c.step()
         return ShardTotals(
             partners: partners.values.sorted { $0.partnerId < $1.partnerId }, debts: debts,
-            accepted: row.accepted + c.int64(0), rejected: row.rejected + c.int64(1),
-            duplicates: row.duplicates + c.int64(2), deadLetters: row.deadLetters + c.int64(3),
+            accepted: row.counts.accepted + c.int64(0), rejected: row.counts.rejected + c.int64(1),
+            duplicates: row.counts.duplicates + c.int64(2), deadLetters: row.counts.deadLetters + c.int64(3),
             nextOffset: row.nextOffset)
     }
 

@@ -84,10 +84,8 @@ final class LedgerStore {
         var nextOffset: Int64
         var lastSealedCycle: Int64
         var openFirstOffset: Int64
-        var accepted: Int64
-        var rejected: Int64
-        var duplicates: Int64
-        var deadLetters: Int64
+        /// The open cycle's counts.
+        var counts: EntryCounts
     }
 
     func readShardRow() throws(LedgerError) -> ShardRow {
@@ -98,7 +96,7 @@ final class LedgerStore {
         guard try s.step() else { throw LedgerError(.schema, "shard record missing in \(db.path)") }
         return ShardRow(
             nextOffset: s.int64(0), lastSealedCycle: s.int64(1), openFirstOffset: s.int64(2),
-            accepted: s.int64(3), rejected: s.int64(4), duplicates: s.int64(5), deadLetters: s.int64(6))
+            counts: EntryCounts(accepted: s.int64(3), rejected: s.int64(4), duplicates: s.int64(5), deadLetters: s.int64(6)))
     }
 
     // MARK: Batches and caches
