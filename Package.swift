@@ -192,8 +192,22 @@ let package = Package(
             swiftSettings: settings
         ),
 
+        // Test support, for test targets only: the mock-cluster and gateway harnesses, child
+        // processes, seeded workloads and the `.seeded` trait that names a failing test's seed.
+        .target(
+            name: "LoyaltyTesting",
+            dependencies: [
+                "Basics", "Gateway", "Kafka", "Ledger", "LoyaltyWire", "Programme", "Simulation", "Worker",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Tests/LoyaltyTesting",
+            swiftSettings: settings
+        ),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"], swiftSettings: settings),
-        .testTarget(name: "ProgrammeTests", dependencies: ["Programme"], swiftSettings: settings),
+        .testTarget(name: "ProgrammeTests", dependencies: ["LoyaltyTesting", "Programme"], swiftSettings: settings),
         .testTarget(
             name: "LoyaltyWireTests",
             dependencies: ["LoyaltyWire", "Programme", "Simulation"],
@@ -201,7 +215,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka"],
+            dependencies: ["Kafka", "LoyaltyTesting"],
             swiftSettings: settings
         ),
         .testTarget(
@@ -223,7 +237,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Worker", "Kafka", "LoyaltyWire", "Programme",
+                "LoyaltyTesting", "Gateway", "Worker", "Kafka", "LoyaltyWire", "Programme",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -232,10 +246,8 @@ let package = Package(
         .testTarget(
             name: "POSInteropTests",
             dependencies: [
-                "CLoyaltyPOS", "LoyaltyWire", "Programme", "Kafka",
+                "CLoyaltyPOS", "LoyaltyTesting", "LoyaltyWire", "Programme", "Kafka",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                // MockCluster and KafkaConsumer take a Logger.
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings
         ),
@@ -246,9 +258,19 @@ let package = Package(
         ),
         .testTarget(
             name: "WorkerTests",
+            dependencies: ["LoyaltyTesting", "Worker", "Kafka", "Ledger", "LoyaltyWire", "Programme"],
+            swiftSettings: settings
+        ),
+        // Several nodes, processes or the CLI together on the mock cluster: workers handing
+        // partitions over, worker processes killed, clearing cycles, `loyalty dev` and
+        // `loyalty produce`. `swift test --filter EndToEndTests` runs just these.
+        .testTarget(
+            name: "EndToEndTests",
             dependencies: [
-                "Worker", "Kafka", "Ledger", "LoyaltyWire", "Programme", "Simulation", "Clearing", "ClearingNode", "loyalty",
+                "LoyaltyTesting", "Clearing", "ClearingNode", "Kafka", "Ledger", "LoyaltyWire", "Programme", "SettlementFiles", "Simulation",
+                "Worker", "loyalty",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: settings
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import LoyaltyTesting
 import Testing
 
 /// Issue 9's edge attacks over loopback against a live gateway: overflowing headers,

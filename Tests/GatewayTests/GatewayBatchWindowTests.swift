@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import LoyaltyTesting
 import Testing
 
 @Suite("Batch endpoint with a small in-flight window", .timeLimit(.minutes(10)))

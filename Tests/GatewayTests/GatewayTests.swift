@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import Kafka
+import LoyaltyTesting
 import LoyaltyWire
 import NIOHTTP1
 import Testing

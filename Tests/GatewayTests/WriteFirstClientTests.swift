@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import LoyaltyTesting
 import Testing
 
 /// Issue 9 item 7: a batch client that sends its whole body before reading the answer

@@ -1,4 +1,5 @@
 import Foundation
+import LoyaltyTesting
 import Testing
 @testable import Kafka
 

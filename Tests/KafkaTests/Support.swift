@@ -1,12 +1,5 @@
 import Foundation
-import Logging
 @testable import Kafka
-
-func testLogger(_ label: String = "kafka-test") -> Logger {
-    var logger = Logger(label: label)
-    logger.logLevel = ProcessInfo.processInfo.environment["KAFKA_TEST_LOG"] == "1" ? .debug : .error
-    return logger
-}
 
 func uniqueName(_ prefix: String) -> String {
     "\(prefix)-\(UInt32.random(in: 0...UInt32.max))"
@@ -29,16 +22,6 @@ final class RecordingListener: RebalanceListener, @unchecked Sendable {
     }
 
     func partitionsRevoked(_ partitions: [TopicPartition]) { revoked.append(partitions) }
-}
-
-/// Polls until `count` records arrived or the deadline passed.
-func consume(_ consumer: KafkaConsumer, count: Int, timeoutSeconds: Double) throws -> [ConsumerRecord] {
-    var records: [ConsumerRecord] = []
-    let deadline = Date().addingTimeInterval(timeoutSeconds)
-    while records.count < count && Date() < deadline {
-        records += try consumer.poll(maxRecords: 10_000, timeoutMilliseconds: 100)
-    }
-    return records
 }
 
 func producerConfig(_ cluster: MockCluster) -> ProducerConfiguration {

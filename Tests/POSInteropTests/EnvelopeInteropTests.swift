@@ -1,4 +1,5 @@
 import CLoyaltyPOS
+import LoyaltyTesting
 import LoyaltyWire
 import Programme
 import SwiftProtobuf
@@ -48,8 +49,8 @@ struct EnvelopeInteropTests {
         try Self.checkRoundTrips(transaction)
     }
 
-    @Test func randomTransactionsRoundTripBothWays() throws {
-        var random = RandomTransactions(seed: 20_261_123)
+    @Test(.seeded(20_261_123)) func randomTransactionsRoundTripBothWays() throws {
+        var random = RandomTransactions(seed: TestSeed.value)
         for _ in 0..<400 {
             let transaction = random.transaction()
             try Self.checkRoundTrips(transaction)

@@ -1,4 +1,5 @@
 import CLoyaltyPOS
+import LoyaltyTesting
 import LoyaltyWire
 import Programme
 import Testing
@@ -108,8 +109,8 @@ struct InvalidInputTests {
     /// The SDK refuses exactly what the worker's decoder refuses, with the same message:
     /// random ids and categories near the limits, over every byte but NUL (a C string
     /// cannot hold one).
-    @Test func sdkAndDecoderAgreeOnEveryField() throws {
-        var random = SeededGenerator(seed: 9)
+    @Test(.seeded(9)) func sdkAndDecoderAgreeOnEveryField() throws {
+        var random = TestSeed.generator()
         func text(_ maxBytes: Int) -> String {
             let count = Int.random(in: 0...(maxBytes + 2), using: &random)
             let bytes = (0..<count).map { _ in

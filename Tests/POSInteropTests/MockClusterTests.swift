@@ -1,7 +1,7 @@
 import CLoyaltyPOS
 import Foundation
 import Kafka
-import Logging
+import LoyaltyTesting
 import LoyaltyWire
 import Programme
 import SwiftProtobuf
@@ -11,14 +11,7 @@ import Testing
 /// would have published, on the partition the clearing house expects.
 @Suite(.timeLimit(.minutes(10)))
 struct MockClusterTests {
-    static let topic = "loyalty.transactions"
     static let partitions: Int32 = 8
-
-    static var logger: Logger {
-        var logger = Logger(label: "pos-interop-test")
-        logger.logLevel = .error
-        return logger
-    }
 
     /// Owns a C handle for the duration of a test.
     final class CProducer {
@@ -65,36 +58,23 @@ struct MockClusterTests {
         }
     }
 
-    static func readAll(bootstrap: String, atLeast count: Int) throws -> [ConsumerRecord] {
-        let consumer = try KafkaConsumer(
-            configuration: .init(bootstrapServers: bootstrap, groupId: "pos-reader-\(UUID().uuidString)", topics: [topic]),
-            listener: nil, logger: logger)
-        defer { consumer.close() }
-        var records: [ConsumerRecord] = []
-        let deadline = Date().addingTimeInterval(60)
-        while records.count < count, Date() < deadline {
-            records += try consumer.poll(maxRecords: 1_000, timeoutMilliseconds: 200)
-        }
+    static func readAll(_ test: TestCluster, atLeast count: Int) throws -> [ConsumerRecord] {
+        let records = try test.read(test.topics.transactions, atLeast: count)
         // Nothing else is on the topic: the sum of the high watermarks is what was published.
-        var total: Int64 = 0
-        for partition in 0..<partitions {
-            total += try consumer.highWatermark(TopicPartition(topic: topic, partition: partition), timeoutMilliseconds: 10_000)
-        }
+        let total = try test.recordCount(test.topics.transactions)
         #expect(total == Int64(records.count), "high watermarks add up to \(total), read \(records.count)")
         return records
     }
 
     @Test func cPublishesWhatSwiftWouldOnThePredictedPartitionAndNothingForInvalidInput() throws {
-        let cluster = try MockCluster(brokers: 1, logger: Self.logger)
-        defer { cluster.shutdown() }
-        try cluster.createTopic(Self.topic, partitions: Self.partitions, replicationFactor: 1)
+        let test = try TestCluster(partitions: Self.partitions, label: "pos-interop-test")
 
         let member = "member-J%C3%BCrgen-42"
         let accrual = Transaction(
             partnerId: "pharmacy", partnerTxnId: "pos-7-sale", memberId: member, eventTimeMilliseconds: 1_767_225_600_000,
             body: .accrual(amountMinor: 12_990, currency: "EUR", category: "pharmacy"))
         do {
-            let producer = try CProducer(bootstrap: cluster.bootstrapServers, partnerId: "pharmacy")
+            let producer = try CProducer(bootstrap: test.bootstrap, partnerId: "pharmacy")
             for invalid in InvalidInputTests.required {
                 var t = invalid.transaction
                 t.memberId = t.memberId.isEmpty ? "" : member
@@ -105,7 +85,7 @@ struct MockClusterTests {
             #expect(producer.send(accrual) == nil)
         }
 
-        let records = try Self.readAll(bootstrap: cluster.bootstrapServers, atLeast: 1)
+        let records = try Self.readAll(test, atLeast: 1)
         let record = try #require(records.count == 1 ? records.first : nil, "expected exactly the one valid record, got \(records.count)")
         #expect(record.key == Array(member.utf8))
         #expect(record.partition == Murmur2.partition(key: Array(member.utf8), partitionCount: Self.partitions))
@@ -116,12 +96,10 @@ struct MockClusterTests {
     }
 
     @Test func everyKindLandsOnTheMembersPartition() throws {
-        let cluster = try MockCluster(brokers: 1, logger: Self.logger)
-        defer { cluster.shutdown() }
-        try cluster.createTopic(Self.topic, partitions: Self.partitions, replicationFactor: 1)
+        let test = try TestCluster(partitions: Self.partitions, label: "pos-interop-test")
         var sent: [Transaction] = []
         do {
-            let producer = try CProducer(bootstrap: cluster.bootstrapServers, partnerId: "pharmacy")
+            let producer = try CProducer(bootstrap: test.bootstrap, partnerId: "pharmacy")
             for t in EnvelopeInteropTests.examples.filter({ $0.partnerId == "pharmacy" }) + [
                 Transaction(partnerId: "pharmacy", partnerTxnId: "r", memberId: "other", eventTimeMilliseconds: 5, body: .redemption(points: 3)),
                 Transaction(partnerId: "pharmacy", partnerTxnId: "c", memberId: "other", eventTimeMilliseconds: 6, body: .cancel(originalPartnerTxnId: "r")),
@@ -130,7 +108,7 @@ struct MockClusterTests {
                 sent.append(t)
             }
         }
-        let records = try Self.readAll(bootstrap: cluster.bootstrapServers, atLeast: sent.count)
+        let records = try Self.readAll(test, atLeast: sent.count)
         #expect(records.count == sent.count)
         for record in records {
             let decoded = try #require(try? InboundMessage.decode(record.value).get())

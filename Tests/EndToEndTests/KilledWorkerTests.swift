@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LoyaltyTesting
 import Testing
 import Worker
 
@@ -34,10 +35,14 @@ struct KilledWorkerTests {
     /// Spawns, watches and SIGKILLs worker processes on a thread of its own: the
     /// cooperative pool is shared with the rest of the (parallel) suite, whose blocking
     /// calls could starve a polling task while the worker races to the end.
+    /// The pause before each kill is drawn from the test's seed: the same pauses on every
+    /// run (the scheduling around them still varies, which is what the test is about).
     private func killRepeatedly(_ test: TestCluster, data: String, total: Int64, kills wanted: Int) async throws -> (kills: Int, midStream: Int) {
-        try await withCheckedThrowingContinuation { continuation in
+        let pauses = TestSeed.generator()
+        return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 do {
+                    var pauses = pauses
                     var kills = 0
                     var midStream = 0
                     var attempts = 0
@@ -51,7 +56,7 @@ struct KilledWorkerTests {
                         while appliedSoFar(data, partitions: test.partitions) < before + 500, Date() < deadline, process.isRunning {
                             usleep(5_000)
                         }
-                        usleep(UInt32.random(in: 0...100_000))
+                        usleep(UInt32.random(in: 0...100_000, using: &pauses))
                         kill(process.processIdentifier, SIGKILL)
                         process.waitUntilExit()
                         guard process.terminationReason == .uncaughtSignal else { continue }
@@ -68,7 +73,19 @@ struct KilledWorkerTests {
         }
     }
 
-    @Test("a worker process killed with SIGKILL mid-stream and restarted ends with the undisturbed run's ledger")
+    /// Runs a worker process until it has caught up with the log and exits 0, then an
+    /// undisturbed in-process worker over the same log: the shards of both runs.
+    private func finishAndReference(
+        _ test: TestCluster, data: String, until ends: [Int32: Int64], applyThreads: Int? = nil
+    ) async throws -> (got: TestCluster.Digests, want: TestCluster.Digests) {
+        let finisher = try spawnWorker(test, data: data, exitWhenCaughtUp: true, applyThreads: applyThreads)
+        try await exited(finisher)
+        #expect(finisher.terminationStatus == 0)
+        let reference = try await test.referenceRun("reference", until: ends)
+        return (try test.digests(data), try test.digests(reference))
+    }
+
+    @Test("a worker process killed with SIGKILL mid-stream and restarted ends with the undisturbed run's ledger", .seeded(11))
     func killAndRestart() async throws {
         let test = try TestCluster(partitions: 4)
         // Long enough that a fast worker is still busy after four kills (30,000 per
@@ -84,13 +101,7 @@ struct KilledWorkerTests {
 
         // One apply thread where the killed ones used one per core: the ledger must not
         // depend on how many shards were applied at once.
-        let finisher = try spawnWorker(test, data: data, exitWhenCaughtUp: true, applyThreads: 1)
-        try await exited(finisher)
-        #expect(finisher.terminationStatus == 0)
-
-        let reference = try await test.referenceRun("undisturbed", until: ends)
-        let killed = try test.digests(data)
-        let undisturbed = try test.digests(reference)
+        let (killed, undisturbed) = try await finishAndReference(test, data: data, until: ends, applyThreads: 1)
         for partition in 0..<test.partitions {
             let got = try #require(killed[partition])
             let want = try #require(undisturbed[partition])
@@ -126,12 +137,7 @@ struct KilledWorkerTests {
 
         // It left the group cleanly: a successor gets the partitions without waiting out
         // a session timeout, and continues from the stored offsets to the same ledger.
-        let successor = try spawnWorker(test, data: data, exitWhenCaughtUp: true)
-        try await exited(successor)
-        #expect(successor.terminationStatus == 0)
-        let reference = try await test.referenceRun("reference", until: ends)
-        let got = try test.digests(data)
-        let want = try test.digests(reference)
+        let (got, want) = try await finishAndReference(test, data: data, until: ends)
         for partition in 0..<test.partitions {
             #expect(got[partition]?.digest == want[partition]?.digest, "partition \(partition)")
         }

@@ -11,41 +11,36 @@ import ServiceLifecycle
 import Testing
 import Worker
 
-/// A mock cluster with the clearing house's topics and a gateway on a loopback port,
-/// talked to with a real HTTP client.
-final class GatewayHarness: @unchecked Sendable {  // immutable after init; members are thread-safe
-    let cluster: MockCluster
-    let topics = LoyaltyWire.Topics()
-    let partitions: Int32
-    let logger: Logger
-    let directory: String
-    let gateway: Gateway
+/// A mock cluster with the clearing house's topics (a `TestCluster`) and a gateway on a
+/// loopback port, talked to with a real HTTP client.
+public final class GatewayHarness: @unchecked Sendable {  // immutable after init; members are thread-safe
+    public let kafka: TestCluster
+    public let gateway: Gateway
     let group: ServiceGroup
     let groupTask: Task<Void, Error>
-    let signers: [String: RequestSigner]
+    public let signers: [String: RequestSigner]
 
-    static let secrets: [String: [PartnerCredentials.Key]] = [
+    public var cluster: MockCluster { kafka.cluster }
+    public var topics: LoyaltyWire.Topics { kafka.topics }
+    public var partitions: Int32 { kafka.partitions }
+    public var logger: Logger { kafka.logger }
+    public var directory: String { kafka.directory }
+
+    public static let secrets: [String: [PartnerCredentials.Key]] = [
         "pharmacy": [.init(keyId: "pharmacy-k1", secret: "pharmacy-secret-0123456789")],
         "fuel": [.init(keyId: "fuel-k1", secret: "fuel-secret-0123456789abcdef")],
         "cinema": [.init(keyId: "cinema-k1", secret: "cinema-secret-0123456789abc")],
     ]
 
-    init(partitions: Int32 = 4, configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws {
-        var logger = Logger(label: "gateway-test")
-        logger.logLevel = .critical
-        self.logger = logger
-        self.partitions = partitions
-        cluster = try MockCluster(brokers: 1, logger: logger)
-        try cluster.createTopics(topics.specs(partitions: partitions, replicationFactor: 1))
-        directory = NSTemporaryDirectory() + "loyalty-gateway-test-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var configuration = GatewayConfiguration(bootstrapServers: cluster.bootstrapServers)
+    public init(partitions: Int32 = 4, configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws {
+        kafka = try TestCluster(partitions: partitions, label: "gateway-test", logLevel: .critical)
+        var configuration = GatewayConfiguration(bootstrapServers: kafka.bootstrap)
         configuration.port = 0
         configure(&configuration)
         gateway = try Gateway(
-            configuration: configuration, programme: .sample, credentials: try PartnerCredentials(Self.secrets), logger: logger)
+            configuration: configuration, programme: .sample, credentials: try PartnerCredentials(Self.secrets), logger: kafka.logger)
         signers = Dictionary(uniqueKeysWithValues: Self.secrets.map { ($0.key, RequestSigner(keyId: $0.value[0].keyId, secret: $0.value[0].secret)) })
-        group = ServiceGroup(services: gateway.services, logger: logger)
+        group = ServiceGroup(services: gateway.services, logger: kafka.logger)
         let group = self.group
         groupTask = Task { try await group.run() }
         try await waitUntilReady()
@@ -61,23 +56,24 @@ final class GatewayHarness: @unchecked Sendable {  // immutable after init; memb
         throw CancellationError()
     }
 
-    func stop() async {
+    /// Stops the gateway first, then the brokers it talks to.
+    public func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await groupTask.value
         cluster.shutdown()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    struct Reply {
-        let status: Int
-        let body: String
-        let headers: HTTPHeaders
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
-        var errorField: String? { (json["error"] as? [String: Any])?["field"] as? String }
+    public struct Reply: Sendable {
+        public let status: Int
+        public let body: String
+        public let headers: HTTPHeaders
+        public var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+        public var errorField: String? { (json["error"] as? [String: Any])?["field"] as? String }
     }
 
     /// Sends a request, signed by `signer` unless nil; `tamper` edits the headers after signing.
-    func send(
+    public func send(
         _ method: String, _ pathAndQuery: String, body: [UInt8] = [], contentType: String? = nil, signer: RequestSigner?,
         timestampMilliseconds: Int64 = RequestSigner.nowMilliseconds(), chunked: Bool = false, tamper: (inout HTTPHeaders) -> Void = { _ in }
     ) async throws -> Reply {
@@ -107,37 +103,19 @@ final class GatewayHarness: @unchecked Sendable {  // immutable after init; memb
     }
 
     /// Sum of the high watermarks of the transactions topic.
-    func transactionsEnd() throws -> Int64 {
-        var total: Int64 = 0
-        for partition in 0..<partitions {
-            total += try KafkaAdmin.watermarks(
-                topic: topics.transactions, partition: partition, bootstrapServers: cluster.bootstrapServers, timeoutMilliseconds: 10_000,
-                logger: logger
-            ).high
-        }
-        return total
-    }
+    public func transactionsEnd() throws -> Int64 { try kafka.recordCount(topics.transactions) }
 
     /// Every record of `topic` from the beginning, once `count` are in.
-    func read(_ topic: String, atLeast count: Int, timeoutSeconds: Double = 60) throws -> [ConsumerRecord] {
-        try read(topic, timeoutSeconds: timeoutSeconds) { $0.count >= count }
+    public func read(_ topic: String, atLeast count: Int, timeoutSeconds: Double = 60) throws -> [ConsumerRecord] {
+        try kafka.read(topic, atLeast: count, timeoutSeconds: timeoutSeconds)
     }
 
     /// Records of `topic` from the beginning until `done` says so (or the time is up).
-    func read(_ topic: String, timeoutSeconds: Double, until done: ([ConsumerRecord]) -> Bool) throws -> [ConsumerRecord] {
-        let consumer = try KafkaConsumer(
-            configuration: .init(bootstrapServers: cluster.bootstrapServers, groupId: "reader-\(UUID().uuidString)", topics: [topic]),
-            listener: nil, logger: logger)
-        defer { consumer.close() }
-        var records: [ConsumerRecord] = []
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while !done(records), Date() < deadline {
-            records += try consumer.poll(maxRecords: 10_000, timeoutMilliseconds: 200)
-        }
-        return records
+    public func read(_ topic: String, timeoutSeconds: Double, until done: ([ConsumerRecord]) -> Bool) throws -> [ConsumerRecord] {
+        try kafka.read(topic, timeoutSeconds: timeoutSeconds, until: done)
     }
 
-    func startWorkers(count: Int = 1) -> WorkerPool {
+    public func startWorkers(count: Int = 1) -> WorkerPool {
         WorkerPool(
             count: count, bootstrapServers: cluster.bootstrapServers, dataDirectory: "\(directory)/shards", programme: .sample,
             groupId: "workers-\(UUID().uuidString)", logger: logger)
@@ -145,7 +123,7 @@ final class GatewayHarness: @unchecked Sendable {  // immutable after init; memb
 }
 
 /// proto3 JSON of an accrual envelope.
-func accrualJSON(partner: String, txn: String, member: String, amountMinor: Int64 = 10_000, currency: String = "EUR") -> [UInt8] {
+public func accrualJSON(partner: String, txn: String, member: String, amountMinor: Int64 = 10_000, currency: String = "EUR") -> [UInt8] {
     Array(
         """
         {"partnerId":"\(partner)","partnerTxnId":"\(txn)","memberId":"\(member)","occurredAtMs":"1790000000000",\
@@ -153,7 +131,7 @@ func accrualJSON(partner: String, txn: String, member: String, amountMinor: Int6
         """.utf8)
 }
 
-func redemptionJSON(partner: String, txn: String, member: String, points: Int64) -> [UInt8] {
+public func redemptionJSON(partner: String, txn: String, member: String, points: Int64) -> [UInt8] {
     Array(
         """
         {"partner_id":"\(partner)","partner_txn_id":"\(txn)","member_id":"\(member)","occurred_at_ms":1790000000000,\

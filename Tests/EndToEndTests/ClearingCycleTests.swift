@@ -4,8 +4,10 @@ import Crypto
 import Foundation
 import Kafka
 import Ledger
+import LoyaltyTesting
 import LoyaltyWire
 import Programme
+import SettlementFiles
 import Testing
 import Worker
 

@@ -3,8 +3,10 @@ import ClearingNode
 import Crypto
 import Foundation
 import Kafka
+import LoyaltyTesting
 import LoyaltyWire
 import Programme
+import SettlementFiles
 import Testing
 import Worker
 

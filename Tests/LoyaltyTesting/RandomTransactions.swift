@@ -1,33 +1,20 @@
+import Basics
 import Foundation
 import Programme
 
-/// SplitMix64: a seeded generator, so a failing case can be reproduced from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random valid transactions: ids over the whole id alphabet (visible ASCII, up to the
-/// 128-byte limit), categories with spaces, amounts over the whole 1...10^12 range.
-struct RandomTransactions {
-    static let maxAmount: Int64 = FieldLimits.maxAmount
+/// 128-byte limit), categories with spaces, amounts over the whole 1...10^12 range. Seeded
+/// (SplitMix64), so a failing case is reproduced from its seed.
+public struct RandomTransactions {
+    public static let maxAmount: Int64 = FieldLimits.maxAmount
     /// Every byte FieldLimits allows in an id: 0x21...0x7E.
-    static let characters: [Character] = (0x21...0x7E).map { Character(UnicodeScalar(UInt8($0))) }
+    public static let characters: [Character] = (0x21...0x7E).map { Character(UnicodeScalar(UInt8($0))) }
 
-    var generator: SeededGenerator
+    public var generator: SplitMix64
 
-    init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
+    public init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    mutating func id(maxBytes: Int = FieldLimits.maxIdBytes) -> String {
+    public mutating func id(maxBytes: Int = FieldLimits.maxIdBytes) -> String {
         if Int.random(in: 0..<20, using: &generator) == 0 {
             // Exactly at the limit, to pin the boundary.
             return String(repeating: "m", count: maxBytes)
@@ -42,7 +29,7 @@ struct RandomTransactions {
         return result.isEmpty ? "x" : result
     }
 
-    mutating func amount() -> Int64 {
+    public mutating func amount() -> Int64 {
         switch Int.random(in: 0..<4, using: &generator) {
         case 0: return 1
         case 1: return Self.maxAmount
@@ -51,11 +38,11 @@ struct RandomTransactions {
         }
     }
 
-    mutating func currency() -> String {
+    public mutating func currency() -> String {
         String((0..<3).map { _ in Character(UnicodeScalar(UInt8.random(in: 65...90, using: &generator))) })
     }
 
-    mutating func transaction() -> Transaction {
+    public mutating func transaction() -> Transaction {
         let body: Transaction.Body
         switch Int.random(in: 0..<4, using: &generator) {
         case 0:

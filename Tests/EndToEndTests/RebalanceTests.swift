@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Ledger
+import LoyaltyTesting
 import Testing
 import Worker
 

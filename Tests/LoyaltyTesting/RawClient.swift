@@ -8,12 +8,12 @@ import Glibc
 /// headers a byte at a time, bodies that never come, chosen source addresses (anything in
 /// 127/8 is loopback on Linux, so "other clients" are 127.0.0.2, .3, ...). Blocking: use it
 /// from `offPool`, never on the cooperative pool the gateway's handlers need.
-final class RawClient {
-    let fd: Int32
-    private(set) var closed = false
+public final class RawClient {
+    public let fd: Int32
+    public private(set) var closed = false
 
     /// nil when the connection could not be made.
-    init?(port: Int, source: String = "127.0.0.1", receiveTimeoutMilliseconds: Int = 5_000) {
+    public init?(port: Int, source: String = "127.0.0.1", receiveTimeoutMilliseconds: Int = 5_000) {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         var local = sockaddr_in()
@@ -40,7 +40,7 @@ final class RawClient {
 
     /// False once the peer closed (or the send timed out).
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    public func send(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -51,10 +51,10 @@ final class RawClient {
     }
 
     @discardableResult
-    func send(_ text: String) -> Bool { send(Array(text.utf8)) }
+    public func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
     /// Reads until the peer closes or the receive timeout passes; `closed` says which.
-    func receive(limit: Int = 1 << 20) -> (bytes: [UInt8], closed: Bool) {
+    public func receive(limit: Int = 1 << 20) -> (bytes: [UInt8], closed: Bool) {
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while out.count < limit {
@@ -67,7 +67,7 @@ final class RawClient {
     }
 
     /// Reads one HTTP answer's head (and whatever came with it); its status, 0 if none.
-    func status() -> (status: Int, text: String, closed: Bool) {
+    public func status() -> (status: Int, text: String, closed: Bool) {
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16_384)
         var closedByPeer = false
@@ -84,21 +84,14 @@ final class RawClient {
         return (status, text, closedByPeer)
     }
 
-    func close() {
+    public func close() {
         guard !closed else { return }
         closed = true
         Glibc.close(fd)
     }
 }
 
-/// Runs blocking work on a thread of its own, off Swift's cooperative pool.
-func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(returning: work()) }
-    }
-}
-
 /// A request head, signed or not, as raw text.
-func rawHead(_ method: String, _ path: String, headers: [(String, String)]) -> String {
+public func rawHead(_ method: String, _ path: String, headers: [(String, String)]) -> String {
     "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers.map { "\($0.0): \($0.1)\r\n" }.joined() + "\r\n"
 }

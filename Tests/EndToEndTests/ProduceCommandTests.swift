@@ -1,5 +1,5 @@
 import Foundation
-import Kafka
+import LoyaltyTesting
 import LoyaltyWire
 import Programme
 import Testing
@@ -142,27 +142,14 @@ struct ProduceCommandTests {
             let command = try Produce.parse([path, "--bootstrap", cluster.bootstrap, "--log-level", "error"])
             try await command.run()
         }
-        #expect(try Self.recordCount(cluster) == 0)
+        #expect(try cluster.recordCount(cluster.topics.transactions) == 0)
 
         let command = try Produce.parse([path, "--bootstrap", cluster.bootstrap, "--skip-invalid", "--log-level", "error"])
         try await command.run()
-        #expect(try Self.recordCount(cluster) == Self.validIds.count)
+        #expect(try cluster.recordCount(cluster.topics.transactions) == Self.validIds.count)
         let records = try cluster.read(cluster.topics.transactions, atLeast: Self.validIds.count)
         let ids = try records.map { try Loyalty_V1_TransactionEnvelope(serializedBytes: $0.value).partnerTxnID }
         #expect(Set(ids) == Set(Self.validIds))
         #expect(ids.count == Self.validIds.count)
-    }
-
-    /// Records in the transactions topic, from the partitions' high watermarks.
-    static func recordCount(_ cluster: TestCluster) throws -> Int64 {
-        let consumer = try KafkaConsumer(
-            configuration: .init(bootstrapServers: cluster.bootstrap, groupId: "count-\(UUID().uuidString)", topics: [cluster.topics.transactions]),
-            listener: nil, logger: cluster.logger)
-        defer { consumer.close() }
-        var total: Int64 = 0
-        for partition in 0..<cluster.partitions {
-            total += try consumer.highWatermark(TopicPartition(topic: cluster.topics.transactions, partition: partition), timeoutMilliseconds: 10_000)
-        }
-        return total
     }
 }

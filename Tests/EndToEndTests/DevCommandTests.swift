@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LoyaltyTesting
 import Programme
 import Simulation
 import Testing
