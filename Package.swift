@@ -10,7 +10,7 @@ let settings: [SwiftSetting] = strict ? [.treatAllWarnings(as: .error)] : []
 /// What the fuzz harnesses (Fuzz/Harnesses) need, as a test target or as the fuzzer.
 let fuzzHarnessDependencies: [Target.Dependency] = [
     "Gateway", "LoyaltyWire", "Programme",
-    .product(name: "Hummingbird", package: "hummingbird"),
+    .product(name: "HTTPTypes", package: "swift-http-types"),
     .product(name: "SwiftProtobuf", package: "swift-protobuf"),
 ]
 
@@ -210,7 +210,10 @@ let package = Package(
         .testTarget(name: "ProgrammeTests", dependencies: ["LoyaltyTesting", "Programme"], swiftSettings: settings),
         .testTarget(
             name: "LoyaltyWireTests",
-            dependencies: ["LoyaltyWire", "Programme", "Simulation"],
+            dependencies: [
+                "LoyaltyWire", "Programme", "Simulation",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: settings
         ),
         .testTarget(
@@ -238,8 +241,9 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "LoyaltyTesting", "Gateway", "Worker", "Kafka", "LoyaltyWire", "Programme",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: settings
         ),
@@ -258,7 +262,10 @@ let package = Package(
         ),
         .testTarget(
             name: "WorkerTests",
-            dependencies: ["LoyaltyTesting", "Worker", "Kafka", "Ledger", "LoyaltyWire", "Programme"],
+            dependencies: [
+                "LoyaltyTesting", "Worker", "Kafka", "Ledger", "LoyaltyWire", "Programme",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: settings
         ),
         // Several nodes, processes or the CLI together on the mock cluster: workers handing

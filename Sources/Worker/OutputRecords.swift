@@ -93,36 +93,3 @@ struct OutputRecords {
         }
     }
 }
-
-extension Loyalty_V1_ShardPosition {
-    init(_ position: CyclePosition) {
-        self.init()
-        cycle = position.cycle
-        partition = Int32(position.partition)
-        firstOffset = position.firstOffset
-        barrierOffset = position.barrierOffset
-        closedAtMs = position.closedAtMilliseconds
-        accepted = position.accepted
-        rejected = position.rejected
-        duplicates = position.duplicates
-        deadLetters = position.deadLetters
-        debts = position.debts.map { debt in
-            .with {
-                $0.payer = debt.payer
-                $0.payee = debt.payee
-                $0.amountMinor = debt.amountMinor
-            }
-        }
-        points = position.points.map { points in
-            .with {
-                $0.partnerID = points.partnerId
-                $0.issued = points.issued
-                $0.redeemed = points.redeemed
-                $0.expired = points.expired
-                $0.clawedBack = points.clawedBack
-                $0.feesMinor = points.feesMinor
-            }
-        }
-        ledgerDigest = position.ledgerDigest
-    }
-}

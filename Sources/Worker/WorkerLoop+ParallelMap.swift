@@ -4,8 +4,9 @@ import Synchronization
 extension WorkerLoop {
     /// `body(0..<count)` on up to `threads` threads (and no more than libdispatch runs at
     /// once: one per core), results in index order. Each index is handled by exactly one
-    /// thread; `body` must touch only state of its index.
-    static func parallelMap<T>(_ count: Int, threads: Int, _ body: (Int) -> T) -> [T] {
+    /// thread; `body` must touch only state of its index. `package`: the ledger benchmark
+    /// applies shards exactly as the worker does.
+    package static func parallelMap<T>(_ count: Int, threads: Int, _ body: (Int) -> T) -> [T] {
         let parallelism = min(threads, count)
         if parallelism <= 1 { return (0..<count).map(body) }
         let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)

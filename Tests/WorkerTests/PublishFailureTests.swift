@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import LoyaltyTesting
 import LoyaltyWire
 import Programme
 import SwiftProtobuf
