@@ -6,13 +6,6 @@ public struct NettingEfficiency: Sendable, Hashable {
     public var grossAmountMinor: Int64
     public var movedAmountMinor: Int64
 
-    public init(grossObligationCount: Int, instructionCount: Int, grossAmountMinor: Int64, movedAmountMinor: Int64) {
-        self.grossObligationCount = grossObligationCount
-        self.instructionCount = instructionCount
-        self.grossAmountMinor = grossAmountMinor
-        self.movedAmountMinor = movedAmountMinor
-    }
-
     /// Share of gross money that does not move, in basis points (integer, rounded down).
     public var moneySavedBasisPoints: Int64 {
         guard grossAmountMinor > 0 else { return 0 }

@@ -16,17 +16,6 @@ public struct NettingResult: Sendable, Equatable {
     /// Sum of `obligations` amounts: the money that would move without netting.
     public var grossAmountMinor: Int64
 
-    public init(
-        positions: [NetPosition], obligations: [DebtTotal], selfDebts: [NetPosition],
-        entryCount: Int, grossAmountMinor: Int64
-    ) {
-        self.positions = positions
-        self.obligations = obligations
-        self.selfDebts = selfDebts
-        self.entryCount = entryCount
-        self.grossAmountMinor = grossAmountMinor
-    }
-
     public func position(of participant: String) -> Int64? {
         positions.first { $0.participant == participant }?.amountMinor
     }

@@ -115,16 +115,6 @@ public struct CycleCheck: Sendable {
     /// The settlement input for a cycle that passed `problem(programme:)`.
     public func settlementInput(programme: Programme) -> CycleSettlementInput {
         let ordered = positions.keys.sorted().map { positions[$0]! }
-        var points: [String: PartnerPoints] = [:]
-        for item in ordered.flatMap(\.points) {
-            var sum = points[item.partnerId] ?? PartnerPoints(partnerId: item.partnerId)
-            sum.issued += item.issued
-            sum.redeemed += item.redeemed
-            sum.expired += item.expired
-            sum.clawedBack += item.clawedBack
-            sum.feesMinor += item.feesMinor
-            points[item.partnerId] = sum
-        }
         let accounts = [programme.operatorAccount] + programme.partners.map {
             ParticipantAccount(id: $0.id, name: $0.name, iban: $0.iban, bic: $0.bic)
         }
@@ -142,7 +132,7 @@ public struct CycleCheck: Sendable {
                 )
             },
             debts: ordered.flatMap(\.debts),
-            points: points.keys.sorted().map { points[$0]! },
+            points: ordered.flatMap(\.points).summedByPartner(),
             previousManifestSHA256: previousManifestSHA256
         )
     }

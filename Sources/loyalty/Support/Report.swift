@@ -19,24 +19,10 @@ enum Report {
     }
 
     static func partners(_ shards: [ShardTotals], programme: Programme) -> String {
-        var sums: [String: PartnerTotals] = [:]
-        for totals in shards.flatMap(\.partners) {
-            var sum = sums[totals.partnerId] ?? PartnerTotals(
-                partnerId: totals.partnerId, issued: 0, redeemed: 0, expired: 0, clawedBack: 0, outstanding: 0, feesMinor: 0
-            )
-            sum.issued += totals.issued
-            sum.redeemed += totals.redeemed
-            sum.expired += totals.expired
-            sum.clawedBack += totals.clawedBack
-            sum.outstanding += totals.outstanding
-            sum.feesMinor += totals.feesMinor
-            sums[totals.partnerId] = sum
-        }
         var rows = [["partner", "points issued", "redeemed at it", "expired", "clawed back", "outstanding", "operator fees (\(programme.currency))"]]
-        for id in sums.keys.sorted() {
-            let sum = sums[id]!
+        for sum in shards.flatMap(\.partners).summedByPartner() {
             rows.append([
-                id, Format.grouped(sum.issued), Format.grouped(sum.redeemed), Format.grouped(sum.expired),
+                sum.partnerId, Format.grouped(sum.issued), Format.grouped(sum.redeemed), Format.grouped(sum.expired),
                 Format.grouped(sum.clawedBack), Format.grouped(sum.outstanding),
                 Format.money(sum.feesMinor, exponent: programme.currencyExponent),
             ])
