@@ -115,11 +115,3 @@ extension [OpenLot] {
         }
     }
 }
-
-/// Entries of a cycle by what became of them.
-struct EntryCounts {
-    var accepted: Int64 = 0
-    var rejected: Int64 = 0
-    var duplicates: Int64 = 0
-    var deadLetters: Int64 = 0
-}

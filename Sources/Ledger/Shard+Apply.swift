@@ -107,7 +107,7 @@ extension Shard {
         // everything, including the next offset, is written as of this entry first.
         try store.flush(nextOffset: offset + 1)
         let row = try store.readShardRow()
-        guard cycle > row.lastSealedCycle else { return try store.storedPosition(cycle: cycle) }
+        guard LedgerRules.seals(cycle, lastSealedCycle: row.lastSealedCycle) else { return try store.storedPosition(cycle: cycle) }
         // Breakage of every lot due at the close time.
         for lot in try store.lotsDue(atOrBefore: closedAtMilliseconds) {
             effects.reset()
@@ -115,6 +115,10 @@ extension Shard {
             try store.write(effects, memberId: lot.memberId, partnerId: lot.issuer, offset: offset)
         }
         try store.flush(nextOffset: offset + 1)
-        return try store.seal(cycle: cycle, closedAtMilliseconds: closedAtMilliseconds, offset: offset, programme: programme)
+        let open = try store.readShardRow()
+        let seal = LedgerRules.seal(
+            cycle: cycle, closedAtMilliseconds: closedAtMilliseconds, barrierOffset: offset, openFirstOffset: open.openFirstOffset,
+            counts: open.counts)
+        return try store.write(seal, programme: programme)
     }
 }

@@ -208,6 +208,15 @@ import Testing
         #expect(effects.stats == [PartnerPoints(partnerId: "beta", expired: 70)] && effects.debts.isEmpty)
     }
 
+    @Test func aBarrierSealsTheOpenCycleOnlyOnce() {
+        #expect(LedgerRules.seals(3, lastSealedCycle: 2))
+        #expect(!LedgerRules.seals(2, lastSealedCycle: 2) && !LedgerRules.seals(1, lastSealedCycle: 2))
+        let counts = EntryCounts(accepted: 4, rejected: 1, duplicates: 0, deadLetters: 2)
+        let seal = LedgerRules.seal(cycle: 3, closedAtMilliseconds: t0, barrierOffset: 41, openFirstOffset: 30, counts: counts)
+        #expect(seal == LedgerRules.CycleSeal(cycle: 3, firstOffset: 30, barrierOffset: 41, closedAtMilliseconds: t0, counts: counts))
+        #expect(seal.nextFirstOffset == 42)
+    }
+
     @Test func invariantsNameTheMemberAndTheNumbers() {
         let lots = Invariants.Lots(openPoints: 400, openCount: 1, lowest: 0, earliestExpiry: jan27)
         #expect(Invariants.violation(memberId: "m1", member(400, floor: jan27), lots) == nil)

@@ -59,26 +59,4 @@ extension LedgerRules {
         for lot in lots where remaining > 0 && lot.lotId != firstLot { takeFrom(lot) }
         return points - remaining
     }
-
-    // MARK: Barriers
-
-    /// A lot due when a barrier closes the cycle.
-    struct DueLot {
-        var lotId: Int64
-        var memberId: String
-        var issuer: String
-        var points: Int64
-    }
-
-    /// Breakage at a barrier of a lot due at its close time: the lot closes, the member's
-    /// balance loses its points, its issuer's expired count gains them, no debt. The expiry
-    /// floor stays as it is: emptying lots only raises the earliest open expiry, so it
-    /// remains a lower bound (the member's next read of its lots sets it exactly).
-    static func breakage(of lot: DueLot, member: MemberState, into effects: inout Effects) {
-        var member = member
-        effects.lotUpdates.append((lot.lotId, 0))
-        member.balance -= lot.points
-        effects.store(member)
-        effects.stat(PartnerPoints(partnerId: lot.issuer, expired: lot.points))
-    }
 }

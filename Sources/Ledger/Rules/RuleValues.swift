@@ -110,3 +110,11 @@ struct Rejection: Error {
 
     init(_ reason: RejectReason, _ detail: String) { (self.reason, self.detail) = (reason, detail) }
 }
+
+/// Entries of a cycle by what became of them.
+struct EntryCounts: Equatable {
+    var accepted: Int64 = 0
+    var rejected: Int64 = 0
+    var duplicates: Int64 = 0
+    var deadLetters: Int64 = 0
+}

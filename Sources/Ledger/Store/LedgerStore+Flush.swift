@@ -115,22 +115,22 @@ extension LedgerStore {
         return due
     }
 
-    /// Seals the open cycle (flushed up to the barrier at `offset`) as `cycle`: its debts
-    /// and statistics move to the cycle, its counts and the ledger's digest go into the
-    /// cycle's row. The touched members' invariants are checked first.
-    func seal(cycle: Int64, closedAtMilliseconds: Int64, offset: Int64, programme: Programme) throws(LedgerError) -> CyclePosition? {
+    /// Writes a sealed cycle (`LedgerRules.seal`; everything flushed up to its barrier):
+    /// the open cycle's debts and statistics move to it, its counts and the ledger's
+    /// digest go into its row. The touched members' invariants are checked first.
+    func write(_ seal: LedgerRules.CycleSeal, programme: Programme) throws(LedgerError) -> CyclePosition? {
+        let cycle = seal.cycle
         try checkInvariants(cycle: cycle, programme: programme)
-        let sealed = try readShardRow()
         try db.prepare("UPDATE debts SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
         try db.prepare("UPDATE partner_stats SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
         try db.prepare(
             "UPDATE shard SET last_sealed_cycle = ?, open_first_offset = ?, open_accepted = 0, open_rejected = 0, open_duplicates = 0, open_dead_letters = 0 WHERE id = 1"
-        ).bind(.integer(cycle), .integer(offset + 1)).run()
+        ).bind(.integer(cycle), .integer(seal.nextFirstOffset)).run()
         let ledgerDigest = try digest()
         try db.prepare("INSERT INTO cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)").bind(
-            .integer(cycle), .integer(sealed.openFirstOffset), .integer(offset), .integer(closedAtMilliseconds),
-            .integer(sealed.counts.accepted), .integer(sealed.counts.rejected), .integer(sealed.counts.duplicates),
-            .integer(sealed.counts.deadLetters), .text(ledgerDigest)
+            .integer(cycle), .integer(seal.firstOffset), .integer(seal.barrierOffset), .integer(seal.closedAtMilliseconds),
+            .integer(seal.counts.accepted), .integer(seal.counts.rejected), .integer(seal.counts.duplicates),
+            .integer(seal.counts.deadLetters), .text(ledgerDigest)
         ).run()
         return try storedPosition(cycle: cycle)
     }
