@@ -213,7 +213,7 @@ import Testing
         #expect(!LedgerRules.seals(2, lastSealedCycle: 2) && !LedgerRules.seals(1, lastSealedCycle: 2))
         let counts = EntryCounts(accepted: 4, rejected: 1, duplicates: 0, deadLetters: 2)
         let seal = LedgerRules.seal(cycle: 3, closedAtMilliseconds: t0, barrierOffset: 41, openFirstOffset: 30, counts: counts)
-        #expect(seal == LedgerRules.CycleSeal(cycle: 3, firstOffset: 30, barrierOffset: 41, closedAtMilliseconds: t0, counts: counts))
+        #expect(seal == LedgerRules.CycleSeal(cycle: 3, offsets: 30...41, closedAtMilliseconds: t0, counts: counts))
         #expect(seal.nextFirstOffset == 42)
     }
 

@@ -32,21 +32,18 @@ extension LedgerRules {
     /// The open cycle as the barrier at `barrierOffset` seals it as `cycle`.
     struct CycleSeal: Equatable {
         var cycle: Int64
-        /// The open cycle's entries: from its first offset to the barrier.
-        var firstOffset: Int64
-        var barrierOffset: Int64
+        /// The cycle's entries: from the open cycle's first offset to the barrier's.
+        var offsets: ClosedRange<Int64>
         var closedAtMilliseconds: Int64
         var counts: EntryCounts
         /// Where the next open cycle starts; its counts start at 0.
-        var nextFirstOffset: Int64 { barrierOffset + 1 }
+        var nextFirstOffset: Int64 { offsets.upperBound + 1 }
     }
 
     static func seal(
         cycle: Int64, closedAtMilliseconds: Int64, barrierOffset: Int64, openFirstOffset: Int64, counts: EntryCounts
     ) -> CycleSeal {
-        precondition(openFirstOffset <= barrierOffset + 1, "cycle \(cycle): open cycle starts at \(openFirstOffset), after its barrier \(barrierOffset)")
-        return CycleSeal(
-            cycle: cycle, firstOffset: openFirstOffset, barrierOffset: barrierOffset, closedAtMilliseconds: closedAtMilliseconds,
-            counts: counts)
+        precondition(openFirstOffset <= barrierOffset, "cycle \(cycle): open cycle starts at \(openFirstOffset), after its barrier \(barrierOffset)")
+        return CycleSeal(cycle: cycle, offsets: openFirstOffset...barrierOffset, closedAtMilliseconds: closedAtMilliseconds, counts: counts)
     }
 }

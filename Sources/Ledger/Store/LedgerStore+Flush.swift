@@ -128,7 +128,7 @@ extension LedgerStore {
         ).bind(.integer(cycle), .integer(seal.nextFirstOffset)).run()
         let ledgerDigest = try digest()
         try db.prepare("INSERT INTO cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)").bind(
-            .integer(cycle), .integer(seal.firstOffset), .integer(seal.barrierOffset), .integer(seal.closedAtMilliseconds),
+            .integer(cycle), .integer(seal.offsets.lowerBound), .integer(seal.offsets.upperBound), .integer(seal.closedAtMilliseconds),
             .integer(seal.counts.accepted), .integer(seal.counts.rejected), .integer(seal.counts.duplicates),
             .integer(seal.counts.deadLetters), .text(ledgerDigest)
         ).run()
