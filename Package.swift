@@ -187,7 +187,10 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: settings
         ),
@@ -233,6 +236,7 @@ let package = Package(
             name: "ClearingTests",
             dependencies: [
                 "Basics", "Benchmarks", "Clearing", "Programme", "SettlementFiles",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: settings
@@ -257,7 +261,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ClearingNodeTests",
-            dependencies: ["ClearingNode", "Clearing", "LoyaltyWire", "Programme"],
+            dependencies: ["ClearingNode", "LoyaltyWire", "Programme"],
             swiftSettings: settings
         ),
         .testTarget(
