@@ -16,9 +16,12 @@ enum EnvelopeFastPath {
     static func decode(_ bytes: [UInt8]) -> InboundMessage? {
         bytes.withUnsafeBufferPointer { buffer in
             var reader = Reader(buffer: buffer, position: 0, end: buffer.count)
-            return envelope(&reader)
+            do throws(Declined) { return try envelope(&reader) } catch { return nil }
         }
     }
+
+    /// The record is not of the common shape, or fails a check: the slow path decides.
+    private struct Declined: Error {}
 
     /// Field numbers of loyalty.v1.TransactionEnvelope (transaction.proto).
     private enum Field: UInt64 {
@@ -28,52 +31,49 @@ enum EnvelopeFastPath {
 
     private static let varintType: UInt64 = 0
     private static let lengthType: UInt64 = 2
-    private static func envelope(_ reader: inout Reader) -> InboundMessage? {
+
+    private static func envelope(_ reader: inout Reader) throws(Declined) -> InboundMessage {
         var seen: UInt64 = 0
         var partnerId = "", partnerTxnId = "", memberId = "", traceId = ""
         var occurredAt: Int64 = 0, receivedAt: Int64 = 0
         var bodyField: Field?
         var bodyRange = 0..<0
         while !reader.atEnd {
-            guard let (number, wireType) = reader.tag(), number < 64, seen & (1 << number) == 0, let field = Field(rawValue: number)
-            else { return nil }
-            seen |= 1 << number
+            let (number, wireType) = try reader.field(&seen)
+            guard let field = Field(rawValue: number) else { throw Declined() }
             switch (field, wireType) {
-            case (.partnerId, lengthType), (.partnerTxnId, lengthType), (.memberId, lengthType), (.traceId, lengthType):
-                guard let value = reader.string() else { return nil }
-                switch field {
-                case .partnerId: partnerId = value
-                case .partnerTxnId: partnerTxnId = value
-                case .memberId: memberId = value
-                default: traceId = value
-                }
-            case (.occurredAt, varintType), (.receivedAt, varintType):
-                guard let value = reader.varint() else { return nil }
-                if field == .occurredAt { occurredAt = Int64(bitPattern: value) } else { receivedAt = Int64(bitPattern: value) }
+            case (.partnerId, lengthType): partnerId = try reader.string()
+            case (.partnerTxnId, lengthType): partnerTxnId = try reader.string()
+            case (.memberId, lengthType): memberId = try reader.string()
+            case (.traceId, lengthType): traceId = try reader.string()
+            case (.occurredAt, varintType): occurredAt = try reader.int64()
+            case (.receivedAt, varintType): receivedAt = try reader.int64()
             case (.accrual, lengthType), (.redemption, lengthType), (.reversal, lengthType):
                 // One body only: a second (even of another kind) is left to swift-protobuf.
-                guard bodyField == nil, let range = reader.bytes() else { return nil }
+                guard bodyField == nil else { throw Declined() }
                 bodyField = field
-                bodyRange = range
+                bodyRange = try reader.bytes()
             default:
-                return nil
+                throw Declined()
             }
         }
         // InboundMessage's checks; a record failing one takes the slow path for its reason.
-        guard isId(partnerId), isId(partnerTxnId), isId(memberId),
-            passes({ () throws(FieldLimits.Violation) in try FieldLimits.checkTraceId(traceId) })
-        else { return nil }
-        let eventTime = receivedAt > 0 ? receivedAt : occurredAt
-        guard eventTime > 0 else { return nil }
-        var body = Reader(buffer: reader.buffer, position: bodyRange.lowerBound, end: bodyRange.upperBound)
-        let transactionBody: Transaction.Body?
-        switch bodyField {
-        case .accrual: transactionBody = accrual(&body)
-        case .redemption: transactionBody = redemption(&body)
-        case .reversal: transactionBody = reversal(&body)
-        default: transactionBody = nil
+        try check { () throws(FieldLimits.Violation) in
+            try FieldLimits.checkId(partnerId, field: "")
+            try FieldLimits.checkId(partnerTxnId, field: "")
+            try FieldLimits.checkId(memberId, field: "")
+            try FieldLimits.checkTraceId(traceId)
         }
-        guard let transactionBody else { return nil }
+        let eventTime = receivedAt > 0 ? receivedAt : occurredAt
+        guard eventTime > 0 else { throw Declined() }
+        var body = Reader(buffer: reader.buffer, position: bodyRange.lowerBound, end: bodyRange.upperBound)
+        let transactionBody: Transaction.Body
+        switch bodyField {
+        case .accrual: transactionBody = try accrual(&body)
+        case .redemption: transactionBody = try redemption(&body)
+        case .reversal: transactionBody = try reversal(&body)
+        default: throw Declined()
+        }
         return .transaction(
             Transaction(
                 partnerId: partnerId, partnerTxnId: partnerTxnId, memberId: memberId, eventTimeMilliseconds: eventTime,
@@ -83,102 +83,69 @@ enum EnvelopeFastPath {
 
     /// `FieldLimits`, as `InboundMessage` applies them; the reason of a failure comes from
     /// the slow path.
-    private static func isId(_ id: String) -> Bool {
-        passes { () throws(FieldLimits.Violation) in try FieldLimits.checkId(id, field: "") }
-    }
-
-    private static func passes(_ check: () throws(FieldLimits.Violation) -> Void) -> Bool {
-        do {
-            try check()
-            return true
-        } catch {
-            return false
-        }
+    private static func check(_ limits: () throws(FieldLimits.Violation) -> Void) throws(Declined) {
+        do { try limits() } catch { throw Declined() }
     }
 
     /// loyalty.v1.Accrual: 1 amount_minor, 2 currency, 3 category.
-    private static func accrual(_ reader: inout Reader) -> Transaction.Body? {
+    private static func accrual(_ reader: inout Reader) throws(Declined) -> Transaction.Body {
         var seen: UInt64 = 0
         var amount: Int64 = 0
         var currency = "", category = ""
         while !reader.atEnd {
-            guard let (field, wireType) = reader.tag(), field < 64, seen & (1 << field) == 0 else { return nil }
-            seen |= 1 << field
-            switch (field, wireType) {
-            case (1, varintType):
-                guard let value = reader.varint() else { return nil }
-                amount = Int64(bitPattern: value)
-            case (2, lengthType):
-                guard let value = reader.string() else { return nil }
-                currency = value
-            case (3, lengthType):
-                guard let value = reader.string() else { return nil }
-                category = value
-            default:
-                return nil
+            switch try reader.field(&seen) {
+            case (1, varintType): amount = try reader.int64()
+            case (2, lengthType): currency = try reader.string()
+            case (3, lengthType): category = try reader.string()
+            default: throw Declined()
             }
         }
-        guard
-            passes({ () throws(FieldLimits.Violation) in
-                try FieldLimits.checkCurrency(currency)
-                try FieldLimits.checkCategory(category)
-            })
-        else { return nil }
+        try check { () throws(FieldLimits.Violation) in
+            try FieldLimits.checkCurrency(currency)
+            try FieldLimits.checkCategory(category)
+        }
         return .accrual(amountMinor: amount, currency: currency, category: category)
     }
 
     /// loyalty.v1.Redemption: 1 points.
-    private static func redemption(_ reader: inout Reader) -> Transaction.Body? {
+    private static func redemption(_ reader: inout Reader) throws(Declined) -> Transaction.Body {
+        var seen: UInt64 = 0
         var points: Int64 = 0
-        var seen = false
         while !reader.atEnd {
-            guard let (field, wireType) = reader.tag(), field == 1, wireType == varintType, !seen,
-                let value = reader.varint()
-            else { return nil }
-            seen = true
-            points = Int64(bitPattern: value)
+            guard try reader.field(&seen) == (1, varintType) else { throw Declined() }
+            points = try reader.int64()
         }
         return .redemption(points: points)
     }
 
     /// loyalty.v1.Reversal: 1 kind (REFUND = 1, CANCEL = 2), 2 original_partner_txn_id,
     /// 3 amount_minor, 4 currency.
-    private static func reversal(_ reader: inout Reader) -> Transaction.Body? {
+    private static func reversal(_ reader: inout Reader) throws(Declined) -> Transaction.Body {
         var seen: UInt64 = 0
-        var kind: UInt64 = 0
+        var kind: Int64 = 0
         var original = "", currency = ""
         var amount: Int64 = 0
         while !reader.atEnd {
-            guard let (field, wireType) = reader.tag(), field < 64, seen & (1 << field) == 0 else { return nil }
-            seen |= 1 << field
-            switch (field, wireType) {
-            case (1, varintType):
-                guard let value = reader.varint() else { return nil }
-                kind = value
-            case (2, lengthType):
-                guard let value = reader.string() else { return nil }
-                original = value
-            case (3, varintType):
-                guard let value = reader.varint() else { return nil }
-                amount = Int64(bitPattern: value)
-            case (4, lengthType):
-                guard let value = reader.string() else { return nil }
-                currency = value
-            default:
-                return nil
+            switch try reader.field(&seen) {
+            case (1, varintType): kind = try reader.int64()
+            case (2, lengthType): original = try reader.string()
+            case (3, varintType): amount = try reader.int64()
+            case (4, lengthType): currency = try reader.string()
+            default: throw Declined()
             }
         }
-        guard isId(original), passes({ () throws(FieldLimits.Violation) in try FieldLimits.checkCurrency(currency) }) else {
-            return nil
+        try check { () throws(FieldLimits.Violation) in
+            try FieldLimits.checkId(original, field: "")
+            try FieldLimits.checkCurrency(currency)
         }
         switch kind {
         case 1: return .refund(originalPartnerTxnId: original, amountMinor: amount, currency: currency)
         case 2: return .cancel(originalPartnerTxnId: original)
-        default: return nil
+        default: throw Declined()
         }
     }
 
-    /// Protobuf wire reading over a buffer; every malformation answers nil.
+    /// Protobuf wire reading over a buffer; every malformation declines.
     private struct Reader {
         let buffer: UnsafeBufferPointer<UInt8>
         var position: Int
@@ -187,28 +154,39 @@ enum EnvelopeFastPath {
         var atEnd: Bool { position >= end }
 
         /// A varint of at most 10 bytes whose value fits 64 bits.
-        mutating func varint() -> UInt64? {
+        mutating func varint() throws(Declined) -> UInt64 {
             var value: UInt64 = 0
             var shift: UInt64 = 0
             while position < end {
                 let byte = buffer[position]
                 position += 1
-                if shift == 63 && byte > 1 { return nil }
+                if shift == 63 && byte > 1 { throw Declined() }
                 value |= UInt64(byte & 0x7F) << shift
                 if byte < 0x80 { return value }
                 shift += 7
-                if shift > 63 { return nil }
+                if shift > 63 { throw Declined() }
             }
-            return nil
+            throw Declined()
         }
 
-        mutating func tag() -> (field: UInt64, wireType: UInt64)? {
-            guard let tag = varint(), tag <= UInt64(UInt32.max), tag >> 3 != 0 else { return nil }
-            return (tag >> 3, tag & 7)
+        /// An int64 (or enum) field's value: the two's complement of the varint.
+        mutating func int64() throws(Declined) -> Int64 {
+            Int64(bitPattern: try varint())
         }
 
-        mutating func bytes() -> Range<Int>? {
-            guard let length = varint(), length <= UInt64(end - position) else { return nil }
+        /// The next field's number and wire type; a field seen before in this message
+        /// (`seen`, one bit per number below 64) declines, as does a number of 64 or more.
+        mutating func field(_ seen: inout UInt64) throws(Declined) -> (number: UInt64, wireType: UInt64) {
+            let tag = try varint()
+            let number = tag >> 3
+            guard tag <= UInt64(UInt32.max), number != 0, number < 64, seen & (1 << number) == 0 else { throw Declined() }
+            seen |= 1 << number
+            return (number, tag & 7)
+        }
+
+        mutating func bytes() throws(Declined) -> Range<Int> {
+            let length = try varint()
+            guard length <= UInt64(end - position) else { throw Declined() }
             let range = position..<(position + Int(length))
             position = range.upperBound
             return range
@@ -216,15 +194,16 @@ enum EnvelopeFastPath {
 
         /// Valid UTF-8 only (swift-protobuf refuses anything else). ASCII, the usual case,
         /// needs no validation beyond the check for it.
-        mutating func string() -> String? {
-            guard let range = bytes() else { return nil }
-            let utf8 = UnsafeBufferPointer(rebasing: buffer[range])
+        mutating func string() throws(Declined) -> String {
+            let utf8 = UnsafeBufferPointer(rebasing: buffer[try bytes()])
             var ascii = true
             for byte in utf8 where byte >= 0x80 {
                 ascii = false
                 break
             }
-            return ascii ? String(decoding: utf8, as: UTF8.self) : String(validating: utf8, as: UTF8.self)
+            if ascii { return String(decoding: utf8, as: UTF8.self) }
+            guard let text = String(validating: utf8, as: UTF8.self) else { throw Declined() }
+            return text
         }
     }
 }

@@ -7,17 +7,25 @@
 /// with known keys (JSON or proto names, each at most once), strings of printable ASCII
 /// without escapes, int64 values as plain digits (bare or quoted, no sign, no leading
 /// zero, at most 18 digits), a body of `accrual`, `redemption` or `reversal` (reversal
-/// kind by name), JSON whitespace. `EnvelopeJSONFastPathTests` checks on random and
-/// malformed input that whatever it decodes, the reference decodes to the same message.
+/// kind by name), JSON whitespace. `EnvelopeJSONFastPathTests` and the json-fast-path fuzz
+/// harness check on random and malformed input that whatever it decodes, the reference
+/// decodes to the same message.
 enum EnvelopeJSONFastPath {
     static func decode(_ bytes: [UInt8]) -> Loyalty_V1_TransactionEnvelope? {
         bytes.withUnsafeBufferPointer { buffer in
             var parser = FastJSONParser(bytes: buffer)
-            guard let envelope = parser.envelope(), parser.atEnd() else { return nil }
-            return envelope
+            do throws(Declined) {
+                let envelope = try parser.envelope()
+                return parser.atEnd() ? envelope : nil
+            } catch {
+                return nil
+            }
         }
     }
 }
+
+/// The line is outside the fast path's subset: the reference decides.
+private struct Declined: Error {}
 
 /// Field ids of the keys the fast path knows, per object.
 private enum Key {
@@ -44,93 +52,96 @@ private struct FastJSONParser {
     private static let quote = UInt8(ascii: "\"")
     private static let backslash = UInt8(ascii: "\\")
 
-    mutating func envelope() -> Loyalty_V1_TransactionEnvelope? {
+    mutating func envelope() throws(Declined) -> Loyalty_V1_TransactionEnvelope {
         var envelope = Loyalty_V1_TransactionEnvelope()
         var hasBody = false
-        let complete = object(Key.envelope) { parser, id in
+        try object(Key.envelope) { parser, id throws(Declined) in
             switch id {
-            case 1: return parser.string().map { envelope.partnerID = $0 } != nil
-            case 2: return parser.string().map { envelope.partnerTxnID = $0 } != nil
-            case 3: return parser.string().map { envelope.memberID = $0 } != nil
-            case 4: return parser.int64().map { envelope.occurredAtMs = $0 } != nil
-            case 5: return parser.int64().map { envelope.receivedAtMs = $0 } != nil
-            case 6: return parser.string().map { envelope.traceID = $0 } != nil
+            case 1: envelope.partnerID = try parser.string()
+            case 2: envelope.partnerTxnID = try parser.string()
+            case 3: envelope.memberID = try parser.string()
+            case 4: envelope.occurredAtMs = try parser.int64()
+            case 5: envelope.receivedAtMs = try parser.int64()
+            case 6: envelope.traceID = try parser.string()
             default:
                 // Two bodies: the reference refuses (conflicting oneof); let it say so.
-                guard !hasBody else { return false }
+                guard !hasBody else { throw Declined() }
                 hasBody = true
-                switch id {
-                case 10: return parser.accrual().map { envelope.accrual = $0 } != nil
-                case 11: return parser.redemption().map { envelope.redemption = $0 } != nil
-                default: return parser.reversal().map { envelope.reversal = $0 } != nil
-                }
+                envelope.body =
+                    switch id {
+                    case 10: .accrual(try parser.accrual())
+                    case 11: .redemption(try parser.redemption())
+                    default: .reversal(try parser.reversal())
+                    }
             }
         }
-        return complete ? envelope : nil
+        return envelope
     }
 
-    private mutating func accrual() -> Loyalty_V1_Accrual? {
+    private mutating func accrual() throws(Declined) -> Loyalty_V1_Accrual {
         var accrual = Loyalty_V1_Accrual()
-        let complete = object(Key.accrual) { parser, id in
+        try object(Key.accrual) { parser, id throws(Declined) in
             switch id {
-            case 1: return parser.int64().map { accrual.amountMinor = $0 } != nil
-            case 2: return parser.string().map { accrual.currency = $0 } != nil
-            default: return parser.string().map { accrual.category = $0 } != nil
+            case 1: accrual.amountMinor = try parser.int64()
+            case 2: accrual.currency = try parser.string()
+            default: accrual.category = try parser.string()
             }
         }
-        return complete ? accrual : nil
+        return accrual
     }
 
-    private mutating func redemption() -> Loyalty_V1_Redemption? {
+    private mutating func redemption() throws(Declined) -> Loyalty_V1_Redemption {
         var redemption = Loyalty_V1_Redemption()
-        let complete = object(Key.redemption) { parser, _ in parser.int64().map { redemption.points = $0 } != nil }
-        return complete ? redemption : nil
+        try object(Key.redemption) { parser, _ throws(Declined) in redemption.points = try parser.int64() }
+        return redemption
     }
 
-    private mutating func reversal() -> Loyalty_V1_Reversal? {
+    private mutating func reversal() throws(Declined) -> Loyalty_V1_Reversal {
         var reversal = Loyalty_V1_Reversal()
-        let complete = object(Key.reversal) { parser, id in
+        try object(Key.reversal) { parser, id throws(Declined) in
             switch id {
             case 1:
-                guard let name = parser.plainString() else { return false }
+                let name = try parser.plainString()
                 switch String(decoding: UnsafeBufferPointer(rebasing: parser.bytes[name]), as: UTF8.self) {
                 case "KIND_UNSPECIFIED": reversal.kind = .unspecified
                 case "REFUND": reversal.kind = .refund
                 case "CANCEL": reversal.kind = .cancel
-                default: return false
+                default: throw Declined()
                 }
-                return true
-            case 2: return parser.string().map { reversal.originalPartnerTxnID = $0 } != nil
-            case 3: return parser.int64().map { reversal.amountMinor = $0 } != nil
-            default: return parser.string().map { reversal.currency = $0 } != nil
+            case 2: reversal.originalPartnerTxnID = try parser.string()
+            case 3: reversal.amountMinor = try parser.int64()
+            default: reversal.currency = try parser.string()
             }
         }
-        return complete ? reversal : nil
+        return reversal
     }
 
     /// An object of `keys`, each at most once; `value` parses the value of key id and
-    /// returns false when it is outside the subset.
-    private mutating func object(_ keys: [(name: [UInt8], id: Int)], _ value: (inout FastJSONParser, Int) -> Bool) -> Bool {
-        guard take(UInt8(ascii: "{")) else { return false }
+    /// declines when it is outside the subset.
+    private mutating func object(
+        _ keys: [(name: [UInt8], id: Int)], _ value: (inout FastJSONParser, Int) throws(Declined) -> Void
+    ) throws(Declined) {
+        guard take(UInt8(ascii: "{")) else { throw Declined() }
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return true
+            return
         }
         var seen: UInt64 = 0
         while true {
-            guard let name = plainString(), take(UInt8(ascii: ":")) else { return false }
-            guard let id = Self.lookup(UnsafeBufferPointer(rebasing: bytes[name]), keys), seen & (1 << id) == 0 else { return false }
+            let name = try plainString()
+            guard take(UInt8(ascii: ":")) else { throw Declined() }
+            guard let id = Self.lookup(UnsafeBufferPointer(rebasing: bytes[name]), keys), seen & (1 << id) == 0 else { throw Declined() }
             seen |= 1 << id
-            guard value(&self, id) else { return false }
+            try value(&self, id)
             skipWhitespace()
-            guard index < bytes.count else { return false }
+            guard index < bytes.count else { throw Declined() }
             switch bytes[index] {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "}"):
                 index += 1
-                return true
-            default: return false
+                return
+            default: throw Declined()
             }
         }
     }
@@ -163,9 +174,9 @@ private struct FastJSONParser {
     }
 
     /// A string of printable ASCII without escapes: the range of its content.
-    private mutating func plainString() -> Range<Int>? {
+    private mutating func plainString() throws(Declined) -> Range<Int> {
         skipWhitespace()
-        guard index < bytes.count, bytes[index] == Self.quote else { return nil }
+        guard index < bytes.count, bytes[index] == Self.quote else { throw Declined() }
         let start = index + 1
         var cursor = start
         while cursor < bytes.count {
@@ -174,40 +185,40 @@ private struct FastJSONParser {
                 index = cursor + 1
                 return start..<cursor
             }
-            guard byte >= 0x20, byte <= 0x7e, byte != Self.backslash else { return nil }
+            guard byte >= 0x20, byte <= 0x7e, byte != Self.backslash else { throw Declined() }
             cursor += 1
         }
-        return nil
+        throw Declined()
     }
 
-    private mutating func string() -> String? {
-        plainString().map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
+    private mutating func string() throws(Declined) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[try plainString()]), as: UTF8.self)
     }
 
     /// An int64 written as plain digits, bare or quoted: no sign, no leading zero, no
     /// fraction or exponent, at most 18 digits (so it cannot overflow).
-    private mutating func int64() -> Int64? {
+    private mutating func int64() throws(Declined) -> Int64 {
         skipWhitespace()
-        guard index < bytes.count else { return nil }
+        guard index < bytes.count else { throw Declined() }
         let quoted = bytes[index] == Self.quote
         if quoted { index += 1 }
         let start = index
         var value: Int64 = 0
         while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-            guard index - start < 18 else { return nil }
+            guard index - start < 18 else { throw Declined() }
             value = value * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
             index += 1
         }
         let digits = index - start
-        guard digits > 0, digits == 1 || bytes[start] != UInt8(ascii: "0"), index < bytes.count else { return nil }
+        guard digits > 0, digits == 1 || bytes[start] != UInt8(ascii: "0"), index < bytes.count else { throw Declined() }
         if quoted {
-            guard bytes[index] == Self.quote else { return nil }
+            guard bytes[index] == Self.quote else { throw Declined() }
             index += 1
             return value
         }
         switch bytes[index] {
         case 0x20, 0x09, 0x0a, 0x0d, UInt8(ascii: ","), UInt8(ascii: "}"): return value
-        default: return nil
+        default: throw Declined()
         }
     }
 }

@@ -4,7 +4,7 @@ import Logging
 
 /// Rebalance callbacks: called on the loop's thread, inside `poll`.
 extension WorkerLoop {
-    func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+    package func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
         var offsets: [TopicPartition: Int64] = [:]
         for topicPartition in partitions where topicPartition.topic == configuration.topics.transactions {
             let partition = topicPartition.partition
@@ -32,7 +32,7 @@ extension WorkerLoop {
         return offsets
     }
 
-    func partitionsRevoked(_ partitions: [TopicPartition]) {
+    package func partitionsRevoked(_ partitions: [TopicPartition]) {
         for topicPartition in partitions where topicPartition.topic == configuration.topics.transactions {
             if case .open(let shard, _) = slots[topicPartition.partition] { shard.close() }
             slots[topicPartition.partition] = nil

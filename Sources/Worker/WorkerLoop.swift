@@ -21,7 +21,7 @@ import Programme
 /// This file holds the loop and a partition's life (stop, pause, caught up); the round's
 /// selection and decoding are in WorkerLoop+Round, applying and publishing it in
 /// WorkerLoop+Publish, rebalance callbacks in WorkerLoop+Rebalance.
-final class WorkerLoop: RebalanceListener {
+package final class WorkerLoop: RebalanceListener {
     enum Slot {
         case open(Shard, nextOffset: Int64)
         case stopped(reason: String)
