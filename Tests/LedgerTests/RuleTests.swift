@@ -3,8 +3,10 @@ import Ledger
 import Programme
 import Testing
 
-/// Hand-worked examples of every rule. Programme.handWorked: point value 2 minor units,
-/// alpha 1000 bp / fee 150 bp, beta 500 bp / fee 100 bp, gamma 200 bp / no fee, 12 months.
+/// Hand-worked examples of every rule, applied through a shard file: the rules with the
+/// store and the coordinator (`PureRuleTests` calls the rules alone). Programme.handWorked:
+/// point value 2 minor units, alpha 1000 bp / fee 150 bp, beta 500 bp / fee 100 bp,
+/// gamma 200 bp / no fee, 12 months.
 @Suite(.timeLimit(.minutes(10)))
 struct RuleTests {
     let day = Clock.day

@@ -37,7 +37,7 @@ struct LedgerRules {
     }
 
     func checkAmount(_ field: String, _ value: Int64) throws(Rejection) {
-        guard value > 0, value <= FieldLimits.maxAmount else {
+        guard FieldLimits.amountRange.contains(value) else {
             throw Rejection(.invalidAmount, "\(field): must be > 0 and <= 10^12, got \(value)")
         }
     }
