@@ -173,7 +173,7 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "Basics", "Clearing", "Programme", "SettlementFiles",
+                "Basics", "Clearing", "Kafka", "Ledger", "NodeRuntime", "Programme", "SettlementFiles", "Worker",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings
@@ -267,7 +267,7 @@ let package = Package(
         .testTarget(
             name: "WorkerTests",
             dependencies: [
-                "LoyaltyTesting", "Worker", "Kafka", "Ledger", "LoyaltyWire", "Programme",
+                "Benchmarks", "LoyaltyTesting", "Worker", "Kafka", "Ledger", "LoyaltyWire", "Programme",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: settings

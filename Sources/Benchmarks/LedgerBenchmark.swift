@@ -3,6 +3,7 @@ import Kafka
 import Ledger
 import NodeRuntime
 import Programme
+import Worker
 
 /// The ledger alone, without Kafka: the last line of `loyalty bench worker`, and all of
 /// `loyalty bench ledger`.
