@@ -214,7 +214,7 @@ let package = Package(
         .testTarget(
             name: "LoyaltyWireTests",
             dependencies: [
-                "LoyaltyWire", "Programme", "Simulation",
+                "LoyaltyTesting", "LoyaltyWire", "Programme", "Simulation",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: settings
@@ -244,7 +244,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "LoyaltyTesting", "Gateway", "Worker", "Kafka", "LoyaltyWire", "Programme",
+                "Basics", "LoyaltyTesting", "Gateway", "Worker", "Kafka", "LoyaltyWire", "Programme",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

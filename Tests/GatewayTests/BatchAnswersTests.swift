@@ -1,3 +1,4 @@
+import LoyaltyTesting
 import NIOCore
 import Programme
 import Synchronization
@@ -117,12 +118,12 @@ struct BatchAnswersTests {
         #expect(await reader.value)
     }
 
-    @Test("status lines are written as JSON the reference escaper would give")
+    @Test("status lines are written as JSON the reference escaper would give", .seeded(4))
     func quoting() throws {
         let samples = [
             "", "plain", "with \"quotes\"", "back\\slash", "tab\tand\nnewline\r", "\u{01}\u{1f}", "Ünïcode ✓", "emoji 🎟️", "a\u{7f}b",
         ]
-        var generator = SystemRandomNumberGenerator()
+        var generator = TestSeed.generator()
         let alphabet: [Character] = ["a", "\"", "\\", "\n", "\u{0}", "\u{1b}", "é", "€", "😀", " ", "/"]
         let random = (0..<500).map { _ in String((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }) }
         for text in samples + random {

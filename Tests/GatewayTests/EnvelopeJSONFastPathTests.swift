@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import LoyaltyWire
 import Programme
@@ -115,18 +116,13 @@ struct EnvelopeJSONFastPathTests {
 /// accepts and many ways it does not, some then damaged byte by byte. Seeded: a failure
 /// reproduces.
 struct EnvelopeLineGenerator: RandomNumberGenerator {
-    private var state: UInt64
+    private var random: SplitMix64
 
-    /// Seeds k × the SplitMix increment would be one sequence shifted by k steps.
-    init(seed: UInt64) { state = (seed ^ 0x5851_F42D_4C95_7F2D) &* 0x2545_F491_4F6C_DD1D }
+    /// The seed is mixed first: seeds k × the SplitMix increment would otherwise be one
+    /// sequence shifted by k steps.
+    init(seed: UInt64) { random = SplitMix64(seed: (seed ^ 0x5851_F42D_4C95_7F2D) &* 0x2545_F491_4F6C_DD1D) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     private mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     private mutating func chance(_ percent: Int) -> Bool { below(100) < percent }

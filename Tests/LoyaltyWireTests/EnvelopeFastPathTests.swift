@@ -1,4 +1,5 @@
 import Foundation
+import LoyaltyTesting
 import Programme
 import Simulation
 import SwiftProtobuf
@@ -111,8 +112,8 @@ struct EnvelopeFastPathTests {
         }
     }
 
-    @Test func mutatedRecordsAgreeOrTakeTheSlowPath() throws {
-        var random = SystemRandomNumberGenerator()
+    @Test(.seeded(2)) func mutatedRecordsAgreeOrTakeTheSlowPath() throws {
+        var random = TestSeed.generator()
         let all = try Self.envelopes()
         for original in all {
             for _ in 0..<8 {

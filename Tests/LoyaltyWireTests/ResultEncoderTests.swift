@@ -1,4 +1,5 @@
 import Foundation
+import LoyaltyTesting
 import LoyaltyWire
 import Programme
 import SwiftProtobuf
@@ -26,8 +27,8 @@ struct ResultEncoderTests {
         }.serializedBytes()
     }
 
-    @Test func sameBytesAsSwiftProtobuf() throws {
-        var random = SystemRandomNumberGenerator()
+    @Test(.seeded(1)) func sameBytesAsSwiftProtobuf() throws {
+        var random = TestSeed.generator()
         let texts = ["", "a", "m-000042", "pharmacy-42-123456", "ünïcödé ✓", String(repeating: "x", count: 200)]
         let numbers: [Int64] = [0, 1, -1, 127, 128, -128, 300, 16_383, 16_384, Int64.max, Int64.min, 1_000_000_000_000, -999_999]
         func outcome() -> Outcome {
