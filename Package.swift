@@ -211,6 +211,7 @@ let package = Package(
         ),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"], swiftSettings: settings),
         .testTarget(name: "ProgrammeTests", dependencies: ["LoyaltyTesting", "Programme"], swiftSettings: settings),
+        .testTarget(name: "LoyaltyTestingTests", dependencies: ["Basics", "LoyaltyTesting"], swiftSettings: settings),
         .testTarget(
             name: "LoyaltyWireTests",
             dependencies: [

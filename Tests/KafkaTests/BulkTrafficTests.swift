@@ -9,11 +9,9 @@ extension ClusterTests {
     /// and every record comes back. Rates are measured by `loyalty bench worker`, not here.
     /// Stays under the 2.0.2 mock's per-partition retention (~5 MiB / 100,000 messages).
     @Test func bulkProduceAndConsume() throws {
-        let cluster = try MockCluster(brokers: 1, logger: testLogger())
-        defer { cluster.shutdown() }
-        let topic = uniqueName("rate")
         let partitions: Int32 = 4
-        try cluster.createTopic(topic, partitions: partitions, replicationFactor: 1)
+        let (cluster, topic) = try clusterWithTopic("rate", partitions: partitions)
+        defer { cluster.shutdown() }
         var config = producerConfig(cluster)
         config.lingerMilliseconds = 20
         config.extra["batch.num.messages"] = "10000"

@@ -8,10 +8,8 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(10)))
 struct ClusterTests {
     @Test func producedRecordsComeBackWithEqualContentAndContiguousOffsets() throws {
-        let cluster = try MockCluster(brokers: 3, logger: testLogger())
+        let (cluster, topic) = try clusterWithTopic("roundtrip", brokers: 3, partitions: 4, replicationFactor: 3)
         defer { cluster.shutdown() }
-        let topic = uniqueName("roundtrip")
-        try cluster.createTopic(topic, partitions: 4, replicationFactor: 3)
         let producer = try KafkaProducer(configuration: producerConfig(cluster), logger: testLogger())
         defer { producer.shutdown() }
 
@@ -53,10 +51,8 @@ struct ClusterTests {
     }
 
     @Test func asyncSendReturnsTheBrokersOffsets() async throws {
-        let cluster = try MockCluster(brokers: 1, logger: testLogger())
+        let (cluster, topic) = try clusterWithTopic("send", partitions: 2)
         defer { cluster.shutdown() }
-        let topic = uniqueName("send")
-        try cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
         let producer = try KafkaProducer(configuration: producerConfig(cluster), logger: testLogger())
         defer { producer.shutdown() }
         let first = try await producer.send(ProducerRecord(topic: topic, partition: 1, key: nil, value: bytes("a")))
@@ -66,10 +62,8 @@ struct ClusterTests {
     }
 
     @Test func consumerStartsAtTheOffsetsTheListenerReturns() throws {
-        let cluster = try MockCluster(brokers: 1, logger: testLogger())
+        let (cluster, topic) = try clusterWithTopic("start", partitions: 2)
         defer { cluster.shutdown() }
-        let topic = uniqueName("start")
-        try cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
         let producer = try KafkaProducer(configuration: producerConfig(cluster), logger: testLogger())
         defer { producer.shutdown() }
         let records = (0..<20).flatMap { i in
@@ -99,10 +93,8 @@ struct ClusterTests {
     }
 
     @Test func pausedPartitionDeliversNothingUntilResumed() throws {
-        let cluster = try MockCluster(brokers: 1, logger: testLogger())
+        let (cluster, topic) = try clusterWithTopic("pause", partitions: 2)
         defer { cluster.shutdown() }
-        let topic = uniqueName("pause")
-        try cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
         let consumer = try KafkaConsumer(
             configuration: consumerConfig(cluster, group: uniqueName("g"), topics: [topic]), listener: nil, logger: testLogger())
         defer { consumer.close() }
@@ -130,10 +122,8 @@ struct ClusterTests {
     }
 
     @Test func twoConsumersSplitPartitionsAndTheSurvivorTakesOverOnClose() throws {
-        let cluster = try MockCluster(brokers: 3, logger: testLogger())
+        let (cluster, topic) = try clusterWithTopic("split", brokers: 3, partitions: 4)
         defer { cluster.shutdown() }
-        let topic = uniqueName("split")
-        try cluster.createTopic(topic, partitions: 4, replicationFactor: 1)
         let group = uniqueName("g")
         let listenerA = RecordingListener()
         let listenerB = RecordingListener()
@@ -176,10 +166,8 @@ struct ClusterTests {
     /// rd_kafka_consume_batch_queue must count as polling for max.poll.interval.ms, or a
     /// worker that only uses the batch path would be evicted from its group.
     @Test func batchPollingKeepsTheConsumerInItsGroup() throws {
-        let cluster = try MockCluster(brokers: 1, logger: testLogger())
+        let (cluster, topic) = try clusterWithTopic("alive", partitions: 2)
         defer { cluster.shutdown() }
-        let topic = uniqueName("alive")
-        try cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
         var config = consumerConfig(cluster, group: uniqueName("g"), topics: [topic])
         config.sessionTimeoutMilliseconds = 3_000
         config.maxPollIntervalMilliseconds = 3_000
@@ -201,10 +189,8 @@ struct ClusterTests {
     }
 
     @Test func sendFailsWhileAllBrokersAreDownAndSucceedsWhenTheyReturn() async throws {
-        let cluster = try MockCluster(brokers: 3, logger: testLogger())
+        let (cluster, topic) = try clusterWithTopic("down", brokers: 3, partitions: 2, replicationFactor: 3)
         defer { cluster.shutdown() }
-        let topic = uniqueName("down")
-        try cluster.createTopic(topic, partitions: 2, replicationFactor: 3)
         var config = producerConfig(cluster)
         config.messageTimeoutMilliseconds = 2_000
         let producer = try KafkaProducer(configuration: config, logger: testLogger())
@@ -247,10 +233,8 @@ struct ClusterTests {
     }
 
     @Test func sendAllBlockingRidesOutAFullQueueAndKeepsInputOrder() throws {
-        let cluster = try MockCluster(brokers: 1, logger: testLogger())
+        let (cluster, topic) = try clusterWithTopic("batch", partitions: 2)
         defer { cluster.shutdown() }
-        let topic = uniqueName("batch")
-        try cluster.createTopic(topic, partitions: 2, replicationFactor: 1)
         var config = producerConfig(cluster)
         config.queueBufferingMaxMessages = 10
         let producer = try KafkaProducer(configuration: config, logger: testLogger())
@@ -263,10 +247,8 @@ struct ClusterTests {
     }
 
     @Test func shutdownFailsPendingSendsInsteadOfLeavingThemHanging() async throws {
-        let cluster = try MockCluster(brokers: 1, logger: testLogger())
+        let (cluster, topic) = try clusterWithTopic("pending", partitions: 1)
         defer { cluster.shutdown() }
-        let topic = uniqueName("pending")
-        try cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
         #expect(cluster.setAllBrokers(up: false))
         let producer = try KafkaProducer(configuration: producerConfig(cluster), logger: testLogger())
         let pending = Task { () throws(KafkaError) -> RecordMetadata in
@@ -290,10 +272,8 @@ struct ClusterTests {
     }
 
     @Test func fullQueueSurfacesQueueFull() throws {
-        let cluster = try MockCluster(brokers: 1, logger: testLogger())
+        let (cluster, topic) = try clusterWithTopic("full", partitions: 1)
         defer { cluster.shutdown() }
-        let topic = uniqueName("full")
-        try cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
         #expect(cluster.setAllBrokers(up: false))
         var config = producerConfig(cluster)
         config.queueBufferingMaxMessages = 3
@@ -367,10 +347,8 @@ struct ClusterTests {
     }
 
     @Test func injectedProduceErrorsAreRetriedByTheIdempotentProducer() async throws {
-        let cluster = try MockCluster(brokers: 1, logger: testLogger())
+        let (cluster, topic) = try clusterWithTopic("inject", partitions: 1)
         defer { cluster.shutdown() }
-        let topic = uniqueName("inject")
-        try cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
         let producer = try KafkaProducer(configuration: producerConfig(cluster), logger: testLogger())
         defer { producer.shutdown() }
         _ = try await producer.send(ProducerRecord(topic: topic, partition: 0, key: nil, value: bytes("warm")))

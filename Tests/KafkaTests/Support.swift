@@ -1,4 +1,5 @@
 import Foundation
+import LoyaltyTesting
 @testable import Kafka
 
 func uniqueName(_ prefix: String) -> String {
@@ -6,6 +7,22 @@ func uniqueName(_ prefix: String) -> String {
 }
 
 func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+/// A mock cluster with one fresh topic, the start of most tests here; the caller shuts it
+/// down (`defer { cluster.shutdown() }`).
+func clusterWithTopic(
+    _ prefix: String, brokers: Int = 1, partitions: Int32, replicationFactor: Int32 = 1
+) throws -> (cluster: MockCluster, topic: String) {
+    let cluster = try MockCluster(brokers: brokers, logger: testLogger())
+    let topic = uniqueName(prefix)
+    do {
+        try cluster.createTopic(topic, partitions: partitions, replicationFactor: replicationFactor)
+    } catch {
+        cluster.shutdown()
+        throw error
+    }
+    return (cluster, topic)
+}
 
 /// Records the listener calls; optionally hands out start offsets.
 final class RecordingListener: RebalanceListener, @unchecked Sendable {

@@ -18,9 +18,10 @@ public struct SeededTrait: TestTrait, TestScoping {
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
         let seed = TestSeed.chosen(fixed: fixed)
+        let name = test.name.prefix { $0 != "(" }  // a function's name, without its arguments
         let naming = IssueHandlingTrait.compactMapIssues { issue in
             var issue = issue
-            issue.comments.append("seed \(seed) (replay: LOYALTY_TEST_SEED=\(seed) swift test --filter '\(test.name)')")
+            issue.comments.append("seed \(seed) (replay: LOYALTY_TEST_SEED=\(seed) swift test --filter '\(name)')")
             return issue
         }
         try await naming.provideScope(for: test, testCase: testCase) {
@@ -50,8 +51,8 @@ public enum TestSeed {
     public static func generator(salt: UInt64 = 0) -> SplitMix64 { SplitMix64(seed: value ^ salt) }
 
     /// LOYALTY_TEST_SEED if set (a number, or `random`), else the test's fixed seed.
-    static func chosen(fixed: UInt64) -> UInt64 {
-        guard let text = ProcessInfo.processInfo.environment["LOYALTY_TEST_SEED"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+    static func chosen(fixed: UInt64, environment: [String: String] = ProcessInfo.processInfo.environment) -> UInt64 {
+        guard let text = environment["LOYALTY_TEST_SEED"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
             return fixed
         }
         if text == "random" { return UInt64.random(in: 0...UInt64.max) }

@@ -1,2 +1,0 @@
-// The shared test support, for every file of this target (PublishFailureTests among them).
-@_exported import LoyaltyTesting
