@@ -9,6 +9,9 @@ import Foundation
 /// The JSON shape of a programme file (snake_case keys). Every field is optional here so
 /// that a missing field is reported with the other problems instead of stopping at the
 /// first one.
+/// How a `RatesFile` spells its default rate.
+protocol RateDefaultKey { static var name: String { get } }
+
 struct ProgrammeFile: Decodable {
     var version: String?
     var currency: String?
@@ -36,24 +39,30 @@ struct ProgrammeFile: Decodable {
         var bic: String?
     }
 
-    struct FloorsFile: Decodable {
+    /// A default rate and per-category rates in basis points. The two places that hold one
+    /// spell the default differently: `floors.default_bp`, a partner's `earn_bp.default`.
+    struct RatesFile<DefaultKey: RateDefaultKey>: Decodable {
         var defaultBasisPoints: Int64?
         var categories: [String: Int64]?
 
-        enum CodingKeys: String, CodingKey {
-            case categories
-            case defaultBasisPoints = "default_bp"
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: RateKey.self)
+            defaultBasisPoints = try container.decodeIfPresent(Int64.self, forKey: RateKey(stringValue: DefaultKey.name))
+            categories = try container.decodeIfPresent([String: Int64].self, forKey: RateKey(stringValue: "categories"))
         }
     }
 
-    struct EarnFile: Decodable {
-        var defaultBasisPoints: Int64?
-        var categories: [String: Int64]?
+    typealias FloorsFile = RatesFile<FloorsDefault>
+    typealias EarnFile = RatesFile<EarnDefault>
 
-        enum CodingKeys: String, CodingKey {
-            case categories
-            case defaultBasisPoints = "default"
-        }
+    enum FloorsDefault: RateDefaultKey { static let name = "default_bp" }
+    enum EarnDefault: RateDefaultKey { static let name = "default" }
+
+    struct RateKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
     struct PartnerFile: Decodable {
