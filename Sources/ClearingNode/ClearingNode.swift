@@ -51,12 +51,8 @@ public final class ClearingNode: Service, Sendable {
     }
 
     public func run() async throws {
-        let configuration = configuration
-        let programme = programme
-        let signingKeyBytes = signingKeyBytes
-        let logger = logger
-        let control = control
-        try await DedicatedThread.run(name: "loyalty-clearing", stop: { control.stop() }) {
+        try await DedicatedThread.run(name: "loyalty-clearing", stop: { [control] in control.stop() }) {
+            [configuration, programme, signingKeyBytes, logger, control] in
             let signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signingKeyBytes)
             try ClearingNodeLoop(
                 configuration: configuration, programme: programme, signingKey: signingKey,
