@@ -1,3 +1,5 @@
+import Programme
+
 /// What one `apply` accumulates in memory and writes once per batch (and at barriers):
 /// member balances, debts, partner statistics and counts. Writing these once per batch
 /// instead of once per transaction is most of the ledger's throughput.
