@@ -28,12 +28,10 @@ package final class WorkerLoop: RebalanceListener {
     }
 
     let configuration: WorkerConfiguration
+    let programme: Programme
     /// Threads applying a round's shards at once (`WorkerConfiguration.applyThreads`).
     let applyThreads: Int
-    let programme: Programme
-    let logger: Logger
-    let progress: WorkerProgress
-    let stopRequested: StopFlag
+    // The loop's state: touched on its thread only (rebalance callbacks run inside poll).
     var slots: [Int32: Slot] = [:]
     var pendingPause: [TopicPartition] = []
     /// Partitions that delivered records since they were (last) assigned: their cached
@@ -41,6 +39,9 @@ package final class WorkerLoop: RebalanceListener {
     var fetchedSinceAssignment: Set<Int32> = []
     var consumer: KafkaConsumer?
     let producer: KafkaProducer?
+    let logger: Logger
+    let progress: WorkerProgress
+    let stopRequested: StopFlag
 
     /// Back-off between attempts to publish a batch while Kafka is unreachable.
     static let publishRetryMilliseconds: [Int] = [100, 250, 500, 1_000, 2_000, 5_000]
