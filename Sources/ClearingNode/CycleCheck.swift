@@ -2,7 +2,8 @@ import Clearing
 import Programme
 
 /// The checks a cycle must pass before anything is settled, and the settlement input
-/// they produce. Pure: positions and the programme in, an input or a reason out.
+/// they produce. Pure: positions and the programme in, an input or a reason out. Built by
+/// the node's loop (and the tests) with the synthesised initialiser.
 ///
 /// Every figure is cross-checked against a second, independently kept figure of the
 /// shards (the ledger keeps debts and partner statistics in separate tables), so a
@@ -16,20 +17,6 @@ public struct CycleCheck: Sendable {
     public let previousPositions: [Int32: CyclePosition]
     public let previousClosedAtMilliseconds: Int64
     public let previousManifestSHA256: String?
-
-    public init(
-        cycle: Int64, closedAtMilliseconds: Int64, partitions: Int32,
-        positions: [Int32: CyclePosition], previousPositions: [Int32: CyclePosition],
-        previousClosedAtMilliseconds: Int64, previousManifestSHA256: String?
-    ) {
-        self.cycle = cycle
-        self.closedAtMilliseconds = closedAtMilliseconds
-        self.partitions = partitions
-        self.positions = positions
-        self.previousPositions = previousPositions
-        self.previousClosedAtMilliseconds = previousClosedAtMilliseconds
-        self.previousManifestSHA256 = previousManifestSHA256
-    }
 
     /// The first problem found, naming the partition or figure; nil when every check passes.
     public func problem(programme: Programme) -> String? {

@@ -1,4 +1,4 @@
-import ClearingNode
+@testable import ClearingNode
 import LoyaltyWire
 import Programme
 import Testing
