@@ -13,14 +13,17 @@ import Worker
 
 @Suite("Clearing cycles on the mock cluster", .timeLimit(.minutes(10)))
 struct ClearingCycleTests {
-    private func node(_ test: TestCluster, key: Curve25519.Signing.PrivateKey) -> ClearingNode {
-        ClearingNode(
+    /// A clearing node on `test`'s cluster with a fresh operator key, running.
+    private func startNode(_ test: TestCluster) -> (key: Curve25519.Signing.PrivateKey, clearing: ClearingNode, task: Task<Void, Error>) {
+        let key = SigningKeyFile.generate()
+        let clearing = ClearingNode(
             configuration: ClearingConfiguration(
                 bootstrapServers: test.bootstrap, statePath: test.dataDirectory("clearing/state.sqlite"),
                 outputDirectory: test.dataDirectory("settlement")
             ),
             programme: .sample, signingKey: key, logger: test.logger
         )
+        return (key, clearing, Task { try await clearing.run() })
     }
 
     private func positions(_ test: TestCluster, cycle: Int64, count: Int) throws -> [Loyalty_V1_ShardPosition] {
@@ -43,9 +46,7 @@ struct ClearingCycleTests {
     @Test("two cycles closed while traffic flows: every transaction in exactly one cycle, debts add up to the ledgers")
     func twoCycles() async throws {
         let test = try TestCluster(partitions: 4)
-        let key = SigningKeyFile.generate()
-        let clearing = node(test, key: key)
-        let clearingTask = Task { try await clearing.run() }
+        let (key, clearing, clearingTask) = startNode(test)
         let pool = WorkerPool(count: 2, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("shards"), programme: .sample, logger: test.logger)
         let transactions = syntheticTransactions(6_000, members: 800, seed: 3)
 
@@ -105,9 +106,7 @@ struct ClearingCycleTests {
     @Test("a worker held back keeps the cycle CLOSING until it reports: never a partial settlement")
     func heldBack() async throws {
         let test = try TestCluster(partitions: 4)
-        let key = SigningKeyFile.generate()
-        let clearing = node(test, key: key)
-        let clearingTask = Task { try await clearing.run() }
+        let (key, clearing, clearingTask) = startNode(test)
         try test.produce(syntheticTransactions(2_000, members: 400, seed: 5))
         // This worker applies partitions 1-3 and holds partition 0 back.
         let partial = WorkerPool(count: 1, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("shards"), programme: .sample, logger: test.logger) {
