@@ -8,11 +8,6 @@ public enum GatewayRoutes {
         public let method: String
         /// OpenAPI form: `{id}` for parameters.
         public let path: String
-
-        public init(method: String, path: String) {
-            self.method = method
-            self.path = path
-        }
     }
 
     public static let submit = Route(method: "POST", path: "/v1/transactions")
