@@ -230,7 +230,7 @@ let package = Package(
         .testTarget(
             name: "LedgerTests",
             dependencies: [
-                "Ledger", "Programme",
+                "Basics", "Ledger", "Programme",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: settings

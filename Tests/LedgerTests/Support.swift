@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Ledger
 import Programme
@@ -100,7 +101,7 @@ func accrual(_ amount: Int64, _ currency: String = "EUR", category: String = "an
 /// A deterministic pseudo-random workload: accruals, redemptions, refunds, cancels,
 /// duplicates, barriers, inquiries and dead letters over a few members.
 struct Workload {
-    var state: UInt64
+    var random: SplitMix64
     let programme: Programme
     var members: Int
     var time: Int64 = Clock.t0
@@ -110,20 +111,12 @@ struct Workload {
     var cycle: Int64 = 0
 
     init(seed: UInt64, programme: Programme, members: Int) {
-        state = seed
+        random = SplitMix64(seed: seed)
         self.programme = programme
         self.members = members
     }
 
-    mutating func next() -> UInt64 {  // SplitMix64
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    mutating func below(_ n: Int) -> Int { random.below(n) }
 
     mutating func transaction(_ body: Transaction.Body, partner: String, member: String, txn: String? = nil) -> LedgerEntry.Kind {
         sequence += 1
