@@ -36,30 +36,34 @@ struct SealInvariantTests {
         #expect(try h.shard.positions().map(\.cycle) == [1])
     }
 
-    @Test func aLotThatNoLongerAddsUpToTheBalanceIsRefused() throws {
-        let h = try ledger()
-        try h.shard.db.execute("UPDATE lots SET points_left = points_left + 7 WHERE lot_id = 0")
-        let error = try sealRefusal(h)
-        #expect(error.code == .invariant)
-        #expect(error.message.contains("member m1: lots 407 − shortfall 0 ≠ balance 400"), "\(error)")
+    /// A damage done behind the rules' back, and what the refusal says.
+    struct Damage: Sendable, CustomStringConvertible {
+        var description: String
+        var sql: [String]
+        var message: String
     }
 
-    @Test func aLotBelowZeroIsRefused() throws {
-        let h = try ledger()
+    static let damages = [
+        Damage(
+            description: "a lot no longer adds up to the balance", sql: ["UPDATE lots SET points_left = points_left + 7 WHERE lot_id = 0"],
+            message: "member m1: lots 407 − shortfall 0 ≠ balance 400"),
         // The table refuses such a lot: only a file written around its CHECK holds one.
-        try h.shard.db.execute("PRAGMA ignore_check_constraints = ON")
-        try h.shard.db.execute("INSERT INTO lots VALUES (99, 'm1', 'beta', 10, -3, \(Clock.at(2027, 6, 1)), \(t0))")
-        let error = try sealRefusal(h)
-        #expect(error.code == .invariant)
-        #expect(error.message.contains("member m1: a lot is below zero (-3)"), "\(error)")
-    }
+        Damage(
+            description: "a lot below zero",
+            sql: ["PRAGMA ignore_check_constraints = ON", "INSERT INTO lots VALUES (99, 'm1', 'beta', 10, -3, \(Clock.at(2027, 6, 1)), \(Clock.t0))"],
+            message: "member m1: a lot is below zero (-3)"),
+        Damage(
+            description: "a redeemed point without its debt",
+            sql: ["UPDATE debts SET amount_minor = amount_minor - 2 WHERE payer = 'alpha' AND payee = 'gamma'"],
+            message: "partner gamma is owed 198 for 100 points redeemed at it, worth 200"),
+    ]
 
-    @Test func aRedeemedPointWithoutItsDebtIsRefused() throws {
+    @Test(arguments: damages) func aDamagedLedgerIsNotSealed(_ damage: Damage) throws {
         let h = try ledger()
-        try h.shard.db.execute("UPDATE debts SET amount_minor = amount_minor - 2 WHERE payer = 'alpha' AND payee = 'gamma'")
+        for sql in damage.sql { try h.shard.db.execute(sql) }
         let error = try sealRefusal(h)
         #expect(error.code == .invariant)
-        #expect(error.message.contains("partner gamma is owed 198 for 100 points redeemed at it, worth 200"), "\(error)")
+        #expect(error.message.contains(damage.message), "\(error)")
     }
 
     @Test func theCheckCoversMembersWrittenInEarlierBatchesOfTheCycle() throws {
