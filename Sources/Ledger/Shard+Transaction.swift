@@ -34,7 +34,7 @@ extension Shard {
         if let rejection {
             store.state.counts.rejected += 1
             effects.record = JournalRecord(
-                kind: TransactionKind(t.body),
+                kind: t.body.kind,
                 outcome: .rejected(rejection.reason, rejection.detail, balanceAfter: try store.spendableBalance(t.memberId, at: time)))
         } else {
             try store.write(effects, memberId: t.memberId, partnerId: t.partnerId, offset: offset)

@@ -65,7 +65,7 @@ extension InboundMessage {
             )
             return
         }
-        let transactionBody = try Self.transactionBody(body)
+        let transactionBody = try Transaction.Body(wire: body)
         self = .transaction(
             Transaction(
                 partnerId: envelope.partnerID,
@@ -76,34 +76,6 @@ extension InboundMessage {
             ),
             traceId: envelope.traceID
         )
-    }
-
-    private static func transactionBody(_ body: Loyalty_V1_TransactionEnvelope.OneOf_Body) throws(WireError) -> Transaction.Body {
-        switch body {
-        case .accrual(let accrual):
-            try FieldLimits.checkCurrency(accrual.currency, field: "accrual.currency")
-            try FieldLimits.checkCategory(accrual.category, field: "accrual.category")
-            return .accrual(amountMinor: accrual.amountMinor, currency: accrual.currency, category: accrual.category)
-        case .redemption(let redemption):
-            return .redemption(points: redemption.points)
-        case .reversal(let reversal):
-            try require(reversal.originalPartnerTxnID, "reversal.original_partner_txn_id")
-            try FieldLimits.checkCurrency(reversal.currency, field: "reversal.currency")
-            switch reversal.kind {
-            case .refund:
-                return .refund(
-                    originalPartnerTxnId: reversal.originalPartnerTxnID,
-                    amountMinor: reversal.amountMinor,
-                    currency: reversal.currency
-                )
-            case .cancel:
-                return .cancel(originalPartnerTxnId: reversal.originalPartnerTxnID)
-            case .unspecified, .UNRECOGNIZED:
-                throw WireError(field: "reversal.kind", reason: "must be REFUND or CANCEL, got \(reversal.kind.rawValue)")
-            }
-        case .barrier, .inquiry:
-            preconditionFailure("barrier and inquiry are handled before transaction bodies")
-        }
     }
 
     private static func require(_ value: String, _ field: String) throws(WireError) {

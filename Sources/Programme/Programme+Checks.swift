@@ -17,30 +17,12 @@ extension Programme {
             problems.append(
                 ("occurred_at_ms", "\(transaction.eventTimeMilliseconds) is outside the calendar range the expiry arithmetic handles"))
         }
-        switch transaction.body {
-        case .accrual(let amountMinor, let currency, _):
-            checkAmount(amountMinor, "accrual.amount_minor", &problems)
-            checkCurrency(currency, "accrual.currency", &problems)
-        case .redemption(let points):
-            checkAmount(points, "redemption.points", &problems)
-        case .refund(_, let amountMinor, let currency):
-            checkAmount(amountMinor, "reversal.amount_minor", &problems)
-            checkCurrency(currency, "reversal.currency", &problems)
-        case .cancel:
-            break
-        }
-        return problems
-    }
-
-    private func checkAmount(_ value: Int64, _ field: String, _ problems: inout [(field: String, reason: String)]) {
-        if !FieldLimits.amountRange.contains(value) {
+        for (field, value) in transaction.body.amounts where !FieldLimits.amountRange.contains(value) {
             problems.append((field, "must be in 1...10^12, got \(value)"))
         }
-    }
-
-    private func checkCurrency(_ value: String, _ field: String, _ problems: inout [(field: String, reason: String)]) {
-        if value != currency {
+        if let (field, value) = transaction.body.currency, value != currency {
             problems.append((field, "must be the programme currency \(currency), got \(value.isEmpty ? "nothing" : "\"\(value)\"")"))
         }
+        return problems
     }
 }

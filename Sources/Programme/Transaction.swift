@@ -21,6 +21,52 @@ public struct Transaction: Sendable, Hashable {
         case refund(originalPartnerTxnId: String, amountMinor: Int64, currency: String)
         /// Cancels an earlier redemption of the same partner and member.
         case cancel(originalPartnerTxnId: String)
+
+        public var kind: Kind {
+            switch self {
+            case .accrual: .accrual
+            case .redemption: .redemption
+            case .refund: .refund
+            case .cancel: .cancel
+            }
+        }
+
+        /// The amounts the body carries, by the envelope's field path: each must be in
+        /// `FieldLimits.amountRange` (the programme's checks and the ledger's alike).
+        public var amounts: [(field: String, value: Int64)] {
+            switch self {
+            case .accrual(let amountMinor, _, _): [("accrual.amount_minor", amountMinor)]
+            case .redemption(let points): [("redemption.points", points)]
+            case .refund(_, let amountMinor, _): [("reversal.amount_minor", amountMinor)]
+            case .cancel: []
+            }
+        }
+
+        /// The currency the body carries, if any, by the envelope's field path: it must be
+        /// the programme's.
+        public var currency: (field: String, value: String)? {
+            switch self {
+            case .accrual(_, let currency, _): ("accrual.currency", currency)
+            case .refund(_, _, let currency): ("reversal.currency", currency)
+            case .redemption, .cancel: nil
+            }
+        }
+    }
+
+    /// What a transaction does, with the code the ledger's journal stores (never
+    /// renumber: journals on disk hold these) and the name its messages use.
+    public enum Kind: Int64, Sendable, CaseIterable {
+        case accrual = 0, redemption, refund, cancel
+
+        /// "a cancel": how a rejection names the kind of a transaction.
+        public var name: String {
+            switch self {
+            case .accrual: "an accrual"
+            case .redemption: "a redemption"
+            case .refund: "a refund"
+            case .cancel: "a cancel"
+            }
+        }
     }
 
     public init(

@@ -50,7 +50,7 @@ struct MemoryLedger {
             write(effects, t, offset: offset)
         } catch {
             effects.record = JournalRecord(
-                kind: TransactionKind(t.body), outcome: .rejected(error.reason, error.detail, balanceAfter: spendable(t.memberId, at: time)))
+                kind: t.body.kind, outcome: .rejected(error.reason, error.detail, balanceAfter: spendable(t.memberId, at: time)))
         }
         let record = effects.record
         let original = OriginalRecord(

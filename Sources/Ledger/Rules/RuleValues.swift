@@ -53,27 +53,8 @@ struct Portion: Equatable {
     var points: Int64
 }
 
-enum TransactionKind: Int64 {
-    case accrual = 0, redemption, refund, cancel
-
-    init(_ body: Transaction.Body) {
-        switch body {
-        case .accrual: self = .accrual
-        case .redemption: self = .redemption
-        case .refund: self = .refund
-        case .cancel: self = .cancel
-        }
-    }
-
-    var name: String {
-        switch self {
-        case .accrual: "an accrual"
-        case .redemption: "a redemption"
-        case .refund: "a refund"
-        case .cancel: "a cancel"
-        }
-    }
-}
+/// What a journaled transaction was: the domain's kind (its code is the journal's).
+typealias TransactionKind = Transaction.Kind
 
 /// One journal row: the outcome plus what later reversals need.
 struct JournalRecord {
