@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's second command: set up, check generated code, build with warnings as
+# The README's second command: set up, check generated code, formatting and the module
+# graph (imports against Package.swift, docs/architecture.md), build with warnings as
 # errors, run every test (unit, property, mock-cluster end-to-end, process-kill), then
 # the property-based API test (schemathesis against a live gateway, scripts/api-fuzz.sh).
 set -euo pipefail
@@ -7,6 +8,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --test-tools
 echo "== generated code" >&2
 scripts/check-generated.sh
+echo "== formatting and the module graph" >&2
+scripts/format.sh --check
+python3 scripts/check-modules.py
 echo "== build (warnings are errors)" >&2
 export LOYALTY_STRICT=1
 swift build --build-tests

@@ -1,3 +1,4 @@
+import HTTPTypes
 import LoyaltyWire
 import Programme
 import SwiftProtobuf

@@ -55,8 +55,7 @@ public struct ClearingError: Error, Sendable, Equatable, CustomStringConvertible
 
     public var description: String {
         var text = "[\(code.rawValue)] "
-        if let file { text += file + (location.map { " (\($0))" } ?? "") + ": " }
-        else if let location { text += location + ": " }
+        if let file { text += file + (location.map { " (\($0))" } ?? "") + ": " } else if let location { text += location + ": " }
         text += message
         if let expected { text += "; expected: \(expected)" }
         if let found { text += "; found: \(found)" }

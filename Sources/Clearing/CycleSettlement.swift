@@ -1,3 +1,5 @@
+import Programme
+
 /// A settled cycle: the validated input, its netting, and the instructions realising it.
 /// Pure: no files, no clock. `SettlementWriter` turns it into files.
 public struct CycleSettlement: Sendable {

@@ -1,3 +1,5 @@
+import Programme
+
 /// `cycle-<N>-instructions.csv`: one row per instruction, in sequence order.
 package enum InstructionsCSV {
     package static let header = "sequence,payer,payee,amount_minor,currency,payer_iban,payer_bic,payee_iban,payee_bic\n"

@@ -151,8 +151,10 @@ public enum Netting {
 
     @inline(__always)
     static func unpack(_ key: UInt64) -> (Int32, Int32) {
-        (Int32(bitPattern: UInt32(truncatingIfNeeded: key >> 32)),
-         Int32(bitPattern: UInt32(truncatingIfNeeded: key)))
+        (
+            Int32(bitPattern: UInt32(truncatingIfNeeded: key >> 32)),
+            Int32(bitPattern: UInt32(truncatingIfNeeded: key))
+        )
     }
 
     static func overflow(_ what: String) -> ClearingError {

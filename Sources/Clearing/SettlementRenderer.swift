@@ -1,6 +1,7 @@
 import Basics
 import Crypto
 import Foundation
+import Programme
 
 /// Renders a settled cycle into its files, in memory (`SettlementWriter` in SettlementFiles
 /// writes them durably).

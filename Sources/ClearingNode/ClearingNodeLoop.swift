@@ -6,6 +6,7 @@ import Logging
 import LoyaltyWire
 import Programme
 import SettlementFiles
+import SwiftProtobuf
 
 /// The clearing node's loop, on one dedicated thread (SQLite and librdkafka calls block):
 /// collect shard positions, close cycles when due or asked, settle a CLOSING cycle once

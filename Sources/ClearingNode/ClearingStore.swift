@@ -107,7 +107,8 @@ final class ClearingStore {
         for index in records.indices {
             // The node lists cycles several times a second: a settled cycle had every
             // partition by definition, and the others need partition numbers, not positions.
-            records[index].positionsReceived = records[index].status == .settled
+            records[index].positionsReceived =
+                records[index].status == .settled
                 ? Array(0..<records[index].partitions) : try receivedPartitions(records[index].cycle)
         }
         return records

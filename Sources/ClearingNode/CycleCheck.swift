@@ -78,7 +78,8 @@ public struct CycleCheck: Sendable {
                 }
                 let known = { (id: String) in id == programme.operatorId || programme.partner(id) != nil }
                 guard known(debt.payer), known(debt.payee) else {
-                    return "partition \(position.partition): debt \(debt.payer) -> \(debt.payee) names a participant not in programme \(programme.version)"
+                    return
+                        "partition \(position.partition): debt \(debt.payer) -> \(debt.payee) names a participant not in programme \(programme.version)"
                 }
             }
             for points in position.points {
@@ -89,11 +90,13 @@ public struct CycleCheck: Sendable {
         for partner in programme.partners.map(\.id) {
             let fee = fees[partner] ?? 0
             guard fee == feeDebts[partner] ?? 0 else {
-                return "partner \(partner): fees in the shard statistics (\(fee)) differ from its fee debts to the operator (\(feeDebts[partner] ?? 0))"
+                return
+                    "partner \(partner): fees in the shard statistics (\(fee)) differ from its fee debts to the operator (\(feeDebts[partner] ?? 0))"
             }
             let (value, overflow) = (redeemed[partner] ?? 0).multipliedReportingOverflow(by: programme.pointValueMinor)
             guard !overflow, value == redemptionDebts[partner] ?? 0 else {
-                return "partner \(partner): points redeemed at it (\(redeemed[partner] ?? 0) x \(programme.pointValueMinor)) differ from the debts owed to it (\(redemptionDebts[partner] ?? 0))"
+                return
+                    "partner \(partner): points redeemed at it (\(redeemed[partner] ?? 0) x \(programme.pointValueMinor)) differ from the debts owed to it (\(redemptionDebts[partner] ?? 0))"
             }
         }
         return nil
@@ -102,9 +105,11 @@ public struct CycleCheck: Sendable {
     /// The settlement input for a cycle that passed `problem(programme:)`.
     public func settlementInput(programme: Programme) -> CycleSettlementInput {
         let ordered = positions.keys.sorted().map { positions[$0]! }
-        let accounts = [programme.operatorAccount] + programme.partners.map {
-            ParticipantAccount(id: $0.id, name: $0.name, iban: $0.iban, bic: $0.bic)
-        }
+        let accounts =
+            [programme.operatorAccount]
+            + programme.partners.map {
+                ParticipantAccount(id: $0.id, name: $0.name, iban: $0.iban, bic: $0.bic)
+            }
         return CycleSettlementInput(
             cycle: cycle,
             closedAtMilliseconds: closedAtMilliseconds,

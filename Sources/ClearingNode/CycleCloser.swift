@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import LoyaltyWire
+import SwiftProtobuf
 
 /// Closes cycles: records the next cycle as CLOSING, then writes a barrier into every
 /// partition of the transactions topic and waits for Kafka's acks. Writing the barriers

@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Logging
 import LoyaltyWire
+import SwiftProtobuf
 
 /// Reads the settlements topic to find which instruction events of a cycle are already
 /// there: the clearing node publishes only the missing ones, so a restart after a crash

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import LoyaltyWire
 import Programme
 import SwiftProtobuf
@@ -43,7 +44,9 @@ struct EdgeValidator: Sendable {
         let message: InboundMessage
         do { message = try InboundMessage(envelope) } catch { throw .badRequest(error.field, error.reason) }
         guard envelope.partnerID == authenticatedPartner else {
-            throw EdgeError(status: .forbidden, field: "partner_id", reason: "the signing key belongs to partner \(authenticatedPartner), not \(envelope.partnerID)")
+            throw EdgeError(
+                status: .forbidden, field: "partner_id",
+                reason: "the signing key belongs to partner \(authenticatedPartner), not \(envelope.partnerID)")
         }
         // The programme's checks, as `loyalty produce` makes them (one definition).
         if case .transaction(let transaction, _) = message, let problem = programme.problems(of: transaction).first {

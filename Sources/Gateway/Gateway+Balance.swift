@@ -1,6 +1,7 @@
 import Hummingbird
 import LoyaltyWire
 import Programme
+import Prometheus
 
 /// GET /v1/members/{id}/balance: a BalanceInquiry through the log, answered with the
 /// worker's result.

@@ -6,6 +6,8 @@ import Kafka
 import LoyaltyWire
 import NIOCore
 import Programme
+import Prometheus
+import SwiftProtobuf
 
 /// POST /v1/transactions/batch: records are read from the body as it streams, published
 /// pipelined (up to `maxBatchInFlight` unanswered), and answered with one status line per
@@ -19,9 +21,11 @@ extension Gateway {
         do throws(EdgeError) {
             format = try bodyFormat(request, json: "application/x-ndjson", protobuf: "application/x-protobuf-delimited")
             guard let name = HTTPField.Name(RequestSigner.contentSHA256Header),
-                let hash = request.headers[name]?.lowercased(), hash.utf8.count == 64, hash.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) })
+                let hash = request.headers[name]?.lowercased(), hash.utf8.count == 64,
+                hash.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) })
             else {
-                throw EdgeError.badRequest(RequestSigner.contentSHA256Header, "required on batches: hex SHA-256 of the whole body (it is what the signature covers)")
+                throw EdgeError.badRequest(
+                    RequestSigner.contentSHA256Header, "required on batches: hex SHA-256 of the whole body (it is what the signature covers)")
             }
             claimedHash = hash
             partner = try authenticator.authenticate(
@@ -131,7 +135,8 @@ extension Gateway {
         }
         let actual = hexString(hasher.finalize())
         if actual == claimedHash { return "\"body_sha256\":\"verified\"" }
-        return "\"body_sha256\":\"MISMATCH\",\"body_error\":\(JSONText.quoted("body SHA-256 \(actual) differs from \(RequestSigner.contentSHA256Header) \(claimedHash); lines answered accepted were published"))"
+        return
+            "\"body_sha256\":\"MISMATCH\",\"body_error\":\(JSONText.quoted("body SHA-256 \(actual) differs from \(RequestSigner.contentSHA256Header) \(claimedHash); lines answered accepted were published"))"
     }
 
     /// Waits until `partner`'s transaction quota has room for `records` (a batch is paced,
@@ -223,7 +228,7 @@ extension Gateway {
                     }
                 }
                 return nil
-            } catch where error.code == .queueFull {
+            } catch  where error.code == .queueFull {
                 if ContinuousClock.now - started > .milliseconds(configuration.queueFullWaitMilliseconds) {
                     metrics.overloaded.increment()
                     return ("overloaded", "producer queue full")

@@ -1,6 +1,8 @@
 import Hummingbird
 import Kafka
 import LoyaltyWire
+import Prometheus
+import SwiftProtobuf
 
 /// Publishing one envelope and turning Kafka's refusals into answers.
 extension Gateway {
@@ -21,7 +23,8 @@ extension Gateway {
         if error.code == .queueFull {
             metrics.overloaded.increment()
             return EdgeError(
-                status: .tooManyRequests, field: "kafka", reason: "overloaded: producer queue full", retryAfterSeconds: configuration.retryAfterSeconds)
+                status: .tooManyRequests, field: "kafka", reason: "overloaded: producer queue full",
+                retryAfterSeconds: configuration.retryAfterSeconds)
         }
         return EdgeError(
             status: .serviceUnavailable, field: "kafka", reason: "not acknowledged by Kafka: \(error.message)",

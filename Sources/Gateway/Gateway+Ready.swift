@@ -1,5 +1,7 @@
 import Dispatch
 import Hummingbird
+import Kafka
+import LoyaltyWire
 
 /// GET /ready: both producers reach the transactions topic and the results listener is assigned.
 extension Gateway {

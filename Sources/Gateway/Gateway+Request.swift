@@ -7,11 +7,13 @@ import NIOCore
 /// and the partner's quotas.
 extension Gateway {
     func bodyFormat(_ request: Request, json: String, protobuf: String) throws(EdgeError) -> EdgeValidator.Format {
-        let type = (request.headers[.contentType] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let type =
+            (request.headers[.contentType] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         if type == json { return .json }
         if type == protobuf { return .protobuf }
         throw EdgeError(
-            status: .unsupportedMediaType, field: "Content-Type", reason: "must be \(json) or \(protobuf), got \(type.isEmpty ? "none" : String(type.prefix(80)))")
+            status: .unsupportedMediaType, field: "Content-Type",
+            reason: "must be \(json) or \(protobuf), got \(type.isEmpty ? "none" : String(type.prefix(80)))")
     }
 
     /// 413 when Content-Length announces more than `limit`, before any body byte is read;

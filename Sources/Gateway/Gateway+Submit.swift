@@ -2,6 +2,7 @@ import Hummingbird
 import Kafka
 import LoyaltyWire
 import Programme
+import Prometheus
 
 /// POST /v1/transactions: one envelope, answered after Kafka's ack (202) or, with
 /// `?wait=true`, after the worker's result (200).
@@ -51,7 +52,9 @@ extension Gateway {
             }
             metrics.waitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             fields += Self.outcomeFields(result.outcome)
-            if result.outcome.status == .duplicate { fields.append("\"original\":{" + Self.outcomeFields(result.original).joined(separator: ",") + "}") }
+            if result.outcome.status == .duplicate {
+                fields.append("\"original\":{" + Self.outcomeFields(result.original).joined(separator: ",") + "}")
+            }
             return Self.json(.ok, "{" + fields.joined(separator: ",") + "}")
         } catch {
             return Self.errorResponse(error, closeConnection: !bodyRead)

@@ -7,6 +7,7 @@ import LoyaltyWire
 import NIOCore
 import Programme
 import ServiceLifecycle
+import Synchronization
 
 /// The partner HTTP gateway: signed requests in, validated envelopes out to the
 /// transactions topic, answered only after Kafka acknowledged them (acks=all).
@@ -37,7 +38,8 @@ public final class Gateway: Sendable {
         self.configuration = configuration
         self.programme = programme
         self.logger = logger
-        producer = try Self.makeProducer(configuration, clientId: "loyalty-gateway", lingerMilliseconds: configuration.lingerMilliseconds, logger: logger)
+        producer = try Self.makeProducer(
+            configuration, clientId: "loyalty-gateway", lingerMilliseconds: configuration.lingerMilliseconds, logger: logger)
         batchProducer = try Self.makeProducer(
             configuration, clientId: "loyalty-gateway-batch", lingerMilliseconds: configuration.batchLingerMilliseconds, logger: logger)
         listener = ResultsListener(

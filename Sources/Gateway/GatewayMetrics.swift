@@ -1,3 +1,4 @@
+import Hummingbird
 import Prometheus
 
 /// The gateway's Prometheus metrics, on a registry of its own (no global bootstrap, so
@@ -21,8 +22,10 @@ final class GatewayMetrics: Sendable {
                 namespace: "loyalty_gateway", metricName: "wait_latency", unitName: "seconds",
                 helpText: "Time from acknowledgement to the worker's result (wait=true and balance inquiries)."),
             labels: [],
-            buckets: [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-                .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)])
+            buckets: [
+                .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30),
+            ])
     }
 
     /// Route labels: the route templates, and `unmatched` for any other path.
@@ -34,7 +37,8 @@ final class GatewayMetrics: Sendable {
         let route = Self.routeLabels.contains(route) ? route : "unmatched"
         let status = (100...599).contains(status) ? String(status) : "other"
         registry.makeCounter(
-            descriptor: .init(namespace: "loyalty_gateway", metricName: "requests", unitName: "total", helpText: "HTTP requests by route and status."),
+            descriptor: .init(
+                namespace: "loyalty_gateway", metricName: "requests", unitName: "total", helpText: "HTTP requests by route and status."),
             labels: [("route", route), ("status", status)]
         ).increment()
     }

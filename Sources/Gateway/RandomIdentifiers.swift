@@ -1,10 +1,11 @@
+import Basics
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Basics
-import Synchronization
 
 /// Random 128-bit identifiers (trace ids, balance inquiries' request ids) as 32 lower-case
 /// hex digits, from the operating system's CSPRNG.

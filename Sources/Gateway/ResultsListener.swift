@@ -3,6 +3,7 @@ import Kafka
 import Logging
 import LoyaltyWire
 import ServiceLifecycle
+import SwiftProtobuf
 import Synchronization
 
 /// Reads the results topic on a dedicated thread and hands each result to its waiter.

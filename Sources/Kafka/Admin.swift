@@ -88,10 +88,12 @@ public enum KafkaAdmin {
                     if actual == wanted { continue }
                     throw KafkaError(
                         code: .configuration,
-                        message: "topic \(name) already exists with \(actual) partitions, configured \(wanted); partition counts cannot be changed without re-sharding",
+                        message:
+                            "topic \(name) already exists with \(actual) partitions, configured \(wanted); partition counts cannot be changed without re-sharding",
                         rdkafkaCode: err.rawValue)
                 }
-                throw KafkaError(code: RD.classify(err.rawValue, fallback: .other), message: "create topic \(name): \(text)", rdkafkaCode: err.rawValue)
+                throw KafkaError(
+                    code: RD.classify(err.rawValue, fallback: .other), message: "create topic \(name): \(text)", rdkafkaCode: err.rawValue)
             }
         }
     }
@@ -115,12 +117,16 @@ public enum KafkaAdmin {
             guard let actual = existing[spec.name] else {
                 throw KafkaError(
                     code: .unknownTopicOrPartition,
-                    message: "topic \(spec.name) does not exist on the librdkafka mock cluster, whose CreateTopics is unusable (it advertises a controller that does not exist); create it in the process hosting the mock with MockCluster.createTopics")
+                    message:
+                        "topic \(spec.name) does not exist on the librdkafka mock cluster, whose CreateTopics is unusable (it advertises a controller that does not exist); create it in the process hosting the mock with MockCluster.createTopics"
+                )
             }
             if actual != spec.partitions {
                 throw KafkaError(
                     code: .configuration,
-                    message: "topic \(spec.name) already exists with \(actual) partitions, configured \(spec.partitions); partition counts cannot be changed without re-sharding")
+                    message:
+                        "topic \(spec.name) already exists with \(actual) partitions, configured \(spec.partitions); partition counts cannot be changed without re-sharding"
+                )
             }
         }
     }

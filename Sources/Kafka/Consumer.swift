@@ -122,7 +122,10 @@ public final class KafkaConsumer {
             }
             context.logger.info(
                 "partitions assigned",
-                metadata: ["partitions": "\(tps.map { "\($0)@\(starts[$0].map(String.init) ?? (context.defaultStartOffset == RD.offsetEnd ? "end" : "beginning"))" })"])
+                metadata: [
+                    "partitions":
+                        "\(tps.map { "\($0)@\(starts[$0].map(String.init) ?? (context.defaultStartOffset == RD.offsetEnd ? "end" : "beginning"))" })"
+                ])
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             context.listener?.partitionsRevoked(tps)
             _ = rd_kafka_assign(rk, nil)
@@ -231,10 +234,12 @@ public final class KafkaConsumer {
             if m.err == RD_KAFKA_RESP_ERR__FATAL, let rk = handle?.pointer {
                 var buf = [CChar](repeating: 0, count: 512)
                 let underlying = rd_kafka_fatal_error(rk, &buf, buf.count)
-                reason = "\(RD.errorName(underlying.rawValue)): \(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))"
+                reason =
+                    "\(RD.errorName(underlying.rawValue)): \(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))"
             }
             logger.error("fatal consumer error on \(where_): \(reason)")
-            fatal = fatal ?? KafkaError(code: RD.classify(m.err.rawValue, fallback: .other), message: "\(where_): \(reason)", rdkafkaCode: m.err.rawValue)
+            fatal =
+                fatal ?? KafkaError(code: RD.classify(m.err.rawValue, fallback: .other), message: "\(where_): \(reason)", rdkafkaCode: m.err.rawValue)
         default:
             // Transient broker errors, unknown (not yet created) topics, transport: librdkafka retries.
             logger.warning("consumer error on \(where_): \(text)", metadata: ["rdkafka.code": "\(m.err.rawValue)"])

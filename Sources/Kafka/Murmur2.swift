@@ -1,3 +1,5 @@
+import CRdKafka
+
 /// Java-compatible murmur2, as Kafka's default partitioner and librdkafka's `murmur2` /
 /// `murmur2_random` partitioners use it: partition = toPositive(murmur2(key)) % count.
 public enum Murmur2 {
@@ -45,8 +47,6 @@ public enum Murmur2 {
         return (hash(key) & 0x7fff_ffff) % partitionCount
     }
 }
-
-import CRdKafka
 
 extension Murmur2 {
     /// librdkafka's own murmur2 partitioner, for cross-checking in tests. Its topic and

@@ -114,28 +114,28 @@ public final class KafkaProducer: Sendable {
                 withOptionalBytes(record.key) { key in
                     // On the stack: one heap array per record was measurable at 100k records/s.
                     withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 6) { vus in
-                    vus.initialize(repeating: rd_kafka_vu_t())
-                    vus[0].vtype = RD_KAFKA_VTYPE_TOPIC
-                    vus[0].u.cstr = topic
-                    vus[1].vtype = RD_KAFKA_VTYPE_PARTITION
-                    vus[1].u.i32 = record.partition ?? RD.partitionUnassigned
-                    vus[2].vtype = RD_KAFKA_VTYPE_VALUE
-                    vus[2].u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
-                    vus[2].u.mem.size = value.count
-                    vus[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                    vus[3].u.i = RD_KAFKA_MSG_F_COPY
-                    vus[4].vtype = RD_KAFKA_VTYPE_OPAQUE
-                    vus[4].u.ptr = opaque
-                    var count = 5
-                    if let key {
-                        vus[5].vtype = RD_KAFKA_VTYPE_KEY
-                        vus[5].u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
-                        vus[5].u.mem.size = key.count
-                        count = 6
-                    }
-                    guard let error = rd_kafka_produceva(handle.pointer, vus.baseAddress, count) else { return nil }
-                    defer { rd_kafka_error_destroy(error) }
-                    return (rd_kafka_error_code(error), String(cString: rd_kafka_error_string(error)))
+                        vus.initialize(repeating: rd_kafka_vu_t())
+                        vus[0].vtype = RD_KAFKA_VTYPE_TOPIC
+                        vus[0].u.cstr = topic
+                        vus[1].vtype = RD_KAFKA_VTYPE_PARTITION
+                        vus[1].u.i32 = record.partition ?? RD.partitionUnassigned
+                        vus[2].vtype = RD_KAFKA_VTYPE_VALUE
+                        vus[2].u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                        vus[2].u.mem.size = value.count
+                        vus[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                        vus[3].u.i = RD_KAFKA_MSG_F_COPY
+                        vus[4].vtype = RD_KAFKA_VTYPE_OPAQUE
+                        vus[4].u.ptr = opaque
+                        var count = 5
+                        if let key {
+                            vus[5].vtype = RD_KAFKA_VTYPE_KEY
+                            vus[5].u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                            vus[5].u.mem.size = key.count
+                            count = 6
+                        }
+                        guard let error = rd_kafka_produceva(handle.pointer, vus.baseAddress, count) else { return nil }
+                        defer { rd_kafka_error_destroy(error) }
+                        return (rd_kafka_error_code(error), String(cString: rd_kafka_error_string(error)))
                     }
                 }
             }
@@ -158,7 +158,9 @@ public final class KafkaProducer: Sendable {
     /// BLOCKING — call from a dedicated thread. Enqueues all records (on `.queueFull` waits for
     /// deliveries and retries, bounded by the timeout), then waits until every record is
     /// acknowledged or failed. Throws the first failure in input order. Results in input order.
-    public func sendAllBlocking(_ records: [ProducerRecord], timeoutMilliseconds: Int) throws(KafkaError)
+    public func sendAllBlocking(
+        _ records: [ProducerRecord], timeoutMilliseconds: Int
+    ) throws(KafkaError)
         -> [RecordMetadata]
     {
         let deadline = monotonicMilliseconds() + Int64(timeoutMilliseconds)
@@ -169,7 +171,7 @@ public final class KafkaProducer: Sendable {
             do throws(KafkaError) {
                 try produce(records[slot]) { batch.complete(slot, $0) }
                 index += 1
-            } catch where error.code == .queueFull {
+            } catch  where error.code == .queueFull {
                 if monotonicMilliseconds() >= deadline {
                     throw KafkaError(
                         code: .queueFull,
@@ -237,7 +239,8 @@ public final class KafkaProducer: Sendable {
         let flushDeadline = monotonicMilliseconds() + Int64(flushTimeoutMilliseconds)
         while rd_kafka_outq_len(rk) > 0 && monotonicMilliseconds() < flushDeadline { usleep(1_000) }
         if rd_kafka_outq_len(rk) > 0 {
-            context.logger.warning("producer shutdown: \(rd_kafka_outq_len(rk)) records undelivered after \(flushTimeoutMilliseconds) ms; failing them")
+            context.logger.warning(
+                "producer shutdown: \(rd_kafka_outq_len(rk)) records undelivered after \(flushTimeoutMilliseconds) ms; failing them")
             _ = rd_kafka_purge(rk, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
             let purgeDeadline = monotonicMilliseconds() + 2_000
             while rd_kafka_outq_len(rk) > 0 && monotonicMilliseconds() < purgeDeadline { usleep(1_000) }

@@ -36,7 +36,8 @@ extension Shard {
     /// again. A throw rolls back and leaves nothing open.
     public func begin(_ batch: LedgerBatch) throws -> Pending {
         guard batch.entries.count <= LedgerBatch.maxEntries else {
-            throw LedgerError(.invalidBatch, "batch of \(batch.entries.count) entries exceeds LedgerBatch.maxEntries (\(LedgerBatch.maxEntries)); split it")
+            throw LedgerError(
+                .invalidBatch, "batch of \(batch.entries.count) entries exceeds LedgerBatch.maxEntries (\(LedgerBatch.maxEntries)); split it")
         }
         let batchState = BatchState()
         try store.begin(batchState)
@@ -72,7 +73,8 @@ extension Shard {
         outputs.reserveCapacity(batch.entries.count)
         for entry in batch.entries where entry.offset >= start {
             guard entry.offset > previous else {
-                throw LedgerError(.invalidBatch, "entry offset \(entry.offset) does not follow \(previous); entries must be in increasing offset order")
+                throw LedgerError(
+                    .invalidBatch, "entry offset \(entry.offset) does not follow \(previous); entries must be in increasing offset order")
             }
             previous = entry.offset
             switch entry.kind {

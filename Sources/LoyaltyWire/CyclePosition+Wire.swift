@@ -1,4 +1,5 @@
 import Programme
+import SwiftProtobuf
 
 /// The one conversion between the domain `CyclePosition` and its wire form: the worker
 /// publishes positions with `init(_:)`, the clearing node reads them back with

@@ -43,7 +43,8 @@ public enum DeadLetterEncoder {
     /// without raw bytes. Deterministic, so a replayed round publishes the same bytes.
     public static func withheld(_ letter: [UInt8], cause: String) -> (value: [UInt8], sourceOffset: Int64)? {
         guard var letter = try? Loyalty_V1_DeadLetter(serializedBytes: letter) else { return nil }
-        letter.reason = FieldLimits.truncated(letter.reason, maxBytes: 1024)
+        letter.reason =
+            FieldLimits.truncated(letter.reason, maxBytes: 1024)
             + " (raw_value and raw_key withheld: the dead letter could not be published (\(cause)); "
             + "the record stays at its offset in \(letter.sourceTopic))"
         letter.rawValue = Data()

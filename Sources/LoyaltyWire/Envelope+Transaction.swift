@@ -1,4 +1,5 @@
 import Programme
+import SwiftProtobuf
 
 // Both directions of the mapping between a domain transaction's body and the envelope's,
 // side by side: a new kind of transaction changes this file once.

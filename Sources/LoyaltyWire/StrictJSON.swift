@@ -1,3 +1,4 @@
+import Programme
 import SwiftProtobuf
 
 /// The strictness the envelope's JSON needs and SwiftProtobuf's decoder does not have,
@@ -72,7 +73,8 @@ public enum StrictJSON {
                         let value = try string(path)
                         if StrictJSON.integerFields.contains(Self.lastComponent(path)) {
                             guard Self.isInteger(Array(value.utf8)) else {
-                                throw WireError(field: path, reason: "must be an integer (digits, no fraction or exponent), got \"\(value.prefix(40))\"")
+                                throw WireError(
+                                    field: path, reason: "must be an integer (digits, no fraction or exponent), got \"\(value.prefix(40))\"")
                             }
                         }
                         expectValue = false
@@ -166,7 +168,9 @@ public enum StrictJSON {
                     case UInt8(ascii: "u"):
                         var value = try hex4()
                         if (0xD800...0xDBFF).contains(value) {
-                            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { throw Malformed() }
+                            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                                throw Malformed()
+                            }
                             index += 2
                             let low = try hex4()
                             guard (0xDC00...0xDFFF).contains(low) else { throw Malformed() }
@@ -206,7 +210,9 @@ public enum StrictJSON {
             while index < bytes.count, Self.numberBytes.contains(bytes[index]) { index += 1 }
             let token = Array(bytes[start..<index])
             guard Self.isInteger(token) else {
-                throw WireError(field: path, reason: "must be an integer (digits, no fraction or exponent), got \(String(decoding: token.prefix(40), as: UTF8.self))")
+                throw WireError(
+                    field: path,
+                    reason: "must be an integer (digits, no fraction or exponent), got \(String(decoding: token.prefix(40), as: UTF8.self))")
             }
         }
 

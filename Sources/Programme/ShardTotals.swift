@@ -9,7 +9,9 @@ public struct ShardTotals: Sendable, Equatable {
     public var deadLetters: Int64
     public var nextOffset: Int64
 
-    public init(partners: [PartnerTotals], debts: [DebtTotal], accepted: Int64, rejected: Int64, duplicates: Int64, deadLetters: Int64, nextOffset: Int64) {
+    public init(
+        partners: [PartnerTotals], debts: [DebtTotal], accepted: Int64, rejected: Int64, duplicates: Int64, deadLetters: Int64, nextOffset: Int64
+    ) {
         self.partners = partners
         self.debts = debts
         self.accepted = accepted

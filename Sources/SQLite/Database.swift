@@ -10,7 +10,6 @@ package final class Database<Failure: SQLiteFailure> {
     private var literalStatements: [UnsafeRawPointer: Statement<Failure>] = [:]
     package let path: String
 
-
     package init(path: String) throws(Failure) {
         self.path = path
         _ = processConfigured

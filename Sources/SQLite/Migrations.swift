@@ -23,9 +23,10 @@ extension Database {
                 applied = try inTransaction { () throws(Failure) -> Bool in
                     let current = try userVersion
                     guard current <= Int64(migrations.count) else {
-                        throw Failure(SQLiteError(
-                            .newerSchema,
-                            "\(path) has schema version \(current), newer than this binary's \(migrations.count); run a newer binary"))
+                        throw Failure(
+                            SQLiteError(
+                                .newerSchema,
+                                "\(path) has schema version \(current), newer than this binary's \(migrations.count); run a newer binary"))
                     }
                     let version = Int(current)
                     guard version < migrations.count else { return false }

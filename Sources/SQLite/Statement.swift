@@ -49,7 +49,6 @@ package final class Statement<Failure: SQLiteFailure> {
         }
     }
 
-
     package func bindInteger(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(statement, index, value) }
 
     package func bindNull(_ index: Int32) { sqlite3_bind_null(statement, index) }

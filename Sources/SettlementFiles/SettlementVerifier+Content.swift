@@ -43,7 +43,9 @@ extension CycleVerification {
     ) throws(ClearingError) -> [SettlementInstruction] {
         let name = SettlementFileName.instructions(cycle: cycle)
         guard let bytes = contents[name] else {
-            throw ClearingError(.contentMismatch, "the manifest lists no instructions file", file: SettlementFileName.manifest(cycle: cycle), location: "files", expected: name)
+            throw ClearingError(
+                .contentMismatch, "the manifest lists no instructions file", file: SettlementFileName.manifest(cycle: cycle), location: "files",
+                expected: name)
         }
         let text = String(decoding: bytes, as: UTF8.self)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -90,7 +92,9 @@ extension CycleVerification {
             }
         }
         guard positionSum == 0 else {
-            throw ClearingError(.contentMismatch, "net positions do not sum to 0", file: manifestName, location: "net_positions", expected: "0", found: String(positionSum))
+            throw ClearingError(
+                .contentMismatch, "net positions do not sum to 0", file: manifestName, location: "net_positions", expected: "0",
+                found: String(positionSum))
         }
         return instructions
     }
@@ -105,17 +109,23 @@ extension CycleVerification {
                 location: location, found: String(line))
         }
         guard fields[0] == String(sequence) else {
-            throw ClearingError(.contentMismatch, "sequence numbers must run 1, 2, 3 …", file: file, location: "\(location) sequence", expected: String(sequence), found: fields[0])
+            throw ClearingError(
+                .contentMismatch, "sequence numbers must run 1, 2, 3 …", file: file, location: "\(location) sequence", expected: String(sequence),
+                found: fields[0])
         }
         guard let amountMinor = Int64(fields[3]), amountMinor > 0 else {
-            throw ClearingError(.contentMismatch, "amount_minor must be a positive integer", file: file, location: "\(location) amount_minor", found: fields[3])
+            throw ClearingError(
+                .contentMismatch, "amount_minor must be a positive integer", file: file, location: "\(location) amount_minor", found: fields[3])
         }
         guard fields[4] == manifest.currency.code else {
-            throw ClearingError(.contentMismatch, "currency differs from the manifest", file: file, location: "\(location) currency", expected: manifest.currency.code, found: fields[4])
+            throw ClearingError(
+                .contentMismatch, "currency differs from the manifest", file: file, location: "\(location) currency",
+                expected: manifest.currency.code, found: fields[4])
         }
         for (idField, ibanField, bicField, role) in [(1, 5, 6, "payer"), (2, 7, 8, "payee")] {
             guard let account = manifest.accounts[fields[idField]] else {
-                throw ClearingError(.contentMismatch, "\(role) has no account in the manifest", file: file, location: "\(location) \(role)", found: fields[idField])
+                throw ClearingError(
+                    .contentMismatch, "\(role) has no account in the manifest", file: file, location: "\(location) \(role)", found: fields[idField])
             }
             guard fields[ibanField] == account.iban, fields[bicField] == account.bic else {
                 throw ClearingError(
@@ -132,12 +142,16 @@ extension CycleVerification {
     ) throws(ClearingError) {
         let name = SettlementFileName.pain001(cycle: cycle)
         guard let bytes = contents[name] else {
-            throw ClearingError(.contentMismatch, "the manifest lists no pain.001 file", file: SettlementFileName.manifest(cycle: cycle), location: "files", expected: name)
+            throw ClearingError(
+                .contentMismatch, "the manifest lists no pain.001 file", file: SettlementFileName.manifest(cycle: cycle), location: "files",
+                expected: name)
         }
         let summary = try Pain001Summary.parse(bytes, file: name)
         let exponent = manifest.currency.minor_unit_exponent
         guard (0...MinorUnits.maximumExponent).contains(exponent) else {
-            throw ClearingError(.malformedFile, "unsupported minor-unit exponent", file: SettlementFileName.manifest(cycle: cycle), location: "currency.minor_unit_exponent", found: String(exponent))
+            throw ClearingError(
+                .malformedFile, "unsupported minor-unit exponent", file: SettlementFileName.manifest(cycle: cycle),
+                location: "currency.minor_unit_exponent", found: String(exponent))
         }
         guard summary.numberOfTransactions == String(instructions.count) else {
             throw ClearingError(

@@ -60,7 +60,8 @@ public struct SyntheticCoalition: Sequence, IteratorProtocol, Sendable {
     public mutating func next() -> Transaction? {
         guard produced < settings.transactions else { return nil }
         defer { produced += 1 }
-        let time = settings.startMilliseconds
+        let time =
+            settings.startMilliseconds
             + Int64(produced) * settings.days * 86_400_000 / Int64(Swift.max(1, settings.transactions))
         let roll = Int.random(in: 0..<1_000, using: &random)
         var threshold = settings.repeatPerMille
@@ -129,9 +130,11 @@ public struct SyntheticCoalition: Sequence, IteratorProtocol, Sendable {
     }
 
     private mutating func refund(_ memberIndex: Int, _ time: Int64) -> Transaction? {
-        guard let index = members[memberIndex].purchases.indices.last(where: {
-            members[memberIndex].purchases[$0].refundedMinor < members[memberIndex].purchases[$0].amountMinor
-        }) else { return nil }
+        guard
+            let index = members[memberIndex].purchases.indices.last(where: {
+                members[memberIndex].purchases[$0].refundedMinor < members[memberIndex].purchases[$0].amountMinor
+            })
+        else { return nil }
         let purchase = members[memberIndex].purchases[index]
         let remaining = purchase.amountMinor - purchase.refundedMinor
         let amount = Bool.random(using: &random) ? remaining : Int64.random(in: 1...remaining, using: &random)

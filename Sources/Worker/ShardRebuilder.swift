@@ -51,4 +51,3 @@ public struct ShardRebuilder: Sendable {
         return Result(path: path, nextOffset: try shard.nextOffset(), digest: try shard.digest())
     }
 }
-

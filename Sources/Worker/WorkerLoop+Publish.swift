@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Ledger
 import Logging
+import Synchronization
 
 /// Applying a round and publishing its outputs before any shard commits (publish before
 /// commit), with the replacements of outputs Kafka refused for good.

@@ -1,6 +1,7 @@
 import Kafka
 import Ledger
 import Logging
+import LoyaltyWire
 
 /// Rebalance callbacks: called on the loop's thread, inside `poll`.
 extension WorkerLoop {

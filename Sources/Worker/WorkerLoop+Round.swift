@@ -3,6 +3,7 @@ import Kafka
 import Ledger
 import Logging
 import LoyaltyWire
+import Programme
 
 /// A round: a poll's records grouped by partition, cut to at most a batch per shard,
 /// selected (what each shard has not applied yet) and decoded.

@@ -4,6 +4,7 @@ import Ledger
 import Logging
 import LoyaltyWire
 import Programme
+import Synchronization
 
 /// The accrual worker's loop: poll a batch, apply each partition's records to its shard
 /// in one SQL transaction, publish the outputs before that transaction commits.

@@ -1,7 +1,10 @@
-@testable import ClearingNode
+import Clearing
 import LoyaltyWire
 import Programme
+import SwiftProtobuf
 import Testing
+
+@testable import ClearingNode
 
 @Suite("Checks before a cycle is settled")
 struct CycleCheckTests {
@@ -64,9 +67,13 @@ struct CycleCheckTests {
 
     @Test("a gap or an overlap with the previous cycle names the partition and the offsets")
     func continuity() throws {
-        let gap = try #require(check([position(partition: 0, first: 12, barrier: 30), position(partition: 1, first: 21, barrier: 25)], previous: previous).problem(programme: programme))
+        let gap = try #require(
+            check([position(partition: 0, first: 12, barrier: 30), position(partition: 1, first: 21, barrier: 25)], previous: previous).problem(
+                programme: programme))
         #expect(gap.contains("partition 0") && gap.contains("in no cycle"))
-        let overlap = try #require(check([position(partition: 0, first: 11, barrier: 30), position(partition: 1, first: 19, barrier: 25)], previous: previous).problem(programme: programme))
+        let overlap = try #require(
+            check([position(partition: 0, first: 11, barrier: 30), position(partition: 1, first: 19, barrier: 25)], previous: previous).problem(
+                programme: programme))
         #expect(overlap.contains("partition 1") && overlap.contains("in two cycles"))
     }
 
@@ -74,7 +81,8 @@ struct CycleCheckTests {
     func counts() throws {
         var doubled = position(partition: 1, first: 21, barrier: 25)
         doubled.duplicates = 1
-        let problem = try #require(check([position(partition: 0, first: 11, barrier: 30), doubled], previous: previous).problem(programme: programme))
+        let problem = try #require(
+            check([position(partition: 0, first: 11, barrier: 30), doubled], previous: previous).problem(programme: programme))
         #expect(problem.contains("partition 1") && problem.contains("5 records counted"))
     }
 
@@ -82,12 +90,14 @@ struct CycleCheckTests {
     func figures() throws {
         var fees = position(partition: 0, first: 11, barrier: 30)
         fees.points[0].feesMinor = 41
-        let feeProblem = try #require(check([fees, position(partition: 1, first: 21, barrier: 25)], previous: previous).problem(programme: programme))
+        let feeProblem = try #require(
+            check([fees, position(partition: 1, first: 21, barrier: 25)], previous: previous).problem(programme: programme))
         #expect(feeProblem.hasPrefix("partner fuel: fees"))
 
         var receivable = position(partition: 1, first: 21, barrier: 25)
         receivable.debts[0].amountMinor += 1
-        let receivableProblem = try #require(check([position(partition: 0, first: 11, barrier: 30), receivable], previous: previous).problem(programme: programme))
+        let receivableProblem = try #require(
+            check([position(partition: 0, first: 11, barrier: 30), receivable], previous: previous).problem(programme: programme))
         #expect(receivableProblem.hasPrefix("partner cinema: points redeemed"))
     }
 

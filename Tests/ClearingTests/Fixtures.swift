@@ -1,8 +1,9 @@
 import Basics
-@testable import Clearing
 import Crypto
 import Foundation
 import Programme
+
+@testable import Clearing
 
 /// Shared inputs for the Clearing tests: a hand-worked cycle of four partners and the
 /// operator, and helpers for temporary directories and random debt matrices.

@@ -1,8 +1,9 @@
 import Basics
-@testable import Clearing
 import Programme
 import PropertyBased
 import Testing
+
+@testable import Clearing
 
 @Suite("Netting properties on random debt matrices", .timeLimit(.minutes(10)))
 struct NettingPropertyTests {

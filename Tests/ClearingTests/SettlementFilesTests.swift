@@ -1,11 +1,12 @@
 import Benchmarks
-import SettlementFiles
 import Clearing
 import Foundation
+import SettlementFiles
 import Testing
 
 #if canImport(FoundationXML)
-import FoundationXML
+    import Crypto
+    import FoundationXML
 #endif
 
 @Suite("Settlement files", .timeLimit(.minutes(10)))

@@ -1,7 +1,10 @@
-@testable import Clearing
+import Crypto
 import Foundation
+import Programme
 import SettlementFiles
 import Testing
+
+@testable import Clearing
 
 @Suite("Timestamps and central-counterparty files", .timeLimit(.minutes(10)))
 struct TimestampAndModeTests {

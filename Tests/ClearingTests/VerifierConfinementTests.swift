@@ -1,10 +1,11 @@
 import Benchmarks
-@testable import Clearing
 import Crypto
 import Foundation
 import Programme
 import SettlementFiles
 import Testing
+
+@testable import Clearing
 
 #if canImport(Glibc)
     import Glibc
@@ -135,7 +136,10 @@ struct VerifierConfinementTests {
 
     @Test(
         "a signed manifest naming a file outside the directory, or no plain name, reads nothing",
-        arguments: ["../x", "/etc/passwd", "..", ".", "../cycle-1-statement-C.csv", "cycle-1-statement-C.csv\u{0}/../../etc/passwd", ".hidden", "cycle-1-statement-\u{1b}[2J.csv", "cycle-1-manifest.sig", "notes.txt"]
+        arguments: [
+            "../x", "/etc/passwd", "..", ".", "../cycle-1-statement-C.csv", "cycle-1-statement-C.csv\u{0}/../../etc/passwd", ".hidden",
+            "cycle-1-statement-\u{1b}[2J.csv", "cycle-1-manifest.sig", "notes.txt",
+        ]
     )
     func manifestNamesOutside(_ name: String) throws {
         try resignListing(name)

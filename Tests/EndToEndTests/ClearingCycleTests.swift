@@ -8,6 +8,7 @@ import LoyaltyTesting
 import LoyaltyWire
 import Programme
 import SettlementFiles
+import SwiftProtobuf
 import Testing
 import Worker
 
@@ -47,7 +48,8 @@ struct ClearingCycleTests {
     func twoCycles() async throws {
         let test = try TestCluster(partitions: 4)
         let (key, clearing, clearingTask) = startNode(test)
-        let pool = WorkerPool(count: 2, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("shards"), programme: .sample, logger: test.logger)
+        let pool = WorkerPool(
+            count: 2, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("shards"), programme: .sample, logger: test.logger)
         let transactions = syntheticTransactions(6_000, members: 800, seed: 3)
 
         try test.produce(Array(transactions[0..<2_000]))
@@ -109,7 +111,9 @@ struct ClearingCycleTests {
         let (key, clearing, clearingTask) = startNode(test)
         try test.produce(syntheticTransactions(2_000, members: 400, seed: 5))
         // This worker applies partitions 1-3 and holds partition 0 back.
-        let partial = WorkerPool(count: 1, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("shards"), programme: .sample, logger: test.logger) {
+        let partial = WorkerPool(
+            count: 1, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("shards"), programme: .sample, logger: test.logger
+        ) {
             $0.stopOffsets = [1: .max, 2: .max, 3: .max]
         }
         clearing.requestClose()
@@ -125,7 +129,8 @@ struct ClearingCycleTests {
         #expect(files.isEmpty, "no file of a partial settlement")
 
         try await partial.stop()
-        let full = WorkerPool(count: 1, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("shards"), programme: .sample, logger: test.logger)
+        let full = WorkerPool(
+            count: 1, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("shards"), programme: .sample, logger: test.logger)
         let settled = try await clearing.waitUntilSettled(1)
         #expect(settled.positionsReceived == [0, 1, 2, 3])
         try await full.stop()
@@ -143,12 +148,14 @@ struct ClearingCycleTests {
         let state = test.dataDirectory("clearing/state.sqlite")
         let out = test.dataDirectory("settlement")
         let configuration = ClearingConfiguration(bootstrapServers: test.bootstrap, statePath: state, outputDirectory: out)
-        let pool = WorkerPool(count: 1, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("shards"), programme: .sample, logger: test.logger)
+        let pool = WorkerPool(
+            count: 1, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("shards"), programme: .sample, logger: test.logger)
 
         func runNode(failpoint: String?) throws -> Process {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: try loyaltyExecutable())
-            process.arguments = ["clearing", "run", "--bootstrap", test.bootstrap, "--state", state, "--out", out, "--key", keyPath, "--log-level", "error"]
+            process.arguments =
+                ["clearing", "run", "--bootstrap", test.bootstrap, "--state", state, "--out", out, "--key", keyPath, "--log-level", "error"]
                 + (failpoint.map { ["--failpoint", $0] } ?? [])
             try process.run()
             return process

@@ -7,6 +7,7 @@ import LoyaltyTesting
 import LoyaltyWire
 import Programme
 import SettlementFiles
+import SwiftProtobuf
 import Testing
 import Worker
 
@@ -51,7 +52,9 @@ struct ClearingRetryTests {
         let second = try await waitFor(clearing, cycle: 2, in: [.failed, .settled])
         #expect(second.status == .failed)
         #expect(second.reason == "cycle 1 failed; cycles settle in order")
-        #expect(try KafkaAdmin.watermarks(topic: test.topics.settlements, partition: 0, bootstrapServers: test.bootstrap, timeoutMilliseconds: 10_000).high == 0,
+        #expect(
+            try KafkaAdmin.watermarks(topic: test.topics.settlements, partition: 0, bootstrapServers: test.bootstrap, timeoutMilliseconds: 10_000)
+                .high == 0,
             "no instruction event of a failed cycle")
 
         // Refused: out of order, unknown cycle. Nothing changes.
@@ -72,7 +75,9 @@ struct ClearingRetryTests {
 
         let report = try SettlementVerifier.verify(directory: out, publicKey: key.publicKey)
         #expect(report.cycles == [1, 2])
-        let end = try KafkaAdmin.watermarks(topic: test.topics.settlements, partition: 0, bootstrapServers: test.bootstrap, timeoutMilliseconds: 10_000).high
+        let end = try KafkaAdmin.watermarks(
+            topic: test.topics.settlements, partition: 0, bootstrapServers: test.bootstrap, timeoutMilliseconds: 10_000
+        ).high
         let events = try test.read(test.topics.settlements, atLeast: Int(end), timeoutSeconds: 20)
             .map { try Loyalty_V1_SettlementInstruction(serializedBytes: $0.value) }
         #expect(events.count == (settled1.instructionCount ?? -1) + (settled2.instructionCount ?? -1))

@@ -2,6 +2,7 @@ import Foundation
 import Ledger
 import LoyaltyTesting
 import Programme
+import SQLite
 import Simulation
 import Testing
 
@@ -54,7 +55,8 @@ struct DevCommandTests {
             #expect(applied.isSubset(of: sent), "\(partner): ledger holds transactions never sent: \(applied.subtracting(sent).sorted().prefix(5))")
             let missing = sent.subtracting(applied)
             // Only the deliberately invalid ones ("-x") may be missing: refused at the edge, so unpublished.
-            #expect(missing.allSatisfy { $0.hasSuffix("-x") }, "\(partner): valid transactions missing from the ledger: \(missing.sorted().prefix(5))")
+            #expect(
+                missing.allSatisfy { $0.hasSuffix("-x") }, "\(partner): valid transactions missing from the ledger: \(missing.sorted().prefix(5))")
             #expect(missing.count == tally.refused, "\(partner): \(missing.count) missing from the ledger, \(tally.refused) refused at the edge")
             // Every distinct transaction the gateway accepted was journaled once (repeats answer DUPLICATE from the same row).
             #expect(applied.count <= tally.accepted)
@@ -62,7 +64,8 @@ struct DevCommandTests {
         let sent = generated["pharmacy"] ?? []
         let applied = journal["pharmacy"] ?? []
         #expect(applied.isSubset(of: sent))
-        #expect(sent.subtracting(applied).count == pos.refused, "pharmacy: \(sent.subtracting(applied).count) missing, \(pos.refused) refused by the SDK")
+        #expect(
+            sent.subtracting(applied).count == pos.refused, "pharmacy: \(sent.subtracting(applied).count) missing, \(pos.refused) refused by the SDK")
         #expect(pos.acknowledged > 0 && pos.failed == 0)
     }
 
@@ -72,7 +75,8 @@ struct DevCommandTests {
 
     /// "eshop over HTTP (signed, via the gateway): 2,400 accepted in 96 batches and 89 single requests, 1 refused at the edge, 0 failed"
     static func httpTallies(_ text: String) throws -> [String: HTTPTally] {
-        let pattern = try Regex(#"(\w+) over HTTP [^:]*: ([\d,]+) accepted in (\d+) batches and (\d+) single requests, (\d+) refused at the edge, (\d+) failed"#)
+        let pattern = try Regex(
+            #"(\w+) over HTTP [^:]*: ([\d,]+) accepted in (\d+) batches and (\d+) single requests, (\d+) refused at the edge, (\d+) failed"#)
         var tallies: [String: HTTPTally] = [:]
         for line in text.split(separator: "\n") {
             guard let match = try pattern.firstMatch(in: String(line)) else { continue }

@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import LoyaltyTesting
+import Programme
 import Testing
 import Worker
 
@@ -10,10 +11,11 @@ struct KilledWorkerTests {
     private func spawnWorker(_ test: TestCluster, data: String, exitWhenCaughtUp: Bool, applyThreads: Int? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try loyaltyExecutable())
-        process.arguments = [
-            "worker", "--bootstrap", test.bootstrap, "--data", data, "--group", "kill-test",
-            "--session-timeout-ms", "3000", "--max-batch", "500", "--log-level", "error",
-        ] + (exitWhenCaughtUp ? ["--exit-when-caught-up"] : []) + (applyThreads.map { ["--apply-threads", "\($0)"] } ?? [])
+        process.arguments =
+            [
+                "worker", "--bootstrap", test.bootstrap, "--data", data, "--group", "kill-test",
+                "--session-timeout-ms", "3000", "--max-batch", "500", "--log-level", "error",
+            ] + (exitWhenCaughtUp ? ["--exit-when-caught-up"] : []) + (applyThreads.map { ["--apply-threads", "\($0)"] } ?? [])
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         return process

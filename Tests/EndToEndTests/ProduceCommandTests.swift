@@ -1,7 +1,10 @@
+import ArgumentParser
 import Foundation
+import Kafka
 import LoyaltyTesting
 import LoyaltyWire
 import Programme
+import SwiftProtobuf
 import Testing
 
 @testable import loyalty
@@ -27,7 +30,9 @@ struct ProduceCommandTests {
         line(partner: "nobody", id: "who"),
         line(partner: "cinema", id: "r-ok", body: #""redemption":{"points":"100"}"#),
         line(partner: "cinema", id: "r0", body: #""redemption":{"points":"0"}"#),
-        line(id: "refund-big", body: #""reversal":{"kind":"REFUND","original_partner_txn_id":"ok-1-ok","amount_minor":"1000000000001","currency":"EUR"}"#),
+        line(
+            id: "refund-big",
+            body: #""reversal":{"kind":"REFUND","original_partner_txn_id":"ok-1-ok","amount_minor":"1000000000001","currency":"EUR"}"#),
         line(id: "refund-cur", body: #""reversal":{"kind":"REFUND","original_partner_txn_id":"ok-1-ok","amount_minor":"10","currency":"eur"}"#),
         line(partner: "cinema", id: "cancel-amount", body: #""reversal":{"kind":"CANCEL","original_partner_txn_id":"r-ok","amount_minor":"10"}"#),
         line(id: "ok-1-ok"),  // line 10 repeats line 1

@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Ledger
 import LoyaltyTesting
+import Programme
 import Testing
 import Worker
 

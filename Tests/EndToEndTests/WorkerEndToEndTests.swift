@@ -13,11 +13,17 @@ struct WorkerEndToEndTests {
     private static let day: Int64 = 86_400_000
     private static let t0: Int64 = 1_767_225_600_000  // 2026-01-01
 
-    private func accrual(_ id: String, member: String = "m-1", partner: String = "fuel", amount: Int64 = 10_000, currency: String = "EUR", at: Int64 = t0) -> Transaction {
-        Transaction(partnerId: partner, partnerTxnId: id, memberId: member, eventTimeMilliseconds: at, body: .accrual(amountMinor: amount, currency: currency, category: ""))
+    private func accrual(
+        _ id: String, member: String = "m-1", partner: String = "fuel", amount: Int64 = 10_000, currency: String = "EUR", at: Int64 = t0
+    ) -> Transaction {
+        Transaction(
+            partnerId: partner, partnerTxnId: id, memberId: member, eventTimeMilliseconds: at,
+            body: .accrual(amountMinor: amount, currency: currency, category: ""))
     }
 
-    private func transaction(_ id: String, _ body: Transaction.Body, member: String = "m-1", partner: String = "cinema", at: Int64 = t0 + day) -> Transaction {
+    private func transaction(
+        _ id: String, _ body: Transaction.Body, member: String = "m-1", partner: String = "cinema", at: Int64 = t0 + day
+    ) -> Transaction {
         Transaction(partnerId: partner, partnerTxnId: id, memberId: member, eventTimeMilliseconds: at, body: body)
     }
 
@@ -36,7 +42,10 @@ struct WorkerEndToEndTests {
             (accrual("huge", amount: 9_000_000_000_000_000), .invalidAmount),
             (accrual("dollars", currency: "USD"), .currencyMismatch),
             (transaction("too-much", .redemption(points: 1_000_000)), .insufficientPoints),
-            (transaction("refund-unknown", .refund(originalPartnerTxnId: "never", amountMinor: 10, currency: "EUR"), partner: "fuel"), .originalNotFound),
+            (
+                transaction("refund-unknown", .refund(originalPartnerTxnId: "never", amountMinor: 10, currency: "EUR"), partner: "fuel"),
+                .originalNotFound
+            ),
             (transaction("spend", .redemption(points: 10)), .unspecified),
             (transaction("cancel-1", .cancel(originalPartnerTxnId: "spend")), .unspecified),
             (transaction("cancel-2", .cancel(originalPartnerTxnId: "spend")), .alreadyReversed),
@@ -48,7 +57,8 @@ struct WorkerEndToEndTests {
         records.append((last.memberId, try Loyalty_V1_TransactionEnvelope(last).serializedBytes()))
         let ends = try test.produce(records)
 
-        let pool = WorkerPool(count: 1, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("w"), programme: .sample, logger: test.logger)
+        let pool = WorkerPool(
+            count: 1, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("w"), programme: .sample, logger: test.logger)
         try await pool.waitUntilApplied(ends)
         try await pool.stop()
 
@@ -87,7 +97,8 @@ struct WorkerEndToEndTests {
         let earn = accrual("earn-1")
         let spend = transaction("spend-1", .redemption(points: 40))
         let ends = try test.produce([earn, spend, earn, spend, spend])
-        let pool = WorkerPool(count: 1, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("w"), programme: .sample, logger: test.logger)
+        let pool = WorkerPool(
+            count: 1, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("w"), programme: .sample, logger: test.logger)
         try await pool.waitUntilApplied(ends)
         try await pool.stop()
 
@@ -98,7 +109,8 @@ struct WorkerEndToEndTests {
         #expect(results[3].original == results[1].outcome)
         #expect(results[4].original == results[1].outcome)
 
-        let shard = try Shard(path: WorkerConfiguration.shardPath(dataDirectory: test.dataDirectory("w"), partition: 0), partition: 0, programme: .sample)
+        let shard = try Shard(
+            path: WorkerConfiguration.shardPath(dataDirectory: test.dataDirectory("w"), partition: 0), partition: 0, programme: .sample)
         defer { shard.close() }
         #expect(try shard.member("m-1").balance == results[1].outcome.balanceAfter)
         #expect(try shard.totals().duplicates == 3)

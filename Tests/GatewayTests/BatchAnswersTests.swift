@@ -125,7 +125,9 @@ struct BatchAnswersTests {
         ]
         var generator = TestSeed.generator()
         let alphabet: [Character] = ["a", "\"", "\\", "\n", "\u{0}", "\u{1b}", "é", "€", "😀", " ", "/"]
-        let random = (0..<500).map { _ in String((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }) }
+        let random = (0..<500).map { _ in
+            String((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+        }
         for text in samples + random {
             var buffer = ByteBuffer()
             buffer.writeJSONQuoted(text)
@@ -133,6 +135,8 @@ struct BatchAnswersTests {
         }
         var line = ByteBuffer()
         BatchLine.accepted(partnerTxnId: "t\"1", traceId: "x", partition: 3, offset: 1207).write(number: 1, into: &line)
-        #expect(String(buffer: line) == "{\"line\":1,\"status\":\"accepted\",\"partner_txn_id\":\"t\\\"1\",\"trace_id\":\"x\",\"partition\":3,\"offset\":1207}\n")
+        #expect(
+            String(buffer: line)
+                == "{\"line\":1,\"status\":\"accepted\",\"partner_txn_id\":\"t\\\"1\",\"trace_id\":\"x\",\"partition\":3,\"offset\":1207}\n")
     }
 }

@@ -4,6 +4,7 @@ import Kafka
 import LoyaltyTesting
 import LoyaltyWire
 import NIOHTTP1
+import SwiftProtobuf
 import Synchronization
 import Testing
 
@@ -50,7 +51,9 @@ struct BatchLimitsTests {
         let path = "/v1/transactions/batch"
         let reply = try await harness.send("POST", path, body: sent, contentType: "application/x-ndjson", signer: signer) { headers in
             // The headers of the body that was signed, on a body that was not.
-            for header in signer.headers(method: "POST", pathAndQuery: path, body: signed) { headers.replaceOrAdd(name: header.name, value: header.value) }
+            for header in signer.headers(method: "POST", pathAndQuery: path, body: signed) {
+                headers.replaceOrAdd(name: header.name, value: header.value)
+            }
         }
         let (_, summary, accepted) = try Self.outcome(reply)
         #expect(summary["body_sha256"] as? String == "MISMATCH")
@@ -76,7 +79,8 @@ struct BatchLimitsTests {
         #expect(body.count < 3_000)
         let mixed = try await harness.send("POST", "/v1/transactions/batch", body: body, contentType: "application/x-ndjson", signer: signer)
         let mixedLines = Self.lines(mixed)
-        #expect(mixedLines.map { $0["status"] as? String ?? "?" } == ["accepted", "accepted", "invalid", "accepted", "accepted", "?"], "\(mixed.body)")
+        #expect(
+            mixedLines.map { $0["status"] as? String ?? "?" } == ["accepted", "accepted", "invalid", "accepted", "accepted", "?"], "\(mixed.body)")
         #expect(((mixedLines[2]["error"] as? [String: Any])?["field"] as? String) == "record")
         #expect((mixedLines.last?["summary"] as? [String: Any])?["body_sha256"] as? String == "verified")
         #expect(try harness.transactionsEnd() == 4)
@@ -150,7 +154,10 @@ struct BatchLimitsTests {
         #expect(accepted.count == 3, "statuses \(all.map(\.reply.status))")
         #expect(all.count == 10)
         let (lines, summary, batchAccepted) = try Self.outcome(try await batch.value)
-        #expect(lines.map { $0["status"] as? String ?? "?" } == ["accepted", "accepted", "accepted", "overloaded", "overloaded", "overloaded", "overloaded"])
+        #expect(
+            lines.map { $0["status"] as? String ?? "?" } == [
+                "accepted", "accepted", "accepted", "overloaded", "overloaded", "overloaded", "overloaded",
+            ])
         #expect(lines.dropFirst(3).allSatisfy { $0["retry"] as? Bool == true })
         #expect(summary["failed"] as? Int == 4)
         // Only the queued ones (and every one of them) reached the topic.
@@ -173,10 +180,11 @@ extension GatewayHarness {
         var value = 0.0
         repeat {
             let reply = try await send("GET", "/metrics", signer: nil)
-            value = reply.body.split(separator: "\n").compactMap { line -> Double? in
-                let parts = line.split(separator: " ")
-                return parts.count == 2 && parts[0] == name ? Double(parts[1]) : nil
-            }.first ?? 0
+            value =
+                reply.body.split(separator: "\n").compactMap { line -> Double? in
+                    let parts = line.split(separator: " ")
+                    return parts.count == 2 && parts[0] == name ? Double(parts[1]) : nil
+                }.first ?? 0
             if value >= atLeast { return value }
             try await Task.sleep(for: .milliseconds(50))
         } while ContinuousClock.now < deadline

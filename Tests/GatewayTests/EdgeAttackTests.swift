@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import LoyaltyTesting
+import NIOHTTP1
 import Testing
 
 /// Issue 9's edge attacks over loopback against a live gateway: overflowing headers,
@@ -196,7 +197,8 @@ struct EdgeAttackTests {
         var body: [UInt8] = []
         for i in 0..<30 { body += accrualJSON(partner: "cinema", txn: "qb-\(i)", member: "m-\(i)") + [10] }
         let started = ContinuousClock.now
-        let batch = try await harness.send("POST", "/v1/transactions/batch", body: body, contentType: "application/x-ndjson", signer: harness.signers["cinema"])
+        let batch = try await harness.send(
+            "POST", "/v1/transactions/batch", body: body, contentType: "application/x-ndjson", signer: harness.signers["cinema"])
         let elapsed = ContinuousClock.now - started
         #expect(batch.status == 200)
         #expect(batch.body.contains("\"accepted\":30"), "\(batch.body)")

@@ -120,8 +120,14 @@ struct EdgeUnitTests {
             (#"{\#(head),"accrual":{"amountMinor":10,"amount_minor":20,"currency":"EUR"}}"#, "accrual.amount_minor"),
             (#"{\#(head),"partner_id":"pharmacy","accrual":{"amountMinor":10,"currency":"EUR"}}"#, "partner_id"),
             (#"{\#(head),"memberId":"m-2","accrual":{"amountMinor":10,"currency":"EUR"}}"#, "member_id"),
-            (#"{"partnerId":"pharmacy","partnerTxnId":"t-1","memberId":"m\u0000","occurredAtMs":"1","accrual":{"amountMinor":10,"currency":"EUR"}}"#, "member_id"),
-            (#"{"partnerId":"pharmacy","partnerTxnId":"t\u001f1","memberId":"m","occurredAtMs":"1","accrual":{"amountMinor":10,"currency":"EUR"}}"#, "partner_txn_id"),
+            (
+                #"{"partnerId":"pharmacy","partnerTxnId":"t-1","memberId":"m\u0000","occurredAtMs":"1","accrual":{"amountMinor":10,"currency":"EUR"}}"#,
+                "member_id"
+            ),
+            (
+                #"{"partnerId":"pharmacy","partnerTxnId":"t\u001f1","memberId":"m","occurredAtMs":"1","accrual":{"amountMinor":10,"currency":"EUR"}}"#,
+                "partner_txn_id"
+            ),
             (#"{\#(head),"accrual":{"amountMinor":10,"currency":"EUR","category":"a\u007fb"}}"#, "accrual.category"),
             (#"{\#(head),"occurredAtMs":"1","accrual":{"amountMinor":10,"currency":"EUR"}}"#, "occurred_at_ms"),
         ]

@@ -1,7 +1,9 @@
 import Basics
 import Foundation
+import HTTPTypes
 import LoyaltyWire
 import Programme
+import SwiftProtobuf
 import Testing
 
 @testable import Gateway
@@ -243,7 +245,9 @@ struct EnvelopeLineGenerator: RandomNumberGenerator {
         case 2: return key("accrual", "accrual") + ":" + pick(["null", "[]", "\"x\"", "{}"])
         case 3, 4:
             var fields: [String] = []
-            if chance(90) { fields.append(field("kind", "kind", pick([#""REFUND""#, #""CANCEL""#, #""KIND_UNSPECIFIED""#, "1", "2", #""refund""#, "null"]))) }
+            if chance(90) {
+                fields.append(field("kind", "kind", pick([#""REFUND""#, #""CANCEL""#, #""KIND_UNSPECIFIED""#, "1", "2", #""refund""#, "null"])))
+            }
             if chance(90) { fields.append(field("original_partner_txn_id", "originalPartnerTxnId", text(["t-1", "r-9"]))) }
             if chance(60) { fields.append(field("amount_minor", "amountMinor", integer(amounts))) }
             if chance(60) { fields.append(field("currency", "currency", text(["EUR", "USD"]))) }

@@ -4,6 +4,7 @@ import Kafka
 import LoyaltyTesting
 import LoyaltyWire
 import NIOHTTP1
+import SwiftProtobuf
 import Testing
 import Worker
 
@@ -13,7 +14,8 @@ struct GatewayTests {
     func signedAccepted() async throws {
         let harness = try await GatewayHarness()
         let body = accrualJSON(partner: "pharmacy", txn: "t-1", member: "member-42")
-        let reply = try await harness.send("POST", "/v1/transactions", body: body, contentType: "application/json", signer: harness.signers["pharmacy"])
+        let reply = try await harness.send(
+            "POST", "/v1/transactions", body: body, contentType: "application/json", signer: harness.signers["pharmacy"])
         #expect(reply.status == 202, "\(reply.body)")
         let json = reply.json
         #expect(json["partner_txn_id"] as? String == "t-1")
@@ -64,7 +66,8 @@ struct GatewayTests {
             "bad signature")
         // Replay: the same signed request twice. The first is refused for its body (so
         // nothing is published), the second must be refused as a replay before that.
-        let unknownField = Array(#"{"partnerId":"pharmacy","partnerTxnId":"r-2","memberId":"m-1","occurredAtMs":"1","colour":"red","redemption":{"points":"5"}}"#.utf8)
+        let unknownField = Array(
+            #"{"partnerId":"pharmacy","partnerTxnId":"r-2","memberId":"m-1","occurredAtMs":"1","colour":"red","redemption":{"points":"5"}}"#.utf8)
         let timestamp = RequestSigner.nowMilliseconds()
         expectRefused(
             try await harness.send(
@@ -79,11 +82,13 @@ struct GatewayTests {
                 "POST", "/v1/transactions", body: accrualJSON(partner: "pharmacy", txn: "r-3", member: "m-1"), contentType: "application/json",
                 signer: harness.signers["fuel"]), 403, field: "partner_id", "wrong partner")
         expectRefused(
-            try await harness.send("POST", "/v1/transactions", body: Array(#"{"partnerId": "#.utf8), contentType: "application/json", signer: pharmacy),
+            try await harness.send(
+                "POST", "/v1/transactions", body: Array(#"{"partnerId": "#.utf8), contentType: "application/json", signer: pharmacy),
             400, field: "body", "malformed JSON")
         expectRefused(
             try await harness.send(
-                "POST", "/v1/transactions", body: Array(#"{"partnerId":"pharmacy","memberId":"m-1","occurredAtMs":"1","redemption":{"points":"5"}}"#.utf8),
+                "POST", "/v1/transactions",
+                body: Array(#"{"partnerId":"pharmacy","memberId":"m-1","occurredAtMs":"1","redemption":{"points":"5"}}"#.utf8),
                 contentType: "application/json", signer: pharmacy), 400, field: "partner_txn_id", "missing field")
         expectRefused(
             try await harness.send(
@@ -95,7 +100,8 @@ struct GatewayTests {
                 contentType: "application/json", signer: pharmacy), 400, field: "accrual.currency", "wrong currency")
         expectRefused(
             try await harness.send(
-                "POST", "/v1/transactions", body: Array(#"{"partnerId":"pharmacy","partnerTxnId":"b","memberId":"m","occurredAtMs":"1","barrier":{"cycle":"1"}}"#.utf8),
+                "POST", "/v1/transactions",
+                body: Array(#"{"partnerId":"pharmacy","partnerTxnId":"b","memberId":"m","occurredAtMs":"1","barrier":{"cycle":"1"}}"#.utf8),
                 contentType: "application/json", signer: pharmacy), 400, field: "barrier", "barrier")
         expectRefused(
             try await harness.send(
@@ -206,7 +212,8 @@ struct GatewayTests {
         let before = try harness.transactionsEnd()
         var lines: [[UInt8]] = []
         for i in 0..<200 { lines.append(accrualJSON(partner: "cinema", txn: "b-\(i)", member: "m-\(i % 13)")) }
-        lines[3] = Array(#"{"partnerId":"cinema","partnerTxnId":"x","memberId":"m","occurredAtMs":"1","accrual":{"amountMinor":"-5","currency":"EUR"}}"#.utf8)
+        lines[3] = Array(
+            #"{"partnerId":"cinema","partnerTxnId":"x","memberId":"m","occurredAtMs":"1","accrual":{"amountMinor":"-5","currency":"EUR"}}"#.utf8)
         lines[7] = Array("not json".utf8)
         lines[50] = accrualJSON(partner: "pharmacy", txn: "other", member: "m")
         lines[199] = Array(#"{"partnerId":"cinema","partnerTxnId":"y","memberId":"m","occurredAtMs":"1","size":3}"#.utf8)

@@ -25,7 +25,9 @@ struct SecretsFileTests {
         try #require(descriptor >= 0)
         #expect(ftruncate(descriptor, off_t(PartnerCredentials.maxFileBytes + 1)) == 0)
         close(descriptor)
-        for (path, phrase) in [(fifo, "FIFO"), ("/dev/zero", "character device"), (directory, "directory"), (big, "-byte limit"), (directory + "/none", "No such file")] {
+        for (path, phrase) in [
+            (fifo, "FIFO"), ("/dev/zero", "character device"), (directory, "directory"), (big, "-byte limit"), (directory + "/none", "No such file"),
+        ] {
             let error = #expect(throws: GatewaySetupError.self) { try PartnerCredentials.load(path: path) }
             #expect(error?.description.contains(phrase) == true, "\(path): \(String(describing: error))")
         }

@@ -38,7 +38,8 @@ struct SoakTests {
         // Warm up the partner's path so that the measurement starts from a running gateway.
         for i in 0..<20 {
             _ = try await harness.send(
-                "POST", "/v1/transactions", body: accrualJSON(partner: "pharmacy", txn: "warm-\(i)", member: "m-\(i)"), contentType: "application/json",
+                "POST", "/v1/transactions", body: accrualJSON(partner: "pharmacy", txn: "warm-\(i)", member: "m-\(i)"),
+                contentType: "application/json",
                 signer: pharmacy)
         }
         let rssBefore = Self.residentBytes()
@@ -84,7 +85,10 @@ struct SoakTests {
                 while Date() < deadline {
                     guard let client = RawClient(port: port, source: "127.0.0.3") else { continue }
                     tally.attempts += 1
-                    client.send(rawHead("POST", "/v1/transactions", headers: [("Content-Type", "application/json"), ("Content-Length", "\(body.utf8.count)")]) + body)
+                    client.send(
+                        rawHead(
+                            "POST", "/v1/transactions", headers: [("Content-Type", "application/json"), ("Content-Length", "\(body.utf8.count)")])
+                            + body)
                     tally.byStatus[client.status().status, default: 0] += 1
                     client.close()
                 }
@@ -101,7 +105,8 @@ struct SoakTests {
                     tally.attempts += 1
                     let announced = tally.attempts % 2 == 0
                     let signing = [
-                        ("Content-Type", "application/json"), ("X-Loyalty-Key-Id", "pharmacy-k1"), ("X-Loyalty-Timestamp", String(RequestSigner.nowMilliseconds())),
+                        ("Content-Type", "application/json"), ("X-Loyalty-Key-Id", "pharmacy-k1"),
+                        ("X-Loyalty-Timestamp", String(RequestSigner.nowMilliseconds())),
                         ("X-Loyalty-Signature", String(repeating: "0", count: 64)),
                     ]
                     if announced {
@@ -132,9 +137,14 @@ struct SoakTests {
             if round % 20 == 0 {
                 var body: [UInt8] = []
                 for i in 0..<50 { body += accrualJSON(partner: "pharmacy", txn: "good-b\(round)-\(i)", member: "m-\(i)") + [10] }
-                let batch = try await harness.send("POST", "/v1/transactions/batch", body: body, contentType: "application/x-ndjson", signer: pharmacy)
+                let batch = try await harness.send(
+                    "POST", "/v1/transactions/batch", body: body, contentType: "application/x-ndjson", signer: pharmacy)
                 sent += 1
-                if batch.status == 200, batch.body.contains("\"accepted\":50") { answered += 1 } else { failures.append("batch \(batch.status) \(batch.body.suffix(200))") }
+                if batch.status == 200, batch.body.contains("\"accepted\":50") {
+                    answered += 1
+                } else {
+                    failures.append("batch \(batch.status) \(batch.body.suffix(200))")
+                }
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -150,7 +160,8 @@ struct SoakTests {
         #expect(floodTally.attempts > 50 && floodTally.byStatus[401] == floodTally.attempts, "flood: \(floodTally)")
         // 413 on the size; on a loaded machine a streamed one may first stall past the body timeout (408): refused either way.
         #expect(
-            oversizedTally.attempts > 10 && oversizedTally.byStatus[413, default: 0] + oversizedTally.byStatus[408, default: 0] == oversizedTally.attempts
+            oversizedTally.attempts > 10
+                && oversizedTally.byStatus[413, default: 0] + oversizedTally.byStatus[408, default: 0] == oversizedTally.attempts
                 && oversizedTally.byStatus[413, default: 0] > 0, "oversized: \(oversizedTally)")
         #expect(slowTally.byStatus[503, default: 0] > 0, "connections over the per-address cap refused: \(slowTally)")
         #expect(slowTally.byStatus[408, default: 0] > 0, "slow connections timed out: \(slowTally)")
@@ -162,7 +173,9 @@ struct SoakTests {
         // bodies) would be gigabytes.
         let growth = rssAfter - rssBefore
         #expect(growth < 128 << 20, "resident memory grew by \(growth >> 20) MiB")
-        print("soak: partner \(answered)/\(sent); flood \(floodTally); oversized \(oversizedTally); slow \(slowTally); RSS \(rssBefore >> 20) -> \(rssAfter >> 20) MiB; open after \(openAfter)")
+        print(
+            "soak: partner \(answered)/\(sent); flood \(floodTally); oversized \(oversizedTally); slow \(slowTally); RSS \(rssBefore >> 20) -> \(rssAfter >> 20) MiB; open after \(openAfter)"
+        )
         await harness.stop()
     }
 }

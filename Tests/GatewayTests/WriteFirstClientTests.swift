@@ -9,7 +9,8 @@ import Testing
 struct WriteFirstClientTests {
     /// Sends `body` the way python3's http.client does (all of it, then read) and returns
     /// the status and answer; nil status when python did not finish within `timeoutSeconds`.
-    static func pythonBatch(port: Int, headers: [(name: String, value: String)], body: [UInt8], timeoutSeconds: Double) async throws -> (Int?, String) {
+    static func pythonBatch(port: Int, headers: [(name: String, value: String)], body: [UInt8], timeoutSeconds: Double) async throws -> (Int?, String)
+    {
         let directory = NSTemporaryDirectory() + "write-first-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -1,6 +1,7 @@
 import Foundation
 import LoyaltyTesting
 import Testing
+
 @testable import Kafka
 
 // Part of the serialized ClusterTests, so no other cluster test competes for the two cores.

@@ -1,6 +1,7 @@
 import Foundation
 import LoyaltyTesting
 import Testing
+
 @testable import Kafka
 
 /// Round trips on librdkafka's mock cluster. Serialized: two cores, and group timing is

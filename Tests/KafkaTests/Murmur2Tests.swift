@@ -1,5 +1,6 @@
 import LoyaltyTesting
 import Testing
+
 @testable import Kafka
 
 @Suite struct Murmur2Tests {

@@ -1,5 +1,6 @@
 import Foundation
 import LoyaltyTesting
+
 @testable import Kafka
 
 func uniqueName(_ prefix: String) -> String {

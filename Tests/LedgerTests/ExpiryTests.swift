@@ -1,6 +1,7 @@
 import Foundation
-import Synchronization
 import Programme
+import SQLite
+import Synchronization
 import Testing
 
 @testable import Ledger
@@ -100,7 +101,8 @@ struct ExpiryTests {
         h = try memberWithALotDueOnJuly1()
         try h.tx("grocery", "r3", at: Clock.at(2026, 3, 3), .redemption(points: 85))  // the fuel lot's 85
         try h.tx("cinema", "r4", at: Clock.at(2026, 3, 3), .redemption(points: 20))  // hotel 20
-        #expect(try h.tx("cinema", "c", at: july, .cancel(originalPartnerTxnId: "r4")) == Outcome(status: .accepted, pointsDelta: 20, balanceAfter: 50))
+        #expect(
+            try h.tx("cinema", "c", at: july, .cancel(originalPartnerTxnId: "r4")) == Outcome(status: .accepted, pointsDelta: 20, balanceAfter: 50))
 
         // Inquiries, duplicates, rejections (also without a partner_txn_id): read only.
         h = try memberWithALotDueOnJuly1()
@@ -164,7 +166,8 @@ struct ExpiryTests {
         // A rolled-back batch that would have expired the fuel lot and raised the floor
         // leaves file and cache as they were.
         let before = try h.shard.digest()
-        let late = Transaction(partnerId: "grocery", partnerTxnId: "g1", memberId: "m1", eventTimeMilliseconds: Clock.at(2026, 8, 1), body: Self.earn(1))
+        let late = Transaction(
+            partnerId: "grocery", partnerTxnId: "g1", memberId: "m1", eventTimeMilliseconds: Clock.at(2026, 8, 1), body: Self.earn(1))
         let pending = try h.shard.begin(LedgerBatch(entries: [LedgerEntry(offset: h.offset, kind: .transaction(late))], nextOffset: h.offset + 1))
         h.shard.rollback(pending)
         #expect(try h.shard.digest() == before)

@@ -1,5 +1,6 @@
-@testable import Ledger
 import Programme
+
+@testable import Ledger
 
 /// The ledger's rules (`LedgerRules`) driven over dictionaries instead of a shard file:
 /// the same steps as `Shard` (dedupe → inputs → rule → effects → journal) with plain
@@ -85,7 +86,8 @@ struct MemoryLedger {
                 into: &effects)
         case .cancel(let originalTxnId):
             try rules.checkOriginalId(originalTxnId)
-            let original = try rules.checkOriginal(self.original(t.partnerId, originalTxnId), of: t, originalTxnId: originalTxnId, expected: .redemption)
+            let original = try rules.checkOriginal(
+                self.original(t.partnerId, originalTxnId), of: t, originalTxnId: originalTxnId, expected: .redemption)
             try rules.checkCancel(original, originalTxnId: originalTxnId)
             let portions = journal[Self.key(t.partnerId, originalTxnId)]!.portions.map { (portion: $0, lot: self.lots[$0.lotId]!.lot) }
             rules.cancel(

@@ -64,7 +64,8 @@ struct PropertyTests {
                     partner = original.partnerId
                     member = original.memberId
                 }
-                body = step.kind == 3
+                body =
+                    step.kind == 3
                     ? .refund(originalPartnerTxnId: original.partnerTxnId, amountMinor: Int64(step.magnitude / 4 + 1), currency: "EUR")
                     : .cancel(originalPartnerTxnId: original.partnerTxnId)
             default:

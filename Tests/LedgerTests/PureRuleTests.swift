@@ -1,7 +1,8 @@
 import Foundation
-@testable import Ledger
 import Programme
 import Testing
+
+@testable import Ledger
 
 /// The hand-worked examples called on the rules directly: plain values in (the member,
 /// its lots, the original), effects out. No file, no cache, no shard.
@@ -25,7 +26,9 @@ import Testing
         MemberState(balance: balance, shortfall: shortfall, expiryFloorMilliseconds: floor)
     }
 
-    func accrue(_ amount: Int64, partner: String = "alpha", offset: Int64 = 7, at time: Int64, member: MemberState, lots: [OpenLot] = [])
+    func accrue(
+        _ amount: Int64, partner: String = "alpha", offset: Int64 = 7, at time: Int64, member: MemberState, lots: [OpenLot] = []
+    )
         throws(Rejection) -> Effects
     {
         var effects = Effects()
@@ -81,7 +84,8 @@ import Testing
         #expect(spendable == 800)
         try rules.checkRedemption(points: 600, spendable: spendable)
         var effects = Effects()
-        rules.redeem(t("gamma", at: t0 + 2 * day, .redemption(points: 600)), points: 600, member: member(800, floor: jan27), lots: lots, into: &effects)
+        rules.redeem(
+            t("gamma", at: t0 + 2 * day, .redemption(points: 600)), points: 600, member: member(800, floor: jan27), lots: lots, into: &effects)
         #expect(effects.lotUpdates.map(\.pointsLeft) == [0, 200])
         #expect(effects.portions == [Portion(lotId: 0, issuer: "alpha", points: 500), Portion(lotId: 1, issuer: "beta", points: 100)])
         #expect(
@@ -149,7 +153,9 @@ import Testing
         var other = accrualOriginal()
         other.memberId = "m2"
         #expect(throws: Rejection.self) { try rules.checkOriginal(other, of: refund, originalTxnId: "a1", expected: .accrual) }
-        let kind = #expect(throws: Rejection.self) { try rules.checkOriginal(accrualOriginal(), of: refund, originalTxnId: "a1", expected: .redemption) }
+        let kind = #expect(throws: Rejection.self) {
+            try rules.checkOriginal(accrualOriginal(), of: refund, originalTxnId: "a1", expected: .redemption)
+        }
         #expect(kind?.detail == "original_partner_txn_id: \"a1\" is an accrual; a cancel needs a redemption")
         #expect(try rules.checkOriginal(accrualOriginal(), of: refund, originalTxnId: "a1", expected: .accrual).offset == 0)
     }
@@ -221,7 +227,9 @@ import Testing
         let lots = Invariants.Lots(openPoints: 400, openCount: 1, lowest: 0, earliestExpiry: jan27)
         #expect(Invariants.violation(memberId: "m1", member(400, floor: jan27), lots) == nil)
         #expect(Invariants.violation(memberId: "m1", member(401, floor: jan27), lots) == "member m1: lots 400 − shortfall 0 ≠ balance 401")
-        #expect(Invariants.violation(memberId: "m1", member(-10, shortfall: 10), Invariants.Lots(openPoints: 0, openCount: 0, lowest: -1, earliestExpiry: .max)) != nil)
+        #expect(
+            Invariants.violation(
+                memberId: "m1", member(-10, shortfall: 10), Invariants.Lots(openPoints: 0, openCount: 0, lowest: -1, earliestExpiry: .max)) != nil)
         #expect(Invariants.violation(memberId: "m1", member(390, shortfall: 10, floor: jan27), lots)?.contains("shortfall 10 next to 1") == true)
         #expect(Invariants.violation(memberId: "m1", member(400, floor: jun27), lots)?.contains("expiry floor") == true)
         let programme = Programme.handWorked

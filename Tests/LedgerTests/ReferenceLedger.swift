@@ -108,7 +108,9 @@ struct ReferenceLedger {
             members[memberId]!.shortfall -= payoff
             if points - payoff > 0 {
                 members[memberId]!.lots.append(
-                    Lot(id: offset, issuer: t.partnerId, left: points - payoff, expires: programme.expiry(eventTimeMilliseconds: t.eventTimeMilliseconds)!, created: t.eventTimeMilliseconds))
+                    Lot(
+                        id: offset, issuer: t.partnerId, left: points - payoff,
+                        expires: programme.expiry(eventTimeMilliseconds: t.eventTimeMilliseconds)!, created: t.eventTimeMilliseconds))
                 entry.lotId = offset
             }
             if fee != 0 { addDebt(t.partnerId, programme.operatorId, fee) }

@@ -92,7 +92,12 @@ struct ReplayTests {
         let h = try Harness()
         let t = Transaction(partnerId: "alpha", partnerTxnId: "a", memberId: "m", eventTimeMilliseconds: 0, body: accrual(100))
         #expect(throws: LedgerError.self) {
-            try h.shard.apply(LedgerBatch(entries: [LedgerEntry(offset: 5, kind: .transaction(t)), LedgerEntry(offset: 5, kind: .inquiry(memberId: "m", atMilliseconds: 1))], nextOffset: 6)) { _ in }
+            try h.shard.apply(
+                LedgerBatch(
+                    entries: [
+                        LedgerEntry(offset: 5, kind: .transaction(t)), LedgerEntry(offset: 5, kind: .inquiry(memberId: "m", atMilliseconds: 1)),
+                    ], nextOffset: 6)
+            ) { _ in }
         }
         #expect(throws: LedgerError.self) {
             try h.shard.apply(LedgerBatch(entries: [LedgerEntry(offset: 5, kind: .transaction(t))], nextOffset: 5)) { _ in }

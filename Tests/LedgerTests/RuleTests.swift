@@ -21,7 +21,10 @@ struct RuleTests {
         let member = try h.shard.member("m1")
         #expect(member.balance == 500)
         #expect(member.shortfall == 0)
-        #expect(member.lots == [MemberView.Lot(lotId: 0, issuer: "alpha", pointsLeft: 500, expiresAtMilliseconds: Clock.at(2027, 1, 15), createdAtMilliseconds: t0)])
+        #expect(
+            member.lots == [
+                MemberView.Lot(lotId: 0, issuer: "alpha", pointsLeft: 500, expiresAtMilliseconds: Clock.at(2027, 1, 15), createdAtMilliseconds: t0)
+            ])
         #expect(try h.debt("alpha", "operator") == 150)
         let alpha = try #require(try h.partnerTotals("alpha"))
         #expect(alpha.issued == 500 && alpha.outstanding == 500 && alpha.feesMinor == 150)
@@ -172,13 +175,31 @@ struct RuleTests {
             ("gamma", "x5", "m1", .redemption(points: -5), .invalidAmount, "points: must be > 0 and <= 10^12, got -5"),
             ("alpha", "x6", "m1", accrual(100, "USD"), .currencyMismatch, "currency: the programme settles in EUR, got \"USD\""),
             ("gamma", "x7", "m1", .redemption(points: 10_000), .insufficientPoints, "points: 10000 requested"),
-            ("alpha", "x8", "m1", .refund(originalPartnerTxnId: "nope", amountMinor: 1, currency: "EUR"), .originalNotFound, "original_partner_txn_id: no transaction \"nope\""),
-            ("alpha", "x9", "m1", .refund(originalPartnerTxnId: "a9", amountMinor: 1, currency: "EUR"), .originalNotFound, "original_partner_txn_id:"),
-            ("gamma", "x10", "m1", .refund(originalPartnerTxnId: "r1", amountMinor: 1, currency: "EUR"), .wrongOriginalKind, "original_partner_txn_id: \"r1\" is a redemption; a refund needs an accrual"),
-            ("alpha", "x11", "m1", .cancel(originalPartnerTxnId: "a1"), .wrongOriginalKind, "original_partner_txn_id: \"a1\" is an accrual; a cancel needs a redemption"),
-            ("alpha", "x12", "m1", .refund(originalPartnerTxnId: "x3", amountMinor: 1, currency: "EUR"), .wrongOriginalKind, "original_partner_txn_id: \"x3\" was rejected"),
+            (
+                "alpha", "x8", "m1", .refund(originalPartnerTxnId: "nope", amountMinor: 1, currency: "EUR"), .originalNotFound,
+                "original_partner_txn_id: no transaction \"nope\""
+            ),
+            (
+                "alpha", "x9", "m1", .refund(originalPartnerTxnId: "a9", amountMinor: 1, currency: "EUR"), .originalNotFound,
+                "original_partner_txn_id:"
+            ),
+            (
+                "gamma", "x10", "m1", .refund(originalPartnerTxnId: "r1", amountMinor: 1, currency: "EUR"), .wrongOriginalKind,
+                "original_partner_txn_id: \"r1\" is a redemption; a refund needs an accrual"
+            ),
+            (
+                "alpha", "x11", "m1", .cancel(originalPartnerTxnId: "a1"), .wrongOriginalKind,
+                "original_partner_txn_id: \"a1\" is an accrual; a cancel needs a redemption"
+            ),
+            (
+                "alpha", "x12", "m1", .refund(originalPartnerTxnId: "x3", amountMinor: 1, currency: "EUR"), .wrongOriginalKind,
+                "original_partner_txn_id: \"x3\" was rejected"
+            ),
             ("alpha", "x13", "m1", .refund(originalPartnerTxnId: "a1", amountMinor: 1, currency: "GBP"), .currencyMismatch, "currency:"),
-            ("alpha", "x14", "m1", .refund(originalPartnerTxnId: "a1", amountMinor: 10_001, currency: "EUR"), .refundExceedsOriginal, "amount_minor: refunds of \"a1\" would total 10001"),
+            (
+                "alpha", "x14", "m1", .refund(originalPartnerTxnId: "a1", amountMinor: 10_001, currency: "EUR"), .refundExceedsOriginal,
+                "amount_minor: refunds of \"a1\" would total 10001"
+            ),
             ("alpha", "x15", "m1", .cancel(originalPartnerTxnId: ""), .invalidField, "original_partner_txn_id: must not be empty"),
         ]
         let before = try h.shard.member("m1")
@@ -191,7 +212,9 @@ struct RuleTests {
         }
         #expect(try h.shard.member("m1") == before)
         // A rejected transaction is journaled: its repeat is a duplicate carrying the rejection.
-        let outputs = try h.run([.transaction(Transaction(partnerId: "alpha", partnerTxnId: "x3", memberId: "m1", eventTimeMilliseconds: t0, body: accrual(50_000)))])
+        let outputs = try h.run([
+            .transaction(Transaction(partnerId: "alpha", partnerTxnId: "x3", memberId: "m1", eventTimeMilliseconds: t0, body: accrual(50_000)))
+        ])
         guard case .result(_, _, let outcome, let original) = try #require(outputs.first) else { Issue.record("no result"); return }
         #expect(outcome.status == .duplicate)
         #expect(original?.reason == .invalidAmount)
@@ -231,7 +254,8 @@ struct RuleTests {
         let closedAt = Clock.at(2027, 2, 1)
         let outputs = try h.run([
             .transaction(a1),  // 0: 500 points, fee 150
-            .transaction(Transaction(partnerId: "beta", partnerTxnId: "r1", memberId: "m1", eventTimeMilliseconds: t0 + day, body: .redemption(points: 100))),
+            .transaction(
+                Transaction(partnerId: "beta", partnerTxnId: "r1", memberId: "m1", eventTimeMilliseconds: t0 + day, body: .redemption(points: 100))),
             .deadLetter(reason: "undecodable"),  // 2
             .transaction(a1),  // 3: duplicate
             .transaction(Transaction(partnerId: "alpha", partnerTxnId: "z", memberId: "m1", eventTimeMilliseconds: t0, body: accrual(0))),
@@ -242,12 +266,14 @@ struct RuleTests {
         #expect(position.firstOffset == 0 && position.barrierOffset == 5)
         #expect(position.closedAtMilliseconds == closedAt)
         #expect(position.accepted == 2 && position.rejected == 1 && position.duplicates == 1 && position.deadLetters == 1)
-        #expect(position.debts == [
-            DebtTotal(payer: "alpha", payee: "beta", amountMinor: 200), DebtTotal(payer: "alpha", payee: "operator", amountMinor: 150),
-        ])
-        #expect(position.points == [
-            PartnerPoints(partnerId: "alpha", issued: 500, expired: 400, feesMinor: 150), PartnerPoints(partnerId: "beta", redeemed: 100),
-        ])
+        #expect(
+            position.debts == [
+                DebtTotal(payer: "alpha", payee: "beta", amountMinor: 200), DebtTotal(payer: "alpha", payee: "operator", amountMinor: 150),
+            ])
+        #expect(
+            position.points == [
+                PartnerPoints(partnerId: "alpha", issued: 500, expired: 400, feesMinor: 150), PartnerPoints(partnerId: "beta", redeemed: 100),
+            ])
         #expect(position.ledgerDigest.count == 64)
         #expect(try h.shard.member("m1").balance == 0)
         #expect(try h.shard.positions() == [position])

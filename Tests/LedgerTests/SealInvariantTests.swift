@@ -1,7 +1,9 @@
 import Foundation
-@testable import Ledger
 import Programme
+import SQLite
 import Testing
+
+@testable import Ledger
 
 /// Every build checks the ledger's invariants when a cycle is sealed: a file damaged
 /// behind the rules' back is refused there, with the member and the numbers, and nothing
@@ -50,7 +52,9 @@ struct SealInvariantTests {
         // The table refuses such a lot: only a file written around its CHECK holds one.
         Damage(
             description: "a lot below zero",
-            sql: ["PRAGMA ignore_check_constraints = ON", "INSERT INTO lots VALUES (99, 'm1', 'beta', 10, -3, \(Clock.at(2027, 6, 1)), \(Clock.t0))"],
+            sql: [
+                "PRAGMA ignore_check_constraints = ON", "INSERT INTO lots VALUES (99, 'm1', 'beta', 10, -3, \(Clock.at(2027, 6, 1)), \(Clock.t0))",
+            ],
             message: "member m1: a lot is below zero (-3)"),
         Damage(
             description: "a redeemed point without its debt",

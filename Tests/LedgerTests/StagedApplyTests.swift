@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import Programme
+import SQLite
 import Testing
 
 /// `begin` / `commit` / `rollback` (the worker keeps several shards' transactions open
@@ -89,7 +90,8 @@ struct StagedApplyTests {
         // the column migration 4 adds).
         let db = try SQLiteDatabase(path: h.path)
         try db.execute(
-            "CREATE INDEX lots_by_expiry ON lots (expires_at) WHERE points_left > 0; ALTER TABLE members DROP COLUMN expiry_floor; PRAGMA user_version = 1")
+            "CREATE INDEX lots_by_expiry ON lots (expires_at) WHERE points_left > 0; ALTER TABLE members DROP COLUMN expiry_floor; PRAGMA user_version = 1"
+        )
         db.close()
         try h.reopen()
         #expect(try h.shard.digest() == digest)

@@ -24,13 +24,38 @@ struct EnvelopeFastPathTests {
             envelopes.append(envelope)
         }
         // The rare kinds and faults, for the slow path.
-        envelopes.append(.with { $0.barrier = .with { $0.cycle = 3; $0.closedAtMs = 99 } })
-        envelopes.append(.with { $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "m"; $0.inquiry = .init() })
-        envelopes.append(.with { $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "m"; $0.occurredAtMs = 1 })
-        envelopes.append(.with { $0.partnerID = String(repeating: "p", count: 129); $0.partnerTxnID = "q"; $0.memberID = "m"; $0.occurredAtMs = 1; $0.redemption = .with { $0.points = 1 } })
-        envelopes.append(.with { $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "ü"; $0.occurredAtMs = 1; $0.reversal = .with { $0.kind = .cancel } })
-        envelopes.append(.with { $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "m"; $0.occurredAtMs = 1; $0.reversal = .with { $0.originalPartnerTxnID = "o" } })
-        envelopes.append(.with { $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "m"; $0.occurredAtMs = 1; $0.accrual = .init() })
+        envelopes.append(
+            .with {
+                $0.barrier = .with {
+                    $0.cycle = 3; $0.closedAtMs = 99
+                }
+            })
+        envelopes.append(
+            .with {
+                $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "m"; $0.inquiry = .init()
+            })
+        envelopes.append(
+            .with {
+                $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "m"; $0.occurredAtMs = 1
+            })
+        envelopes.append(
+            .with {
+                $0.partnerID = String(repeating: "p", count: 129); $0.partnerTxnID = "q"; $0.memberID = "m"; $0.occurredAtMs = 1;
+                $0.redemption = .with { $0.points = 1 }
+            })
+        envelopes.append(
+            .with {
+                $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "ü"; $0.occurredAtMs = 1; $0.reversal = .with { $0.kind = .cancel }
+            })
+        envelopes.append(
+            .with {
+                $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "m"; $0.occurredAtMs = 1;
+                $0.reversal = .with { $0.originalPartnerTxnID = "o" }
+            })
+        envelopes.append(
+            .with {
+                $0.partnerID = "fuel"; $0.partnerTxnID = "q"; $0.memberID = "m"; $0.occurredAtMs = 1; $0.accrual = .init()
+            })
         envelopes += try Self.limitBreaking().map { try Loyalty_V1_TransactionEnvelope(serializedBytes: $0.bytes) }
         return try envelopes.map { try $0.serializedBytes() }
     }
@@ -77,11 +102,13 @@ struct EnvelopeFastPathTests {
             (accrual { $0.accrual.category = "fuel\u{7F}" }, "accrual.category"),
             (refund(original: "o\r", currency: "EUR"), "reversal.original_partner_txn_id"),
             (refund(original: "o", currency: "E"), "reversal.currency"),
-            (accrual {
-                $0.accrual = .init()
-                $0.redemption = .with { $0.points = 1 }
-                $0.traceID = String(repeating: "t", count: 100_000)
-            }, "trace_id"),
+            (
+                accrual {
+                    $0.accrual = .init()
+                    $0.redemption = .with { $0.points = 1 }
+                    $0.traceID = String(repeating: "t", count: 100_000)
+                }, "trace_id"
+            ),
         ]
         return try cases.map { (try $0.0.serializedBytes(), $0.1) }
     }

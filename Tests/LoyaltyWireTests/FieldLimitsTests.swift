@@ -33,18 +33,23 @@ struct FieldLimitsTests {
             #expect(error == FieldLimits.Violation(field: "member_id", reason: reason))
         }
         // The length is checked first: a long id is not scanned.
-        #expect(violation { () throws(FieldLimits.Violation) in try FieldLimits.checkId(String(repeating: "ü", count: 100), field: "x") }?.reason == "is longer than 128 bytes (200)")
+        #expect(
+            violation { () throws(FieldLimits.Violation) in try FieldLimits.checkId(String(repeating: "ü", count: 100), field: "x") }?.reason
+                == "is longer than 128 bytes (200)")
     }
 
     @Test("trace_id and category are optional and short; currency is three capitals")
     func optionalFields() {
         #expect(violation { () throws(FieldLimits.Violation) in try FieldLimits.checkTraceId("") } == nil)
         #expect(violation { () throws(FieldLimits.Violation) in try FieldLimits.checkTraceId(String(repeating: "f", count: 64)) } == nil)
-        #expect(violation { () throws(FieldLimits.Violation) in try FieldLimits.checkTraceId(String(repeating: "f", count: 65)) }?.field == "trace_id")
+        #expect(
+            violation { () throws(FieldLimits.Violation) in try FieldLimits.checkTraceId(String(repeating: "f", count: 65)) }?.field == "trace_id")
         #expect(violation { () throws(FieldLimits.Violation) in try FieldLimits.checkCategory("home & garden") } == nil)
         #expect(violation { () throws(FieldLimits.Violation) in try FieldLimits.checkCategory("") } == nil)
         #expect(violation { () throws(FieldLimits.Violation) in try FieldLimits.checkCategory("a\tb") }?.reason.hasPrefix("byte 1 is 0x09") == true)
-        #expect(violation { () throws(FieldLimits.Violation) in try FieldLimits.checkCategory(String(repeating: "c", count: 65)) }?.reason == "is longer than 64 bytes (65)")
+        #expect(
+            violation { () throws(FieldLimits.Violation) in try FieldLimits.checkCategory(String(repeating: "c", count: 65)) }?.reason
+                == "is longer than 64 bytes (65)")
         for currency in ["", "EUR", "USD"] {
             #expect(violation { () throws(FieldLimits.Violation) in try FieldLimits.checkCurrency(currency) } == nil)
         }
@@ -62,7 +67,9 @@ struct FieldLimitsTests {
             #expect(violation { () throws(FieldLimits.Violation) in try FieldLimits.checkAmount(amount, field: "points") } == nil)
         }
         for amount: Int64 in [0, -1, 1_000_000_000_001, .min, .max] {
-            #expect(violation { () throws(FieldLimits.Violation) in try FieldLimits.checkAmount(amount, field: "points") } == FieldLimits.Violation(field: "points", reason: "must be in 1...10^12, got \(amount)"))
+            #expect(
+                violation { () throws(FieldLimits.Violation) in try FieldLimits.checkAmount(amount, field: "points") }
+                    == FieldLimits.Violation(field: "points", reason: "must be in 1...10^12, got \(amount)"))
         }
     }
 

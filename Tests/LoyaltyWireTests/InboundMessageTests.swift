@@ -62,13 +62,17 @@ struct InboundMessageTests {
         var timeless = inquiry
         timeless.occurredAtMs = 0
         timeless.receivedAtMs = 0
-        #expect(InboundMessage.decode(try bytes(timeless)) == .failure(WireError(field: "occurred_at_ms", reason: "must be set (UTC milliseconds since 1970), got 0")))
+        #expect(
+            InboundMessage.decode(try bytes(timeless))
+                == .failure(WireError(field: "occurred_at_ms", reason: "must be set (UTC milliseconds since 1970), got 0")))
     }
 
-    @Test("structural faults name the field", arguments: [
-        "partner_id", "partner_txn_id", "member_id", "occurred_at_ms", "body",
-        "reversal.kind", "reversal.original_partner_txn_id", "barrier.cycle",
-    ])
+    @Test(
+        "structural faults name the field",
+        arguments: [
+            "partner_id", "partner_txn_id", "member_id", "occurred_at_ms", "body",
+            "reversal.kind", "reversal.original_partner_txn_id", "barrier.cycle",
+        ])
     func faults(field: String) throws {
         var envelope = Loyalty_V1_TransactionEnvelope(Self.accrual)
         switch field {
@@ -89,10 +93,12 @@ struct InboundMessageTests {
         #expect(!error.reason.isEmpty)
     }
 
-    @Test("every text field is held to FieldLimits, naming the field", arguments: [
-        "partner_id", "partner_txn_id", "member_id", "trace_id", "accrual.currency", "accrual.category",
-        "reversal.original_partner_txn_id", "reversal.currency",
-    ])
+    @Test(
+        "every text field is held to FieldLimits, naming the field",
+        arguments: [
+            "partner_id", "partner_txn_id", "member_id", "trace_id", "accrual.currency", "accrual.category",
+            "reversal.original_partner_txn_id", "reversal.currency",
+        ])
     func limits(field: String) throws {
         let tooLong = String(repeating: "x", count: 129)
         // Each field twice: too long (or the wrong shape), and a byte outside its alphabet.
@@ -139,7 +145,8 @@ struct InboundMessageTests {
         let id = String(repeating: "~", count: FieldLimits.maxIdBytes)
         let transaction = Transaction(
             partnerId: id, partnerTxnId: id, memberId: id, eventTimeMilliseconds: 1,
-            body: .accrual(amountMinor: FieldLimits.maxAmount, currency: "XXX", category: String(repeating: " ", count: FieldLimits.maxCategoryBytes)))
+            body: .accrual(amountMinor: FieldLimits.maxAmount, currency: "XXX", category: String(repeating: " ", count: FieldLimits.maxCategoryBytes))
+        )
         let traceId = String(repeating: "!", count: FieldLimits.maxTraceIdBytes)
         #expect(InboundMessage.decode(try bytes(.init(transaction, traceId: traceId))) == .success(.transaction(transaction, traceId: traceId)))
     }

@@ -1,7 +1,9 @@
 import CLoyaltyPOS
+import Foundation
 import LoyaltyTesting
 import LoyaltyWire
 import Programme
+import SwiftProtobuf
 import Testing
 
 /// Invalid input is refused locally with a message naming the field. (That it also

@@ -45,11 +45,15 @@ struct MockClusterTests {
             let (code, message) = CSDK.call { errbuf, errlen in
                 switch t.body {
                 case .accrual(let amountMinor, let currency, let category):
-                    return Int(loyalty_pos_accrue(pointer, t.partnerTxnId, t.memberId, t.eventTimeMilliseconds, amountMinor, currency, category, errbuf, errlen))
+                    return Int(
+                        loyalty_pos_accrue(
+                            pointer, t.partnerTxnId, t.memberId, t.eventTimeMilliseconds, amountMinor, currency, category, errbuf, errlen))
                 case .redemption(let points):
                     return Int(loyalty_pos_redeem(pointer, t.partnerTxnId, t.memberId, t.eventTimeMilliseconds, points, errbuf, errlen))
                 case .refund(let original, let amountMinor, let currency):
-                    return Int(loyalty_pos_refund(pointer, t.partnerTxnId, t.memberId, t.eventTimeMilliseconds, original, amountMinor, currency, errbuf, errlen))
+                    return Int(
+                        loyalty_pos_refund(
+                            pointer, t.partnerTxnId, t.memberId, t.eventTimeMilliseconds, original, amountMinor, currency, errbuf, errlen))
                 case .cancel(let original):
                     return Int(loyalty_pos_cancel(pointer, t.partnerTxnId, t.memberId, t.eventTimeMilliseconds, original, errbuf, errlen))
                 }
@@ -102,7 +106,8 @@ struct MockClusterTests {
             let producer = try CProducer(bootstrap: test.bootstrap, partnerId: "pharmacy")
             for t in EnvelopeInteropTests.examples.filter({ $0.partnerId == "pharmacy" }) + [
                 Transaction(partnerId: "pharmacy", partnerTxnId: "r", memberId: "other", eventTimeMilliseconds: 5, body: .redemption(points: 3)),
-                Transaction(partnerId: "pharmacy", partnerTxnId: "c", memberId: "other", eventTimeMilliseconds: 6, body: .cancel(originalPartnerTxnId: "r")),
+                Transaction(
+                    partnerId: "pharmacy", partnerTxnId: "c", memberId: "other", eventTimeMilliseconds: 6, body: .cancel(originalPartnerTxnId: "r")),
             ] {
                 #expect(producer.send(t) == nil)
                 sent.append(t)

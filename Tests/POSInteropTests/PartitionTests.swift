@@ -1,7 +1,8 @@
 import CLoyaltyPOS
-@testable import Kafka
 import LoyaltyTesting
 import Testing
+
+@testable import Kafka
 
 /// The C SDK picks the partition the gateway's producer (Swift `Murmur2`) and librdkafka's
 /// murmur2 partitioner pick, so records of a member land on one shard whoever sends them.

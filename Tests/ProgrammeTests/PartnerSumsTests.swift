@@ -9,10 +9,11 @@ struct PartnerSumsTests {
             PartnerPoints(partnerId: "cinema", redeemed: 7),
             PartnerPoints(partnerId: "fuel", issued: 5, redeemed: 1, expired: 1, clawedBack: 1, feesMinor: -1),
         ].summedByPartner()
-        #expect(sums == [
-            PartnerPoints(partnerId: "cinema", redeemed: 7),
-            PartnerPoints(partnerId: "fuel", issued: 15, redeemed: 2, expired: 3, clawedBack: 4, feesMinor: 3),
-        ])
+        #expect(
+            sums == [
+                PartnerPoints(partnerId: "cinema", redeemed: 7),
+                PartnerPoints(partnerId: "fuel", issued: 15, redeemed: 2, expired: 3, clawedBack: 4, feesMinor: 3),
+            ])
     }
 
     @Test func totalsAddOutstandingToo() {

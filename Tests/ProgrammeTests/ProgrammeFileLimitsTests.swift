@@ -18,7 +18,9 @@ struct ProgrammeFileLimitsTests {
         #expect(try Programme.load(path: good) == Programme.sample)
 
         let (fifo, big) = (files.fifo, files.oversized)
-        for (path, phrase) in [(fifo, "not a regular file"), ("/dev/zero", "not a regular file"), (directory, "not a regular file"), (big, "-byte limit")] {
+        for (path, phrase) in [
+            (fifo, "not a regular file"), ("/dev/zero", "not a regular file"), (directory, "not a regular file"), (big, "-byte limit"),
+        ] {
             let error = #expect(throws: ProgrammeError.self) { try Programme.load(path: path) }
             #expect(error?.problems.first?.field == path)
             #expect(error?.problems.first?.reason.contains(phrase) == true, "\(path): \(String(describing: error))")

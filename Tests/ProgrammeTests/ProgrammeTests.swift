@@ -51,10 +51,11 @@ struct ProgrammeValidationTests {
         var object = try sampleObject()
         editPartner(&object, 1) { $0["earn_bp"] = ["default": 100, "categories": ["fuel": 150]] }
         let error = try #require(try problems(object))
-        #expect(error.problems.contains {
-            $0.field == "partners[1].earn_bp.categories.fuel"
-                && $0.reason == "150 bp is below the operator floor of 200 bp for category \"fuel\""
-        })
+        #expect(
+            error.problems.contains {
+                $0.field == "partners[1].earn_bp.categories.fuel"
+                    && $0.reason == "150 bp is below the operator floor of 200 bp for category \"fuel\""
+            })
     }
 
     /// A category key no transaction could carry (FieldLimits) would be a rate nobody earns.
@@ -88,8 +89,12 @@ struct ProgrammeValidationTests {
         object["currency_exponent"] = 5
         object["point_value_minor"] = 0
         object["expiry_months"] = 601
-        editPartner(&object, 0) { $0["iban"] = "DE00370400440532013001"; $0["operator_fee_bp"] = 10_001 }
-        editPartner(&object, 1) { $0["id"] = "pharmacy"; $0["bic"] = "12ABDEFF" }
+        editPartner(&object, 0) {
+            $0["iban"] = "DE00370400440532013001"; $0["operator_fee_bp"] = 10_001
+        }
+        editPartner(&object, 1) {
+            $0["id"] = "pharmacy"; $0["bic"] = "12ABDEFF"
+        }
         editPartner(&object, 2) { $0["id"] = "operator" }
         editPartner(&object, 4) { $0["id"] = "Air Line" }
         editPartner(&object, 5) { $0.removeValue(forKey: "name") }
@@ -183,8 +188,9 @@ struct ProgrammeArithmeticTests {
     @Test func monthEndClampsSameTimeOfDay() {
         let t = millis(2026, 1, 31, hour: 13, minute: 45) + 123
         #expect(CivilTime.addingMonths(1, toMilliseconds: t) == millis(2026, 2, 28, hour: 13, minute: 45) + 123)
-        #expect(CivilTime.addingMonths(1, toMilliseconds: millis(2028, 1, 31, hour: 23, minute: 59))
-            == millis(2028, 2, 29, hour: 23, minute: 59))
+        #expect(
+            CivilTime.addingMonths(1, toMilliseconds: millis(2028, 1, 31, hour: 23, minute: 59))
+                == millis(2028, 2, 29, hour: 23, minute: 59))
         #expect(CivilTime.addingMonths(24, toMilliseconds: millis(2026, 11, 1)) == millis(2028, 11, 1))
         #expect(CivilTime.addingMonths(12, toMilliseconds: millis(2028, 2, 29)) == millis(2029, 2, 28))
         #expect(CivilTime.addingMonths(3, toMilliseconds: millis(2026, 11, 30, hour: 6)) == millis(2027, 2, 28, hour: 6))

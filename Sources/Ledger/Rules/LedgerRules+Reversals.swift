@@ -21,7 +21,9 @@ extension LedgerRules {
 
     /// The original `stored` under `originalTxnId` when `t` may reverse it: the same
     /// member's, accepted, of the `expected` kind.
-    func checkOriginal(_ stored: OriginalRecord?, of t: Transaction, originalTxnId: String, expected: TransactionKind) throws(Rejection)
+    func checkOriginal(
+        _ stored: OriginalRecord?, of t: Transaction, originalTxnId: String, expected: TransactionKind
+    ) throws(Rejection)
         -> OriginalRecord
     {
         guard let original = stored, original.memberId == t.memberId else {
@@ -82,7 +84,8 @@ extension LedgerRules {
     /// Claws `terms.claw` points back, from the original's lot first, then in redemption
     /// order, the rest as shortfall; the partner gets its fee share back.
     func refund(
-        _ t: Transaction, amountMinor: Int64, originalTxnId: String, original: OriginalRecord, terms: RefundTerms, member: MemberState, lots: [OpenLot],
+        _ t: Transaction, amountMinor: Int64, originalTxnId: String, original: OriginalRecord, terms: RefundTerms, member: MemberState,
+        lots: [OpenLot],
         into effects: inout Effects
     ) {
         var member = member

@@ -1,4 +1,5 @@
 import Crypto
+import SQLite
 
 extension LedgerStore {
     /// SHA-256 (hex) of a canonical dump of every table, rows in primary-key order, values

@@ -1,4 +1,5 @@
 import Programme
+import SQLite
 
 extension LedgerStore {
     /// Writes the batch's aggregates and the next offset; the caches stay valid.

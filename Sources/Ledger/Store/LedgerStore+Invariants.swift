@@ -1,4 +1,5 @@
 import Programme
+import SQLite
 
 /// The ledger's invariants (`Invariants`) checked against the file: in every build when a
 /// cycle is sealed, over the members written since the last seal and the cycle's debts;

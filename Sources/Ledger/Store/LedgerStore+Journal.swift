@@ -1,4 +1,5 @@
 import Programme
+import SQLite
 
 // The journal (one row per journaled transaction, the idempotency key its primary key)
 // and the redemptions' portions: written behind, many rows to a statement.
@@ -84,7 +85,8 @@ extension LedgerStore {
         s.bindText(2, partnerTxnId)
         guard try s.step() else { return nil }
         guard let status = Outcome.Status(rawValue: s.text(1)) else {
-            throw LedgerError(.corrupt, "journal offset \(s.int64(0)) has unknown status \"\(s.text(1))\"; the file is damaged, rebuild it from the log")
+            throw LedgerError(
+                .corrupt, "journal offset \(s.int64(0)) has unknown status \"\(s.text(1))\"; the file is damaged, rebuild it from the log")
         }
         let outcome = Outcome(
             status: status, reason: s.optionalText(2).flatMap(RejectReason.init(rawValue:)), detail: s.text(3),

@@ -1,4 +1,5 @@
 import Programme
+import SQLite
 
 // The member's open lots: the lots table is the truth, the cache is written through.
 extension LedgerStore {

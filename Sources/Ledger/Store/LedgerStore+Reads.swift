@@ -1,4 +1,5 @@
 import Programme
+import SQLite
 
 /// What the file holds, for people and tests: members, totals, sealed positions.
 extension LedgerStore {
@@ -45,15 +46,18 @@ extension LedgerStore {
         }
         p.reset()
         for (issuer, points) in outstanding {
-            partners[issuer, default: PartnerTotals(partnerId: issuer, issued: 0, redeemed: 0, expired: 0, clawedBack: 0, outstanding: 0, feesMinor: 0)]
-                .outstanding = points
+            partners[
+                issuer, default: PartnerTotals(partnerId: issuer, issued: 0, redeemed: 0, expired: 0, clawedBack: 0, outstanding: 0, feesMinor: 0)
+            ]
+            .outstanding = points
         }
         let d = try db.prepare("SELECT payer, payee, SUM(amount_minor) FROM debts GROUP BY payer, payee ORDER BY payer, payee")
         var debts: [DebtTotal] = []
         while try d.step() { debts.append(DebtTotal(payer: d.text(0), payee: d.text(1), amountMinor: d.int64(2))) }
         d.reset()
         let row = try readShardRow()
-        let c = try db.prepare("SELECT COALESCE(SUM(accepted),0), COALESCE(SUM(rejected),0), COALESCE(SUM(duplicates),0), COALESCE(SUM(dead_letters),0) FROM cycles")
+        let c = try db.prepare(
+            "SELECT COALESCE(SUM(accepted),0), COALESCE(SUM(rejected),0), COALESCE(SUM(duplicates),0), COALESCE(SUM(dead_letters),0) FROM cycles")
         defer { c.reset() }
         _ = try c.step()
         return ShardTotals(

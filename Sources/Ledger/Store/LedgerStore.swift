@@ -1,4 +1,5 @@
 import Programme
+import SQLite
 
 /// One partition's shard file and what is cached of it: every SQL statement of the
 /// ledger is here. It reads the rules' inputs (members, lots, originals, portions)
@@ -57,7 +58,8 @@ final class LedgerStore {
             }
             let stored = statement.int64(0)
             guard stored == Int64(partition) else {
-                throw LedgerError(.wrongPartition, "shard file \(path) belongs to partition \(stored), not \(partition); check the data directory mapping")
+                throw LedgerError(
+                    .wrongPartition, "shard file \(path) belongs to partition \(stored), not \(partition); check the data directory mapping")
             }
             dataVersion = try readDataVersion()
         } catch {

@@ -8,6 +8,7 @@ import LoyaltyWire
 import NodeRuntime
 import Programme
 import Simulation
+import SwiftProtobuf
 import Worker
 
 struct Bench: AsyncParsableCommand {
@@ -82,12 +83,19 @@ struct BenchWorker: AsyncParsableCommand {
         let kcatRate = Double(kcat.records) / kcat.seconds
         let ledgerRate = Double(ledger.records) / ledger.seconds
         print("")
-        print(Format.table([
-            ["consumer", "records", "seconds", "records/s"],
-            ["loyalty worker (1 process)", Format.grouped(worker.records), String(format: "%.2f", worker.activeSeconds), Format.grouped(Int64(workerRate))],
-            ["kcat -C (raw consume)", Format.grouped(kcat.records), String(format: "%.2f", kcat.seconds), Format.grouped(Int64(kcatRate))],
-            ["ledger alone (no Kafka)", Format.grouped(Int64(ledger.records)), String(format: "%.2f", ledger.seconds), Format.grouped(Int64(ledgerRate))],
-        ]))
+        print(
+            Format.table([
+                ["consumer", "records", "seconds", "records/s"],
+                [
+                    "loyalty worker (1 process)", Format.grouped(worker.records), String(format: "%.2f", worker.activeSeconds),
+                    Format.grouped(Int64(workerRate)),
+                ],
+                ["kcat -C (raw consume)", Format.grouped(kcat.records), String(format: "%.2f", kcat.seconds), Format.grouped(Int64(kcatRate))],
+                [
+                    "ledger alone (no Kafka)", Format.grouped(Int64(ledger.records)), String(format: "%.2f", ledger.seconds),
+                    Format.grouped(Int64(ledgerRate)),
+                ],
+            ]))
         print("")
         print("worker / kcat = \(String(format: "%.2f", workerRate / kcatRate))   (targets: worker >= 100,000 records/s, ratio >= 0.50)")
         print(
@@ -157,10 +165,11 @@ struct BenchWorker: AsyncParsableCommand {
     private func runWorker(bootstrap: String) throws -> WorkerSummary {
         let process = Process()
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        let arguments = [
-            "worker", "--bootstrap", bootstrap, "--data", "\(data)/shards", "--exit-when-caught-up",
-            "--log-level", "error", "--group", "bench",
-        ] + (applyThreads.requested.map { ["--apply-threads", String($0)] } ?? [])
+        let arguments =
+            [
+                "worker", "--bootstrap", bootstrap, "--data", "\(data)/shards", "--exit-when-caught-up",
+                "--log-level", "error", "--group", "bench",
+            ] + (applyThreads.requested.map { ["--apply-threads", String($0)] } ?? [])
         let prefix = workerPrefix.split(separator: " ").map(String.init)
         if prefix.isEmpty {
             process.executableURL = executable

@@ -56,7 +56,9 @@ struct BenchGateway: AsyncParsableCommand {
         let programme = Programme.sample
 
         var keys: [String: [PartnerCredentials.Key]] = [:]
-        for partner in programme.partners { keys[partner.id] = [.init(keyId: "\(partner.id)-bench", secret: "bench-secret-\(partner.id)-0123456789")] }
+        for partner in programme.partners {
+            keys[partner.id] = [.init(keyId: "\(partner.id)-bench", secret: "bench-secret-\(partner.id)-0123456789")]
+        }
         var configuration = GatewayConfiguration(bootstrapServers: cluster.bootstrapServers)
         configuration.port = 0
         configuration.resultsFetchWaitMilliseconds = Self.mockFetchWaitMilliseconds

@@ -4,6 +4,7 @@ import Kafka
 import Logging
 import LoyaltyWire
 import ServiceLifecycle
+import UnixSignals
 import Worker
 
 /// Hosts librdkafka's mock cluster so several processes (workers, producers, kcat)

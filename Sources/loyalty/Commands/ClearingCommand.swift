@@ -1,10 +1,13 @@
 import ArgumentParser
 import Clearing
 import ClearingNode
+import Crypto
 import Foundation
 import Logging
+import Programme
 import ServiceLifecycle
 import SettlementFiles
+import UnixSignals
 
 struct ClearingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -82,7 +85,9 @@ struct ClearingCommand: AsyncParsableCommand {
             )
             configuration.kafkaExtra = try kafka.extra()
             let record = try ClearingAdmin.close(configuration: configuration, logger: logger)
-            print("cycle \(record.cycle): CLOSING, barriers written to \(record.partitions) partitions at \(Timestamp.iso(record.closedAtMilliseconds))")
+            print(
+                "cycle \(record.cycle): CLOSING, barriers written to \(record.partitions) partitions at \(Timestamp.iso(record.closedAtMilliseconds))"
+            )
         }
     }
 
@@ -111,7 +116,9 @@ struct ClearingCommand: AsyncParsableCommand {
                 throw CLIError(error.description)
             }
             let names = reset.map(String.init).joined(separator: ", ")
-            print("cycle\(reset.count == 1 ? "" : "s") \(names): FAILED -> CLOSING; the running clearing node settles \(reset.count == 1 ? "it" : "them") again in order")
+            print(
+                "cycle\(reset.count == 1 ? "" : "s") \(names): FAILED -> CLOSING; the running clearing node settles \(reset.count == 1 ? "it" : "them") again in order"
+            )
         }
     }
 
@@ -158,7 +165,9 @@ struct SettlementCommand: AsyncParsableCommand {
                 let report = try SettlementVerifier.verify(
                     directory: directory, cycle: cycle.map { .cycle($0) } ?? .all, publicKey: key
                 )
-                print("verified: cycles \(report.cycles.map(String.init).joined(separator: ", ")); \(report.filesChecked) files, \(report.instructionCount) instructions; signatures, chain, hashes, sums and counts agree")
+                print(
+                    "verified: cycles \(report.cycles.map(String.init).joined(separator: ", ")); \(report.filesChecked) files, \(report.instructionCount) instructions; signatures, chain, hashes, sums and counts agree"
+                )
             } catch {
                 throw CLIError("verification failed: \(error)")
             }
@@ -186,7 +195,9 @@ struct SettlementCommand: AsyncParsableCommand {
             let key = SigningKeyFile.generate()
             try SigningKeyFile.writePrivateKey(key, to: privateKey)
             try SigningKeyFile.writePublicKey(key.publicKey, to: publicKey)
-            print("private key: \(privateKey)\npublic key:  \(publicKey) (\(SigningKeyFile.text(of: key.publicKey).trimmingCharacters(in: .whitespacesAndNewlines)))")
+            print(
+                "private key: \(privateKey)\npublic key:  \(publicKey) (\(SigningKeyFile.text(of: key.publicKey).trimmingCharacters(in: .whitespacesAndNewlines)))"
+            )
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Clearing
 import ClearingNode
+import Crypto
 import Foundation
 import Gateway
 import Kafka
@@ -11,6 +12,7 @@ import Programme
 import ServiceLifecycle
 import SettlementFiles
 import Simulation
+import SwiftProtobuf
 import Synchronization
 import Worker
 
@@ -65,8 +67,12 @@ struct Dev: AsyncParsableCommand {
         try cluster.createTopics(topics.specs(partitions: partitions, replicationFactor: 3))
         try cluster.writeBootstrap(to: "\(data)/bootstrap.txt")
         print("embedded Kafka (librdkafka mock, 3 brokers) at \(cluster.bootstrapServers)")
-        print("programme \(programme.version): \(programme.partners.count) partners, point value \(programme.pointValueMinor) minor unit(s) of \(programme.currency), expiry \(programme.expiryMonths) months")
-        print("\(partitions) partitions, \(workers) workers, \(Format.grouped(Int64(transactions))) transactions from \(Format.grouped(Int64(members))) members\n")
+        print(
+            "programme \(programme.version): \(programme.partners.count) partners, point value \(programme.pointValueMinor) minor unit(s) of \(programme.currency), expiry \(programme.expiryMonths) months"
+        )
+        print(
+            "\(partitions) partitions, \(workers) workers, \(Format.grouped(Int64(transactions))) transactions from \(Format.grouped(Int64(members))) members\n"
+        )
 
         let clearing = try startClearingNode(bootstrapServers: cluster.bootstrapServers, programme: programme, logger: logger)
         let clearingTask = Task { try await clearing.run() }
@@ -90,7 +96,9 @@ struct Dev: AsyncParsableCommand {
         try await client.waitReady()
         let httpPartners = HTTPPartners(
             client: client, keys: keys, lanesPerPartner: 4, batchLines: batchLines, singleEvery: singleEvery)
-        print("partner gateway at \(client.base): \(httpPartners.partners.joined(separator: ", ")) send signed NDJSON batches and single requests; keys in \(data)/gateway-secrets.json")
+        print(
+            "partner gateway at \(client.base): \(httpPartners.partners.joined(separator: ", ")) send signed NDJSON batches and single requests; keys in \(data)/gateway-secrets.json"
+        )
         print("C partner SDK (POS terminals): \(posLanes.keys.sorted().joined(separator: ", ")); the other partners produce straight to Kafka\n")
 
         var settings = SyntheticCoalition.Settings()
@@ -136,12 +144,16 @@ struct Dev: AsyncParsableCommand {
         }
         for (partner, lane) in posLanes.sorted(by: { $0.key < $1.key }) {
             let sent = lane.finish()
-            print("\(partner) POS terminals (C partner SDK): \(Format.grouped(Int64(sent.acknowledged))) acknowledged, \(sent.refused) refused by the SDK's validation, \(sent.failed) failed")
+            print(
+                "\(partner) POS terminals (C partner SDK): \(Format.grouped(Int64(sent.acknowledged))) acknowledged, \(sent.refused) refused by the SDK's validation, \(sent.failed) failed"
+            )
             guard sent.failed == 0 else { throw CLIError("POS terminals of \(partner): \(sent.firstProblem ?? "")") }
         }
         await httpPartners.drain()
         for (partner, sent) in httpPartners.totals.sorted(by: { $0.key < $1.key }) {
-            print("\(partner) over HTTP (signed, via the gateway): \(Format.grouped(Int64(sent.accepted))) accepted in \(sent.batches) batches and \(sent.singles) single requests, \(sent.refused) refused at the edge, \(sent.failed) failed")
+            print(
+                "\(partner) over HTTP (signed, via the gateway): \(Format.grouped(Int64(sent.accepted))) accepted in \(sent.batches) batches and \(sent.singles) single requests, \(sent.refused) refused at the edge, \(sent.failed) failed"
+            )
             guard sent.failed == 0 else { throw CLIError("HTTP partner \(partner): \(sent.firstProblem ?? "")") }
         }
         var ends: [Int32: Int64] = [:]
@@ -185,7 +197,8 @@ struct Dev: AsyncParsableCommand {
     private func httpKeys(_ programme: Programme) throws -> [String: PartnerCredentials.Key] {
         let names = httpPartners.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for name in names where programme.partner(name) == nil {
-            throw CLIError("--http-partners: \(name) is not a partner of the programme (partners: \(programme.partners.map(\.id).joined(separator: ", ")))")
+            throw CLIError(
+                "--http-partners: \(name) is not a partner of the programme (partners: \(programme.partners.map(\.id).joined(separator: ", ")))")
         }
         return HTTPPartners.issueKeys(for: names)
     }
@@ -200,7 +213,8 @@ struct Dev: AsyncParsableCommand {
         }
         var configuration = GatewayConfiguration(bootstrapServers: bootstrapServers)
         configuration.port = gatewayPort
-        let gateway = try Gateway(configuration: configuration, programme: programme, credentials: try PartnerCredentials(keys.mapValues { [$0] }), logger: logger)
+        let gateway = try Gateway(
+            configuration: configuration, programme: programme, credentials: try PartnerCredentials(keys.mapValues { [$0] }), logger: logger)
         return (gateway, ServiceGroup(services: gateway.services, logger: logger))
     }
 
@@ -245,7 +259,8 @@ final class ProgressLine: Sendable {
     func show(feeding fed: Int, of total: Int, acknowledged: Int, pool: WorkerPool) {
         let applied = pool.recordsApplied
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let line = "fed \(Format.grouped(Int64(fed)))/\(Format.grouped(Int64(total)))  acknowledged \(Format.grouped(Int64(acknowledged)))  applied \(Format.grouped(applied))  \(String(format: "%.1f", seconds)) s"
+        let line =
+            "fed \(Format.grouped(Int64(fed)))/\(Format.grouped(Int64(total)))  acknowledged \(Format.grouped(Int64(acknowledged)))  applied \(Format.grouped(applied))  \(String(format: "%.1f", seconds)) s"
         if interactive {
             FileHandle.standardOutput.write(Data(("\r" + line).utf8))
         } else {
@@ -262,6 +277,8 @@ final class ProgressLine: Sendable {
     func finish(acknowledged: Int, pool: WorkerPool) {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         if interactive { print("") }
-        print("done: \(Format.grouped(Int64(acknowledged))) records acknowledged by Kafka, \(Format.grouped(pool.recordsApplied)) applied by the workers, \(Format.grouped(pool.deadLetters)) dead-lettered, in \(String(format: "%.1f", seconds)) s")
+        print(
+            "done: \(Format.grouped(Int64(acknowledged))) records acknowledged by Kafka, \(Format.grouped(pool.recordsApplied)) applied by the workers, \(Format.grouped(pool.deadLetters)) dead-lettered, in \(String(format: "%.1f", seconds)) s"
+        )
     }
 }

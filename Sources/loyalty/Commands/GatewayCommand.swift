@@ -3,6 +3,7 @@ import Foundation
 import Gateway
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

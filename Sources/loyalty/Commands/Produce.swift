@@ -47,7 +47,8 @@ struct Produce: AsyncParsableCommand {
         }
         if checked.invalidLines > 0, !skipInvalid {
             throw CLIError(
-                "\(checked.invalidLines) invalid line(s) in \(file == "-" ? "standard input" : file); nothing published (fix them and run again, or pass --skip-invalid to publish the \(checked.records.count) valid ones)")
+                "\(checked.invalidLines) invalid line(s) in \(file == "-" ? "standard input" : file); nothing published (fix them and run again, or pass --skip-invalid to publish the \(checked.records.count) valid ones)"
+            )
         }
         if dryRun {
             print("\(checked.records.count) valid, \(checked.invalidLines) invalid; nothing published (--dry-run)")
@@ -69,7 +70,9 @@ struct Produce: AsyncParsableCommand {
         }
         try feeder.drain()
         let tally = feeder.snapshot
-        print("published \(tally.acknowledged) of \(checked.records.count) to \(topic); \(tally.failed) failed; skipped \(checked.invalidLines) invalid line(s)")
+        print(
+            "published \(tally.acknowledged) of \(checked.records.count) to \(topic); \(tally.failed) failed; skipped \(checked.invalidLines) invalid line(s)"
+        )
         if tally.failed > 0 {
             throw CLIError("\(tally.failed) record(s) were not acknowledged by Kafka: \(tally.firstFailure ?? "")")
         }
@@ -145,7 +148,9 @@ extension Produce {
                 throw FileRefused(description: "\(path): read failed: \(String(cString: strerror(errno)))")
             }
             if count == 0 { break }
-            do { try checker.feed(chunk[0..<count]) } catch { throw FileRefused(description: "\(path == "-" ? "standard input" : path): \(error.description)") }
+            do { try checker.feed(chunk[0..<count]) } catch {
+                throw FileRefused(description: "\(path == "-" ? "standard input" : path): \(error.description)")
+            }
         }
         return checker.finish()
     }
@@ -233,11 +238,17 @@ extension Produce {
 
         private func occurredAtProblem(_ milliseconds: Int64) -> (field: String, reason: String)? {
             if milliseconds < limits.earliestOccurredAtMilliseconds {
-                return ("occurred_at_ms", "\(milliseconds) is \(Produce.utc(milliseconds)), before \(Produce.utc(limits.earliestOccurredAtMilliseconds)): milliseconds since 1970 are expected (seconds?)")
+                return (
+                    "occurred_at_ms",
+                    "\(milliseconds) is \(Produce.utc(milliseconds)), before \(Produce.utc(limits.earliestOccurredAtMilliseconds)): milliseconds since 1970 are expected (seconds?)"
+                )
             }
             let (latest, overflow) = nowMilliseconds.addingReportingOverflow(limits.maxFutureMilliseconds)
             if !overflow, milliseconds > latest {
-                return ("occurred_at_ms", "\(milliseconds) is \(Produce.utc(milliseconds)), more than a day after now (\(Produce.utc(nowMilliseconds))): a file holds past transactions (microseconds?)")
+                return (
+                    "occurred_at_ms",
+                    "\(milliseconds) is \(Produce.utc(milliseconds)), more than a day after now (\(Produce.utc(nowMilliseconds))): a file holds past transactions (microseconds?)"
+                )
             }
             return nil
         }
@@ -256,7 +267,8 @@ extension Produce {
             }
             switch envelope.body {
             case .barrier: return .failure(Problems("barrier", "barriers are written by the clearing node only"))
-            case .inquiry: return .failure(Problems("inquiry", "partners ask for balances through the gateway (GET /v1/members/{id}/balance), not in files"))
+            case .inquiry:
+                return .failure(Problems("inquiry", "partners ask for balances through the gateway (GET /v1/members/{id}/balance), not in files"))
             default: break
             }
             if envelope.receivedAtMs != 0 {
@@ -275,7 +287,11 @@ extension Produce {
             if let problem = occurredAtProblem(envelope.occurredAtMs) { problems.append(problem) }
             if case .reversal(let reversal) = envelope.body, reversal.kind == .cancel {
                 if reversal.amountMinor != 0 {
-                    problems.append(("reversal.amount_minor", "a CANCEL restores the whole redemption and carries no amount, got \(reversal.amountMinor); send a REFUND for part of a purchase"))
+                    problems.append(
+                        (
+                            "reversal.amount_minor",
+                            "a CANCEL restores the whole redemption and carries no amount, got \(reversal.amountMinor); send a REFUND for part of a purchase"
+                        ))
                 }
                 if !reversal.currency.isEmpty {
                     problems.append(("reversal.currency", "a CANCEL carries no currency"))
@@ -283,7 +299,11 @@ extension Produce {
             }
             let id = transaction.partnerId + "\u{0}" + transaction.partnerTxnId
             if let first = firstLine[id] {
-                problems.append(("partner_txn_id", "\"\(transaction.partnerTxnId)\" of partner \(transaction.partnerId) repeats line \(first); each transaction needs its own id"))
+                problems.append(
+                    (
+                        "partner_txn_id",
+                        "\"\(transaction.partnerTxnId)\" of partner \(transaction.partnerId) repeats line \(first); each transaction needs its own id"
+                    ))
             } else {
                 firstLine[id] = checked.lines
             }

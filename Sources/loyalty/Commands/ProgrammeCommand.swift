@@ -20,7 +20,9 @@ struct ProgrammeCommand: AsyncParsableCommand {
         func run() async throws {
             do {
                 let programme = try Programme.load(path: file)
-                print("\(file): valid; version \(programme.version), \(programme.partners.count) partners, currency \(programme.currency), point value \(programme.pointValueMinor) minor unit(s), expiry \(programme.expiryMonths) months")
+                print(
+                    "\(file): valid; version \(programme.version), \(programme.partners.count) partners, currency \(programme.currency), point value \(programme.pointValueMinor) minor unit(s), expiry \(programme.expiryMonths) months"
+                )
             } catch {
                 FileHandle.standardError.write(Data("\(file): \(error)\n".utf8))
                 throw ExitCode(1)

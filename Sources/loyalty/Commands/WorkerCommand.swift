@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NodeRuntime
 import ServiceLifecycle
+import UnixSignals
 import Worker
 
 struct WorkerCommand: AsyncParsableCommand {
@@ -25,9 +26,13 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Most records applied per SQL transaction.") var maxBatch = WorkerConfiguration.defaultMaxBatchRecords
     @Option(help: "Consumer session timeout in ms: how soon a dead worker's partitions move.")
     var sessionTimeoutMs = 6_000
-    @Option(help: "Linger of the results producer in ms: fewer, fuller requests under load; adds up to this much to each wait=true answer (0 for tills).")
+    @Option(
+        help: "Linger of the results producer in ms: fewer, fuller requests under load; adds up to this much to each wait=true answer (0 for tills).")
     var resultsLingerMs = WorkerConfiguration.defaultResultsLingerMilliseconds
-    @Option(help: "fetch.wait.max.ms of the consumer (librdkafka default 500). Kafka answers fetches as records arrive; the embedded mock cluster holds them this long: use 1-5 there.")
+    @Option(
+        help:
+            "fetch.wait.max.ms of the consumer (librdkafka default 500). Kafka answers fetches as records arrive; the embedded mock cluster holds them this long: use 1-5 there."
+    )
     var fetchWaitMs: Int?
     @OptionGroup var applyThreads: ApplyThreadsOption
     @Flag(help: "Exit 0 once every assigned partition is applied to its end (batch runs, benchmarks).")

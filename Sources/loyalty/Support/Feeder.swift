@@ -50,7 +50,7 @@ final class Feeder: Sendable {
                     }
                 }
                 return
-            } catch where error.code == .queueFull {
+            } catch  where error.code == .queueFull {
                 usleep(backoffMicroseconds)
                 backoffMicroseconds = min(backoffMicroseconds * 2, 50_000)
             } catch {

@@ -2,6 +2,7 @@ import Foundation
 import Gateway
 import LoyaltyWire
 import Programme
+import SwiftProtobuf
 import Synchronization
 
 /// Partners whose systems send through the HTTP gateway, as `loyalty dev` plays them:

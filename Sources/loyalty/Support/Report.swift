@@ -50,8 +50,9 @@ enum Report {
             let row = payees.map { sums[payer]?[$0] ?? 0 }
             let total = row.reduce(0, +)
             grand += total
-            rows.append([payer] + row.map { $0 == 0 ? "." : Format.money($0, exponent: programme.currencyExponent) }
-                + [Format.money(total, exponent: programme.currencyExponent)])
+            rows.append(
+                [payer] + row.map { $0 == 0 ? "." : Format.money($0, exponent: programme.currencyExponent) }
+                    + [Format.money(total, exponent: programme.currencyExponent)])
         }
         return "gross debts before netting, \(programme.currency) (row owes column; "
             + "total \(Format.money(grand, exponent: programme.currencyExponent))):\n" + Format.table(rows)
@@ -64,7 +65,8 @@ enum Report {
             let detail: String
             switch record.status {
             case .closing:
-                detail = record.barriersSent
+                detail =
+                    record.barriersSent
                     ? (record.waitingFor.isEmpty ? "checking" : "partitions " + record.waitingFor.map(String.init).joined(separator: ","))
                     : "barriers not yet written"
             case .settling: detail = "publishing instruction events"
