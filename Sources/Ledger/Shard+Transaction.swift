@@ -24,7 +24,7 @@ extension Shard {
         effects.reset()
         var rejection: Rejection?
         do {
-            try decide(t, offset: offset)
+            try rules.decide(t, offset: offset, inputs: store, into: &effects)
         } catch {
             switch error {
             case .rejection(let refused): rejection = refused
@@ -46,59 +46,7 @@ extension Shard {
         #endif
         return .result(offset: offset, transaction: t, outcome: effects.record.outcome, original: nil)
     }
-
-    enum RuleError: Error {
-        case rejection(Rejection)
-        case ledger(LedgerError)
-    }
-
-    /// Reads what `t`'s rule needs, in the order its checks need it (a rejection reads
-    /// no more than the checks before it), and leaves the rule's decision in `effects`.
-    private func decide(_ t: Transaction, offset: Int64) throws(RuleError) {
-        do {
-            let partner = try rules.partner(of: t)
-            let time = t.eventTimeMilliseconds
-            let member = try store.memberState(t.memberId)
-            switch t.body {
-            case .accrual(let amountMinor, let currency, let category):
-                let lots = try store.lotsIfNeeded(t.memberId, member, at: time)
-                try rules.accrue(
-                    t, offset: offset, partner: partner, amountMinor: amountMinor, currency: currency, category: category,
-                    member: member, lots: lots, into: &effects)
-            case .redemption(let points):
-                let due = try store.lotsIfNeeded(t.memberId, member, at: time)
-                try rules.checkRedemption(points: points, spendable: LedgerRules.spendable(member, lots: due, at: time))
-                rules.redeem(t, points: points, member: member, lots: try store.openLots(t.memberId), into: &effects)
-            case .refund(let originalTxnId, let amountMinor, let currency):
-                try rules.checkAmount("amount_minor", amountMinor)
-                try rules.checkCurrency(currency)
-                let original = try findOriginal(t, originalTxnId, expected: .accrual)
-                let terms = try rules.refundTerms(original, originalTxnId: originalTxnId, amountMinor: amountMinor)
-                let lots = LedgerRules.refundNeedsLots(terms, member: member, at: time) ? try store.openLots(t.memberId) : []
-                rules.refund(
-                    t, amountMinor: amountMinor, originalTxnId: originalTxnId, original: original, terms: terms, member: member,
-                    lots: lots, into: &effects)
-            case .cancel(let originalTxnId):
-                let original = try findOriginal(t, originalTxnId, expected: .redemption)
-                try rules.checkCancel(original, originalTxnId: originalTxnId)
-                let before = LedgerRules.spendable(member, lots: try store.lotsIfNeeded(t.memberId, member, at: time), at: time)
-                let portions = try store.portions(ofRedemption: original.offset)
-                rules.cancel(
-                    t, offset: offset, originalTxnId: originalTxnId, original: original, portions: portions, member: member,
-                    lots: try store.openLots(t.memberId), spendableBefore: before, into: &effects)
-            }
-        } catch let error as Rejection {
-            throw .rejection(error)
-        } catch let error as LedgerError {
-            throw .ledger(error)
-        } catch {
-            preconditionFailure("unexpected error from ledger rules: \(error)")
-        }
-    }
-
-    private func findOriginal(_ t: Transaction, _ originalTxnId: String, expected: TransactionKind) throws -> OriginalRecord {
-        try rules.checkOriginalId(originalTxnId)
-        let stored = try store.storedOriginal(partnerId: t.partnerId, partnerTxnId: originalTxnId)
-        return try rules.checkOriginal(stored, of: t, originalTxnId: originalTxnId, expected: expected)
-    }
 }
+
+/// The shard's rules read their inputs from the store.
+extension LedgerStore: RuleInputs {}

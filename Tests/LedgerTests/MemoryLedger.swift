@@ -3,14 +3,14 @@ import Programme
 @testable import Ledger
 
 /// The ledger's rules (`LedgerRules`) driven over dictionaries instead of a shard file:
-/// the same steps as `Shard` (dedupe → inputs → rule → effects → journal) with plain
-/// values, so the property test can check the rules alone against `ReferenceLedger`.
-struct MemoryLedger {
-    /// A journaled transaction: what reversals read of it, its outcome, a redemption's portions.
+/// the same steps as `Shard` (dedupe → `LedgerRules.decide` with these dictionaries as
+/// its `RuleInputs` → effects → journal) with plain values, so the property test can
+/// check the rules alone against `ReferenceLedger`.
+struct MemoryLedger: RuleInputs {
+    /// A journaled transaction: what reversals read of it, and its outcome.
     struct Journaled {
         var original: OriginalRecord
         var outcome: Outcome
-        var portions: [Portion]
     }
 
     let rules: LedgerRules
@@ -18,6 +18,8 @@ struct MemoryLedger {
     /// Every lot by id with its member, open or not.
     var lots: [Int64: (memberId: String, lot: OpenLot)] = [:]
     var journal: [String: Journaled] = [:]
+    /// A redemption's portions by its offset.
+    var portionsByRedemption: [Int64: [Portion]] = [:]
     var debts: [DebtTotal] = []
     var stats: [String: PartnerPoints] = [:]
 
@@ -34,7 +36,15 @@ struct MemoryLedger {
 
     func spendable(_ id: String, at time: Int64) -> Int64 { LedgerRules.spendable(member(id), lots: openLots(id), at: time) }
 
-    func original(_ partnerId: String, _ txnId: String) -> OriginalRecord? { journal[Self.key(partnerId, txnId)]?.original }
+    // RuleInputs: every lot is always at hand, so `lotsIfNeeded` gives them all.
+    func memberState(_ memberId: String) -> MemberState { member(memberId) }
+    func lotsIfNeeded(_ memberId: String, _ member: MemberState, at time: Int64) -> [OpenLot] { openLots(memberId) }
+    func storedOriginal(partnerId: String, partnerTxnId: String) -> OriginalRecord? {
+        journal[Self.key(partnerId, partnerTxnId)]?.original
+    }
+    func portions(ofRedemption offset: Int64) -> [(portion: Portion, lot: OpenLot)] {
+        (portionsByRedemption[offset] ?? []).map { (portion: $0, lot: lots[$0.lotId]!.lot) }
+    }
 
     /// The outcome of `t` at `offset`, and the original's outcome for a duplicate.
     mutating func apply(_ t: Transaction, offset: Int64) -> (Outcome, Outcome?) {
@@ -47,53 +57,21 @@ struct MemoryLedger {
         }
         var effects = Effects()
         do {
-            try decide(t, offset: offset, into: &effects)
+            try rules.decide(t, offset: offset, inputs: self, into: &effects)
             write(effects, t, offset: offset)
         } catch {
+            guard case .rejection(let refused) = error else { preconditionFailure("plain values cannot fail to read: \(error)") }
             effects.record = JournalRecord(
-                kind: t.body.kind, outcome: .rejected(error.reason, error.detail, balanceAfter: spendable(t.memberId, at: time)))
+                kind: t.body.kind, outcome: .rejected(refused.reason, refused.detail, balanceAfter: spendable(t.memberId, at: time)))
         }
         let record = effects.record
         let original = OriginalRecord(
             offset: offset, memberId: t.memberId, kind: record.kind, status: record.outcome.status.rawValue, amountMinor: record.amountMinor,
             points: record.points, feeMinor: record.feeMinor, lotId: record.lotId, refundedMinor: 0, clawedPoints: 0, refundedFeeMinor: 0,
             reversedBy: nil)
-        journal[Self.key(t.partnerId, t.partnerTxnId)] = Journaled(original: original, outcome: record.outcome, portions: effects.portions)
+        journal[Self.key(t.partnerId, t.partnerTxnId)] = Journaled(original: original, outcome: record.outcome)
+        if !effects.portions.isEmpty { portionsByRedemption[offset] = effects.portions }
         return (effects.record.outcome, nil)
-    }
-
-    private func decide(_ t: Transaction, offset: Int64, into effects: inout Effects) throws(Rejection) {
-        let partner = try rules.partner(of: t)
-        let time = t.eventTimeMilliseconds
-        let state = member(t.memberId)
-        let lots = openLots(t.memberId)
-        switch t.body {
-        case .accrual(let amountMinor, let currency, let category):
-            try rules.accrue(
-                t, offset: offset, partner: partner, amountMinor: amountMinor, currency: currency, category: category, member: state,
-                lots: lots, into: &effects)
-        case .redemption(let points):
-            try rules.checkRedemption(points: points, spendable: LedgerRules.spendable(state, lots: lots, at: time))
-            rules.redeem(t, points: points, member: state, lots: lots, into: &effects)
-        case .refund(let originalTxnId, let amountMinor, let currency):
-            try rules.checkAmount("amount_minor", amountMinor)
-            try rules.checkCurrency(currency)
-            try rules.checkOriginalId(originalTxnId)
-            let original = try rules.checkOriginal(self.original(t.partnerId, originalTxnId), of: t, originalTxnId: originalTxnId, expected: .accrual)
-            let terms = try rules.refundTerms(original, originalTxnId: originalTxnId, amountMinor: amountMinor)
-            rules.refund(
-                t, amountMinor: amountMinor, originalTxnId: originalTxnId, original: original, terms: terms, member: state, lots: lots,
-                into: &effects)
-        case .cancel(let originalTxnId):
-            try rules.checkOriginalId(originalTxnId)
-            let original = try rules.checkOriginal(
-                self.original(t.partnerId, originalTxnId), of: t, originalTxnId: originalTxnId, expected: .redemption)
-            try rules.checkCancel(original, originalTxnId: originalTxnId)
-            let portions = journal[Self.key(t.partnerId, originalTxnId)]!.portions.map { (portion: $0, lot: self.lots[$0.lotId]!.lot) }
-            rules.cancel(
-                t, offset: offset, originalTxnId: originalTxnId, original: original, portions: portions, member: state, lots: lots,
-                spendableBefore: LedgerRules.spendable(state, lots: lots, at: time), into: &effects)
-        }
     }
 
     private mutating func write(_ effects: Effects, _ t: Transaction, offset: Int64) {

@@ -1,0 +1,76 @@
+import Programme
+
+/// Where a rule's inputs come from: the shard's store (through its caches and the batch's
+/// write-behind), or plain dictionaries in the tests (`MemoryLedger`). Reads only.
+protocol RuleInputs {
+    func memberState(_ memberId: String) throws(LedgerError) -> MemberState
+    /// The member's open lots in redemption order when some may be due at `time`; may be
+    /// empty otherwise (the expiry floor says nothing is due, so no rule needs them).
+    func lotsIfNeeded(_ memberId: String, _ member: MemberState, at time: Int64) throws(LedgerError) -> [OpenLot]
+    /// The member's open lots in redemption order.
+    func openLots(_ memberId: String) throws(LedgerError) -> [OpenLot]
+    func storedOriginal(partnerId: String, partnerTxnId: String) throws(LedgerError) -> OriginalRecord?
+    /// A redemption's portions, each with its lot as it is now.
+    func portions(ofRedemption offset: Int64) throws(LedgerError) -> [(portion: Portion, lot: OpenLot)]
+}
+
+/// A transaction the rules refuse (journaled as REJECTED), or storage failing under them.
+enum RuleError: Error {
+    case rejection(Rejection)
+    case ledger(LedgerError)
+}
+
+extension LedgerRules {
+    /// Which rule `t` takes and what it reads from `inputs`, in the order its checks need
+    /// it (a rejection reads no more than the checks before it); the rule's decision is
+    /// left in `effects`. The one dispatch over transaction kinds: the shard and the
+    /// in-memory ledger of the tests both come through here.
+    func decide(_ t: Transaction, offset: Int64, inputs: some RuleInputs, into effects: inout Effects) throws(RuleError) {
+        do {
+            let partner = try self.partner(of: t)
+            let time = t.eventTimeMilliseconds
+            let member = try inputs.memberState(t.memberId)
+            switch t.body {
+            case .accrual(let amountMinor, let currency, let category):
+                let lots = try inputs.lotsIfNeeded(t.memberId, member, at: time)
+                try accrue(
+                    t, offset: offset, partner: partner, amountMinor: amountMinor, currency: currency, category: category,
+                    member: member, lots: lots, into: &effects)
+            case .redemption(let points):
+                let due = try inputs.lotsIfNeeded(t.memberId, member, at: time)
+                try checkRedemption(points: points, spendable: LedgerRules.spendable(member, lots: due, at: time))
+                redeem(t, points: points, member: member, lots: try inputs.openLots(t.memberId), into: &effects)
+            case .refund(let originalTxnId, let amountMinor, let currency):
+                try checkAmount("amount_minor", amountMinor)
+                try checkCurrency(currency)
+                let original = try findOriginal(t, originalTxnId, expected: .accrual, inputs: inputs)
+                let terms = try refundTerms(original, originalTxnId: originalTxnId, amountMinor: amountMinor)
+                let lots = LedgerRules.refundNeedsLots(terms, member: member, at: time) ? try inputs.openLots(t.memberId) : []
+                refund(
+                    t, amountMinor: amountMinor, originalTxnId: originalTxnId, original: original, terms: terms, member: member,
+                    lots: lots, into: &effects)
+            case .cancel(let originalTxnId):
+                let original = try findOriginal(t, originalTxnId, expected: .redemption, inputs: inputs)
+                try checkCancel(original, originalTxnId: originalTxnId)
+                let before = LedgerRules.spendable(member, lots: try inputs.lotsIfNeeded(t.memberId, member, at: time), at: time)
+                let portions = try inputs.portions(ofRedemption: original.offset)
+                cancel(
+                    t, offset: offset, originalTxnId: originalTxnId, original: original, portions: portions, member: member,
+                    lots: try inputs.openLots(t.memberId), spendableBefore: before, into: &effects)
+            }
+        } catch let error as Rejection {
+            throw .rejection(error)
+        } catch let error as LedgerError {
+            throw .ledger(error)
+        } catch {
+            preconditionFailure("unexpected error from ledger rules: \(error)")
+        }
+    }
+
+    private func findOriginal(_ t: Transaction, _ originalTxnId: String, expected: TransactionKind, inputs: some RuleInputs) throws -> OriginalRecord
+    {
+        try checkOriginalId(originalTxnId)
+        let stored = try inputs.storedOriginal(partnerId: t.partnerId, partnerTxnId: originalTxnId)
+        return try checkOriginal(stored, of: t, originalTxnId: originalTxnId, expected: expected)
+    }
+}
