@@ -44,6 +44,7 @@ struct BenchWorker: AsyncParsableCommand {
     @Option(help: "Working directory (wiped first).") var data = "var/bench-worker"
     /// For the worker process and the ledger-alone run.
     @OptionGroup var applyThreads: ApplyThreadsOption
+    @OptionGroup var output: BenchJSONOption
     @Option(
         help: ArgumentHelp(
             "Run the worker process under this command, split at spaces (a profiler: \"perf record -g\", \"valgrind --tool=callgrind\").",
@@ -55,6 +56,7 @@ struct BenchWorker: AsyncParsableCommand {
         let (logger, cluster, topics) = (environment.logger, environment.cluster, environment.topics)
         defer { cluster.shutdown() }
         let programme = Programme.sample
+        let figures = BenchFigures(bench: "worker", output)
 
         print("filling \(topics.transactions) (\(partitions) partitions) with \(Format.grouped(Int64(messages))) messages ...")
         let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: logger)
@@ -103,6 +105,20 @@ struct BenchWorker: AsyncParsableCommand {
                 + "(the same messages into fresh shards, \(WorkerConfiguration.defaultMaxBatchRecords) per SQL transaction, "
                 + "shards on the worker's apply threads: no worker over these shards can beat it)")
         let differing = try differingShards(ledger.digests, programme: programme)
+        figures.set("messages", messages)
+        figures.set("partitions", Int(partitions))
+        figures.set("worker_records_per_second", workerRate.rounded())
+        figures.set("kcat_records_per_second", kcatRate.rounded())
+        figures.set("ledger_alone_records_per_second", ledgerRate.rounded())
+        figures.set("worker_kcat_ratio", (workerRate / kcatRate * 100).rounded() / 100)
+        figures.set("ledger_alone_kcat_ratio", (ledgerRate / kcatRate * 100).rounded() / 100)
+        figures.set("digests_equal", differing.isEmpty)
+        for (name, cpu, records) in [
+            ("worker", worker.cpuSeconds, Double(worker.records)), ("kcat", kcat.cpuSeconds, Double(kcat.records)),
+            ("ledger_alone", ledger.cpuSeconds, Double(ledger.records)),
+        ] {
+            if let cpu, records > 0 { figures.set("\(name)_cpu_us_per_record", (cpu / records * 1e7).rounded() / 10) }
+        }
         print(
             differing.isEmpty
                 ? "ledger alone: every shard's digest equals the worker's (the same work was measured)"
@@ -127,6 +143,7 @@ struct BenchWorker: AsyncParsableCommand {
         #if DEBUG
             print("note: this is a debug build; measure with `swift build -c release` and .build/release/loyalty bench worker")
         #endif
+        try figures.finish()
     }
 
     /// The benchmarks' traffic: accruals and 30 % redemptions, nothing invalid or repeated.

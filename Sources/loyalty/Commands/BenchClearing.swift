@@ -21,8 +21,10 @@ struct BenchClearing: AsyncParsableCommand {
     @Option(help: "Gross debt entries.") var entries = 1_000_000
     @Option(help: "Runs (each into a fresh directory); the median is reported too.") var runs = 3
     @Option(help: "Working directory (wiped first).") var data = "var/bench-clearing"
+    @OptionGroup var output: BenchJSONOption
 
     func run() async throws {
+        let figures = BenchFigures(bench: "clearing", output)
         let files = FileManager.default
         if files.fileExists(atPath: data) { try files.removeItem(atPath: data) }
         let input = ClearingBenchmark.makeInput(participantCount: participants, entryCount: entries)
@@ -44,8 +46,13 @@ struct BenchClearing: AsyncParsableCommand {
         print(Format.table(rows))
         let median = totals.sorted()[totals.count / 2]
         print("median total: \(String(format: "%.3f", median)) s   (target: < 2 s in a release build)")
+        figures.set("participants", participants)
+        figures.set("entries", entries)
+        figures.set("runs_total_seconds", totals.map { ($0 * 1000).rounded() / 1000 })
+        figures.set("median_total_seconds", (median * 1000).rounded() / 1000)
         #if DEBUG
             print("note: this is a debug build; measure with `swift build -c release` and .build/release/loyalty bench clearing")
         #endif
+        try figures.finish()
     }
 }

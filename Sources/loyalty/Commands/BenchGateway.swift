@@ -48,8 +48,10 @@ struct BenchGateway: AsyncParsableCommand {
     @Option(help: "Partitions.") var partitions: Int32 = 16
     @Option(help: "Members.") var members = 20_000
     @Option(help: "Working directory (wiped first).") var data = "var/bench-gateway"
+    @OptionGroup var output: BenchJSONOption
 
     func run() async throws {
+        let figures = BenchFigures(bench: "gateway", output)
         let environment = try BenchEnvironment(data: data, partitions: partitions)
         let (logger, cluster, topics) = (environment.logger, environment.cluster, environment.topics)
         defer { cluster.shutdown() }
@@ -81,7 +83,8 @@ struct BenchGateway: AsyncParsableCommand {
             // (a) batch throughput, first with nothing else applying.
             print("(a) \(load), no worker running (the gateway's own figure) ...")
             let alone = try await batchPhase(client, tag: "a")
-            print("    \(alone)   (target >= 50,000)")
+            print("    \(alone.text)   (target >= 50,000)")
+            figures.set("batch_transactions_per_second", alone.rate.rounded())
 
             let started = WorkerPool(
                 count: workers, bootstrapServers: cluster.bootstrapServers, dataDirectory: "\(data)/shards", programme: programme,
@@ -91,7 +94,8 @@ struct BenchGateway: AsyncParsableCommand {
             while started.recordsApplied == 0 { try await Task.sleep(for: .milliseconds(20)) }
             print("(a') \(load) again, while \(workers) in-process worker(s) apply (a) and this on the same cores ...")
             let shared = try await batchPhase(client, tag: "w", applied: { started.recordsApplied })
-            print("    \(shared)   (not the gateway's figure: the worker competes for the cores)")
+            print("    \(shared.text)   (not the gateway's figure: the worker competes for the cores)")
+            figures.set("batch_with_workers_transactions_per_second", shared.rate.rounded())
 
             print("    waiting for the workers to apply them ...")
             var ends: [Int32: Int64] = [:]
@@ -103,7 +107,7 @@ struct BenchGateway: AsyncParsableCommand {
             }
             try await started.waitUntilApplied(ends.filter { $0.value > 0 }, timeoutSeconds: 600)
 
-            try await latencyPhase(client)
+            try await latencyPhase(client, figures)
             #if DEBUG
                 print("note: this is a debug build; measure with `swift build -c release` and .build/release/loyalty bench gateway")
             #endif
@@ -118,6 +122,7 @@ struct BenchGateway: AsyncParsableCommand {
         try await pool?.stop()
         await group.triggerGracefulShutdown()
         _ = try? await groupTask.value
+        try figures.finish()
     }
 
     /// librdkafka's mock broker holds every fetch for fetch.wait.max.ms even when records
@@ -135,7 +140,10 @@ struct BenchGateway: AsyncParsableCommand {
 
     /// Posts every client's batches (built and signed before the clock) and returns the figure
     /// line; with `applied`, also how many records the workers applied meanwhile.
-    private func batchPhase(_ client: GatewayClient, tag: String, applied: (@Sendable () -> Int64)? = nil) async throws -> String {
+    /// The phase's report line, and its rate (accepted transactions per second).
+    private func batchPhase(
+        _ client: GatewayClient, tag: String, applied: (@Sendable () -> Int64)? = nil
+    ) async throws -> (text: String, rate: Double) {
         let signer = RequestSigner(keyId: "pharmacy-bench", secret: "bench-secret-pharmacy-0123456789")
         let path = "/v1/transactions/batch"
         // Bodies and their signatures are made before the clock: the figure is the gateway's.
@@ -164,9 +172,12 @@ struct BenchGateway: AsyncParsableCommand {
         let appliedMeanwhile = (applied?() ?? 0) - appliedBefore
         let accepted = replies.reduce(0) { $0 + Self.acceptedLines($1) }
         let offered = clients * batches * batchSize
-        return "accepted \(Format.grouped(Int64(accepted))) of \(Format.grouped(Int64(offered))) in \(String(format: "%.2f", elapsed)) s = "
-            + "\(Format.grouped(Int64(Double(accepted) / elapsed))) tx/s"
+        let rate = Double(accepted) / elapsed
+        let text =
+            "accepted \(Format.grouped(Int64(accepted))) of \(Format.grouped(Int64(offered))) in \(String(format: "%.2f", elapsed)) s = "
+            + "\(Format.grouped(Int64(rate))) tx/s"
             + (applied == nil ? "" : "; the workers applied \(Format.grouped(appliedMeanwhile)) records meanwhile")
+        return (text, rate)
     }
 
     private func batchBody(tag: String, client c: Int, batch b: Int) -> [UInt8] {
@@ -205,7 +216,7 @@ struct BenchGateway: AsyncParsableCommand {
     }
 
     /// (b) wait=true redemption latency, open loop.
-    private func latencyPhase(_ client: GatewayClient) async throws {
+    private func latencyPhase(_ client: GatewayClient, _ figures: BenchFigures) async throws {
         let signer = RequestSigner(keyId: "pharmacy-bench", secret: "bench-secret-pharmacy-0123456789")
         let count = rate * seconds
         print("(b) \(Format.grouped(Int64(count))) redemptions with wait=true at \(rate)/s open-loop ...")
@@ -237,6 +248,11 @@ struct BenchGateway: AsyncParsableCommand {
         print(
             "    \(okCount) of \(count) ACCEPTED; latency p50 \(String(format: "%.1f", percentile(0.5))) ms, p99 \(String(format: "%.1f", percentile(0.99))) ms, max \(String(format: "%.1f", latencies.last ?? 0)) ms   (target p99 <= 25 ms)"
         )
+        figures.set("latency_accepted", okCount)
+        figures.set("latency_offered", count)
+        figures.set("latency_p50_ms", (percentile(0.5) * 10).rounded() / 10)
+        figures.set("latency_p99_ms", (percentile(0.99) * 10).rounded() / 10)
+        figures.set("latency_max_ms", ((latencies.last ?? 0) * 10).rounded() / 10)
     }
 }
 

@@ -26,6 +26,7 @@ struct BenchLedger: AsyncParsableCommand {
     @OptionGroup var applyThreads: ApplyThreadsOption
     @Option(help: "Runs, each into fresh files.") var runs = 5
     @Option(help: "Working directory (wiped first).") var data = "var/bench-ledger"
+    @OptionGroup var output: BenchJSONOption
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs: must be at least 1, got \(runs)") }
@@ -33,6 +34,7 @@ struct BenchLedger: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let figures = BenchFigures(bench: "ledger", output)
         let programme = Programme.sample
         let byPartition = LedgerBenchmark.partitioned(
             BenchWorker.workload(messages: messages, members: members, programme: programme), partitionCount: partitions)
@@ -68,6 +70,14 @@ struct BenchLedger: AsyncParsableCommand {
             "best: \(Format.grouped(Int64(rates.max() ?? 0))) records/s"
                 + (cpuPerRecord.min().map { String(format: "; least CPU: %.1f µs per record", $0) } ?? ""))
         print("every run ended with the same shard digests")
+        figures.set("messages", messages)
+        figures.set("partitions", Int(partitions))
+        figures.set("apply_threads", threads)
+        figures.set("runs_records_per_second", rates.map { $0.rounded() })
+        figures.set("best_records_per_second", (rates.max() ?? 0).rounded())
+        if let least = cpuPerRecord.min() { figures.set("least_cpu_us_per_record", (least * 100).rounded() / 100) }
+        figures.set("digests_equal", true)
+        try figures.finish()
         #if DEBUG
             print("note: this is a debug build; measure with `swift build -c release` and .build/release/loyalty bench ledger")
         #endif
