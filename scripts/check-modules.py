@@ -66,8 +66,10 @@ def targets():
 
 
 def imports(target):
-    """module → first file importing it, over the target's Swift files."""
+    """module → first file importing it, over the target's Swift files; None when the
+    target has no Swift file (a C target: its dependencies are link settings)."""
     found = {}
+    swift_files = 0
     base = os.path.join(ROOT, target["path"])
     excluded = [os.path.join(base, e) for e in target["exclude"]]
     for directory, _, files in os.walk(base):
@@ -76,6 +78,7 @@ def imports(target):
         for name in sorted(files):
             if not name.endswith(".swift"):
                 continue
+            swift_files += 1
             path = os.path.join(directory, name)
             with open(path, encoding="utf-8") as handle:
                 in_string = False  # inside a multi-line string literal (a script for python3…)
@@ -86,7 +89,7 @@ def imports(target):
                     match = None if in_string else IMPORT.match(line)
                     if match:
                         found.setdefault(match.group(1), os.path.relpath(path, ROOT))
-    return found
+    return found if swift_files else None
 
 
 def graph(all_targets):
@@ -114,8 +117,8 @@ def main():
         if target["kind"] == "system" or not os.path.isdir(os.path.join(ROOT, target["path"])):
             continue
         used = imports(target)
-        if not used and not any(f.endswith(".swift") for _, _, fs in os.walk(os.path.join(ROOT, target["path"])) for f in fs):
-            continue  # a C target: its dependencies are link settings
+        if used is None:
+            continue
         for module, where in sorted(used.items()):
             if module in SYSTEM or module == name or module in deps:
                 continue
