@@ -78,4 +78,17 @@ struct SealInvariantTests {
         let error = try sealRefusal(h)
         #expect(error.message.contains("member m1"), "\(error)")
     }
+
+    /// A seal whose batch rolls back (its position could not be published) never
+    /// happened: the members it checked are checked again when the barrier comes back.
+    @Test func aRolledBackSealLeavesItsMembersToTheNextSeal() throws {
+        let h = try ledger()
+        let barrier = LedgerEntry(offset: h.offset, kind: .barrier(cycle: 1, closedAtMilliseconds: t0 + Clock.day))
+        let pending = try h.shard.begin(LedgerBatch(entries: [barrier], nextOffset: h.offset + 1))
+        #expect(pending.outputs.count == 1)
+        h.shard.rollback(pending)
+        try h.shard.db.execute("UPDATE members SET balance = balance + 1 WHERE member_id = 'm1'")
+        let error = try sealRefusal(h)
+        #expect(error.message.contains("member m1"), "\(error)")
+    }
 }

@@ -43,6 +43,7 @@ extension LedgerStore {
         if let violation = Invariants.debtViolation(cycle: cycle, owedTo: owedTo, redeemed: redeemed, programme: programme) {
             throw LedgerError(.invariant, "\(violation); the cycle is not sealed, rebuild the shard from the log")
         }
+        checkedByUncommittedSeal.formUnion(touchedSinceSeal)
         touchedSinceSeal.removeAll(keepingCapacity: true)
     }
 

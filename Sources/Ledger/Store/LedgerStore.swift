@@ -29,6 +29,9 @@ final class LedgerStore {
     /// Members written since the last sealed cycle (in this process): the barrier checks
     /// their invariants before it seals.
     var touchedSinceSeal: Set<String> = []
+    /// Members a seal of the open batch checked (and took out of `touchedSinceSeal`): back
+    /// in if the batch rolls back, since its seal then never happened.
+    var checkedByUncommittedSeal: Set<String> = []
     /// Bound on `committedMembers`; past it the cache starts over.
     static let maxCachedMembers = 1_000_000
     /// Bound on `committedLotCount` (about 64 bytes each); past it the lots cache starts over.
@@ -143,9 +146,10 @@ final class LedgerStore {
         do throws(LedgerError) {
             try db.commit()
         } catch {
-            db.rollback()
+            rollback()
             throw error
         }
+        checkedByUncommittedSeal.removeAll(keepingCapacity: true)
         if committedMembers.count + batchState.members.count > Self.maxCachedMembers {
             dropCaches()
         }
@@ -168,6 +172,8 @@ final class LedgerStore {
     func rollback() {
         batch = nil
         db.rollback()
+        touchedSinceSeal.formUnion(checkedByUncommittedSeal)
+        checkedByUncommittedSeal.removeAll(keepingCapacity: true)
     }
 
     // MARK: Members
