@@ -128,6 +128,51 @@ enum Schema {
             (SELECT MIN(expires_at) FROM lots WHERE lots.member_id = members.member_id AND points_left > 0),
             9223372036854775807);
         """,
+        // 5: chained digests (issue 11). open_hash is the open cycle's running hash (hex
+        // SHA-256; '' at a cycle's start), folded entry by entry and written in the batch's
+        // transaction; a seal chains it to the previous sealed digest (LedgerStore+Chain).
+        // chain_since_offset is the first offset the chain covers: a file from before this
+        // migration starts its chain here, from its last sealed cycle's stored digest.
+        // expiry_queue holds (expires_at, lot_id) of every lot that may have points left
+        // at its expiry: the barrier's sweep reads only what is due (and deletes it), not
+        // every open lot. A hint like an index: left out of the digest.
+        """
+        ALTER TABLE shard ADD COLUMN open_hash TEXT NOT NULL DEFAULT '';
+        ALTER TABLE shard ADD COLUMN chain_since_offset INTEGER NOT NULL DEFAULT 0;
+        UPDATE shard SET chain_since_offset = next_offset;
+        CREATE TABLE IF NOT EXISTS expiry_queue (
+            expires_at INTEGER NOT NULL,
+            lot_id INTEGER NOT NULL,
+            PRIMARY KEY (expires_at, lot_id)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO expiry_queue (expires_at, lot_id)
+            SELECT expires_at, lot_id FROM lots WHERE points_left > 0 AND expires_at < 9223372036854775807;
+        """,
+        // 6: bounded hot state (issue 11). journal.event_time is what a reversal window counts
+        // from (NULL for older rows: unknown, never refused). Archiving selects by offset, so
+        // the journal gets an index on it (append-only: cheap to keep), and portions one on
+        // lot_id (whether a lot is still referenced). `archives` records each archive file
+        // a barrier wrote: the offsets it covers, the SHA-256 of its content (folded into
+        // the cycle's digest) and of its bytes, its row counts, and where the slow sweep of
+        // spent lots stands. Indexes and `archives` are not digested table by table.
+        """
+        ALTER TABLE journal ADD COLUMN event_time INTEGER;
+        CREATE INDEX IF NOT EXISTS journal_by_offset ON journal (offset);
+        CREATE INDEX IF NOT EXISTS portions_by_lot ON portions (lot_id);
+        CREATE TABLE IF NOT EXISTS archives (
+            cycle INTEGER PRIMARY KEY,
+            file TEXT NOT NULL,
+            first_offset INTEGER NOT NULL,
+            last_offset INTEGER NOT NULL,
+            lot_cursor INTEGER NOT NULL,
+            content_sha256 TEXT NOT NULL,
+            file_sha256 TEXT NOT NULL,
+            journal_rows INTEGER NOT NULL,
+            portion_rows INTEGER NOT NULL,
+            lot_rows INTEGER NOT NULL,
+            dead_letter_rows INTEGER NOT NULL
+        );
+        """,
     ]
 
     /// Tables, the columns that hold the ledger, and their canonical order, for the
