@@ -41,6 +41,9 @@ public struct WorkerConfiguration: Sendable {
     public var applyThreads: Int?
     /// Extra librdkafka settings for both the consumer and the producer.
     public var kafkaExtra: [String: String] = [:]
+    /// Told every round's timings, on the loop thread (`loyalty bench gateway`); nil: no
+    /// round is timed.
+    public var roundObserver: (@Sendable (RoundTiming) -> Void)?
 
     public static let defaultMaxBatchRecords = 10_000
     public static let defaultResultsLingerMilliseconds = 5

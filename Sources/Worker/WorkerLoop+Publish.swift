@@ -11,7 +11,7 @@ extension WorkerLoop {
     /// be written is stopped (its transaction rolled back) and the others go on. If
     /// shutdown is requested while Kafka is unreachable, nothing of the round is stored
     /// (replayed next start).
-    func applyRound(_ round: [Prepared]) throws {
+    func applyRound(_ round: [Prepared], pollStarted: ContinuousClock.Instant, polled: ContinuousClock.Instant) throws {
         var attempt = 0
         var round = round
         while !round.isEmpty {
@@ -50,6 +50,7 @@ extension WorkerLoop {
                     fail(prepared.partition, error)
                 }
             }
+            let applied = ContinuousClock.now
             var replaced = 0
             do {
                 let refusals = try deliveries?.waitAll() ?? []
@@ -69,15 +70,21 @@ extension WorkerLoop {
                 round = pending.map { $0.0 }
                 continue
             }
-            let committed: [Error?] = Self.parallelMap(pending.count, threads: applyThreads) { index in
+            let acknowledged = ContinuousClock.now
+            let committed: [(Error?, Duration)] = Self.parallelMap(pending.count, threads: applyThreads) { index in
+                let started = ContinuousClock.now
                 do {
                     try pending[index].0.shard.commit(pending[index].1)
-                    return nil
+                    return (nil, ContinuousClock.now - started)
                 } catch {
-                    return error
+                    return (error, ContinuousClock.now - started)
                 }
             }
-            for ((prepared, _), error) in zip(pending, committed) {
+            if let observer = configuration.roundObserver {
+                let times = (pollStarted, polled, applied, acknowledged)
+                observer(Self.timing(times, pending.map { $0.0 }, committed.map { $0.1 }))
+            }
+            for ((prepared, _), (error, _)) in zip(pending, committed) {
                 if let error {
                     fail(prepared.partition, error)
                     continue
@@ -91,6 +98,21 @@ extension WorkerLoop {
             if replaced > 0 { progress.replaced(replaced) }
             return
         }
+    }
+
+    /// A round's `RoundTiming`: its instants (poll started, polled, applied, acknowledged),
+    /// now as the commit's end, and each shard's offsets and COMMIT time.
+    static func timing(
+        _ times: (ContinuousClock.Instant, ContinuousClock.Instant, ContinuousClock.Instant, ContinuousClock.Instant),
+        _ shards: [Prepared], _ commits: [Duration]
+    ) -> RoundTiming {
+        let shares = zip(shards, commits).map { prepared, commit in
+            RoundTiming.Share(
+                partition: prepared.partition, firstOffset: prepared.batch.entries.first?.offset ?? prepared.batch.nextOffset,
+                nextOffset: prepared.batch.nextOffset, commitNanoseconds: commit.nanosecondsCount)
+        }
+        return RoundTiming(
+            pollStarted: times.0, polled: times.1, applied: times.2, acknowledged: times.3, committed: .now, shares: shares)
     }
 
     /// Publishes, for each output Kafka refused for good, its bounded replacement
@@ -125,5 +147,12 @@ extension WorkerLoop {
                     + "(\(replacements[again.index].value.count) bytes): \(again.error); check the topic's max.message.bytes")
         }
         return replacements.count
+    }
+}
+
+extension Duration {
+    fileprivate var nanosecondsCount: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -27,7 +27,8 @@ extension WorkerLoop {
     /// Applies every partition's records: per round, at most `maxBatchRecords` records of
     /// each partition, each shard in its own SQL transaction, all left open while their
     /// outputs are published with one wait for the acks, then each committed.
-    func process(_ groups: [(Int32, [ConsumerRecord])]) throws {
+    func process(_ groups: [(Int32, [ConsumerRecord])], pollStarted: ContinuousClock.Instant) throws {
+        let polled = ContinuousClock.now
         for (partition, _) in groups { fetchedSinceAssignment.insert(partition) }
         var remaining = groups.map { ($0.0, $0.1[...]) }
         let limit = max(1, min(configuration.maxBatchRecords, LedgerBatch.maxEntries))
@@ -43,7 +44,7 @@ extension WorkerLoop {
             let decoded = Self.parallelMap(selected.count, threads: applyThreads) { index in
                 Result { try self.decode(selected[index]) }
             }
-            try applyRound(decoded.map { try $0.get() })
+            try applyRound(decoded.map { try $0.get() }, pollStarted: pollStarted, polled: polled)
             remaining = next
         }
     }
@@ -111,4 +112,28 @@ extension WorkerLoop {
             partition: partition, shard: selected.shard, batch: LedgerBatch(entries: entries, nextOffset: selected.nextOffset),
             writer: writer, context: context, deadLetters: deadLetters, records: selected.records.count, started: started)
     }
+}
+
+/// A round's timings, for a benchmark that wants to see where a `wait=true` answer's time
+/// goes (`WorkerConfiguration.roundObserver`). Only timed when someone observes.
+public struct RoundTiming: Sendable {
+    /// One shard's part of the round: offsets `firstOffset..<nextOffset`, and how long its
+    /// COMMIT took (a WAL checkpoint runs inside it).
+    public struct Share: Sendable {
+        public var partition: Int32
+        public var firstOffset: Int64
+        public var nextOffset: Int64
+        public var commitNanoseconds: Int64
+    }
+    /// The loop began the poll that brought this round's records.
+    public var pollStarted: ContinuousClock.Instant
+    /// The records were in hand.
+    public var polled: ContinuousClock.Instant
+    /// Every shard applied and its outputs enqueued.
+    public var applied: ContinuousClock.Instant
+    /// Kafka acknowledged every output.
+    public var acknowledged: ContinuousClock.Instant
+    /// Every shard committed.
+    public var committed: ContinuousClock.Instant
+    public var shares: [Share]
 }

@@ -90,6 +90,7 @@ package final class WorkerLoop: RebalanceListener {
         warmUpProducer()
 
         while !stopRequested.flag.load(ordering: .relaxed) {
+            let pollStarted = ContinuousClock.now
             var records = try consumer.poll(
                 maxRecords: configuration.maxBatchRecords,
                 timeoutMilliseconds: configuration.pollTimeoutMilliseconds
@@ -108,7 +109,7 @@ package final class WorkerLoop: RebalanceListener {
                 if configuration.exitWhenCaughtUp, try caughtUp() { break }
                 continue
             }
-            try process(Self.groupedByPartition(records))
+            try process(Self.groupedByPartition(records), pollStarted: pollStarted)
         }
     }
 

@@ -86,9 +86,14 @@ struct BenchGateway: AsyncParsableCommand {
             print("    \(alone.text)   (target >= 50,000)")
             figures.set("batch_transactions_per_second", alone.rate.rounded())
 
+            let rounds = RoundLog()
             let started = WorkerPool(
                 count: workers, bootstrapServers: cluster.bootstrapServers, dataDirectory: "\(data)/shards", programme: programme,
-                groupId: "bench-workers", logger: logger, configure: Self.latencySensitive)
+                groupId: "bench-workers", logger: logger
+            ) {
+                Self.latencySensitive(&$0)
+                $0.roundObserver = { timing in rounds.record(timing) }
+            }
             pool = started
             // Joining the group takes the workers a few seconds; (a') must not be over by then.
             while started.recordsApplied == 0 { try await Task.sleep(for: .milliseconds(20)) }
@@ -107,7 +112,9 @@ struct BenchGateway: AsyncParsableCommand {
             }
             try await started.waitUntilApplied(ends.filter { $0.value > 0 }, timeoutSeconds: 600)
 
-            try await latencyPhase(client, figures)
+            rounds.start()
+            let samples = try await latencyPhase(client, figures)
+            Self.reportTail(samples, rounds.stop(), figures)
             #if DEBUG
                 print("note: this is a debug build; measure with `swift build -c release` and .build/release/loyalty bench gateway")
             #endif
@@ -216,13 +223,13 @@ struct BenchGateway: AsyncParsableCommand {
     }
 
     /// (b) wait=true redemption latency, open loop.
-    private func latencyPhase(_ client: GatewayClient, _ figures: BenchFigures) async throws {
+    private func latencyPhase(_ client: GatewayClient, _ figures: BenchFigures) async throws -> [Sample] {
         let signer = RequestSigner(keyId: "pharmacy-bench", secret: "bench-secret-pharmacy-0123456789")
         let count = rate * seconds
         print("(b) \(Format.grouped(Int64(count))) redemptions with wait=true at \(rate)/s open-loop ...")
         let interval = Duration.nanoseconds(1_000_000_000 / Int64(max(1, rate)))
         let phaseStart = ContinuousClock.now + .milliseconds(100)
-        let outcomes = try await withThrowingTaskGroup(of: (Double, Bool).self) { tasks in
+        let samples = try await withThrowingTaskGroup(of: Sample.self) { tasks in
             for i in 0..<count {
                 let scheduled = phaseStart + interval * i
                 try await Task.sleep(until: scheduled, clock: .continuous)
@@ -234,17 +241,19 @@ struct BenchGateway: AsyncParsableCommand {
                             .utf8)
                     let reply = try await client.post(
                         "/v1/transactions?wait=true&timeout_ms=5000", body: body, contentType: "application/json", signer: signer)
+                    let answered = ContinuousClock.now
                     let ok = reply.status == 200 && reply.body.contains("\"status\":\"ACCEPTED\"")
-                    return ((ContinuousClock.now - scheduled).seconds * 1000, ok)
+                    let (partition, offset) = Self.position(reply.body)
+                    return Sample(scheduled: scheduled, answered: answered, partition: partition, offset: offset, ok: ok)
                 }
             }
-            var all: [(Double, Bool)] = []
-            for try await outcome in tasks { all.append(outcome) }
+            var all: [Sample] = []
+            for try await sample in tasks { all.append(sample) }
             return all
         }
-        let latencies = outcomes.map(\.0).sorted()
-        let okCount = outcomes.filter(\.1).count
-        func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        let latencies = samples.map(\.milliseconds).sorted()
+        let okCount = samples.filter(\.ok).count
+        func percentile(_ p: Double) -> Double { Self.percentile(latencies, p) }
         print(
             "    \(okCount) of \(count) ACCEPTED; latency p50 \(String(format: "%.1f", percentile(0.5))) ms, p99 \(String(format: "%.1f", percentile(0.99))) ms, max \(String(format: "%.1f", latencies.last ?? 0)) ms   (target p99 <= 25 ms)"
         )
@@ -253,6 +262,7 @@ struct BenchGateway: AsyncParsableCommand {
         figures.set("latency_p50_ms", (percentile(0.5) * 10).rounded() / 10)
         figures.set("latency_p99_ms", (percentile(0.99) * 10).rounded() / 10)
         figures.set("latency_max_ms", ((latencies.last ?? 0) * 10).rounded() / 10)
+        return samples
     }
 }
 
