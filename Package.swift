@@ -175,7 +175,7 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "Basics", "Clearing", "Kafka", "Ledger", "NodeRuntime", "Programme", "SettlementFiles", "Worker",
+                "Basics", "Clearing", "Kafka", "Ledger", "NodeRuntime", "Programme", "SettlementFiles", "Simulation", "SQLite", "Worker",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings

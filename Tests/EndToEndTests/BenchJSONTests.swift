@@ -37,4 +37,53 @@ struct BenchJSONTests {
         // The human report still comes, on stderr.
         #expect(report.contains(arguments[0] == "ledger" ? "best:" : "median total:"), "no report on stderr:\n\(report)")
     }
+
+    /// A tiny history: 45 days, a barrier a day, a snapshot every 10 days.
+    @Test func historyGivesEveryFigureAndAHandOverThatEndsEqual() async throws {
+        let data = NSTemporaryDirectory() + "loyalty-bench-history-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try loyaltyExecutable())
+        process.arguments = [
+            "bench", "history", "--transactions", "20000", "--members", "2000", "--days", "45", "--snapshot-every-days", "10",
+            "--window", "5000", "--json", "--data", data,
+        ]
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        try await exited(process, timeoutSeconds: 240)
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let report = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try #require(process.terminationStatus == 0, "bench history failed:\n\(report)")
+        let object = try #require(try JSONSerialization.jsonObject(with: out) as? [String: Any])
+        func number(_ key: String) -> Double { (object[key] as? NSNumber)?.doubleValue ?? -1 }
+
+        #expect(object["bench"] as? String == "history")
+        #expect(number("transactions") == 20_000)
+        #expect(number("window_transactions") == 5_000)
+        // A barrier closing each of the 45 days, a snapshot after days 10, 20, 30 and 40.
+        #expect(number("barriers") == 45)
+        #expect(number("snapshots") == 4)
+        for key in ["first_records_per_second", "last_records_per_second", "first_cpu_us_per_record", "last_cpu_us_per_record"] {
+            #expect(number(key) > 0, "\(key) in \(object)")
+        }
+        for key in ["barrier_stall_first_median_ms", "barrier_stall_last_max_ms", "snapshot_seconds", "replay_from_zero_seconds"] {
+            #expect(number(key) > 0, "\(key) in \(object)")
+        }
+        #expect(number("barrier_stall_first_median_ms") <= number("barrier_stall_first_max_ms"))
+        #expect(number("snapshot_bytes") > 4096)
+        // The tail after day 40's snapshot: 5 days of transactions (about 2,222) and their barriers.
+        #expect(number("handover_tail_entries") > 2_000 && number("handover_tail_entries") < 2_500)
+        #expect(object["handover_position_equal"] as? Bool == true)
+        for at in ["middle", "end"] {
+            #expect(number("\(at)_rss_bytes") > 0)
+            #expect(number("\(at)_hwm_bytes") >= number("\(at)_rss_bytes"))
+            #expect(number("\(at)_shard_bytes") > 0)
+            #expect((object["\(at)_table_bytes"] as? [String: Any])?.isEmpty == false, "\(at)_table_bytes in \(object)")
+        }
+        #expect(number("middle_transactions") >= 10_000 && number("middle_transactions") < 20_000)
+        #expect(report.contains("last / first ="), "no report on stderr:\n\(report)")
+    }
 }

@@ -14,7 +14,7 @@ import Worker
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput; prints figures, asserts nothing.",
-        subcommands: [BenchWorker.self, BenchLedger.self, BenchClearing.self, BenchGateway.self]
+        subcommands: [BenchWorker.self, BenchLedger.self, BenchClearing.self, BenchGateway.self, BenchHistory.self]
     )
 }
 

@@ -1,0 +1,196 @@
+import Dispatch
+import Foundation
+import Ledger
+import Programme
+import Worker
+
+/// `loyalty bench history`: how a shard's costs move as its history grows.
+///
+/// Builds ONE shard from a synthetic log (`HistoryBenchmarkLog`: transactions over `days`
+/// days, a barrier closing every day), applied as the worker applies, without Kafka:
+/// batches of `batchSize` transactions, except that a batch ends before a barrier and the
+/// barrier is applied alone, so its stall (apply + COMMIT) is timed by itself. Every
+/// `snapshotEveryDays` days, after that day's barrier, a snapshot of the shard is taken
+/// (outside the timed apply). At the end the newest snapshot is handed over: restored into
+/// a fresh path and the tail after it replayed; its last sealed position must equal the
+/// shard's.
+public enum HistoryBenchmark {
+    public struct Settings: Sendable {
+        public var transactions = 5_000_000
+        public var members = 100_000
+        /// Days of event time the transactions spread over (a cycle per day).
+        public var days: Int64 = 720
+        public var snapshotEveryDays: Int64 = 30
+        public var batchSize = WorkerConfiguration.defaultMaxBatchRecords
+        /// The first and the last this many transactions are the two apply-rate windows.
+        public var window = 1_000_000
+
+        public init() {}
+    }
+
+    /// Apply figures over a run of transaction batches.
+    public struct Window: Sendable {
+        public var records = 0
+        public var seconds = 0.0
+        /// The apply thread's CPU time.
+        public var cpuSeconds = 0.0
+
+        public var recordsPerSecond: Double { seconds > 0 ? Double(records) / seconds : 0 }
+        public var cpuMicrosecondsPerRecord: Double { records > 0 ? cpuSeconds / Double(records) * 1e6 : 0 }
+    }
+
+    public struct Result: Sendable {
+        public var transactions = 0
+        public var entries: Int64 = 0
+        public var first = Window()
+        public var last = Window()
+        /// Every barrier's apply + COMMIT, in log order, milliseconds.
+        public var barrierMilliseconds: [Double] = []
+        /// Applying the whole log into a fresh file (transactions and barriers, snapshots
+        /// left out): what a hand-over without a snapshot replays.
+        public var buildSeconds = 0.0
+        public var snapshots: [HistorySnapshot] = []
+        public var handOver = HandOver()
+        public var middle: HistoryProbe?
+        public var end: HistoryProbe?
+    }
+
+    public struct HandOver: Sendable {
+        /// Fetching the newest snapshot into a fresh path and opening it.
+        public var restoreSeconds = 0.0
+        public var tailEntries = 0
+        public var tailSeconds = 0.0
+        /// The handed-over shard's last sealed position (digest included) equals the shard's.
+        public var positionEqual = false
+
+        public var seconds: Double { restoreSeconds + tailSeconds }
+    }
+
+    public static func run(
+        settings: Settings, programme: Programme, directory: String, progress: (String) -> Void
+    ) throws -> Result {
+        let shardPath = WorkerConfiguration.shardPath(dataDirectory: directory + "/shard", partition: 0)
+        let snapshots = HistorySnapshots(directory: directory + "/snapshots")
+        try FileManager.default.createDirectory(atPath: directory + "/shard", withIntermediateDirectories: true)
+        let shard = try Shard(path: shardPath, partition: 0, programme: programme)
+        defer { shard.close() }
+        var result = Result()
+        var batch = HistoryBatcher(shard: shard, size: settings.batchSize)
+        var windows: [(start: Int, window: Window)] = []
+        for entry in HistoryBenchmarkLog(
+            programme: programme, transactions: settings.transactions, members: settings.members, days: settings.days)
+        {
+            result.entries = entry.offset + 1
+            guard case .barrier(let cycle, _) = entry.kind else {
+                if let applied = try batch.add(entry) { windows.append((result.transactions, applied)) }
+                result.transactions += 1
+                continue
+            }
+            if let applied = try batch.flush() { windows.append((result.transactions - applied.records, applied)) }
+            let stall = try batch.applyAlone(entry)
+            result.barrierMilliseconds.append(stall * 1000)
+            if cycle % settings.snapshotEveryDays == 0 {
+                result.snapshots.append(try snapshots.take(shardPath: shardPath, nextOffset: entry.offset + 1, cycle: cycle))
+                progress(
+                    "day \(cycle): \(result.transactions) transactions, barrier \(String(format: "%.1f", stall * 1000)) ms, "
+                        + "snapshot \(result.snapshots.last.map { String(format: "%.2f s", $0.seconds) } ?? "")")
+            }
+            if result.middle == nil, result.transactions >= settings.transactions / 2 {
+                result.middle = try HistoryProbe.take(
+                    transactions: result.transactions, shardPath: shardPath, archiveDirectory: directory + "/shard/archive")
+            }
+        }
+        result.buildSeconds = batch.seconds
+        let window = max(1, min(settings.window, result.transactions))
+        for (start, applied) in windows {
+            if start < window { result.first.add(applied) }
+            if start + applied.records > result.transactions - window { result.last.add(applied) }
+        }
+        result.end = try HistoryProbe.take(
+            transactions: result.transactions, shardPath: shardPath, archiveDirectory: directory + "/shard/archive")
+        if let newest = result.snapshots.last {
+            progress("handing over from the snapshot of day \(newest.cycle) ...")
+            result.handOver = try handOver(
+                newest, snapshots: snapshots, settings: settings, programme: programme, directory: directory + "/handover",
+                expected: try shard.positions().last)
+        }
+        return result
+    }
+
+    /// Restores `snapshot` into a fresh shard and replays the log after it.
+    private static func handOver(
+        _ snapshot: HistorySnapshot, snapshots: HistorySnapshots, settings: Settings, programme: Programme, directory: String,
+        expected: CyclePosition?
+    ) throws -> HandOver {
+        // The tail, built before the clock starts: a worker reads it from Kafka.
+        let tail = HistoryBenchmarkLog(
+            programme: programme, transactions: settings.transactions, members: settings.members, days: settings.days
+        ).filter { $0.offset >= snapshot.nextOffset }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = WorkerConfiguration.shardPath(dataDirectory: directory, partition: 0)
+        var handOver = HandOver()
+        let started = DispatchTime.now().uptimeNanoseconds
+        try snapshots.restore(snapshot, to: path)
+        let shard = try Shard(path: path, partition: 0, programme: programme)
+        defer { shard.close() }
+        guard try shard.nextOffset() == snapshot.nextOffset else {
+            throw LedgerError(.schema, "the restored snapshot of day \(snapshot.cycle) does not start at offset \(snapshot.nextOffset)")
+        }
+        handOver.restoreSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        var batch = HistoryBatcher(shard: shard, size: settings.batchSize)
+        for entry in tail { _ = try batch.add(entry) }
+        _ = try batch.flush()
+        handOver.tailEntries = tail.count
+        handOver.tailSeconds = batch.seconds
+        handOver.positionEqual = try shard.positions().last == expected
+        return handOver
+    }
+}
+
+extension HistoryBenchmark.Window {
+    mutating func add(_ other: Self) {
+        records += other.records
+        seconds += other.seconds
+        cpuSeconds += other.cpuSeconds
+    }
+}
+
+/// Entries gathered into batches of at most `size` and applied, timed.
+struct HistoryBatcher {
+    let shard: Shard
+    let size: Int
+    private var entries: [LedgerEntry] = []
+    /// Everything applied so far, wall time.
+    private(set) var seconds = 0.0
+
+    init(shard: Shard, size: Int) {
+        self.shard = shard
+        self.size = max(1, min(size, LedgerBatch.maxEntries))
+        entries.reserveCapacity(self.size)
+    }
+
+    /// Adds `entry`; when the batch is full, applies it and returns its figures.
+    mutating func add(_ entry: LedgerEntry) throws -> HistoryBenchmark.Window? {
+        entries.append(entry)
+        return entries.count >= size ? try flush() : nil
+    }
+
+    /// Applies what is gathered, if anything.
+    mutating func flush() throws -> HistoryBenchmark.Window? {
+        guard let last = entries.last else { return nil }
+        let cpu = threadCPUSeconds()
+        let started = DispatchTime.now().uptimeNanoseconds
+        _ = try shard.apply(LedgerBatch(entries: entries, nextOffset: last.offset + 1)) { _ in }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        seconds += elapsed
+        defer { entries.removeAll(keepingCapacity: true) }
+        return HistoryBenchmark.Window(records: entries.count, seconds: elapsed, cpuSeconds: threadCPUSeconds() - cpu)
+    }
+
+    /// Applies `entry` in a batch of its own (after what is gathered); its seconds.
+    mutating func applyAlone(_ entry: LedgerEntry) throws -> Double {
+        _ = try flush()
+        entries.append(entry)
+        return try flush()?.seconds ?? 0
+    }
+}

@@ -1,0 +1,160 @@
+import ArgumentParser
+import Benchmarks
+import Foundation
+import Programme
+
+/// One shard growing through a long history: do its costs stay flat?
+struct BenchHistory: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "One shard through a long history: apply rate, barrier stall, snapshot, hand-over, memory and disk, early and late.",
+        discussion: """
+            Builds one shard of --transactions synthetic transactions (accruals, \
+            redemptions, refunds, cancels, the odd repeat and bad one) spread over --days \
+            days, with a barrier closing every day, applied as the worker applies (no \
+            Kafka; batches of 10,000, a barrier applied in a batch of its own so its stall \
+            is timed alone). Every --snapshot-every-days days a snapshot is taken. Prints \
+            the apply rate of the first and the last --window transactions, the barrier \
+            stall of the first and the last 10 barriers, the newest snapshot's size and \
+            time, the hand-over (restore that snapshot into a fresh path and replay the \
+            tail) beside the replay from zero (the build itself), and resident memory and \
+            disk in the middle and at the end. Build with -c release.
+            """
+    )
+
+    @Option(help: "Transactions in the shard.") var transactions = 5_000_000
+    @Option(help: "Members.") var members = 100_000
+    @Option(help: "Days of event time (a barrier per day); several times the programme's horizons.") var days = 720
+    @Option(help: "Days between snapshots.") var snapshotEveryDays = 30
+    @Option(help: "Transactions in each of the two apply-rate windows (first and last).") var window = 1_000_000
+    @Option(help: "Working directory (wiped first).") var data = "var/bench-history"
+    @OptionGroup var output: BenchJSONOption
+
+    /// Barriers in each of the early and late stall samples.
+    static let stallSample = 10
+
+    func validate() throws {
+        guard transactions >= 1 else { throw ValidationError("--transactions: must be at least 1, got \(transactions)") }
+        guard members >= 1 else { throw ValidationError("--members: must be at least 1, got \(members)") }
+        guard days >= 1 else { throw ValidationError("--days: must be at least 1, got \(days)") }
+        guard snapshotEveryDays >= 1 else {
+            throw ValidationError("--snapshot-every-days: must be at least 1, got \(snapshotEveryDays)")
+        }
+        guard window >= 1 else { throw ValidationError("--window: must be at least 1, got \(window)") }
+    }
+
+    func run() async throws {
+        let figures = BenchFigures(bench: "history", output)
+        let files = FileManager.default
+        if files.fileExists(atPath: data) { try files.removeItem(atPath: data) }
+        var settings = HistoryBenchmark.Settings()
+        settings.transactions = transactions
+        settings.members = members
+        settings.days = Int64(days)
+        settings.snapshotEveryDays = Int64(snapshotEveryDays)
+        settings.window = window
+        let programme = Programme.sample
+        print("\(Format.grouped(Int64(transactions))) transactions, \(Format.grouped(Int64(members))) members, \(days) days, one shard")
+        let result = try HistoryBenchmark.run(settings: settings, programme: programme, directory: data) { print($0) }
+        report(result, figures)
+        try figures.finish()
+        #if DEBUG
+            print("note: this is a debug build; measure with `swift build -c release` and .build/release/loyalty bench history")
+        #endif
+    }
+
+    private func report(_ result: HistoryBenchmark.Result, _ figures: BenchFigures) {
+        print("")
+        let label = Format.grouped(Int64(min(window, result.transactions)))
+        print(
+            Format.table([
+                ["transactions", "records/s", "CPU µs per record"],
+                [
+                    "first \(label)", Format.grouped(Int64(result.first.recordsPerSecond)),
+                    String(format: "%.1f", result.first.cpuMicrosecondsPerRecord),
+                ],
+                ["last \(label)", Format.grouped(Int64(result.last.recordsPerSecond)), String(format: "%.1f", result.last.cpuMicrosecondsPerRecord)],
+            ]))
+        let ratio = result.first.recordsPerSecond > 0 ? result.last.recordsPerSecond / result.first.recordsPerSecond : 0
+        print(String(format: "last / first = %.2f   (target >= 0.80)", ratio))
+        figures.set("transactions", result.transactions)
+        figures.set("window_transactions", min(window, result.transactions))
+        figures.set("first_records_per_second", result.first.recordsPerSecond.rounded())
+        figures.set("last_records_per_second", result.last.recordsPerSecond.rounded())
+        figures.set("first_cpu_us_per_record", rounded(result.first.cpuMicrosecondsPerRecord, 1))
+        figures.set("last_cpu_us_per_record", rounded(result.last.cpuMicrosecondsPerRecord, 1))
+        figures.set("last_first_ratio", rounded(ratio, 2))
+
+        let stalls = result.barrierMilliseconds
+        let early = Array(stalls.prefix(Self.stallSample))
+        let late = Array(stalls.suffix(Self.stallSample))
+        print(
+            "barrier stall (apply + commit), ms: first \(early.count): median \(format(median(early))), max \(format(early.max() ?? 0)); "
+                + "last \(late.count): median \(format(median(late))), max \(format(late.max() ?? 0))   (target: <= 50 ms at the end, not growing)")
+        figures.set("barriers", stalls.count)
+        figures.set("barrier_stall_first_median_ms", rounded(median(early), 2))
+        figures.set("barrier_stall_first_max_ms", rounded(early.max() ?? 0, 2))
+        figures.set("barrier_stall_last_median_ms", rounded(median(late), 2))
+        figures.set("barrier_stall_last_max_ms", rounded(late.max() ?? 0, 2))
+
+        if let snapshot = result.snapshots.last {
+            print(
+                "snapshot (day \(snapshot.cycle), offset \(Format.grouped(snapshot.nextOffset))): \(megabytes(snapshot.bytes)) MB in "
+                    + "\(format(snapshot.seconds)) s")
+            let handOver = result.handOver
+            print(
+                "hand-over: restore \(format(handOver.restoreSeconds)) s + tail of \(Format.grouped(Int64(handOver.tailEntries))) entries "
+                    + "\(format(handOver.tailSeconds)) s = \(format(handOver.seconds)) s   (target <= 30 s); "
+                    + "replay from zero: \(format(result.buildSeconds)) s; last sealed position "
+                    + (handOver.positionEqual ? "equal to the shard's" : "DIFFERS from the shard's"))
+            figures.set("snapshots", result.snapshots.count)
+            figures.set("snapshot_bytes", snapshot.bytes)
+            figures.set("snapshot_seconds", rounded(snapshot.seconds, 3))
+            figures.set("handover_restore_seconds", rounded(handOver.restoreSeconds, 3))
+            figures.set("handover_tail_entries", handOver.tailEntries)
+            figures.set("handover_tail_seconds", rounded(handOver.tailSeconds, 3))
+            figures.set("handover_seconds", rounded(handOver.seconds, 3))
+            figures.set("handover_position_equal", handOver.positionEqual)
+        } else {
+            print("no snapshot: the history is shorter than --snapshot-every-days")
+        }
+        figures.set("replay_from_zero_seconds", rounded(result.buildSeconds, 3))
+
+        var rows = [["at", "transactions", "VmRSS MB", "VmHWM MB", "shard MB", "archives MB"]]
+        for (name, probe) in [("middle", result.middle), ("end", result.end)] {
+            guard let probe else { continue }
+            rows.append([
+                name, Format.grouped(Int64(probe.transactions)), probe.residentBytes.map(megabytes) ?? "-",
+                probe.peakResidentBytes.map(megabytes) ?? "-", megabytes(probe.shardBytes), megabytes(probe.archiveBytes),
+            ])
+            figures.set("\(name)_transactions", probe.transactions)
+            if let bytes = probe.residentBytes { figures.set("\(name)_rss_bytes", bytes) }
+            if let bytes = probe.peakResidentBytes { figures.set("\(name)_hwm_bytes", bytes) }
+            figures.set("\(name)_shard_bytes", probe.shardBytes)
+            figures.set("\(name)_archive_bytes", probe.archiveBytes)
+            figures.set("\(name)_table_bytes", probe.tableBytes)
+        }
+        print(Format.table(rows))
+        if let middle = result.middle, let end = result.end {
+            let names = Set(middle.tableBytes.keys).union(end.tableBytes.keys).sorted()
+            print(
+                "by table and index, MB (middle → end): "
+                    + names.map { "\($0) \(megabytes(middle.tableBytes[$0] ?? 0)) → \(megabytes(end.tableBytes[$0] ?? 0))" }.joined(separator: ", "))
+        }
+    }
+
+    private func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    private func rounded(_ value: Double, _ digits: Int) -> Double {
+        let scale = pow(10, Double(digits))
+        return (value * scale).rounded() / scale
+    }
+
+    private func format(_ value: Double) -> String { String(format: value < 10 ? "%.2f" : "%.1f", value) }
+
+    private func megabytes(_ bytes: Int64) -> String { String(format: "%.1f", Double(bytes) / 1_048_576) }
+}
