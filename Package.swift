@@ -75,6 +75,13 @@ let package = Package(
         // The storage layer: an SQLite connection, statements, transactions and numbered
         // migrations, failing as the owning module's error. The only user of CSQLite.
         .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: settings),
+        // Shard snapshots kept in an object store (a directory to start with): put, list,
+        // restore checked against a manifest. Knows no ledger: only files and keys.
+        .target(
+            name: "SnapshotStore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: settings
+        ),
         // A shard's SQLite ledger and the rules that change it. No Kafka inside.
         .target(
             name: "Ledger",
@@ -127,7 +134,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "Kafka", "Ledger", "LoyaltyWire", "NodeRuntime", "Programme",
+                "Kafka", "Ledger", "LoyaltyWire", "NodeRuntime", "Programme", "SnapshotStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -185,7 +192,7 @@ let package = Package(
             name: "loyalty",
             dependencies: [
                 "Basics", "Benchmarks", "SettlementFiles", "Kafka", "Ledger", "LoyaltyWire", "NodeRuntime", "Programme", "Worker", "Clearing", "ClearingNode", "Simulation",
-                "CLoyaltyPOS", "Gateway",
+                "CLoyaltyPOS", "Gateway", "SnapshotStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -275,6 +282,7 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore"], swiftSettings: settings),
         .testTarget(
             name: "WorkerTests",
             dependencies: [

@@ -20,6 +20,19 @@ public struct WorkerConfiguration: Sendable {
     /// Publish results, positions and dead letters. Off for `ledger rebuild`, which
     /// replays history and must not announce it again.
     public var publishOutputs = true
+    /// Directory (a shared volume or an object-store mount) where shard snapshots are kept;
+    /// nil: no snapshots, and a partition assigned without its shard file is replayed from
+    /// offset 0 (docs/operations.md, "Snapshots and hand-over").
+    public var snapshotDirectory: String?
+    /// Snapshot a shard once this many cycles were sealed in it since its last snapshot
+    /// (0: not on seals).
+    public var snapshotEveryCycles = WorkerConfiguration.defaultSnapshotEveryCycles
+    /// Snapshot a shard once this many seconds passed since its last snapshot (or since the
+    /// worker took it), sealed cycles or not, so the tail a hand-over replays stays short
+    /// when cycles are long (0: not by time). Checked after each committed batch.
+    public var snapshotEverySeconds = WorkerConfiguration.defaultSnapshotEverySeconds
+    /// Snapshots kept per partition; older ones are deleted after each new one.
+    public var snapshotsKept = WorkerConfiguration.defaultSnapshotsKept
     /// Exit (successfully) once every assigned partition is applied up to its end, or to
     /// `stopOffsets` where given. For batch runs, tests and rebuilds.
     public var exitWhenCaughtUp = false
@@ -47,6 +60,9 @@ public struct WorkerConfiguration: Sendable {
 
     public static let defaultMaxBatchRecords = 10_000
     public static let defaultResultsLingerMilliseconds = 5
+    public static let defaultSnapshotEveryCycles = 1
+    public static let defaultSnapshotEverySeconds = 900
+    public static let defaultSnapshotsKept = 3
     /// Most apply threads: a round opens at most this many shards' SQL transactions.
     public static let maxApplyThreads = 16
 

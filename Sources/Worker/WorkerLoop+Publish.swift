@@ -84,7 +84,7 @@ extension WorkerLoop {
                 let times = (pollStarted, polled, applied, acknowledged)
                 observer(Self.timing(times, pending.map { $0.0 }, committed.map { $0.1 }))
             }
-            for ((prepared, _), (error, _)) in zip(pending, committed) {
+            for ((prepared, applied), (error, _)) in zip(pending, committed) {
                 if let error {
                     fail(prepared.partition, error)
                     continue
@@ -94,6 +94,7 @@ extension WorkerLoop {
                     prepared.partition, nextOffset: prepared.batch.nextOffset, records: prepared.records,
                     deadLetters: prepared.deadLetters.count, startedNanoseconds: prepared.started
                 )
+                snapshotIfDue(prepared.partition, after: applied)
             }
             if replaced > 0 { progress.replaced(replaced) }
             return

@@ -15,6 +15,7 @@ extension WorkerLoop {
                 continue
             }
             let path = configuration.shardPath(partition: partition)
+            let restored = restoreIfMissing(partition, path: path)
             do {
                 let shard = try Shard(path: path, partition: partition, programme: programme)
                 let next = try shard.nextOffset()
@@ -22,7 +23,9 @@ extension WorkerLoop {
                 offsets[topicPartition] = next
                 progress.assigned(partition, nextOffset: next)
                 logger.info(
-                    "partition assigned; resuming from the offset stored in its shard",
+                    restored == nil
+                        ? "partition assigned; resuming from the offset stored in its shard"
+                        : "partition assigned; resuming from the offset of the snapshot restored into its shard",
                     metadata: [LogKey.partition: "\(partition)", LogKey.offset: "\(next)", LogKey.shard: "\(path)"]
                 )
             } catch {

@@ -40,6 +40,8 @@ package final class WorkerLoop: RebalanceListener {
     var fetchedSinceAssignment: Set<Int32> = []
     var consumer: KafkaConsumer?
     let producer: KafkaProducer?
+    /// Shard snapshots (WorkerLoop+Snapshots); nil when off.
+    let snapshots: WorkerSnapshots?
     let logger: Logger
     let progress: WorkerProgress
     let stopRequested: StopFlag
@@ -63,6 +65,7 @@ package final class WorkerLoop: RebalanceListener {
         try FileManager.default.createDirectory(
             atPath: configuration.dataDirectory, withIntermediateDirectories: true
         )
+        snapshots = try WorkerSnapshots(configuration: configuration, logger: logger)
         if configuration.publishOutputs {
             var producerConfiguration = ProducerConfiguration(bootstrapServers: configuration.bootstrapServers)
             producerConfiguration.clientId = configuration.clientId
@@ -188,6 +191,7 @@ package final class WorkerLoop: RebalanceListener {
         consumer = nil
         for case .open(let shard, _) in slots.values { shard.close() }
         slots.removeAll()
+        snapshots?.waitForRunning()
         if let producer {
             try? producer.flush(timeoutMilliseconds: 10_000)
             producer.shutdown()

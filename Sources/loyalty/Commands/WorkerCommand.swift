@@ -35,6 +35,7 @@ struct WorkerCommand: AsyncParsableCommand {
     )
     var fetchWaitMs: Int?
     @OptionGroup var applyThreads: ApplyThreadsOption
+    @OptionGroup var snapshots: SnapshotOptions
     @Flag(help: "Exit 0 once every assigned partition is applied to its end (batch runs, benchmarks).")
     var exitWhenCaughtUp = false
     @OptionGroup var log: LogOptions
@@ -52,6 +53,7 @@ struct WorkerCommand: AsyncParsableCommand {
         configuration.fetchWaitMilliseconds = fetchWaitMs
         configuration.applyThreads = applyThreads.requested
         configuration.kafkaExtra = try kafka.extra()
+        snapshots.apply(to: &configuration)
         let worker = AccrualWorker(configuration: configuration, programme: try programme.load(), logger: logger)
         let group = ServiceGroup(
             configuration: .init(
