@@ -6,6 +6,10 @@ struct KeyFilter {
     private var words: [UInt64]
     private let bitMask: UInt64
     private(set) var count = 0
+    /// Keys archived out of the journal since the filter was built: they answer "maybe"
+    /// for nothing. Once they are half of `count` the owner rebuilds the filter from the
+    /// hot journal, so its memory follows the hot journal, not history.
+    private(set) var removed = 0
     /// Past this many keys the false-positive rate climbs; the owner rebuilds it bigger.
     let capacity: Int
     private static let probes = 4
@@ -20,6 +24,10 @@ struct KeyFilter {
     }
 
     var isFull: Bool { count >= capacity }
+
+    var isMostlyRemoved: Bool { removed > 0 && 2 * removed >= count }
+
+    mutating func noteRemoved(_ keys: Int) { removed += keys }
 
     /// A key's hash, computed once per transaction for both the lookup and the insert.
     struct Hash {

@@ -51,6 +51,8 @@ extension Loyalty_V1_ReasonCode {
         case .refundExceedsOriginal: self = .refundExceedsOriginal
         case .invalidField: self = .invalidField
         case .wrongOriginalKind: self = .wrongOriginalKind
+        case .pastIdempotencyHorizon: self = .pastIdempotencyHorizon
+        case .pastReversalWindow: self = .pastReversalWindow
         }
     }
 }

@@ -55,4 +55,9 @@ public enum RejectReason: String, Sendable, Hashable, Codable, CaseIterable {
     case refundExceedsOriginal = "REFUND_EXCEEDS_ORIGINAL"
     case invalidField = "INVALID_FIELD"
     case wrongOriginalKind = "WRONG_ORIGINAL_KIND"
+    /// The event time is more than `idempotency_horizon_days` behind the log time: its key
+    /// may have been archived, so a repeat could no longer be told from a new transaction.
+    case pastIdempotencyHorizon = "PAST_IDEMPOTENCY_HORIZON"
+    /// A refund or cancel more than `reversal_window_days` after its original's event time.
+    case pastReversalWindow = "PAST_REVERSAL_WINDOW"
 }

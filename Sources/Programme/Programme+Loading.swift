@@ -19,6 +19,8 @@ struct ProgrammeFile: Decodable {
     var pointValueMinor: Int64?
     var expiryMonths: Int?
     var maxCardsPerAccount: Int?
+    var idempotencyHorizonDays: Int?
+    var reversalWindowDays: Int?
     var operatorAccount: ParticipantFile?
     var floors: FloorsFile?
     var partners: [PartnerFile]?
@@ -29,6 +31,8 @@ struct ProgrammeFile: Decodable {
         case pointValueMinor = "point_value_minor"
         case expiryMonths = "expiry_months"
         case maxCardsPerAccount = "max_cards_per_account"
+        case idempotencyHorizonDays = "idempotency_horizon_days"
+        case reversalWindowDays = "reversal_window_days"
         case operatorAccount = "operator"
     }
 
@@ -151,7 +155,7 @@ extension Programme {
             floors: Floors(
                 defaultBasisPoints: floors.flatMap { need($0.defaultBasisPoints, "floors.default_bp") } ?? 0,
                 categories: floors?.categories ?? [:]),
-            partners: [])
+            partners: [], idempotencyHorizonDays: file.idempotencyHorizonDays, reversalWindowDays: file.reversalWindowDays)
         var complete = programme
         complete.replacePartners(partners)
         // Problems are reported against the file's partner order, so validate before sorting.
@@ -165,7 +169,7 @@ extension Programme {
             version: version, currency: currency, currencyExponent: currencyExponent,
             pointValueMinor: pointValueMinor, expiryMonths: expiryMonths,
             maxCardsPerAccount: maxCardsPerAccount, operatorAccount: operatorAccount, floors: floors,
-            partners: newPartners)
+            partners: newPartners, idempotencyHorizonDays: idempotencyHorizonDays, reversalWindowDays: reversalWindowDays)
     }
 
     private static func path(of error: DecodingError) -> String {

@@ -3,6 +3,8 @@ extension Programme {
     public static let pointValueRange: ClosedRange<Int64> = 1...1_000_000
     public static let expiryMonthsRange: ClosedRange<Int> = 0...600
     public static let currencyExponentRange: ClosedRange<Int> = 0...4
+    /// Days of `idempotency_horizon_days` and `reversal_window_days`: up to 100 years.
+    public static let horizonDaysRange: ClosedRange<Int> = 1...36_500
 
     /// Throws every problem of this programme (partners named in sorted order).
     public func validate() throws(ProgrammeError) {
@@ -30,6 +32,7 @@ extension Programme {
         if maxCardsPerAccount < 1 {
             report("max_cards_per_account", "must be at least 1, got \(maxCardsPerAccount)")
         }
+        checkHorizons(report)
 
         checkParticipant(
             "operator", id: operatorAccount.id, name: operatorAccount.name,
@@ -72,6 +75,21 @@ extension Programme {
             }
         }
         return problems
+    }
+
+    /// Both or neither: archiving needs both (a key past the horizon may still be reversed
+    /// while the window is open, and an original inside the window must stay findable).
+    private func checkHorizons(_ report: (String, String) -> Void) {
+        for (field, days) in [("idempotency_horizon_days", idempotencyHorizonDays), ("reversal_window_days", reversalWindowDays)] {
+            if let days, !Self.horizonDaysRange.contains(days) {
+                report(field, "must be in 1...36500 days, got \(days)")
+            }
+        }
+        switch (idempotencyHorizonDays, reversalWindowDays) {
+        case (nil, .some): report("idempotency_horizon_days", "is missing; reversal_window_days needs it (set both or neither)")
+        case (.some, nil): report("reversal_window_days", "is missing; idempotency_horizon_days needs it (set both or neither)")
+        default: break
+        }
     }
 
     private func checkParticipant(

@@ -14,6 +14,13 @@ public struct Programme: Sendable, Hashable {
     /// 0 = points never expire.
     public var expiryMonths: Int
     public var maxCardsPerAccount: Int
+    /// How long a transaction id stays answerable as a duplicate (days behind the log time,
+    /// the close time of the shard's last sealed barrier); older transactions are refused
+    /// PAST_IDEMPOTENCY_HORIZON. nil = no horizon (nothing is ever archived).
+    public var idempotencyHorizonDays: Int?
+    /// How long after its original's event time a refund or cancel is accepted (else
+    /// PAST_REVERSAL_WINDOW). nil = no window.
+    public var reversalWindowDays: Int?
     public var operatorAccount: Participant
     public var floors: Floors
     /// Sorted by id.
@@ -81,7 +88,7 @@ public struct Programme: Sendable, Hashable {
     public init(
         version: String, currency: String, currencyExponent: Int, pointValueMinor: Int64,
         expiryMonths: Int, maxCardsPerAccount: Int, operatorAccount: Participant, floors: Floors,
-        partners: [Partner]
+        partners: [Partner], idempotencyHorizonDays: Int? = nil, reversalWindowDays: Int? = nil
     ) {
         self.version = version
         self.currency = currency
@@ -89,6 +96,8 @@ public struct Programme: Sendable, Hashable {
         self.pointValueMinor = pointValueMinor
         self.expiryMonths = expiryMonths
         self.maxCardsPerAccount = maxCardsPerAccount
+        self.idempotencyHorizonDays = idempotencyHorizonDays
+        self.reversalWindowDays = reversalWindowDays
         self.operatorAccount = operatorAccount
         self.floors = floors
         self.partners = partners.sorted { $0.id < $1.id }
@@ -97,6 +106,23 @@ public struct Programme: Sendable, Hashable {
             index[partner.id] = position
         }
         self.partnerIndex = index
+    }
+
+    // MARK: Horizons
+
+    static let millisecondsPerDay: Int64 = 86_400_000
+
+    /// `idempotencyHorizonDays` in milliseconds.
+    public var idempotencyHorizonMilliseconds: Int64? { idempotencyHorizonDays.map { Int64($0) * Self.millisecondsPerDay } }
+
+    /// `reversalWindowDays` in milliseconds.
+    public var reversalWindowMilliseconds: Int64? { reversalWindowDays.map { Int64($0) * Self.millisecondsPerDay } }
+
+    /// How far behind a barrier's close time a sealed cycle must have closed for its rows to
+    /// be archived: max(horizon, window). nil (nothing archived) unless both are set.
+    public var archiveAgeMilliseconds: Int64? {
+        guard let horizon = idempotencyHorizonMilliseconds, let window = reversalWindowMilliseconds else { return nil }
+        return max(horizon, window)
     }
 
     // MARK: Lookups

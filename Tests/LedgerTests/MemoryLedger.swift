@@ -22,6 +22,8 @@ struct MemoryLedger: RuleInputs {
     var portionsByRedemption: [Int64: [Portion]] = [:]
     var debts: [DebtTotal] = []
     var stats: [String: PartnerPoints] = [:]
+    /// The log time the rules see (a shard's last sealed close time); nil: no barrier yet.
+    var logTime: Int64? = nil
 
     init(programme: Programme) { rules = LedgerRules(programme: programme) }
 
@@ -45,6 +47,7 @@ struct MemoryLedger: RuleInputs {
     func portions(ofRedemption offset: Int64) -> [(portion: Portion, lot: OpenLot)] {
         (portionsByRedemption[offset] ?? []).map { (portion: $0, lot: lots[$0.lotId]!.lot) }
     }
+    func logTimeMilliseconds() -> Int64? { logTime }
 
     /// The outcome of `t` at `offset`, and the original's outcome for a duplicate.
     mutating func apply(_ t: Transaction, offset: Int64) -> (Outcome, Outcome?) {
@@ -68,7 +71,7 @@ struct MemoryLedger: RuleInputs {
         let original = OriginalRecord(
             offset: offset, memberId: t.memberId, kind: record.kind, status: record.outcome.status.rawValue, amountMinor: record.amountMinor,
             points: record.points, feeMinor: record.feeMinor, lotId: record.lotId, refundedMinor: 0, clawedPoints: 0, refundedFeeMinor: 0,
-            reversedBy: nil)
+            reversedBy: nil, eventTimeMilliseconds: time)
         journal[Self.key(t.partnerId, t.partnerTxnId)] = Journaled(original: original, outcome: record.outcome)
         if !effects.portions.isEmpty { portionsByRedemption[offset] = effects.portions }
         return (effects.record.outcome, nil)

@@ -12,6 +12,9 @@ protocol RuleInputs {
     func storedOriginal(partnerId: String, partnerTxnId: String) throws(LedgerError) -> OriginalRecord?
     /// A redemption's portions, each with its lot as it is now.
     func portions(ofRedemption offset: Int64) throws(LedgerError) -> [(portion: Portion, lot: OpenLot)]
+    /// The log time: the close time of the shard's last sealed barrier; nil before the first.
+    /// Read only when the programme sets a horizon. Never the wall clock.
+    func logTimeMilliseconds() throws(LedgerError) -> Int64?
 }
 
 /// A transaction the rules refuse (journaled as REJECTED), or storage failing under them.
@@ -29,6 +32,8 @@ extension LedgerRules {
         do {
             let partner = try self.partner(of: t)
             let time = t.eventTimeMilliseconds
+            let logTime = programme.idempotencyHorizonDays == nil ? nil : try inputs.logTimeMilliseconds()
+            try checkHorizon(t, logTime: logTime)
             let member = try inputs.memberState(t.memberId)
             switch t.body {
             case .accrual(let amountMinor, let currency, let category):
@@ -43,14 +48,14 @@ extension LedgerRules {
             case .refund(let originalTxnId, let amountMinor, let currency):
                 try checkAmount("amount_minor", amountMinor)
                 try checkCurrency(currency)
-                let original = try findOriginal(t, originalTxnId, expected: .accrual, inputs: inputs)
+                let original = try findOriginal(t, originalTxnId, expected: .accrual, inputs: inputs, logTime: logTime)
                 let terms = try refundTerms(original, originalTxnId: originalTxnId, amountMinor: amountMinor)
                 let lots = LedgerRules.refundNeedsLots(terms, member: member, at: time) ? try inputs.openLots(t.memberId) : []
                 refund(
                     t, amountMinor: amountMinor, originalTxnId: originalTxnId, original: original, terms: terms, member: member,
                     lots: lots, into: &effects)
             case .cancel(let originalTxnId):
-                let original = try findOriginal(t, originalTxnId, expected: .redemption, inputs: inputs)
+                let original = try findOriginal(t, originalTxnId, expected: .redemption, inputs: inputs, logTime: logTime)
                 try checkCancel(original, originalTxnId: originalTxnId)
                 let before = LedgerRules.spendable(member, lots: try inputs.lotsIfNeeded(t.memberId, member, at: time), at: time)
                 let portions = try inputs.portions(ofRedemption: original.offset)
@@ -67,10 +72,13 @@ extension LedgerRules {
         }
     }
 
-    private func findOriginal(_ t: Transaction, _ originalTxnId: String, expected: TransactionKind, inputs: some RuleInputs) throws -> OriginalRecord
-    {
+    private func findOriginal(
+        _ t: Transaction, _ originalTxnId: String, expected: TransactionKind, inputs: some RuleInputs, logTime: Int64?
+    ) throws -> OriginalRecord {
         try checkOriginalId(originalTxnId)
         let stored = try inputs.storedOriginal(partnerId: t.partnerId, partnerTxnId: originalTxnId)
-        return try checkOriginal(stored, of: t, originalTxnId: originalTxnId, expected: expected)
+        let original = try checkOriginal(stored, of: t, originalTxnId: originalTxnId, expected: expected)
+        try checkReversalWindow(t, original: original, originalTxnId: originalTxnId, logTime: logTime)
+        return original
     }
 }

@@ -65,6 +65,8 @@ struct JournalRecord {
     var feeMinor: Int64 = 0
     var lotId: Int64? = nil
     var originalOffset: Int64? = nil
+    /// The transaction's event time (journal.event_time): what a reversal window counts from.
+    var eventTimeMilliseconds: Int64? = nil
 }
 
 /// A journaled transaction a refund or cancel refers to.
@@ -81,6 +83,8 @@ struct OriginalRecord {
     var clawedPoints: Int64
     var refundedFeeMinor: Int64
     var reversedBy: Int64?
+    /// nil for rows journaled before the column existed: unknown, so never past a window.
+    var eventTimeMilliseconds: Int64? = nil
 }
 
 /// Why a rule refuses a transaction; the refusal is journaled and changes nothing else.

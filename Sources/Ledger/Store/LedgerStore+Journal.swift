@@ -7,6 +7,8 @@ extension LedgerStore {
     /// Journals `t` at `offset` (its key goes into the key filter); inserted at the next flush.
     func journal(_ t: Transaction, offset: Int64, _ record: JournalRecord, key: KeyFilter.Hash) throws(LedgerError) {
         try journalFilterInPlace { $0.insert(key) }
+        var record = record
+        record.eventTimeMilliseconds = t.eventTimeMilliseconds
         state.journal.append(
             BatchState.JournalRow(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, offset: offset, memberId: t.memberId, record: record))
     }
@@ -14,8 +16,9 @@ extension LedgerStore {
     /// Journal rows per multi-row INSERT: one statement per row was a large share of
     /// the ledger's time (each step opens a cursor and seeks from the root).
     static let journalRowsPerInsert = 32
-    private static let journalColumns = 15
-    private static let journalRowValues = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL)"
+    private static let journalColumns = 16
+    /// The columns in table order; event_time (migration 6) comes last.
+    private static let journalRowValues = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL, ?)"
     private static let journalInsertMany =
         "INSERT INTO journal VALUES " + Array(repeating: journalRowValues, count: journalRowsPerInsert).joined(separator: ", ")
     private static let journalInsertOne = "INSERT INTO journal VALUES " + journalRowValues
@@ -68,6 +71,7 @@ extension LedgerStore {
         s.bindInteger(base + 13, record.feeMinor)
         Self.bind(s, base + 14, record.lotId)
         Self.bind(s, base + 15, record.originalOffset)
+        Self.bind(s, base + 16, record.eventTimeMilliseconds)
     }
 
     private static func bind(_ s: SQLiteStatement, _ column: Int32, _ value: Int64?) {
@@ -99,7 +103,7 @@ extension LedgerStore {
         let s = try db.prepare(
             """
             SELECT offset, member_id, kind, status, amount_minor, points, fee_minor, lot_id, refunded_minor, clawed_points,
-            refunded_fee_minor, reversed_by FROM journal WHERE partner_id = ? AND partner_txn_id = ?
+            refunded_fee_minor, reversed_by, event_time FROM journal WHERE partner_id = ? AND partner_txn_id = ?
             """
         )
         defer { s.reset() }
@@ -109,23 +113,29 @@ extension LedgerStore {
             offset: s.int64(0), memberId: s.text(1), kind: TransactionKind(rawValue: s.int64(2)), status: s.text(3),
             amountMinor: s.int64(4), points: s.int64(5), feeMinor: s.int64(6), lotId: s.isNull(7) ? nil : s.int64(7),
             refundedMinor: s.int64(8), clawedPoints: s.int64(9), refundedFeeMinor: s.int64(10),
-            reversedBy: s.isNull(11) ? nil : s.int64(11))
+            reversedBy: s.isNull(11) ? nil : s.int64(11), eventTimeMilliseconds: s.isNull(12) ? nil : s.int64(12))
     }
 
     /// Runs `body` on the journal's key filter, (re)built from the file first when missing
     /// or full. In place: the filter's bit array is never copied.
     func journalFilterInPlace<T>(_ body: (inout KeyFilter) -> T) throws(LedgerError) -> T {
         if journalKeys == nil || journalKeys!.isFull {
-            try flushJournal()
-            let s = try db.prepare("SELECT partner_id, partner_txn_id FROM journal")
-            defer { s.reset() }
-            var keys: [(String, String)] = []
-            while try s.step() { keys.append((s.text(0), s.text(1))) }
-            var filter = KeyFilter(capacity: max(4 * keys.count, 1 << 16))
-            for (partnerId, partnerTxnId) in keys { filter.insert(KeyFilter.hash(partnerId: partnerId, partnerTxnId: partnerTxnId)) }
-            journalKeys = filter
+            journalKeys = try hotJournalFilter(also: [])
         }
         return body(&journalKeys!)
+    }
+
+    /// A key filter of the hot journal's keys and `also`, sized for 4× as many: its memory
+    /// follows the hot journal, not history.
+    func hotJournalFilter(also: [KeyFilter.Hash]) throws(LedgerError) -> KeyFilter {
+        try flushJournal()
+        let s = try db.prepare("SELECT partner_id, partner_txn_id FROM journal")
+        defer { s.reset() }
+        var keys: [KeyFilter.Hash] = also
+        while try s.step() { keys.append(KeyFilter.hash(partnerId: s.text(0), partnerTxnId: s.text(1))) }
+        var filter = KeyFilter(capacity: max(4 * keys.count, 1 << 16))
+        for key in keys { filter.insert(key) }
+        return filter
     }
 
     /// The portions of the redemption at `offset` with their lots as stored (whatever

@@ -3,6 +3,14 @@ import SQLite
 
 /// What the file holds, for people and tests: members, totals, sealed positions.
 extension LedgerStore {
+    /// The log time: the close time of the last sealed cycle (nil before the first). Read
+    /// from the file each time, so a rolled-back seal is never seen.
+    func logTimeMilliseconds() throws(LedgerError) -> Int64? {
+        let s = try db.prepare("SELECT closed_at FROM cycles WHERE cycle = (SELECT last_sealed_cycle FROM shard WHERE id = 1)")
+        defer { s.reset() }
+        return try s.step() ? s.int64(0) : nil
+    }
+
     /// The member as the file stores them. Expiry is applied lazily, so lots due but not
     /// yet expired (until an accepted transaction of the member or a barrier) are still
     /// here; `view(of:at:)` shows what results report.

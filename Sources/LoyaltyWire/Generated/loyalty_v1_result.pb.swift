@@ -108,6 +108,15 @@ public nonisolated enum Loyalty_V1_ReasonCode: SwiftProtobuf.Enum, Swift.CaseIte
   /// A refund that names a redemption, or a cancel that names an accrual, or an
   /// original that was itself rejected.
   case wrongOriginalKind // = 9
+
+  /// The event time is more than the programme's idempotency_horizon_days behind the
+  /// log time (the close time of the shard's last sealed cycle): its id may have been
+  /// archived, so a repeat could no longer be told from a new transaction.
+  case pastIdempotencyHorizon // = 10
+
+  /// A refund or cancel more than the programme's reversal_window_days after its
+  /// original's event time.
+  case pastReversalWindow // = 11
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -126,6 +135,8 @@ public nonisolated enum Loyalty_V1_ReasonCode: SwiftProtobuf.Enum, Swift.CaseIte
     case 7: self = .refundExceedsOriginal
     case 8: self = .invalidField
     case 9: self = .wrongOriginalKind
+    case 10: self = .pastIdempotencyHorizon
+    case 11: self = .pastReversalWindow
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -142,6 +153,8 @@ public nonisolated enum Loyalty_V1_ReasonCode: SwiftProtobuf.Enum, Swift.CaseIte
     case .refundExceedsOriginal: return 7
     case .invalidField: return 8
     case .wrongOriginalKind: return 9
+    case .pastIdempotencyHorizon: return 10
+    case .pastReversalWindow: return 11
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -158,6 +171,8 @@ public nonisolated enum Loyalty_V1_ReasonCode: SwiftProtobuf.Enum, Swift.CaseIte
     .refundExceedsOriginal,
     .invalidField,
     .wrongOriginalKind,
+    .pastIdempotencyHorizon,
+    .pastReversalWindow,
   ]
 
 }
@@ -291,7 +306,7 @@ nonisolated extension Loyalty_V1_ResultStatus: SwiftProtobuf._ProtoNameProviding
 }
 
 nonisolated extension Loyalty_V1_ReasonCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_CODE_UNSPECIFIED\0\u{1}UNKNOWN_PARTNER\0\u{1}INVALID_AMOUNT\0\u{1}CURRENCY_MISMATCH\0\u{1}INSUFFICIENT_POINTS\0\u{1}ORIGINAL_NOT_FOUND\0\u{1}ALREADY_REVERSED\0\u{1}REFUND_EXCEEDS_ORIGINAL\0\u{1}INVALID_FIELD\0\u{1}WRONG_ORIGINAL_KIND\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_CODE_UNSPECIFIED\0\u{1}UNKNOWN_PARTNER\0\u{1}INVALID_AMOUNT\0\u{1}CURRENCY_MISMATCH\0\u{1}INSUFFICIENT_POINTS\0\u{1}ORIGINAL_NOT_FOUND\0\u{1}ALREADY_REVERSED\0\u{1}REFUND_EXCEEDS_ORIGINAL\0\u{1}INVALID_FIELD\0\u{1}WRONG_ORIGINAL_KIND\0\u{1}PAST_IDEMPOTENCY_HORIZON\0\u{1}PAST_REVERSAL_WINDOW\0")
 }
 
 nonisolated extension Loyalty_V1_Outcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -509,7 +509,7 @@ const ProtobufCEnumDescriptor loyalty__v1__result_status__descriptor =
   loyalty__v1__result_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue loyalty__v1__reason_code__enum_values_by_number[10] =
+static const ProtobufCEnumValue loyalty__v1__reason_code__enum_values_by_number[12] =
 {
   { "REASON_CODE_UNSPECIFIED", "LOYALTY__V1__REASON_CODE__REASON_CODE_UNSPECIFIED", 0 },
   { "UNKNOWN_PARTNER", "LOYALTY__V1__REASON_CODE__UNKNOWN_PARTNER", 1 },
@@ -521,11 +521,13 @@ static const ProtobufCEnumValue loyalty__v1__reason_code__enum_values_by_number[
   { "REFUND_EXCEEDS_ORIGINAL", "LOYALTY__V1__REASON_CODE__REFUND_EXCEEDS_ORIGINAL", 7 },
   { "INVALID_FIELD", "LOYALTY__V1__REASON_CODE__INVALID_FIELD", 8 },
   { "WRONG_ORIGINAL_KIND", "LOYALTY__V1__REASON_CODE__WRONG_ORIGINAL_KIND", 9 },
+  { "PAST_IDEMPOTENCY_HORIZON", "LOYALTY__V1__REASON_CODE__PAST_IDEMPOTENCY_HORIZON", 10 },
+  { "PAST_REVERSAL_WINDOW", "LOYALTY__V1__REASON_CODE__PAST_REVERSAL_WINDOW", 11 },
 };
 static const ProtobufCIntRange loyalty__v1__reason_code__value_ranges[] = {
-{0, 0},{0, 10}
+{0, 0},{0, 12}
 };
-static const ProtobufCEnumValueIndex loyalty__v1__reason_code__enum_values_by_name[10] =
+static const ProtobufCEnumValueIndex loyalty__v1__reason_code__enum_values_by_name[12] =
 {
   { "ALREADY_REVERSED", 6 },
   { "CURRENCY_MISMATCH", 3 },
@@ -533,6 +535,8 @@ static const ProtobufCEnumValueIndex loyalty__v1__reason_code__enum_values_by_na
   { "INVALID_AMOUNT", 2 },
   { "INVALID_FIELD", 8 },
   { "ORIGINAL_NOT_FOUND", 5 },
+  { "PAST_IDEMPOTENCY_HORIZON", 10 },
+  { "PAST_REVERSAL_WINDOW", 11 },
   { "REASON_CODE_UNSPECIFIED", 0 },
   { "REFUND_EXCEEDS_ORIGINAL", 7 },
   { "UNKNOWN_PARTNER", 1 },
@@ -545,9 +549,9 @@ const ProtobufCEnumDescriptor loyalty__v1__reason_code__descriptor =
   "ReasonCode",
   "Loyalty__V1__ReasonCode",
   "loyalty.v1",
-  10,
+  12,
   loyalty__v1__reason_code__enum_values_by_number,
-  10,
+  12,
   loyalty__v1__reason_code__enum_values_by_name,
   1,
   loyalty__v1__reason_code__value_ranges,

@@ -77,7 +77,18 @@ typedef enum _Loyalty__V1__ReasonCode {
    * A refund that names a redemption, or a cancel that names an accrual, or an
    * original that was itself rejected.
    */
-  LOYALTY__V1__REASON_CODE__WRONG_ORIGINAL_KIND = 9
+  LOYALTY__V1__REASON_CODE__WRONG_ORIGINAL_KIND = 9,
+  /*
+   * The event time is more than the programme's idempotency_horizon_days behind the
+   * log time (the close time of the shard's last sealed cycle): its id may have been
+   * archived, so a repeat could no longer be told from a new transaction.
+   */
+  LOYALTY__V1__REASON_CODE__PAST_IDEMPOTENCY_HORIZON = 10,
+  /*
+   * A refund or cancel more than the programme's reversal_window_days after its
+   * original's event time.
+   */
+  LOYALTY__V1__REASON_CODE__PAST_REVERSAL_WINDOW = 11
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LOYALTY__V1__REASON_CODE)
 } Loyalty__V1__ReasonCode;
 
