@@ -241,7 +241,7 @@ let package = Package(
         .testTarget(
             name: "LedgerTests",
             dependencies: [
-                "Basics", "Ledger", "Programme", "SQLite",
+                "Basics", "Ledger", "LoyaltyTesting", "Programme", "SQLite",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: settings

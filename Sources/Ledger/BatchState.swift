@@ -74,6 +74,9 @@ final class BatchState {
     var stats: [String: PartnerPoints] = [:]
     /// This batch's counts, added to the open cycle's at the flush.
     var counts = EntryCounts()
+    /// (expires_at, lot_id) of the lots this batch created, for the expiry queue at the
+    /// next flush (`LedgerStore.flushExpiryQueue`).
+    var expiries: [(expiresAt: Int64, lotId: Int64)] = []
 
     /// Where `lotId` is in `newLots`, if it is a lot of this batch (binary search: ids
     /// increase; a lot of an earlier batch is below the first and answers at once).

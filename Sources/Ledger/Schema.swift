@@ -133,13 +133,12 @@ enum Schema {
         // transaction; a seal chains it to the previous sealed digest (LedgerStore+Chain).
         // chain_since_offset is the first offset the chain covers: a file from before this
         // migration starts its chain here, from its last sealed cycle's stored digest.
-        // expiry_queue holds (expires_at, lot_id) of every lot that may have points left
-        // at its expiry: the barrier's sweep reads only what is due (and deletes it), not
-        // every open lot. A hint like an index: left out of the digest.
+        // Both are added by `addChainColumns` (only when missing: a file rewound to an
+        // older version by a test keeps them). expiry_queue holds (expires_at, lot_id) of
+        // every lot that may have points left at its expiry: the barrier's sweep reads
+        // only what is due (and deletes it), not every open lot. A hint like an index:
+        // left out of the digest.
         """
-        ALTER TABLE shard ADD COLUMN open_hash TEXT NOT NULL DEFAULT '';
-        ALTER TABLE shard ADD COLUMN chain_since_offset INTEGER NOT NULL DEFAULT 0;
-        UPDATE shard SET chain_since_offset = next_offset;
         CREATE TABLE IF NOT EXISTS expiry_queue (
             expires_at INTEGER NOT NULL,
             lot_id INTEGER NOT NULL,
@@ -197,6 +196,7 @@ enum Schema {
         steps[0].then = { db throws(LedgerError) in
             try db.prepare("INSERT INTO shard VALUES (1, ?, 0, -1, 0, 0, 0, 0, 0)").bind(.integer(Int64(partition))).run()
         }
+        steps[chainMigration - 1].then = addChainColumns
         try db.migrate(steps)
     }
 }

@@ -10,11 +10,13 @@ extension Shard {
             store.state.counts.rejected += 1
             let outcome = Outcome.rejected(
                 .invalidField, "partner_txn_id: must not be empty", balanceAfter: try store.spendableBalance(t.memberId, at: time))
+            store.absorbRejection(offset: offset, t, outcome)
             return .result(offset: offset, transaction: t, outcome: outcome, original: nil)
         }
         let key = KeyFilter.hash(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId)
         if let original = try store.storedOutcome(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, key: key) {
             store.state.counts.duplicates += 1
+            store.absorbDuplicate(offset: offset, t, originalOffset: original.offset)
             let outcome = Outcome(
                 status: .duplicate,
                 detail: "partner_txn_id: \"\(t.partnerTxnId)\" of partner \"\(t.partnerId)\" was already applied at offset \(original.offset)",
@@ -41,6 +43,8 @@ extension Shard {
             store.state.counts.accepted += 1
         }
         try store.journal(t, offset: offset, effects.record, key: key)
+        store.absorb(
+            BatchState.JournalRow(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, offset: offset, memberId: t.memberId, record: effects.record))
         #if DEBUG
             try store.checkMember(t.memberId)
         #endif

@@ -56,6 +56,12 @@ public final class Shard {
     public func positions() throws(LedgerError) -> [CyclePosition] { try store.positions() }
 
     /// SHA-256 (hex) of a canonical dump of every table: two files have equal digests iff
-    /// they hold equal ledgers.
+    /// they hold equal ledgers. O(history): barriers seal the chained digest instead
+    /// (`CyclePosition.ledgerDigest`); this is the explicit verify.
     public func digest() throws(LedgerError) -> String { try store.digest() }
+
+    /// `loyalty ledger verify`: the full digest, where the digest chain stands, and every
+    /// check that needs no log (cycle rows contiguous, digests present, SQLite's
+    /// quick_check). O(history). Changes nothing.
+    public func verify() throws(LedgerError) -> ShardVerification { try store.verify() }
 }

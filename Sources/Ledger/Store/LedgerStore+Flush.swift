@@ -8,6 +8,7 @@ extension LedgerStore {
         try flushJournal()
         try flushPortions()
         try flushLots()
+        try flushExpiryQueue()
         // A plain UPDATE for members whose row exists, a plain INSERT for new ones: an
         // upsert first tries the insert and then updates on the conflict.
         let update = try db.prepare("UPDATE members SET balance = ?, shortfall = ?, expiry_floor = ? WHERE member_id = ?")
@@ -57,10 +58,10 @@ extension LedgerStore {
         }
         state.stats.removeAll(keepingCapacity: true)
         try db.prepare(
-            "UPDATE shard SET next_offset = ?, open_accepted = open_accepted + ?, open_rejected = open_rejected + ?, open_duplicates = open_duplicates + ?, open_dead_letters = open_dead_letters + ? WHERE id = 1"
+            "UPDATE shard SET next_offset = ?, open_accepted = open_accepted + ?, open_rejected = open_rejected + ?, open_duplicates = open_duplicates + ?, open_dead_letters = open_dead_letters + ?, open_hash = ? WHERE id = 1"
         ).bind(
             .integer(nextOffset), .integer(state.counts.accepted), .integer(state.counts.rejected), .integer(state.counts.duplicates),
-            .integer(state.counts.deadLetters)
+            .integer(state.counts.deadLetters), .text(chain.hex())
         ).run()
         state.counts = EntryCounts()
     }
@@ -71,17 +72,26 @@ extension LedgerStore {
     /// `partnerId`): lots, the member, portions, debts, statistics, the original's row.
     /// The journal record is written by `journal`.
     func write(_ effects: Effects, memberId: String, partnerId: String, offset: Int64) throws(LedgerError) {
+        absorb(effects, memberId: memberId, partnerId: partnerId, offset: offset)
         if !effects.restored.isEmpty {
             let update = try db.prepare("UPDATE lots SET points_left = points_left + ? WHERE lot_id = ?")
+            // A lot given points back may have left the expiry queue (a sweep found it
+            // empty): it goes back in, so the next barrier's sweep sees it if it is due.
+            let requeue = try db.prepare(
+                "INSERT OR IGNORE INTO expiry_queue (expires_at, lot_id) SELECT expires_at, lot_id FROM lots WHERE lot_id = ? AND expires_at < ?")
             for portion in effects.restored {
                 try update.bind(.integer(portion.points), .integer(portion.lotId)).run()
+                try requeue.bind(.integer(portion.lotId), .integer(Programme.neverExpires)).run()
             }
         }
         if effects.forgetLots { forgetLots(memberId) }
         for update in effects.lotUpdates {
             try setLotPoints(update.lotId, update.pointsLeft, memberId: memberId)
         }
-        if let lot = effects.newLot { try insertLot(memberId: memberId, lot) }
+        if let lot = effects.newLot {
+            try insertLot(memberId: memberId, lot)
+            if lot.expiresAtMilliseconds != Programme.neverExpires { state.expiries.append((lot.expiresAtMilliseconds, lot.lotId)) }
+        }
         if effects.memberChanged { storeMember(memberId, effects.member) }
         let state = self.state
         for portion in effects.portions {
@@ -104,30 +114,58 @@ extension LedgerStore {
 
     // MARK: Barriers
 
-    /// Every lot due at `time` (expiry ≤ time), by lot id.
+    /// Every lot due at `time` (expiry ≤ time) with points left, by lot id; their entries
+    /// leave the expiry queue. Reads the queue's due range and those lots only: O(lots due
+    /// since the last sweep), not O(open lots) (docs/performance.md, "Barriers").
     func lotsDue(atOrBefore time: Int64) throws(LedgerError) -> [LedgerRules.DueLot] {
         let s = try db.prepare(
-            "SELECT lot_id, member_id, issuer, points_left FROM lots WHERE points_left > 0 AND expires_at <= ? ORDER BY lot_id"
+            """
+            SELECT l.lot_id, l.member_id, l.issuer, l.points_left FROM expiry_queue q JOIN lots l ON l.lot_id = q.lot_id
+            WHERE q.expires_at <= ? AND l.points_left > 0 ORDER BY l.lot_id
+            """
         )
         defer { s.reset() }
         s.bind(.integer(time))
         var due: [LedgerRules.DueLot] = []
         while try s.step() { due.append(LedgerRules.DueLot(lotId: s.int64(0), memberId: s.text(1), issuer: s.text(2), points: s.int64(3))) }
+        try db.prepare("DELETE FROM expiry_queue WHERE expires_at <= ?").bind(.integer(time)).run()
         return due
     }
 
+    static let expiryRowsPerInsert = 64
+    private static let expiryInsert = "INSERT OR IGNORE INTO expiry_queue (expires_at, lot_id) VALUES "
+    private static let expiryInsertMany = expiryInsert + Array(repeating: "(?, ?)", count: expiryRowsPerInsert).joined(separator: ", ")
+    private static let expiryInsertOne = expiryInsert + "(?, ?)"
+
+    /// Queues the batch's new lots by expiry, many rows to a statement (OR IGNORE: a
+    /// cancel may have queued one already).
+    func flushExpiryQueue() throws(LedgerError) {
+        let rows = state.expiries
+        guard !rows.isEmpty else { return }
+        state.expiries.removeAll(keepingCapacity: true)
+        try db.insertRows(
+            rows, many: Self.expiryInsertMany, one: Self.expiryInsertOne, perStatement: Self.expiryRowsPerInsert, columns: 2
+        ) { statement, row, base in
+            statement.bindInteger(base + 1, row.expiresAt)
+            statement.bindInteger(base + 2, row.lotId)
+        }
+    }
+
     /// Writes a sealed cycle (`LedgerRules.seal`; everything flushed up to its barrier):
-    /// the open cycle's debts and statistics move to it, its counts and the ledger's
-    /// digest go into its row. The touched members' invariants are checked first.
+    /// the open cycle's debts and statistics move to it, its counts and the chained digest
+    /// (`chainedDigest`) go into its row, and the next cycle's running hash starts empty.
+    /// The touched members' invariants are checked first.
     func write(_ seal: LedgerRules.CycleSeal, programme: Programme) throws(LedgerError) -> CyclePosition? {
         let cycle = seal.cycle
         try checkInvariants(cycle: cycle, programme: programme)
+        let previous = try lastSealedDigest()
+        let running = chain.sealed()
         try db.prepare("UPDATE debts SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
         try db.prepare("UPDATE partner_stats SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
         try db.prepare(
-            "UPDATE shard SET last_sealed_cycle = ?, open_first_offset = ?, open_accepted = 0, open_rejected = 0, open_duplicates = 0, open_dead_letters = 0 WHERE id = 1"
+            "UPDATE shard SET last_sealed_cycle = ?, open_first_offset = ?, open_accepted = 0, open_rejected = 0, open_duplicates = 0, open_dead_letters = 0, open_hash = '' WHERE id = 1"
         ).bind(.integer(cycle), .integer(seal.nextFirstOffset)).run()
-        let ledgerDigest = try digest()
+        let ledgerDigest = try chainedDigest(seal, previous: previous, running: running)
         try db.prepare("INSERT INTO cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)").bind(
             .integer(cycle), .integer(seal.offsets.lowerBound), .integer(seal.offsets.upperBound), .integer(seal.closedAtMilliseconds),
             .integer(seal.counts.accepted), .integer(seal.counts.rejected), .integer(seal.counts.duplicates),
@@ -138,6 +176,7 @@ extension LedgerStore {
 
     func insertDeadLetter(offset: Int64, reason: String) throws(LedgerError) {
         try db.prepare("INSERT INTO dead_letters (offset, reason) VALUES (?, ?)").bind(.integer(offset), .text(reason)).run()
+        absorbDeadLetter(offset: offset, reason: reason)
         state.counts.deadLetters += 1
     }
 }

@@ -32,6 +32,9 @@ final class LedgerStore {
     /// Members a seal of the open batch checked (and took out of `touchedSinceSeal`): back
     /// in if the batch rolls back, since its seal then never happened.
     var checkedByUncommittedSeal: Set<String> = []
+    /// The open cycle's running hash (`LedgerStore+Chain`), as of the batch being applied:
+    /// restarted from the shard row at every `begin`, so a rolled-back batch leaves nothing.
+    var chain = ChainHasher()
     /// Bound on `committedMembers`; past it the cache starts over.
     static let maxCachedMembers = 1_000_000
     /// Bound on `committedLotCount` (about 64 bytes each); past it the lots cache starts over.
@@ -112,6 +115,7 @@ final class LedgerStore {
         try db.begin()
         do throws(LedgerError) {
             try dropCachesIfWrittenElsewhere()
+            try restartChain()
         } catch {
             db.rollback()
             throw error
