@@ -49,6 +49,11 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // Wire contract: generated from proto/ (committed) plus small extensions.
         .target(
@@ -82,11 +87,20 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: settings
         ),
+        // The ledger's archive files as bytes: canonical rows, zlib, durable writes (no SQL).
+        .target(
+            name: "LedgerArchive",
+            dependencies: [
+                "Basics", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: settings
+        ),
         // A shard's SQLite ledger and the rules that change it. No Kafka inside.
         .target(
             name: "Ledger",
             dependencies: [
-                "Programme", "SQLite",
+                "LedgerArchive", "Programme", "SQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings
@@ -241,7 +255,7 @@ let package = Package(
         .testTarget(
             name: "LedgerTests",
             dependencies: [
-                "Basics", "Ledger", "LoyaltyTesting", "Programme", "SQLite",
+                "Basics", "Ledger", "LedgerArchive", "LoyaltyTesting", "Programme", "SQLite",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: settings
@@ -298,7 +312,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "LoyaltyTesting", "Clearing", "ClearingNode", "Kafka", "Ledger", "LoyaltyWire", "Programme", "SettlementFiles", "Simulation",
-                "SQLite", "Worker", "loyalty",
+                "SQLite", "SnapshotStore", "Worker", "loyalty",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

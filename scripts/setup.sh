@@ -4,7 +4,7 @@
 # benchmark, curl and python3-venv for the API fuzz test (schemathesis, pinned, in a venv
 # under var/, with --test-tools). Needs root (or sudo). Does nothing when everything is there already.
 set -euo pipefail
-packages=(librdkafka-dev libsqlite3-dev libprotobuf-c-dev protobuf-compiler protobuf-c-compiler kcat pkg-config python3-yaml python3-venv curl)
+packages=(librdkafka-dev libsqlite3-dev zlib1g-dev libprotobuf-c-dev protobuf-compiler protobuf-c-compiler kcat pkg-config python3-yaml python3-venv curl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

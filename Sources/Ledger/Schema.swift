@@ -153,9 +153,10 @@ enum Schema {
         // lot_id (whether a lot is still referenced). `archives` records each archive file
         // a barrier wrote: the offsets it covers, the SHA-256 of its content (folded into
         // the cycle's digest) and of its bytes, its row counts, and where the slow sweep of
-        // spent lots stands. Indexes and `archives` are not digested table by table.
+        // spent lots stands. Indexes and `archives` are not digested table by table. The
+        // column is added by `addEventTime` (only when missing: a file rewound to an older
+        // version by a test keeps it).
         """
-        ALTER TABLE journal ADD COLUMN event_time INTEGER;
         CREATE INDEX IF NOT EXISTS journal_by_offset ON journal (offset);
         CREATE INDEX IF NOT EXISTS portions_by_lot ON portions (lot_id);
         CREATE TABLE IF NOT EXISTS archives (
@@ -188,6 +189,16 @@ enum Schema {
         ("dead_letters", "*", "offset"),
     ]
 
+    /// The migration that adds journal.event_time and the archives (6).
+    static let boundedHotStateMigration = 6
+
+    private static func addEventTime(_ db: SQLiteDatabase) throws(LedgerError) {
+        let s = try db.prepare("SELECT COUNT(*) FROM pragma_table_info('journal') WHERE name = 'event_time'")
+        let present = try s.step() && s.int64(0) > 0
+        s.reset()
+        if !present { try db.execute("ALTER TABLE journal ADD COLUMN event_time INTEGER") }
+    }
+
     /// Brings the file to the newest schema (`Database.migrate`: each migration in its own
     /// transaction, the version read under the write lock). The first also writes the
     /// shard record of `partition`.
@@ -197,6 +208,7 @@ enum Schema {
             try db.prepare("INSERT INTO shard VALUES (1, ?, 0, -1, 0, 0, 0, 0, 0)").bind(.integer(Int64(partition))).run()
         }
         steps[chainMigration - 1].then = addChainColumns
+        steps[boundedHotStateMigration - 1].then = addEventTime
         try db.migrate(steps)
     }
 }

@@ -9,7 +9,7 @@ struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
         abstract: "Look into shard files, or rebuild one from the log.",
-        subcommands: [Inspect.self, Rebuild.self, Snapshot.self, Restore.self]
+        subcommands: [Inspect.self, Rebuild.self, Snapshot.self, Restore.self, Verify.self, History.self]
     )
 }
 
@@ -89,6 +89,8 @@ extension LedgerCommand {
             let live = try Shard(path: livePath, partition: partition, programme: programme)
             let liveOffset = try live.nextOffset()
             let liveDigest = try live.digest()
+            let livePositions = try live.positions()
+            let liveChain = try live.verify().chainSinceOffset
             live.close()
 
             let result = try await ShardRebuilder(
@@ -100,6 +102,18 @@ extension LedgerCommand {
             print("live    partition \(partition): next offset \(liveOffset), digest \(liveDigest)")
             print("rebuilt partition \(partition): next offset \(result.nextOffset), digest \(result.digest)")
             print("rebuilt file: \(result.path)")
+            // The sealed (chained) digests, cycle by cycle: the first that differs is where
+            // the live file and its log part (every later one differs with it).
+            if let difference = ShardRebuilder.firstDifference(live: livePositions, rebuilt: result.positions) {
+                print(
+                    "first differing cycle: \(difference.cycle) (live \(difference.live ?? "not sealed"), rebuilt \(difference.rebuilt ?? "not sealed"))"
+                )
+                if liveChain > 0 {
+                    print("note: the live file's chain starts at offset \(liveChain) (it predates chained digests): cycles sealed before that differ")
+                }
+            } else {
+                print("sealed cycles: \(livePositions.count), every digest equal")
+            }
             guard result.digest == liveDigest else {
                 throw CLIError("digests differ: the live shard is not what its partition's log gives")
             }

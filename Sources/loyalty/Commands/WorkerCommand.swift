@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Ledger
 import Logging
 import NodeRuntime
 import ServiceLifecycle
@@ -36,6 +37,8 @@ struct WorkerCommand: AsyncParsableCommand {
     var fetchWaitMs: Int?
     @OptionGroup var applyThreads: ApplyThreadsOption
     @OptionGroup var snapshots: SnapshotOptions
+    @Option(help: "Root of the shards' archive directories (<root>/partition-NNNN); default <data>/archive. Durable storage: part of the ledger.")
+    var archiveDir: String?
     @Flag(help: "Exit 0 once every assigned partition is applied to its end (batch runs, benchmarks).")
     var exitWhenCaughtUp = false
     @OptionGroup var log: LogOptions
@@ -54,6 +57,7 @@ struct WorkerCommand: AsyncParsableCommand {
         configuration.applyThreads = applyThreads.requested
         configuration.kafkaExtra = try kafka.extra()
         snapshots.apply(to: &configuration)
+        if let archiveDir { ArchiveLocation.setRoot(archiveDir, forShardsIn: data) }
         let worker = AccrualWorker(configuration: configuration, programme: try programme.load(), logger: logger)
         let group = ServiceGroup(
             configuration: .init(

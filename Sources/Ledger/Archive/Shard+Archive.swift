@@ -1,0 +1,89 @@
+import LedgerArchive
+import Programme
+
+/// One journal row as `loyalty ledger history` shows it, from the hot journal or an archive.
+public struct JournalEntryView: Sendable, Equatable {
+    public var offset: Int64
+    public var partnerId: String
+    public var partnerTxnId: String
+    public var memberId: String
+    /// The transaction kind's name ("accrual", ...).
+    public var kind: String
+    public var status: String
+    public var reason: String?
+    public var detail: String
+    public var pointsDelta: Int64
+    public var balanceAfter: Int64
+    /// nil for rows journaled before event times were stored.
+    public var eventTimeMilliseconds: Int64?
+    /// The archive file the row was read from; nil for a row still in the hot journal.
+    public var archive: String?
+}
+
+/// An archive file a barrier wrote, as the shard file records it.
+public struct ArchiveRecord: Sendable, Equatable {
+    public var cycle: Int64
+    public var file: String
+    public var offsets: ClosedRange<Int64>
+    public var contentSHA256: String
+    public var fileSHA256: String
+    public var journalRows: Int64
+    public var portionRows: Int64
+    public var lotRows: Int64
+    public var deadLetterRows: Int64
+}
+
+extension Shard {
+    /// Where this shard's archive files are.
+    public var archiveDirectory: String { store.archiveDirectory }
+
+    /// Every archive file the shard wrote, by cycle.
+    public func archives() throws(LedgerError) -> [ArchiveRecord] { try store.archiveRecords() }
+
+    /// The member's journal rows, archived and hot, in offset order: a member's history
+    /// stays answerable after its rows left the hot tables. Reads every archive file.
+    public func history(ofMember memberId: String) throws -> [JournalEntryView] {
+        var entries: [JournalEntryView] = []
+        for record in try archives() where record.journalRows > 0 {
+            let content = try ArchiveFile.read(archiveDirectory + "/" + record.file, expectedSHA256: record.fileSHA256)
+            guard let journal = content.table("journal") else { continue }
+            for row in journal.rows where journal.value("member_id", in: row)?.text == memberId {
+                entries.append(Self.entry(journal, row, archive: record.file))
+            }
+        }
+        let hot = try store.hotJournal(ofMember: memberId)
+        entries += hot.rows.map { Self.entry(hot, $0, archive: nil) }
+        return entries.sorted { $0.offset < $1.offset }
+    }
+
+    /// Problems of the archive files on disk (missing, damaged, another hash than recorded,
+    /// row counts that differ); empty when every file checks out.
+    public func verifyArchives() throws(LedgerError) -> [String] {
+        var problems: [String] = []
+        for record in try archives() {
+            let path = archiveDirectory + "/" + record.file
+            do {
+                let content = try ArchiveFile.read(path, expectedSHA256: record.fileSHA256)
+                let counts = content.rowCounts
+                let expected = ["journal": record.journalRows, "portions": record.portionRows, "lots": record.lotRows, "dead_letters": record.deadLetterRows]
+                for (table, rows) in expected.sorted(by: { $0.key < $1.key }) where Int64(counts[table] ?? 0) != rows {
+                    problems.append("\(path): \(table) holds \(counts[table] ?? 0) rows, the shard recorded \(rows)")
+                }
+            } catch {
+                problems.append(error.description)
+            }
+        }
+        return problems
+    }
+
+    private static func entry(_ table: ArchiveContent.Table, _ row: [ArchiveContent.Value], archive: String?) -> JournalEntryView {
+        func integer(_ column: String) -> Int64? { table.value(column, in: row)?.integer }
+        func text(_ column: String) -> String? { table.value(column, in: row)?.text }
+        let kind = integer("kind").flatMap(TransactionKind.init(rawValue:))
+        return JournalEntryView(
+            offset: integer("offset") ?? -1, partnerId: text("partner_id") ?? "", partnerTxnId: text("partner_txn_id") ?? "",
+            memberId: text("member_id") ?? "", kind: kind?.name ?? "unknown", status: text("status") ?? "", reason: text("reason"),
+            detail: text("detail") ?? "", pointsDelta: integer("points_delta") ?? 0, balanceAfter: integer("balance_after") ?? 0,
+            eventTimeMilliseconds: integer("event_time"), archive: archive)
+    }
+}

@@ -1,0 +1,116 @@
+import Basics
+import CZlib
+import Crypto
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// An archive file: "LOYARCZ1", the canonical content's length (u64, big-endian), then
+/// that content compressed by zlib (level 6). Written durably before the rows it holds
+/// leave the hot tables; read back by `ledger history` and the tests.
+public enum ArchiveFile {
+    static let magic = Array("LOYARCZ1".utf8)
+
+    /// A file's bytes and the hashes recorded for it.
+    public struct Encoded: Sendable {
+        public var bytes: [UInt8]
+        /// SHA-256 (hex) of the canonical content: what the cycle's digest folds in.
+        public var contentSHA256: String
+        /// SHA-256 (hex) of the file's bytes: what `ledger verify` checks on disk.
+        public var fileSHA256: String
+    }
+
+    public static func encode(_ content: ArchiveContent) -> Encoded {
+        let canonical = ArchiveCodec.encode(content)
+        var bound = compressBound(uLong(canonical.count))
+        var compressed = [UInt8](repeating: 0, count: Int(bound))
+        let rc = compressed.withUnsafeMutableBufferPointer { out in
+            canonical.withUnsafeBufferPointer { input in
+                compress2(out.baseAddress, &bound, input.baseAddress, uLong(input.count), 6)
+            }
+        }
+        precondition(rc == Z_OK, "zlib compress2 failed (\(rc)) with a buffer of compressBound bytes")
+        var bytes = magic
+        ArchiveCodec.put64(&bytes, UInt64(canonical.count))
+        bytes += compressed[..<Int(bound)]
+        return Encoded(bytes: bytes, contentSHA256: hex(SHA256.hash(data: canonical)), fileSHA256: hex(SHA256.hash(data: bytes)))
+    }
+
+    /// Reads and decodes the archive at `path`, checking its SHA-256 when given.
+    public static func read(_ path: String, expectedSHA256: String? = nil) throws(ArchiveError) -> ArchiveContent {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ArchiveError(path: path, reason: "cannot be read (missing? the archive directory is part of the ledger)")
+        }
+        let bytes = [UInt8](data)
+        if let expectedSHA256, hex(SHA256.hash(data: bytes)) != expectedSHA256 {
+            throw ArchiveError(path: path, reason: "SHA-256 differs from the one recorded in the shard file (damaged or replaced)")
+        }
+        guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { throw ArchiveError(path: path, reason: "not an archive file (bad magic)") }
+        let length = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard length <= 1 << 34 else { throw ArchiveError(path: path, reason: "content length \(length) is implausible") }
+        var outLength = uLong(length)
+        var canonical = [UInt8](repeating: 0, count: Int(length))
+        let rc = canonical.withUnsafeMutableBufferPointer { out in
+            bytes.withUnsafeBufferPointer { input in
+                uncompress(out.baseAddress, &outLength, input.baseAddress! + 16, uLong(input.count - 16))
+            }
+        }
+        guard rc == Z_OK, outLength == uLong(length) else { throw ArchiveError(path: path, reason: "does not decompress (zlib \(rc))") }
+        return try ArchiveCodec.decode(canonical, path: path)
+    }
+
+    /// Writes `bytes` as `directory/name` so that a crash leaves the old file or the whole
+    /// new one: a temporary name, fsync, rename, fsync of the directory (created first,
+    /// with its parents, when missing).
+    public static func writeDurably(_ bytes: [UInt8], name: String, directory: String) throws(ArchiveError) {
+        let target = directory + "/" + name
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ArchiveError(path: directory, reason: "cannot create the archive directory: \(error.localizedDescription)")
+        }
+        let temporary = directory + "/." + name + ".partial"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure("open", temporary) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let error = failure("write", temporary)
+                close(fd)
+                unlink(temporary)
+                throw error
+            }
+            written += n
+        }
+        guard fsync(fd) == 0 else {
+            let error = failure("fsync", temporary)
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        close(fd)
+        guard rename(temporary, target) == 0 else {
+            let error = failure("rename", target)
+            unlink(temporary)
+            throw error
+        }
+        let directoryFD = open(directory, O_RDONLY | O_CLOEXEC)
+        guard directoryFD >= 0 else { throw failure("open", directory) }
+        defer { close(directoryFD) }
+        guard fsync(directoryFD) == 0 else { throw failure("fsync", directory) }
+    }
+
+    private static func failure(_ operation: String, _ path: String) -> ArchiveError {
+        ArchiveError(path: path, reason: "\(operation) failed: \(String(cString: strerror(errno)))")
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String { hexString(digest) }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Ledger
+
+extension LedgerCommand {
+    /// `loyalty ledger history`: a member's journal rows from the archives and the hot
+    /// table, in offset order (docs/operations.md, "Archives").
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A member's transactions, archived and hot, in offset order.",
+            discussion: "Reads every archive file of the partition (checked against the SHA-256 the shard recorded) and the hot journal."
+        )
+
+        @Option(help: "Directory of the shard files.") var data = "var/worker"
+        @Option(help: "The member's partition.") var partition: Int32
+        @Option(help: "The member id.") var member: String
+        @Option(help: "Root of the archive directories (default: <data>/archive), as given to the worker.")
+        var archiveDir: String?
+        @OptionGroup var programme: ProgrammeOption
+
+        func run() async throws {
+            let programme = try programme.load()
+            guard let file = try ShardFiles.list(in: data).first(where: { $0.partition == partition }) else {
+                throw CLIError("no shard file for partition \(partition) in \(data)")
+            }
+            if let archiveDir { ArchiveLocation.setRoot(archiveDir, forShardsIn: data) }
+            let shard = try Shard(path: file.path, partition: partition, programme: programme)
+            defer { shard.close() }
+            let entries = try shard.history(ofMember: member)
+            guard !entries.isEmpty else { throw CLIError("member \(member) has no transactions in partition \(partition) of \(data)") }
+            print("offset\tevent_time\tpartner\ttxn_id\tkind\tstatus\treason\tpoints_delta\tbalance_after\tsource")
+            for e in entries {
+                let fields: [String] = [
+                    "\(e.offset)", e.eventTimeMilliseconds.map(String.init) ?? "-", e.partnerId, e.partnerTxnId, e.kind, e.status,
+                    e.reason ?? "-", "\(e.pointsDelta)", "\(e.balanceAfter)", e.archive ?? "hot",
+                ]
+                print(fields.joined(separator: "\t"))
+            }
+        }
+    }
+}

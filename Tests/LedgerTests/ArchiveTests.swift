@@ -1,0 +1,275 @@
+import Basics
+import Foundation
+import LedgerArchive
+import LoyaltyTesting
+import Programme
+import SQLite
+import Testing
+
+@testable import Ledger
+
+/// Synthetic history that keeps every transaction id unique within the horizon and every
+/// reversal inside the window (the contract partners keep): a day of `perDay` entries,
+/// then a barrier closing at the day's end. Applied with or without a horizon, it must
+/// give the same results.
+struct SteadyHistory {
+    var random: SplitMix64
+    var day = 0
+    var offset: Int64 = 0
+    var sequence = 0
+    let perDay: Int
+    let partners = ["alpha", "beta", "gamma"]
+    /// Recent accruals and redemptions (time, partner, id, member, amount).
+    var recent: [(time: Int64, partner: String, id: String, member: String, amount: Int64, accrual: Bool)] = []
+
+    init(seed: UInt64, perDay: Int = 40) {
+        random = SplitMix64(seed: seed)
+        self.perDay = perDay
+    }
+
+    /// The next day's entries and its barrier.
+    mutating func nextDay() -> [LedgerEntry] {
+        let start = Clock.t0 + Int64(day) * Clock.day
+        var entries: [LedgerEntry] = []
+        recent.removeAll { $0.time < start - 8 * Clock.day }
+        for index in 0..<perDay {
+            let time = start + Int64(index) * (Clock.day / Int64(perDay + 1))
+            entries.append(LedgerEntry(offset: offset, kind: entry(at: time)))
+            offset += 1
+        }
+        entries.append(LedgerEntry(offset: offset, kind: .barrier(cycle: Int64(day), closedAtMilliseconds: start + Clock.day)))
+        offset += 1
+        day += 1
+        return entries
+    }
+
+    private mutating func entry(at time: Int64) -> LedgerEntry.Kind {
+        sequence += 1
+        let roll = random.below(100)
+        let member = "m\(random.below(30))"
+        let partner = partners[random.below(partners.count)]
+        func tx(_ partner: String, _ id: String, _ member: String, _ time: Int64, _ body: Transaction.Body) -> LedgerEntry.Kind {
+            .transaction(Transaction(partnerId: partner, partnerTxnId: id, memberId: member, eventTimeMilliseconds: time, body: body))
+        }
+        let accruals = recent.filter(\.accrual)
+        let redemptions = recent.filter { !$0.accrual }
+        switch roll {
+        case 0..<3 where !recent.isEmpty:
+            // A retry: the same transaction, at its own event time.
+            let r = recent[random.below(recent.count)]
+            return tx(r.partner, r.id, r.member, r.time, r.accrual ? accrual(r.amount) : .redemption(points: r.amount))
+        case 3..<5: return .deadLetter(reason: "undecodable #\(sequence)")
+        case 5..<7: return .inquiry(memberId: member, atMilliseconds: time)
+        case 7..<14 where !accruals.isEmpty:
+            let a = accruals[random.below(accruals.count)]
+            let body = Transaction.Body.refund(originalPartnerTxnId: a.id, amountMinor: Int64(1 + random.below(Int(a.amount / 3))), currency: "EUR")
+            return tx(a.partner, "t\(sequence)", a.member, time, body)
+        case 14..<19 where !redemptions.isEmpty:
+            let r = redemptions[random.below(redemptions.count)]
+            return tx(r.partner, "t\(sequence)", r.member, time, .cancel(originalPartnerTxnId: r.id))
+        case 19..<40:
+            let points = Int64(1 + random.below(300))
+            recent.append((time, partner, "t\(sequence)", member, points, false))
+            return tx(partner, "t\(sequence)", member, time, .redemption(points: points))
+        default:
+            let amount = Int64(100 + random.below(20_000))
+            recent.append((time, partner, "t\(sequence)", member, amount, true))
+            return tx(partner, "t\(sequence)", member, time, accrual(amount))
+        }
+    }
+}
+
+/// Archives at barriers: nothing lost (hot tables ∪ archives = the ledger applied with no
+/// horizon), deterministic files, crash-safe ordering, hot state flat as history grows.
+@Suite struct ArchiveTests {
+    /// Horizon and window 20 days, lots expire after a month.
+    static let programme = Programme.withHorizon(20, window: 20, expiryMonths: 1)
+    static let unbounded = Programme.withHorizon(20, window: 20, expiryMonths: 1).withoutHorizons
+
+    /// An output with its position's chained digest blanked (archives are folded into it).
+    static func withoutDigest(_ output: LedgerOutput) -> LedgerOutput {
+        guard case .position(var position) = output else { return output }
+        position.ledgerDigest = ""
+        return .position(position)
+    }
+
+    static func count(_ shard: Shard, _ table: String) throws -> Int64 {
+        let s = try shard.db.prepareDynamic("SELECT COUNT(*) FROM \(table)")
+        defer { s.reset() }
+        _ = try s.step()
+        return s.int64(0)
+    }
+
+    /// Every ledger table as text rows in primary-key order, leaving out what differs by
+    /// design: the chained digests (an archive is folded into its cycle's) and the shard
+    /// row's chain state.
+    static func dump(_ shard: Shard) throws -> [String: [String]] {
+        let tables: [(String, String, String)] = [
+            ("shard", "partition, next_offset, last_sealed_cycle, open_first_offset, open_accepted, open_rejected", "id"),
+            ("members", "member_id, balance, shortfall", "member_id"),
+            ("lots", "*", "lot_id"),
+            ("journal", LedgerStore.archivedJournal.columns.map { "\"\($0)\"" }.joined(separator: ", "), "partner_id, partner_txn_id"),
+            ("portions", "*", "redemption_offset, lot_id"),
+            ("debts", "*", "cycle, payer, payee"),
+            ("partner_stats", "*", "cycle, partner_id"),
+            ("cycles", "cycle, first_offset, barrier_offset, closed_at, accepted, rejected, duplicates, dead_letters", "cycle"),
+            ("dead_letters", "*", "offset"),
+        ]
+        var dump: [String: [String]] = [:]
+        for (table, columns, order) in tables {
+            let s = try shard.db.prepareDynamic("SELECT \(columns) FROM \(table) ORDER BY \(order)")
+            defer { s.reset() }
+            while try s.step() {
+                dump[table, default: []].append((0..<s.columnCount).map { "\(s.value($0))" }.joined(separator: "|"))
+            }
+        }
+        return dump
+    }
+
+    /// Puts every archived row back into the shard's tables (a copy's): the ledger as if
+    /// nothing had been archived.
+    static func restoreArchives(into shard: Shard) throws {
+        for record in try shard.archives() {
+            let content = try ArchiveFile.read(shard.archiveDirectory + "/" + record.file, expectedSHA256: record.fileSHA256)
+            for table in content.tables where table.name != "range" {
+                let columns = table.columns.map { "\"\($0)\"" }.joined(separator: ", ")
+                let marks = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
+                let insert = try shard.db.prepareDynamic("INSERT INTO \(table.name) (\(columns)) VALUES (\(marks))")
+                for row in table.rows {
+                    for (index, value) in row.enumerated() {
+                        switch value {
+                        case .null: insert.bindNull(Int32(index + 1))
+                        case .integer(let v): insert.bindInteger(Int32(index + 1), v)
+                        case .text(let t): insert.bindText(Int32(index + 1), t)
+                        }
+                    }
+                    try insert.run()
+                }
+            }
+        }
+    }
+
+    @Test(.seeded(11)) func hotTablesAndArchivesReproduceTheLedgerAppliedWithoutHorizon() throws {
+        var history = SteadyHistory(seed: TestSeed.value)
+        let bounded = try Harness(programme: Self.programme)
+        let plain = try Harness(programme: Self.unbounded)
+        for _ in 0..<90 {
+            let day = history.nextDay()
+            let a = try bounded.shard.apply(day, batchSize: 97).map(Self.withoutDigest)
+            let b = try plain.shard.apply(day, batchSize: 1_000).map(Self.withoutDigest)
+            let same = a == b
+            #expect(same, "day \(history.day): results differ with the horizon")
+        }
+        let archives = try bounded.shard.archives()
+        #expect(archives.count > 50)
+        #expect(try bounded.shard.verifyArchives().isEmpty)
+        let (hotJournal, allJournal) = (try Self.count(bounded.shard, "journal"), try Self.count(plain.shard, "journal"))
+        let (hotLots, allLots) = (try Self.count(bounded.shard, "lots"), try Self.count(plain.shard, "lots"))
+        #expect(hotJournal < allJournal / 3)
+        #expect(hotLots < allLots)
+        // A member's history from archives and hot journal is the unbounded journal's.
+        let member = try bounded.shard.history(ofMember: "m7")
+        #expect(member.contains { $0.archive != nil } && member.contains { $0.archive == nil })
+        #expect(member.map(\.offset) == (try plain.shard.history(ofMember: "m7")).map(\.offset))
+        #expect(member.map(\.partnerTxnId) == (try plain.shard.history(ofMember: "m7")).map(\.partnerTxnId))
+
+        try Self.restoreArchives(into: bounded.shard)
+        #expect(try Self.dump(bounded.shard) == Self.dump(plain.shard))
+    }
+
+    @Test func aCrashBetweenTheFileAndTheCommitLosesNothingAndTheRetryWritesTheSameBytes() throws {
+        var history = SteadyHistory(seed: 5)
+        let h = try Harness(programme: Self.programme)
+        for _ in 0..<25 { try h.shard.apply(history.nextDay(), batchSize: 1_000) }
+        let day = history.nextDay()
+        let before = try Self.dump(h.shard)
+        let archivesBefore = try h.shard.archives()
+        struct PublishFailed: Error {}
+        #expect(throws: PublishFailed.self) {
+            _ = try h.shard.apply(LedgerBatch(entries: day, nextOffset: day.last!.offset + 1)) { _ in throw PublishFailed() }
+        }
+        // The file was written before the commit that failed; the rows are all still hot.
+        #expect(try Self.dump(h.shard) == before)
+        #expect(try h.shard.archives() == archivesBefore)
+        let name = LedgerStore.archiveFileName(cycle: 25)
+        let path = h.shard.archiveDirectory + "/" + name
+        let written = try #require(FileManager.default.contents(atPath: path))
+        let outputs = try h.shard.apply(LedgerBatch(entries: day, nextOffset: day.last!.offset + 1)) { _ in }
+        #expect(FileManager.default.contents(atPath: path) == written)
+        let record = try #require(try h.shard.archives().last)
+        #expect(record.file == name && record.journalRows > 0)
+        // Every row is either hot or in an archive: none lost, none twice.
+        let journaled = outputs.filter {
+            if case .result(_, _, let outcome, _) = $0 { outcome.status != .duplicate } else { false }
+        }.count
+        #expect(try Self.count(h.shard, "journal") == Int64(before["journal"]!.count + journaled) - record.journalRows)
+    }
+
+    @Test func aRebuildFromTheLogWritesByteIdenticalArchives() throws {
+        var history = SteadyHistory(seed: 9)
+        let days = (0..<30).map { _ in history.nextDay() }
+        let a = try Harness(programme: Self.programme)
+        let b = try Harness(programme: Self.programme)
+        for day in days { try a.shard.apply(day, batchSize: 1_000) }
+        try b.shard.apply(days.flatMap { $0 }, batchSize: 7)
+        #expect(try a.shard.archives() == b.shard.archives())
+        #expect(try a.shard.positions() == b.shard.positions())
+        for record in try a.shard.archives() {
+            #expect(
+                FileManager.default.contents(atPath: a.shard.archiveDirectory + "/" + record.file)
+                    == FileManager.default.contents(atPath: b.shard.archiveDirectory + "/" + record.file))
+        }
+    }
+
+    @Test func hotStateAndTheDuplicateFilterStayFlatOnceHistoryPassesTheHorizon() throws {
+        var history = SteadyHistory(seed: 3)
+        let h = try Harness(programme: Self.programme)
+        var sizes: [Int: (journal: Int64, lots: Int64, portions: Int64, filter: Int)] = [:]
+        for day in 1...160 {
+            try h.shard.apply(history.nextDay(), batchSize: 1_000)
+            if day == 80 || day == 160 {
+                sizes[day] = (
+                    try Self.count(h.shard, "journal"), try Self.count(h.shard, "lots"), try Self.count(h.shard, "portions"),
+                    h.shard.store.journalKeys?.capacity ?? 0
+                )
+            }
+        }
+        let early = try #require(sizes[80])
+        let late = try #require(sizes[160])
+        // 4× and 8× the horizon of history: the second holds twice the transactions, the
+        // hot tables about the same rows.
+        #expect(Double(late.journal) < 1.25 * Double(early.journal))
+        #expect(Double(late.lots) < 1.25 * Double(early.lots))
+        #expect(Double(late.portions) < 1.25 * Double(early.portions))
+        #expect(late.filter <= early.filter)
+        let journal = try Self.count(h.shard, "journal")
+        #expect(Int64(h.shard.store.journalKeys?.count ?? 0) < 4 * journal)
+    }
+
+    @Test func archiveFilesRoundTripAndRefuseDamage() throws {
+        let content = ArchiveContent(tables: [
+            ArchiveContent.Table(name: "journal", columns: ["a", "b", "c"], rows: [[.integer(-5), .text("é x"), .null], [.integer(.max), .text(""), .integer(0)]])
+        ])
+        let encoded = ArchiveFile.encode(content)
+        #expect(ArchiveFile.encode(content).bytes == encoded.bytes)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("archive-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try ArchiveFile.writeDurably(encoded.bytes, name: "x.archive", directory: directory + "/p")
+        #expect(try ArchiveFile.read(directory + "/p/x.archive", expectedSHA256: encoded.fileSHA256) == content)
+        var damaged = encoded.bytes
+        damaged[damaged.count - 3] ^= 0xff
+        try ArchiveFile.writeDurably(damaged, name: "y.archive", directory: directory + "/p")
+        #expect(throws: ArchiveError.self) { try ArchiveFile.read(directory + "/p/y.archive", expectedSHA256: encoded.fileSHA256) }
+        #expect(throws: ArchiveError.self) { try ArchiveFile.read(directory + "/p/missing.archive") }
+    }
+}
+
+extension Programme {
+    /// The same programme with neither horizon nor window (nothing archived, nothing refused).
+    var withoutHorizons: Programme {
+        var programme = self
+        programme.idempotencyHorizonDays = nil
+        programme.reversalWindowDays = nil
+        return programme
+    }
+}
