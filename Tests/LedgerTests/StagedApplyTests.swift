@@ -1,8 +1,9 @@
 import Foundation
-import Ledger
 import Programme
 import SQLite
 import Testing
+
+@testable import Ledger
 
 /// `begin` / `commit` / `rollback` (the worker keeps several shards' transactions open
 /// across one publish) and the caches they guard.
