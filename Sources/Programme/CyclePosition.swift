@@ -15,7 +15,10 @@ public struct CyclePosition: Sendable, Equatable, Hashable {
     public var debts: [DebtTotal]
     /// Sorted by partner id.
     public var points: [PartnerPoints]
-    /// `Shard.digest()` at the moment of sealing (before the position itself is stored).
+    /// The cycle's chained digest (SHA-256, hex): of the previous sealed cycle's, the
+    /// running hash of what the cycle's entries changed, and the seal's own rows
+    /// (docs/design.md, "The digest"). O(cycle) to compute; equal for equal logs whatever
+    /// the batch boundaries. Not `Shard.digest()` (every table), which is the explicit verify.
     public var ledgerDigest: String
 
     public init(

@@ -6,12 +6,24 @@ import Programme
 /// Replays one partition from offset 0 into a new shard file, publishing nothing.
 ///
 /// Rule 1 of the design: a shard is a deterministic function of its partition's
-/// records, so the rebuilt file must have the live file's digest at the same offset.
+/// records, so the rebuilt file must have the live file's digest at the same offset, and
+/// every sealed cycle the live file's chained digest (`firstDifference` names the first
+/// cycle where they part).
 public struct ShardRebuilder: Sendable {
     public struct Result: Sendable {
         public let path: String
         public let nextOffset: Int64
         public let digest: String
+        /// Every sealed cycle's position, with its chained digest.
+        public let positions: [CyclePosition]
+    }
+
+    /// A cycle whose sealed digest differs between the live and the rebuilt file, or that
+    /// only one of them sealed (nil on that side).
+    public struct CycleDifference: Sendable, Equatable {
+        public let cycle: Int64
+        public let live: String?
+        public let rebuilt: String?
     }
 
     let bootstrapServers: String
@@ -48,6 +60,17 @@ public struct ShardRebuilder: Sendable {
         }
         let shard = try Shard(path: path, partition: partition, programme: programme)
         defer { shard.close() }
-        return Result(path: path, nextOffset: try shard.nextOffset(), digest: try shard.digest())
+        return Result(path: path, nextOffset: try shard.nextOffset(), digest: try shard.digest(), positions: try shard.positions())
+    }
+
+    /// The first cycle, in cycle order, whose sealed digest differs (digests are chained:
+    /// every later one differs too); nil when every cycle either file sealed is equal.
+    public static func firstDifference(live: [CyclePosition], rebuilt: [CyclePosition]) -> CycleDifference? {
+        let liveDigests = Dictionary(live.map { ($0.cycle, $0.ledgerDigest) }, uniquingKeysWith: { first, _ in first })
+        let rebuiltDigests = Dictionary(rebuilt.map { ($0.cycle, $0.ledgerDigest) }, uniquingKeysWith: { first, _ in first })
+        for cycle in Set(liveDigests.keys).union(rebuiltDigests.keys).sorted() where liveDigests[cycle] != rebuiltDigests[cycle] {
+            return CycleDifference(cycle: cycle, live: liveDigests[cycle], rebuilt: rebuiltDigests[cycle])
+        }
+        return nil
     }
 }

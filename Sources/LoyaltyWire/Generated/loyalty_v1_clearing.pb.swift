@@ -103,7 +103,13 @@ public nonisolated struct Loyalty_V1_ShardPosition: Sendable {
 
   public var points: [Loyalty_V1_PartnerPoints] = []
 
-  /// SHA-256 (hex) of the shard's ledger digest at the barrier.
+  /// The cycle's chained digest (SHA-256, 64 lowercase hex characters): of the previous
+  /// sealed cycle's ledger_digest, the running hash of everything the cycle's entries
+  /// changed (folded entry by entry in offset order) and the seal's own rows; see
+  /// docs/design.md, "The digest". Equal for equal logs whatever the batch boundaries;
+  /// a change in any entry changes its cycle's digest and every later one. Since issue 11
+  /// it is no longer a hash of every table (that full digest is `loyalty ledger verify`'s),
+  /// so it costs O(cycle) to seal; a shard file from before chains from its last digest.
   public var ledgerDigest: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Ledger
+
+extension LedgerCommand {
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check shard files without the log: full digest, digest chain, cycle rows.",
+            discussion: """
+                For each shard: the full-table digest (every row of every table, O(history): \
+                what barriers no longer compute), the head of its digest chain (the last sealed \
+                cycle, its stored digest, the open cycle's running hash) and the checks that \
+                need no log: every cycle row present with a digest, cycles contiguous in \
+                offsets, the shard record following the last cycle, SQLite's quick_check. \
+                Changes nothing. Exits non-zero when a check fails. To check the digests \
+                against the log, use `loyalty ledger rebuild`. See docs/operations.md, \
+                "Verifying a shard".
+                """
+        )
+
+        @Option(help: "Directory of the shard files.") var data = "var/worker"
+        @Option(help: "Only this partition's shard.") var partition: Int32?
+        @OptionGroup var programme: ProgrammeOption
+
+        func run() async throws {
+            let programme = try programme.load()
+            let shards = try ShardFiles.list(in: data).filter { partition == nil || $0.partition == partition }
+            guard !shards.isEmpty else {
+                throw CLIError("no shard files\(partition.map { " for partition \($0)" } ?? "") in \(data)")
+            }
+            var failed: [Int32] = []
+            for file in shards {
+                let shard = try Shard(path: file.path, partition: file.partition, programme: programme)
+                defer { shard.close() }
+                let report = try shard.verify()
+                print(Self.describe(report))
+                if !report.problems.isEmpty { failed.append(file.partition) }
+            }
+            guard failed.isEmpty else {
+                throw CLIError("verify found problems in partition(s) \(failed.map(String.init).joined(separator: ", "))")
+            }
+        }
+
+        static func describe(_ r: ShardVerification) -> String {
+            var lines = [
+                "partition \(r.partition): next offset \(r.nextOffset), full digest \(r.fullDigest)",
+                r.lastSealedCycle < 0
+                    ? "  chain: no cycle sealed yet"
+                    : "  chain: last sealed cycle \(r.lastSealedCycle) (\(r.sealedCycles) sealed), digest \(r.lastSealedDigest)",
+                "  open cycle running hash \(r.openHash.isEmpty ? "(empty)" : r.openHash)",
+            ]
+            if r.chainSinceOffset > 0 {
+                lines.append("  chain since offset \(r.chainSinceOffset) (the file predates chained digests; earlier cycles hold full-table digests)")
+            }
+            lines += r.problems.isEmpty ? ["  ok"] : r.problems.map { "  PROBLEM: \($0)" }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
