@@ -18,7 +18,8 @@ public enum ArchiveCodec {
             for column in table.columns { putText(&out, column) }
             put64(&out, UInt64(table.rows.count))
             for row in table.rows {
-                precondition(row.count == table.columns.count, "archive row of \(table.name) has \(row.count) values for \(table.columns.count) columns")
+                precondition(
+                    row.count == table.columns.count, "archive row of \(table.name) has \(row.count) values for \(table.columns.count) columns")
                 for value in row {
                     switch value {
                     case .null: out.append(0)
@@ -61,7 +62,9 @@ public enum ArchiveCodec {
             }
             tables.append(table)
         }
-        guard reader.position == bytes.count else { throw ArchiveError(path: path, reason: "\(bytes.count - reader.position) bytes after the last table") }
+        guard reader.position == bytes.count else {
+            throw ArchiveError(path: path, reason: "\(bytes.count - reader.position) bytes after the last table")
+        }
         return ArchiveContent(tables: tables)
     }
 

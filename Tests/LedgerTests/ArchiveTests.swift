@@ -248,7 +248,8 @@ struct SteadyHistory {
 
     @Test func archiveFilesRoundTripAndRefuseDamage() throws {
         let content = ArchiveContent(tables: [
-            ArchiveContent.Table(name: "journal", columns: ["a", "b", "c"], rows: [[.integer(-5), .text("é x"), .null], [.integer(.max), .text(""), .integer(0)]])
+            ArchiveContent.Table(
+                name: "journal", columns: ["a", "b", "c"], rows: [[.integer(-5), .text("é x"), .null], [.integer(.max), .text(""), .integer(0)]])
         ])
         let encoded = ArchiveFile.encode(content)
         #expect(ArchiveFile.encode(content).bytes == encoded.bytes)

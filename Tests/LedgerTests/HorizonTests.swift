@@ -86,7 +86,8 @@ extension Programme {
         try h.tx("alpha", "a1", at: t0, accrual(10_000))
         try h.run([.barrier(cycle: 0, closedAtMilliseconds: t0 + 4_000 * day)])
         #expect(try h.tx("alpha", "a2", at: t0 + day, accrual(10_000)).status == .accepted)
-        #expect(try h.tx("alpha", "f1", at: t0 + 3_000 * day, .refund(originalPartnerTxnId: "a1", amountMinor: 100, currency: "EUR")).status == .accepted)
+        #expect(
+            try h.tx("alpha", "f1", at: t0 + 3_000 * day, .refund(originalPartnerTxnId: "a1", amountMinor: 100, currency: "EUR")).status == .accepted)
     }
 
     @Test func theInMemoryLedgerRefusesAsTheShardDoes() throws {

@@ -65,7 +65,9 @@ extension Shard {
             do {
                 let content = try ArchiveFile.read(path, expectedSHA256: record.fileSHA256)
                 let counts = content.rowCounts
-                let expected = ["journal": record.journalRows, "portions": record.portionRows, "lots": record.lotRows, "dead_letters": record.deadLetterRows]
+                let expected = [
+                    "journal": record.journalRows, "portions": record.portionRows, "lots": record.lotRows, "dead_letters": record.deadLetterRows,
+                ]
                 for (table, rows) in expected.sorted(by: { $0.key < $1.key }) where Int64(counts[table] ?? 0) != rows {
                     problems.append("\(path): \(table) holds \(counts[table] ?? 0) rows, the shard recorded \(rows)")
                 }

@@ -124,7 +124,8 @@ extension LedgerStore {
             .text(encoded.fileSHA256), .integer(Int64(journal.count)), .integer(Int64(portions.count)), .integer(Int64(lots.count)),
             .integer(Int64(deadLetters.count))
         ).run()
-        absorbIntoOpenDigest("archive", Array("\(name) \(encoded.contentSHA256) \(journal.count) \(portions.count) \(lots.count) \(deadLetters.count)".utf8))
+        absorbIntoOpenDigest(
+            "archive", Array("\(name) \(encoded.contentSHA256) \(journal.count) \(portions.count) \(lots.count) \(deadLetters.count)".utf8))
         try forgetArchivedKeys(journal)
     }
 
