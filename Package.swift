@@ -196,7 +196,7 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "Basics", "Clearing", "Kafka", "Ledger", "NodeRuntime", "Programme", "SettlementFiles", "Simulation", "SQLite", "Worker",
+                "Basics", "Clearing", "Kafka", "Ledger", "NodeRuntime", "Programme", "SettlementFiles", "Simulation", "SnapshotStore", "SQLite", "Worker",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings

@@ -70,8 +70,9 @@ public enum HistoryBenchmark {
         settings: Settings, programme: Programme, directory: String, progress: (String) -> Void
     ) throws -> Result {
         let shardPath = WorkerConfiguration.shardPath(dataDirectory: directory + "/shard", partition: 0)
-        let snapshots = HistorySnapshots(directory: directory + "/snapshots")
         try FileManager.default.createDirectory(atPath: directory + "/shard", withIntermediateDirectories: true)
+        let snapshots = try HistorySnapshots(directory: directory + "/snapshots")
+        let archives = ArchiveLocation.directory(forShardPath: shardPath, partition: 0)
         let shard = try Shard(path: shardPath, partition: 0, programme: programme)
         defer { shard.close() }
         var result = Result()
@@ -90,14 +91,14 @@ public enum HistoryBenchmark {
             let stall = try batch.applyAlone(entry)
             result.barrierMilliseconds.append(stall * 1000)
             if cycle % settings.snapshotEveryDays == 0 {
-                result.snapshots.append(try snapshots.take(shardPath: shardPath, nextOffset: entry.offset + 1, cycle: cycle))
+                result.snapshots.append(try snapshots.take(shardPath: shardPath, cycle: cycle))
                 progress(
                     "day \(cycle): \(result.transactions) transactions, barrier \(String(format: "%.1f", stall * 1000)) ms, "
                         + "snapshot \(result.snapshots.last.map { String(format: "%.2f s", $0.seconds) } ?? "")")
             }
             if result.middle == nil, result.transactions >= settings.transactions / 2 {
                 result.middle = try HistoryProbe.take(
-                    transactions: result.transactions, shardPath: shardPath, archiveDirectory: directory + "/shard/archive")
+                    transactions: result.transactions, shardPath: shardPath, archiveDirectory: archives)
             }
         }
         result.buildSeconds = batch.seconds
@@ -107,7 +108,7 @@ public enum HistoryBenchmark {
             if start + applied.records > result.transactions - window { result.last.add(applied) }
         }
         result.end = try HistoryProbe.take(
-            transactions: result.transactions, shardPath: shardPath, archiveDirectory: directory + "/shard/archive")
+            transactions: result.transactions, shardPath: shardPath, archiveDirectory: archives)
         if let newest = result.snapshots.last {
             progress("handing over from the snapshot of day \(newest.cycle) ...")
             result.handOver = try handOver(

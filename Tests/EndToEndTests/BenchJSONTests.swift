@@ -38,7 +38,8 @@ struct BenchJSONTests {
         #expect(report.contains(arguments[0] == "ledger" ? "best:" : "median total:"), "no report on stderr:\n\(report)")
     }
 
-    /// A tiny history: 45 days, a barrier a day, a snapshot every 10 days.
+    /// A tiny history: 45 days, a barrier a day, a snapshot every 10 days, horizons of 10
+    /// and 20 days (so the first weeks go to the archives).
     @Test func historyGivesEveryFigureAndAHandOverThatEndsEqual() async throws {
         let data = NSTemporaryDirectory() + "loyalty-bench-history-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: data) }
@@ -46,7 +47,7 @@ struct BenchJSONTests {
         process.executableURL = URL(fileURLWithPath: try loyaltyExecutable())
         process.arguments = [
             "bench", "history", "--transactions", "20000", "--members", "2000", "--days", "45", "--snapshot-every-days", "10",
-            "--window", "5000", "--json", "--data", data,
+            "--window", "5000", "--horizon-days", "10", "--reversal-days", "20", "--json", "--data", data,
         ]
         let stdout = Pipe()
         let stderr = Pipe()
@@ -84,6 +85,8 @@ struct BenchJSONTests {
             #expect((object["\(at)_table_bytes"] as? [String: Any])?.isEmpty == false, "\(at)_table_bytes in \(object)")
         }
         #expect(number("middle_transactions") >= 10_000 && number("middle_transactions") < 20_000)
+        // Cycles closed more than 20 days before the last barrier are archived by the end.
+        #expect(number("end_archive_bytes") > 0)
         #expect(report.contains("last / first ="), "no report on stderr:\n\(report)")
     }
 }

@@ -26,6 +26,9 @@ struct BenchHistory: AsyncParsableCommand {
     @Option(help: "Members.") var members = 100_000
     @Option(help: "Days of event time (a barrier per day); several times the programme's horizons.") var days = 720
     @Option(help: "Days between snapshots.") var snapshotEveryDays = 30
+    @Option(help: "The programme's idempotency horizon, days (history passes it: its rows go to the archives).")
+    var horizonDays = 90
+    @Option(help: "The programme's reversal window, days.") var reversalDays = 180
     @Option(help: "Transactions in each of the two apply-rate windows (first and last).") var window = 1_000_000
     @Option(help: "Working directory (wiped first).") var data = "var/bench-history"
     @OptionGroup var output: BenchJSONOption
@@ -41,6 +44,8 @@ struct BenchHistory: AsyncParsableCommand {
             throw ValidationError("--snapshot-every-days: must be at least 1, got \(snapshotEveryDays)")
         }
         guard window >= 1 else { throw ValidationError("--window: must be at least 1, got \(window)") }
+        guard horizonDays >= 1 else { throw ValidationError("--horizon-days: must be at least 1, got \(horizonDays)") }
+        guard reversalDays >= 1 else { throw ValidationError("--reversal-days: must be at least 1, got \(reversalDays)") }
     }
 
     func run() async throws {
@@ -53,8 +58,12 @@ struct BenchHistory: AsyncParsableCommand {
         settings.days = Int64(days)
         settings.snapshotEveryDays = Int64(snapshotEveryDays)
         settings.window = window
-        let programme = Programme.sample
-        print("\(Format.grouped(Int64(transactions))) transactions, \(Format.grouped(Int64(members))) members, \(days) days, one shard")
+        var programme = Programme.sample
+        programme.idempotencyHorizonDays = horizonDays
+        programme.reversalWindowDays = reversalDays
+        print(
+            "\(Format.grouped(Int64(transactions))) transactions, \(Format.grouped(Int64(members))) members, \(days) days, one shard; "
+                + "idempotency horizon \(horizonDays) days, reversal window \(reversalDays) days")
         let result = try HistoryBenchmark.run(settings: settings, programme: programme, directory: data) { print($0) }
         report(result, figures)
         try figures.finish()
