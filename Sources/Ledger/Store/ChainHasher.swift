@@ -49,7 +49,13 @@ struct ChainHasher {
         var hasher = SHA256()
         hasher.update(data: running)
         pending.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        running = Array(hasher.finalize())
+        let digest = hasher.finalize()
+        if running.count == 32 {
+            // In place: no new array per entry.
+            running.withUnsafeMutableBytes { target in digest.withUnsafeBytes { target.copyMemory(from: $0) } }
+        } else {
+            running = Array(digest)
+        }
         pending.removeAll(keepingCapacity: true)
         pendingOffset = .min
     }
@@ -64,8 +70,8 @@ struct ChainHasher {
     /// starts empty.
     mutating func sealed() -> [UInt8] {
         fold()
-        defer { running = [] }
-        return running
+        defer { running.removeAll(keepingCapacity: true) }
+        return Array(running)
     }
 
     // MARK: Encoding: typed and length-prefixed, so no two value sequences encode alike
