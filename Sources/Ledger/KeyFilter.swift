@@ -10,6 +10,9 @@ struct KeyFilter {
     /// for nothing. Once they are half of `count` the owner rebuilds the filter from the
     /// hot journal, so its memory follows the hot journal, not history.
     private(set) var removed = 0
+    /// The batch (`BatchState`) of the last archive step that removed keys: the filter is
+    /// not rebuilt twice in one batch (`LedgerStore.forgetArchivedKeys`).
+    var lastArchivingBatch: ObjectIdentifier?
     /// Past this many keys the false-positive rate climbs; the owner rebuilds it bigger.
     let capacity: Int
     private static let probes = 4

@@ -205,6 +205,34 @@ struct SteadyHistory {
         #expect(try Self.count(h.shard, "journal") == Int64(before["journal"]!.count + journaled) - record.journalRows)
     }
 
+    @Test func aRolledBackBatchOfManyArchivingBarriersIsRetriedWithTheSameResults() throws {
+        var history = SteadyHistory(seed: 21)
+        let days = (0..<40).map { _ in history.nextDay() }
+        let retried = try Harness(programme: Self.programme)
+        let once = try Harness(programme: Self.programme)
+        for day in days {
+            try retried.shard.apply(day, batchSize: 1_000)
+            try once.shard.apply(day, batchSize: 1_000)
+        }
+        // Repeats of the transactions the next barriers archive (19 to 21 days old), then
+        // 30 more days with an archive at every barrier, all in one batch.
+        var batch: [LedgerEntry] = []
+        for entry in days[19...21].joined() {
+            guard case .transaction = entry.kind else { continue }
+            batch.append(LedgerEntry(offset: history.offset, kind: entry.kind))
+            history.offset += 1
+        }
+        for _ in 0..<30 { batch += history.nextDay() }
+        let whole = LedgerBatch(entries: batch, nextOffset: history.offset)
+        struct PublishFailed: Error {}
+        #expect(throws: PublishFailed.self) { _ = try retried.shard.apply(whole) { _ in throw PublishFailed() } }
+        let again = try retried.shard.apply(whole) { _ in }
+        let expected = try once.shard.apply(whole) { _ in }
+        #expect(again == expected)
+        #expect(again.contains { if case .result(_, _, let o, _) = $0 { o.status == .duplicate } else { false } })
+        #expect(try retried.shard.archives() == once.shard.archives())
+    }
+
     @Test func aRebuildFromTheLogWritesByteIdenticalArchives() throws {
         var history = SteadyHistory(seed: 9)
         let days = (0..<30).map { _ in history.nextDay() }

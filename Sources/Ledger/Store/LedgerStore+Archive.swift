@@ -185,20 +185,26 @@ extension LedgerStore {
     }
 
     /// The duplicate filter follows the hot journal: once archiving removed half of the
-    /// keys it was built from, it is rebuilt from the hot journal (plus the keys just
-    /// archived, so that a rollback of this batch, which puts them back, never leaves the
-    /// filter without them).
+    /// keys it was built from, it is rebuilt from the hot journal plus the keys this
+    /// barrier archived. A rollback of the batch puts archived rows back, so the filter
+    /// must keep every key archived in the batch: the rebuild waits for the next batch
+    /// when an earlier barrier of this batch archived keys (their rows are deleted in SQL,
+    /// their keys only in the filter being replaced).
     private func forgetArchivedKeys(_ journal: [Row]) throws(LedgerError) {
         guard !journal.isEmpty, var filter = journalKeys else { return }
         journalKeys = nil
+        let thisBatch = batch.map(ObjectIdentifier.init)
+        let archivedEarlierInBatch = filter.lastArchivingBatch == thisBatch
+        filter.lastArchivingBatch = thisBatch
         filter.noteRemoved(journal.count)
-        guard filter.isMostlyRemoved else {
+        guard filter.isMostlyRemoved, !archivedEarlierInBatch else {
             journalKeys = filter
             return
         }
         let archived = journal.map { KeyFilter.hash(partnerId: $0[0].text ?? "", partnerTxnId: $0[1].text ?? "") }
         var rebuilt = try hotJournalFilter(also: archived)
         rebuilt.noteRemoved(archived.count)
+        rebuilt.lastArchivingBatch = thisBatch
         journalKeys = rebuilt
     }
 }

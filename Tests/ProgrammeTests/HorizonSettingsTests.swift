@@ -1,0 +1,42 @@
+import Foundation
+import Programme
+import Testing
+
+/// `idempotency_horizon_days` and `reversal_window_days`: optional, both or neither, in range,
+/// each problem naming its field.
+@Suite struct HorizonSettingsTests {
+    func decode(_ extra: [String: Any]) throws -> Result<Programme, ProgrammeError> {
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(Programme.sampleJSON.utf8)) as? [String: Any])
+        object.merge(extra) { $1 }
+        let data = try JSONSerialization.data(withJSONObject: object)
+        do { return .success(try Programme.decode(jsonData: data)) } catch { return .failure(error) }
+    }
+
+    func problems(_ extra: [String: Any]) throws -> [(field: String, reason: String)] {
+        guard case .failure(let error) = try decode(extra) else { return [] }
+        return error.problems
+    }
+
+    @Test func absentMeansNoHorizonAndBothAreRead() throws {
+        #expect(Programme.sample.idempotencyHorizonDays == nil && Programme.sample.archiveAgeMilliseconds == nil)
+        let programme = try decode(["idempotency_horizon_days": 90, "reversal_window_days": 180]).get()
+        #expect(programme.idempotencyHorizonDays == 90 && programme.reversalWindowDays == 180)
+        #expect(programme.archiveAgeMilliseconds == Int64(180) * 86_400_000)
+        #expect(programme.idempotencyHorizonMilliseconds == Int64(90) * 86_400_000)
+    }
+
+    @Test func oneWithoutTheOtherIsRefusedNamingTheMissingField() throws {
+        let missingWindow = try problems(["idempotency_horizon_days": 90])
+        #expect(missingWindow.count == 1 && missingWindow[0].field == "reversal_window_days")
+        let missingHorizon = try problems(["reversal_window_days": 90])
+        #expect(missingHorizon.count == 1 && missingHorizon[0].field == "idempotency_horizon_days")
+    }
+
+    @Test(arguments: [0, -1, 36_501])
+    func outOfRangeIsRefusedWithTheValue(days: Int) throws {
+        let found = try problems(["idempotency_horizon_days": days, "reversal_window_days": 30])
+        #expect(found.count == 1 && found[0].field == "idempotency_horizon_days" && found[0].reason.contains("\(days)"))
+        let wrongType = try problems(["idempotency_horizon_days": "90", "reversal_window_days": 30])
+        #expect(wrongType.first?.field == "idempotency_horizon_days")
+    }
+}
