@@ -311,8 +311,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "LoyaltyTesting", "Clearing", "ClearingNode", "Kafka", "Ledger", "LoyaltyWire", "Programme", "SettlementFiles", "Simulation",
-                "SQLite", "SnapshotStore", "Worker", "loyalty",
+                "Basics", "LoyaltyTesting", "Clearing", "ClearingNode", "Kafka", "Ledger", "LoyaltyWire", "Programme", "SettlementFiles",
+                "Simulation", "SQLite", "SnapshotStore", "Worker", "loyalty",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
