@@ -95,6 +95,7 @@ extension WorkerLoop {
                     deadLetters: prepared.deadLetters.count, startedNanoseconds: prepared.started
                 )
                 snapshotIfDue(prepared.partition, after: applied)
+                checkpoints.checkIfDue(path: configuration.shardPath(partition: prepared.partition))
             }
             if replaced > 0 { progress.replaced(replaced) }
             return

@@ -42,6 +42,8 @@ package final class WorkerLoop: RebalanceListener {
     let producer: KafkaProducer?
     /// Shard snapshots (WorkerLoop+Snapshots); nil when off.
     let snapshots: WorkerSnapshots?
+    /// WAL checkpoints, off this thread (WALCheckpoints).
+    let checkpoints: WALCheckpoints
     let logger: Logger
     let progress: WorkerProgress
     let stopRequested: StopFlag
@@ -66,6 +68,7 @@ package final class WorkerLoop: RebalanceListener {
             atPath: configuration.dataDirectory, withIntermediateDirectories: true
         )
         snapshots = try WorkerSnapshots(configuration: configuration, logger: logger)
+        checkpoints = WALCheckpoints(logger: logger)
         if configuration.publishOutputs {
             var producerConfiguration = ProducerConfiguration(bootstrapServers: configuration.bootstrapServers)
             producerConfiguration.clientId = configuration.clientId
@@ -192,6 +195,7 @@ package final class WorkerLoop: RebalanceListener {
         for case .open(let shard, _) in slots.values { shard.close() }
         slots.removeAll()
         snapshots?.waitForRunning()
+        checkpoints.drain()
         if let producer {
             try? producer.flush(timeoutMilliseconds: 10_000)
             producer.shutdown()

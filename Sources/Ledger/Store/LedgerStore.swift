@@ -53,9 +53,8 @@ final class LedgerStore {
             try db.execute("PRAGMA temp_store = MEMORY")
             // Reads through the page cache of the OS instead of a read() per page miss.
             try db.execute("PRAGMA mmap_size = 268435456")
-            // Checkpoint (and fsync the main file) every ~64 MB of WAL instead of every 4 MB:
-            // a batch rewrites the same hot pages, which a checkpoint then copies once.
-            try db.execute("PRAGMA wal_autocheckpoint = 16384")
+            // The WAL's bound and checkpoints: kept out of the writer's COMMITs (LedgerStore+Checkpoint).
+            try Self.configureCheckpoints(db)
             try Schema.migrate(db, partition: partition)
             let statement = try db.prepare("SELECT partition FROM shard WHERE id = 1")
             defer { statement.reset() }

@@ -1,0 +1,43 @@
+import Dispatch
+import Ledger
+import Logging
+import Synchronization
+
+/// The worker's WAL checkpoints, on a thread of their own (docs/performance.md,
+/// "Pay-with-points tail"). After a round commits, the loop asks here for each shard it
+/// wrote; one whose WAL passed `Shard.checkpointBytes` is checkpointed (PASSIVE, on a
+/// connection of its own) off the loop thread, so no round waits for the copy and its
+/// fsyncs. A shard is queued at most once at a time.
+final class WALCheckpoints: Sendable {
+    private let queue = DispatchQueue(label: "loyalty-worker-checkpoints", qos: .utility)
+    private let queued = Mutex<Set<String>>([])
+    private let logger: Logger
+    /// WAL size that makes a shard due (`Shard.checkpointBytes`; tests set less).
+    let bound: Int64
+    /// Checkpoints taken.
+    let taken = Atomic<Int>(0)
+
+    init(logger: Logger = Logger(label: "loyalty.worker.checkpoints"), bound: Int64 = Shard.checkpointBytes) {
+        self.logger = logger
+        self.bound = bound
+    }
+
+    /// Queues a checkpoint of the shard file at `path` if its WAL passed the bound. One
+    /// stat call when it did not.
+    func checkIfDue(path: String) {
+        guard Shard.walBytes(path: path) >= bound else { return }
+        guard queued.withLock({ $0.insert(path).inserted }) else { return }
+        queue.async { [self] in
+            defer { queued.withLock { _ = $0.remove(path) } }
+            do {
+                if try Shard.checkpoint(path: path) != nil { taken.add(1, ordering: .relaxed) }
+            } catch {
+                // The writer's own bound (wal_autocheckpoint) still holds the WAL.
+                logger.warning("WAL checkpoint failed", metadata: [LogKey.error: "\(error)", "path": "\(path)"])
+            }
+        }
+    }
+
+    /// BLOCKING: returns once every queued checkpoint is done (no connection of ours is open).
+    func drain() { queue.sync {} }
+}
