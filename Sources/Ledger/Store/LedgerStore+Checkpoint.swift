@@ -14,13 +14,14 @@ import SQLite
 /// The WAL file is truncated to `walSizeLimitBytes` when it restarts after a complete
 /// checkpoint (`journal_size_limit`), so its size tells how much it holds.
 extension LedgerStore {
-    /// `wal_autocheckpoint` of the writer (pages of 4 KiB): four times `checkpointBytes`, so
-    /// that it only acts when the worker's checkpoints fall behind.
+    /// `wal_autocheckpoint` of the writer (pages of 4 KiB, ~64 MiB, as before): twice
+    /// `checkpointBytes`, so that it acts only when the worker's checkpoints fall behind (or
+    /// for writers without them: `ledger rebuild`, the ledger benchmarks). When a checkpoint
+    /// of the worker's is running, the writer's attempt finds it busy and skips.
     static let autocheckpointPages = 16_384
-    /// WAL size past which the worker checkpoints a shard (~64 MiB, the bound the writer
-    /// used to checkpoint at itself: a batch rewrites the same hot pages, which a
-    /// checkpoint then copies once).
-    static let checkpointBytes: Int64 = 64 << 20
+    /// WAL size past which the worker checkpoints a shard (32 MiB: a batch rewrites the same
+    /// hot pages, which a checkpoint then copies once, so not much smaller).
+    static let checkpointBytes: Int64 = 32 << 20
     /// `journal_size_limit`: the WAL file is cut back to this when it restarts.
     static let walSizeLimitBytes: Int64 = 0
 
