@@ -300,7 +300,7 @@ let package = Package(
         .testTarget(
             name: "WorkerTests",
             dependencies: [
-                "Benchmarks", "LoyaltyTesting", "Worker", "Kafka", "Ledger", "LoyaltyWire", "Programme",
+                "Benchmarks", "LoyaltyTesting", "Worker", "Kafka", "Ledger", "LoyaltyWire", "Programme", "SnapshotStore",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: settings
