@@ -12,21 +12,7 @@ struct BenchJSONTests {
         (["clearing", "--participants", "12", "--entries", "500", "--runs", "1"], ["median_total_seconds", "runs_total_seconds"]),
     ])
     func stdoutIsOneObjectOfTheFigures(arguments: [String], keys: [String]) async throws {
-        let data = NSTemporaryDirectory() + "loyalty-bench-json-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: data) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try loyaltyExecutable())
-        process.arguments = ["bench"] + arguments + ["--json", "--data", data]
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        // Small outputs: read after exit (the pipes' buffers hold them).
-        try await exited(process, timeoutSeconds: 240)
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let report = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        try #require(process.terminationStatus == 0, "bench \(arguments[0]) failed:\n\(report)")
+        let (out, report) = try await bench(arguments)
 
         let lines = String(decoding: out, as: UTF8.self).split(separator: "\n")
         #expect(lines.count == 1, "stdout must be the object alone, got:\n\(String(decoding: out, as: UTF8.self))")
@@ -41,23 +27,10 @@ struct BenchJSONTests {
     /// A tiny history: 45 days, a barrier a day, a snapshot every 10 days, horizons of 10
     /// and 20 days (so the first weeks go to the archives).
     @Test func historyGivesEveryFigureAndAHandOverThatEndsEqual() async throws {
-        let data = NSTemporaryDirectory() + "loyalty-bench-history-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: data) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try loyaltyExecutable())
-        process.arguments = [
-            "bench", "history", "--transactions", "20000", "--members", "2000", "--days", "45", "--snapshot-every-days", "10",
-            "--window", "5000", "--horizon-days", "10", "--reversal-days", "20", "--json", "--data", data,
-        ]
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        try await exited(process, timeoutSeconds: 240)
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let report = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        try #require(process.terminationStatus == 0, "bench history failed:\n\(report)")
+        let (out, report) = try await bench([
+            "history", "--transactions", "20000", "--members", "2000", "--days", "45", "--snapshot-every-days", "10",
+            "--window", "5000", "--horizon-days", "10", "--reversal-days", "20",
+        ])
         let object = try #require(try JSONSerialization.jsonObject(with: out) as? [String: Any])
         func number(_ key: String) -> Double { (object[key] as? NSNumber)?.doubleValue ?? -1 }
 
@@ -88,5 +61,26 @@ struct BenchJSONTests {
         // Cycles closed more than 20 days before the last barrier are archived by the end.
         #expect(number("end_archive_bytes") > 0)
         #expect(report.contains("last / first ="), "no report on stderr:\n\(report)")
+    }
+
+    /// Runs `loyalty bench <arguments> --json` in a fresh working directory; its stdout and
+    /// its report (stderr). Requires that it exits 0.
+    private func bench(_ arguments: [String]) async throws -> (out: Data, report: String) {
+        let data = NSTemporaryDirectory() + "loyalty-bench-json-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try loyaltyExecutable())
+        process.arguments = ["bench"] + arguments + ["--json", "--data", data]
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        // Small outputs: read after exit (the pipes' buffers hold them).
+        try await exited(process, timeoutSeconds: 240)
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let report = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try #require(process.terminationStatus == 0, "bench \(arguments[0]) failed:\n\(report)")
+        return (out, report)
     }
 }
