@@ -86,6 +86,18 @@ struct ChainHasher {
         for value in repeat each values { integer(Int64(value)) }
     }
 
+    /// A count, then each item as `item` encodes it.
+    mutating func list<T>(_ items: [T], _ item: (inout ChainHasher, T) -> Void) {
+        integer(Int64(items.count))
+        for element in items { item(&self, element) }
+    }
+
+    mutating func portion(_ portion: Portion) {
+        integer(portion.lotId)
+        text(portion.issuer)
+        integer(portion.points)
+    }
+
     mutating func optional(_ value: Int64?) {
         if let value { integer(value) } else { pending.append(UInt8(ascii: "n")) }
     }

@@ -33,13 +33,8 @@ extension LedgerStore {
         chain.piece(UInt8(ascii: "E"), offset: offset)
         chain.text(memberId)
         chain.text(partnerId)
-        chain.integer(Int64(effects.restored.count))
-        for portion in effects.restored { absorb(portion) }
-        chain.integer(Int64(effects.lotUpdates.count))
-        for update in effects.lotUpdates {
-            chain.integer(update.lotId)
-            chain.integer(update.pointsLeft)
-        }
+        chain.list(effects.restored) { $0.portion($1) }
+        chain.list(effects.lotUpdates) { $0.integers($1.lotId, $1.pointsLeft) }
         if let lot = effects.newLot {
             chain.integer(lot.lotId)
             chain.text(lot.issuer)
@@ -55,16 +50,13 @@ extension LedgerStore {
         } else {
             chain.optional(Int64?.none)
         }
-        chain.integer(Int64(effects.portions.count))
-        for portion in effects.portions { absorb(portion) }
-        chain.integer(Int64(effects.debts.count))
-        for debt in effects.debts {
+        chain.list(effects.portions) { $0.portion($1) }
+        chain.list(effects.debts) { chain, debt in
             chain.text(debt.payer)
             chain.text(debt.payee)
             chain.integer(debt.amountMinor)
         }
-        chain.integer(Int64(effects.stats.count))
-        for s in effects.stats {
+        chain.list(effects.stats) { chain, s in
             chain.text(s.partnerId)
             chain.integers(s.issued, s.redeemed, s.expired, s.clawedBack, s.feesMinor)
         }
@@ -79,12 +71,6 @@ extension LedgerStore {
             chain.text(id)
             chain.integer(by)
         }
-    }
-
-    private func absorb(_ portion: Portion) {
-        chain.integer(portion.lotId)
-        chain.text(portion.issuer)
-        chain.integer(portion.points)
     }
 
     /// A journal row (an accepted or rejected transaction).

@@ -144,11 +144,13 @@ extension LedgerStore {
         guard !rows.isEmpty else { return }
         state.expiries.removeAll(keepingCapacity: true)
         try db.insertRows(
-            rows, many: Self.expiryInsertMany, one: Self.expiryInsertOne, perStatement: Self.expiryRowsPerInsert, columns: 2
-        ) { statement, row, base in
-            statement.bindInteger(base + 1, row.expiresAt)
-            statement.bindInteger(base + 2, row.lotId)
-        }
+            rows, many: Self.expiryInsertMany, one: Self.expiryInsertOne, perStatement: Self.expiryRowsPerInsert, columns: 2,
+            bind: Self.bindExpiry)
+    }
+
+    private static func bindExpiry(_ s: SQLiteStatement, _ row: (expiresAt: Int64, lotId: Int64), base: Int32) {
+        s.bindInteger(base + 1, row.expiresAt)
+        s.bindInteger(base + 2, row.lotId)
     }
 
     /// Writes a sealed cycle (`LedgerRules.seal`; everything flushed up to its barrier):
