@@ -117,7 +117,7 @@ extension Shard {
             try store.write(effects, memberId: lot.memberId, partnerId: lot.issuer, offset: offset)
         }
         try store.flush(nextOffset: offset + 1)
-        try store.archiveExpired(cycle: cycle, closedAtMilliseconds: closedAtMilliseconds, programme: programme)
+        try store.archiveExpired(cycle: cycle, closedAtMilliseconds: closedAtMilliseconds, programme: programme, directory: archiveDirectory)
         let open = try store.readShardRow()
         let seal = LedgerRules.seal(
             cycle: cycle, closedAtMilliseconds: closedAtMilliseconds, barrierOffset: offset, openFirstOffset: open.openFirstOffset,

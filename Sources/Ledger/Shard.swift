@@ -16,11 +16,15 @@ public final class Shard {
     let rules: LedgerRules
     /// The effects of the entry being applied; one buffer reused for every entry.
     var effects = Effects()
+    /// Where this shard's barriers write their archive files (docs/operations.md, "Archives").
+    public let archiveDirectory: String
 
-    /// Opens (creating and migrating if needed) the shard file of `partition`.
-    public init(path: String, partition: Int32, programme: Programme) throws(LedgerError) {
+    /// Opens (creating and migrating if needed) the shard file of `partition`; its archives
+    /// go to `archiveDirectory` (nil: `<shard dir>/archive/partition-NNNN`).
+    public init(path: String, partition: Int32, programme: Programme, archiveDirectory: String? = nil) throws(LedgerError) {
         self.partition = partition
         self.programme = programme
+        self.archiveDirectory = archiveDirectory ?? ArchiveLocation.directory(forShardPath: path, partition: partition)
         store = try LedgerStore(path: path, partition: partition)
         rules = LedgerRules(programme: programme)
     }

@@ -24,6 +24,9 @@ public struct WorkerConfiguration: Sendable {
     /// nil: no snapshots, and a partition assigned without its shard file is replayed from
     /// offset 0 (docs/operations.md, "Snapshots and hand-over").
     public var snapshotDirectory: String?
+    /// Root of the shards' archive directories (`<root>/partition-NNNN`); nil: beside the
+    /// shard files, `<dataDirectory>/archive`. Durable storage: part of the ledger.
+    public var archiveDirectory: String?
     /// Snapshot a shard once this many cycles were sealed in it since its last snapshot
     /// (0: not on seals).
     public var snapshotEveryCycles = WorkerConfiguration.defaultSnapshotEveryCycles

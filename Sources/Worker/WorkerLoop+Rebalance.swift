@@ -17,7 +17,9 @@ extension WorkerLoop {
             let path = configuration.shardPath(partition: partition)
             let restored = restoreIfMissing(partition, path: path)
             do {
-                let shard = try Shard(path: path, partition: partition, programme: programme)
+                let shard = try Shard(
+                    path: path, partition: partition, programme: programme,
+                    archiveDirectory: configuration.archiveDirectory.map { ArchiveLocation.directory(root: $0, partition: partition) })
                 let next = try shard.nextOffset()
                 slots[partition] = .open(shard, nextOffset: next)
                 offsets[topicPartition] = next

@@ -274,6 +274,22 @@ struct SteadyHistory {
         #expect(Int64(h.shard.store.journalKeys?.count ?? 0) < 4 * journal)
     }
 
+    @Test func archivesGoWhereTheShardIsToldAndTheHistoryReadsThemThere() throws {
+        var history = SteadyHistory(seed: 13)
+        let h = try Harness(programme: Self.programme)
+        let elsewhere = h.directory.appendingPathComponent("durable/archive/partition-0003").path
+        h.shard.close()
+        h.shard = try Shard(path: h.path, partition: 3, programme: Self.programme, archiveDirectory: elsewhere)
+        for _ in 0..<30 { try h.shard.apply(history.nextDay(), batchSize: 1_000) }
+        let records = try h.shard.archives()
+        #expect(!records.isEmpty)
+        #expect(records.allSatisfy { FileManager.default.fileExists(atPath: elsewhere + "/" + $0.file) })
+        let defaultDirectory = ArchiveLocation.directory(forShardPath: h.path, partition: 3)
+        #expect(!FileManager.default.fileExists(atPath: defaultDirectory))
+        #expect(try h.shard.verifyArchives().isEmpty)
+        #expect(try h.shard.history(ofMember: "m3").contains { $0.archive != nil })
+    }
+
     @Test func archiveFilesRoundTripAndRefuseDamage() throws {
         let content = ArchiveContent(tables: [
             ArchiveContent.Table(

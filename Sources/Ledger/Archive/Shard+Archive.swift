@@ -34,9 +34,6 @@ public struct ArchiveRecord: Sendable, Equatable {
 }
 
 extension Shard {
-    /// Where this shard's archive files are.
-    public var archiveDirectory: String { store.archiveDirectory }
-
     /// Every archive file the shard wrote, by cycle.
     public func archives() throws(LedgerError) -> [ArchiveRecord] { try store.archiveRecords() }
 

@@ -2,26 +2,21 @@ import Foundation
 import LedgerArchive
 import Programme
 import SQLite
-import Synchronization
 
-/// Where each shard's archive files go: `<archive root>/partition-NNNN`, the root being
-/// `<shard dir>/archive` unless set for the shards of that directory (`loyalty worker
-/// --archive-dir`, `loyalty ledger history --archive-dir`). Process-wide.
+/// Where a shard's archive files go: `<archive root>/partition-NNNN`, the root being
+/// `<shard dir>/archive` unless the shard is opened with another directory
+/// (`Shard.init(archiveDirectory:)`, `loyalty worker --archive-dir`).
 public enum ArchiveLocation {
-    private static let roots = Mutex<[String: String]>([:])
-
-    /// The archive root of every shard file in `shardDirectory` (nil: the default).
-    public static func setRoot(_ root: String?, forShardsIn shardDirectory: String) {
-        let key = (shardDirectory as NSString).standardizingPath
-        roots.withLock { $0[key] = root }
-    }
-
-    public static func directory(forShardPath shardPath: String, partition: Int32) -> String {
-        let shardDirectory = (shardPath as NSString).deletingLastPathComponent
-        let key = (shardDirectory.isEmpty ? "." : shardDirectory as NSString).standardizingPath
-        let root = roots.withLock { $0[key] } ?? ((shardDirectory.isEmpty ? "." : shardDirectory) + "/archive")
+    /// `<root>/partition-NNNN`.
+    public static func directory(root: String, partition: Int32) -> String {
         let padded = String(repeating: "0", count: max(0, 4 - String(partition).count)) + String(partition)
         return root + "/partition-" + padded
+    }
+
+    /// `<shard dir>/archive/partition-NNNN`.
+    public static func directory(forShardPath shardPath: String, partition: Int32) -> String {
+        let shardDirectory = (shardPath as NSString).deletingLastPathComponent
+        return directory(root: (shardDirectory.isEmpty ? "." : shardDirectory) + "/archive", partition: partition)
     }
 }
 
@@ -78,7 +73,7 @@ extension LedgerStore {
     /// `programme.archiveAgeMilliseconds` before, and spent lots (no points left, accrual
     /// archived, no hot portion) among the next `lotsSweptPerBarrier` lots of the sweep.
     /// Nothing unless the programme sets both the horizon and the window.
-    func archiveExpired(cycle: Int64, closedAtMilliseconds: Int64, programme: Programme) throws(LedgerError) {
+    func archiveExpired(cycle: Int64, closedAtMilliseconds: Int64, programme: Programme, directory: String) throws(LedgerError) {
         guard let age = programme.archiveAgeMilliseconds else { return }
         let (cutoff, overflow) = closedAtMilliseconds.subtractingReportingOverflow(age)
         guard !overflow else { return }
@@ -105,7 +100,7 @@ extension LedgerStore {
         let encoded = ArchiveFile.encode(content)
         let name = Self.archiveFileName(cycle: cycle)
         do {
-            try ArchiveFile.writeDurably(encoded.bytes, name: name, directory: archiveDirectory)
+            try ArchiveFile.writeDurably(encoded.bytes, name: name, directory: directory)
         } catch {
             throw LedgerError(.sqlite, "\(error); the barrier of cycle \(cycle) archives nothing until it can write there")
         }
@@ -211,8 +206,6 @@ extension LedgerStore {
 
 // The archives as the `loyalty ledger` tools read them.
 extension LedgerStore {
-    var archiveDirectory: String { ArchiveLocation.directory(forShardPath: db.path, partition: partition) }
-
     func archiveRecords() throws(LedgerError) -> [ArchiveRecord] {
         let s = try db.prepare(
             """

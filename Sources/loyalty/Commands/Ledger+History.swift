@@ -23,8 +23,9 @@ extension LedgerCommand {
             guard let file = try ShardFiles.list(in: data).first(where: { $0.partition == partition }) else {
                 throw CLIError("no shard file for partition \(partition) in \(data)")
             }
-            if let archiveDir { ArchiveLocation.setRoot(archiveDir, forShardsIn: data) }
-            let shard = try Shard(path: file.path, partition: partition, programme: programme)
+            let shard = try Shard(
+                path: file.path, partition: partition, programme: programme,
+                archiveDirectory: archiveDir.map { ArchiveLocation.directory(root: $0, partition: partition) })
             defer { shard.close() }
             let entries = try shard.history(ofMember: member)
             guard !entries.isEmpty else { throw CLIError("member \(member) has no transactions in partition \(partition) of \(data)") }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Ledger
 import Logging
 import NodeRuntime
 import ServiceLifecycle
@@ -57,7 +56,7 @@ struct WorkerCommand: AsyncParsableCommand {
         configuration.applyThreads = applyThreads.requested
         configuration.kafkaExtra = try kafka.extra()
         snapshots.apply(to: &configuration)
-        if let archiveDir { ArchiveLocation.setRoot(archiveDir, forShardsIn: data) }
+        configuration.archiveDirectory = archiveDir
         let worker = AccrualWorker(configuration: configuration, programme: try programme.load(), logger: logger)
         let group = ServiceGroup(
             configuration: .init(
