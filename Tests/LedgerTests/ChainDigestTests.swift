@@ -99,6 +99,39 @@ struct ChainDigestTests {
         #expect(try last(a)?.ledgerDigest == last(b)?.ledgerDigest, "the seal of cycle 2 did not read cycle 1's journal")
     }
 
+    @Test("a file from before chained digests starts its chain at its next offset, and its lots still expire", .seeded(14))
+    func fileFromBeforeTheChain() throws {
+        let entries = Workload.entries(seed: TestSeed.value, count: 2000)
+        let straight = try Harness()
+        try straight.shard.apply(entries, batchSize: 100)
+        let h = try Harness()
+        try h.shard.apply(Array(entries[..<1033]), batchSize: 100)
+        let before = try h.shard.positions()
+        // Back to schema 4: no chain columns, no expiry queue.
+        try h.shard.db.execute(
+            "ALTER TABLE shard DROP COLUMN open_hash; ALTER TABLE shard DROP COLUMN chain_since_offset; DROP TABLE expiry_queue; PRAGMA user_version = 4"
+        )
+        try h.reopen()
+        #expect(try h.shard.verify().chainSinceOffset == 1033)
+        try h.shard.apply(Array(entries[1033...]), batchSize: 100)
+        // The ledger is the same (the queue was refilled from the open lots: breakage too) …
+        #expect(try h.shard.totals() == straight.shard.totals())
+        // … and so are the digests sealed before; from the first seal after the upgrade the
+        // chain is the file's own.
+        let after = try h.shard.positions()
+        let reference = try straight.shard.positions()
+        #expect(Array(reference.prefix(before.count)) == before)
+        #expect(after.count == reference.count && after.count > before.count)
+        // (Unless the upgrade came right after a barrier: then nothing of the open cycle
+        // was missed, and the chain goes on as the straight file's.)
+        let midCycle = before.last?.barrierOffset != 1032
+        for (mine, theirs) in zip(after, reference).dropFirst(before.count) {
+            #expect((mine.ledgerDigest != theirs.ledgerDigest) == midCycle)
+            #expect(mine.points == theirs.points && mine.debts == theirs.debts)
+        }
+        #expect(try h.shard.verify().problems == [])
+    }
+
     @Test("after every barrier no lot due at its close time has points left", .seeded(13))
     func sweepLeavesNothingDue() throws {
         let entries = Workload.entries(seed: TestSeed.value, count: 3000)
