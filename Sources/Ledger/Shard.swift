@@ -66,6 +66,11 @@ public final class Shard {
 
     /// `loyalty ledger verify`: the full digest, where the digest chain stands, and every
     /// check that needs no log (cycle rows contiguous, digests present, SQLite's
-    /// quick_check). O(history). Changes nothing.
-    public func verify() throws(LedgerError) -> ShardVerification { try store.verify() }
+    /// quick_check, the archive files against their recorded hashes and row counts).
+    /// O(history). Changes nothing.
+    public func verify() throws(LedgerError) -> ShardVerification {
+        var result = try store.verify()
+        result.problems += try verifyArchives()
+        return result
+    }
 }

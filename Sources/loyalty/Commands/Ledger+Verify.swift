@@ -11,7 +11,8 @@ extension LedgerCommand {
                 what barriers no longer compute), the head of its digest chain (the last sealed \
                 cycle, its stored digest, the open cycle's running hash) and the checks that \
                 need no log: every cycle row present with a digest, cycles contiguous in \
-                offsets, the shard record following the last cycle, SQLite's quick_check. \
+                offsets, the shard record following the last cycle, SQLite's quick_check, \
+                every archive file against the SHA-256 and row counts the shard recorded. \
                 Changes nothing. Exits non-zero when a check fails. To check the digests \
                 against the log, use `loyalty ledger rebuild`. See docs/operations.md, \
                 "Verifying a shard".
@@ -20,6 +21,8 @@ extension LedgerCommand {
 
         @Option(help: "Directory of the shard files.") var data = "var/worker"
         @Option(help: "Only this partition's shard.") var partition: Int32?
+        @Option(help: "Root of the archive directories (default: <data>/archive), as given to the worker.")
+        var archiveDir: String?
         @OptionGroup var programme: ProgrammeOption
 
         func run() async throws {
@@ -30,7 +33,9 @@ extension LedgerCommand {
             }
             var failed: [Int32] = []
             for file in shards {
-                let shard = try Shard(path: file.path, partition: file.partition, programme: programme)
+                let shard = try Shard(
+                    path: file.path, partition: file.partition, programme: programme,
+                    archiveDirectory: archiveDir.map { ArchiveLocation.directory(root: $0, partition: file.partition) })
                 defer { shard.close() }
                 let report = try shard.verify()
                 print(Self.describe(report))
