@@ -132,6 +132,25 @@ struct ChainDigestTests {
         #expect(try h.shard.verify().problems == [])
     }
 
+    @Test("verify passes on a shard with archives and its chain, and names a damaged archive file")
+    func verifyChecksArchives() throws {
+        var history = SteadyHistory(seed: 21)
+        let h = try Harness(programme: ArchiveTests.programme)
+        for _ in 0..<30 { try h.shard.apply(history.nextDay(), batchSize: 500) }
+        let good = try h.shard.verify()
+        #expect(good.problems == [])
+        #expect(good.fullDigest == (try h.shard.digest()))
+        #expect(good.lastSealedDigest == (try h.shard.positions().last?.ledgerDigest))
+        let record = try #require(try h.shard.archives().first)
+        let path = h.shard.archiveDirectory + "/" + record.file
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let bad = try h.shard.verify()
+        #expect(bad.problems.count == 1)
+        #expect(bad.problems.first?.contains(record.file) == true, "\(bad.problems)")
+    }
+
     @Test("after every barrier no lot due at its close time has points left", .seeded(13))
     func sweepLeavesNothingDue() throws {
         let entries = Workload.entries(seed: TestSeed.value, count: 3000)
