@@ -43,7 +43,13 @@ struct SnapshotKillTests {
             let store = try DirectorySnapshotStore(root: directory + "/store-\(round)")
             let previous = try store.putSnapshot(file: previousCopy.path, partition: 0, nextOffset: 2_000, lastSealedCycle: -1)
             let process = try snapshotProcess(data: data, store: store.root)
-            try await Task.sleep(for: .milliseconds(Int(random.next() % UInt64(wholeMilliseconds))))
+            if round % 2 == 0 {
+                // Part-way for certain, whatever the machine's load: as soon as the upload's
+                // temporary file shows up in the store.
+                try await waitForPartialFile(under: store.root, whileRunning: process)
+            } else {
+                try await Task.sleep(for: .milliseconds(Int(random.next() % UInt64(wholeMilliseconds))))
+            }
             kill(process.processIdentifier, SIGKILL)
             try await exited(process)
 
@@ -73,6 +79,17 @@ struct SnapshotKillTests {
                 return LedgerEntry(offset: next, kind: .transaction(transaction))
             }
             _ = try shard.apply(LedgerBatch(entries: entries, nextOffset: next)) { _ in }
+        }
+    }
+
+    /// Returns once a `.partial-` file exists under `root` (an upload under way), or the
+    /// process has ended, or after 30 s.
+    private func waitForPartialFile(under root: String, whileRunning process: Process) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while process.isRunning, ContinuousClock.now < deadline {
+            let names = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
+            if names.contains(where: { $0.contains(".partial-") }) { return }
+            try await Task.sleep(for: .milliseconds(1))
         }
     }
 
