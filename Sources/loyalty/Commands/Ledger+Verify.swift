@@ -19,20 +19,16 @@ extension LedgerCommand {
                 """
         )
 
-        @Option(help: "Directory of the shard files.") var data = "var/worker"
-        @Option(help: "Only this partition's shard.") var partition: Int32?
+        @OptionGroup var shards: ShardsOption
         @Option(help: "Root of the archive directories (default: <data>/archive), as given to the worker.")
         var archiveDir: String?
         @OptionGroup var programme: ProgrammeOption
 
         func run() async throws {
             let programme = try programme.load()
-            let shards = try ShardFiles.list(in: data).filter { partition == nil || $0.partition == partition }
-            guard !shards.isEmpty else {
-                throw CLIError("no shard files\(partition.map { " for partition \($0)" } ?? "") in \(data)")
-            }
+            let files = try shards.files()
             var failed: [Int32] = []
-            for file in shards {
+            for file in files {
                 let shard = try Shard(
                     path: file.path, partition: file.partition, programme: programme,
                     archiveDirectory: archiveDir.map { ArchiveLocation.directory(root: $0, partition: file.partition) })

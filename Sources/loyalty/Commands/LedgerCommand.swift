@@ -20,8 +20,7 @@ extension LedgerCommand {
             discussion: "Without --member: the totals of --partition, or of every shard in --data."
         )
 
-        @Option(help: "Directory of the shard files.") var data = "var/worker"
-        @Option(help: "Only this partition's shard.") var partition: Int32?
+        @OptionGroup var shards: ShardsOption
         @Option(help: "Show this member's balance and lots (searched in every shard).") var member: String?
         @Option(help: "With --member: the moment (UTC milliseconds since 1970) whose spendable balance to show; default now.")
         var at: Int64?
@@ -29,12 +28,9 @@ extension LedgerCommand {
 
         func run() async throws {
             let programme = try programme.load()
-            let shards = try ShardFiles.list(in: data).filter { partition == nil || $0.partition == partition }
-            guard !shards.isEmpty else {
-                throw CLIError("no shard files\(partition.map { " for partition \($0)" } ?? "") in \(data)")
-            }
+            let files = try shards.files()
             if let member {
-                for file in shards {
+                for file in files {
                     let shard = try Shard(path: file.path, partition: file.partition, programme: programme)
                     defer { shard.close() }
                     let view = try shard.member(member)
@@ -44,10 +40,10 @@ extension LedgerCommand {
                     print(Report.member(view, spendable: spendable, at: time, partition: file.partition, programme: programme))
                     return
                 }
-                throw CLIError("member \(member) has no points in any shard of \(data)")
+                throw CLIError("member \(member) has no points in any shard of \(shards.data)")
             }
             var all: [ShardTotals] = []
-            for file in shards {
+            for file in files {
                 let shard = try Shard(path: file.path, partition: file.partition, programme: programme)
                 defer { shard.close() }
                 let totals = try shard.totals()
