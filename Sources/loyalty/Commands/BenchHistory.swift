@@ -29,6 +29,13 @@ struct BenchHistory: AsyncParsableCommand {
     @Option(help: "The programme's idempotency horizon, days (history passes it: its rows go to the archives).")
     var horizonDays = 90
     @Option(help: "The programme's reversal window, days.") var reversalDays = 180
+    @Option(
+        help: """
+            Months after which a lot expires. Lots with points left are balances, not history: \
+            they stay hot until they expire, so the hot tables level off once history passes this too.
+            """
+    )
+    var expiryMonths = 12
     @Option(help: "Transactions in each of the two apply-rate windows (first and last).") var window = 1_000_000
     @Option(help: "Working directory (wiped first).") var data = "var/bench-history"
     @OptionGroup var output: BenchJSONOption
@@ -46,6 +53,9 @@ struct BenchHistory: AsyncParsableCommand {
         guard window >= 1 else { throw ValidationError("--window: must be at least 1, got \(window)") }
         guard horizonDays >= 1 else { throw ValidationError("--horizon-days: must be at least 1, got \(horizonDays)") }
         guard reversalDays >= 1 else { throw ValidationError("--reversal-days: must be at least 1, got \(reversalDays)") }
+        guard Programme.expiryMonthsRange.contains(expiryMonths) else {
+            throw ValidationError("--expiry-months: must be in \(Programme.expiryMonthsRange) (0 = never), got \(expiryMonths)")
+        }
     }
 
     func run() async throws {
@@ -61,9 +71,10 @@ struct BenchHistory: AsyncParsableCommand {
         var programme = Programme.sample
         programme.idempotencyHorizonDays = horizonDays
         programme.reversalWindowDays = reversalDays
+        programme.expiryMonths = expiryMonths
         print(
             "\(Format.grouped(Int64(transactions))) transactions, \(Format.grouped(Int64(members))) members, \(days) days, one shard; "
-                + "idempotency horizon \(horizonDays) days, reversal window \(reversalDays) days")
+                + "idempotency horizon \(horizonDays) days, reversal window \(reversalDays) days, lots expire after \(expiryMonths) months")
         let result = try HistoryBenchmark.run(settings: settings, programme: programme, directory: data) { print($0) }
         report(result, figures)
         try figures.finish()
