@@ -82,14 +82,19 @@ struct SnapshotKillTests {
         }
     }
 
-    /// Returns once a `.partial-` file exists under `root` (an upload under way), or the
-    /// process has ended, or after 30 s.
+    /// Returns, with the process stopped (SIGSTOP), once a `.partial-` file exists under
+    /// `root`: an upload under way. The process runs in steps of ~1 ms between looks, so
+    /// the look never races the rename that ends the upload. Returns with the process
+    /// running if it ended first, or after 30 s.
     private func waitForPartialFile(under root: String, whileRunning process: Process) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
+        let pid = process.processIdentifier
         while process.isRunning, ContinuousClock.now < deadline {
+            kill(pid, SIGSTOP)
             let names = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
             if names.contains(where: { $0.contains(".partial-") }) { return }
-            try await Task.sleep(for: .milliseconds(1))
+            kill(pid, SIGCONT)
+            usleep(1_000)
         }
     }
 
