@@ -84,7 +84,7 @@ let package = Package(
         // restore checked against a manifest. Knows no ledger: only files and keys.
         .target(
             name: "SnapshotStore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Basics", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: settings
         ),
         // The ledger's archive files as bytes: canonical rows, zlib, durable writes (no SQL).

@@ -69,47 +69,16 @@ public enum ArchiveFile {
     /// new one: a temporary name, fsync, rename, fsync of the directory (created first,
     /// with its parents, when missing).
     public static func writeDurably(_ bytes: [UInt8], name: String, directory: String) throws(ArchiveError) {
-        let target = directory + "/" + name
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw ArchiveError(path: directory, reason: "cannot create the archive directory: \(error.localizedDescription)")
         }
-        let temporary = directory + "/." + name + ".partial"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw failure("open", temporary) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let error = failure("write", temporary)
-                close(fd)
-                unlink(temporary)
-                throw error
-            }
-            written += n
+        do {
+            try SyncedFile.replace(bytes, name: name, directory: directory)
+        } catch {
+            throw ArchiveError(path: error.path, reason: "\(error.operation) failed: \(error.reason)")
         }
-        guard fsync(fd) == 0 else {
-            let error = failure("fsync", temporary)
-            close(fd)
-            unlink(temporary)
-            throw error
-        }
-        close(fd)
-        guard rename(temporary, target) == 0 else {
-            let error = failure("rename", target)
-            unlink(temporary)
-            throw error
-        }
-        let directoryFD = open(directory, O_RDONLY | O_CLOEXEC)
-        guard directoryFD >= 0 else { throw failure("open", directory) }
-        defer { close(directoryFD) }
-        guard fsync(directoryFD) == 0 else { throw failure("fsync", directory) }
-    }
-
-    private static func failure(_ operation: String, _ path: String) -> ArchiveError {
-        ArchiveError(path: path, reason: "\(operation) failed: \(String(cString: strerror(errno)))")
     }
 
     static func hex(_ digest: SHA256.Digest) -> String { hexString(digest) }

@@ -1,3 +1,4 @@
+import Basics
 import Clearing
 import Foundation
 
@@ -13,10 +14,9 @@ import Foundation
 /// fsync the directory. A reader sees the old file or the new one, never a torn one.
 enum DurableFile {
     static func replace(_ bytes: [UInt8], name: String, directory: String, permissions: mode_t = 0o644) throws(ClearingError) {
-        let temporary = temporaryPath(name, directory)
-        try writeSynced(bytes, to: temporary, permissions: permissions)
-        try rename(temporary, to: directory + "/" + name)
-        try syncDirectory(directory)
+        try clearingError { () throws(FileSystemFailure) in
+            try SyncedFile.replace(bytes, name: name, directory: directory, permissions: permissions)
+        }
     }
 
     /// Writers working at once in `replaceAll`. fsync latency, not CPU, bounds a cycle with a
@@ -38,10 +38,12 @@ enum DurableFile {
             let thread = Thread {
                 var index = worker
                 while index < others.count {
-                    let temporary = temporaryPath(others[index].name, directory)
+                    let temporary = SyncedFile.temporaryPath(others[index].name, directory)
                     do throws(ClearingError) {
-                        try writeSynced(others[index].bytes, to: temporary, permissions: 0o644)
-                        try rename(temporary, to: directory + "/" + others[index].name)
+                        try clearingError { () throws(FileSystemFailure) in
+                            try SyncedFile.write(others[index].bytes, to: temporary)
+                            try SyncedFile.move(temporary, over: directory + "/" + others[index].name)
+                        }
                     } catch {
                         failures.record(error, at: index)
                     }
@@ -57,49 +59,8 @@ enum DurableFile {
         try replace(last.bytes, name: last.name, directory: directory)
     }
 
-    private static func temporaryPath(_ name: String, _ directory: String) -> String {
-        directory + "/." + name + ".partial"
-    }
-
-    private static func rename(_ temporary: String, to target: String) throws(ClearingError) {
-        guard Foundation.rename(temporary, target) == 0 else {
-            let error = failure("rename", target)
-            unlink(temporary)
-            throw error
-        }
-    }
-
-    private static func writeSynced(_ bytes: [UInt8], to temporary: String, permissions: mode_t) throws(ClearingError) {
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, permissions)
-        guard descriptor >= 0 else { throw failure("open", temporary) }
-        var written = 0
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { buffer in
-                write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-            }
-            if result < 0 {
-                if errno == EINTR { continue }
-                let error = failure("write", temporary)
-                close(descriptor)
-                unlink(temporary)
-                throw error
-            }
-            written += result
-        }
-        guard fsync(descriptor) == 0 else {
-            let error = failure("fsync", temporary)
-            close(descriptor)
-            unlink(temporary)
-            throw error
-        }
-        guard close(descriptor) == 0 else { throw failure("close", temporary) }
-    }
-
     static func syncDirectory(_ directory: String) throws(ClearingError) {
-        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw failure("open directory", directory) }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw failure("fsync directory", directory) }
+        try clearingError { () throws(FileSystemFailure) in try SyncedFile.syncDirectory(directory) }
     }
 
     /// Creates `directory` (and parents) if missing.
@@ -112,11 +73,14 @@ enum DurableFile {
         }
     }
 
-    private static func failure(_ operation: String, _ path: String) -> ClearingError {
-        let code = errno
-        let reason = String(cString: strerror(code))
-        return ClearingError(
-            .fileSystem, "\(operation) failed: \(reason); check the path exists, is writable and the disk has space",
-            file: path, systemErrno: code)
+    /// Runs `body`, a file-system failure told as a `ClearingError` with its advice.
+    private static func clearingError(_ body: () throws(FileSystemFailure) -> Void) throws(ClearingError) {
+        do {
+            try body()
+        } catch {
+            throw ClearingError(
+                .fileSystem, "\(error.operation) failed: \(error.reason); check the path exists, is writable and the disk has space",
+                file: error.path, systemErrno: error.systemErrno)
+        }
     }
 }

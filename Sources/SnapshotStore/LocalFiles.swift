@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 
@@ -10,7 +11,7 @@ import Foundation
 #endif
 
 /// Files written crash-safely and read in bounded chunks: write a temporary file, fsync it,
-/// rename it over the target, fsync the directory (as SettlementFiles' DurableFile does).
+/// rename it over the target, fsync the directory (Basics' `SyncedFile`).
 /// The reader of a renamed file sees all of it or the old state, never a torn one.
 package enum LocalFiles {
     /// Bytes read or written per system call: memory stays bounded for any snapshot size.
@@ -26,7 +27,7 @@ package enum LocalFiles {
         guard output >= 0 else { throw failure("open", destination) }
         do throws(SnapshotStoreError) {
             let result = try stream(input, source) { (chunk) throws(SnapshotStoreError) in
-                try writeAll(chunk, to: output, path: destination)
+                try storeError { () throws(FileSystemFailure) in try SyncedFile.writeAll(chunk, to: output, path: destination) }
             }
             guard fsync(output) == 0 else { throw failure("fsync", destination) }
             guard close(output) == 0 else { throw failure("close", destination) }
@@ -66,64 +67,18 @@ package enum LocalFiles {
             try body(chunk)
             total += Int64(count)
         }
-        let hex = hasher.finalize().map { byte in
-            let digits = String(byte, radix: 16)
-            return digits.count == 1 ? "0" + digits : digits
-        }
-        return (hex.joined(), total)
+        return (hexString(hasher.finalize()), total)
     }
 
     /// Writes `bytes` into a new file `destination` (replacing a leftover) and fsyncs it.
     static func writeSynced(_ bytes: [UInt8], to destination: String) throws(SnapshotStoreError) {
-        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard output >= 0 else { throw failure("open", destination) }
-        do throws(SnapshotStoreError) {
-            let failed: SnapshotStoreError? = bytes.withUnsafeBytes { buffer in
-                do throws(SnapshotStoreError) {
-                    try writeAll(buffer, to: output, path: destination)
-                    return nil
-                } catch {
-                    return error
-                }
-            }
-            if let failed { throw failed }
-            guard fsync(output) == 0 else { throw failure("fsync", destination) }
-            guard close(output) == 0 else { throw failure("close", destination) }
-        } catch {
-            close(output)
-            unlink(destination)
-            throw error
-        }
-    }
-
-    private static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, path: String) throws(SnapshotStoreError) {
-        var written = 0
-        while written < bytes.count {
-            let result = write(descriptor, bytes.baseAddress! + written, bytes.count - written)
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw failure("write", path)
-            }
-            written += result
-        }
+        try storeError { () throws(FileSystemFailure) in try SyncedFile.write(bytes, to: destination) }
     }
 
     /// Renames `temporary` over `target` and fsyncs the directory, so the rename survives
     /// a crash. The temporary file is removed if the rename fails.
     static func publish(_ temporary: String, as target: String) throws(SnapshotStoreError) {
-        guard rename(temporary, target) == 0 else {
-            let error = failure("rename", target)
-            unlink(temporary)
-            throw error
-        }
-        try syncDirectory((target as NSString).deletingLastPathComponent)
-    }
-
-    static func syncDirectory(_ directory: String) throws(SnapshotStoreError) {
-        let descriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw failure("open directory", directory) }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw failure("fsync directory", directory) }
+        try storeError { () throws(FileSystemFailure) in try SyncedFile.publish(temporary, as: target) }
     }
 
     static func makeDirectory(_ directory: String) throws(SnapshotStoreError) {
@@ -135,9 +90,21 @@ package enum LocalFiles {
     }
 
     static func failure(_ operation: String, _ path: String) -> SnapshotStoreError {
-        let code = errno
-        let reason = String(cString: strerror(code))
-        return SnapshotStoreError(
-            .io, "\(operation) of \(path) failed: \(reason); check the path exists, is writable and the disk has space", systemErrno: code)
+        storeError(FileSystemFailure(operation, path))
+    }
+
+    static func storeError(_ failure: FileSystemFailure) -> SnapshotStoreError {
+        SnapshotStoreError(
+            .io, "\(failure.operation) of \(failure.path) failed: \(failure.reason); check the path exists, is writable and the disk has space",
+            systemErrno: failure.systemErrno)
+    }
+
+    /// Runs `body`, a file-system failure told as a `SnapshotStoreError`.
+    static func storeError(_ body: () throws(FileSystemFailure) -> Void) throws(SnapshotStoreError) {
+        do {
+            try body()
+        } catch {
+            throw storeError(error)
+        }
     }
 }
