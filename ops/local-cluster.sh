@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# A local cluster as ops run it: a broker host (`loyalty broker`, librdkafka's mock
+# cluster in a process of its own), the gateway, N accrual workers and the clearing node,
+# each a separate process on loopback, with logs, data and pid files under one folder.
+#
+#   ops/local-cluster.sh start  [--dir DIR] [--workers N]   start what is not running
+#   ops/local-cluster.sh status [--dir DIR]                 each node: pid, alive, /ready
+#   ops/local-cluster.sh stop   [--dir DIR]                 SIGTERM, then SIGKILL after the grace
+#
+# DIR defaults to var/cluster. The binary is $LOYALTY_BIN or .build/debug/loyalty.
+# Ports (loopback): gateway $GATEWAY_PORT (8080); clearing node's observability endpoint
+# 9471; worker i's 9480+i (metrics.md: /metrics, /health, /ready). Other settings:
+# PARTITIONS (8), GRACE_SECONDS (20), SECRETS (config/gateway-secrets.sample.json).
+# The broker keeps its log in memory: when `start` has to start the broker, the workers'
+# shard files, the clearing state and the settlement files of the previous log are
+# removed (they describe a log that no longer exists). Keys and the programme stay.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+command="${1:-}"
+[ $# -gt 0 ] && shift
+dir=var/cluster
+workers=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dir) dir="${2:?--dir needs a folder}"; shift 2 ;;
+    --workers) workers="${2:?--workers needs a number}"; shift 2 ;;
+    *) echo "local-cluster.sh: unknown option '$1' (start|stop|status [--dir DIR] [--workers N])" >&2; exit 2 ;;
+  esac
+done
+case "$workers" in
+  '' | *[!0-9]*) echo "local-cluster.sh: --workers: must be a whole number from 1 to 9, got '$workers'" >&2; exit 2 ;;
+esac
+if [ "$workers" -lt 1 ] || [ "$workers" -gt 9 ]; then
+  echo "local-cluster.sh: --workers: must be a whole number from 1 to 9, got '$workers'" >&2
+  exit 2
+fi
+bin="${LOYALTY_BIN:-$repo/.build/debug/loyalty}"
+partitions="${PARTITIONS:-8}"
+grace="${GRACE_SECONDS:-20}"
+gateway_port="${GATEWAY_PORT:-8080}"
+secrets="${SECRETS:-$repo/config/gateway-secrets.sample.json}"
+mkdir -p "$dir"
+dir="$(cd "$dir" && pwd)"
+pids="$dir/pids"
+logs="$dir/logs"
+data="$dir/data"
+
+# The observability port of a node (worker-i: 9480+i; clearing: 9471; gateway: its API port).
+port_of() {
+  case "$1" in
+    gateway) echo "$gateway_port" ;;
+    clearing) echo 9471 ;;
+    worker-*) echo $((9480 + ${1#worker-})) ;;
+    *) echo "" ;;
+  esac
+}
+
+# The pid in $pids/NAME.pid if that process is alive and is a loyalty process.
+live_pid() {
+  local file="$pids/$1.pid" pid
+  [ -f "$file" ] || return 1
+  pid="$(cat "$file")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q loyalty || return 1
+  echo "$pid"
+}
+
+# Whether `loyalty SUBCOMMAND --help` lists --metrics-port (older binaries have none).
+has_metrics_flag() { "$bin" "$@" --help 2>/dev/null | grep -q -- '--metrics-port'; }
+
+# launch NAME ARGS...: runs `loyalty ARGS` in the background unless NAME is alive.
+launch() {
+  local name="$1"
+  shift
+  if pid="$(live_pid "$name")"; then
+    echo "$name: already running (pid $pid)"
+    return
+  fi
+  nohup "$bin" "$@" >>"$logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$pids/$name.pid"
+  echo "$name: started (pid $!, log $logs/$name.log)"
+}
+
+start() {
+  [ -x "$bin" ] || { echo "local-cluster.sh: no loyalty binary at $bin: run 'swift build' or set LOYALTY_BIN" >&2; exit 1; }
+  mkdir -p "$pids" "$logs" "$data" "$dir/keys"
+  local bootstrap="$dir/bootstrap.txt" programme="$dir/programme.json"
+  [ -f "$programme" ] || "$bin" programme sample >"$programme"
+  [ -f "$dir/keys/operator.key" ] || "$bin" settlement keygen --private-key "$dir/keys/operator.key" --public-key "$dir/keys/operator.pub" >/dev/null
+  if ! live_pid broker >/dev/null; then
+    # A new broker is a new, empty log: what was built from the old one goes.
+    rm -rf "$data" "$bootstrap"
+    mkdir -p "$data"
+    launch broker broker --partitions "$partitions" --bootstrap-file "$bootstrap"
+    local waited=0
+    until [ -s "$bootstrap" ]; do
+      live_pid broker >/dev/null || { echo "local-cluster.sh: the broker exited: see $logs/broker.log" >&2; exit 1; }
+      [ "$waited" -lt 300 ] || { echo "local-cluster.sh: no $bootstrap after 30 s: see $logs/broker.log" >&2; exit 1; }
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+  else
+    echo "broker: already running (pid $(live_pid broker))"
+  fi
+  local common=(--bootstrap-file "$bootstrap" --programme "$programme")
+  launch gateway gateway "${common[@]}" --secrets "$secrets" --host 127.0.0.1 --port "$gateway_port"
+  local metrics=()
+  local i
+  for i in $(seq 1 "$workers"); do
+    metrics=()
+    has_metrics_flag worker && metrics=(--metrics-host 127.0.0.1 --metrics-port "$(port_of "worker-$i")")
+    launch "worker-$i" worker "${common[@]}" --data "$data/worker-$i" "${metrics[@]}"
+  done
+  metrics=()
+  has_metrics_flag clearing run && metrics=(--metrics-host 127.0.0.1 --metrics-port "$(port_of clearing)")
+  launch clearing clearing run "${common[@]}" --state "$data/clearing/state.sqlite" --out "$data/settlement" \
+    --key "$dir/keys/operator.key" "${metrics[@]}"
+  echo "bootstrap: $(cat "$bootstrap")  (other commands: --bootstrap-file $bootstrap --programme $programme)"
+}
+
+# terminate NAME...: SIGTERM to each live node at once, then waits for all of them up to
+# the grace period; what is still running then gets SIGKILL. Dead or missing: nothing.
+terminate() {
+  local name pid waited
+  local -A live=()
+  for name in "$@"; do
+    if pid="$(live_pid "$name")"; then
+      live[$name]="$pid"
+      kill -TERM "$pid" 2>/dev/null || true
+    else
+      rm -f "$pids/$name.pid"
+    fi
+  done
+  for name in "${!live[@]}"; do
+    pid="${live[$name]}"
+    waited=0
+    while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt $((grace * 10)) ]; do
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null || true
+      echo "$name: still running after ${grace} s: killed (pid $pid)"
+    else
+      echo "$name: stopped (pid $pid)"
+    fi
+    rm -f "$pids/$name.pid"
+  done
+}
+
+# The gateway stops taking traffic first, then the workers (together: each leaves the
+# group), the clearing node, and the broker last.
+stop() {
+  local file names=()
+  for file in "$pids"/worker-*.pid; do [ -e "$file" ] && names+=("$(basename "$file" .pid)"); done
+  terminate gateway
+  [ ${#names[@]} -eq 0 ] || terminate "${names[@]}"
+  terminate clearing
+  terminate broker
+}
+
+status() {
+  local name pid port ready alive all=0 file
+  printf '%-10s %-8s %-6s %-6s %s\n' NODE PID ALIVE PORT READY
+  for file in "$pids"/*.pid; do
+    [ -e "$file" ] || continue
+    name="$(basename "$file" .pid)"
+    port="$(port_of "$name")"
+    if pid="$(live_pid "$name")"; then
+      alive=yes
+      ready=-
+      if [ -n "$port" ] && { [ "$name" = gateway ] || has_metrics_flag worker; }; then
+        ready="$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port/ready" || true)"
+        [ "$ready" = 000 ] && ready="no answer"
+      fi
+    else
+      pid="$(cat "$file")"
+      alive=no
+      ready=-
+      all=1
+    fi
+    printf '%-10s %-8s %-6s %-6s %s\n' "$name" "$pid" "$alive" "${port:--}" "$ready"
+  done
+  return "$all"
+}
+
+case "$command" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: ops/local-cluster.sh start|stop|status [--dir DIR] [--workers N]" >&2; exit 2 ;;
+esac
