@@ -69,12 +69,20 @@ class Help:
     def required(self, path):
         """Options the USAGE line lists outside brackets (swift-argument-parser's required ones)."""
         usage = (self.text(path) or "").partition("USAGE:")[2].split("\n\n")[0]
-        return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", re.sub(r"\[[^\]]*\]", "", usage)))
+        required = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", re.sub(r"\[[^\]]*\]", "", usage)))
+        # Options checked at run time that say so ("--programme <file> …; required"), except
+        # for `dev` and `bench`, which keep the built-in sample.
+        if path[:1] not in (["dev"], ["bench"]):
+            required |= {flag for flag in self.options(path) if re.match(r"[^.]*?;\s*required\b", self.description(path, flag))}
+        return required
 
-    def default(self, path, flag):
+    def description(self, path, flag):
         text = (self.text(path) or "").split("OPTIONS:", 1)[-1]
         match = re.search(r"(?ms)^\s+" + re.escape(flag) + r"\b(.*?)(?=^\s+-|\Z)", text)
-        found = match and re.search(r"\(default:\s*([^)]*)\)", " ".join(match.group(1).split()))
+        return " ".join(match.group(1).split()) if match else ""
+
+    def default(self, path, flag):
+        found = re.search(r"\(default:\s*([^)]*)\)", self.description(path, flag))
         return found.group(1).strip() if found else None
 
 
@@ -523,8 +531,8 @@ SELF_TEST_GOOD = {
     "        annotations: { runbook_url: 'x/docs/operations.md#loyaltyconsumerlaghigh' }\n",
     "ops/prometheus/prometheus-compose.yaml": "scrape_configs:\n  - job_name: loyalty-worker\n    static_configs:\n      - targets: ['worker-1:9470']\n",
     "docs/operations.md": "# Ops\n\n## Metrics\n\n| name | type |\n|---|---|\n| `loyalty_worker_consumer_lag{partition}` | gauge |\n\n"
-    "### LoyaltyConsumerLagHigh\n\n```sh\nloyalty worker --data DIR\nloyalty ledger snapshot --partition 1 --to S  # now\n```\n",
-    "ops/run.sh": 'bin=x\nlaunch() {\n  shift\n  "$bin" "$@" &\n}\nextra=(--data /tmp/d)\nlaunch w1 worker --bootstrap k:9092 "${extra[@]}"\n',
+    "### LoyaltyConsumerLagHigh\n\n```sh\nloyalty worker --programme P --data DIR\nloyalty ledger snapshot --partition 1 --to S  # now\n```\n",
+    "ops/run.sh": 'bin=x\nlaunch() {\n  shift\n  "$bin" "$@" &\n}\nextra=(--data /tmp/d)\nlaunch w1 worker --bootstrap k:9092 --programme p.json "${extra[@]}"\n',
     "ops/k8s/kustomization.yaml": "resources: [worker.yaml]\nconfigMapGenerator:\n  - { name: programme, files: [programme.json] }\n",
     "ops/k8s/worker.yaml": "kind: StatefulSet\nmetadata: { name: w }\nspec:\n  template:\n"
     "    metadata: { annotations: { prometheus.io/port: '9470' } }\n    spec:\n"
@@ -548,7 +556,7 @@ SELF_TEST_BAD = [
     ("ops/prometheus/prometheus-compose.yaml", "worker-1:9470", "worker-1:9471", "scrapes worker-1:9471"),
     ("docker/compose.yaml", "shards:/var/lib/loyalty/shards]", "shards:/var/lib/loyalty/other]", "--data /var/lib/loyalty/shards is written"),
     ("docs/operations.md", "### LoyaltyConsumerLagHigh", "### Lag", "runbook anchor #loyaltyconsumerlaghigh"),
-    ("docs/operations.md", "loyalty worker --data DIR", "loyalty worker --dat DIR", "docs/operations.md: `loyalty worker` has no option --dat"),
+    ("docs/operations.md", "loyalty worker --programme P --data DIR", "loyalty worker --programme P --dat DIR", "docs/operations.md: `loyalty worker` has no option --dat"),
     ("ops/run.sh", "--data /tmp/d", "--dtaa /tmp/d", "ops/run.sh (launch …): `loyalty worker` has no option --dtaa"),
     ("ops/k8s/worker.yaml", "port: 9470 }", "port: 9471 }", "readinessProbe is 9471, but `loyalty worker` listens on 9470"),
     ("ops/k8s/worker.yaml", "path: /health", "path: /ready", "livenessProbe asks /ready, expected /health"),
@@ -556,6 +564,7 @@ SELF_TEST_BAD = [
     ("ops/k8s/worker.yaml", "name: programme }", "name: programm }", "refers to ConfigMap programm"),
     ("ops/k8s/worker.yaml", "runAsUser: 10001", "runAsUser: 1000", "runAsUser 1000 is not the image's user 10001"),
     ("ops/k8s/worker.yaml", "--programme,", "--programe,", "`loyalty worker` has no option --programe"),
+    ("docker/compose.yaml", '"--programme", "/etc/loyalty/programme.json", ', "", "`loyalty worker` needs --programme"),
     ("docs/operations.md", "--partition 1 --to S", "--partition 1", "`loyalty ledger snapshot` needs --to"),
     ("Sources/Worker/Metrics.swift", 'metricName: "consumer"', 'metricName: "consumers"', "Metrics: loyalty_worker_consumer_lag is not registered"),
 ]
