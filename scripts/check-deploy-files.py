@@ -24,7 +24,7 @@ shell scripts) and the command lines of docs/operations.md:
   descriptor with literal namespace/metricName/unitName);
 - every runbook link of an alert points at a heading of docs/operations.md;
 - with promtool on PATH (Debian package prometheus; optional): the rules and the
-  dashboard's queries parse.
+  dashboard's queries parse, and the alert rules' unit tests (ops/prometheus/*.test.yaml) pass.
 """
 import json, pathlib, re, shlex, shutil, subprocess, sys, tempfile
 import yaml
@@ -44,6 +44,13 @@ class Help:
 
     def __init__(self, binary):
         self.binary, self.cache = binary, {}
+
+    shared = {}
+
+    @classmethod
+    def of(cls, binary):
+        """One cache per binary for every check of a run (the self-test runs many)."""
+        return cls.shared.setdefault(binary, cls(binary))
 
     def text(self, path):
         key = tuple(path)
@@ -97,7 +104,7 @@ class Invocation:
 
 class Checker:
     def __init__(self, root, binary):
-        self.root, self.help, self.problems = pathlib.Path(root), Help(binary), []
+        self.root, self.help, self.problems = pathlib.Path(root), Help.of(binary), []
         self.image_files, self.image_uid = set(), None
         self.invocations, self.scrape_targets = [], []  # scrape: (where, service, port)
 
@@ -381,6 +388,10 @@ class Checker:
                 run = subprocess.run(["promtool", "check", "rules", path], capture_output=True, text=True)
                 if run.returncode != 0:
                     self.problem(f"promtool check rules: {(run.stdout + run.stderr).strip()}")
+        for path in sorted((self.root / "ops/prometheus").glob("*.test.yaml")):
+            run = subprocess.run(["promtool", "test", "rules", path.name], cwd=path.parent, capture_output=True, text=True)
+            if run.returncode != 0:
+                self.problem(f"promtool test rules {self.rel(path)}: {(run.stdout + run.stderr).strip()}")
 
     def run(self):
         self.dockerfile()
