@@ -266,7 +266,7 @@ class Checker:
         path = self.root / "docs/operations.md"
         if not path.exists():
             return
-        for block in re.findall(r"(?ms)^```(?:sh|bash|shell)?\n(.*?)^```", path.read_text()):
+        for block in re.findall(r"(?ms)^[ \t]*```(?:sh|bash|shell)?\n(.*?)^[ \t]*```", path.read_text()):
             for argv in shell_invocations(block):
                 self.invocations.append(Invocation("docs/operations.md", argv))
 
@@ -428,11 +428,13 @@ def shell_invocations(text, variables=False, names=("loyalty",), arrays=None):
         except ValueError:
             continue
         for index, word in enumerate(words):
+            if index > 0 and words[index - 1] == "-c":  # a quoted script: `sh -c '…'`
+                yield from shell_invocations(word, variables, names, arrays)
             is_binary = word in names or re.search(r"(?:bin|debug|release)/loyalty$", word) is not None
             if variables and re.fullmatch(r"\$\{?[A-Za-z_]*(?:LOYALTY|loyalty|BIN|bin)[A-Za-z_]*(?::-[^}]*)?\}?", word):
                 is_binary = True
             previous = words[index - 1] if index > 0 else ""
-            if not is_binary or previous in ("command", "which", "[", "test", "function") or previous.startswith("-"):
+            if not is_binary or previous in ("command", "which", "[", "test", "function") or re.fullmatch(r"-[a-zA-Z]", previous):
                 continue
             argv = []
             for rest in words[index + 1:]:
@@ -542,7 +544,8 @@ SELF_TEST_GOOD = {
     "        annotations: { runbook_url: 'x/docs/operations.md#loyaltyconsumerlaghigh' }\n",
     "ops/prometheus/prometheus-compose.yaml": "scrape_configs:\n  - job_name: loyalty-worker\n    static_configs:\n      - targets: ['worker-1:9470']\n",
     "docs/operations.md": "# Ops\n\n## Metrics\n\n| name | type |\n|---|---|\n| `loyalty_worker_consumer_lag{partition}` | gauge |\n\n"
-    "### LoyaltyConsumerLagHigh\n\n```sh\nloyalty worker --programme P --data DIR\nloyalty ledger snapshot --partition 1 --to S  # now\n```\n",
+    "### LoyaltyConsumerLagHigh\n\n```sh\nloyalty worker --programme P --data DIR\nloyalty ledger snapshot --partition 1 --to S  # now\n"
+    "kubectl exec p -- sh -c 'loyalty ledger snapshot --partition 2 --to \"$S\"'\n```\n",
     "ops/run.sh": 'bin=x\nlaunch() {\n  shift\n  "$bin" "$@" &\n}\nextra=(--data /tmp/d)\nlaunch w1 worker --bootstrap k:9092 --programme p.json "${extra[@]}"\n',
     "ops/k8s/kustomization.yaml": "resources: [worker.yaml]\nconfigMapGenerator:\n  - { name: programme, files: [programme.json] }\n",
     "ops/k8s/worker.yaml": "kind: StatefulSet\nmetadata: { name: w }\nspec:\n  template:\n"
@@ -576,6 +579,7 @@ SELF_TEST_BAD = [
     ("ops/k8s/worker.yaml", "runAsUser: 10001", "runAsUser: 1000", "runAsUser 1000 is not the image's user 10001"),
     ("ops/k8s/worker.yaml", "--programme,", "--programe,", "`loyalty worker` has no option --programe"),
     ("docker/compose.yaml", '"--programme", "/etc/loyalty/programme.json", ', "", "`loyalty worker` needs --programme"),
+    ("docs/operations.md", "--partition 2", "--partitoin 2", "`loyalty ledger snapshot` has no option --partitoin"),
     ("docs/operations.md", "--partition 1 --to S", "--partition 1", "`loyalty ledger snapshot` needs --to"),
     ("Sources/Worker/Metrics.swift", 'metricName: "consumer"', 'metricName: "consumers"', "Metrics: loyalty_worker_consumer_lag is not registered"),
 ]
