@@ -147,6 +147,10 @@ class Checker:
         for document in self.load_yaml(path):
             services = document.get("services", {})
             for name, service in services.items():
+                for volume in service.get("volumes", []):
+                    source = volume.split(":")[0] if isinstance(volume, str) else volume.get("source", "")
+                    if source.startswith(".") and not (path.parent / source).exists():
+                        self.problem(f"docker/compose.yaml service {name}: mounts {source}, which does not exist")
                 if not str(service.get("image", "")).startswith(IMAGE):
                     continue
                 mounts = []
@@ -538,7 +542,8 @@ SELF_TEST_GOOD = {
     "FROM y\nRUN useradd --system --uid 10001 loyalty\nCOPY config/programme.sample.json /etc/loyalty/programme.json\n",
     "docker/compose.yaml": "services:\n  worker-1:\n    image: loyalty-clearing\n"
     '    command: ["worker", "--bootstrap", "kafka:9092", "--programme", "/etc/loyalty/programme.json", "--data", "/var/lib/loyalty/shards"]\n'
-    "    volumes: [shards:/var/lib/loyalty/shards]\n    expose: ['9470']\n",
+    "    volumes: [shards:/var/lib/loyalty/shards]\n    expose: ['9470']\n"
+    "  prometheus:\n    image: prom/prometheus\n    volumes: ['../ops/prometheus/prometheus-compose.yaml:/etc/prometheus/prometheus.yaml:ro']\n",
     "ops/prometheus/alerts.yaml": "groups:\n  - name: g\n    rules:\n      - alert: LoyaltyConsumerLagHigh\n"
     "        expr: max by (partition) (loyalty_worker_consumer_lag) > 10\n"
     "        annotations: { runbook_url: 'x/docs/operations.md#loyaltyconsumerlaghigh' }\n",
@@ -579,6 +584,7 @@ SELF_TEST_BAD = [
     ("ops/k8s/worker.yaml", "runAsUser: 10001", "runAsUser: 1000", "runAsUser 1000 is not the image's user 10001"),
     ("ops/k8s/worker.yaml", "--programme,", "--programe,", "`loyalty worker` has no option --programe"),
     ("docker/compose.yaml", '"--programme", "/etc/loyalty/programme.json", ', "", "`loyalty worker` needs --programme"),
+    ("docker/compose.yaml", "prometheus-compose.yaml:", "prometheus.yml:", "mounts ../ops/prometheus/prometheus.yml, which does not exist"),
     ("docs/operations.md", "--partition 2", "--partitoin 2", "`loyalty ledger snapshot` has no option --partitoin"),
     ("docs/operations.md", "--partition 1 --to S", "--partition 1", "`loyalty ledger snapshot` needs --to"),
     ("Sources/Worker/Metrics.swift", 'metricName: "consumer"', 'metricName: "consumers"', "Metrics: loyalty_worker_consumer_lag is not registered"),
