@@ -71,10 +71,10 @@ port=$(free_port)
 "$loyalty" broker --partitions 4 --bootstrap-file "$work/bootstrap.txt" --log-level warning > "$work/broker.log" 2>&1 &
 pids+=($!)
 await 30 "the broker" test -s "$work/bootstrap.txt"
-"$loyalty" worker --bootstrap-file "$work/bootstrap.txt" --data "$work/worker" --fetch-wait-ms 5 --results-linger-ms 0 \
+"$loyalty" worker --programme "$root/config/programme.sample.json" --bootstrap-file "$work/bootstrap.txt" --data "$work/worker" --fetch-wait-ms 5 --results-linger-ms 0 \
   --log-level warning > "$work/worker.log" 2>&1 &
 pids+=($!)
-"$loyalty" gateway --bootstrap-file "$work/bootstrap.txt" --secrets "$work/secrets.json" --port "$port" \
+"$loyalty" gateway --programme "$root/config/programme.sample.json" --bootstrap-file "$work/bootstrap.txt" --secrets "$work/secrets.json" --port "$port" \
   --log-level warning > "$work/gateway.log" 2>&1 &
 pids+=($!)
 await 60 "the gateway's /ready" curl -sf "http://127.0.0.1:$port/ready"

@@ -155,7 +155,10 @@ struct ClearingCycleTests {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: try loyaltyExecutable())
             process.arguments =
-                ["clearing", "run", "--bootstrap", test.bootstrap, "--state", state, "--out", out, "--key", keyPath, "--log-level", "error"]
+                [
+                    "clearing", "run", "--programme", sampleProgrammePath, "--bootstrap", test.bootstrap, "--state", state, "--out", out, "--key",
+                    keyPath, "--log-level", "error",
+                ]
                 + (failpoint.map { ["--failpoint", $0] } ?? [])
             try process.run()
             return process

@@ -13,7 +13,7 @@ struct KilledWorkerTests {
         process.executableURL = URL(fileURLWithPath: try loyaltyExecutable())
         process.arguments =
             [
-                "worker", "--bootstrap", test.bootstrap, "--data", data, "--group", "kill-test",
+                "worker", "--programme", sampleProgrammePath, "--bootstrap", test.bootstrap, "--data", data, "--group", "kill-test",
                 "--session-timeout-ms", "3000", "--max-batch", "500", "--log-level", "error",
             ] + (exitWhenCaughtUp ? ["--exit-when-caught-up"] : []) + (applyThreads.map { ["--apply-threads", "\($0)"] } ?? [])
         process.standardOutput = FileHandle.nullDevice

@@ -65,7 +65,7 @@ struct LedgerVerifyTests {
         shard.close()
         #expect(positions.count == 10)
 
-        let good = try await Self.run(["ledger", "verify", "--data", data])
+        let good = try await Self.run(["ledger", "verify", "--programme", sampleProgrammePath, "--data", data])
         #expect(good.status == 0, "\(good.output)")
         #expect(good.output.contains("partition 0: next offset 400, full digest \(full)"), "\(good.output)")
         #expect(good.output.contains("last sealed cycle 9 (10 sealed), digest \(positions.last!.ledgerDigest)"), "\(good.output)")
@@ -74,7 +74,7 @@ struct LedgerVerifyTests {
         let db = try SQLiteDatabase(path: WorkerConfiguration.shardPath(dataDirectory: data, partition: 0))
         try db.execute("UPDATE cycles SET ledger_digest = '' WHERE cycle = 4")
         db.close()
-        let bad = try await Self.run(["ledger", "verify", "--data", data])
+        let bad = try await Self.run(["ledger", "verify", "--programme", sampleProgrammePath, "--data", data])
         #expect(bad.status != 0)
         #expect(bad.output.contains("PROBLEM: cycle 4: ledger_digest \"\" is not a SHA-256 in hex"), "\(bad.output)")
     }

@@ -144,12 +144,14 @@ struct ProduceCommandTests {
         #expect(FileManager.default.createFile(atPath: path, contents: Data((Self.file.joined(separator: "\n") + "\n").utf8)))
 
         await #expect(throws: CLIError.self) {
-            let command = try Produce.parse([path, "--bootstrap", cluster.bootstrap, "--log-level", "error"])
+            let command = try Produce.parse([path, "--programme", sampleProgrammePath, "--bootstrap", cluster.bootstrap, "--log-level", "error"])
             try await command.run()
         }
         #expect(try cluster.recordCount(cluster.topics.transactions) == 0)
 
-        let command = try Produce.parse([path, "--bootstrap", cluster.bootstrap, "--skip-invalid", "--log-level", "error"])
+        let command = try Produce.parse([
+            path, "--programme", sampleProgrammePath, "--bootstrap", cluster.bootstrap, "--skip-invalid", "--log-level", "error",
+        ])
         try await command.run()
         #expect(try cluster.recordCount(cluster.topics.transactions) == Self.validIds.count)
         let records = try cluster.read(cluster.topics.transactions, atLeast: Self.validIds.count)

@@ -55,7 +55,7 @@ struct Dev: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try LogOptions.parse(["--log-level", logLevel]).bootstrap(label: "loyalty.dev")
-        let programme = try self.programme.load()
+        let programme = try self.programme.loadOrSample()
         let files = FileManager.default
         if files.fileExists(atPath: data) { try files.removeItem(atPath: data) }
         let shardDirectory = "\(data)/shards"
