@@ -231,6 +231,13 @@ class Checker:
                 continue
             ports = self.container_ports(where, container, annotations)
             self.invocations.append(Invocation(where, argv, mounts, ports))
+            # A worker applies one shard per core it sees, and a CPU limit does not change
+            # what it sees: its --apply-threads must be the limit.
+            cpu = str(container.get("resources", {}).get("limits", {}).get("cpu", ""))
+            if argv[:1] == ["worker"] and cpu:
+                threads = argv[argv.index("--apply-threads") + 1] if "--apply-threads" in argv[:-1] else None
+                if not cpu.isdigit() or threads != cpu:
+                    self.problem(f"{where}: limits.cpu {cpu} needs --apply-threads {cpu} (whole cores), not {threads}")
         return references
 
     def container_ports(self, where, container, annotations):
@@ -556,8 +563,9 @@ SELF_TEST_GOOD = {
     "ops/k8s/worker.yaml": "kind: StatefulSet\nmetadata: { name: w }\nspec:\n  template:\n"
     "    metadata: { annotations: { prometheus.io/port: '9470' } }\n    spec:\n"
     "      securityContext: { runAsUser: 10001 }\n      containers:\n        - name: worker\n          image: loyalty-clearing\n"
-    "          args: [worker, --programme, /etc/p/programme.json, --data, /data]\n"
+    "          args: [worker, --programme, /etc/p/programme.json, --data, /data, --apply-threads, '2']\n"
     "          ports: [{ name: metrics, containerPort: 9470 }]\n"
+    "          resources: { limits: { cpu: '2' } }\n"
     "          livenessProbe: { httpGet: { path: /health, port: metrics } }\n"
     "          readinessProbe: { httpGet: { path: /ready, port: 9470 } }\n"
     "          volumeMounts: [{ name: data, mountPath: /data }, { name: p, mountPath: /etc/p, readOnly: true }]\n"
@@ -585,6 +593,7 @@ SELF_TEST_BAD = [
     ("ops/k8s/worker.yaml", "--programme,", "--programe,", "`loyalty worker` has no option --programe"),
     ("docker/compose.yaml", '"--programme", "/etc/loyalty/programme.json", ', "", "`loyalty worker` needs --programme"),
     ("docker/compose.yaml", "prometheus-compose.yaml:", "prometheus.yml:", "mounts ../ops/prometheus/prometheus.yml, which does not exist"),
+    ("ops/k8s/worker.yaml", "cpu: '2'", "cpu: '4'", "limits.cpu 4 needs --apply-threads 4"),
     ("docs/operations.md", "--partition 2", "--partitoin 2", "`loyalty ledger snapshot` has no option --partitoin"),
     ("docs/operations.md", "--partition 1 --to S", "--partition 1", "`loyalty ledger snapshot` needs --to"),
     ("Sources/Worker/Metrics.swift", 'metricName: "consumer"', 'metricName: "consumers"', "Metrics: loyalty_worker_consumer_lag is not registered"),
