@@ -405,6 +405,9 @@ class Checker:
                 self.problem(f"promtool test rules {self.rel(path)}: {(run.stdout + run.stderr).strip()}")
 
     def run(self):
+        for folder in ("docker", "ops"):
+            for path in sorted((self.root / folder).rglob("*.y*ml")) if (self.root / folder).exists() else []:
+                self.load_yaml(path)
         self.dockerfile()
         expressions, runbooks = self.prometheus()
         self.compose()
@@ -594,6 +597,7 @@ SELF_TEST_BAD = [
     ("docker/compose.yaml", '"--programme", "/etc/loyalty/programme.json", ', "", "`loyalty worker` needs --programme"),
     ("docker/compose.yaml", "prometheus-compose.yaml:", "prometheus.yml:", "mounts ../ops/prometheus/prometheus.yml, which does not exist"),
     ("ops/k8s/worker.yaml", "cpu: '2'", "cpu: '4'", "limits.cpu 4 needs --apply-threads 4"),
+    ("ops/prometheus/prometheus-compose.yaml", "targets: ['worker-1:9470']", "targets: ['worker-1:9470'", "not valid YAML"),
     ("docs/operations.md", "--partition 2", "--partitoin 2", "`loyalty ledger snapshot` has no option --partitoin"),
     ("docs/operations.md", "--partition 1 --to S", "--partition 1", "`loyalty ledger snapshot` needs --to"),
     ("Sources/Worker/Metrics.swift", 'metricName: "consumer"', 'metricName: "consumers"', "Metrics: loyalty_worker_consumer_lag is not registered"),
@@ -633,7 +637,7 @@ def main(argv):
         return 1
     if only_self_test:
         return 0
-    problems = list(dict.fromkeys(Checker(REPO, binary).run()))
+    problems = list(dict.fromkeys(Checker(REPO, binary).run()))  # a file read twice says it once
     for problem in problems:
         print(problem, file=sys.stderr)
     print(f"deploy files: {len(problems)} problem(s)" + ("" if shutil.which("promtool") else " (promtool not found: rules checked without it)"))
