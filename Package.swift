@@ -127,7 +127,13 @@ let package = Package(
         // Runs a node's blocking loop on a dedicated thread under the service lifecycle.
         .target(
             name: "NodeRuntime",
-            dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: settings
         ),
         // The clearing node: cycles by barriers, position collection, checks, settlement.
@@ -137,6 +143,7 @@ let package = Package(
                 "Clearing", "Kafka", "LoyaltyWire", "NodeRuntime", "Programme", "SettlementFiles", "SQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
@@ -150,6 +157,7 @@ let package = Package(
             dependencies: [
                 "Kafka", "Ledger", "LoyaltyWire", "NodeRuntime", "Programme", "SnapshotStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
@@ -301,6 +309,7 @@ let package = Package(
             name: "WorkerTests",
             dependencies: [
                 "Benchmarks", "LoyaltyTesting", "Worker", "Kafka", "Ledger", "LoyaltyWire", "Programme", "SnapshotStore",
+                "ClearingNode", "NodeRuntime", "SettlementFiles",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: settings

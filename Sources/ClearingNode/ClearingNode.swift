@@ -17,6 +17,10 @@ public final class ClearingNode: Service, Sendable {
     private let signingKeyBytes: Data
     private let logger: Logger
     private let control = Control()
+    /// Its Prometheus metrics and readiness state (`observabilityServer`).
+    public let metrics = ClearingMetrics()
+    /// Whether its loop is alive (`/health`).
+    public let liveness = NodeLiveness()
 
     public init(
         configuration: ClearingConfiguration, programme: Programme, signingKey: Curve25519.Signing.PrivateKey,
@@ -51,14 +55,37 @@ public final class ClearingNode: Service, Sendable {
     }
 
     public func run() async throws {
-        try await DedicatedThread.run(name: "loyalty-clearing", stop: { [control] in control.stop() }) {
-            [configuration, programme, signingKeyBytes, logger, control] in
-            let signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signingKeyBytes)
-            try ClearingNodeLoop(
-                configuration: configuration, programme: programme, signingKey: signingKey,
-                logger: logger, control: control
-            ).run()
+        try await liveness.track {
+            try await DedicatedThread.run(name: "loyalty-clearing", stop: { [control] in control.stop() }) {
+                [configuration, programme, signingKeyBytes, logger, control, metrics] in
+                let signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signingKeyBytes)
+                try ClearingNodeLoop(
+                    configuration: configuration, programme: programme, signingKey: signingKey,
+                    logger: logger, control: control, metrics: metrics
+                ).run()
+            }
         }
+    }
+
+    /// This node's `/metrics`, `/health` and `/ready` (docs/operations.md, "Metrics and
+    /// health"): run it in the same ServiceGroup, before the node. Ready once the state
+    /// store is open and the positions topic is assigned to the node.
+    public func observabilityServer(host: String, port: Int, logger: Logger) -> ObservabilityServer {
+        ObservabilityServer(host: host, port: port, probes: Probes(node: self), logger: logger)
+    }
+
+    struct Probes: NodeProbes {
+        let node: ClearingNode
+
+        func health() -> ProbeAnswer { node.liveness.answer(loop: "clearing loop") }
+
+        func readiness() -> ProbeAnswer {
+            let health = health()
+            guard health.ok else { return health }
+            return node.metrics.notReadyReason.map { .down($0) } ?? .up("state store open, consuming positions")
+        }
+
+        func metricsText() -> String { node.metrics.text }
     }
 
     /// Shared between the service and its loop thread.

@@ -5,6 +5,7 @@ import Kafka
 import Logging
 import LoyaltyWire
 import Programme
+import Prometheus
 import SettlementFiles
 import SwiftProtobuf
 
@@ -20,11 +21,15 @@ final class ClearingNodeLoop {
     private let store: ClearingStore
     private let producer: KafkaProducer
     private let closer: CycleCloser
+    private let metrics: ClearingMetrics
+    private var nextObservationMilliseconds: Int64 = 0
+    private var deliveryErrorsSeen: Int64 = 0
 
     init(
         configuration: ClearingConfiguration, programme: Programme, signingKey: Curve25519.Signing.PrivateKey,
-        logger: Logger, control: ClearingNode.Control
+        logger: Logger, control: ClearingNode.Control, metrics: ClearingMetrics
     ) throws {
+        self.metrics = metrics
         self.configuration = configuration
         self.programme = programme
         self.signingKey = signingKey
@@ -49,16 +54,20 @@ final class ClearingNodeLoop {
         // from its beginning; storing a position is idempotent.
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, listener: nil, logger: logger)
         defer {
+            metrics.storeOpened(false)
+            metrics.consumingPositions(false)
             consumer.close()
             producer.shutdown()
             store.close()
         }
+        metrics.storeOpened(true)
         try resumeUnfinishedCycles()
         publishStatus()
         while !control.stopRequested {
             for record in try consumer.poll(maxRecords: 1_000, timeoutMilliseconds: 200) {
                 try receivePosition(record)
             }
+            observeIfDue(consumer)
             if control.takeCloseRequest() || isDue() {
                 let record = try closer.closeNext(nowMilliseconds: Self.nowMilliseconds())
                 logger.notice("cycle closing: barriers written", metadata: ["cycle": "\(record.cycle)", "partitions": "\(record.partitions)"])
@@ -83,7 +92,20 @@ final class ClearingNodeLoop {
         }
     }
 
+    /// Once a second: whether the positions topic is assigned, the producer's figures.
+    private func observeIfDue(_ consumer: KafkaConsumer) {
+        let now = Self.nowMilliseconds()
+        guard now >= nextObservationMilliseconds else { return }
+        nextObservationMilliseconds = now + 1_000
+        metrics.consumingPositions(!consumer.assignment.isEmpty)
+        metrics.producerQueueDepth.set(Int64(producer.queueLength))
+        let errors = producer.deliveryErrors
+        if errors > deliveryErrorsSeen { metrics.deliveryErrors.increment(by: errors - deliveryErrorsSeen) }
+        deliveryErrorsSeen = errors
+    }
+
     private func receivePosition(_ record: ConsumerRecord) throws {
+        metrics.positionsReceived.increment()
         guard let position = (try? Loyalty_V1_ShardPosition(serializedBytes: record.value)).map(CyclePosition.init) else {
             logger.error("undecodable record on the positions topic; ignored", metadata: ["offset": "\(record.offset)"])
             return
@@ -140,6 +162,7 @@ final class ClearingNodeLoop {
             try store.markFailed(record.cycle, reason: "settlement: \(error)")
             return
         }
+        metrics.settlementFiles.increment(by: Int64(files.count))
         try failpoint("after-files")
         let manifest = files.first { $0.name == SettlementFileName.manifest(cycle: record.cycle) }!
         let manifestSHA256 = SHA256.hash(data: manifest.bytes).map { String(format: "%02x", $0) }.joined()
@@ -185,7 +208,10 @@ final class ClearingNodeLoop {
                 value: try event.serializedBytes()
             )
         }
-        if !records.isEmpty { _ = try producer.sendAllBlocking(records, timeoutMilliseconds: 30_000) }
+        if !records.isEmpty {
+            _ = try producer.sendAllBlocking(records, timeoutMilliseconds: 30_000)
+            metrics.instructionEvents.increment(by: Int64(records.count))
+        }
     }
 
     private func failpoint(_ name: String) throws {
@@ -195,7 +221,9 @@ final class ClearingNodeLoop {
     }
 
     private func publishStatus() {
-        if let cycles = try? store.cycles() { control.publish(cycles) }
+        guard let cycles = try? store.cycles() else { return }
+        control.publish(cycles)
+        metrics.observe(cycles, nowMilliseconds: Self.nowMilliseconds())
     }
 
     static func nowMilliseconds() -> Int64 {

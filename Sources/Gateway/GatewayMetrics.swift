@@ -1,5 +1,7 @@
 import Hummingbird
+import Kafka
 import Prometheus
+import Synchronization
 
 /// The gateway's Prometheus metrics, on a registry of its own (no global bootstrap, so
 /// several gateways can live in one test process).
@@ -9,6 +11,11 @@ final class GatewayMetrics: Sendable {
     /// Transactions refused because the producer queue was full (429s and `overloaded` batch lines).
     let overloaded: Counter
     let waitLatency: DurationHistogram
+    let producerQueueDepth: Gauge
+    let deliveryErrors: Counter
+    /// The producers whose queue depth and delivery errors are read at scrape time, and the
+    /// delivery errors already counted.
+    private let watched = Mutex<(producers: [KafkaProducer], errorsSeen: Int64)>(([], 0))
 
     init() {
         published = registry.makeCounter(
@@ -26,6 +33,26 @@ final class GatewayMetrics: Sendable {
                 .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
                 .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30),
             ])
+        producerQueueDepth = registry.makeGauge(
+            descriptor: .init(
+                namespace: "loyalty_gateway", metricName: "producer_queue_depth", unitName: "",
+                helpText: "Records and requests in the producers' out queues."))
+        deliveryErrors = registry.makeCounter(
+            descriptor: .init(
+                namespace: "loyalty_gateway", metricName: "delivery_errors", unitName: "total", helpText: "Records whose delivery failed."))
+    }
+
+    /// Reads these producers' queue depth and delivery errors at every scrape.
+    func watch(producers: [KafkaProducer]) { watched.withLock { $0.producers = producers } }
+
+    /// Sets the producer figures (called at scrape time: cheap, no Kafka round trip).
+    func observeProducers() {
+        watched.withLock { state in
+            producerQueueDepth.set(Int64(state.producers.reduce(0) { $0 + $1.queueLength }))
+            let errors = state.producers.reduce(Int64(0)) { $0 + $1.deliveryErrors }
+            if errors > state.errorsSeen { deliveryErrors.increment(by: errors - state.errorsSeen) }
+            state.errorsSeen = errors
+        }
     }
 
     /// Route labels: the route templates, and `unmatched` for any other path.
@@ -75,5 +102,8 @@ final class GatewayMetrics: Sendable {
         ).increment()
     }
 
-    var text: String { registry.emitToString() }
+    var text: String {
+        observeProducers()
+        return registry.emitToString()
+    }
 }

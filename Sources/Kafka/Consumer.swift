@@ -286,6 +286,27 @@ public final class KafkaConsumer {
         }
     }
 
+    /// The offsets group `configuration.groupId` has committed for `topicPartitions` (the
+    /// NEXT offsets; -1001, librdkafka's invalid offset, where none), as lag tools see them, asked of the group
+    /// coordinator without joining the group. BLOCKING.
+    public static func committedOffsets(
+        configuration: ConsumerConfiguration, _ topicPartitions: [TopicPartition], timeoutMilliseconds: Int, logger: Logger
+    ) throws(KafkaError) -> [TopicPartition: Int64] {
+        let context = ClientContext(logger: logger)
+        let handle = try makeRDKafkaHandle(kind: .consumer, settings: configuration.librdkafkaSettings, context: context)
+        defer { withExtendedLifetime(context) { handle.destroy() } }
+        var offsets: [TopicPartition: Int64] = [:]
+        let err = withPartitionList(topicPartitions.map { ($0, nil) }) { list in
+            let err = rd_kafka_committed(handle.pointer, list, Int32(clamping: timeoutMilliseconds))
+            for elem in partitions(of: list) {
+                offsets[TopicPartition(topic: String(cString: elem.topic), partition: elem.partition)] = elem.offset
+            }
+            return err
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw .rd(err, "committed offsets of group \(configuration.groupId)") }
+        return offsets
+    }
+
     /// High watermark of a partition (the offset the next record will get), asked of the
     /// broker. BLOCKING: call from the consumer's own thread.
     public func highWatermark(_ partition: TopicPartition, timeoutMilliseconds: Int) throws(KafkaError) -> Int64 {

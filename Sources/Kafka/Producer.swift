@@ -38,11 +38,18 @@ private final class DeliveryBox {
     }
 }
 
+/// The producer's state reached from librdkafka's delivery callback.
+private final class ProducerContext: ClientContext, @unchecked Sendable {
+    // @unchecked Sendable: the only added state is an atomic.
+    /// Records whose delivery failed (any reason), for the nodes' delivery-error metrics.
+    let deliveryErrors = Atomic<Int64>(0)
+}
+
 /// An idempotent (acks=all) producer. Owns the `rd_kafka_t` and a dedicated poll thread that
 /// serves delivery reports, logs and errors.
 public final class KafkaProducer: Sendable {
     private let handle: RDKafkaHandle
-    private let context: ClientContext
+    private let context: ProducerContext
     private let pollThread: PollThread
     private let logger: Logger
     /// true once shutdown began. `produce` holds the lock across `rd_kafka_produceva`, so the
@@ -51,13 +58,17 @@ public final class KafkaProducer: Sendable {
 
     public init(configuration: ProducerConfiguration, logger: Logger) throws(KafkaError) {
         self.logger = logger
-        let context = ClientContext(logger: logger)
+        let context = ProducerContext(logger: logger)
         self.context = context
         let handle = try makeRDKafkaHandle(
             kind: .producer, settings: configuration.librdkafkaSettings, context: context
         ) { conf in
-            rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
+            rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
                 guard let message else { return }
+                if message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR, let context = ClientContext.from(opaque) {
+                    // Only ProducerContexts are installed on producer handles.
+                    unsafeDowncast(context, to: ProducerContext.self).deliveryErrors.add(1, ordering: .relaxed)
+                }
                 KafkaProducer.deliveryReport(message.pointee)
             }
         }
@@ -201,6 +212,16 @@ public final class KafkaProducer: Sendable {
             usleep(1_000)
         }
     }
+
+    /// Records and requests not yet acknowledged or failed (`rd_kafka_outq_len`); 0 once
+    /// shut down. Cheap, from any thread: metrics read it at most once a second.
+    public var queueLength: Int {
+        closed.withLock { isClosed in isClosed ? 0 : Int(rd_kafka_outq_len(handle.pointer)) }
+    }
+
+    /// Records whose delivery failed since this producer started (any reason; each also
+    /// reached its caller's delivery callback).
+    public var deliveryErrors: Int64 { context.deliveryErrors.load(ordering: .relaxed) }
 
     /// The topic's partition count, from cluster metadata.
     public func partitionCount(topic: String, timeoutMilliseconds: Int) throws(KafkaError) -> Int32 {

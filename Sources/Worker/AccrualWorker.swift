@@ -14,6 +14,10 @@ import Synchronization
 public final class AccrualWorker: Service, Sendable {
     public let configuration: WorkerConfiguration
     public let progress = WorkerProgress()
+    /// Its Prometheus metrics and readiness state (`observabilityServer`).
+    public let metrics = WorkerMetrics()
+    /// Whether its loop is alive (`/health`).
+    public let liveness = NodeLiveness()
     private let programme: Programme
     private let logger: Logger
     private let stopRequested = StopFlag()
@@ -35,15 +39,41 @@ public final class AccrualWorker: Service, Sendable {
         let logger = logger
         let progress = progress
         let stopRequested = stopRequested
-        try await DedicatedThread.run(name: "loyalty-worker", stop: { stopRequested.flag.store(true, ordering: .relaxed) }) {
-            try WorkerLoop(
-                configuration: configuration,
-                programme: programme,
-                logger: logger,
-                progress: progress,
-                stopRequested: stopRequested
-            ).run()
+        let metrics = metrics
+        try await liveness.track {
+            try await DedicatedThread.run(name: "loyalty-worker", stop: { stopRequested.flag.store(true, ordering: .relaxed) }) {
+                try WorkerLoop(
+                    configuration: configuration,
+                    programme: programme,
+                    logger: logger,
+                    progress: progress,
+                    stopRequested: stopRequested,
+                    metrics: metrics
+                ).run()
+            }
         }
+    }
+
+    /// This worker's `/metrics`, `/health` and `/ready` (docs/operations.md, "Metrics and
+    /// health"): run it in the same ServiceGroup, before the worker, so it answers until the
+    /// worker has stopped. Ready when at least one partition is held and every partition's
+    /// lag is at most `readyMaxLag` records.
+    public func observabilityServer(host: String, port: Int, readyMaxLag: Int64, logger: Logger) -> ObservabilityServer {
+        ObservabilityServer(host: host, port: port, probes: Probes(worker: self, readyMaxLag: readyMaxLag), logger: logger)
+    }
+
+    struct Probes: NodeProbes {
+        let worker: AccrualWorker
+        let readyMaxLag: Int64
+
+        func health() -> ProbeAnswer { worker.liveness.answer(loop: "worker loop") }
+
+        func readiness() -> ProbeAnswer {
+            guard worker.liveness.answer(loop: "worker loop").ok else { return health() }
+            return WorkerMetrics.readiness(worker.metrics.partitions, maxLag: readyMaxLag)
+        }
+
+        func metricsText() -> String { worker.metrics.text }
     }
 }
 

@@ -4,6 +4,7 @@ import Ledger
 import Logging
 import LoyaltyWire
 import Programme
+import Prometheus
 
 /// A round: a poll's records grouped by partition, cut to at most a batch per shard,
 /// selected (what each shard has not applied yet) and decoded.
@@ -21,6 +22,8 @@ extension WorkerLoop {
         var context: OutputRecords.Context
         var deadLetters: [ProducerRecord]
         var records: Int
+        /// Transaction records among `records` (the applied metric).
+        var transactions: Int
         var started: UInt64
     }
 
@@ -29,7 +32,10 @@ extension WorkerLoop {
     /// outputs are published with one wait for the acks, then each committed.
     func process(_ groups: [(Int32, [ConsumerRecord])], pollStarted: ContinuousClock.Instant) throws {
         let polled = ContinuousClock.now
-        for (partition, _) in groups { fetchedSinceAssignment.insert(partition) }
+        for (partition, records) in groups {
+            fetchedSinceAssignment.insert(partition)
+            series(partition).consumed.increment(by: Int64(records.count))
+        }
         var remaining = groups.map { ($0.0, $0.1[...]) }
         let limit = max(1, min(configuration.maxBatchRecords, LedgerBatch.maxEntries))
         while !remaining.isEmpty {
@@ -44,8 +50,41 @@ extension WorkerLoop {
             let decoded = Self.parallelMap(selected.count, threads: applyThreads) { index in
                 Result { try self.decode(selected[index]) }
             }
-            try applyRound(decoded.map { try $0.get() }, pollStarted: pollStarted, polled: polled)
+            let round = try decoded.map { try $0.get() }
+            try applyRound(round, pollStarted: pollStarted, polled: polled)
+            countCommitted(round)
             remaining = next
+        }
+    }
+
+    /// Counts the batches of `round` that committed (their shard moved to their next
+    /// offset): once per batch, never per record.
+    func countCommitted(_ round: [Prepared]) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        for prepared in round {
+            guard case .open(_, let next) = slots[prepared.partition], next == prepared.batch.nextOffset else { continue }
+            let partitionMetrics = series(prepared.partition)
+            partitionMetrics.applied.increment(by: Int64(prepared.transactions))
+            if !prepared.deadLetters.isEmpty { partitionMetrics.deadLettered.increment(by: Int64(prepared.deadLetters.count)) }
+            metrics.batchSize.record(Double(prepared.records))
+            metrics.applyLatency.recordNanoseconds(Int64(now &- prepared.started))
+            commitDue = true
+        }
+    }
+
+    /// Counts a committed batch's refusals by reason and its positions (WorkerLoop+Publish
+    /// calls it once per committed batch).
+    func countOutputs(_ partition: Int32, _ outputs: [LedgerOutput]) {
+        let partitionMetrics = series(partition)
+        for output in outputs {
+            switch output {
+            case .result(_, _, let outcome, _) where outcome.status == .rejected:
+                if let reason = outcome.reason { partitionMetrics.rejected[reason]?.increment() }
+            case .position:
+                partitionMetrics.positionsPublished.increment()
+            default:
+                continue
+            }
         }
     }
 
@@ -89,10 +128,12 @@ extension WorkerLoop {
         entries.reserveCapacity(selected.records.count)
         var context = OutputRecords.Context()
         var deadLetters: [ProducerRecord] = []
+        var transactions = 0
         for record in selected.records {
             switch InboundMessage.decode(record.value) {
             case .success(.transaction(let transaction, let traceId)):
                 if !traceId.isEmpty { context.traceIds[record.offset] = traceId }
+                transactions += 1
                 entries.append(LedgerEntry(offset: record.offset, kind: .transaction(transaction)))
             case .success(.barrier(let cycle, let closedAt)):
                 entries.append(LedgerEntry(offset: record.offset, kind: .barrier(cycle: cycle, closedAtMilliseconds: closedAt)))
@@ -110,7 +151,8 @@ extension WorkerLoop {
         }
         return Prepared(
             partition: partition, shard: selected.shard, batch: LedgerBatch(entries: entries, nextOffset: selected.nextOffset),
-            writer: writer, context: context, deadLetters: deadLetters, records: selected.records.count, started: started)
+            writer: writer, context: context, deadLetters: deadLetters, records: selected.records.count,
+            transactions: transactions, started: started)
     }
 }
 

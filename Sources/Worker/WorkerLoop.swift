@@ -4,6 +4,7 @@ import Ledger
 import Logging
 import LoyaltyWire
 import Programme
+import Prometheus
 import Synchronization
 
 /// The accrual worker's loop: poll a batch, apply each partition's records to its shard
@@ -47,6 +48,15 @@ package final class WorkerLoop: RebalanceListener {
     let logger: Logger
     let progress: WorkerProgress
     let stopRequested: StopFlag
+    /// Metrics and readiness (WorkerLoop+Round counts, `observeIfDue` sets the gauges).
+    let metrics: WorkerMetrics
+    var partitionSeries: [Int32: WorkerMetrics.Partition] = [:]
+    var nextObservationNanoseconds: UInt64 = 0
+    /// Offsets last committed to Kafka (a monitoring hint), and whether a batch committed since.
+    var committedOffsets: [Int32: Int64] = [:]
+    var commitDue = false
+    var lastCommitNanoseconds: UInt64 = 0
+    var deliveryErrorsSeen: Int64 = 0
 
     /// Back-off between attempts to publish a batch while Kafka is unreachable.
     static let publishRetryMilliseconds: [Int] = [100, 250, 500, 1_000, 2_000, 5_000]
@@ -56,9 +66,11 @@ package final class WorkerLoop: RebalanceListener {
         programme: Programme,
         logger: Logger,
         progress: WorkerProgress,
-        stopRequested: StopFlag
+        stopRequested: StopFlag,
+        metrics: WorkerMetrics
     ) throws {
         self.configuration = configuration
+        self.metrics = metrics
         applyThreads = configuration.effectiveApplyThreads
         self.programme = programme
         self.logger = logger
@@ -111,6 +123,7 @@ package final class WorkerLoop: RebalanceListener {
                 records += more
             }
             try pausePendingPartitions()
+            observeIfDue()
             if records.isEmpty {
                 if configuration.exitWhenCaughtUp, try caughtUp() { break }
                 continue
@@ -190,6 +203,7 @@ package final class WorkerLoop: RebalanceListener {
     }
 
     func shutDown() {
+        commitAppliedOffsets()
         consumer?.close()
         consumer = nil
         for case .open(let shard, _) in slots.values { shard.close() }
@@ -200,6 +214,88 @@ package final class WorkerLoop: RebalanceListener {
             try? producer.flush(timeoutMilliseconds: 10_000)
             producer.shutdown()
         }
+    }
+
+    // MARK: - Observing (at most once a second) and offsets committed as a monitoring hint
+
+    static let observeIntervalNanoseconds: UInt64 = 1_000_000_000
+    /// At most one asynchronous offset commit per this interval: a commit per round of a
+    /// `wait=true` trickle would be a request to the group coordinator per transaction.
+    static let commitIntervalNanoseconds: UInt64 = 100_000_000
+
+    /// The series of `partition`, made the first time the loop sees it.
+    func series(_ partition: Int32) -> WorkerMetrics.Partition {
+        if let known = partitionSeries[partition] { return known }
+        let made = metrics.partition(partition)
+        partitionSeries[partition] = made
+        return made
+    }
+
+    /// Cheap when nothing is due (one clock read): commits applied offsets to Kafka at most
+    /// every 100 ms, and once a second sets the gauges and the readiness state.
+    func observeIfDue() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if commitDue, now >= lastCommitNanoseconds + Self.commitIntervalNanoseconds {
+            lastCommitNanoseconds = now
+            commitAppliedOffsets()
+        }
+        guard now >= nextObservationNanoseconds else { return }
+        nextObservationNanoseconds = now + Self.observeIntervalNanoseconds
+        observe()
+    }
+
+    /// Commits each open shard's next offset that Kafka does not have yet, asynchronously.
+    /// A hint for lag tools only: assignment always seeks to the shard's own offset.
+    func commitAppliedOffsets() {
+        commitDue = false
+        guard let consumer else { return }
+        var offsets: [TopicPartition: Int64] = [:]
+        for case (let partition, .open(_, let next)) in slots where committedOffsets[partition] != next {
+            offsets[TopicPartition(topic: configuration.topics.transactions, partition: partition)] = next
+            committedOffsets[partition] = next
+        }
+        consumer.commit(offsets)
+    }
+
+    /// Lag (from the end offset the last fetch response gave, no round trip), shard file
+    /// sizes, assignment, producer figures; then the readiness state.
+    func observe() {
+        var health: [Int32: WorkerMetrics.PartitionHealth] = [:]
+        for (partition, slot) in slots {
+            let partitionMetrics = series(partition)
+            switch slot {
+            case .open(_, let next):
+                let topicPartition = TopicPartition(topic: configuration.topics.transactions, partition: partition)
+                if let end = consumer?.cachedHighWatermark(topicPartition) {
+                    let lag = max(0, end - next)
+                    partitionMetrics.lag.set(lag)
+                    health[partition] = .lag(lag)
+                } else {
+                    health[partition] = .unknownEnd
+                }
+            case .stopped(let reason):
+                health[partition] = .stopped(reason)
+            }
+            let path = configuration.shardPath(partition: partition)
+            partitionMetrics.shardFileBytes.set(Self.fileBytes(path) + Self.fileBytes(path + "-wal"))
+        }
+        for (partition, gone) in partitionSeries where slots[partition] == nil {
+            metrics.forget(gone)
+            partitionSeries[partition] = nil
+            committedOffsets[partition] = nil
+        }
+        metrics.assignedPartitions.set(Int64(slots.count))
+        if let producer {
+            metrics.producerQueueDepth.set(Int64(producer.queueLength))
+            let errors = producer.deliveryErrors
+            if errors > deliveryErrorsSeen { metrics.deliveryErrors.increment(by: errors - deliveryErrorsSeen) }
+            deliveryErrorsSeen = errors
+        }
+        metrics.publish(health)
+    }
+
+    static func fileBytes(_ path: String) -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
     }
 
     static func groupedByPartition(_ records: [ConsumerRecord]) -> [(Int32, [ConsumerRecord])] {

@@ -4,6 +4,7 @@ import ClearingNode
 import Crypto
 import Foundation
 import Logging
+import NodeRuntime
 import Programme
 import ServiceLifecycle
 import SettlementFiles
@@ -45,7 +46,14 @@ struct ClearingCommand: AsyncParsableCommand {
         @Option(help: "direct (minimal transfers, default) or ccp (everyone pays or is paid by the operator).")
         var mode = "direct"
         @Option(help: .hidden) var failpoint: String?
+        @Option(help: "Port of GET /metrics, /health and /ready (0: any free port; the start log line names it).")
+        var metricsPort = ObservabilityServer.clearingDefaultPort
+        @Option(help: "Address the metrics port listens on.") var metricsHost = ObservabilityServer.defaultHost
         @OptionGroup var log: LogOptions
+
+        func validate() throws {
+            if let problem = ObservabilityServer.problem(port: metricsPort) { throw ValidationError(problem) }
+        }
 
         func run() async throws {
             let logger = try log.bootstrap(label: "loyalty.clearing")
@@ -61,7 +69,12 @@ struct ClearingCommand: AsyncParsableCommand {
             let clearing = ClearingNode(configuration: configuration, programme: programme, signingKey: signingKey, logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: clearing)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+                    services: [
+                        // Started first, stopped last: /health says 503 while the node stops.
+                        .init(service: clearing.observabilityServer(host: metricsHost, port: metricsPort, logger: logger)),
+                        .init(service: clearing, successTerminationBehavior: .gracefullyShutdownGroup),
+                    ],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
                 )
             )
             try await group.run()

@@ -40,7 +40,17 @@ struct WorkerCommand: AsyncParsableCommand {
     var archiveDir: String?
     @Flag(help: "Exit 0 once every assigned partition is applied to its end (batch runs, benchmarks).")
     var exitWhenCaughtUp = false
+    @Option(help: "Port of GET /metrics, /health and /ready (0: any free port; the start log line names it).")
+    var metricsPort = ObservabilityServer.workerDefaultPort
+    @Option(help: "Address the metrics port listens on.") var metricsHost = ObservabilityServer.defaultHost
+    @Option(help: "/ready answers 200 only while every assigned partition is at most this many records behind.")
+    var readyMaxLag: Int64 = 10_000
     @OptionGroup var log: LogOptions
+
+    func validate() throws {
+        if let problem = ObservabilityServer.problem(port: metricsPort) { throw ValidationError(problem) }
+        if readyMaxLag < 0 { throw ValidationError("--ready-max-lag \(readyMaxLag): must be 0 or more records") }
+    }
 
     func run() async throws {
         let logger = try log.bootstrap(label: "loyalty.worker")
@@ -61,7 +71,10 @@ struct WorkerCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
+                    // Started first, stopped last: /health says 503 while the worker stops.
+                    .init(service: worker.observabilityServer(host: metricsHost, port: metricsPort, readyMaxLag: readyMaxLag, logger: logger)),
+                    .init(
+                        service: worker, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

@@ -1,0 +1,126 @@
+import NodeRuntime
+import Programme
+import Prometheus
+import Synchronization
+
+/// The worker's Prometheus metrics and the state its `/ready` answer is made of
+/// (docs/operations.md, "Metrics and health"), on a registry of its own (no global
+/// bootstrap, so several workers can live in one test process).
+///
+/// The loop counts per partition through a `Partition` made once when it first sees the
+/// partition (no label strings per record), records the histograms once per batch, and
+/// sets the gauges (lag, shard file size, queue depth) at most once a second.
+public final class WorkerMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    let batchSize: ValueHistogram
+    let applyLatency: DurationHistogram
+    let assignedPartitions: Gauge
+    let producerQueueDepth: Gauge
+    let deliveryErrors: Counter
+    private let health = Mutex<[Int32: PartitionHealth]?>(nil)
+
+    static let namespace = "loyalty_worker"
+
+    /// One partition's series.
+    final class Partition: Sendable {
+        let consumed: Counter
+        let applied: Counter
+        let deadLettered: Counter
+        let positionsPublished: Counter
+        let rejected: [RejectReason: Counter]
+        let lag: Gauge
+        let shardFileBytes: Gauge
+
+        init(_ registry: PrometheusCollectorRegistry, partition: Int32) {
+            let label = [("partition", String(partition))]
+            func counter(_ name: String, _ help: String) -> Counter {
+                registry.makeCounter(
+                    descriptor: .init(namespace: WorkerMetrics.namespace, metricName: name, unitName: "total", helpText: help), labels: label)
+            }
+            consumed = counter("consumed", "Records read from Kafka.")
+            applied = counter("applied", "Transactions applied to the shard (any outcome), counted once their batch committed.")
+            deadLettered = counter("dead_lettered", "Records sent to the dead-letter topic.")
+            positionsPublished = counter("positions_published", "Barrier positions published.")
+            var rejected: [RejectReason: Counter] = [:]
+            for reason in RejectReason.allCases {
+                rejected[reason] = registry.makeCounter(
+                    descriptor: .init(
+                        namespace: WorkerMetrics.namespace, metricName: "rejected", unitName: "total",
+                        helpText: "Transactions refused, by wire reason code."),
+                    labels: label + [("reason", reason.rawValue)])
+            }
+            self.rejected = rejected
+            lag = registry.makeGauge(
+                descriptor: .init(
+                    namespace: WorkerMetrics.namespace, metricName: "consumer_lag", unitName: "",
+                    helpText: "High watermark minus the next offset to apply."), labels: label)
+            shardFileBytes = registry.makeGauge(
+                descriptor: .init(
+                    namespace: WorkerMetrics.namespace, metricName: "shard_file", unitName: "bytes",
+                    helpText: "Shard file plus its WAL."), labels: label)
+        }
+    }
+
+    /// What `/ready` knows of an assigned partition.
+    public enum PartitionHealth: Sendable, Equatable {
+        case lag(Int64)
+        /// No fetch response has told the end offset yet.
+        case unknownEnd
+        case stopped(String)
+    }
+
+    public init() {
+        batchSize = registry.makeValueHistogram(
+            descriptor: .init(namespace: Self.namespace, metricName: "batch_size", unitName: "", helpText: "Records per SQL transaction."),
+            buckets: [1, 10, 50, 100, 500, 1_000, 2_500, 5_000, 10_000, 20_000])
+        applyLatency = registry.makeDurationHistogram(
+            descriptor: .init(
+                namespace: Self.namespace, metricName: "apply_latency", unitName: "seconds",
+                helpText: "Time to apply one batch: decode, SQL, publish and acks, COMMIT."),
+            buckets: [
+                .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10),
+            ])
+        assignedPartitions = registry.makeGauge(
+            descriptor: .init(
+                namespace: Self.namespace, metricName: "assigned_partitions", unitName: "", helpText: "Partitions assigned to this worker."))
+        producerQueueDepth = registry.makeGauge(
+            descriptor: .init(
+                namespace: Self.namespace, metricName: "producer_queue_depth", unitName: "",
+                helpText: "Records and requests in the producer's out queue."))
+        deliveryErrors = registry.makeCounter(
+            descriptor: .init(
+                namespace: Self.namespace, metricName: "delivery_errors", unitName: "total", helpText: "Output records whose delivery failed."))
+    }
+
+    func partition(_ partition: Int32) -> Partition { Partition(registry, partition: partition) }
+
+    /// Drops a partition's gauges once it is no longer assigned (its counters stay).
+    func forget(_ series: Partition) {
+        registry.unregisterGauge(series.lag)
+        registry.unregisterGauge(series.shardFileBytes)
+    }
+
+    func publish(_ partitions: [Int32: PartitionHealth]) { health.withLock { $0 = partitions } }
+
+    /// The partitions as the loop last saw them; nil before it first looked.
+    public var partitions: [Int32: PartitionHealth]? { health.withLock { $0 } }
+
+    public var text: String { registry.emitToString() }
+
+    /// `/ready` of a worker: at least one partition held, none stopped, every one's end
+    /// known and its lag at most `maxLag`.
+    public static func readiness(_ partitions: [Int32: PartitionHealth]?, maxLag: Int64) -> ProbeAnswer {
+        guard let partitions, !partitions.isEmpty else { return .down("no partition assigned yet") }
+        var worst: Int64 = 0
+        for partition in partitions.keys.sorted() {
+            switch partitions[partition]! {
+            case .stopped(let reason): return .down("partition \(partition) stopped: \(reason)")
+            case .unknownEnd: return .down("partition \(partition): end offset not known yet")
+            case .lag(let lag) where lag > maxLag: return .down("partition \(partition): lag \(lag) > \(maxLag) (--ready-max-lag)")
+            case .lag(let lag): worst = max(worst, lag)
+            }
+        }
+        return .up("\(partitions.count) partitions assigned, highest lag \(worst)")
+    }
+}
