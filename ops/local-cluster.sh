@@ -65,8 +65,14 @@ live_pid() {
   echo "$pid"
 }
 
-# Whether `loyalty SUBCOMMAND --help` lists --metrics-port (older binaries have none).
-has_metrics_flag() { "$bin" "$@" --help 2>/dev/null | grep -q -- '--metrics-port'; }
+# Whether `loyalty SUBCOMMAND --help` lists --metrics-port (older binaries have none). The
+# help is read whole first: `grep -q` in a pipe may exit early, and pipefail would then
+# see the binary's SIGPIPE.
+has_metrics_flag() {
+  local help
+  help="$("$bin" "$@" --help 2>/dev/null || true)"
+  case "$help" in *--metrics-port*) return 0 ;; *) return 1 ;; esac
+}
 
 # launch NAME ARGS...: runs `loyalty ARGS` in the background unless NAME is alive.
 launch() {
@@ -160,7 +166,8 @@ stop() {
 }
 
 status() {
-  local name pid port ready alive all=0 file
+  local name pid port ready alive all=0 file metrics=no
+  has_metrics_flag worker && metrics=yes
   printf '%-10s %-8s %-6s %-6s %s\n' NODE PID ALIVE PORT READY
   for file in "$pids"/*.pid; do
     [ -e "$file" ] || continue
@@ -169,9 +176,11 @@ status() {
     if pid="$(live_pid "$name")"; then
       alive=yes
       ready=-
-      if [ -n "$port" ] && { [ "$name" = gateway ] || has_metrics_flag worker; }; then
-        ready="$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port/ready" || true)"
-        [ "$ready" = 000 ] && ready="no answer"
+      if [ -n "$port" ] && { [ "$name" = gateway ] || [ "$metrics" = yes ]; }; then
+        # The code and the small JSON body that says why.
+        ready="$(curl -s -m 2 -w ' %{http_code}' "http://127.0.0.1:$port/ready" || true)"
+        ready="${ready##* } ${ready% *}"
+        [ "${ready%% *}" = 000 ] && ready="no answer"
       fi
     else
       pid="$(cat "$file")"
