@@ -21,14 +21,20 @@ public struct ConsumerRecord: Sendable {
     public let key: [UInt8]?
     public let value: [UInt8]
     public let timestampMilliseconds: Int64
+    /// The record header `trace-id` (`RecordHeaders`), nil when the record has none.
+    public let traceId: String?
 
-    public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8], timestampMilliseconds: Int64) {
+    public init(
+        topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8], timestampMilliseconds: Int64,
+        traceId: String? = nil
+    ) {
         self.topic = topic
         self.partition = partition
         self.offset = offset
         self.key = key
         self.value = value
         self.timestampMilliseconds = timestampMilliseconds
+        self.traceId = traceId
     }
 }
 
@@ -202,7 +208,7 @@ public final class KafkaConsumer {
             out.append(
                 ConsumerRecord(
                     topic: topic, partition: m.partition, offset: m.offset, key: key, value: value,
-                    timestampMilliseconds: ts))
+                    timestampMilliseconds: ts, traceId: RecordHeaders.traceId(of: message)))
         }
         return n
     }
