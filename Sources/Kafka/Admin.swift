@@ -158,6 +158,9 @@ public enum KafkaAdmin {
         let context = ClientContext(logger: logger)
         var settings: [(String, String)] = [("bootstrap.servers", bootstrapServers)]
         settings += extra.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        // A metadata request naming a missing topic must not create it with the broker's
+        // default partition count (brokers with auto.create.topics.enable=true).
+        settings += [("allow.auto.create.topics", "false")]
         let handle = try makeRDKafkaHandle(kind: .producer, settings: settings, context: context)
         defer {
             rd_kafka_poll(handle.pointer, 0)  // forward queued logs before the handle goes
@@ -183,6 +186,21 @@ func cString(_ buffer: [CChar]) -> String {
 }
 
 extension KafkaAdmin {
+    /// Brokers the cluster's metadata lists (what a replication factor may not exceed).
+    public static func brokerCount(
+        bootstrapServers: String, extra: [String: String] = [:], timeoutMilliseconds: Int,
+        logger: Logger = Logger(label: "kafka.admin")
+    ) throws(KafkaError) -> Int {
+        try withTemporaryHandle(bootstrapServers: bootstrapServers, extra: extra, logger: logger) { rk throws(KafkaError) in
+            var metadata: UnsafePointer<rd_kafka_metadata_t>?
+            // all_topics = 0 with no topic: brokers only, nothing created.
+            let err = rd_kafka_metadata(rk, 0, nil, &metadata, Int32(clamping: timeoutMilliseconds))
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw .rd(err, "metadata request (list brokers) failed") }
+            defer { rd_kafka_metadata_destroy(metadata) }
+            return Int(metadata.pointee.broker_cnt)
+        }
+    }
+
     /// Names of the topics the cluster reports (no auto-creation).
     public static func existingTopics(
         bootstrapServers: String, extra: [String: String] = [:], timeoutMilliseconds: Int,

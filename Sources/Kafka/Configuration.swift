@@ -28,6 +28,10 @@ public struct ProducerConfiguration: Sendable {
             ("enable.idempotence", "true"),
             ("acks", "all"),
             ("partitioner", "murmur2_random"),
+            // A missing topic is an error, never one the broker creates on first use with
+            // its default partition count (auto.create.topics.enable=true): the partition
+            // count decides which shard owns a member.
+            ("allow.auto.create.topics", "false"),
         ]
         return settings
     }
@@ -76,7 +80,7 @@ public struct ConsumerConfiguration: Sendable {
         if let fetchWaitMilliseconds { settings.append(("fetch.wait.max.ms", String(fetchWaitMilliseconds))) }
         settings += extra.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         // Never let librdkafka store offsets on its own: stored offsets are ours.
-        settings += [("enable.auto.offset.store", "false")]
+        settings += [("enable.auto.offset.store", "false"), ("allow.auto.create.topics", "false")]
         return settings
     }
 }
