@@ -120,6 +120,32 @@ struct ObservabilityTests {
         _ = await (workerServerTask.result, clearingServerTask.result)
     }
 
+    @Test("a worker further behind than --ready-max-lag is not ready, says which partition, and shows the lag")
+    func laggingWorkerIsNotReady() async throws {
+        let test = try TestCluster(partitions: 1)
+        let ends = try test.produce(syntheticTransactions(50, members: 20, seed: 5))
+        try #require(ends == [0: 50])
+        var configuration = WorkerConfiguration(bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("shards"))
+        configuration.fetchWaitMilliseconds = 5
+        configuration.stopOffsets = [0: 10]  // applies 10 of the 50 records: 40 behind for good
+        let worker = AccrualWorker(configuration: configuration, programme: .sample, logger: test.logger)
+        let server = worker.observabilityServer(host: "127.0.0.1", port: 0, readyMaxLag: 10, logger: test.logger)
+        let serverTask = Task { try await server.run() }
+        let port = try await Self.boundPort(server)
+        let workerTask = Task { try await worker.run() }
+        try await Self.waitUntil("10 records applied") { worker.progress.snapshot.partitions[0]?.nextOffset == 10 }
+        try await Self.waitUntil("lag seen") {
+            Self.samples(try await Self.get(port, "/metrics").body, "loyalty_worker_consumer_lag") == ["{partition=\"0\"}": 40]
+        }
+        let ready = try await Self.get(port, "/ready")
+        #expect(ready.status == 503 && ready.body.contains("partition 0: lag 40 > 10"), "\(ready.body)")
+        #expect(try await Self.get(port, "/health").status == 200)
+        worker.requestStop()
+        try await workerTask.value
+        serverTask.cancel()
+        _ = await serverTask.result
+    }
+
     @Test("ready needs a partition, none stopped, every end known and every lag within the limit")
     func readinessRules() {
         #expect(WorkerMetrics.readiness(nil, maxLag: 10).ok == false)
