@@ -277,7 +277,7 @@ class Checker:
         path = self.root / "docs/operations.md"
         if not path.exists():
             return
-        for block in re.findall(r"(?ms)^[ \t]*```(?:sh|bash|shell)?\n(.*?)^[ \t]*```", path.read_text()):
+        for block in re.findall(r"(?ms)^[ \t]*```(?:sh|bash|shell)\n(.*?)^[ \t]*```", path.read_text()):
             for argv in shell_invocations(block):
                 self.invocations.append(Invocation("docs/operations.md", argv))
 
