@@ -6,7 +6,7 @@ machine), run by scripts/test.sh with the built binary:
   check-deploy-files.py --self-test [BINARY]   only the self-test
 
 What it checks, in docker/ (compose.yaml, Dockerfile), ops/ (k8s, prometheus, grafana,
-shell scripts) and the command lines of docs/operations.md:
+shell scripts) and the ```sh blocks of docs/operations.md:
 - every YAML and JSON file parses;
 - every `loyalty` invocation names a runnable subcommand and only options that
   subcommand's --help lists (the binary is the truth);
