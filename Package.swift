@@ -282,6 +282,7 @@ let package = Package(
             dependencies: [
                 "Basics", "LoyaltyTesting", "Gateway", "Worker", "Kafka", "LoyaltyWire", "Programme",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -324,6 +325,7 @@ let package = Package(
                 "Simulation", "SQLite", "SnapshotStore", "Worker", "loyalty",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: settings

@@ -54,10 +54,12 @@ struct EdgeValidator: Sendable {
         }
     }
 
-    /// Sets what only the edge may set: received_at_ms (wall clock, the ledger's time) and a trace id.
-    static func stamp(_ envelope: inout Loyalty_V1_TransactionEnvelope, nowMilliseconds: Int64) {
+    /// Sets what only the edge may set: received_at_ms (wall clock, the ledger's time) and a
+    /// trace id when the envelope has none: the trace-id of a valid W3C `traceparent`
+    /// header, else a new one.
+    static func stamp(_ envelope: inout Loyalty_V1_TransactionEnvelope, nowMilliseconds: Int64, traceParent: String? = nil) {
         envelope.receivedAtMs = nowMilliseconds
-        if envelope.traceID.isEmpty { envelope.traceID = newIdentifier() }
+        if envelope.traceID.isEmpty { envelope.traceID = TraceParent.traceId(traceParent) ?? newIdentifier() }
     }
 
     static func newIdentifier() -> String { RandomIdentifiers.shared.next() }

@@ -206,7 +206,8 @@ extension Gateway {
         do { value = try envelope.serializedBytes() } catch {
             return .refused(status: "invalid", field: "record", reason: "cannot serialize: \(error)")
         }
-        let producerRecord = ProducerRecord(topic: configuration.topics.transactions, key: Array(envelope.memberID.utf8), value: value)
+        let producerRecord = ProducerRecord(
+            topic: configuration.topics.transactions, key: Array(envelope.memberID.utf8), value: value, traceId: envelope.traceID)
         return .publish(producerRecord, partnerTxnId: envelope.partnerTxnID, traceId: envelope.traceID)
     }
 

@@ -9,7 +9,8 @@ extension Gateway {
     func publish(_ envelope: Loyalty_V1_TransactionEnvelope) async throws(EdgeError) -> RecordMetadata {
         let value: [UInt8]
         do { value = try envelope.serializedBytes() } catch { throw .badRequest("body", "cannot serialize: \(error)") }
-        let record = ProducerRecord(topic: configuration.topics.transactions, key: Array(envelope.memberID.utf8), value: value)
+        let record = ProducerRecord(
+            topic: configuration.topics.transactions, key: Array(envelope.memberID.utf8), value: value, traceId: envelope.traceID)
         do {
             let metadata = try await producer.send(record)
             metrics.published.increment()

@@ -1,5 +1,7 @@
+import HTTPTypes
 import Hummingbird
 import Kafka
+import Logging
 import LoyaltyWire
 import Programme
 import Prometheus
@@ -30,7 +32,7 @@ extension Gateway {
                 throw error
             }
             try spend(.transactions, partner: partner)
-            EdgeValidator.stamp(&envelope, nowMilliseconds: RequestSigner.nowMilliseconds())
+            EdgeValidator.stamp(&envelope, nowMilliseconds: RequestSigner.nowMilliseconds(), traceParent: request.headers[TraceParent.header])
             let key = ResultWaiters.Key(partnerId: envelope.partnerID, partnerTxnId: envelope.partnerTxnID)
             let slot = wait ? waiters.register(key) : nil
             let metadata: RecordMetadata
@@ -38,26 +40,41 @@ extension Gateway {
                 if let slot { waiters.remove(key, slot) }
                 throw error
             }
+            logger.debug(
+                "transaction published",
+                metadata: [
+                    "trace_id": "\(envelope.traceID)", "partner": "\(envelope.partnerID)", "partition": "\(metadata.partition)",
+                    "offset": "\(metadata.offset)",
+                ])
             var fields = [
                 "\"partner_txn_id\":\(JSONText.quoted(envelope.partnerTxnID))", "\"trace_id\":\(JSONText.quoted(envelope.traceID))",
                 "\"partition\":\(metadata.partition)", "\"offset\":\(metadata.offset)",
             ]
-            guard let slot else { return Self.json(.accepted, "{" + fields.joined(separator: ",") + "}") }
+            guard let slot else { return Self.traced(Self.json(.accepted, "{" + fields.joined(separator: ",") + "}"), envelope.traceID) }
             let started = ContinuousClock.now
             guard let result = await slot.wait(timeout: .milliseconds(timeout)) else {
                 waiters.remove(key, slot)
                 fields.append("\"result\":null")
                 fields.append("\"reason\":\(JSONText.quoted("accepted by Kafka; no result from the workers within \(timeout) ms"))")
-                return Self.json(.accepted, "{" + fields.joined(separator: ",") + "}")
+                return Self.traced(Self.json(.accepted, "{" + fields.joined(separator: ",") + "}"), envelope.traceID)
             }
             metrics.waitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             fields += Self.outcomeFields(result.outcome)
             if result.outcome.status == .duplicate {
                 fields.append("\"original\":{" + Self.outcomeFields(result.original).joined(separator: ",") + "}")
             }
-            return Self.json(.ok, "{" + fields.joined(separator: ",") + "}")
+            return Self.traced(Self.json(.ok, "{" + fields.joined(separator: ",") + "}"), envelope.traceID)
         } catch {
             return Self.errorResponse(error, closeConnection: !bodyRead)
         }
+    }
+}
+
+extension Gateway {
+    /// `response` with the transaction's trace id in the answer header `trace-id`.
+    static func traced(_ response: Response, _ traceId: String) -> Response {
+        var response = response
+        response.headers[TraceParent.answerHeader] = traceId
+        return response
     }
 }

@@ -54,6 +54,7 @@ public final class Gateway: Sendable {
             requests: .init(perSecond: configuration.requestsPerSecond, burst: configuration.requestsBurst),
             transactions: .init(perSecond: configuration.transactionsPerSecond, burst: configuration.transactionsBurst))
         connections = ConnectionRegistry(maxConnections: configuration.maxConnections, maxPerClient: configuration.maxConnectionsPerClient)
+        metrics.watch(producers: [producer, batchProducer])
     }
 
     private static func makeProducer(

@@ -32,12 +32,14 @@ struct OutputRecords {
         try outputs.map { output in
             switch output {
             case .result(let offset, let transaction, let outcome, let original):
+                let traceId = context.traceIds[offset]
                 return ProducerRecord(
                     topic: topics.results, partition: nil, key: Array(transaction.memberId.utf8),
                     value: ResultEncoder.result(
                         partnerId: transaction.partnerId, partnerTxnId: transaction.partnerTxnId,
-                        memberId: transaction.memberId, traceId: context.traceIds[offset] ?? "", outcome: Self.bounded(outcome),
-                        original: original.map(Self.bounded), partition: partition, offset: offset)
+                        memberId: transaction.memberId, traceId: traceId ?? "", outcome: Self.bounded(outcome),
+                        original: original.map(Self.bounded), partition: partition, offset: offset),
+                    traceId: traceId
                 )
             case .inquiry(let offset, let memberId, let balance):
                 let request = context.inquiries[offset]
@@ -46,7 +48,8 @@ struct OutputRecords {
                     value: ResultEncoder.result(
                         partnerId: request?.partnerId ?? "", partnerTxnId: request?.requestId ?? "", memberId: memberId,
                         traceId: request?.traceId ?? "", outcome: Outcome(status: .accepted, balanceAfter: balance),
-                        original: nil, partition: partition, offset: offset, isInquiry: true)
+                        original: nil, partition: partition, offset: offset, isInquiry: true),
+                    traceId: request.flatMap { $0.traceId.isEmpty ? nil : $0.traceId }
                 )
             case .position(let position):
                 return ProducerRecord(
@@ -84,7 +87,7 @@ struct OutputRecords {
         case topics.results:
             guard let (value, offset) = ResultEncoder.withheld(record.value, cause: cause) else { return nil }
             let key = record.key.map { Array($0.prefix(FieldLimits.maxIdBytes)) }
-            return (ProducerRecord(topic: record.topic, partition: record.partition, key: key, value: value), offset)
+            return (ProducerRecord(topic: record.topic, partition: record.partition, key: key, value: value, traceId: record.traceId), offset)
         case topics.deadLetters:
             guard let (value, offset) = DeadLetterEncoder.withheld(record.value, cause: cause) else { return nil }
             return (ProducerRecord(topic: record.topic, partition: record.partition, key: nil, value: value), offset)

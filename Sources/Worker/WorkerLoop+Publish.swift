@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Ledger
 import Logging
+import Programme
 import Synchronization
 
 /// Applying a round and publishing its outputs before any shard commits (publish before
@@ -94,11 +95,30 @@ extension WorkerLoop {
                     prepared.partition, nextOffset: prepared.batch.nextOffset, records: prepared.records,
                     deadLetters: prepared.deadLetters.count, startedNanoseconds: prepared.started
                 )
+                countOutputs(prepared.partition, applied.outputs)
+                logTransactions(prepared, applied)
                 snapshotIfDue(prepared.partition, after: applied)
                 checkpoints.checkIfDue(path: configuration.shardPath(partition: prepared.partition))
             }
             if replaced > 0 { progress.replaced(replaced) }
             return
+        }
+    }
+
+    /// With --log-level debug: a line per transaction of a committed batch, with its trace
+    /// id (the gateway's, carried in the envelope), so one partner request can be followed
+    /// from the gateway's log to the result. At info and above this returns at once:
+    /// nothing is built per transaction.
+    func logTransactions(_ prepared: Prepared, _ applied: Shard.Pending) {
+        guard logger.logLevel <= .debug else { return }
+        for case .result(let offset, let transaction, let outcome, _) in applied.outputs {
+            var metadata: Logger.Metadata = [
+                "trace_id": "\(prepared.context.traceIds[offset] ?? "")", LogKey.partition: "\(prepared.partition)",
+                LogKey.offset: "\(offset)", "partner": "\(transaction.partnerId)", "partner_txn_id": "\(transaction.partnerTxnId)",
+                "status": "\(outcome.status.name)",
+            ]
+            if let reason = outcome.reason { metadata[LogKey.reason] = "\(reason)" }
+            logger.debug(outcome.status == .rejected ? "transaction refused" : "transaction applied", metadata: metadata)
         }
     }
 

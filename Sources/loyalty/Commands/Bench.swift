@@ -182,9 +182,12 @@ struct BenchWorker: AsyncParsableCommand {
     private func runWorker(bootstrap: String) throws -> WorkerSummary {
         let process = Process()
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        // A worker needs an explicit programme file: the bench's is the built-in sample.
+        let programmePath = "\(data)/programme.json"
+        try Data(Programme.sampleJSON.utf8).write(to: URL(fileURLWithPath: programmePath))
         let arguments =
             [
-                "worker", "--bootstrap", bootstrap, "--data", "\(data)/shards", "--exit-when-caught-up",
+                "worker", "--programme", programmePath, "--bootstrap", bootstrap, "--data", "\(data)/shards", "--exit-when-caught-up",
                 "--log-level", "error", "--group", "bench",
             ] + (applyThreads.requested.map { ["--apply-threads", String($0)] } ?? [])
         let prefix = workerPrefix.split(separator: " ").map(String.init)

@@ -62,7 +62,11 @@ struct TopicsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topics",
         abstract: "Create the clearing house's topics on a Kafka cluster.",
-        discussion: "Idempotent: topics that already exist with the same partition count are left as they are."
+        discussion: """
+            Idempotent: topics that already exist with the same partition count are left as they are. \
+            Nothing is created when --replication-factor exceeds the brokers the cluster lists: the error \
+            says which value to pass.
+            """
     )
 
     @OptionGroup var kafka: KafkaOptions
@@ -73,11 +77,25 @@ struct TopicsCommand: AsyncParsableCommand {
 
     func run() async throws {
         _ = try log.bootstrap(label: "loyalty.topics")
+        let bootstrapServers = try kafka.resolvedBootstrapServers()
+        let brokers = try KafkaAdmin.brokerCount(bootstrapServers: bootstrapServers, extra: try kafka.extra(), timeoutMilliseconds: 30_000)
+        if let refusal = Self.replicationRefusal(replicationFactor, brokers: brokers) { throw CLIError(refusal) }
         let specs = LoyaltyWire.Topics().specs(partitions: partitions, replicationFactor: replicationFactor)
-        try KafkaAdmin.createTopics(
-            specs, bootstrapServers: try kafka.resolvedBootstrapServers(), extra: try kafka.extra(),
-            timeoutMilliseconds: 30_000
-        )
+        try KafkaAdmin.createTopics(specs, bootstrapServers: bootstrapServers, extra: try kafka.extra(), timeoutMilliseconds: 30_000)
         for spec in specs { print("\(spec.name): \(spec.partitions) partitions") }
+    }
+}
+
+extension TopicsCommand {
+    func validate() throws {
+        guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1, got \(partitions)") }
+        guard replicationFactor >= 1 else { throw ValidationError("--replication-factor must be at least 1, got \(replicationFactor)") }
+    }
+
+    /// Why `replicationFactor` cannot be used on a cluster of `brokers`; nil when it can.
+    static func replicationRefusal(_ replicationFactor: Int16, brokers: Int) -> String? {
+        guard Int(replicationFactor) > brokers else { return nil }
+        return "replication factor \(replicationFactor) > \(brokers) broker(s) in the cluster: pass --replication-factor \(max(1, brokers)) "
+            + "(or add brokers; production wants 3 on at least 3)"
     }
 }

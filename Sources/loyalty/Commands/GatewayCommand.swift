@@ -82,6 +82,7 @@ struct GatewayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try log.bootstrap(label: "loyalty.gateway")
+        let programme = try programme.load()
         var configuration = GatewayConfiguration(bootstrapServers: try kafka.resolvedBootstrapServers())
         configuration.host = host
         configuration.port = port
@@ -104,9 +105,11 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.writeStallTimeoutMilliseconds = writeStallTimeoutMs
         configuration.maxBatchUnwrittenLines = maxBatchUnwrittenLines
         configuration.kafkaExtra = try kafka.extra()
+        try TopicCheck.requireTransactionsTopic(
+            bootstrapServers: configuration.bootstrapServers, extra: configuration.kafkaExtra, logger: logger)
         let credentials = try PartnerCredentials.load(path: secrets)
         logger.info("loaded partner keys", metadata: ["keys": "\(credentials)"])
-        let gateway = try Gateway(configuration: configuration, programme: try programme.load(), credentials: credentials, logger: logger)
+        let gateway = try Gateway(configuration: configuration, programme: programme, credentials: credentials, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: gateway.services.map {

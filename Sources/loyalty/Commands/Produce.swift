@@ -54,6 +54,7 @@ struct Produce: AsyncParsableCommand {
             print("\(checked.records.count) valid, \(checked.invalidLines) invalid; nothing published (--dry-run)")
             return
         }
+        try TopicCheck.requireTransactionsTopic(bootstrapServers: try kafka.resolvedBootstrapServers(), extra: try kafka.extra(), logger: logger)
         let producer = try KafkaProducer(
             configuration: {
                 var configuration = ProducerConfiguration(bootstrapServers: try kafka.resolvedBootstrapServers())
