@@ -33,13 +33,17 @@ final class GatewayMetrics: Sendable {
                 .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
                 .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30),
             ])
-        producerQueueDepth = registry.makeGauge(
-            descriptor: .init(
-                namespace: "loyalty_gateway", metricName: "producer_queue_depth", unitName: "",
-                helpText: "Records and requests in the producers' out queues."))
-        deliveryErrors = registry.makeCounter(
-            descriptor: .init(
-                namespace: "loyalty_gateway", metricName: "delivery_errors", unitName: "total", helpText: "Records whose delivery failed."))
+        (producerQueueDepth, deliveryErrors) = Self.producerFigures(in: registry)
+    }
+
+    /// The producers' queue depth gauge and delivery errors counter.
+    private static func producerFigures(in registry: PrometheusCollectorRegistry) -> (Gauge, Counter) {
+        let queue = MetricNameDescriptor(
+            namespace: "loyalty_gateway", metricName: "producer_queue_depth", unitName: "",
+            helpText: "Records and requests in the producers' out queues.")
+        let errors = MetricNameDescriptor(
+            namespace: "loyalty_gateway", metricName: "delivery_errors", unitName: "total", helpText: "Records whose delivery failed.")
+        return (registry.makeGauge(descriptor: queue), registry.makeCounter(descriptor: errors))
     }
 
     /// Reads these producers' queue depth and delivery errors at every scrape.

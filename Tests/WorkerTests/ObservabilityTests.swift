@@ -77,6 +77,18 @@ struct ObservabilityTests {
         #expect(Self.samples(workerText, "loyalty_worker_consumed_total").values.reduce(0, +) == Double(transactions.count))
         #expect(Self.samples(workerText, "loyalty_worker_assigned_partitions").values.first == 3)
         #expect(Self.samples(workerText, "loyalty_worker_shard_file_bytes").values.allSatisfy { $0 > 0 })
+        // Refusals by wire reason code, as the results topic has them.
+        var refused: [String: Double] = [:]
+        for result in try test.results(atLeast: transactions.count) where result.outcome.status == .rejected {
+            refused[RejectReason(result.outcome.reason)?.rawValue ?? "\(result.outcome.reason)", default: 0] += 1
+        }
+        var counted: [String: Double] = [:]
+        for (labels, value) in Self.samples(workerText, "loyalty_worker_rejected_total") where value > 0 {
+            let reason = labels.split(separator: "reason=\"").last.map { String($0.dropLast(2)) } ?? labels
+            counted[reason, default: 0] += value
+        }
+        #expect(!refused.isEmpty, "the traffic has refusals")
+        #expect(counted == refused)
         #expect(try await Self.get(workerPort, "/health").status == 200)
 
         // The monitoring hint: what `kafka-consumer-groups --describe` reads.
@@ -101,6 +113,8 @@ struct ObservabilityTests {
         let cycles = Self.samples(clearingText, "loyalty_clearing_cycles")
         #expect(cycles == ["{state=\"CLOSING\"}": 0, "{state=\"SETTLING\"}": 0, "{state=\"SETTLED\"}": 1, "{state=\"FAILED\"}": 0])
         #expect(Self.samples(clearingText, "loyalty_clearing_positions_received_total").values.first == 3)
+        let published = Self.samples(try await Self.get(workerPort, "/metrics").body, "loyalty_worker_positions_published_total")
+        #expect(published.values.reduce(0, +) == 3, "\(published)")
         #expect(Self.samples(clearingText, "loyalty_clearing_open_cycle_age_seconds").values.first == 0)
         #expect(Self.samples(clearingText, "loyalty_clearing_settlement_files_total").values.first ?? 0 >= 4)
         #expect(
