@@ -160,6 +160,22 @@ struct ObservabilityTests {
         _ = await serverTask.result
     }
 
+    /// The gateway's two producer figures (its other metrics are GatewayTests' business).
+    @Test("the gateway exposes its producers' queue depth and delivery errors")
+    func gatewayProducerFigures() async throws {
+        let harness = try await GatewayHarness(partitions: 1)
+        let signer = try #require(harness.signers["pharmacy"])
+        let accepted = try await harness.send(
+            "POST", "/v1/transactions", body: accrualJSON(partner: "pharmacy", txn: "t-1", member: "m-1"),
+            contentType: "application/json", signer: signer)
+        #expect(accepted.status == 202, "\(accepted.body)")
+        let text = try await harness.send("GET", "/metrics", signer: nil).body
+        await harness.stop()
+        #expect(Self.samples(text, "loyalty_gateway_producer_queue_depth") == ["": 0])
+        #expect(Self.samples(text, "loyalty_gateway_delivery_errors_total") == ["": 0])
+        #expect(Self.samples(text, "loyalty_gateway_published_total") == ["": 1])
+    }
+
     @Test("ready needs a partition, none stopped, every end known and every lag within the limit")
     func readinessRules() {
         #expect(WorkerMetrics.readiness(nil, maxLag: 10).ok == false)
