@@ -330,6 +330,21 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        // The cluster as ops run it, every node a `loyalty` process: the chaos test (kills,
+        // joins, leaves, SIGTERM) and the pipeline on an independent Kafka-protocol broker.
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: [
+                "ClearingNode", "Gateway", "Kafka", "Ledger", "LoyaltyTesting", "LoyaltyWire", "Programme", "SettlementFiles", "Simulation",
+                "Worker",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: settings
+        ),
         // The fuzz harnesses' bodies as plain functions, run over the committed seed corpus
         // (Fuzz/corpus/<harness>/) so that an input that once crashed stays fixed.
         .testTarget(

