@@ -54,6 +54,10 @@ public struct ConsumerConfiguration: Sendable {
     /// keeps librdkafka's 500 ms. Kafka answers as soon as records arrive, the embedded
     /// mock cluster only when this runs out (docs/operations.md).
     public var fetchWaitMilliseconds: Int?
+    /// Whether records carry their `trace-id` header (`ConsumerRecord.traceId`). Off by
+    /// default: reading it makes librdkafka parse every record's headers and a String per
+    /// record, and no node needs it (the trace id is in the envelope and the result).
+    public var readsTraceIds = false
     public var extra: [String: String] = [:]
 
     public init(bootstrapServers: String, groupId: String, topics: [String]) {

@@ -71,9 +71,9 @@ struct TraceIdTests {
         #expect(answer.json["trace_id"] as? String == Self.traceId)
         #expect(answer.headers["trace-id"].first == Self.traceId)
 
-        let transactions = try harness.read(harness.topics.transactions, atLeast: 1)
+        let transactions = try Self.readWithHeaders(harness.topics.transactions, harness)
         #expect(transactions.map(\.traceId) == [Self.traceId])
-        let results = try harness.read(harness.topics.results, atLeast: 1)
+        let results = try Self.readWithHeaders(harness.topics.results, harness)
         let result = try Loyalty_V1_TransactionResult(serializedBytes: try #require(results.first).value)
         #expect(result.traceID == Self.traceId)
         #expect(results.map(\.traceId) == [Self.traceId])
@@ -83,6 +83,16 @@ struct TraceIdTests {
         #expect(applied.first?.metadata["partner_txn_id"] == "t-1")
         try await pool.stop()
         await harness.stop()
+    }
+
+    /// The first record of `topic`, read by a consumer that asks for the trace-id header
+    /// (`ConsumerConfiguration.readsTraceIds`; nodes leave it off).
+    static func readWithHeaders(_ topic: String, _ harness: GatewayHarness) throws -> [ConsumerRecord] {
+        var configuration = ConsumerConfiguration(bootstrapServers: harness.cluster.bootstrapServers, groupId: "traced-\(UUID())", topics: [topic])
+        configuration.readsTraceIds = true
+        let consumer = try KafkaConsumer(configuration: configuration, listener: nil, logger: harness.logger)
+        defer { consumer.close() }
+        return try consume(consumer, timeoutSeconds: 60) { !$0.isEmpty }
     }
 }
 
