@@ -77,6 +77,12 @@ final class BatchState {
     /// (expires_at, lot_id) of the lots this batch created, for the expiry queue at the
     /// next flush (`LedgerStore.flushExpiryQueue`).
     var expiries: [(expiresAt: Int64, lotId: Int64)] = []
+    /// Lots this batch left at 0 points, for the spent-lot queue at the next flush
+    /// (`LedgerStore.flushSpentLots`).
+    var spentLots: [Int64] = []
+    /// Journal keys whose rows this batch's barriers archived: they leave
+    /// `LedgerStore.journalKeys` only when the batch commits.
+    var archivedKeys: [(hash: UInt64, key: JournalKeys.Key, offset: Int64)] = []
 
     /// Where `lotId` is in `newLots`, if it is a lot of this batch (binary search: ids
     /// increase; a lot of an earlier batch is below the first and answers at once).

@@ -173,6 +173,61 @@ enum Schema {
             dead_letter_rows INTEGER NOT NULL
         );
         """,
+        // 7: history that costs the same every day (issue 11). The journal was keyed by the
+        // idempotency key, so every transaction inserted a wide row at a random place of a
+        // B-tree that grows with the hot history, and every archive deleted rows all over
+        // it: most of the WAL written was those pages. It is stored by offset now (appends,
+        // and one contiguous range per archive); the keys live in memory
+        // (`JournalKeys`, rebuilt from the journal at open). spent_lots holds (cycle, lot_id)
+        // for every lot a cycle left at 0 points (the open cycle as -1 until its seal), so
+        // an archive step reads the lots its cycles spent instead of sweeping the lots
+        // table; lots already spent are queued under the last sealed cycle. Not digested
+        // table by table: a hint like an index (what it decides is in the archives).
+        // lots_open_by_member replaces lots_by_member_id (3): every read of a member's lots
+        // wants the open ones only, and the seal's invariant check then reads them from the
+        // index alone instead of every lot the member ever had in the hot table. A change
+        // of points_left rewrites the lot's entry (it is in the index's WHERE), a cost
+        // measured in docs/performance.md.
+        """
+        DROP TABLE IF EXISTS journal_by_offset_v7;
+        CREATE TABLE journal_by_offset_v7 (
+            partner_id TEXT NOT NULL,
+            partner_txn_id TEXT NOT NULL,
+            offset INTEGER PRIMARY KEY,
+            member_id TEXT NOT NULL,
+            kind INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT,
+            detail TEXT NOT NULL,
+            points_delta INTEGER NOT NULL,
+            balance_after INTEGER NOT NULL,
+            amount_minor INTEGER NOT NULL,
+            points INTEGER NOT NULL,
+            fee_minor INTEGER NOT NULL,
+            lot_id INTEGER,
+            original_offset INTEGER,
+            refunded_minor INTEGER NOT NULL,
+            clawed_points INTEGER NOT NULL,
+            refunded_fee_minor INTEGER NOT NULL,
+            reversed_by INTEGER,
+            event_time INTEGER
+        );
+        INSERT INTO journal_by_offset_v7
+            SELECT partner_id, partner_txn_id, offset, member_id, kind, status, reason, detail, points_delta, balance_after,
+            amount_minor, points, fee_minor, lot_id, original_offset, refunded_minor, clawed_points, refunded_fee_minor,
+            reversed_by, event_time FROM journal ORDER BY offset;
+        DROP TABLE journal;
+        ALTER TABLE journal_by_offset_v7 RENAME TO journal;
+        CREATE TABLE IF NOT EXISTS spent_lots (
+            cycle INTEGER NOT NULL,
+            lot_id INTEGER NOT NULL,
+            PRIMARY KEY (cycle, lot_id)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO spent_lots (cycle, lot_id)
+            SELECT (SELECT MAX(last_sealed_cycle, 0) FROM shard WHERE id = 1), lot_id FROM lots WHERE points_left = 0;
+        DROP INDEX IF EXISTS lots_by_member_id;
+        CREATE INDEX IF NOT EXISTS lots_open_by_member ON lots (member_id, expires_at, points_left) WHERE points_left > 0;
+        """,
     ]
 
     /// Tables, the columns that hold the ledger, and their canonical order, for the

@@ -13,7 +13,7 @@ extension Shard {
             store.absorbRejection(offset: offset, t, outcome)
             return .result(offset: offset, transaction: t, outcome: outcome, original: nil)
         }
-        let key = KeyFilter.hash(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId)
+        let key = JournalKeys.hash(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId)
         if let original = try store.storedOutcome(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, key: key) {
             store.state.counts.duplicates += 1
             store.absorbDuplicate(offset: offset, t, originalOffset: original.offset)

@@ -6,8 +6,10 @@ import Testing
 @testable import Ledger
 
 /// Every build checks the ledger's invariants when a cycle is sealed: a file damaged
-/// behind the rules' back is refused there, with the member and the numbers, and nothing
-/// of the barrier's batch stays.
+/// behind the rules' back (by another connection: an operator's sqlite3, a bad restore)
+/// is refused there, with the member and the numbers, and nothing of the barrier's batch
+/// stays. The shard sees that the file was written elsewhere and reads the members from
+/// it instead of from its caches.
 @Suite(.timeLimit(.minutes(10)))
 struct SealInvariantTests {
     let t0 = Clock.t0
@@ -18,6 +20,13 @@ struct SealInvariantTests {
         try h.tx("alpha", "a1", at: t0, accrual(10_000))
         try h.tx("gamma", "r1", at: t0, .redemption(points: 100))
         return h
+    }
+
+    /// Runs `sql` on a connection of its own, as another process would.
+    func damage(_ h: Harness, _ sql: [String]) throws {
+        let other = try SQLiteDatabase(path: h.path)
+        defer { other.close() }
+        for statement in sql { try other.execute(statement) }
     }
 
     func sealRefusal(_ h: Harness) throws -> LedgerError {
@@ -49,13 +58,9 @@ struct SealInvariantTests {
         Damage(
             description: "a lot no longer adds up to the balance", sql: ["UPDATE lots SET points_left = points_left + 7 WHERE lot_id = 0"],
             message: "member m1: lots 407 − shortfall 0 ≠ balance 400"),
-        // The table refuses such a lot: only a file written around its CHECK holds one.
         Damage(
-            description: "a lot below zero",
-            sql: [
-                "PRAGMA ignore_check_constraints = ON", "INSERT INTO lots VALUES (99, 'm1', 'beta', 10, -3, \(Clock.at(2027, 6, 1)), \(Clock.t0))",
-            ],
-            message: "member m1: a lot is below zero (-3)"),
+            description: "a member's balance no longer adds up to its lots", sql: ["UPDATE members SET balance = 399 WHERE member_id = 'm1'"],
+            message: "member m1: lots 400 − shortfall 0 ≠ balance 399"),
         Damage(
             description: "a redeemed point without its debt",
             sql: ["UPDATE debts SET amount_minor = amount_minor - 2 WHERE payer = 'alpha' AND payee = 'gamma'"],
@@ -64,7 +69,7 @@ struct SealInvariantTests {
 
     @Test(arguments: damages) func aDamagedLedgerIsNotSealed(_ damage: Damage) throws {
         let h = try ledger()
-        for sql in damage.sql { try h.shard.db.execute(sql) }
+        try self.damage(h, damage.sql)
         let error = try sealRefusal(h)
         #expect(error.code == .invariant)
         #expect(error.message.contains(damage.message), "\(error)")
@@ -74,9 +79,19 @@ struct SealInvariantTests {
         let h = try ledger()
         try h.tx("beta", "b1", "m2", at: t0, accrual(4000))
         // m1 was written two batches before the barrier; its batch is long committed.
-        try h.shard.db.execute("UPDATE members SET balance = balance + 1 WHERE member_id = 'm1'")
+        try damage(h, ["UPDATE members SET balance = balance + 1 WHERE member_id = 'm1'"])
         let error = try sealRefusal(h)
         #expect(error.message.contains("member m1"), "\(error)")
+    }
+
+    /// No lot can go below zero: the table refuses it (which is why the seal reads only
+    /// the open lots).
+    @Test func theLotsTableRefusesALotBelowZero() throws {
+        let h = try ledger()
+        #expect(throws: (any Error).self) { try damage(h, ["UPDATE lots SET points_left = -3 WHERE lot_id = 0"]) }
+        #expect(throws: (any Error).self) {
+            try damage(h, ["INSERT INTO lots VALUES (99, 'm1', 'beta', 10, -3, \(Clock.at(2027, 6, 1)), \(Clock.t0))"])
+        }
     }
 
     /// A seal whose batch rolls back (its position could not be published) never
@@ -87,7 +102,7 @@ struct SealInvariantTests {
         let pending = try h.shard.begin(LedgerBatch(entries: [barrier], nextOffset: h.offset + 1))
         #expect(pending.outputs.count == 1)
         h.shard.rollback(pending)
-        try h.shard.db.execute("UPDATE members SET balance = balance + 1 WHERE member_id = 'm1'")
+        try damage(h, ["UPDATE members SET balance = balance + 1 WHERE member_id = 'm1'"])
         let error = try sealRefusal(h)
         #expect(error.message.contains("member m1"), "\(error)")
     }

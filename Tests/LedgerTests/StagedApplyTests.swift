@@ -108,4 +108,45 @@ struct StagedApplyTests {
         try straight.shard.apply(Self.entries, batchSize: 100)
         #expect(try h.shard.digest() == straight.shard.digest())
     }
+    @Test func fileAtSchemaVersionSixGetsItsJournalByOffsetAndKeepsItsDigest() throws {
+        let h = try Harness()
+        try h.shard.apply(Array(Self.entries[..<800]), batchSize: 100)
+        let digest = try h.shard.digest()
+        h.shard.close()
+        // Turn the file back into a version-6 file: the journal keyed by the idempotency
+        // key with an index on offset, no spent-lot queue, lots indexed by member.
+        let db = try SQLiteDatabase(path: h.path)
+        try db.execute(
+            """
+            CREATE TABLE journal_v6 (partner_id TEXT NOT NULL, partner_txn_id TEXT NOT NULL, offset INTEGER NOT NULL,
+            member_id TEXT NOT NULL, kind INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, detail TEXT NOT NULL,
+            points_delta INTEGER NOT NULL, balance_after INTEGER NOT NULL, amount_minor INTEGER NOT NULL, points INTEGER NOT NULL,
+            fee_minor INTEGER NOT NULL, lot_id INTEGER, original_offset INTEGER, refunded_minor INTEGER NOT NULL,
+            clawed_points INTEGER NOT NULL, refunded_fee_minor INTEGER NOT NULL, reversed_by INTEGER, event_time INTEGER,
+            PRIMARY KEY (partner_id, partner_txn_id)) WITHOUT ROWID;
+            INSERT INTO journal_v6 SELECT * FROM journal;
+            DROP TABLE journal;
+            ALTER TABLE journal_v6 RENAME TO journal;
+            CREATE INDEX journal_by_offset ON journal (offset);
+            DROP TABLE spent_lots;
+            DROP INDEX lots_open_by_member;
+            CREATE INDEX lots_by_member_id ON lots (member_id);
+            PRAGMA user_version = 6;
+            """)
+        db.close()
+        try h.reopen()
+        #expect(try h.shard.digest() == digest)
+        let check = try SQLiteDatabase(path: h.path)
+        defer { check.close() }
+        #expect(try check.userVersion == Int64(Schema.migrations.count))
+        let table = try check.prepare("SELECT sql FROM sqlite_master WHERE name = 'journal'")
+        #expect(try table.step())
+        #expect(table.text(0).contains("offset INTEGER PRIMARY KEY") && !table.text(0).contains("WITHOUT ROWID"))
+        table.reset()
+        // Duplicates of rows journaled before the migration are still found.
+        try h.shard.apply(Array(Self.entries[800...]), batchSize: 100)
+        let straight = try Harness()
+        try straight.shard.apply(Self.entries, batchSize: 100)
+        #expect(try h.shard.digest() == straight.shard.digest())
+    }
 }

@@ -4,11 +4,12 @@ import Programme
 /// per sealed cycle) and refuses to seal a cycle that breaks one (`LedgerError.invariant`).
 enum Invariants {
     /// A member's lots as the lots table holds them.
-    struct Lots {
+    struct Lots: Equatable {
         /// Points left summed over the member's open lots (points left > 0), and how many.
         var openPoints: Int64
         var openCount: Int64
-        /// The lowest points left of any of its lots, open or not (0 without lots).
+        /// The lowest points left of its open lots (0 without): the lots table's CHECK keeps
+        /// every lot, open or spent, at or above zero.
         var lowest: Int64
         /// The earliest expiry of its open lots (`MemberState.noOpenLots` without any).
         var earliestExpiry: Int64

@@ -47,32 +47,31 @@ extension LedgerStore {
         columns: ["lot_id", "member_id", "issuer", "points_initial", "points_left", "expires_at", "created_at"], orderBy: "lot_id")
     static let archivedDeadLetters = ArchivedTable(name: "dead_letters", columns: ["offset", "reason"], orderBy: "offset")
 
-    /// Lots looked at per barrier by the sweep for spent ones: bounds the barrier's work.
-    static let lotsSweptPerBarrier = 20_000
-
-    /// What the last archive step left: the highest offset archived, where the lot sweep stands.
-    func archiveMark() throws(LedgerError) -> (archivedThrough: Int64, lotCursor: Int64) {
-        let s = try db.prepare("SELECT last_offset, lot_cursor FROM archives ORDER BY cycle DESC LIMIT 1")
+    /// The highest offset the archives hold (-1: none yet).
+    func archivedThrough() throws(LedgerError) -> Int64 {
+        let s = try db.prepare("SELECT last_offset FROM archives ORDER BY cycle DESC LIMIT 1")
         defer { s.reset() }
-        return try s.step() ? (s.int64(0), s.int64(1)) : (-1, -1)
+        return try s.step() ? s.int64(0) : -1
     }
 
-    /// The last barrier offset of the sealed cycles after `archivedThrough` that closed before `cutoff`.
-    private func archivableThrough(after archivedThrough: Int64, closedBefore cutoff: Int64) throws(LedgerError) -> Int64 {
-        let s = try db.prepare("SELECT barrier_offset, closed_at FROM cycles WHERE barrier_offset > ? ORDER BY barrier_offset")
+    /// The newest of the sealed cycles after offset `archivedThrough` that closed before
+    /// `cutoff`, and its barrier offset (nil: none).
+    private func archivableCycle(after archivedThrough: Int64, closedBefore cutoff: Int64) throws(LedgerError) -> (cycle: Int64, barrier: Int64)? {
+        let s = try db.prepare("SELECT cycle, barrier_offset, closed_at FROM cycles WHERE barrier_offset > ? ORDER BY barrier_offset")
         defer { s.reset() }
         s.bindInteger(1, archivedThrough)
-        var through = archivedThrough
-        while try s.step(), s.int64(1) < cutoff { through = s.int64(0) }
-        return through
+        var newest: (cycle: Int64, barrier: Int64)?
+        while try s.step(), s.int64(2) < cutoff { newest = (s.int64(0), s.int64(1)) }
+        return newest
     }
 
     /// Archives what no rule can need any more at the barrier of `cycle` closing at
     /// `closedAtMilliseconds` (after its breakage sweep, before its seal): journal rows,
     /// portions and dead letters of the sealed cycles that closed more than
-    /// `programme.archiveAgeMilliseconds` before, and spent lots (no points left, accrual
-    /// archived, no hot portion) among the next `lotsSweptPerBarrier` lots of the sweep.
-    /// Nothing unless the programme sets both the horizon and the window.
+    /// `programme.archiveAgeMilliseconds` before, and the lots those cycles left spent
+    /// (`spent_lots`) that still have no points left and no hot portion. Nothing unless the
+    /// programme sets both the horizon and the window. O(rows archived): the journal and
+    /// the portions are stored by offset, so their archived rows are one contiguous range.
     func archiveExpired(cycle: Int64, closedAtMilliseconds: Int64, programme: Programme, directory: String) throws(LedgerError) {
         guard let age = programme.archiveAgeMilliseconds else { return }
         let (cutoff, overflow) = closedAtMilliseconds.subtractingReportingOverflow(age)
@@ -80,20 +79,18 @@ extension LedgerStore {
         try flushJournal()
         try flushPortions()
         try flushLots()
-        let mark = try archiveMark()
-        let through = try archivableThrough(after: mark.archivedThrough, closedBefore: cutoff)
-        let range = (mark.archivedThrough + 1)...max(mark.archivedThrough + 1, through)
-        let fresh = through > mark.archivedThrough
-        var journal = fresh ? try archivedRows(Self.archivedJournal, where: "offset BETWEEN ? AND ?", range) : []
-        var portions = fresh ? try archivedRows(Self.archivedPortions, where: "redemption_offset BETWEEN ? AND ?", range) : []
-        var deadLetters = fresh ? try archivedRows(Self.archivedDeadLetters, where: "offset BETWEEN ? AND ?", range) : []
-        let (lots, lotCursor) = try spentLots(after: mark.lotCursor, accrualsThrough: through)
-        if !fresh { (journal, portions, deadLetters) = ([], [], []) }
-        guard fresh || !lots.isEmpty || lotCursor != mark.lotCursor else { return }
+        try flushSpentLots()
+        let previous = try archivedThrough()
+        guard let newest = try archivableCycle(after: previous, closedBefore: cutoff) else { return }
+        let range = (previous + 1)...newest.barrier
+        let journal = try archivedRows(Self.archivedJournal, where: "offset BETWEEN ? AND ?", range)
+        let portions = try archivedRows(Self.archivedPortions, where: "redemption_offset BETWEEN ? AND ?", range)
+        let deadLetters = try archivedRows(Self.archivedDeadLetters, where: "offset BETWEEN ? AND ?", range)
+        let lots = try spentLots(throughCycle: newest.cycle, archivedThrough: newest.barrier)
         let content = ArchiveContent(tables: [
             ArchiveContent.Table(
                 name: "range", columns: ["partition", "cycle", "first_offset", "last_offset"],
-                rows: [[.integer(Int64(partition)), .integer(cycle), .integer(range.lowerBound), .integer(through)]]),
+                rows: [[.integer(Int64(partition)), .integer(cycle), .integer(range.lowerBound), .integer(range.upperBound)]]),
             Self.table(Self.archivedJournal, journal), Self.table(Self.archivedPortions, portions), Self.table(Self.archivedLots, lots),
             Self.table(Self.archivedDeadLetters, deadLetters),
         ])
@@ -106,22 +103,35 @@ extension LedgerStore {
         }
         // Only once the file is durable do the rows leave: a crash before the commit below
         // leaves them hot, and the retried barrier writes the same bytes again.
-        if fresh {
-            try db.prepare("DELETE FROM journal WHERE offset BETWEEN ? AND ?").bind(.integer(range.lowerBound), .integer(through)).run()
-            try db.prepare("DELETE FROM portions WHERE redemption_offset BETWEEN ? AND ?").bind(.integer(range.lowerBound), .integer(through))
-                .run()
-            try db.prepare("DELETE FROM dead_letters WHERE offset BETWEEN ? AND ?").bind(.integer(range.lowerBound), .integer(through)).run()
-        }
+        let (first, last) = (range.lowerBound, range.upperBound)
+        try db.prepare("DELETE FROM journal WHERE offset BETWEEN ? AND ?").bind(.integer(first), .integer(last)).run()
+        try db.prepare("DELETE FROM portions WHERE redemption_offset BETWEEN ? AND ?").bind(.integer(first), .integer(last)).run()
+        try db.prepare("DELETE FROM dead_letters WHERE offset BETWEEN ? AND ?").bind(.integer(first), .integer(last)).run()
         let deleteLot = try db.prepare("DELETE FROM lots WHERE lot_id = ?")
         for lot in lots { try deleteLot.bind(.integer(lot[0].integer ?? -1)).run() }
-        try db.prepare("INSERT INTO archives VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").bind(
-            .integer(cycle), .text(name), .integer(range.lowerBound), .integer(through), .integer(lotCursor), .text(encoded.contentSHA256),
+        // What stays queued: lots still at 0 with a hot portion (given points back and spent
+        // again, or queued by migration 7 while being spent); they are looked at again.
+        try db.prepare(
+            """
+            DELETE FROM spent_lots WHERE cycle BETWEEN 0 AND ?
+            AND NOT EXISTS (SELECT 1 FROM lots l WHERE l.lot_id = spent_lots.lot_id AND l.points_left = 0)
+            """
+        ).bind(.integer(newest.cycle)).run()
+        try db.prepare("INSERT INTO archives VALUES (?, ?, ?, ?, -1, ?, ?, ?, ?, ?, ?)").bind(
+            .integer(cycle), .text(name), .integer(range.lowerBound), .integer(range.upperBound), .text(encoded.contentSHA256),
             .text(encoded.fileSHA256), .integer(Int64(journal.count)), .integer(Int64(portions.count)), .integer(Int64(lots.count)),
             .integer(Int64(deadLetters.count))
         ).run()
         absorbIntoOpenDigest(
             "archive", Array("\(name) \(encoded.contentSHA256) \(journal.count) \(portions.count) \(lots.count) \(deadLetters.count)".utf8))
-        try forgetArchivedKeys(journal)
+        // The keys leave `journalKeys` when this batch commits (`LedgerStore.commit`).
+        for row in journal {
+            guard case .text(let partnerId) = row[0], case .text(let partnerTxnId) = row[1], case .integer(let offset) = row[2] else {
+                continue
+            }
+            let key = JournalKeys.Key(partnerId: partnerId, partnerTxnId: partnerTxnId)
+            state.archivedKeys.append((JournalKeys.hash(partnerId: partnerId, partnerTxnId: partnerTxnId), key, offset))
+        }
     }
 
     static func archiveFileName(cycle: Int64) -> String {
@@ -154,53 +164,27 @@ extension LedgerStore {
         return rows
     }
 
-    /// The next lots of the sweep after `cursor` (at most `lotsSweptPerBarrier`, lot ids up
-    /// to `accrualsThrough`) that are spent: no points left and no hot portion. Returns them
-    /// and the new cursor (-1: the sweep starts over at the next barrier).
-    private func spentLots(after cursor: Int64, accrualsThrough: Int64) throws(LedgerError) -> ([Row], Int64) {
-        guard accrualsThrough >= 0 else { return ([], cursor) }
-        let columns = Self.archivedLots.columns.joined(separator: ", ")
-        let s = try db.prepareDynamic("SELECT \(columns) FROM lots WHERE lot_id > ? AND lot_id <= ? ORDER BY lot_id LIMIT ?")
+    /// The lots that cycles up to `cycle` left at 0 points (`spent_lots`) and that still
+    /// are: no points left (a cancel may have given some back) and no portion after
+    /// `archivedThrough` (a lot given points back and spent again waits for the cycle that
+    /// spent it last), whose accrual is archived (it precedes the spending, except for lots
+    /// queued by migration 7).
+    /// Deterministic: a function of the log up to this barrier, whatever the batches.
+    private func spentLots(throughCycle cycle: Int64, archivedThrough: Int64) throws(LedgerError) -> [Row] {
+        let columns = Self.archivedLots.columns.map { "l." + $0 }.joined(separator: ", ")
+        let s = try db.prepareDynamic(
+            """
+            SELECT \(columns) FROM lots l WHERE l.lot_id IN (SELECT lot_id FROM spent_lots WHERE cycle BETWEEN 0 AND ?)
+            AND l.points_left = 0 AND l.lot_id <= ? AND NOT EXISTS (SELECT 1 FROM portions p WHERE p.lot_id = l.lot_id AND p.redemption_offset > ?)
+            ORDER BY l.lot_id
+            """)
         defer { s.reset() }
-        s.bind(.integer(cursor), .integer(accrualsThrough), .integer(Int64(Self.lotsSweptPerBarrier)))
-        let scanned = try readRows(s, Self.archivedLots)
-        let referenced = try db.prepare("SELECT 1 FROM portions WHERE lot_id = ? LIMIT 1")
-        var spent: [Row] = []
-        for lot in scanned where lot[4] == .integer(0) {
-            let held = try referenced.bind(.integer(lot[0].integer ?? -1)).step()
-            referenced.reset()
-            if !held { spent.append(lot) }
-        }
-        let next = scanned.count < Self.lotsSweptPerBarrier ? -1 : (scanned.last?[0].integer ?? -1)
-        return (spent, next)
+        s.bind(.integer(cycle), .integer(archivedThrough), .integer(archivedThrough))
+        return try readRows(s, Self.archivedLots)
     }
 
     private static func table(_ table: ArchivedTable, _ rows: [Row]) -> ArchiveContent.Table {
         ArchiveContent.Table(name: table.name, columns: table.columns, rows: rows)
-    }
-
-    /// The duplicate filter follows the hot journal: once archiving removed half of the
-    /// keys it was built from, it is rebuilt from the hot journal plus the keys this
-    /// barrier archived. A rollback of the batch puts archived rows back, so the filter
-    /// must keep every key archived in the batch: the rebuild waits for the next batch
-    /// when an earlier barrier of this batch archived keys (their rows are deleted in SQL,
-    /// their keys only in the filter being replaced).
-    private func forgetArchivedKeys(_ journal: [Row]) throws(LedgerError) {
-        guard !journal.isEmpty, var filter = journalKeys else { return }
-        journalKeys = nil
-        let thisBatch = batch.map(ObjectIdentifier.init)
-        let archivedEarlierInBatch = filter.lastArchivingBatch == thisBatch
-        filter.lastArchivingBatch = thisBatch
-        filter.noteRemoved(journal.count)
-        guard filter.isMostlyRemoved, !archivedEarlierInBatch else {
-            journalKeys = filter
-            return
-        }
-        let archived = journal.map { KeyFilter.hash(partnerId: $0[0].text ?? "", partnerTxnId: $0[1].text ?? "") }
-        var rebuilt = try hotJournalFilter(also: archived)
-        rebuilt.noteRemoved(archived.count)
-        rebuilt.lastArchivingBatch = thisBatch
-        journalKeys = rebuilt
     }
 }
 

@@ -9,6 +9,7 @@ extension LedgerStore {
         try flushPortions()
         try flushLots()
         try flushExpiryQueue()
+        try flushSpentLots()
         // A plain UPDATE for members whose row exists, a plain INSERT for new ones: an
         // upsert first tries the insert and then updates on the conflict.
         let update = try db.prepare("UPDATE members SET balance = ?, shortfall = ?, expiry_floor = ? WHERE member_id = ?")
@@ -164,6 +165,7 @@ extension LedgerStore {
         let running = chain.sealed()
         try db.prepare("UPDATE debts SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
         try db.prepare("UPDATE partner_stats SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
+        try db.prepare("UPDATE spent_lots SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
         try db.prepare(
             "UPDATE shard SET last_sealed_cycle = ?, open_first_offset = ?, open_accepted = 0, open_rejected = 0, open_duplicates = 0, open_dead_letters = 0, open_hash = '' WHERE id = 1"
         ).bind(.integer(cycle), .integer(seal.nextFirstOffset)).run()

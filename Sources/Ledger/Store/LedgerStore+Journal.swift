@@ -1,12 +1,12 @@
 import Programme
 import SQLite
 
-// The journal (one row per journaled transaction, the idempotency key its primary key)
-// and the redemptions' portions: written behind, many rows to a statement.
+// The journal (one row per journaled transaction, stored by offset; its keys in
+// `journalKeys`) and the redemptions' portions: written behind, many rows to a statement.
 extension LedgerStore {
-    /// Journals `t` at `offset` (its key goes into the key filter); inserted at the next flush.
-    func journal(_ t: Transaction, offset: Int64, _ record: JournalRecord, key: KeyFilter.Hash) throws(LedgerError) {
-        try journalFilterInPlace { $0.insert(key) }
+    /// Journals `t` at `offset` (its key goes into `journalKeys`); inserted at the next flush.
+    func journal(_ t: Transaction, offset: Int64, _ record: JournalRecord, key: UInt64) throws(LedgerError) {
+        try withJournalKeys { $0.insert(key, JournalKeys.Key(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId), offset: offset) }
         var record = record
         record.eventTimeMilliseconds = t.eventTimeMilliseconds
         state.journal.append(
@@ -78,36 +78,46 @@ extension LedgerStore {
         if let value { s.bindInteger(column, value) } else { s.bindNull(column) }
     }
 
-    func storedOutcome(partnerId: String, partnerTxnId: String, key: KeyFilter.Hash) throws(LedgerError) -> (offset: Int64, outcome: Outcome)? {
-        guard try journalFilterInPlace({ $0.mightContain(key) }) else { return nil }
+    /// The offset of the journal row of `(partnerId, partnerTxnId)` (hashed `key`), if
+    /// the hot journal has one. Reads at most one row, by offset.
+    func journalOffset(partnerId: String, partnerTxnId: String, key: UInt64) throws(LedgerError) -> Int64? {
+        guard let candidate = try withJournalKeys({ $0.candidate(key, JournalKeys.Key(partnerId: partnerId, partnerTxnId: partnerTxnId)) })
+        else { return nil }
         try flushJournal()
-        let s = try db.prepare(
-            "SELECT offset, status, reason, detail, points_delta, balance_after FROM journal WHERE partner_id = ? AND partner_txn_id = ?"
-        )
+        let s = try db.prepare("SELECT partner_id, partner_txn_id FROM journal WHERE offset = ?")
         defer { s.reset() }
-        s.bindText(1, partnerId)
-        s.bindText(2, partnerTxnId)
+        s.bindInteger(1, candidate)
+        guard try s.step(), s.text(0) == partnerId, s.text(1) == partnerTxnId else { return nil }
+        return candidate
+    }
+
+    func storedOutcome(partnerId: String, partnerTxnId: String, key: UInt64) throws(LedgerError) -> (offset: Int64, outcome: Outcome)? {
+        guard let offset = try journalOffset(partnerId: partnerId, partnerTxnId: partnerTxnId, key: key) else { return nil }
+        let s = try db.prepare("SELECT status, reason, detail, points_delta, balance_after FROM journal WHERE offset = ?")
+        defer { s.reset() }
+        s.bindInteger(1, offset)
         guard try s.step() else { return nil }
-        guard let status = Outcome.Status(rawValue: s.text(1)) else {
+        guard let status = Outcome.Status(rawValue: s.text(0)) else {
             throw LedgerError(
-                .corrupt, "journal offset \(s.int64(0)) has unknown status \"\(s.text(1))\"; the file is damaged, rebuild it from the log")
+                .corrupt, "journal offset \(offset) has unknown status \"\(s.text(0))\"; the file is damaged, rebuild it from the log")
         }
         let outcome = Outcome(
-            status: status, reason: s.optionalText(2).flatMap(RejectReason.init(rawValue:)), detail: s.text(3),
-            pointsDelta: s.int64(4), balanceAfter: s.int64(5))
-        return (s.int64(0), outcome)
+            status: status, reason: s.optionalText(1).flatMap(RejectReason.init(rawValue:)), detail: s.text(2),
+            pointsDelta: s.int64(3), balanceAfter: s.int64(4))
+        return (offset, outcome)
     }
 
     func storedOriginal(partnerId: String, partnerTxnId: String) throws(LedgerError) -> OriginalRecord? {
-        try flushJournal()
+        let key = JournalKeys.hash(partnerId: partnerId, partnerTxnId: partnerTxnId)
+        guard let offset = try journalOffset(partnerId: partnerId, partnerTxnId: partnerTxnId, key: key) else { return nil }
         let s = try db.prepare(
             """
             SELECT offset, member_id, kind, status, amount_minor, points, fee_minor, lot_id, refunded_minor, clawed_points,
-            refunded_fee_minor, reversed_by, event_time FROM journal WHERE partner_id = ? AND partner_txn_id = ?
+            refunded_fee_minor, reversed_by, event_time FROM journal WHERE offset = ?
             """
         )
         defer { s.reset() }
-        s.bind(.text(partnerId), .text(partnerTxnId))
+        s.bindInteger(1, offset)
         guard try s.step() else { return nil }
         return OriginalRecord(
             offset: s.int64(0), memberId: s.text(1), kind: TransactionKind(rawValue: s.int64(2)), status: s.text(3),
@@ -116,26 +126,28 @@ extension LedgerStore {
             reversedBy: s.isNull(11) ? nil : s.int64(11), eventTimeMilliseconds: s.isNull(12) ? nil : s.int64(12))
     }
 
-    /// Runs `body` on the journal's key filter, (re)built from the file first when missing
-    /// or full. In place: the filter's bit array is never copied.
-    func journalFilterInPlace<T>(_ body: (inout KeyFilter) -> T) throws(LedgerError) -> T {
-        if journalKeys == nil || journalKeys!.isFull {
-            journalKeys = try hotJournalFilter(also: [])
-        }
+    /// Runs `body` on the journal's keys, built from the file first when missing. In
+    /// place: the map is never copied.
+    func withJournalKeys<T>(_ body: (inout JournalKeys) -> T) throws(LedgerError) -> T {
+        if journalKeys == nil { journalKeys = try hotJournalKeys() }
         return body(&journalKeys!)
     }
 
-    /// A key filter of the hot journal's keys and `also`, sized for 4× as many: its memory
-    /// follows the hot journal, not history.
-    func hotJournalFilter(also: [KeyFilter.Hash]) throws(LedgerError) -> KeyFilter {
+    /// The keys of the hot journal with their offsets (a scan of the journal: at the first
+    /// apply after the file was opened or written elsewhere).
+    func hotJournalKeys() throws(LedgerError) -> JournalKeys {
         try flushJournal()
-        let s = try db.prepare("SELECT partner_id, partner_txn_id FROM journal")
+        let count = try db.prepare("SELECT COUNT(*) FROM journal")
+        let rows = try count.step() ? Int(count.int64(0)) : 0
+        count.reset()
+        let s = try db.prepare("SELECT partner_id, partner_txn_id, offset FROM journal")
         defer { s.reset() }
-        var keys: [KeyFilter.Hash] = also
-        while try s.step() { keys.append(KeyFilter.hash(partnerId: s.text(0), partnerTxnId: s.text(1))) }
-        var filter = KeyFilter(capacity: max(4 * keys.count, 1 << 16))
-        for key in keys { filter.insert(key) }
-        return filter
+        var keys = JournalKeys(capacity: rows + rows / 4)
+        while try s.step() {
+            let key = JournalKeys.Key(partnerId: s.text(0), partnerTxnId: s.text(1))
+            keys.insert(JournalKeys.hash(partnerId: key.partnerId, partnerTxnId: key.partnerTxnId), key, offset: s.int64(2))
+        }
+        return keys
     }
 
     /// The portions of the redemption at `offset` with their lots as stored (whatever
@@ -164,14 +176,20 @@ extension LedgerStore {
     /// Writes what a refund or cancel changed in its original's journal row (the
     /// original is `partnerId`'s).
     func updateOriginal(partnerId: String, _ update: Effects.OriginalUpdate) throws(LedgerError) {
+        let originalTxnId: String
         switch update {
-        case .refunded(let originalTxnId, let refundedMinor, let clawedPoints, let refundedFeeMinor):
-            try db.prepare(
-                "UPDATE journal SET refunded_minor = ?, clawed_points = ?, refunded_fee_minor = ? WHERE partner_id = ? AND partner_txn_id = ?"
-            ).bind(.integer(refundedMinor), .integer(clawedPoints), .integer(refundedFeeMinor), .text(partnerId), .text(originalTxnId)).run()
-        case .reversed(let originalTxnId, let by):
-            try db.prepare("UPDATE journal SET reversed_by = ? WHERE partner_id = ? AND partner_txn_id = ?")
-                .bind(.integer(by), .text(partnerId), .text(originalTxnId)).run()
+        case .refunded(let txnId, _, _, _), .reversed(let txnId, _): originalTxnId = txnId
+        }
+        let key = JournalKeys.hash(partnerId: partnerId, partnerTxnId: originalTxnId)
+        guard let offset = try journalOffset(partnerId: partnerId, partnerTxnId: originalTxnId, key: key) else {
+            throw LedgerError(.corrupt, "the original \"\(originalTxnId)\" of partner \"\(partnerId)\" left the journal while it was reversed")
+        }
+        switch update {
+        case .refunded(_, let refundedMinor, let clawedPoints, let refundedFeeMinor):
+            try db.prepare("UPDATE journal SET refunded_minor = ?, clawed_points = ?, refunded_fee_minor = ? WHERE offset = ?")
+                .bind(.integer(refundedMinor), .integer(clawedPoints), .integer(refundedFeeMinor), .integer(offset)).run()
+        case .reversed(_, let by):
+            try db.prepare("UPDATE journal SET reversed_by = ? WHERE offset = ?").bind(.integer(by), .integer(offset)).run()
         }
     }
 }

@@ -74,6 +74,7 @@ extension LedgerStore {
     /// at 0 leaves them).
     func setLotPoints(_ lotId: Int64, _ points: Int64, memberId: String) throws(LedgerError) {
         precondition(points >= 0, "lot \(lotId) would go below zero (\(points))")
+        if points == 0 { state.spentLots.append(lotId) }
         if let index = state.newLotIndex(lotId) {
             // Not in the table yet: the flush inserts it with these points left.
             state.newLots[index].lot.pointsLeft = points
@@ -113,6 +114,22 @@ extension LedgerStore {
         s.bindInteger(base + 5, row.lot.pointsLeft)
         s.bindInteger(base + 6, row.lot.expiresAtMilliseconds)
         s.bindInteger(base + 7, row.lot.createdAtMilliseconds)
+    }
+
+    private static let spentInsert = "INSERT OR IGNORE INTO spent_lots (cycle, lot_id) VALUES "
+    private static let spentInsertMany = spentInsert + Array(repeating: "(\(Schema.openCycle), ?)", count: lotRowsPerInsert).joined(separator: ", ")
+    private static let spentInsertOne = spentInsert + "(\(Schema.openCycle), ?)"
+
+    /// Queues the lots this batch left at 0 points under the open cycle (`spent_lots`; the
+    /// seal moves them to the cycle it seals): an archive step reads the lots its cycles
+    /// left spent instead of sweeping the lots table.
+    func flushSpentLots() throws(LedgerError) {
+        let rows = state.spentLots
+        guard !rows.isEmpty else { return }
+        state.spentLots.removeAll(keepingCapacity: true)
+        try db.insertRows(rows, many: Self.spentInsertMany, one: Self.spentInsertOne, perStatement: Self.lotRowsPerInsert, columns: 1) {
+            statement, lotId, base in statement.bindInteger(base + 1, lotId)
+        }
     }
 
     /// From now on (this batch, and the committed cache after it) the member's lots are

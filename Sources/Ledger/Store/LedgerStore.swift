@@ -20,8 +20,9 @@ final class LedgerStore {
     var committedLots: [String: [OpenLot]] = [:]
     /// Lots held in `committedLots`, for its bound.
     var committedLotCount = 0
-    /// Keys that may be in the journal; nil until the first apply builds it.
-    var journalKeys: KeyFilter?
+    /// The hot journal's keys and their offsets; nil until the first apply builds it from
+    /// the file (`LedgerStore+Journal`).
+    var journalKeys: JournalKeys?
     /// `PRAGMA data_version` as last seen: it changes when another connection wrote the
     /// file (e.g. a partition that moved to another worker and back), and then every cache
     /// above is dropped before the next batch.
@@ -169,6 +170,9 @@ final class LedgerStore {
         if committedLotCount > Self.maxCachedLots {
             committedLots.removeAll()
             committedLotCount = 0
+        }
+        if journalKeys != nil {
+            for archived in batchState.archivedKeys { journalKeys!.remove(archived.hash, archived.key, offset: archived.offset) }
         }
     }
 
