@@ -8,23 +8,23 @@ import Synchronization
 /// wrote; one whose WAL passed `Shard.checkpointBytes` is checkpointed (PASSIVE, on a
 /// connection of its own) off the loop thread, so no round waits for the copy and its
 /// fsyncs. A shard is queued at most once at a time.
-final class WALCheckpoints: Sendable {
+public final class WALCheckpoints: Sendable {
     private let queue = DispatchQueue(label: "loyalty-worker-checkpoints", qos: .utility)
     private let queued = Mutex<Set<String>>([])
     private let logger: Logger
     /// WAL size that makes a shard due (`Shard.checkpointBytes`; tests set less).
     let bound: Int64
     /// Checkpoints taken.
-    let taken = Atomic<Int>(0)
+    public let taken = Atomic<Int>(0)
 
-    init(logger: Logger = Logger(label: "loyalty.worker.checkpoints"), bound: Int64 = Shard.checkpointBytes) {
+    public init(logger: Logger = Logger(label: "loyalty.worker.checkpoints"), bound: Int64 = Shard.checkpointBytes) {
         self.logger = logger
         self.bound = bound
     }
 
     /// Queues a checkpoint of the shard file at `path` if its WAL passed the bound. One
     /// stat call when it did not.
-    func checkIfDue(path: String) {
+    public func checkIfDue(path: String) {
         guard Shard.walBytes(path: path) >= bound else { return }
         guard queued.withLock({ $0.insert(path).inserted }) else { return }
         queue.async { [self] in
@@ -39,5 +39,5 @@ final class WALCheckpoints: Sendable {
     }
 
     /// BLOCKING: returns once every queued checkpoint is done (no connection of ours is open).
-    func drain() { queue.sync {} }
+    public func drain() { queue.sync {} }
 }
