@@ -70,7 +70,7 @@ public final class AccrualWorker: Service, Sendable {
 
         func readiness() -> ProbeAnswer {
             guard worker.liveness.answer(loop: "worker loop").ok else { return health() }
-            return WorkerMetrics.readiness(worker.metrics.partitions, maxLag: readyMaxLag)
+            return worker.metrics.readiness(maxLag: readyMaxLag)
         }
 
         func metricsText() -> String { worker.metrics.text }

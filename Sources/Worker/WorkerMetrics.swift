@@ -1,3 +1,4 @@
+import Dispatch
 import NodeRuntime
 import Programme
 import Prometheus
@@ -17,7 +18,12 @@ public final class WorkerMetrics: Sendable {
     let assignedPartitions: Gauge
     let producerQueueDepth: Gauge
     let deliveryErrors: Counter
-    private let health = Mutex<[Int32: PartitionHealth]?>(nil)
+    /// The partitions as the loop last saw them, and when (monotonic nanoseconds).
+    private let health = Mutex<(partitions: [Int32: PartitionHealth]?, atNanoseconds: UInt64)>((nil, 0))
+    /// A loop that has not looked for this long is busy with one round (a batch that cannot
+    /// be published while Kafka is unreachable is retried in place): not ready. A full round
+    /// takes seconds.
+    public static let staleAfterSeconds: UInt64 = 120
 
     static let namespace = "loyalty_worker"
 
@@ -101,16 +107,30 @@ public final class WorkerMetrics: Sendable {
         registry.unregisterGauge(series.shardFileBytes)
     }
 
-    func publish(_ partitions: [Int32: PartitionHealth]) { health.withLock { $0 = partitions } }
+    func publish(_ partitions: [Int32: PartitionHealth]) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        health.withLock { $0 = (partitions, now) }
+    }
 
     /// The partitions as the loop last saw them; nil before it first looked.
-    public var partitions: [Int32: PartitionHealth]? { health.withLock { $0 } }
+    public var partitions: [Int32: PartitionHealth]? { health.withLock { $0.partitions } }
 
     public var text: String { registry.emitToString() }
 
+    /// `/ready` of this worker now (`readiness(_:maxLag:lookAgeSeconds:)` of the last look, unless that look
+    /// is older than `staleAfterSeconds`).
+    public func readiness(maxLag: Int64) -> ProbeAnswer {
+        let (partitions, at) = health.withLock { $0 }
+        return Self.readiness(partitions, maxLag: maxLag, lookAgeSeconds: (DispatchTime.now().uptimeNanoseconds - at) / 1_000_000_000)
+    }
+
     /// `/ready` of a worker: at least one partition held, none stopped, every one's end
-    /// known and its lag at most `maxLag`.
-    public static func readiness(_ partitions: [Int32: PartitionHealth]?, maxLag: Int64) -> ProbeAnswer {
+    /// known and its lag at most `maxLag`, as seen by a look at most `staleAfterSeconds` old.
+    public static func readiness(_ partitions: [Int32: PartitionHealth]?, maxLag: Int64, lookAgeSeconds: UInt64 = 0) -> ProbeAnswer {
+        if partitions != nil, lookAgeSeconds > staleAfterSeconds {
+            return .down(
+                "the worker loop has not looked at its partitions for \(lookAgeSeconds) s (one round stuck, e.g. publishing; see the log)")
+        }
         guard let partitions, !partitions.isEmpty else { return .down("no partition assigned yet") }
         var worst: Int64 = 0
         for partition in partitions.keys.sorted() {

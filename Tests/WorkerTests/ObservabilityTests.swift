@@ -184,6 +184,10 @@ struct ObservabilityTests {
         #expect(WorkerMetrics.readiness([0: .lag(10), 1: .lag(11)], maxLag: 10) == .down("partition 1: lag 11 > 10 (--ready-max-lag)"))
         #expect(WorkerMetrics.readiness([0: .lag(0), 1: .unknownEnd], maxLag: 10) == .down("partition 1: end offset not known yet"))
         #expect(WorkerMetrics.readiness([3: .stopped("disk full")], maxLag: 10) == .down("partition 3 stopped: disk full"))
+        // A loop busy with one round for minutes (Kafka unreachable while publishing) is not ready.
+        #expect(WorkerMetrics.readiness([0: .lag(0)], maxLag: 10, lookAgeSeconds: WorkerMetrics.staleAfterSeconds).ok)
+        let stale = WorkerMetrics.readiness([0: .lag(0)], maxLag: 10, lookAgeSeconds: WorkerMetrics.staleAfterSeconds + 1)
+        #expect(!stale.ok && stale.reason.hasPrefix("the worker loop has not looked at its partitions for 121 s"), "\(stale.reason)")
     }
 
     @Test("probe bodies are JSON whatever the reason says")
