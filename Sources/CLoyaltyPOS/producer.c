@@ -59,13 +59,15 @@ static void free_pos(loyalty_pos_t *pos) {
 }
 
 /* The wire contract fixes these: a partner may not switch them off through extra_config,
- * or its records would not be durable or would land on another shard than the gateway's. */
+ * or its records would not be durable, would land on another shard than the gateway's, or
+ * would create the topic with the broker's default partition count. */
 static int check_pinned(const char *key, const char *value, char *errbuf, size_t errlen) {
     static const char *const pinned[][3] = {
         {"enable.idempotence", "true", NULL},
         {"acks", "all", "-1"},
         {"request.required.acks", "all", "-1"},
         {"partitioner", "murmur2_random", NULL},
+        {"allow.auto.create.topics", "false", NULL},
     };
     for (size_t i = 0; i < sizeof pinned / sizeof pinned[0]; i++) {
         if (strcmp(key, pinned[i][0]) != 0) continue;
@@ -101,6 +103,8 @@ static int build_conf(const loyalty_pos_config_t *cfg, int timeout_ms, rd_kafka_
         {"enable.idempotence", "true"},
         {"acks", "all"},
         {"partitioner", "murmur2_random"},
+        /* A broker that auto-creates topics would pick its own partition count. */
+        {"allow.auto.create.topics", "false"},
         {"compression.codec", "lz4"},
         /* Every call waits for its own record: batching would only add latency. */
         {"linger.ms", "0"},

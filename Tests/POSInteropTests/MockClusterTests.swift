@@ -135,7 +135,9 @@ struct MockClusterTests {
     }
 
     @Test func contractSettingsCannotBeOverridden() {
-        for (key, value) in [("acks", "1"), ("enable.idempotence", "false"), ("partitioner", "consistent_random")] {
+        for (key, value) in [
+            ("acks", "1"), ("enable.idempotence", "false"), ("partitioner", "consistent_random"), ("allow.auto.create.topics", "true"),
+        ] {
             do {
                 _ = try CProducer(bootstrap: "127.0.0.1:1", partnerId: "p", extra: [key, value])
                 Issue.record("\(key)=\(value) accepted")
