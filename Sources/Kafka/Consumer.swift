@@ -65,6 +65,8 @@ public final class KafkaConsumer {
     private let context: ConsumerContext
     private let logger: Logger
     private let topics: [String]
+    /// `ConsumerConfiguration.readsTraceIds`: parse each record's headers for `trace-id`.
+    private let readsTraceIds: Bool
     private var batch: [UnsafeMutablePointer<rd_kafka_message_t>?]
     /// Topic names by topic handle, so a batch does not build one String per record. The C
     /// name is kept to verify a reused handle address still names the same topic.
@@ -76,6 +78,7 @@ public final class KafkaConsumer {
         }
         self.logger = logger
         self.topics = configuration.topics
+        self.readsTraceIds = configuration.readsTraceIds
         let context = ConsumerContext(logger: logger)
         context.listener = listener
         context.defaultStartOffset = configuration.autoOffsetReset == .latest ? RD.offsetEnd : RD.offsetBeginning
@@ -208,7 +211,7 @@ public final class KafkaConsumer {
             out.append(
                 ConsumerRecord(
                     topic: topic, partition: m.partition, offset: m.offset, key: key, value: value,
-                    timestampMilliseconds: ts, traceId: RecordHeaders.traceId(of: message)))
+                    timestampMilliseconds: ts, traceId: readsTraceIds ? RecordHeaders.traceId(of: message) : nil))
         }
         return n
     }
