@@ -43,6 +43,8 @@ public enum HistoryBenchmark {
         public var transactions = 0
         public var entries: Int64 = 0
         public var first = Window()
+        /// The window before the last: with the last, whether the steady state stays flat.
+        public var beforeLast = Window()
         public var last = Window()
         /// Every barrier's apply + COMMIT, in log order, milliseconds.
         public var barrierMilliseconds: [Double] = []
@@ -108,6 +110,9 @@ public enum HistoryBenchmark {
         for (start, applied) in windows {
             if start < window { result.first.add(applied) }
             if start + applied.records > result.transactions - window { result.last.add(applied) }
+            if start + applied.records > result.transactions - 2 * window, start < result.transactions - window {
+                result.beforeLast.add(applied)
+            }
         }
         result.end = try HistoryProbe.take(
             transactions: result.transactions, shardPath: shardPath, archiveDirectory: archives)

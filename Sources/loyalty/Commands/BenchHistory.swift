@@ -14,8 +14,9 @@ struct BenchHistory: AsyncParsableCommand {
             days, with a barrier closing every day, applied as the worker applies (no \
             Kafka; batches of 10,000, a barrier applied in a batch of its own so its stall \
             is timed alone). Every --snapshot-every-days days a snapshot is taken. Prints \
-            the apply rate of the first and the last --window transactions, the barrier \
-            stall of the first and the last 10 barriers, the newest snapshot's size and \
+            the apply rate of the first, the next-to-last and the last --window \
+            transactions, the barrier stall of the first, the middle and the last 10 \
+            barriers, the newest snapshot's size and \
             time, the hand-over (restore that snapshot into a fresh path and replay the \
             tail) beside the replay from zero (the build itself), and resident memory and \
             disk in the middle and at the end. Build with -c release.
@@ -36,7 +37,7 @@ struct BenchHistory: AsyncParsableCommand {
             """
     )
     var expiryMonths = 12
-    @Option(help: "Transactions in each of the two apply-rate windows (first and last).") var window = 1_000_000
+    @Option(help: "Transactions in each apply-rate window (the first, the one before the last, the last).") var window = 1_000_000
     @Option(help: "Working directory (wiped first).") var data = "var/bench-history"
     @OptionGroup var output: BenchJSONOption
 
@@ -93,10 +94,15 @@ struct BenchHistory: AsyncParsableCommand {
                     "first \(label)", Format.grouped(Int64(result.first.recordsPerSecond)),
                     String(format: "%.1f", result.first.cpuMicrosecondsPerRecord),
                 ],
+                [
+                    "before the last \(label)", Format.grouped(Int64(result.beforeLast.recordsPerSecond)),
+                    String(format: "%.1f", result.beforeLast.cpuMicrosecondsPerRecord),
+                ],
                 ["last \(label)", Format.grouped(Int64(result.last.recordsPerSecond)), String(format: "%.1f", result.last.cpuMicrosecondsPerRecord)],
             ]))
         let ratio = result.first.recordsPerSecond > 0 ? result.last.recordsPerSecond / result.first.recordsPerSecond : 0
-        print(String(format: "last / first = %.2f   (target >= 0.80)", ratio))
+        let steady = result.beforeLast.recordsPerSecond > 0 ? result.last.recordsPerSecond / result.beforeLast.recordsPerSecond : 0
+        print(String(format: "last / first = %.2f   (target >= 0.80); last / before the last = %.2f", ratio, steady))
         figures.set("transactions", result.transactions)
         figures.set("window_transactions", min(window, result.transactions))
         figures.set("first_records_per_second", result.first.recordsPerSecond.rounded())
@@ -104,16 +110,23 @@ struct BenchHistory: AsyncParsableCommand {
         figures.set("first_cpu_us_per_record", rounded(result.first.cpuMicrosecondsPerRecord, 1))
         figures.set("last_cpu_us_per_record", rounded(result.last.cpuMicrosecondsPerRecord, 1))
         figures.set("last_first_ratio", rounded(ratio, 2))
+        figures.set("before_last_records_per_second", result.beforeLast.recordsPerSecond.rounded())
+        figures.set("before_last_cpu_us_per_record", rounded(result.beforeLast.cpuMicrosecondsPerRecord, 1))
+        figures.set("last_before_last_ratio", rounded(steady, 2))
 
         let stalls = result.barrierMilliseconds
         let early = Array(stalls.prefix(Self.stallSample))
+        let middle = Array(stalls.dropFirst(max(0, stalls.count / 2 - Self.stallSample / 2)).prefix(Self.stallSample))
         let late = Array(stalls.suffix(Self.stallSample))
         print(
             "barrier stall (apply + commit), ms: first \(early.count): median \(format(median(early))), max \(format(early.max() ?? 0)); "
+                + "middle \(middle.count): median \(format(median(middle))), max \(format(middle.max() ?? 0)); "
                 + "last \(late.count): median \(format(median(late))), max \(format(late.max() ?? 0))   (target: <= 50 ms at the end, not growing)")
         figures.set("barriers", stalls.count)
         figures.set("barrier_stall_first_median_ms", rounded(median(early), 2))
         figures.set("barrier_stall_first_max_ms", rounded(early.max() ?? 0, 2))
+        figures.set("barrier_stall_middle_median_ms", rounded(median(middle), 2))
+        figures.set("barrier_stall_middle_max_ms", rounded(middle.max() ?? 0, 2))
         figures.set("barrier_stall_last_median_ms", rounded(median(late), 2))
         figures.set("barrier_stall_last_max_ms", rounded(late.max() ?? 0, 2))
 
