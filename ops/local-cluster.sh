@@ -103,7 +103,15 @@ launch() {
     echo "$name: already running (pid $pid)"
     return
   fi
-  nohup "$bin" "$@" >>"$logs/$name.log" 2>&1 </dev/null &
+  (
+    # A node keeps none of the caller's descriptors beyond 0-2: whoever waits for a pipe or
+    # socket of ours to close (ssh, a CI step, a test) must not wait for the nodes too.
+    for fd in /proc/self/fd/*; do
+      fd="${fd##*/}"
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec nohup "$bin" "$@" >>"$logs/$name.log" 2>&1 </dev/null
+  ) &
   echo $! >"$pids/$name.pid"
   echo "$name: started (pid $!, log $logs/$name.log)"
 }
