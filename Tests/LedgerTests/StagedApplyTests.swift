@@ -82,71 +82,69 @@ struct StagedApplyTests {
         #expect(try b.shard.digest() == straight.shard.digest())
     }
 
-    @Test func fileAtSchemaVersionOneOpensAndKeepsItsDigest() throws {
+    /// Applies the first 800 entries, turns the file back into an older one with `sql`,
+    /// reopens it (migrating it to the newest schema) and checks that its digest is the
+    /// same; `check` looks at the migrated file; then the rest of the entries are applied
+    /// and the file must equal one that applied everything straight.
+    func migrates(from sql: String, _ check: (SQLiteDatabase) throws -> Void) throws {
         let h = try Harness()
         try h.shard.apply(Array(Self.entries[..<800]), batchSize: 100)
         let digest = try h.shard.digest()
         h.shard.close()
-        // Turn the file back into a version-1 file (the index migration 2 drops, without
-        // the column migration 4 adds).
         let db = try SQLiteDatabase(path: h.path)
-        try db.execute(
-            "CREATE INDEX lots_by_expiry ON lots (expires_at) WHERE points_left > 0; ALTER TABLE members DROP COLUMN expiry_floor; PRAGMA user_version = 1"
-        )
+        try db.execute(sql)
         db.close()
         try h.reopen()
         #expect(try h.shard.digest() == digest)
-        let check = try SQLiteDatabase(path: h.path)
-        defer { check.close() }
-        #expect(try check.userVersion == Int64(Schema.migrations.count))  // the newest
-        let index = try check.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'lots_by_expiry'")
-        #expect(try index.step())
-        #expect(index.int64(0) == 0)
-        index.reset()
+        let migrated = try SQLiteDatabase(path: h.path)
+        defer { migrated.close() }
+        #expect(try migrated.userVersion == Int64(Schema.migrations.count))  // the newest
+        try check(migrated)
+        // Duplicates and reversals of rows written before the migration are still found.
         try h.shard.apply(Array(Self.entries[800...]), batchSize: 100)
         let straight = try Harness()
         try straight.shard.apply(Self.entries, batchSize: 100)
         #expect(try h.shard.digest() == straight.shard.digest())
     }
+
+    @Test func fileAtSchemaVersionOneOpensAndKeepsItsDigest() throws {
+        // A version-1 file: the index migration 2 drops, without the column migration 4 adds.
+        try migrates(
+            from:
+                "CREATE INDEX lots_by_expiry ON lots (expires_at) WHERE points_left > 0; ALTER TABLE members DROP COLUMN expiry_floor; PRAGMA user_version = 1"
+        ) { db in
+            let index = try db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'lots_by_expiry'")
+            defer { index.reset() }
+            #expect(try index.step())
+            #expect(index.int64(0) == 0)
+        }
+    }
+
     @Test func fileAtSchemaVersionSixGetsItsJournalByOffsetAndKeepsItsDigest() throws {
-        let h = try Harness()
-        try h.shard.apply(Array(Self.entries[..<800]), batchSize: 100)
-        let digest = try h.shard.digest()
-        h.shard.close()
-        // Turn the file back into a version-6 file: the journal keyed by the idempotency
-        // key with an index on offset, no spent-lot queue, lots indexed by member.
-        let db = try SQLiteDatabase(path: h.path)
-        try db.execute(
-            """
-            CREATE TABLE journal_v6 (partner_id TEXT NOT NULL, partner_txn_id TEXT NOT NULL, offset INTEGER NOT NULL,
-            member_id TEXT NOT NULL, kind INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, detail TEXT NOT NULL,
-            points_delta INTEGER NOT NULL, balance_after INTEGER NOT NULL, amount_minor INTEGER NOT NULL, points INTEGER NOT NULL,
-            fee_minor INTEGER NOT NULL, lot_id INTEGER, original_offset INTEGER, refunded_minor INTEGER NOT NULL,
-            clawed_points INTEGER NOT NULL, refunded_fee_minor INTEGER NOT NULL, reversed_by INTEGER, event_time INTEGER,
-            PRIMARY KEY (partner_id, partner_txn_id)) WITHOUT ROWID;
-            INSERT INTO journal_v6 SELECT * FROM journal;
-            DROP TABLE journal;
-            ALTER TABLE journal_v6 RENAME TO journal;
-            CREATE INDEX journal_by_offset ON journal (offset);
-            DROP TABLE spent_lots;
-            DROP INDEX lots_open_by_member;
-            CREATE INDEX lots_by_member_id ON lots (member_id);
-            PRAGMA user_version = 6;
-            """)
-        db.close()
-        try h.reopen()
-        #expect(try h.shard.digest() == digest)
-        let check = try SQLiteDatabase(path: h.path)
-        defer { check.close() }
-        #expect(try check.userVersion == Int64(Schema.migrations.count))
-        let table = try check.prepare("SELECT sql FROM sqlite_master WHERE name = 'journal'")
-        #expect(try table.step())
-        #expect(table.text(0).contains("offset INTEGER PRIMARY KEY") && !table.text(0).contains("WITHOUT ROWID"))
-        table.reset()
-        // Duplicates of rows journaled before the migration are still found.
-        try h.shard.apply(Array(Self.entries[800...]), batchSize: 100)
-        let straight = try Harness()
-        try straight.shard.apply(Self.entries, batchSize: 100)
-        #expect(try h.shard.digest() == straight.shard.digest())
+        // A version-6 file: the journal keyed by the idempotency key with an index on
+        // offset, no spent-lot queue, lots indexed by member.
+        try migrates(
+            from: """
+                CREATE TABLE journal_v6 (partner_id TEXT NOT NULL, partner_txn_id TEXT NOT NULL, offset INTEGER NOT NULL,
+                member_id TEXT NOT NULL, kind INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, detail TEXT NOT NULL,
+                points_delta INTEGER NOT NULL, balance_after INTEGER NOT NULL, amount_minor INTEGER NOT NULL, points INTEGER NOT NULL,
+                fee_minor INTEGER NOT NULL, lot_id INTEGER, original_offset INTEGER, refunded_minor INTEGER NOT NULL,
+                clawed_points INTEGER NOT NULL, refunded_fee_minor INTEGER NOT NULL, reversed_by INTEGER, event_time INTEGER,
+                PRIMARY KEY (partner_id, partner_txn_id)) WITHOUT ROWID;
+                INSERT INTO journal_v6 SELECT * FROM journal;
+                DROP TABLE journal;
+                ALTER TABLE journal_v6 RENAME TO journal;
+                CREATE INDEX journal_by_offset ON journal (offset);
+                DROP TABLE spent_lots;
+                DROP INDEX lots_open_by_member;
+                CREATE INDEX lots_by_member_id ON lots (member_id);
+                PRAGMA user_version = 6;
+                """
+        ) { db in
+            let table = try db.prepare("SELECT sql FROM sqlite_master WHERE name = 'journal'")
+            defer { table.reset() }
+            #expect(try table.step())
+            #expect(table.text(0).contains("offset INTEGER PRIMARY KEY") && !table.text(0).contains("WITHOUT ROWID"))
+        }
     }
 }
