@@ -135,18 +135,21 @@ struct RealBrokerTests {
 }
 
 /// A loopback port nobody listens on right now (the kernel's pick for port 0).
-func freeLoopbackPort() throws -> Int {
+func freeLoopbackPort() throws -> Int { try #require(bindLoopback(0), "a free loopback port") }
+
+/// Binds a TCP socket to 127.0.0.1:`port` (0: the kernel picks one) and closes it again:
+/// the port it got, or nil when the port is taken.
+func bindLoopback(_ port: Int) -> Int? {
     let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    try #require(socket >= 0)
+    guard socket >= 0 else { return nil }
     defer { close(socket) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
+    address.sin_port = UInt16(port).bigEndian
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
     }
-    try #require(bound, "a free loopback port")
-    return Int(UInt16(bigEndian: address.sin_port))
+    return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
 }
