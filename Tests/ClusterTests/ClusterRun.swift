@@ -55,7 +55,7 @@ final class ClusterRun: @unchecked Sendable {  // driven by one test task; the n
 
     /// `--metrics-port 0` where the binary has the flag: several nodes on one machine must
     /// not all take the default port.
-    private static let observability: (worker: [String], clearing: [String]) = {
+    static let observability: (worker: [String], clearing: [String]) = {
         func flags(_ subcommand: [String]) -> [String] {
             let process = Process()
             let pipe = Pipe()

@@ -83,10 +83,14 @@ struct RealBrokerTests {
         let state = "\(directory)/clearing/state.sqlite"
         let out = "\(directory)/settlement"
         let worker = try NodeProcess(
-            "worker", ["worker", "--data", "\(directory)/shards", "--programme", programme, "--fetch-wait-ms", "5"] + common, logs: logs,
+            "worker",
+            ["worker", "--data", "\(directory)/shards", "--programme", programme, "--fetch-wait-ms", "5"] + ClusterRun.observability.worker + common,
+            logs: logs,
             environment: current)
         let clearing = try NodeProcess(
-            "clearing", ["clearing", "run", "--programme", programme, "--state", state, "--out", out, "--key", "\(directory)/operator.key"] + common,
+            "clearing",
+            ["clearing", "run", "--programme", programme, "--state", state, "--out", out, "--key", "\(directory)/operator.key"]
+                + ClusterRun.observability.clearing + common,
             logs: logs, environment: current)
         nodes += [worker, clearing]
 
