@@ -175,7 +175,9 @@ struct ChaosTests {
         let deadline = Date().addingTimeInterval(120)
         while written.isEmpty, Date() < deadline {
             _ = kill(node.pid, SIGCONT)
-            usleep(2_000)
+            // Task.sleep, not usleep: the tests share a cooperative pool of one thread per
+            // core, and blocking one for the whole settlement starved the other suites.
+            try await Task.sleep(for: .milliseconds(2))
             _ = kill(node.pid, SIGSTOP)
             written = Set(try FileManager.default.contentsOfDirectory(atPath: run.settlementDirectory)).subtracting(before)
         }
