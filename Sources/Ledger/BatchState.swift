@@ -18,10 +18,13 @@ final class BatchState {
         /// The members table has this member's row (read from it, or written by a flush):
         /// the flush then UPDATEs instead of INSERTing.
         var stored: Bool
+        /// `MemberState.programme`.
+        var programme = MemberProgramme()
 
         /// The member as the rules see it.
         var state: MemberState {
-            MemberState(balance: balance, shortfall: shortfall, expiryFloorMilliseconds: expiryFloorMilliseconds)
+            MemberState(
+                balance: balance, shortfall: shortfall, expiryFloorMilliseconds: expiryFloorMilliseconds, programme: programme)
         }
     }
 

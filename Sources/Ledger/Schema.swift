@@ -228,13 +228,17 @@ enum Schema {
         DROP INDEX IF EXISTS lots_by_member_id;
         CREATE INDEX IF NOT EXISTS lots_open_by_member ON lots (member_id, expires_at, points_left) WHERE points_left > 0;
         """,
+        // 8: programme rules (issue 13). A member's status, activity and promotion counters
+        // (`MemberProgramme`) as one canonical JSON text, NULL while empty: the column is
+        // added by `addProgrammeState` (only when missing, like 6's).
+        "SELECT 1;",
     ]
 
     /// Tables, the columns that hold the ledger, and their canonical order, for the
     /// digest. members.expiry_floor is left out: a performance hint, not ledger content.
     static let digestTables: [(name: String, columns: String, orderBy: String)] = [
         ("shard", "*", "id"),
-        ("members", "member_id, balance, shortfall", "member_id"),
+        ("members", "member_id, balance, shortfall, programme_state", "member_id"),
         ("lots", "*", "lot_id"),
         ("journal", "*", "partner_id, partner_txn_id"),
         ("portions", "*", "redemption_offset, lot_id"),
@@ -254,6 +258,24 @@ enum Schema {
         if !present { try db.execute("ALTER TABLE journal ADD COLUMN event_time INTEGER") }
     }
 
+    /// The migration that adds members.programme_state (8).
+    static let programmeRulesMigration = 8
+
+    private static func addProgrammeState(_ db: SQLiteDatabase) throws(LedgerError) {
+        try addColumn(db, table: "members", column: "programme_state", definition: "TEXT")
+    }
+
+    /// Adds a column unless the table has it (a file rewound to an older version by a test
+    /// keeps its columns).
+    static func addColumn(_ db: SQLiteDatabase, table: String, column: String, definition: String) throws(LedgerError) {
+        let s = try db.prepare("SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?")
+        s.bindText(1, table)
+        s.bindText(2, column)
+        let present = try s.step() && s.int64(0) > 0
+        s.reset()
+        if !present { try db.execute("ALTER TABLE \(table) ADD COLUMN \(column) \(definition)") }
+    }
+
     /// Brings the file to the newest schema (`Database.migrate`: each migration in its own
     /// transaction, the version read under the write lock). The first also writes the
     /// shard record of `partition`.
@@ -264,6 +286,7 @@ enum Schema {
         }
         steps[chainMigration - 1].then = addChainColumns
         steps[boundedHotStateMigration - 1].then = addEventTime
+        steps[programmeRulesMigration - 1].then = addProgrammeState
         try db.migrate(steps)
     }
 }

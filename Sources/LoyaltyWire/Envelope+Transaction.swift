@@ -15,15 +15,26 @@ extension Loyalty_V1_TransactionEnvelope {
         memberID = transaction.memberId
         occurredAtMs = transaction.eventTimeMilliseconds
         traceID = traceId
+        let details = transaction.details
+        cardID = details.cardId
         switch transaction.body {
         case .accrual(let amountMinor, let currency, let category):
             accrual = .with {
                 $0.amountMinor = amountMinor
                 $0.currency = currency
                 $0.category = category
+                $0.visits = details.visits
+                $0.nights = details.nights
+                $0.product = details.product
+                $0.referralCode = details.referralCode
+                $0.retroClaim = details.retroClaim
             }
         case .redemption(let points):
-            redemption = .with { $0.points = points }
+            redemption = .with {
+                $0.points = points
+                $0.billAmountMinor = details.billAmountMinor
+                $0.rewardID = details.rewardId
+            }
         case .refund(let original, let amountMinor, let currency):
             reversal = .with {
                 $0.kind = .refund
@@ -76,8 +87,56 @@ extension Transaction.Body {
             case .unspecified, .UNRECOGNIZED:
                 throw WireError(field: "reversal.kind", reason: "must be REFUND or CANCEL, got \(reversal.kind.rawValue)")
             }
+        case .card:
+            throw WireError(field: "card", reason: "card operations are not accepted by this build")
         case .barrier, .inquiry:
             preconditionFailure("barrier and inquiry are handled before transaction bodies")
         }
+    }
+}
+
+extension Transaction.Details {
+    /// The envelope's optional fields, their text limits and ranges checked.
+    init(wire envelope: Loyalty_V1_TransactionEnvelope) throws(WireError) {
+        self.init()
+        if !envelope.cardID.isEmpty {
+            try FieldLimits.checkId(envelope.cardID, field: "card_id")
+            cardId = envelope.cardID
+        }
+        switch envelope.body {
+        case .accrual(let accrual):
+            visits = try Self.count(accrual.visits, "accrual.visits")
+            nights = try Self.count(accrual.nights, "accrual.nights")
+            if !accrual.product.isEmpty {
+                try FieldLimits.checkCategory(accrual.product, field: "accrual.product")
+                product = accrual.product
+            }
+            if !accrual.referralCode.isEmpty {
+                try FieldLimits.checkId(accrual.referralCode, field: "accrual.referral_code")
+                referralCode = accrual.referralCode
+            }
+            if accrual.retroClaim {
+                retroClaim = true
+                receivedAtMilliseconds = envelope.receivedAtMs
+            }
+        case .redemption(let redemption):
+            if redemption.billAmountMinor != 0 {
+                try FieldLimits.checkAmount(redemption.billAmountMinor, field: "redemption.bill_amount_minor")
+                billAmountMinor = redemption.billAmountMinor
+            }
+            if !redemption.rewardID.isEmpty {
+                try FieldLimits.checkId(redemption.rewardID, field: "redemption.reward_id")
+                rewardId = redemption.rewardID
+            }
+        default: break
+        }
+    }
+
+    /// Visits and nights: 0 (none) up to 10,000 per transaction.
+    private static func count(_ value: Int64, _ field: String) throws(WireError) -> Int64 {
+        guard (0...10_000).contains(value) else {
+            throw WireError(field: field, reason: "must be in 0...10000, got \(value)")
+        }
+        return value
     }
 }

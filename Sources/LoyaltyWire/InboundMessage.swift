@@ -66,13 +66,20 @@ extension InboundMessage {
             return
         }
         let transactionBody = try Transaction.Body(wire: body)
+        let details = try Transaction.Details(wire: envelope)
+        // A retro-claim is priced at the time the partner says it happened.
+        let ledgerTime = details.retroClaim ? envelope.occurredAtMs : eventTime
+        guard ledgerTime > 0 else {
+            throw WireError(field: "occurred_at_ms", reason: "a retro-claim needs its original time, got \(envelope.occurredAtMs)")
+        }
         self = .transaction(
             Transaction(
                 partnerId: envelope.partnerID,
                 partnerTxnId: envelope.partnerTxnID,
                 memberId: envelope.memberID,
-                eventTimeMilliseconds: eventTime,
-                body: transactionBody
+                eventTimeMilliseconds: ledgerTime,
+                body: transactionBody,
+                details: details
             ),
             traceId: envelope.traceID
         )

@@ -53,6 +53,15 @@ extension Loyalty_V1_ReasonCode {
         case .wrongOriginalKind: self = .wrongOriginalKind
         case .pastIdempotencyHorizon: self = .pastIdempotencyHorizon
         case .pastReversalWindow: self = .pastReversalWindow
+        case .belowMinimumRedemption: self = .belowMinimumRedemption
+        case .overBillShare: self = .overBillShare
+        case .unknownReward: self = .unknownReward
+        case .pastClaimWindow: self = .pastClaimWindow
+        case .unknownCard: self = .unknownCard
+        case .cardBlocked: self = .cardBlocked
+        case .cardLimitReached: self = .cardLimitReached
+        case .cardNotOnAccount: self = .cardNotOnAccount
+        case .cardAlreadyLinked: self = .cardAlreadyLinked
         }
     }
 }

@@ -60,4 +60,22 @@ public enum RejectReason: String, Sendable, Hashable, Codable, CaseIterable {
     case pastIdempotencyHorizon = "PAST_IDEMPOTENCY_HORIZON"
     /// A refund or cancel more than `reversal_window_days` after its original's event time.
     case pastReversalWindow = "PAST_REVERSAL_WINDOW"
+    /// A redemption below the redeeming partner's `redemption.min_points`.
+    case belowMinimumRedemption = "BELOW_MINIMUM_REDEMPTION"
+    /// A redemption paying more of its bill than the partner's `redemption.max_bill_share_bp`.
+    case overBillShare = "OVER_BILL_SHARE"
+    /// A redemption naming a reward the partner's catalogue does not have (or other points).
+    case unknownReward = "UNKNOWN_REWARD"
+    /// A retro-claim more than `claim_window_days` after its event time.
+    case pastClaimWindow = "PAST_CLAIM_WINDOW"
+    /// A transaction or card operation naming a card the account does not know.
+    case unknownCard = "UNKNOWN_CARD"
+    /// A transaction naming a blocked card, or an operation on one.
+    case cardBlocked = "CARD_BLOCKED"
+    /// Enrolling or linking past `max_cards_per_account`.
+    case cardLimitReached = "CARD_LIMIT_REACHED"
+    /// A transaction naming a card that is on another account or on none.
+    case cardNotOnAccount = "CARD_NOT_ON_ACCOUNT"
+    /// Enrolling or linking a card that is already on an account.
+    case cardAlreadyLinked = "CARD_ALREADY_LINKED"
 }

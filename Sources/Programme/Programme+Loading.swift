@@ -24,9 +24,14 @@ struct ProgrammeFile: Decodable {
     var operatorAccount: ParticipantFile?
     var floors: FloorsFile?
     var partners: [PartnerFile]?
+    var statuses: StatusesFile?
+    var expiry: ExpiryFile?
+    var promotions: [PromotionFile]?
+    var claimWindowDays: Int?
 
     enum CodingKeys: String, CodingKey {
-        case version, currency, floors, partners
+        case version, currency, floors, partners, statuses, expiry, promotions
+        case claimWindowDays = "claim_window_days"
         case currencyExponent = "currency_exponent"
         case pointValueMinor = "point_value_minor"
         case expiryMonths = "expiry_months"
@@ -76,9 +81,12 @@ struct ProgrammeFile: Decodable {
         var operatorFeeBasisPoints: Int64?
         var iban: String?
         var bic: String?
+        var pendingDays: Int?
+        var redemption: RedemptionFile?
 
         enum CodingKeys: String, CodingKey {
-            case id, name, iban, bic
+            case id, name, iban, bic, redemption
+            case pendingDays = "pending_days"
             case earn = "earn_bp"
             case operatorFeeBasisPoints = "operator_fee_bp"
         }
@@ -156,20 +164,14 @@ extension Programme {
                 defaultBasisPoints: floors.flatMap { need($0.defaultBasisPoints, "floors.default_bp") } ?? 0,
                 categories: floors?.categories ?? [:]),
             partners: [], idempotencyHorizonDays: file.idempotencyHorizonDays, reversalWindowDays: file.reversalWindowDays)
+        Self.decodePartnerRules(partnerFiles, into: &partners, problems: &problems)
         var complete = programme
         complete.replacePartners(partners)
+        complete.decodeRules(file, problems: &problems)
         // Problems are reported against the file's partner order, so validate before sorting.
         problems += complete.validationProblems(partnersInFileOrder: partners)
         guard problems.isEmpty else { throw ProgrammeError(problems: problems) }
         return complete
-    }
-
-    mutating func replacePartners(_ newPartners: [Partner]) {
-        self = Programme(
-            version: version, currency: currency, currencyExponent: currencyExponent,
-            pointValueMinor: pointValueMinor, expiryMonths: expiryMonths,
-            maxCardsPerAccount: maxCardsPerAccount, operatorAccount: operatorAccount, floors: floors,
-            partners: newPartners, idempotencyHorizonDays: idempotencyHorizonDays, reversalWindowDays: reversalWindowDays)
     }
 
     private static func path(of error: DecodingError) -> String {

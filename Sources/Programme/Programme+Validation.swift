@@ -33,6 +33,7 @@ extension Programme {
             report("max_cards_per_account", "must be at least 1, got \(maxCardsPerAccount)")
         }
         checkHorizons(report)
+        checkRules(partnersInFileOrder: partnersInFileOrder, report)
 
         checkParticipant(
             "operator", id: operatorAccount.id, name: operatorAccount.name,

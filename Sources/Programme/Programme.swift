@@ -23,6 +23,15 @@ public struct Programme: Sendable, Hashable {
     public var reversalWindowDays: Int?
     public var operatorAccount: Participant
     public var floors: Floors
+    /// Statuses (tiers): how members qualify and what each status earns (Statuses.swift).
+    public var statuses = StatusRules()
+    /// How points expire (ExpiryPolicy.swift); `expiryMonths` is its plain case.
+    public var expiryPolicy = ExpiryPolicy()
+    /// Time-boxed bonuses, each with its funder (Promotions.swift).
+    public var promotions: [Promotion] = []
+    /// How long after its event time a retro-claim (a missing accrual claimed later) is
+    /// accepted (else PAST_CLAIM_WINDOW). nil = retro-claims are refused.
+    public var claimWindowDays: Int?
     /// Sorted by id.
     public private(set) var partners: [Partner]
     private var partnerIndex: [String: Int]
@@ -64,6 +73,12 @@ public struct Programme: Sendable, Hashable {
         public var operatorFeeBasisPoints: Int64
         public var iban: String
         public var bic: String
+        /// Days the partner holds its accruals' points pending (its return window) before
+        /// they can be spent; 0 = spendable at once (PendingPoints.swift).
+        public var pendingDays = 0
+        /// The partner's redemption rules: minimum, bill share, rewards, point value
+        /// (RedemptionRules.swift).
+        public var redemption = RedemptionRules()
 
         public init(
             id: String, name: String, earnDefaultBasisPoints: Int64,
@@ -106,6 +121,16 @@ public struct Programme: Sendable, Hashable {
             index[partner.id] = position
         }
         self.partnerIndex = index
+    }
+
+    /// Replaces the partners (sorted by id) and their index; every other field stays.
+    mutating func replacePartners(_ newPartners: [Partner]) {
+        partners = newPartners.sorted { $0.id < $1.id }
+        var index: [String: Int] = [:]
+        for (position, partner) in partners.enumerated() where index[partner.id] == nil {
+            index[partner.id] = position
+        }
+        partnerIndex = index
     }
 
     // MARK: Horizons

@@ -11,6 +11,35 @@ public struct Transaction: Sendable, Hashable {
     /// Ledger time, UTC milliseconds since the Unix epoch. Never the wall clock.
     public var eventTimeMilliseconds: Int64
     public var body: Body
+    /// What the programme's rules read besides the body (cards, statuses, promotions,
+    /// redemption rules, retro-claims); all empty for a plain transaction.
+    public var details = Details()
+
+    /// The envelope's optional fields, by the rule that reads them (transaction.proto).
+    public struct Details: Sendable, Hashable {
+        /// The card presented (`card_id`); empty = none. `memberId` is then its account.
+        public var cardId = ""
+        /// Accruals: qualifying visits and nights for statuses.
+        public var visits: Int64 = 0
+        public var nights: Int64 = 0
+        /// Accruals: the partner's product code (promotions, stamp cards).
+        public var product = ""
+        /// Accruals: a referral code given at the member's first accrual.
+        public var referralCode = ""
+        /// Accruals: a retro-claim; `eventTimeMilliseconds` is then the partner's
+        /// `occurred_at_ms` and `receivedAtMilliseconds` the gateway's stamp (0 if none).
+        public var retroClaim = false
+        public var receivedAtMilliseconds: Int64 = 0
+        /// Redemptions: the bill the points pay towards (0 = not given).
+        public var billAmountMinor: Int64 = 0
+        /// Redemptions: a fixed-price reward of the partner's catalogue.
+        public var rewardId = ""
+
+        public init() {}
+
+        /// True when nothing is set: the transaction is a plain one.
+        public var isEmpty: Bool { self == Details() }
+    }
 
     public enum Body: Sendable, Hashable {
         /// A purchase at the partner that earns points issued by that partner.
@@ -74,12 +103,14 @@ public struct Transaction: Sendable, Hashable {
         partnerTxnId: String,
         memberId: String,
         eventTimeMilliseconds: Int64,
-        body: Body
+        body: Body,
+        details: Details = Details()
     ) {
         self.partnerId = partnerId
         self.partnerTxnId = partnerTxnId
         self.memberId = memberId
         self.eventTimeMilliseconds = eventTimeMilliseconds
         self.body = body
+        self.details = details
     }
 }

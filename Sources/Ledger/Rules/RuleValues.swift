@@ -14,6 +14,9 @@ struct MemberState: Equatable {
     /// balance reports need not read the lots. Only a performance hint: results never
     /// depend on how low it is, as long as it is a lower bound.
     var expiryFloorMilliseconds: Int64
+    /// Status, activity and promotion counters (`MemberProgramme`); empty for a programme
+    /// without those rules.
+    var programme = MemberProgramme()
 
     /// `expiryFloorMilliseconds` of a member without open lots.
     static let noOpenLots: Int64 = .max

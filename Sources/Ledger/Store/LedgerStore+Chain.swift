@@ -47,6 +47,7 @@ extension LedgerStore {
         if effects.memberChanged {
             chain.integer(effects.member.balance)
             chain.integer(effects.member.shortfall)
+            chain.optional(effects.member.programme.storedText)
         } else {
             chain.optional(Int64?.none)
         }

@@ -12,8 +12,10 @@ extension LedgerStore {
         try flushSpentLots()
         // A plain UPDATE for members whose row exists, a plain INSERT for new ones: an
         // upsert first tries the insert and then updates on the conflict.
-        let update = try db.prepare("UPDATE members SET balance = ?, shortfall = ?, expiry_floor = ? WHERE member_id = ?")
-        let insert = try db.prepare("INSERT INTO members (member_id, balance, shortfall, expiry_floor) VALUES (?, ?, ?, ?)")
+        let update = try db.prepare(
+            "UPDATE members SET balance = ?, shortfall = ?, expiry_floor = ?, programme_state = ? WHERE member_id = ?")
+        let insert = try db.prepare(
+            "INSERT INTO members (member_id, balance, shortfall, expiry_floor, programme_state) VALUES (?, ?, ?, ?, ?)")
         // By index: marking a member written needs no second hash lookup.
         for index in state.members.indices where state.members.values[index].dirty {
             let (id, member) = state.members[index]
@@ -21,7 +23,8 @@ extension LedgerStore {
                 update.bindInteger(1, member.balance)
                 update.bindInteger(2, member.shortfall)
                 update.bindInteger(3, member.expiryFloorMilliseconds)
-                update.bindText(4, id)
+                bindProgramme(update, 4, member.programme)
+                update.bindText(5, id)
                 try update.run()
                 guard db.changes == 1 else {
                     throw LedgerError(.corrupt, "member \(id) is missing from the members table of \(db.path); rebuild the shard from the log")
@@ -31,6 +34,7 @@ extension LedgerStore {
                 insert.bindInteger(2, member.balance)
                 insert.bindInteger(3, member.shortfall)
                 insert.bindInteger(4, member.expiryFloorMilliseconds)
+                bindProgramme(insert, 5, member.programme)
                 try insert.run()
             }
             state.members.values[index].dirty = false
@@ -111,6 +115,11 @@ extension LedgerStore {
             }
         }
         if let update = effects.originalUpdate { try updateOriginal(partnerId: partnerId, update) }
+    }
+
+    /// `members.programme_state`: NULL while the state is empty.
+    private func bindProgramme(_ statement: SQLiteStatement, _ index: Int32, _ programme: MemberProgramme) {
+        if let text = programme.storedText { statement.bindText(index, text) } else { statement.bindNull(index) }
     }
 
     // MARK: Barriers

@@ -197,13 +197,14 @@ final class LedgerStore {
             state.members[memberId] = committed
             return committed
         }
-        let s = try db.prepare("SELECT balance, shortfall, expiry_floor FROM members WHERE member_id = ?")
+        let s = try db.prepare("SELECT balance, shortfall, expiry_floor, programme_state FROM members WHERE member_id = ?")
         defer { s.reset() }
         s.bindText(1, memberId)
         let member: BatchState.Member
         if try s.step() {
             member = BatchState.Member(
-                balance: s.int64(0), shortfall: s.int64(1), expiryFloorMilliseconds: s.int64(2), dirty: false, stored: true)
+                balance: s.int64(0), shortfall: s.int64(1), expiryFloorMilliseconds: s.int64(2), dirty: false, stored: true,
+                programme: try MemberProgramme.stored(s.optionalText(3), memberId: memberId))
         } else {
             member = BatchState.Member(
                 balance: 0, shortfall: 0, expiryFloorMilliseconds: MemberState.noOpenLots, dirty: false, stored: false)
@@ -221,7 +222,7 @@ final class LedgerStore {
         let stored = state.members[memberId]?.stored ?? false
         state.members[memberId] = BatchState.Member(
             balance: member.balance, shortfall: member.shortfall, expiryFloorMilliseconds: member.expiryFloorMilliseconds,
-            dirty: true, stored: stored)
+            dirty: true, stored: stored, programme: member.programme)
     }
 
     /// What the member can spend at `time` (`LedgerRules.spendable`), reading its lots only

@@ -117,6 +117,35 @@ public nonisolated enum Loyalty_V1_ReasonCode: SwiftProtobuf.Enum, Swift.CaseIte
   /// A refund or cancel more than the programme's reversal_window_days after its
   /// original's event time.
   case pastReversalWindow // = 11
+
+  /// A redemption below the redeeming partner's minimum points per redemption.
+  case belowMinimumRedemption // = 12
+
+  /// A redemption paying more of its bill with points than the partner allows (or without
+  /// the bill amount where the partner caps the share).
+  case overBillShare // = 13
+
+  /// A redemption naming a reward the partner's catalogue does not have, or points other
+  /// than its price.
+  case unknownReward // = 14
+
+  /// A retro-claim more than the programme's claim_window_days after its event time.
+  case pastClaimWindow // = 15
+
+  /// A transaction or card operation naming a card the account does not know.
+  case unknownCard // = 16
+
+  /// A transaction naming a blocked card, or an operation on one.
+  case cardBlocked // = 17
+
+  /// Enrolling or linking a card past the programme's max_cards_per_account.
+  case cardLimitReached // = 18
+
+  /// A transaction naming a card that is on another account (or on none).
+  case cardNotOnAccount // = 19
+
+  /// Enrolling or linking a card that is already on an account.
+  case cardAlreadyLinked // = 20
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -137,6 +166,15 @@ public nonisolated enum Loyalty_V1_ReasonCode: SwiftProtobuf.Enum, Swift.CaseIte
     case 9: self = .wrongOriginalKind
     case 10: self = .pastIdempotencyHorizon
     case 11: self = .pastReversalWindow
+    case 12: self = .belowMinimumRedemption
+    case 13: self = .overBillShare
+    case 14: self = .unknownReward
+    case 15: self = .pastClaimWindow
+    case 16: self = .unknownCard
+    case 17: self = .cardBlocked
+    case 18: self = .cardLimitReached
+    case 19: self = .cardNotOnAccount
+    case 20: self = .cardAlreadyLinked
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -155,6 +193,15 @@ public nonisolated enum Loyalty_V1_ReasonCode: SwiftProtobuf.Enum, Swift.CaseIte
     case .wrongOriginalKind: return 9
     case .pastIdempotencyHorizon: return 10
     case .pastReversalWindow: return 11
+    case .belowMinimumRedemption: return 12
+    case .overBillShare: return 13
+    case .unknownReward: return 14
+    case .pastClaimWindow: return 15
+    case .unknownCard: return 16
+    case .cardBlocked: return 17
+    case .cardLimitReached: return 18
+    case .cardNotOnAccount: return 19
+    case .cardAlreadyLinked: return 20
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -173,6 +220,15 @@ public nonisolated enum Loyalty_V1_ReasonCode: SwiftProtobuf.Enum, Swift.CaseIte
     .wrongOriginalKind,
     .pastIdempotencyHorizon,
     .pastReversalWindow,
+    .belowMinimumRedemption,
+    .overBillShare,
+    .unknownReward,
+    .pastClaimWindow,
+    .unknownCard,
+    .cardBlocked,
+    .cardLimitReached,
+    .cardNotOnAccount,
+    .cardAlreadyLinked,
   ]
 
 }
@@ -264,6 +320,32 @@ public nonisolated struct Loyalty_V1_TransactionResult: @unchecked Sendable {
     set {_uniqueStorage()._isInquiry = newValue}
   }
 
+  /// The member's status (tier) after the transaction, as the programme names it; empty
+  /// where the programme has no statuses.
+  public var memberStatus: String {
+    get {_storage._memberStatus}
+    set {_uniqueStorage()._memberStatus = newValue}
+  }
+
+  /// Points earned but still held in a partner's return window: not spendable, not in
+  /// balance_after.
+  public var pendingPoints: Int64 {
+    get {_storage._pendingPoints}
+    set {_uniqueStorage()._pendingPoints = newValue}
+  }
+
+  /// Balance inquiries only: points that expire within the next 30 days of the inquiry's
+  /// ledger time (expiring_before_ms).
+  public var expiringPoints: Int64 {
+    get {_storage._expiringPoints}
+    set {_uniqueStorage()._expiringPoints = newValue}
+  }
+
+  public var expiringBeforeMs: Int64 {
+    get {_storage._expiringBeforeMs}
+    set {_uniqueStorage()._expiringBeforeMs = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -306,7 +388,7 @@ nonisolated extension Loyalty_V1_ResultStatus: SwiftProtobuf._ProtoNameProviding
 }
 
 nonisolated extension Loyalty_V1_ReasonCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_CODE_UNSPECIFIED\0\u{1}UNKNOWN_PARTNER\0\u{1}INVALID_AMOUNT\0\u{1}CURRENCY_MISMATCH\0\u{1}INSUFFICIENT_POINTS\0\u{1}ORIGINAL_NOT_FOUND\0\u{1}ALREADY_REVERSED\0\u{1}REFUND_EXCEEDS_ORIGINAL\0\u{1}INVALID_FIELD\0\u{1}WRONG_ORIGINAL_KIND\0\u{1}PAST_IDEMPOTENCY_HORIZON\0\u{1}PAST_REVERSAL_WINDOW\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_CODE_UNSPECIFIED\0\u{1}UNKNOWN_PARTNER\0\u{1}INVALID_AMOUNT\0\u{1}CURRENCY_MISMATCH\0\u{1}INSUFFICIENT_POINTS\0\u{1}ORIGINAL_NOT_FOUND\0\u{1}ALREADY_REVERSED\0\u{1}REFUND_EXCEEDS_ORIGINAL\0\u{1}INVALID_FIELD\0\u{1}WRONG_ORIGINAL_KIND\0\u{1}PAST_IDEMPOTENCY_HORIZON\0\u{1}PAST_REVERSAL_WINDOW\0\u{1}BELOW_MINIMUM_REDEMPTION\0\u{1}OVER_BILL_SHARE\0\u{1}UNKNOWN_REWARD\0\u{1}PAST_CLAIM_WINDOW\0\u{1}UNKNOWN_CARD\0\u{1}CARD_BLOCKED\0\u{1}CARD_LIMIT_REACHED\0\u{1}CARD_NOT_ON_ACCOUNT\0\u{1}CARD_ALREADY_LINKED\0")
 }
 
 nonisolated extension Loyalty_V1_Outcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -361,7 +443,7 @@ nonisolated extension Loyalty_V1_Outcome: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Loyalty_V1_TransactionResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TransactionResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}partner_id\0\u{3}partner_txn_id\0\u{3}member_id\0\u{3}trace_id\0\u{1}outcome\0\u{1}original\0\u{1}partition\0\u{1}offset\0\u{3}is_inquiry\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}partner_id\0\u{3}partner_txn_id\0\u{3}member_id\0\u{3}trace_id\0\u{1}outcome\0\u{1}original\0\u{1}partition\0\u{1}offset\0\u{3}is_inquiry\0\u{3}member_status\0\u{3}pending_points\0\u{3}expiring_points\0\u{3}expiring_before_ms\0")
 
   fileprivate class _StorageClass {
     var _partnerID: String = String()
@@ -373,6 +455,10 @@ nonisolated extension Loyalty_V1_TransactionResult: SwiftProtobuf.Message, Swift
     var _partition: Int32 = 0
     var _offset: Int64 = 0
     var _isInquiry: Bool = false
+    var _memberStatus: String = String()
+    var _pendingPoints: Int64 = 0
+    var _expiringPoints: Int64 = 0
+    var _expiringBeforeMs: Int64 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -392,6 +478,10 @@ nonisolated extension Loyalty_V1_TransactionResult: SwiftProtobuf.Message, Swift
       _partition = source._partition
       _offset = source._offset
       _isInquiry = source._isInquiry
+      _memberStatus = source._memberStatus
+      _pendingPoints = source._pendingPoints
+      _expiringPoints = source._expiringPoints
+      _expiringBeforeMs = source._expiringBeforeMs
     }
   }
 
@@ -419,6 +509,10 @@ nonisolated extension Loyalty_V1_TransactionResult: SwiftProtobuf.Message, Swift
         case 7: try { try decoder.decodeSingularInt32Field(value: &_storage._partition) }()
         case 8: try { try decoder.decodeSingularInt64Field(value: &_storage._offset) }()
         case 9: try { try decoder.decodeSingularBoolField(value: &_storage._isInquiry) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._memberStatus) }()
+        case 11: try { try decoder.decodeSingularInt64Field(value: &_storage._pendingPoints) }()
+        case 12: try { try decoder.decodeSingularInt64Field(value: &_storage._expiringPoints) }()
+        case 13: try { try decoder.decodeSingularInt64Field(value: &_storage._expiringBeforeMs) }()
         default: break
         }
       }
@@ -458,6 +552,18 @@ nonisolated extension Loyalty_V1_TransactionResult: SwiftProtobuf.Message, Swift
       if _storage._isInquiry != false {
         try visitor.visitSingularBoolField(value: _storage._isInquiry, fieldNumber: 9)
       }
+      if !_storage._memberStatus.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._memberStatus, fieldNumber: 10)
+      }
+      if _storage._pendingPoints != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._pendingPoints, fieldNumber: 11)
+      }
+      if _storage._expiringPoints != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._expiringPoints, fieldNumber: 12)
+      }
+      if _storage._expiringBeforeMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._expiringBeforeMs, fieldNumber: 13)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -476,6 +582,10 @@ nonisolated extension Loyalty_V1_TransactionResult: SwiftProtobuf.Message, Swift
         if _storage._partition != rhs_storage._partition {return false}
         if _storage._offset != rhs_storage._offset {return false}
         if _storage._isInquiry != rhs_storage._isInquiry {return false}
+        if _storage._memberStatus != rhs_storage._memberStatus {return false}
+        if _storage._pendingPoints != rhs_storage._pendingPoints {return false}
+        if _storage._expiringPoints != rhs_storage._expiringPoints {return false}
+        if _storage._expiringBeforeMs != rhs_storage._expiringBeforeMs {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -60,6 +60,12 @@ public nonisolated struct Loyalty_V1_TransactionEnvelope: Sendable {
   /// Opaque id for tracing a request across gateway, worker and results.
   public var traceID: String = String()
 
+  /// The card presented, when a transaction names a card (docs/programme.md, "Shared
+  /// accounts and cards"). member_id is then the card's account as the card directory
+  /// resolved it (gateway, POS SDK); the worker checks the card is active on that account
+  /// at this point of the log and refuses the transaction otherwise. Empty = no card.
+  public var cardID: String = String()
+
   public var body: Loyalty_V1_TransactionEnvelope.OneOf_Body? = nil
 
   public var accrual: Loyalty_V1_Accrual {
@@ -102,6 +108,14 @@ public nonisolated struct Loyalty_V1_TransactionEnvelope: Sendable {
     set {body = .inquiry(newValue)}
   }
 
+  public var card: Loyalty_V1_CardOperation {
+    get {
+      if case .card(let v)? = body {return v}
+      return Loyalty_V1_CardOperation()
+    }
+    set {body = .card(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -110,6 +124,7 @@ public nonisolated struct Loyalty_V1_TransactionEnvelope: Sendable {
     case reversal(Loyalty_V1_Reversal)
     case barrier(Loyalty_V1_CycleBarrier)
     case inquiry(Loyalty_V1_BalanceInquiry)
+    case card(Loyalty_V1_CardOperation)
 
   }
 
@@ -131,6 +146,24 @@ public nonisolated struct Loyalty_V1_Accrual: Sendable {
   /// Product category (programme file `earn_bp` keys); empty or unknown = partner default.
   public var category: String = String()
 
+  /// Qualifying visits this purchase counts for statuses (check-ins, flights, stays); 0 = none.
+  public var visits: Int64 = 0
+
+  /// Nights this purchase counts for statuses (hotel stays); 0 = none.
+  public var nights: Int64 = 0
+
+  /// The partner's product code, for product promotions and stamp cards; may be empty.
+  public var product: String = String()
+
+  /// A referral code given at the member's first accrual (programme `promotions` of kind
+  /// "referral"); may be empty.
+  public var referralCode: String = String()
+
+  /// A retro-claim: a missing accrual (a receipt found later). Its ledger time is
+  /// occurred_at_ms, not received_at_ms, and it is accepted within the programme's
+  /// claim_window_days of that time, priced by the rules of that time.
+  public var retroClaim: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -142,7 +175,15 @@ public nonisolated struct Loyalty_V1_Redemption: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Points to pay; with reward_id it may be 0 (the reward's price) or must equal the price.
   public var points: Int64 = 0
+
+  /// The bill the points pay towards, in minor units: required where the partner caps the
+  /// share of a bill payable with points (programme `redemption.max_bill_share_bp`).
+  public var billAmountMinor: Int64 = 0
+
+  /// A fixed-price reward of the partner's catalogue (programme `redemption.rewards[].id`).
+  public var rewardID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -232,6 +273,86 @@ public nonisolated struct Loyalty_V1_CycleBarrier: Sendable {
   public init() {}
 }
 
+/// An operation on the cards of member_id's account (docs/programme.md, "Shared accounts
+/// and cards"), in the account's partition like every transaction of the account.
+public nonisolated struct Loyalty_V1_CardOperation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var kind: Loyalty_V1_CardOperation.Kind = .unspecified
+
+  public var cardID: String = String()
+
+  /// MOVE only: the account the card moves to.
+  public var targetMemberID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Kind: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+
+    /// Issues a new card to the account (the account is opened by its first card).
+    case enrol // = 1
+
+    /// Links an existing card that is on no account (after UNLINK or the first half of a MOVE).
+    case link // = 2
+
+    /// Takes the card off the account; it can be linked again.
+    case unlink // = 3
+
+    /// Blocks a lost or stolen card for good: transactions naming it are refused.
+    case block // = 4
+
+    /// Moves the card to target_member_id's account: the gateway writes an UNLINK here and a
+    /// LINK into the target account's partition.
+    case move // = 5
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .enrol
+      case 2: self = .link
+      case 3: self = .unlink
+      case 4: self = .block
+      case 5: self = .move
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .enrol: return 1
+      case .link: return 2
+      case .unlink: return 3
+      case .block: return 4
+      case .move: return 5
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Loyalty_V1_CardOperation.Kind] = [
+      .unspecified,
+      .enrol,
+      .link,
+      .unlink,
+      .block,
+      .move,
+    ]
+
+  }
+
+  public init() {}
+}
+
 /// Asks for a member's balance through the log: answered on the results topic after
 /// everything before it in the member's partition has been applied.
 public nonisolated struct Loyalty_V1_BalanceInquiry: Sendable {
@@ -250,7 +371,7 @@ fileprivate nonisolated let _protobuf_package = "loyalty.v1"
 
 nonisolated extension Loyalty_V1_TransactionEnvelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TransactionEnvelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}partner_id\0\u{3}partner_txn_id\0\u{3}member_id\0\u{3}occurred_at_ms\0\u{3}received_at_ms\0\u{3}trace_id\0\u{2}\u{4}accrual\0\u{1}redemption\0\u{1}reversal\0\u{1}barrier\0\u{1}inquiry\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}partner_id\0\u{3}partner_txn_id\0\u{3}member_id\0\u{3}occurred_at_ms\0\u{3}received_at_ms\0\u{3}trace_id\0\u{3}card_id\0\u{2}\u{3}accrual\0\u{1}redemption\0\u{1}reversal\0\u{1}barrier\0\u{1}inquiry\0\u{1}card\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -264,6 +385,7 @@ nonisolated extension Loyalty_V1_TransactionEnvelope: SwiftProtobuf.Message, Swi
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.occurredAtMs) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.receivedAtMs) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.traceID) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.cardID) }()
       case 10: try {
         var v: Loyalty_V1_Accrual?
         var hadOneofValue = false
@@ -329,6 +451,19 @@ nonisolated extension Loyalty_V1_TransactionEnvelope: SwiftProtobuf.Message, Swi
           self.body = .inquiry(v)
         }
       }()
+      case 15: try {
+        var v: Loyalty_V1_CardOperation?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .card(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .card(v)
+        }
+      }()
       default: break
       }
     }
@@ -357,6 +492,9 @@ nonisolated extension Loyalty_V1_TransactionEnvelope: SwiftProtobuf.Message, Swi
     if !self.traceID.isEmpty {
       try visitor.visitSingularStringField(value: self.traceID, fieldNumber: 6)
     }
+    if !self.cardID.isEmpty {
+      try visitor.visitSingularStringField(value: self.cardID, fieldNumber: 7)
+    }
     switch self.body {
     case .accrual?: try {
       guard case .accrual(let v)? = self.body else { preconditionFailure() }
@@ -378,6 +516,10 @@ nonisolated extension Loyalty_V1_TransactionEnvelope: SwiftProtobuf.Message, Swi
       guard case .inquiry(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
     }()
+    case .card?: try {
+      guard case .card(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -390,6 +532,7 @@ nonisolated extension Loyalty_V1_TransactionEnvelope: SwiftProtobuf.Message, Swi
     if lhs.occurredAtMs != rhs.occurredAtMs {return false}
     if lhs.receivedAtMs != rhs.receivedAtMs {return false}
     if lhs.traceID != rhs.traceID {return false}
+    if lhs.cardID != rhs.cardID {return false}
     if lhs.body != rhs.body {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -398,7 +541,7 @@ nonisolated extension Loyalty_V1_TransactionEnvelope: SwiftProtobuf.Message, Swi
 
 nonisolated extension Loyalty_V1_Accrual: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Accrual"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}amount_minor\0\u{1}currency\0\u{1}category\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}amount_minor\0\u{1}currency\0\u{1}category\0\u{1}visits\0\u{1}nights\0\u{1}product\0\u{3}referral_code\0\u{3}retro_claim\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -409,6 +552,11 @@ nonisolated extension Loyalty_V1_Accrual: SwiftProtobuf.Message, SwiftProtobuf._
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.amountMinor) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.currency) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.category) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.visits) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.nights) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.product) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.referralCode) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.retroClaim) }()
       default: break
       }
     }
@@ -424,6 +572,21 @@ nonisolated extension Loyalty_V1_Accrual: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.category.isEmpty {
       try visitor.visitSingularStringField(value: self.category, fieldNumber: 3)
     }
+    if self.visits != 0 {
+      try visitor.visitSingularInt64Field(value: self.visits, fieldNumber: 4)
+    }
+    if self.nights != 0 {
+      try visitor.visitSingularInt64Field(value: self.nights, fieldNumber: 5)
+    }
+    if !self.product.isEmpty {
+      try visitor.visitSingularStringField(value: self.product, fieldNumber: 6)
+    }
+    if !self.referralCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.referralCode, fieldNumber: 7)
+    }
+    if self.retroClaim != false {
+      try visitor.visitSingularBoolField(value: self.retroClaim, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -431,6 +594,11 @@ nonisolated extension Loyalty_V1_Accrual: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.amountMinor != rhs.amountMinor {return false}
     if lhs.currency != rhs.currency {return false}
     if lhs.category != rhs.category {return false}
+    if lhs.visits != rhs.visits {return false}
+    if lhs.nights != rhs.nights {return false}
+    if lhs.product != rhs.product {return false}
+    if lhs.referralCode != rhs.referralCode {return false}
+    if lhs.retroClaim != rhs.retroClaim {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -438,7 +606,7 @@ nonisolated extension Loyalty_V1_Accrual: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Loyalty_V1_Redemption: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Redemption"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}points\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}points\0\u{3}bill_amount_minor\0\u{3}reward_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -447,6 +615,8 @@ nonisolated extension Loyalty_V1_Redemption: SwiftProtobuf.Message, SwiftProtobu
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.points) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.billAmountMinor) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.rewardID) }()
       default: break
       }
     }
@@ -456,11 +626,19 @@ nonisolated extension Loyalty_V1_Redemption: SwiftProtobuf.Message, SwiftProtobu
     if self.points != 0 {
       try visitor.visitSingularInt64Field(value: self.points, fieldNumber: 1)
     }
+    if self.billAmountMinor != 0 {
+      try visitor.visitSingularInt64Field(value: self.billAmountMinor, fieldNumber: 2)
+    }
+    if !self.rewardID.isEmpty {
+      try visitor.visitSingularStringField(value: self.rewardID, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Loyalty_V1_Redemption, rhs: Loyalty_V1_Redemption) -> Bool {
     if lhs.points != rhs.points {return false}
+    if lhs.billAmountMinor != rhs.billAmountMinor {return false}
+    if lhs.rewardID != rhs.rewardID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -548,6 +726,50 @@ nonisolated extension Loyalty_V1_CycleBarrier: SwiftProtobuf.Message, SwiftProto
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Loyalty_V1_CardOperation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CardOperation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{3}card_id\0\u{3}target_member_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.cardID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.targetMemberID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
+    }
+    if !self.cardID.isEmpty {
+      try visitor.visitSingularStringField(value: self.cardID, fieldNumber: 2)
+    }
+    if !self.targetMemberID.isEmpty {
+      try visitor.visitSingularStringField(value: self.targetMemberID, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Loyalty_V1_CardOperation, rhs: Loyalty_V1_CardOperation) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.cardID != rhs.cardID {return false}
+    if lhs.targetMemberID != rhs.targetMemberID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Loyalty_V1_CardOperation.Kind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_UNSPECIFIED\0\u{1}ENROL\0\u{1}LINK\0\u{1}UNLINK\0\u{1}BLOCK\0\u{1}MOVE\0")
 }
 
 nonisolated extension Loyalty_V1_BalanceInquiry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -232,7 +232,7 @@ const ProtobufCMessageDescriptor loyalty__v1__outcome__descriptor =
   (ProtobufCMessageInit) loyalty__v1__outcome__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor loyalty__v1__transaction_result__field_descriptors[9] =
+static const ProtobufCFieldDescriptor loyalty__v1__transaction_result__field_descriptors[13] =
 {
   {
     "partner_id",
@@ -342,22 +342,74 @@ static const ProtobufCFieldDescriptor loyalty__v1__transaction_result__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "member_status",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__TransactionResult, member_status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pending_points",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__TransactionResult, pending_points),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expiring_points",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__TransactionResult, expiring_points),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expiring_before_ms",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__TransactionResult, expiring_before_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned loyalty__v1__transaction_result__field_indices_by_name[] = {
+  12,   /* field[12] = expiring_before_ms */
+  11,   /* field[11] = expiring_points */
   8,   /* field[8] = is_inquiry */
   2,   /* field[2] = member_id */
+  9,   /* field[9] = member_status */
   7,   /* field[7] = offset */
   5,   /* field[5] = original */
   4,   /* field[4] = outcome */
   6,   /* field[6] = partition */
   0,   /* field[0] = partner_id */
   1,   /* field[1] = partner_txn_id */
+  10,   /* field[10] = pending_points */
   3,   /* field[3] = trace_id */
 };
 static const ProtobufCIntRange loyalty__v1__transaction_result__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor loyalty__v1__transaction_result__descriptor =
 {
@@ -367,7 +419,7 @@ const ProtobufCMessageDescriptor loyalty__v1__transaction_result__descriptor =
   "Loyalty__V1__TransactionResult",
   "loyalty.v1",
   sizeof(Loyalty__V1__TransactionResult),
-  9,
+  13,
   loyalty__v1__transaction_result__field_descriptors,
   loyalty__v1__transaction_result__field_indices_by_name,
   1,  loyalty__v1__transaction_result__number_ranges,
@@ -509,7 +561,7 @@ const ProtobufCEnumDescriptor loyalty__v1__result_status__descriptor =
   loyalty__v1__result_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue loyalty__v1__reason_code__enum_values_by_number[12] =
+static const ProtobufCEnumValue loyalty__v1__reason_code__enum_values_by_number[21] =
 {
   { "REASON_CODE_UNSPECIFIED", "LOYALTY__V1__REASON_CODE__REASON_CODE_UNSPECIFIED", 0 },
   { "UNKNOWN_PARTNER", "LOYALTY__V1__REASON_CODE__UNKNOWN_PARTNER", 1 },
@@ -523,23 +575,41 @@ static const ProtobufCEnumValue loyalty__v1__reason_code__enum_values_by_number[
   { "WRONG_ORIGINAL_KIND", "LOYALTY__V1__REASON_CODE__WRONG_ORIGINAL_KIND", 9 },
   { "PAST_IDEMPOTENCY_HORIZON", "LOYALTY__V1__REASON_CODE__PAST_IDEMPOTENCY_HORIZON", 10 },
   { "PAST_REVERSAL_WINDOW", "LOYALTY__V1__REASON_CODE__PAST_REVERSAL_WINDOW", 11 },
+  { "BELOW_MINIMUM_REDEMPTION", "LOYALTY__V1__REASON_CODE__BELOW_MINIMUM_REDEMPTION", 12 },
+  { "OVER_BILL_SHARE", "LOYALTY__V1__REASON_CODE__OVER_BILL_SHARE", 13 },
+  { "UNKNOWN_REWARD", "LOYALTY__V1__REASON_CODE__UNKNOWN_REWARD", 14 },
+  { "PAST_CLAIM_WINDOW", "LOYALTY__V1__REASON_CODE__PAST_CLAIM_WINDOW", 15 },
+  { "UNKNOWN_CARD", "LOYALTY__V1__REASON_CODE__UNKNOWN_CARD", 16 },
+  { "CARD_BLOCKED", "LOYALTY__V1__REASON_CODE__CARD_BLOCKED", 17 },
+  { "CARD_LIMIT_REACHED", "LOYALTY__V1__REASON_CODE__CARD_LIMIT_REACHED", 18 },
+  { "CARD_NOT_ON_ACCOUNT", "LOYALTY__V1__REASON_CODE__CARD_NOT_ON_ACCOUNT", 19 },
+  { "CARD_ALREADY_LINKED", "LOYALTY__V1__REASON_CODE__CARD_ALREADY_LINKED", 20 },
 };
 static const ProtobufCIntRange loyalty__v1__reason_code__value_ranges[] = {
-{0, 0},{0, 12}
+{0, 0},{0, 21}
 };
-static const ProtobufCEnumValueIndex loyalty__v1__reason_code__enum_values_by_name[12] =
+static const ProtobufCEnumValueIndex loyalty__v1__reason_code__enum_values_by_name[21] =
 {
   { "ALREADY_REVERSED", 6 },
+  { "BELOW_MINIMUM_REDEMPTION", 12 },
+  { "CARD_ALREADY_LINKED", 20 },
+  { "CARD_BLOCKED", 17 },
+  { "CARD_LIMIT_REACHED", 18 },
+  { "CARD_NOT_ON_ACCOUNT", 19 },
   { "CURRENCY_MISMATCH", 3 },
   { "INSUFFICIENT_POINTS", 4 },
   { "INVALID_AMOUNT", 2 },
   { "INVALID_FIELD", 8 },
   { "ORIGINAL_NOT_FOUND", 5 },
+  { "OVER_BILL_SHARE", 13 },
+  { "PAST_CLAIM_WINDOW", 15 },
   { "PAST_IDEMPOTENCY_HORIZON", 10 },
   { "PAST_REVERSAL_WINDOW", 11 },
   { "REASON_CODE_UNSPECIFIED", 0 },
   { "REFUND_EXCEEDS_ORIGINAL", 7 },
+  { "UNKNOWN_CARD", 16 },
   { "UNKNOWN_PARTNER", 1 },
+  { "UNKNOWN_REWARD", 14 },
   { "WRONG_ORIGINAL_KIND", 9 },
 };
 const ProtobufCEnumDescriptor loyalty__v1__reason_code__descriptor =
@@ -549,9 +619,9 @@ const ProtobufCEnumDescriptor loyalty__v1__reason_code__descriptor =
   "ReasonCode",
   "Loyalty__V1__ReasonCode",
   "loyalty.v1",
-  12,
+  21,
   loyalty__v1__reason_code__enum_values_by_number,
-  12,
+  21,
   loyalty__v1__reason_code__enum_values_by_name,
   1,
   loyalty__v1__reason_code__value_ranges,

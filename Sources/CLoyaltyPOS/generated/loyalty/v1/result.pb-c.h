@@ -88,7 +88,45 @@ typedef enum _Loyalty__V1__ReasonCode {
    * A refund or cancel more than the programme's reversal_window_days after its
    * original's event time.
    */
-  LOYALTY__V1__REASON_CODE__PAST_REVERSAL_WINDOW = 11
+  LOYALTY__V1__REASON_CODE__PAST_REVERSAL_WINDOW = 11,
+  /*
+   * A redemption below the redeeming partner's minimum points per redemption.
+   */
+  LOYALTY__V1__REASON_CODE__BELOW_MINIMUM_REDEMPTION = 12,
+  /*
+   * A redemption paying more of its bill with points than the partner allows (or without
+   * the bill amount where the partner caps the share).
+   */
+  LOYALTY__V1__REASON_CODE__OVER_BILL_SHARE = 13,
+  /*
+   * A redemption naming a reward the partner's catalogue does not have, or points other
+   * than its price.
+   */
+  LOYALTY__V1__REASON_CODE__UNKNOWN_REWARD = 14,
+  /*
+   * A retro-claim more than the programme's claim_window_days after its event time.
+   */
+  LOYALTY__V1__REASON_CODE__PAST_CLAIM_WINDOW = 15,
+  /*
+   * A transaction or card operation naming a card the account does not know.
+   */
+  LOYALTY__V1__REASON_CODE__UNKNOWN_CARD = 16,
+  /*
+   * A transaction naming a blocked card, or an operation on one.
+   */
+  LOYALTY__V1__REASON_CODE__CARD_BLOCKED = 17,
+  /*
+   * Enrolling or linking a card past the programme's max_cards_per_account.
+   */
+  LOYALTY__V1__REASON_CODE__CARD_LIMIT_REACHED = 18,
+  /*
+   * A transaction naming a card that is on another account (or on none).
+   */
+  LOYALTY__V1__REASON_CODE__CARD_NOT_ON_ACCOUNT = 19,
+  /*
+   * Enrolling or linking a card that is already on an account.
+   */
+  LOYALTY__V1__REASON_CODE__CARD_ALREADY_LINKED = 20
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LOYALTY__V1__REASON_CODE)
 } Loyalty__V1__ReasonCode;
 
@@ -143,10 +181,26 @@ struct  Loyalty__V1__TransactionResult
    * Balance inquiries only: the member's balance at that point of the log.
    */
   protobuf_c_boolean is_inquiry;
+  /*
+   * The member's status (tier) after the transaction, as the programme names it; empty
+   * where the programme has no statuses.
+   */
+  char *member_status;
+  /*
+   * Points earned but still held in a partner's return window: not spendable, not in
+   * balance_after.
+   */
+  int64_t pending_points;
+  /*
+   * Balance inquiries only: points that expire within the next 30 days of the inquiry's
+   * ledger time (expiring_before_ms).
+   */
+  int64_t expiring_points;
+  int64_t expiring_before_ms;
 };
 #define LOYALTY__V1__TRANSACTION_RESULT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&loyalty__v1__transaction_result__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0 }
 
 
 /*

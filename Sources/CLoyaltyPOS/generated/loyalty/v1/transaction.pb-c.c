@@ -232,6 +232,51 @@ void   loyalty__v1__cycle_barrier__free_unpacked
   assert(message->base.descriptor == &loyalty__v1__cycle_barrier__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   loyalty__v1__card_operation__init
+                     (Loyalty__V1__CardOperation         *message)
+{
+  static const Loyalty__V1__CardOperation init_value = LOYALTY__V1__CARD_OPERATION__INIT;
+  *message = init_value;
+}
+size_t loyalty__v1__card_operation__get_packed_size
+                     (const Loyalty__V1__CardOperation *message)
+{
+  assert(message->base.descriptor == &loyalty__v1__card_operation__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t loyalty__v1__card_operation__pack
+                     (const Loyalty__V1__CardOperation *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &loyalty__v1__card_operation__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t loyalty__v1__card_operation__pack_to_buffer
+                     (const Loyalty__V1__CardOperation *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &loyalty__v1__card_operation__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Loyalty__V1__CardOperation *
+       loyalty__v1__card_operation__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Loyalty__V1__CardOperation *)
+     protobuf_c_message_unpack (&loyalty__v1__card_operation__descriptor,
+                                allocator, len, data);
+}
+void   loyalty__v1__card_operation__free_unpacked
+                     (Loyalty__V1__CardOperation *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &loyalty__v1__card_operation__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   loyalty__v1__balance_inquiry__init
                      (Loyalty__V1__BalanceInquiry         *message)
 {
@@ -277,7 +322,7 @@ void   loyalty__v1__balance_inquiry__free_unpacked
   assert(message->base.descriptor == &loyalty__v1__balance_inquiry__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor loyalty__v1__transaction_envelope__field_descriptors[11] =
+static const ProtobufCFieldDescriptor loyalty__v1__transaction_envelope__field_descriptors[13] =
 {
   {
     "partner_id",
@@ -352,6 +397,18 @@ static const ProtobufCFieldDescriptor loyalty__v1__transaction_envelope__field_d
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
+    "card_id",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__TransactionEnvelope, card_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
     "accrual",
     10,
     PROTOBUF_C_LABEL_NONE,
@@ -411,25 +468,39 @@ static const ProtobufCFieldDescriptor loyalty__v1__transaction_envelope__field_d
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "card",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Loyalty__V1__TransactionEnvelope, body_case),
+    offsetof(Loyalty__V1__TransactionEnvelope, card),
+    &loyalty__v1__card_operation__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned loyalty__v1__transaction_envelope__field_indices_by_name[] = {
-  6,   /* field[6] = accrual */
-  9,   /* field[9] = barrier */
-  10,   /* field[10] = inquiry */
+  7,   /* field[7] = accrual */
+  10,   /* field[10] = barrier */
+  12,   /* field[12] = card */
+  6,   /* field[6] = card_id */
+  11,   /* field[11] = inquiry */
   2,   /* field[2] = member_id */
   3,   /* field[3] = occurred_at_ms */
   0,   /* field[0] = partner_id */
   1,   /* field[1] = partner_txn_id */
   4,   /* field[4] = received_at_ms */
-  7,   /* field[7] = redemption */
-  8,   /* field[8] = reversal */
+  8,   /* field[8] = redemption */
+  9,   /* field[9] = reversal */
   5,   /* field[5] = trace_id */
 };
 static const ProtobufCIntRange loyalty__v1__transaction_envelope__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 10, 6 },
-  { 0, 11 }
+  { 10, 7 },
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor loyalty__v1__transaction_envelope__descriptor =
 {
@@ -439,14 +510,14 @@ const ProtobufCMessageDescriptor loyalty__v1__transaction_envelope__descriptor =
   "Loyalty__V1__TransactionEnvelope",
   "loyalty.v1",
   sizeof(Loyalty__V1__TransactionEnvelope),
-  11,
+  13,
   loyalty__v1__transaction_envelope__field_descriptors,
   loyalty__v1__transaction_envelope__field_indices_by_name,
   2,  loyalty__v1__transaction_envelope__number_ranges,
   (ProtobufCMessageInit) loyalty__v1__transaction_envelope__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor loyalty__v1__accrual__field_descriptors[3] =
+static const ProtobufCFieldDescriptor loyalty__v1__accrual__field_descriptors[8] =
 {
   {
     "amount_minor",
@@ -484,16 +555,81 @@ static const ProtobufCFieldDescriptor loyalty__v1__accrual__field_descriptors[3]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "visits",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Accrual, visits),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "nights",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Accrual, nights),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "product",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Accrual, product),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "referral_code",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Accrual, referral_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "retro_claim",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Accrual, retro_claim),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned loyalty__v1__accrual__field_indices_by_name[] = {
   0,   /* field[0] = amount_minor */
   2,   /* field[2] = category */
   1,   /* field[1] = currency */
+  4,   /* field[4] = nights */
+  5,   /* field[5] = product */
+  6,   /* field[6] = referral_code */
+  7,   /* field[7] = retro_claim */
+  3,   /* field[3] = visits */
 };
 static const ProtobufCIntRange loyalty__v1__accrual__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor loyalty__v1__accrual__descriptor =
 {
@@ -503,14 +639,14 @@ const ProtobufCMessageDescriptor loyalty__v1__accrual__descriptor =
   "Loyalty__V1__Accrual",
   "loyalty.v1",
   sizeof(Loyalty__V1__Accrual),
-  3,
+  8,
   loyalty__v1__accrual__field_descriptors,
   loyalty__v1__accrual__field_indices_by_name,
   1,  loyalty__v1__accrual__number_ranges,
   (ProtobufCMessageInit) loyalty__v1__accrual__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor loyalty__v1__redemption__field_descriptors[1] =
+static const ProtobufCFieldDescriptor loyalty__v1__redemption__field_descriptors[3] =
 {
   {
     "points",
@@ -524,14 +660,40 @@ static const ProtobufCFieldDescriptor loyalty__v1__redemption__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "bill_amount_minor",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Redemption, bill_amount_minor),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reward_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Redemption, reward_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned loyalty__v1__redemption__field_indices_by_name[] = {
+  1,   /* field[1] = bill_amount_minor */
   0,   /* field[0] = points */
+  2,   /* field[2] = reward_id */
 };
 static const ProtobufCIntRange loyalty__v1__redemption__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor loyalty__v1__redemption__descriptor =
 {
@@ -541,7 +703,7 @@ const ProtobufCMessageDescriptor loyalty__v1__redemption__descriptor =
   "Loyalty__V1__Redemption",
   "loyalty.v1",
   sizeof(Loyalty__V1__Redemption),
-  1,
+  3,
   loyalty__v1__redemption__field_descriptors,
   loyalty__v1__redemption__field_indices_by_name,
   1,  loyalty__v1__redemption__number_ranges,
@@ -704,6 +866,106 @@ const ProtobufCMessageDescriptor loyalty__v1__cycle_barrier__descriptor =
   loyalty__v1__cycle_barrier__field_indices_by_name,
   1,  loyalty__v1__cycle_barrier__number_ranges,
   (ProtobufCMessageInit) loyalty__v1__cycle_barrier__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue loyalty__v1__card_operation__kind__enum_values_by_number[6] =
+{
+  { "KIND_UNSPECIFIED", "LOYALTY__V1__CARD_OPERATION__KIND__KIND_UNSPECIFIED", 0 },
+  { "ENROL", "LOYALTY__V1__CARD_OPERATION__KIND__ENROL", 1 },
+  { "LINK", "LOYALTY__V1__CARD_OPERATION__KIND__LINK", 2 },
+  { "UNLINK", "LOYALTY__V1__CARD_OPERATION__KIND__UNLINK", 3 },
+  { "BLOCK", "LOYALTY__V1__CARD_OPERATION__KIND__BLOCK", 4 },
+  { "MOVE", "LOYALTY__V1__CARD_OPERATION__KIND__MOVE", 5 },
+};
+static const ProtobufCIntRange loyalty__v1__card_operation__kind__value_ranges[] = {
+{0, 0},{0, 6}
+};
+static const ProtobufCEnumValueIndex loyalty__v1__card_operation__kind__enum_values_by_name[6] =
+{
+  { "BLOCK", 4 },
+  { "ENROL", 1 },
+  { "KIND_UNSPECIFIED", 0 },
+  { "LINK", 2 },
+  { "MOVE", 5 },
+  { "UNLINK", 3 },
+};
+const ProtobufCEnumDescriptor loyalty__v1__card_operation__kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "loyalty.v1.CardOperation.Kind",
+  "Kind",
+  "Loyalty__V1__CardOperation__Kind",
+  "loyalty.v1",
+  6,
+  loyalty__v1__card_operation__kind__enum_values_by_number,
+  6,
+  loyalty__v1__card_operation__kind__enum_values_by_name,
+  1,
+  loyalty__v1__card_operation__kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCFieldDescriptor loyalty__v1__card_operation__field_descriptors[3] =
+{
+  {
+    "kind",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__CardOperation, kind),
+    &loyalty__v1__card_operation__kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "card_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__CardOperation, card_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "target_member_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__CardOperation, target_member_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned loyalty__v1__card_operation__field_indices_by_name[] = {
+  1,   /* field[1] = card_id */
+  0,   /* field[0] = kind */
+  2,   /* field[2] = target_member_id */
+};
+static const ProtobufCIntRange loyalty__v1__card_operation__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor loyalty__v1__card_operation__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "loyalty.v1.CardOperation",
+  "CardOperation",
+  "Loyalty__V1__CardOperation",
+  "loyalty.v1",
+  sizeof(Loyalty__V1__CardOperation),
+  3,
+  loyalty__v1__card_operation__field_descriptors,
+  loyalty__v1__card_operation__field_indices_by_name,
+  1,  loyalty__v1__card_operation__number_ranges,
+  (ProtobufCMessageInit) loyalty__v1__card_operation__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 #define loyalty__v1__balance_inquiry__field_descriptors NULL

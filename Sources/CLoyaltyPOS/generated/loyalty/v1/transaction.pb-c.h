@@ -20,6 +20,7 @@ typedef struct Loyalty__V1__Accrual Loyalty__V1__Accrual;
 typedef struct Loyalty__V1__Redemption Loyalty__V1__Redemption;
 typedef struct Loyalty__V1__Reversal Loyalty__V1__Reversal;
 typedef struct Loyalty__V1__CycleBarrier Loyalty__V1__CycleBarrier;
+typedef struct Loyalty__V1__CardOperation Loyalty__V1__CardOperation;
 typedef struct Loyalty__V1__BalanceInquiry Loyalty__V1__BalanceInquiry;
 
 
@@ -37,6 +38,31 @@ typedef enum _Loyalty__V1__Reversal__Kind {
   LOYALTY__V1__REVERSAL__KIND__CANCEL = 2
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LOYALTY__V1__REVERSAL__KIND)
 } Loyalty__V1__Reversal__Kind;
+typedef enum _Loyalty__V1__CardOperation__Kind {
+  LOYALTY__V1__CARD_OPERATION__KIND__KIND_UNSPECIFIED = 0,
+  /*
+   * Issues a new card to the account (the account is opened by its first card).
+   */
+  LOYALTY__V1__CARD_OPERATION__KIND__ENROL = 1,
+  /*
+   * Links an existing card that is on no account (after UNLINK or the first half of a MOVE).
+   */
+  LOYALTY__V1__CARD_OPERATION__KIND__LINK = 2,
+  /*
+   * Takes the card off the account; it can be linked again.
+   */
+  LOYALTY__V1__CARD_OPERATION__KIND__UNLINK = 3,
+  /*
+   * Blocks a lost or stolen card for good: transactions naming it are refused.
+   */
+  LOYALTY__V1__CARD_OPERATION__KIND__BLOCK = 4,
+  /*
+   * Moves the card to target_member_id's account: the gateway writes an UNLINK here and a
+   * LINK into the target account's partition.
+   */
+  LOYALTY__V1__CARD_OPERATION__KIND__MOVE = 5
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LOYALTY__V1__CARD_OPERATION__KIND)
+} Loyalty__V1__CardOperation__Kind;
 
 /* --- messages --- */
 
@@ -46,7 +72,8 @@ typedef enum {
   LOYALTY__V1__TRANSACTION_ENVELOPE__BODY_REDEMPTION = 11,
   LOYALTY__V1__TRANSACTION_ENVELOPE__BODY_REVERSAL = 12,
   LOYALTY__V1__TRANSACTION_ENVELOPE__BODY_BARRIER = 13,
-  LOYALTY__V1__TRANSACTION_ENVELOPE__BODY_INQUIRY = 14
+  LOYALTY__V1__TRANSACTION_ENVELOPE__BODY_INQUIRY = 14,
+  LOYALTY__V1__TRANSACTION_ENVELOPE__BODY_CARD = 15
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LOYALTY__V1__TRANSACTION_ENVELOPE__BODY__CASE)
 } Loyalty__V1__TransactionEnvelope__BodyCase;
 
@@ -82,6 +109,13 @@ struct  Loyalty__V1__TransactionEnvelope
    * Opaque id for tracing a request across gateway, worker and results.
    */
   char *trace_id;
+  /*
+   * The card presented, when a transaction names a card (docs/programme.md, "Shared
+   * accounts and cards"). member_id is then the card's account as the card directory
+   * resolved it (gateway, POS SDK); the worker checks the card is active on that account
+   * at this point of the log and refuses the transaction otherwise. Empty = no card.
+   */
+  char *card_id;
   Loyalty__V1__TransactionEnvelope__BodyCase body_case;
   union {
     Loyalty__V1__Accrual *accrual;
@@ -89,11 +123,12 @@ struct  Loyalty__V1__TransactionEnvelope
     Loyalty__V1__Reversal *reversal;
     Loyalty__V1__CycleBarrier *barrier;
     Loyalty__V1__BalanceInquiry *inquiry;
+    Loyalty__V1__CardOperation *card;
   };
 };
 #define LOYALTY__V1__TRANSACTION_ENVELOPE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&loyalty__v1__transaction_envelope__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, LOYALTY__V1__TRANSACTION_ENVELOPE__BODY__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, LOYALTY__V1__TRANSACTION_ENVELOPE__BODY__NOT_SET, {0} }
 
 
 /*
@@ -114,10 +149,33 @@ struct  Loyalty__V1__Accrual
    * Product category (programme file `earn_bp` keys); empty or unknown = partner default.
    */
   char *category;
+  /*
+   * Qualifying visits this purchase counts for statuses (check-ins, flights, stays); 0 = none.
+   */
+  int64_t visits;
+  /*
+   * Nights this purchase counts for statuses (hotel stays); 0 = none.
+   */
+  int64_t nights;
+  /*
+   * The partner's product code, for product promotions and stamp cards; may be empty.
+   */
+  char *product;
+  /*
+   * A referral code given at the member's first accrual (programme `promotions` of kind
+   * "referral"); may be empty.
+   */
+  char *referral_code;
+  /*
+   * A retro-claim: a missing accrual (a receipt found later). Its ledger time is
+   * occurred_at_ms, not received_at_ms, and it is accepted within the programme's
+   * claim_window_days of that time, priced by the rules of that time.
+   */
+  protobuf_c_boolean retro_claim;
 };
 #define LOYALTY__V1__ACCRUAL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&loyalty__v1__accrual__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
 /*
@@ -126,11 +184,23 @@ struct  Loyalty__V1__Accrual
 struct  Loyalty__V1__Redemption
 {
   ProtobufCMessage base;
+  /*
+   * Points to pay; with reward_id it may be 0 (the reward's price) or must equal the price.
+   */
   int64_t points;
+  /*
+   * The bill the points pay towards, in minor units: required where the partner caps the
+   * share of a bill payable with points (programme `redemption.max_bill_share_bp`).
+   */
+  int64_t bill_amount_minor;
+  /*
+   * A fixed-price reward of the partner's catalogue (programme `redemption.rewards[].id`).
+   */
+  char *reward_id;
 };
 #define LOYALTY__V1__REDEMPTION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&loyalty__v1__redemption__descriptor) \
-    , 0 }
+    , 0, 0, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -178,6 +248,25 @@ struct  Loyalty__V1__CycleBarrier
 #define LOYALTY__V1__CYCLE_BARRIER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&loyalty__v1__cycle_barrier__descriptor) \
     , 0, 0 }
+
+
+/*
+ * An operation on the cards of member_id's account (docs/programme.md, "Shared accounts
+ * and cards"), in the account's partition like every transaction of the account.
+ */
+struct  Loyalty__V1__CardOperation
+{
+  ProtobufCMessage base;
+  Loyalty__V1__CardOperation__Kind kind;
+  char *card_id;
+  /*
+   * MOVE only: the account the card moves to.
+   */
+  char *target_member_id;
+};
+#define LOYALTY__V1__CARD_OPERATION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&loyalty__v1__card_operation__descriptor) \
+    , LOYALTY__V1__CARD_OPERATION__KIND__KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -288,6 +377,25 @@ Loyalty__V1__CycleBarrier *
 void   loyalty__v1__cycle_barrier__free_unpacked
                      (Loyalty__V1__CycleBarrier *message,
                       ProtobufCAllocator *allocator);
+/* Loyalty__V1__CardOperation methods */
+void   loyalty__v1__card_operation__init
+                     (Loyalty__V1__CardOperation         *message);
+size_t loyalty__v1__card_operation__get_packed_size
+                     (const Loyalty__V1__CardOperation   *message);
+size_t loyalty__v1__card_operation__pack
+                     (const Loyalty__V1__CardOperation   *message,
+                      uint8_t             *out);
+size_t loyalty__v1__card_operation__pack_to_buffer
+                     (const Loyalty__V1__CardOperation   *message,
+                      ProtobufCBuffer     *buffer);
+Loyalty__V1__CardOperation *
+       loyalty__v1__card_operation__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   loyalty__v1__card_operation__free_unpacked
+                     (Loyalty__V1__CardOperation *message,
+                      ProtobufCAllocator *allocator);
 /* Loyalty__V1__BalanceInquiry methods */
 void   loyalty__v1__balance_inquiry__init
                      (Loyalty__V1__BalanceInquiry         *message);
@@ -324,6 +432,9 @@ typedef void (*Loyalty__V1__Reversal_Closure)
 typedef void (*Loyalty__V1__CycleBarrier_Closure)
                  (const Loyalty__V1__CycleBarrier *message,
                   void *closure_data);
+typedef void (*Loyalty__V1__CardOperation_Closure)
+                 (const Loyalty__V1__CardOperation *message,
+                  void *closure_data);
 typedef void (*Loyalty__V1__BalanceInquiry_Closure)
                  (const Loyalty__V1__BalanceInquiry *message,
                   void *closure_data);
@@ -339,6 +450,8 @@ extern const ProtobufCMessageDescriptor loyalty__v1__redemption__descriptor;
 extern const ProtobufCMessageDescriptor loyalty__v1__reversal__descriptor;
 extern const ProtobufCEnumDescriptor    loyalty__v1__reversal__kind__descriptor;
 extern const ProtobufCMessageDescriptor loyalty__v1__cycle_barrier__descriptor;
+extern const ProtobufCMessageDescriptor loyalty__v1__card_operation__descriptor;
+extern const ProtobufCEnumDescriptor    loyalty__v1__card_operation__kind__descriptor;
 extern const ProtobufCMessageDescriptor loyalty__v1__balance_inquiry__descriptor;
 
 PROTOBUF_C__END_DECLS

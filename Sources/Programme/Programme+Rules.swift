@@ -1,0 +1,40 @@
+/// The programme rules of issue 13 (docs/programme.md), section by section: each section
+/// decodes its part of the file and checks itself in its own file; these are the two
+/// places that call them, so a new section is added here once.
+extension Programme {
+    /// Decodes the rule sections of `file` into this programme (its partners already set,
+    /// in sorted order), reporting each problem with its field path.
+    mutating func decodeRules(_ file: ProgrammeFile, problems: inout [(field: String, reason: String)]) {
+        claimWindowDays = file.claimWindowDays
+        statuses = Self.decodeStatuses(file.statuses, problems: &problems)
+        expiryPolicy = Self.decodeExpiry(file.expiry, expiryMonths: expiryMonths, problems: &problems)
+        promotions = Self.decodePromotions(file.promotions, problems: &problems)
+    }
+
+    /// Decodes each partner's rule fields into `partners` (in file order, one per entry
+    /// of the file's `partners`).
+    static func decodePartnerRules(
+        _ files: [ProgrammeFile.PartnerFile], into partners: inout [Partner], problems: inout [(field: String, reason: String)]
+    ) {
+        for (index, p) in files.enumerated() where index < partners.count {
+            partners[index].pendingDays = p.pendingDays ?? 0
+            partners[index].redemption = decodeRedemption(p.redemption, base: "partners[\(index)].redemption", problems: &problems)
+        }
+    }
+
+    /// Every problem of the rule sections (partners named by their place in the file).
+    func checkRules(partnersInFileOrder: [Partner], _ report: (String, String) -> Void) {
+        checkStatuses(report)
+        checkExpiry(report)
+        checkPromotions(report)
+        checkCards(report)
+        if let days = claimWindowDays, !Self.horizonDaysRange.contains(days) {
+            report("claim_window_days", "must be in 1...36500 days, got \(days)")
+        }
+        for (index, partner) in partnersInFileOrder.enumerated() {
+            let base = "partners[\(index)]"
+            checkPending(partner, base: base, report)
+            checkRedemption(partner, base: "\(base).redemption", report)
+        }
+    }
+}
