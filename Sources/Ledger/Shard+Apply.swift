@@ -87,7 +87,10 @@ extension Shard {
             case .inquiry(let memberId, let time):
                 // What the member can spend at the inquiry's time; changes nothing.
                 let balance = try store.spendableBalance(memberId, at: time)
-                outputs.append(.inquiry(offset: entry.offset, memberId: memberId, balance: balance))
+                outputs.append(
+                    .inquiry(
+                        offset: entry.offset, memberId: memberId, balance: balance,
+                        facts: try facts(memberId, at: time, inquiry: true)))
             case .deadLetter(let reason):
                 try store.insertDeadLetter(offset: entry.offset, reason: reason)
             }

@@ -11,7 +11,7 @@ extension Shard {
             let outcome = Outcome.rejected(
                 .invalidField, "partner_txn_id: must not be empty", balanceAfter: try store.spendableBalance(t.memberId, at: time))
             store.absorbRejection(offset: offset, t, outcome)
-            return .result(offset: offset, transaction: t, outcome: outcome, original: nil)
+            return .result(offset: offset, transaction: t, outcome: outcome, original: nil, facts: try facts(t.memberId, at: time))
         }
         let key = JournalKeys.hash(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId)
         if let original = try store.storedOutcome(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, key: key) {
@@ -21,7 +21,7 @@ extension Shard {
                 status: .duplicate,
                 detail: "partner_txn_id: \"\(t.partnerTxnId)\" of partner \"\(t.partnerId)\" was already applied at offset \(original.offset)",
                 pointsDelta: 0, balanceAfter: try store.spendableBalance(t.memberId, at: time))
-            return .result(offset: offset, transaction: t, outcome: outcome, original: original.outcome)
+            return .result(offset: offset, transaction: t, outcome: outcome, original: original.outcome, facts: try facts(t.memberId, at: time))
         }
         effects.reset()
         var rejection: Rejection?
@@ -48,7 +48,7 @@ extension Shard {
         #if DEBUG
             try store.checkMember(t.memberId)
         #endif
-        return .result(offset: offset, transaction: t, outcome: effects.record.outcome, original: nil)
+        return .result(offset: offset, transaction: t, outcome: effects.record.outcome, original: nil, facts: try facts(t.memberId, at: time))
     }
 }
 

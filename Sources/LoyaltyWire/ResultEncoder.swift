@@ -18,6 +18,7 @@ public struct ResultEncoder {
     /// Field numbers of TransactionResult and of Outcome (result.proto).
     private enum Field: UInt64 {
         case partnerId = 1, partnerTxnId, memberId, traceId, outcome, original, partition, offset, isInquiry
+        case memberStatus, pendingPoints, expiringPoints, expiringBefore
     }
     private enum OutcomeField: UInt64 {
         case status = 1, reason, reasonDetail, pointsDelta, balanceAfter
@@ -28,7 +29,8 @@ public struct ResultEncoder {
 
     public static func result(
         partnerId: String, partnerTxnId: String, memberId: String, traceId: String,
-        outcome: Outcome, original: Outcome?, partition: Int32, offset: Int64, isInquiry: Bool = false
+        outcome: Outcome, original: Outcome?, partition: Int32, offset: Int64, isInquiry: Bool = false,
+        facts: MemberFacts = MemberFacts()
     ) -> [UInt8] {
         var encoder = ResultEncoder(
             capacity: 48 + partnerId.utf8.count + partnerTxnId.utf8.count + memberId.utf8.count + traceId.utf8.count
@@ -43,6 +45,10 @@ public struct ResultEncoder {
         encoder.int(Field.partition.rawValue, Int64(partition))
         encoder.int(Field.offset.rawValue, offset)
         if isInquiry { encoder.int(Field.isInquiry.rawValue, 1) }
+        encoder.string(Field.memberStatus.rawValue, facts.status)
+        encoder.int(Field.pendingPoints.rawValue, facts.pendingPoints)
+        encoder.int(Field.expiringPoints.rawValue, facts.expiringPoints)
+        encoder.int(Field.expiringBefore.rawValue, facts.expiringBeforeMilliseconds)
         return encoder.bytes
     }
 

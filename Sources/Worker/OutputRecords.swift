@@ -31,24 +31,24 @@ struct OutputRecords {
     func records(for outputs: [LedgerOutput], context: Context) throws -> [ProducerRecord] {
         try outputs.map { output in
             switch output {
-            case .result(let offset, let transaction, let outcome, let original):
+            case .result(let offset, let transaction, let outcome, let original, let facts):
                 let traceId = context.traceIds[offset]
                 return ProducerRecord(
                     topic: topics.results, partition: nil, key: Array(transaction.memberId.utf8),
                     value: ResultEncoder.result(
                         partnerId: transaction.partnerId, partnerTxnId: transaction.partnerTxnId,
                         memberId: transaction.memberId, traceId: traceId ?? "", outcome: Self.bounded(outcome),
-                        original: original.map(Self.bounded), partition: partition, offset: offset),
+                        original: original.map(Self.bounded), partition: partition, offset: offset, facts: facts),
                     traceId: traceId
                 )
-            case .inquiry(let offset, let memberId, let balance):
+            case .inquiry(let offset, let memberId, let balance, let facts):
                 let request = context.inquiries[offset]
                 return ProducerRecord(
                     topic: topics.results, partition: nil, key: Array(memberId.utf8),
                     value: ResultEncoder.result(
                         partnerId: request?.partnerId ?? "", partnerTxnId: request?.requestId ?? "", memberId: memberId,
                         traceId: request?.traceId ?? "", outcome: Outcome(status: .accepted, balanceAfter: balance),
-                        original: nil, partition: partition, offset: offset, isInquiry: true),
+                        original: nil, partition: partition, offset: offset, isInquiry: true, facts: facts),
                     traceId: request.flatMap { $0.traceId.isEmpty ? nil : $0.traceId }
                 )
             case .position(let position):

@@ -111,7 +111,7 @@ extension WorkerLoop {
     /// nothing is built per transaction.
     func logTransactions(_ prepared: Prepared, _ applied: Shard.Pending) {
         guard logger.logLevel <= .debug else { return }
-        for case .result(let offset, let transaction, let outcome, _) in applied.outputs {
+        for case .result(let offset, let transaction, let outcome, _, _) in applied.outputs {
             var metadata: Logger.Metadata = [
                 "trace_id": "\(prepared.context.traceIds[offset] ?? "")", LogKey.partition: "\(prepared.partition)",
                 LogKey.offset: "\(offset)", "partner": "\(transaction.partnerId)", "partner_txn_id": "\(transaction.partnerTxnId)",

@@ -78,7 +78,7 @@ extension WorkerLoop {
         let partitionMetrics = series(partition)
         for output in outputs {
             switch output {
-            case .result(_, _, let outcome, _) where outcome.status == .rejected:
+            case .result(_, _, let outcome, _, _) where outcome.status == .rejected:
                 if let reason = outcome.reason { partitionMetrics.rejected[reason]?.increment() }
             case .position:
                 partitionMetrics.positionsPublished.increment()

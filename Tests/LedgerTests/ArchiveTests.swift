@@ -200,7 +200,7 @@ struct SteadyHistory {
         #expect(record.file == name && record.journalRows > 0)
         // Every row is either hot or in an archive: none lost, none twice.
         let journaled = outputs.filter {
-            if case .result(_, _, let outcome, _) = $0 { outcome.status != .duplicate } else { false }
+            if case .result(_, _, let outcome, _, _) = $0 { outcome.status != .duplicate } else { false }
         }.count
         #expect(try Self.count(h.shard, "journal") == Int64(before["journal"]!.count + journaled) - record.journalRows)
     }
@@ -229,7 +229,7 @@ struct SteadyHistory {
         let again = try retried.shard.apply(whole) { _ in }
         let expected = try once.shard.apply(whole) { _ in }
         #expect(again == expected)
-        #expect(again.contains { if case .result(_, _, let o, _) = $0 { o.status == .duplicate } else { false } })
+        #expect(again.contains { if case .result(_, _, let o, _, _) = $0 { o.status == .duplicate } else { false } })
         #expect(try retried.shard.archives() == once.shard.archives())
     }
 

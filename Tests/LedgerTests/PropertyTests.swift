@@ -97,7 +97,7 @@ struct PropertyTests {
                 start = end
             }
             let outcomes = outputs.map { output -> (Outcome, Outcome?) in
-                guard case .result(_, _, let outcome, let original) = output else { return (Outcome(status: .rejected), nil) }
+                guard case .result(_, _, let outcome, let original, _) = output else { return (Outcome(status: .rejected), nil) }
                 return (outcome, original)
             }
             let totals = try h.shard.totals()

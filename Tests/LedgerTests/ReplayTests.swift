@@ -21,7 +21,7 @@ struct ReplayTests {
         // The workload exercises everything.
         let positions = outputs[0].filter { if case .position = $0 { true } else { false } }
         #expect(positions.count > 10)
-        let statuses = Set(outputs[0].compactMap { if case .result(_, _, let o, _) = $0 { o.status } else { nil } })
+        let statuses = Set(outputs[0].compactMap { if case .result(_, _, let o, _, _) = $0 { o.status } else { nil } })
         #expect(statuses == [.accepted, .rejected, .duplicate])
         // Lots expire, lazily (before accepted transactions) and at barriers.
         let h = try Harness()
@@ -41,7 +41,7 @@ struct ReplayTests {
         let outputs = try h.shard.apply(Array(Self.entries[1000..<1500]), batchSize: 500)
         let offsets = outputs.compactMap { output -> Int64? in
             switch output {
-            case .result(let offset, _, _, _), .inquiry(let offset, _, _): offset
+            case .result(let offset, _, _, _, _), .inquiry(let offset, _, _, _): offset
             case .position(let p): p.barrierOffset
             }
         }

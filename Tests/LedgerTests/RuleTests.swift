@@ -215,7 +215,7 @@ struct RuleTests {
         let outputs = try h.run([
             .transaction(Transaction(partnerId: "alpha", partnerTxnId: "x3", memberId: "m1", eventTimeMilliseconds: t0, body: accrual(50_000)))
         ])
-        guard case .result(_, _, let outcome, let original) = try #require(outputs.first) else { Issue.record("no result"); return }
+        guard case .result(_, _, let outcome, let original, _) = try #require(outputs.first) else { Issue.record("no result"); return }
         #expect(outcome.status == .duplicate)
         #expect(original?.reason == .invalidAmount)
         #expect(try h.shard.member("m1") == before)
@@ -229,9 +229,9 @@ struct RuleTests {
         repeated.body = accrual(99_999)  // a repeat is judged by its key, not its body
         let outputs = try h.run([.transaction(first), .transaction(repeated), .transaction(first)])
         #expect(outputs.count == 3)
-        guard case .result(_, _, let original, nil) = outputs[0],
-            case .result(1, _, let dup, let dupOriginal) = outputs[1],
-            case .result(2, _, let dup2, let dup2Original) = outputs[2]
+        guard case .result(_, _, let original, nil, _) = outputs[0],
+            case .result(1, _, let dup, let dupOriginal, _) = outputs[1],
+            case .result(2, _, let dup2, let dup2Original, _) = outputs[2]
         else {
             Issue.record("unexpected outputs \(outputs)")
             return

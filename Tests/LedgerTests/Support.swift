@@ -73,7 +73,7 @@ final class Harness {
     func tx(_ partner: String, _ txnId: String, _ member: String, at time: Int64 = Clock.t0, _ body: Transaction.Body) throws -> Outcome {
         let transaction = Transaction(partnerId: partner, partnerTxnId: txnId, memberId: member, eventTimeMilliseconds: time, body: body)
         let outputs = try run([.transaction(transaction)])
-        guard case .result(_, _, let outcome, _) = try #require(outputs.first) else {
+        guard case .result(_, _, let outcome, _, _) = try #require(outputs.first) else {
             Issue.record("expected a result, got \(outputs)")
             return Outcome(status: .rejected)
         }
