@@ -232,6 +232,12 @@ enum Schema {
         // (`MemberProgramme`) as one canonical JSON text, NULL while empty: the column is
         // added by `addProgrammeState` (only when missing, like 6's).
         "SELECT 1;",
+        // 9: reserved for pending points (lots.available_at).
+        "SELECT 1;",
+        // 10: reserved for shared accounts and cards (the cards table).
+        "SELECT 1;",
+        // 11: reserved for promotions (partner_stats.promoted).
+        "SELECT 1;",
     ]
 
     /// Tables, the columns that hold the ledger, and their canonical order, for the

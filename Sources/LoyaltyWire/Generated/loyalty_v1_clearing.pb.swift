@@ -65,6 +65,10 @@ public nonisolated struct Loyalty_V1_PartnerPoints: Sendable {
   /// Operator fee charged to this partner, net of refunds, in minor units.
   public var feesMinor: Int64 = 0
 
+  /// Bonus points of promotions this partner funded (the operator: promotions it funds),
+  /// net of refunds; included in `issued`.
+  public var promoted: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -192,7 +196,7 @@ nonisolated extension Loyalty_V1_DebtTotal: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Loyalty_V1_PartnerPoints: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PartnerPoints"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}partner_id\0\u{1}issued\0\u{1}redeemed\0\u{1}expired\0\u{3}clawed_back\0\u{3}fees_minor\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}partner_id\0\u{1}issued\0\u{1}redeemed\0\u{1}expired\0\u{3}clawed_back\0\u{3}fees_minor\0\u{1}promoted\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -206,6 +210,7 @@ nonisolated extension Loyalty_V1_PartnerPoints: SwiftProtobuf.Message, SwiftProt
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.expired) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.clawedBack) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.feesMinor) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.promoted) }()
       default: break
       }
     }
@@ -230,6 +235,9 @@ nonisolated extension Loyalty_V1_PartnerPoints: SwiftProtobuf.Message, SwiftProt
     if self.feesMinor != 0 {
       try visitor.visitSingularInt64Field(value: self.feesMinor, fieldNumber: 6)
     }
+    if self.promoted != 0 {
+      try visitor.visitSingularInt64Field(value: self.promoted, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -240,6 +248,7 @@ nonisolated extension Loyalty_V1_PartnerPoints: SwiftProtobuf.Message, SwiftProt
     if lhs.expired != rhs.expired {return false}
     if lhs.clawedBack != rhs.clawedBack {return false}
     if lhs.feesMinor != rhs.feesMinor {return false}
+    if lhs.promoted != rhs.promoted {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -251,7 +251,7 @@ const ProtobufCMessageDescriptor loyalty__v1__debt_total__descriptor =
   (ProtobufCMessageInit) loyalty__v1__debt_total__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor loyalty__v1__partner_points__field_descriptors[6] =
+static const ProtobufCFieldDescriptor loyalty__v1__partner_points__field_descriptors[7] =
 {
   {
     "partner_id",
@@ -325,6 +325,18 @@ static const ProtobufCFieldDescriptor loyalty__v1__partner_points__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "promoted",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__PartnerPoints, promoted),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned loyalty__v1__partner_points__field_indices_by_name[] = {
   4,   /* field[4] = clawed_back */
@@ -332,12 +344,13 @@ static const unsigned loyalty__v1__partner_points__field_indices_by_name[] = {
   5,   /* field[5] = fees_minor */
   1,   /* field[1] = issued */
   0,   /* field[0] = partner_id */
+  6,   /* field[6] = promoted */
   2,   /* field[2] = redeemed */
 };
 static const ProtobufCIntRange loyalty__v1__partner_points__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor loyalty__v1__partner_points__descriptor =
 {
@@ -347,7 +360,7 @@ const ProtobufCMessageDescriptor loyalty__v1__partner_points__descriptor =
   "Loyalty__V1__PartnerPoints",
   "loyalty.v1",
   sizeof(Loyalty__V1__PartnerPoints),
-  6,
+  7,
   loyalty__v1__partner_points__field_descriptors,
   loyalty__v1__partner_points__field_indices_by_name,
   1,  loyalty__v1__partner_points__number_ranges,

@@ -72,10 +72,15 @@ struct  Loyalty__V1__PartnerPoints
    * Operator fee charged to this partner, net of refunds, in minor units.
    */
   int64_t fees_minor;
+  /*
+   * Bonus points of promotions this partner funded (the operator: promotions it funds),
+   * net of refunds; included in `issued`.
+   */
+  int64_t promoted;
 };
 #define LOYALTY__V1__PARTNER_POINTS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&loyalty__v1__partner_points__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0 }
 
 
 /*
