@@ -8,4 +8,38 @@ extension Shard {
         let member = try store.memberState(memberId)
         return rules.facts(member, lots: try store.openLots(memberId), at: time, inquiry: inquiry)
     }
+
+    /// The shard's members by status, and the points pending, at `time` (default: the
+    /// log time, the close time of the last sealed cycle): what `loyalty dev` and
+    /// `ledger inspect` summarise. O(members); changes nothing.
+    public func memberSummary(at time: Int64? = nil) throws(LedgerError) -> MemberSummary {
+        var summary = MemberSummary()
+        guard rules.reportsFacts else { return summary }
+        let logTime = try store.logTimeMilliseconds()
+        guard let time = time ?? logTime else { return summary }
+        for memberId in try store.memberIds() {
+            let facts = try facts(memberId, at: time)
+            summary.members += 1
+            if !facts.status.isEmpty { summary.byStatus[facts.status, default: 0] += 1 }
+            summary.pendingPoints += facts.pendingPoints
+        }
+        return summary
+    }
+}
+
+/// Members by status and the points pending, over one shard or several (`+`).
+public struct MemberSummary: Sendable, Equatable {
+    public var members: Int64 = 0
+    public var byStatus: [String: Int64] = [:]
+    public var pendingPoints: Int64 = 0
+
+    public init() {}
+
+    public static func + (a: MemberSummary, b: MemberSummary) -> MemberSummary {
+        var sum = a
+        sum.members += b.members
+        sum.byStatus.merge(b.byStatus, uniquingKeysWith: +)
+        sum.pendingPoints += b.pendingPoints
+        return sum
+    }
 }

@@ -133,8 +133,10 @@ extension Transaction.Details {
     }
 
     /// Visits and nights: 0 (none) up to 10,000 per transaction.
+    static let countRange: ClosedRange<Int64> = 0...10_000
+
     private static func count(_ value: Int64, _ field: String) throws(WireError) -> Int64 {
-        guard (0...10_000).contains(value) else {
+        guard countRange.contains(value) else {
             throw WireError(field: field, reason: "must be in 0...10000, got \(value)")
         }
         return value

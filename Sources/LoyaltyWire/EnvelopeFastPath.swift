@@ -25,7 +25,7 @@ enum EnvelopeFastPath {
 
     /// Field numbers of loyalty.v1.TransactionEnvelope (transaction.proto).
     private enum Field: UInt64 {
-        case partnerId = 1, partnerTxnId, memberId, occurredAt, receivedAt, traceId
+        case partnerId = 1, partnerTxnId, memberId, occurredAt, receivedAt, traceId, cardId
         case accrual = 10, redemption, reversal
     }
 
@@ -35,6 +35,7 @@ enum EnvelopeFastPath {
     private static func envelope(_ reader: inout Reader) throws(Declined) -> InboundMessage {
         var seen: UInt64 = 0
         var partnerId = "", partnerTxnId = "", memberId = "", traceId = ""
+        var details = Transaction.Details()
         var occurredAt: Int64 = 0, receivedAt: Int64 = 0
         var bodyField: Field?
         var bodyRange = 0..<0
@@ -46,6 +47,7 @@ enum EnvelopeFastPath {
             case (.partnerTxnId, lengthType): partnerTxnId = try reader.string()
             case (.memberId, lengthType): memberId = try reader.string()
             case (.traceId, lengthType): traceId = try reader.string()
+            case (.cardId, lengthType): details.cardId = try reader.string()
             case (.occurredAt, varintType): occurredAt = try reader.int64()
             case (.receivedAt, varintType): receivedAt = try reader.int64()
             case (.accrual, lengthType), (.redemption, lengthType), (.reversal, lengthType):
@@ -63,21 +65,28 @@ enum EnvelopeFastPath {
             try FieldLimits.checkId(partnerTxnId, field: "")
             try FieldLimits.checkId(memberId, field: "")
             try FieldLimits.checkTraceId(traceId)
+            if !details.cardId.isEmpty { try FieldLimits.checkId(details.cardId, field: "") }
         }
-        let eventTime = receivedAt > 0 ? receivedAt : occurredAt
+        var eventTime = receivedAt > 0 ? receivedAt : occurredAt
         guard eventTime > 0 else { throw Declined() }
         var body = Reader(buffer: reader.buffer, position: bodyRange.lowerBound, end: bodyRange.upperBound)
         let transactionBody: Transaction.Body
         switch bodyField {
-        case .accrual: transactionBody = try accrual(&body)
-        case .redemption: transactionBody = try redemption(&body)
+        case .accrual: transactionBody = try accrual(&body, &details)
+        case .redemption: transactionBody = try redemption(&body, &details)
         case .reversal: transactionBody = try reversal(&body)
         default: throw Declined()
+        }
+        if details.retroClaim {
+            // A retro-claim is priced at the time the partner says it happened.
+            guard occurredAt > 0 else { throw Declined() }
+            eventTime = occurredAt
+            details.receivedAtMilliseconds = receivedAt
         }
         return .transaction(
             Transaction(
                 partnerId: partnerId, partnerTxnId: partnerTxnId, memberId: memberId, eventTimeMilliseconds: eventTime,
-                body: transactionBody),
+                body: transactionBody, details: details),
             traceId: traceId)
     }
 
@@ -87,8 +96,9 @@ enum EnvelopeFastPath {
         do { try limits() } catch { throw Declined() }
     }
 
-    /// loyalty.v1.Accrual: 1 amount_minor, 2 currency, 3 category.
-    private static func accrual(_ reader: inout Reader) throws(Declined) -> Transaction.Body {
+    /// loyalty.v1.Accrual: 1 amount_minor, 2 currency, 3 category, 4 visits, 5 nights,
+    /// 6 product, 7 referral_code, 8 retro_claim (`Transaction.Details(wire:)`'s checks).
+    private static func accrual(_ reader: inout Reader, _ details: inout Transaction.Details) throws(Declined) -> Transaction.Body {
         var seen: UInt64 = 0
         var amount: Int64 = 0
         var currency = "", category = ""
@@ -97,23 +107,41 @@ enum EnvelopeFastPath {
             case (1, varintType): amount = try reader.int64()
             case (2, lengthType): currency = try reader.string()
             case (3, lengthType): category = try reader.string()
+            case (4, varintType): details.visits = try reader.int64()
+            case (5, varintType): details.nights = try reader.int64()
+            case (6, lengthType): details.product = try reader.string()
+            case (7, lengthType): details.referralCode = try reader.string()
+            case (8, varintType): details.retroClaim = try reader.varint() != 0
             default: throw Declined()
             }
+        }
+        guard Transaction.Details.countRange.contains(details.visits), Transaction.Details.countRange.contains(details.nights) else {
+            throw Declined()
         }
         try check { () throws(FieldLimits.Violation) in
             try FieldLimits.checkCurrency(currency)
             try FieldLimits.checkCategory(category)
+            if !details.product.isEmpty { try FieldLimits.checkCategory(details.product) }
+            if !details.referralCode.isEmpty { try FieldLimits.checkId(details.referralCode, field: "") }
         }
         return .accrual(amountMinor: amount, currency: currency, category: category)
     }
 
-    /// loyalty.v1.Redemption: 1 points.
-    private static func redemption(_ reader: inout Reader) throws(Declined) -> Transaction.Body {
+    /// loyalty.v1.Redemption: 1 points, 2 bill_amount_minor, 3 reward_id.
+    private static func redemption(_ reader: inout Reader, _ details: inout Transaction.Details) throws(Declined) -> Transaction.Body {
         var seen: UInt64 = 0
         var points: Int64 = 0
         while !reader.atEnd {
-            guard try reader.field(&seen) == (1, varintType) else { throw Declined() }
-            points = try reader.int64()
+            switch try reader.field(&seen) {
+            case (1, varintType): points = try reader.int64()
+            case (2, varintType): details.billAmountMinor = try reader.int64()
+            case (3, lengthType): details.rewardId = try reader.string()
+            default: throw Declined()
+            }
+        }
+        try check { () throws(FieldLimits.Violation) in
+            if details.billAmountMinor != 0 { try FieldLimits.checkAmount(details.billAmountMinor, field: "") }
+            if !details.rewardId.isEmpty { try FieldLimits.checkId(details.rewardId, field: "") }
         }
         return .redemption(points: points)
     }

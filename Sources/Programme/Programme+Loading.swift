@@ -126,7 +126,9 @@ extension Programme {
         } catch {
             throw ProgrammeError(field: "$", reason: "not a JSON programme: \(error)")
         }
-        var problems: [(field: String, reason: String)] = []
+        var problems: [(field: String, reason: String)] = UnknownKeys.find(ProgrammeFile.self, in: jsonData).map {
+            ($0, "is not a field of a programme file (misspelt? see docs/programme.md)")
+        }
         func need<T>(_ value: T?, _ field: String) -> T? {
             if value == nil { problems.append((field, "is missing")) }
             return value

@@ -21,6 +21,19 @@ struct EnvelopeFastPathTests {
             var envelope = Loyalty_V1_TransactionEnvelope(transaction, traceId: index % 3 == 0 ? "trace-\(index)" : "")
             if index % 5 == 0 { envelope.receivedAtMs = transaction.eventTimeMilliseconds + 7 }
             if index % 7 == 0 { envelope.occurredAtMs = -5 }
+            // The programme rules' optional fields (issue 13), valid and not.
+            if index % 11 == 0 { envelope.cardID = index % 44 == 0 ? "card with space" : "card-\(index)" }
+            if index % 3 == 1, case .accrual? = envelope.body {
+                envelope.accrual.visits = Int64(index % 13 == 0 ? 20_000 : index % 4)
+                envelope.accrual.nights = Int64(index % 3)
+                envelope.accrual.product = index % 17 == 0 ? "Lens!" : "lens"
+                if index % 2 == 0 { envelope.accrual.referralCode = "m-000001" }
+                envelope.accrual.retroClaim = index % 10 == 1
+            }
+            if index % 2 == 1, case .redemption? = envelope.body {
+                envelope.redemption.billAmountMinor = index % 9 == 0 ? -1 : Int64(index)
+                envelope.redemption.rewardID = index % 4 == 1 ? "free-night" : ""
+            }
             envelopes.append(envelope)
         }
         // The rare kinds and faults, for the slow path.

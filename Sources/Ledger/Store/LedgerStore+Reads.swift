@@ -37,6 +37,15 @@ extension LedgerStore {
         return view
     }
 
+    /// Every member id of the members table, in order.
+    func memberIds() throws(LedgerError) -> [String] {
+        let s = try db.prepare("SELECT member_id FROM members ORDER BY member_id")
+        defer { s.reset() }
+        var ids: [String] = []
+        while try s.step() { ids.append(s.text(0)) }
+        return ids
+    }
+
     func totals() throws(LedgerError) -> ShardTotals {
         var outstanding: [String: Int64] = [:]
         let o = try db.prepare("SELECT issuer, SUM(points_left) FROM lots GROUP BY issuer")

@@ -41,11 +41,17 @@ struct Dev: AsyncParsableCommand {
     @Option(help: "Working directory (wiped first).") var data = "var/dev"
     @Option(help: "One undecodable record every N transactions, to show the dead-letter path (0 = none).")
     var garbageEvery = 50_000
-    @Option(help: "Partners whose POS terminals send through the C partner SDK (comma-separated).")
-    var posPartners = "pharmacy"
+    @Option(
+        help:
+            "Partners whose POS terminals send through the C partner SDK (comma-separated; default: pharmacy, if the programme has it)."
+    )
+    var posPartners: String?
     @Option(help: "POS terminals (threads, each with its own SDK handle) per C-SDK partner.") var terminals = 4
-    @Option(help: "Partners that send through the signed HTTP gateway (comma-separated).")
-    var httpPartners = "eshop,airline"
+    @Option(
+        help:
+            "Partners that send through the signed HTTP gateway (comma-separated; default: those of eshop, airline the programme has, else its first partner)."
+    )
+    var httpPartners: String?
     @Option(help: "Transactions per NDJSON batch an HTTP partner posts.") var batchLines = 500
     @Option(help: "Every Nth transaction of the HTTP partners goes alone on POST /v1/transactions (0 = never).")
     var singleEvery = 25
@@ -85,7 +91,7 @@ struct Dev: AsyncParsableCommand {
         let feeder = Feeder(producer: producer)
         let progress = ProgressLine()
         var posLanes: [String: POSTerminals] = [:]
-        for partner in posPartners.split(separator: ",").map(String.init) where programme.partner(partner) != nil {
+        for partner in try names(posPartners, option: "--pos-partners", default: ["pharmacy"], programme) {
             posLanes[partner] = try POSTerminals(partnerId: partner, terminals: terminals, bootstrapServers: cluster.bootstrapServers)
         }
 
@@ -195,12 +201,21 @@ struct Dev: AsyncParsableCommand {
 
     /// Keys for the HTTP partners, written where a user can sign requests of their own.
     private func httpKeys(_ programme: Programme) throws -> [String: PartnerCredentials.Key] {
-        let names = httpPartners.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        for name in names where programme.partner(name) == nil {
-            throw CLIError(
-                "--http-partners: \(name) is not a partner of the programme (partners: \(programme.partners.map(\.id).joined(separator: ", ")))")
-        }
+        var names = try names(httpPartners, option: "--http-partners", default: ["eshop", "airline"], programme)
+        if names.isEmpty && httpPartners == nil, let first = programme.partners.first { names = [first.id] }
         return HTTPPartners.issueKeys(for: names)
+    }
+
+    /// The partners an option names (each must be one of the programme's), or those of
+    /// `defaults` the programme has when the option is not given.
+    private func names(_ option: String?, option name: String, default defaults: [String], _ programme: Programme) throws -> [String] {
+        guard let option else { return defaults.filter { programme.partner($0) != nil } }
+        let names = option.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for partner in names where programme.partner(partner) == nil {
+            throw CLIError(
+                "\(name): \(partner) is not a partner of the programme (partners: \(programme.partners.map(\.id).joined(separator: ", ")))")
+        }
+        return names
     }
 
     private func startGateway(
@@ -232,15 +247,21 @@ struct Dev: AsyncParsableCommand {
 
     private func printReport(shardDirectory: String, programme: Programme) throws {
         var all: [ShardTotals] = []
+        var members = MemberSummary()
         for file in try ShardFiles.list(in: shardDirectory) {
             let shard = try Shard(path: file.path, partition: file.partition, programme: programme)
             all.append(try shard.totals())
+            members = members + (try shard.memberSummary())
             shard.close()
         }
         print("")
         print(Report.outcomes(all))
         print("")
         print(Report.partners(all, programme: programme))
+        if let rules = Report.programmeRules(members, all, programme: programme) {
+            print("")
+            print(rules)
+        }
         print("")
         print(Report.debts(all, programme: programme))
         print("")

@@ -30,6 +30,29 @@ enum Report {
         return rows.count == 1 ? "no partner activity" : Format.table(rows)
     }
 
+    /// What the programme's rules did, for a programme that has them: members by status
+    /// (at the log time), points pending, breakage by issuer, promotion costs by funder.
+    static func programmeRules(_ members: MemberSummary, _ shards: [ShardTotals], programme: Programme) -> String? {
+        var lines: [String] = []
+        if !members.byStatus.isEmpty {
+            let counts = members.byStatus.sorted { $0.key < $1.key }.map { "\($0.key) \(Format.grouped($0.value))" }
+            lines.append("members by status (at the last cycle's close): " + counts.joined(separator: ", "))
+        }
+        if members.pendingPoints > 0 {
+            lines.append("points pending in partners' return windows: \(Format.grouped(members.pendingPoints))")
+        }
+        let sums = shards.flatMap(\.partners).summedByPartner()
+        let breakage = sums.filter { $0.expired > 0 }
+        if !breakage.isEmpty {
+            let value = { (points: Int64) in Format.money(points * programme.pointValueMinor, exponent: programme.currencyExponent) }
+            lines.append(
+                "breakage (points expired unused, by issuer): "
+                    + breakage.map { "\($0.partnerId) \(Format.grouped($0.expired)) (\(value($0.expired)) \(programme.currency))" }
+                    .joined(separator: ", "))
+        }
+        return lines.isEmpty ? nil : lines.joined(separator: "\n")
+    }
+
     /// Cross-partner debts over all cycles as a payer x payee matrix: issuer -> redeemer
     /// for points, partner -> operator for fees. Self-debts (points spent where they
     /// were earned) are recorded but never settled, so they are left out.
