@@ -155,7 +155,8 @@ extension Programme {
             currency: need(file.currency, "currency") ?? "",
             currencyExponent: need(file.currencyExponent, "currency_exponent") ?? 0,
             pointValueMinor: need(file.pointValueMinor, "point_value_minor") ?? 1,
-            expiryMonths: need(file.expiryMonths, "expiry_months") ?? 0,
+            // An `expiry` section says how points expire; expiry_months is then optional.
+            expiryMonths: file.expiry != nil ? (file.expiryMonths ?? 0) : need(file.expiryMonths, "expiry_months") ?? 0,
             maxCardsPerAccount: need(file.maxCardsPerAccount, "max_cards_per_account") ?? 1,
             operatorAccount: Participant(
                 id: op.flatMap { need($0.id, "operator.id") } ?? "",

@@ -23,11 +23,30 @@ struct ProgrammeCommand: AsyncParsableCommand {
                 print(
                     "\(file): valid; version \(programme.version), \(programme.partners.count) partners, currency \(programme.currency), point value \(programme.pointValueMinor) minor unit(s), expiry \(programme.expiryMonths) months"
                 )
+                for line in ProgrammeCommand.rules(programme) { print("  " + line) }
             } catch {
                 FileHandle.standardError.write(Data("\(file): \(error)\n".utf8))
                 throw ExitCode(1)
             }
         }
+    }
+
+    /// What the file's rules sections configure, a line each (none for a plain file).
+    static func rules(_ programme: Programme) -> [String] {
+        var lines: [String] = []
+        if programme.statuses.isEnabled {
+            lines.append("statuses: " + programme.statuses.levels.map(\.name).joined(separator: " / "))
+        }
+        let pending = programme.partners.filter { $0.pendingDays > 0 }
+        if !pending.isEmpty {
+            lines.append("pending points: " + pending.map { "\($0.id) \($0.pendingDays) days" }.joined(separator: ", "))
+        }
+        if !programme.promotions.isEmpty {
+            lines.append("promotions: " + programme.promotions.map { "\($0.id) (\($0.kind.rawValue), funded by \($0.funder))" }.joined(separator: ", "))
+        }
+        if let days = programme.claimWindowDays { lines.append("retro-claims within \(days) days") }
+        lines.append("cards: up to \(programme.maxCardsPerAccount) per account")
+        return lines
     }
 
     struct Sample: AsyncParsableCommand {
