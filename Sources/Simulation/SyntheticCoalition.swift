@@ -37,12 +37,14 @@ public struct SyntheticCoalition: Sequence, IteratorProtocol, Sendable {
         var points: Int64 = 0
         var purchases: [Purchase] = []
         var redemptions: [(partnerId: String, txnId: String, points: Int64)] = []
+        var accrued = false
     }
 
     public let settings: Settings
-    private let programme: Programme
+    let programme: Programme
     private let partners: [(id: String, categories: [String], amountRange: ClosedRange<Int64>)]
-    private var random: SplitMix64
+    var random: SplitMix64
+    let rules: RuleTraffic
     private var members: [MemberModel]
     private var produced = 0
     private var last: Transaction?
@@ -54,6 +56,7 @@ public struct SyntheticCoalition: Sequence, IteratorProtocol, Sendable {
             (partner.id, [""] + partner.earnCategoryBasisPoints.keys.sorted(), Self.amountRange(for: partner.id))
         }
         random = SplitMix64(seed: settings.seed)
+        rules = RuleTraffic(programme)
         members = Array(repeating: MemberModel(), count: Swift.max(1, settings.members))
     }
 
@@ -108,24 +111,32 @@ public struct SyntheticCoalition: Sequence, IteratorProtocol, Sendable {
         members[memberIndex].points += amount * rate / 10_000 / Swift.max(1, programme.pointValueMinor)
         members[memberIndex].purchases.append(Purchase(partnerId: partner.id, txnId: id, amountMinor: amount, refundedMinor: 0))
         if members[memberIndex].purchases.count > 16 { members[memberIndex].purchases.removeFirst() }
+        let details = accrualDetails(partner.id, memberIndex: memberIndex, firstAccrual: !members[memberIndex].accrued)
+        members[memberIndex].accrued = true
         return Transaction(
             partnerId: partner.id, partnerTxnId: id, memberId: Self.memberId(memberIndex),
-            eventTimeMilliseconds: time, body: .accrual(amountMinor: amount, currency: programme.currency, category: category)
+            eventTimeMilliseconds: time, body: .accrual(amountMinor: amount, currency: programme.currency, category: category),
+            details: details
         )
     }
 
     private mutating func redemption(_ memberIndex: Int, _ time: Int64) -> Transaction? {
         let available = members[memberIndex].points
         guard available >= 10 else { return nil }
-        let points = Int64.random(in: 1...Swift.max(1, available * 3 / 4), using: &random)
+        var points = Int64.random(in: 1...Swift.max(1, available * 3 / 4), using: &random)
         let partner = partners[Int.random(in: 0..<partners.count, using: &random)]
+        var details = Transaction.Details()
+        if let rules = programme.partner(partner.id)?.redemption, rules != RedemptionRules() {
+            guard let terms = redemptionTerms(programme.partner(partner.id)!, available: available) else { return nil }
+            (points, details) = terms
+        }
         let id = txnId(partner.id)
         members[memberIndex].points -= points
         members[memberIndex].redemptions.append((partner.id, id, points))
         if members[memberIndex].redemptions.count > 8 { members[memberIndex].redemptions.removeFirst() }
         return Transaction(
             partnerId: partner.id, partnerTxnId: id, memberId: Self.memberId(memberIndex),
-            eventTimeMilliseconds: time, body: .redemption(points: points)
+            eventTimeMilliseconds: time, body: .redemption(points: points), details: details
         )
     }
 
