@@ -42,7 +42,8 @@ struct ProgrammeCommand: AsyncParsableCommand {
             lines.append("pending points: " + pending.map { "\($0.id) \($0.pendingDays) days" }.joined(separator: ", "))
         }
         if !programme.promotions.isEmpty {
-            lines.append("promotions: " + programme.promotions.map { "\($0.id) (\($0.kind.rawValue), funded by \($0.funder))" }.joined(separator: ", "))
+            lines.append(
+                "promotions: " + programme.promotions.map { "\($0.id) (\($0.kind.rawValue), funded by \($0.funder))" }.joined(separator: ", "))
         }
         if let days = programme.claimWindowDays { lines.append("retro-claims within \(days) days") }
         lines.append("cards: up to \(programme.maxCardsPerAccount) per account")
