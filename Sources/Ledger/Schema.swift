@@ -234,8 +234,19 @@ enum Schema {
         "SELECT 1;",
         // 9: reserved for pending points (lots.available_at).
         "SELECT 1;",
-        // 10: reserved for shared accounts and cards (the cards table).
-        "SELECT 1;",
+        // 10: shared accounts and cards (issue 13): one row per card the shard has seen, with
+        // the account it is on (or left) and its state; ledger content, digested. The
+        // partial index serves the limit check (the account's active cards).
+        """
+        CREATE TABLE IF NOT EXISTS cards (
+            card_id TEXT PRIMARY KEY,
+            member_id TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('active', 'blocked', 'unlinked')),
+            changed_at INTEGER NOT NULL,
+            changed_offset INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS cards_active_by_member ON cards (member_id) WHERE state = 'active';
+        """,
         // 11: reserved for promotions (partner_stats.promoted).
         "SELECT 1;",
     ]
@@ -252,6 +263,7 @@ enum Schema {
         ("partner_stats", "*", "cycle, partner_id"),
         ("cycles", "*", "cycle"),
         ("dead_letters", "*", "offset"),
+        ("cards", "*", "card_id"),
     ]
 
     /// The migration that adds journal.event_time and the archives (6).

@@ -47,6 +47,12 @@ extension Loyalty_V1_TransactionEnvelope {
                 $0.kind = .cancel
                 $0.originalPartnerTxnID = original
             }
+        case .card(let operation):
+            card = .with {
+                $0.kind = operation.kind.wire
+                $0.cardID = operation.cardId
+                $0.targetMemberID = operation.targetMemberId
+            }
         }
     }
 
@@ -87,8 +93,8 @@ extension Transaction.Body {
             case .unspecified, .UNRECOGNIZED:
                 throw WireError(field: "reversal.kind", reason: "must be REFUND or CANCEL, got \(reversal.kind.rawValue)")
             }
-        case .card:
-            throw WireError(field: "card", reason: "card operations are not accepted by this build")
+        case .card(let card):
+            self = .card(try Transaction.CardOperation(wire: card))
         case .barrier, .inquiry:
             preconditionFailure("barrier and inquiry are handled before transaction bodies")
         }
@@ -140,5 +146,42 @@ extension Transaction.Details {
             throw WireError(field: field, reason: "must be in 0...10000, got \(value)")
         }
         return value
+    }
+}
+
+extension Transaction.CardOperation {
+    /// A card operation of the envelope: a kind, a card id, and for MOVE a target account
+    /// other than the envelope's member (checked by the ledger, which knows the member).
+    init(wire card: Loyalty_V1_CardOperation) throws(WireError) {
+        let kind: Kind
+        switch card.kind {
+        case .enrol: kind = .enrol
+        case .link: kind = .link
+        case .unlink: kind = .unlink
+        case .block: kind = .block
+        case .move: kind = .move
+        case .unspecified, .UNRECOGNIZED:
+            throw WireError(field: "card.kind", reason: "must be ENROL, LINK, UNLINK, BLOCK or MOVE, got \(card.kind.rawValue)")
+        }
+        try FieldLimits.checkId(card.cardID, field: "card.card_id")
+        if kind == .move {
+            try FieldLimits.checkId(card.targetMemberID, field: "card.target_member_id")
+        } else if !card.targetMemberID.isEmpty {
+            throw WireError(field: "card.target_member_id", reason: "is for MOVE only, got it on \(kind.rawValue)")
+        }
+        self.init(kind, cardId: card.cardID, targetMemberId: card.targetMemberID)
+    }
+}
+
+extension Transaction.CardOperation.Kind {
+    /// The wire's kind.
+    public var wire: Loyalty_V1_CardOperation.Kind {
+        switch self {
+        case .enrol: .enrol
+        case .link: .link
+        case .unlink: .unlink
+        case .block: .block
+        case .move: .move
+        }
     }
 }

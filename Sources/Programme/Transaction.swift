@@ -50,6 +50,8 @@ public struct Transaction: Sendable, Hashable {
         case refund(originalPartnerTxnId: String, amountMinor: Int64, currency: String)
         /// Cancels an earlier redemption of the same partner and member.
         case cancel(originalPartnerTxnId: String)
+        /// An operation on the cards of the member's account (`memberId` is the account).
+        case card(CardOperation)
 
         public var kind: Kind {
             switch self {
@@ -57,6 +59,7 @@ public struct Transaction: Sendable, Hashable {
             case .redemption: .redemption
             case .refund: .refund
             case .cancel: .cancel
+            case .card: .card
             }
         }
 
@@ -67,7 +70,7 @@ public struct Transaction: Sendable, Hashable {
             case .accrual(let amountMinor, _, _): [("accrual.amount_minor", amountMinor)]
             case .redemption(let points): [("redemption.points", points)]
             case .refund(_, let amountMinor, _): [("reversal.amount_minor", amountMinor)]
-            case .cancel: []
+            case .cancel, .card: []
             }
         }
 
@@ -77,7 +80,7 @@ public struct Transaction: Sendable, Hashable {
             switch self {
             case .accrual(_, let currency, _): ("accrual.currency", currency)
             case .refund(_, _, let currency): ("reversal.currency", currency)
-            case .redemption, .cancel: nil
+            case .redemption, .cancel, .card: nil
             }
         }
     }
@@ -85,7 +88,7 @@ public struct Transaction: Sendable, Hashable {
     /// What a transaction does, with the code the ledger's journal stores (never
     /// renumber: journals on disk hold these) and the name its messages use.
     public enum Kind: Int64, Sendable, CaseIterable {
-        case accrual = 0, redemption, refund, cancel
+        case accrual = 0, redemption, refund, cancel, card
 
         /// "a cancel": how a rejection names the kind of a transaction.
         public var name: String {
@@ -94,6 +97,7 @@ public struct Transaction: Sendable, Hashable {
             case .redemption: "a redemption"
             case .refund: "a refund"
             case .cancel: "a cancel"
+            case .card: "a card operation"
             }
         }
     }

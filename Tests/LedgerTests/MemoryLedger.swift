@@ -24,6 +24,8 @@ struct MemoryLedger: RuleInputs {
     var stats: [String: PartnerPoints] = [:]
     /// The log time the rules see (a shard's last sealed close time); nil: no barrier yet.
     var logTime: Int64? = nil
+    /// Every card by id, as the shard's cards table holds them.
+    var cards: [String: CardRecord] = [:]
 
     init(programme: Programme) { rules = LedgerRules(programme: programme) }
 
@@ -48,6 +50,10 @@ struct MemoryLedger: RuleInputs {
         (portionsByRedemption[offset] ?? []).map { (portion: $0, lot: lots[$0.lotId]!.lot) }
     }
     func logTimeMilliseconds() -> Int64? { logTime }
+    func card(_ cardId: String) -> CardRecord? { cards[cardId] }
+    func activeCardCount(ofAccount memberId: String) -> Int {
+        cards.values.filter { $0.memberId == memberId && $0.state == .active }.count
+    }
 
     /// The outcome of `t` at `offset`, and the original's outcome for a duplicate.
     mutating func apply(_ t: Transaction, offset: Int64) -> (Outcome, Outcome?) {
@@ -82,6 +88,7 @@ struct MemoryLedger: RuleInputs {
         for update in effects.lotUpdates { lots[update.lotId]!.lot.pointsLeft = update.pointsLeft }
         if let lot = effects.newLot { lots[lot.lotId] = (t.memberId, lot) }
         if effects.memberChanged { members[t.memberId] = effects.member }
+        if let card = effects.card { cards[card.cardId] = card }
         debts += effects.debts
         for delta in effects.stats {
             stats[delta.partnerId, default: PartnerPoints(partnerId: delta.partnerId)].redeemed += delta.redeemed

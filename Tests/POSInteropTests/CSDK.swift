@@ -47,6 +47,9 @@ enum CSDK {
                     return loyalty_pos_encode_cancel(
                         t.partnerId, t.partnerTxnId, t.memberId, t.eventTimeMilliseconds, original,
                         out.baseAddress, out.count, errbuf, errlen)
+                case .card:
+                    // The C SDK sends purchases and reversals; card operations go through the gateway.
+                    return Int(LOYALTY_POS_EINVAL)
                 }
             }
         }

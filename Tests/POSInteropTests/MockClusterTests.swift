@@ -56,6 +56,9 @@ struct MockClusterTests {
                             pointer, t.partnerTxnId, t.memberId, t.eventTimeMilliseconds, original, amountMinor, currency, errbuf, errlen))
                 case .cancel(let original):
                     return Int(loyalty_pos_cancel(pointer, t.partnerTxnId, t.memberId, t.eventTimeMilliseconds, original, errbuf, errlen))
+                case .card:
+                    // The C SDK sends purchases and reversals; card operations go through the gateway.
+                    return Int(LOYALTY_POS_EINVAL)
                 }
             }
             return code == LOYALTY_POS_OK ? nil : CFailure(code: code, message: message)

@@ -26,6 +26,8 @@ struct Effects {
     var stats: [PartnerPoints] = []
     /// What a refund or cancel writes into its original's journal row.
     var originalUpdate: OriginalUpdate? = nil
+    /// The card a card operation leaves in this state (`LedgerRules+Cards`).
+    var card: CardRecord? = nil
     var record = JournalRecord(kind: .accrual, outcome: Outcome(status: .accepted))
 
     /// The original is the transaction's partner's `originalTxnId`.
@@ -46,6 +48,7 @@ struct Effects {
         debts.removeAll(keepingCapacity: true)
         stats.removeAll(keepingCapacity: true)
         originalUpdate = nil
+        card = nil
     }
 
     /// The member as the rule left it, to be written.

@@ -15,6 +15,10 @@ protocol RuleInputs {
     /// The log time: the close time of the shard's last sealed barrier; nil before the first.
     /// Read only when the programme sets a horizon. Never the wall clock.
     func logTimeMilliseconds() throws(LedgerError) -> Int64?
+    /// The card as this shard knows it (any account, any state); nil if never enrolled here.
+    func card(_ cardId: String) throws(LedgerError) -> CardRecord?
+    /// How many active cards the account holds in this shard.
+    func activeCardCount(ofAccount memberId: String) throws(LedgerError) -> Int
 }
 
 /// A transaction the rules refuse (journaled as REJECTED), or storage failing under them.
@@ -34,6 +38,7 @@ extension LedgerRules {
             let time = t.eventTimeMilliseconds
             let logTime = programme.idempotencyHorizonDays == nil ? nil : try inputs.logTimeMilliseconds()
             try checkHorizon(t, logTime: logTime)
+            try checkCard(t, inputs: inputs)
             let member = try inputs.memberState(t.memberId)
             switch t.body {
             case .accrual(let amountMinor, let currency, let category):
@@ -62,6 +67,8 @@ extension LedgerRules {
                 cancel(
                     t, offset: offset, originalTxnId: originalTxnId, original: original, portions: portions, member: member,
                     lots: try inputs.openLots(t.memberId), spendableBefore: before, into: &effects)
+            case .card(let operation):
+                try applyCard(t, operation, offset: offset, member: member, inputs: inputs, into: &effects)
             }
         } catch let error as Rejection {
             throw .rejection(error)

@@ -72,6 +72,14 @@ extension LedgerStore {
             chain.text(id)
             chain.integer(by)
         }
+        // Only when there is one: the chain of a ledger without cards stays as it was.
+        if let card = effects.card {
+            chain.piece(UInt8(ascii: "C"), offset: offset)
+            chain.text(card.cardId)
+            chain.text(card.memberId)
+            chain.text(card.state.rawValue)
+            chain.integers(card.changedAtMilliseconds, card.changedOffset)
+        }
     }
 
     /// A journal row (an accepted or rejected transaction).

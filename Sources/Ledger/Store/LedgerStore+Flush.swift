@@ -115,6 +115,7 @@ extension LedgerStore {
             }
         }
         if let update = effects.originalUpdate { try updateOriginal(partnerId: partnerId, update) }
+        if let card = effects.card { try writeCard(card) }
     }
 
     /// `members.programme_state`: NULL while the state is empty.

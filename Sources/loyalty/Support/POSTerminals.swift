@@ -139,6 +139,9 @@ final class POSTerminals: Sendable {
                 status = loyalty_pos_refund(handle, id, member, time, original, amount, currency, &error, error.count)
             case .cancel(let original):
                 status = loyalty_pos_cancel(handle, id, member, time, original, &error, error.count)
+            case .card:
+                // The C SDK sends purchases and reversals; card operations go through the gateway.
+                status = LOYALTY_POS_EINVAL
             }
             return (status, Self.text(error))
         }

@@ -1,0 +1,27 @@
+import Foundation
+import Programme
+import Testing
+
+@Suite(.timeLimit(.minutes(10)))
+struct CardsProgrammeTests {
+    func problems(maxCards: Any) throws -> [(field: String, reason: String)] {
+        var object = try #require(JSONSerialization.jsonObject(with: Data(Programme.sampleJSON.utf8)) as? [String: Any])
+        object["max_cards_per_account"] = maxCards
+        let data = try JSONSerialization.data(withJSONObject: object)
+        do {
+            _ = try Programme.decode(jsonData: data)
+            return []
+        } catch {
+            return error.problems
+        }
+    }
+
+    @Test func cardLimitIsBetweenOneAndAHundred() throws {
+        #expect(try problems(maxCards: 4).isEmpty)
+        #expect(try problems(maxCards: 100).isEmpty)
+        let zero = try problems(maxCards: 0)
+        #expect(zero.map(\.field) == ["max_cards_per_account"] && zero[0].reason.contains("at least 1"))
+        let many = try problems(maxCards: 101)
+        #expect(many.map(\.field) == ["max_cards_per_account"] && many[0].reason == "must be at most 100, got 101")
+    }
+}
