@@ -196,6 +196,7 @@ extension Gateway {
         var envelope: Loyalty_V1_TransactionEnvelope
         do throws(EdgeError) {
             envelope = try validator.decode(record, format: format)
+            try resolveCard(&envelope)  // a card without a member: its account (Gateway+Cards)
             try validator.validate(envelope, authenticatedPartner: partner)
         } catch {
             metrics.rejectedAtEdge(field: error.field)

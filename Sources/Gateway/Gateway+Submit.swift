@@ -27,7 +27,10 @@ extension Gateway {
                 nowMilliseconds: RequestSigner.nowMilliseconds())
             try spend(.requests, partner: partner)
             var envelope = try validator.decode(body, format: format)
-            do throws(EdgeError) { try validator.validate(envelope, authenticatedPartner: partner) } catch {
+            do throws(EdgeError) {
+                try resolveCard(&envelope)  // a card without a member: its account (Gateway+Cards)
+                try validator.validate(envelope, authenticatedPartner: partner)
+            } catch {
                 metrics.rejectedAtEdge(field: error.field)
                 throw error
             }

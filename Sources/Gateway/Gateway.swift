@@ -20,6 +20,8 @@ import Synchronization
 public final class Gateway: Sendable {
     public let configuration: GatewayConfiguration
     public let listener: ResultsListener
+    /// Card id → account, from the cards topic (`Gateway+Cards`).
+    public let cards: CardDirectory
     let programme: Programme
     /// POST /v1/transactions and balance inquiries (`lingerMilliseconds`).
     let producer: KafkaProducer
@@ -45,6 +47,8 @@ public final class Gateway: Sendable {
         listener = ResultsListener(
             bootstrapServers: configuration.bootstrapServers, topic: configuration.topics.results,
             fetchWaitMilliseconds: configuration.resultsFetchWaitMilliseconds, extra: configuration.kafkaExtra, waiters: waiters, logger: logger)
+        cards = CardDirectory(
+            bootstrapServers: configuration.bootstrapServers, topic: configuration.topics.cards, extra: configuration.kafkaExtra, logger: logger)
         authenticator = RequestAuthenticator(
             credentials: credentials, windowMilliseconds: configuration.signatureWindowMilliseconds,
             replayCache: ReplayCache(
@@ -77,8 +81,9 @@ public final class Gateway: Sendable {
     /// The port the HTTP server listens on, once it runs (0 before).
     public var boundPort: Int { port.value.load(ordering: .acquiring) }
 
-    /// Producers, results listener, HTTP server: run them in one ServiceGroup in this order.
-    public var services: [any Service] { [ProducerService(producers: [producer, batchProducer]), listener, makeApplication()] }
+    /// Producers, results listener, card directory, HTTP server: run them in one ServiceGroup
+    /// in this order.
+    public var services: [any Service] { [ProducerService(producers: [producer, batchProducer]), listener, cards, makeApplication()] }
 
     func makeApplication() -> some ApplicationProtocol {
         let router = Router()

@@ -11,6 +11,10 @@ public struct Topics: Sendable, Equatable {
     public var deadLetters = "loyalty.dead-letters"
     /// SettlementInstruction events of settled cycles.
     public var settlements = "loyalty.settlements"
+    /// The card directory: every card operation a shard accepted, keyed by card id,
+    /// compacted (docs/programme.md, "Shared accounts and cards"). A routing hint for the
+    /// gateway; the shards are the authority.
+    public var cards = "loyalty.cards"
 
     public init() {}
 }

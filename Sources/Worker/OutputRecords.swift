@@ -29,7 +29,7 @@ struct OutputRecords {
     }
 
     func records(for outputs: [LedgerOutput], context: Context) throws -> [ProducerRecord] {
-        try outputs.map { output in
+        var records = try outputs.map { output in
             switch output {
             case .result(let offset, let transaction, let outcome, let original, let facts):
                 let traceId = context.traceIds[offset]
@@ -57,6 +57,21 @@ struct OutputRecords {
                     value: try Loyalty_V1_ShardPosition(position).serializedBytes()
                 )
             }
+        }
+        try appendCardDirectory(outputs, to: &records)
+        return records
+    }
+
+    /// The card directory's record of each card operation the batch accepted (not of its
+    /// duplicates: the first publication had it): the operation itself, as an envelope keyed
+    /// by its card id (docs/programme.md, "Shared accounts and cards").
+    private func appendCardDirectory(_ outputs: [LedgerOutput], to records: inout [ProducerRecord]) throws {
+        for case .result(_, let transaction, let outcome, _, _) in outputs where outcome.status == .accepted {
+            guard case .card(let operation) = transaction.body else { continue }
+            records.append(
+                ProducerRecord(
+                    topic: topics.cards, partition: nil, key: Array(operation.cardId.utf8),
+                    value: try Loyalty_V1_TransactionEnvelope(transaction).serializedBytes()))
         }
     }
 

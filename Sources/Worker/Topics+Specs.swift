@@ -12,6 +12,11 @@ extension Topics {
             .init(name: positions, partitions: 1, replicationFactor: replicationFactor, configs: forever),
             .init(name: deadLetters, partitions: 1, replicationFactor: replicationFactor, configs: forever),
             .init(name: settlements, partitions: 1, replicationFactor: replicationFactor, configs: forever),
+            // One partition: one order of every card's records. Compacted, never deleted: the
+            // newest record of each card stays, a blocked card stays known.
+            .init(
+                name: cards, partitions: 1, replicationFactor: replicationFactor,
+                configs: ["cleanup.policy": "compact", "retention.ms": "-1", "retention.bytes": "-1"]),
         ]
     }
 }

@@ -9,7 +9,7 @@ struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
         abstract: "Look into shard files, or rebuild one from the log.",
-        subcommands: [Inspect.self, Rebuild.self, Snapshot.self, Restore.self, Verify.self, History.self]
+        subcommands: [Inspect.self, Rebuild.self, Snapshot.self, Restore.self, Verify.self, History.self, Cards.self]
     )
 }
 
