@@ -16,7 +16,8 @@ import Programme
 /// - A refund takes its amount off the spend of the original's bucket (if still kept):
 ///   the status may fall from then on; points already earned stay.
 /// - A retro-claim (an event time before the member's latest) counts in its own bucket
-///   if that is still kept, and earns by the buckets kept then (later ones not counted).
+///   if that is still kept, and earns by the buckets kept then (later ones not counted);
+///   one from before a lapse (`countingSinceMilliseconds`) does not count, nor its refund.
 extension LedgerRules {
     /// The member's status level at `time` (0: the base status).
     func statusLevel(_ state: StatusState, at time: Int64) -> Int {
@@ -85,7 +86,9 @@ extension LedgerRules {
     /// the spend of the original's bucket, while that bucket is kept.
     func uncountForStatus(_ t: Transaction, amountMinor: Int64, original: OriginalRecord, member: inout MemberState) {
         let rules = programme.statuses
-        guard rules.counts(partnerId: t.partnerId), let time = original.eventTimeMilliseconds else { return }
+        guard rules.counts(partnerId: t.partnerId), let time = original.eventTimeMilliseconds,
+            time >= member.programme.status.countingSinceMilliseconds ?? .min
+        else { return }
         let key = rules.bucketKey(milliseconds: time)
         guard let index = member.programme.status.buckets.firstIndex(where: { $0.key == key }) else { return }
         let bucket = member.programme.status.buckets[index]
@@ -95,7 +98,12 @@ extension LedgerRules {
     private func countStatus(_ t: Transaction, amountMinor: Int64, into state: inout StatusState) {
         let rules = programme.statuses
         let time = t.eventTimeMilliseconds
-        if statusLapsed(state, at: time) { state.buckets = [] }
+        if statusLapsed(state, at: time) {
+            state.buckets = []
+            state.countingSinceMilliseconds = time
+        }
+        // A retro-claim from before a lapse counts no more than the rest of that time.
+        guard time >= state.countingSinceMilliseconds ?? .min else { return }
         let key = rules.bucketKey(milliseconds: time)
         if let index = state.buckets.firstIndex(where: { $0.key == key }) {
             state.buckets[index].spendMinor = Self.statusSum(state.buckets[index].spendMinor, amountMinor)
