@@ -37,7 +37,8 @@ extension Gateway {
             try spend(.transactions, partner: partner)
             EdgeValidator.stamp(&envelope, nowMilliseconds: RequestSigner.nowMilliseconds(), traceParent: request.headers[TraceParent.header])
             let key = ResultWaiters.Key(partnerId: envelope.partnerID, partnerTxnId: envelope.partnerTxnID)
-            let slot = wait ? waiters.register(key) : nil
+            // A MOVE always waits: its LINK on the target follows its result (Gateway+Cards).
+            let slot = wait || Self.isMove(envelope) ? waiters.register(key) : nil
             let metadata: RecordMetadata
             do throws(EdgeError) { metadata = try await publish(envelope) } catch {
                 if let slot { waiters.remove(key, slot) }
@@ -66,6 +67,7 @@ extension Gateway {
             if result.outcome.status == .duplicate {
                 fields.append("\"original\":{" + Self.outcomeFields(result.original).joined(separator: ",") + "}")
             }
+            if Self.isMove(envelope) { fields.append(await linkAfterMove(envelope, result, timeoutMilliseconds: timeout)) }
             return Self.traced(Self.json(.ok, "{" + fields.joined(separator: ",") + "}"), envelope.traceID)
         } catch {
             return Self.errorResponse(error, closeConnection: !bodyRead)

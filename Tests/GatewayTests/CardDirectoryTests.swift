@@ -118,6 +118,49 @@ struct CardDirectoryTests {
         await harness.stop()
     }
 
+    @Test("MOVE through the gateway: the MOVE on the source account, then its LINK on the target; card-only transactions follow")
+    func moveThroughTheGateway() async throws {
+        let harness = try await GatewayHarness()
+        let pool = harness.startWorkers()
+        let signer = harness.signers["pharmacy"]!
+        let wait = "/v1/transactions?wait=true&timeout_ms=30000"
+        let enrol = try await harness.send(
+            "POST", wait, body: cardOperationJSON(partner: "pharmacy", txn: "mv-1", member: "parents", kind: "ENROL", card: "card-k"),
+            contentType: "application/json", signer: signer)
+        #expect(enrol.json["status"] as? String == "ACCEPTED", "\(enrol.body)")
+        // Without wait=true: a MOVE still answers with its result and its LINK's.
+        let move = try await harness.send(
+            "POST", "/v1/transactions?timeout_ms=30000",
+            body: cardOperationJSON(partner: "pharmacy", txn: "mv-2", member: "parents", kind: "MOVE", card: "card-k", target: "grown-up"),
+            contentType: "application/json", signer: signer)
+        #expect(move.status == 200, "\(move.body)")
+        #expect(move.json["status"] as? String == "ACCEPTED")
+        let link = try #require(move.json["link"] as? [String: Any], "\(move.body)")
+        #expect(link["partner_txn_id"] as? String == "mv-2:link")
+        #expect(link["status"] as? String == "ACCEPTED")
+        try await waitForDirectory(harness, "card-k", .active)
+        let deadline = Date().addingTimeInterval(60)
+        while harness.gateway.cards.lookup("card-k")?.memberId != "grown-up", Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(harness.gateway.cards.lookup("card-k")?.memberId == "grown-up")
+        let earn = try await harness.send(
+            "POST", wait, body: cardAccrualJSON(partner: "pharmacy", txn: "mv-3", card: "card-k"), contentType: "application/json",
+            signer: signer)
+        #expect(earn.json["status"] as? String == "ACCEPTED", "\(earn.body)")
+        let balance = try await harness.send("GET", "/v1/members/grown-up/balance?timeout_ms=30000", signer: signer)
+        #expect(balance.json["balance"] as? Int == 600, "\(balance.body)")
+        // A retry of the MOVE is a DUPLICATE, and so is its LINK.
+        let again = try await harness.send(
+            "POST", wait,
+            body: cardOperationJSON(partner: "pharmacy", txn: "mv-2", member: "parents", kind: "MOVE", card: "card-k", target: "grown-up"),
+            contentType: "application/json", signer: signer)
+        #expect(again.json["status"] as? String == "DUPLICATE", "\(again.body)")
+        #expect((again.json["link"] as? [String: Any])?["status"] as? String == "DUPLICATE")
+        try await pool.stop()
+        await harness.stop()
+    }
+
     @Test("directory merge: a move's unlink arriving after its link does not undo it; blocked stays blocked")
     func mergeRule() {
         typealias Entry = CardDirectory.Entry
