@@ -220,7 +220,7 @@ extension Programme {
         case (nil, "year"): rules.period = .calendarYear
         case (nil, let other?): problems.append(("statuses.calendar", "must be \"month\" or \"year\", got \"\(other)\""))
         case (nil, nil): problems.append(("statuses", "needs a qualification period: window_days (rolling) or calendar (\"month\" or \"year\")"))
-        case (.some, .some): problems.append(("statuses.window_days", "and statuses.calendar are both given; choose one qualification period"))
+        case (.some, .some): problems.append(("statuses.window_days", "is given together with statuses.calendar; choose one qualification period"))
         }
         if let upgrade = file.upgradeInPeriod {
             rules.upgradeInPeriod = upgrade
@@ -255,7 +255,7 @@ extension Programme {
                     problems.append(("\(base).earn_bp.default", "is missing"))
                 }
             case (.some, .some):
-                problems.append(("\(base).earn_multiplier_bp", "and earn_bp are both given; a status earns by one of them"))
+                problems.append(("\(base).earn_multiplier_bp", "is given together with earn_bp; a status earns by one of them"))
             case (nil, nil): break
             }
             rules.levels.append(StatusRules.Level(name: level.name ?? "", qualify: qualify, earn: earn))

@@ -87,7 +87,7 @@ import Testing
 
     @Test func thePeriodIsOneOfWindowOrCalendar() throws {
         expectProblem(try problems { $0["window_days"] = nil }, "statuses", "needs a qualification period")
-        expectProblem(try problems { $0["calendar"] = "month" }, "statuses.window_days", "both given")
+        expectProblem(try problems { $0["calendar"] = "month" }, "statuses.window_days", "given together with statuses.calendar")
         expectProblem(
             try problems {
                 $0["window_days"] = nil
@@ -140,7 +140,7 @@ import Testing
     @Test func earnByMultiplierOrRatesInRangeAndAboveTheFloors() throws {
         expectProblem(
             try problems { editLevel(&$0, 2) { $0["earn_bp"] = ["default": 1000] } }, "statuses.levels[2].earn_multiplier_bp",
-            "both given")
+            "given together with earn_bp")
         expectProblem(
             try problems { editLevel(&$0, 2) { $0["earn_multiplier_bp"] = 5000 } }, "statuses.levels[2].earn_multiplier_bp",
             "must be in 10000...100000 bp (×1 to ×10), got 5000")
