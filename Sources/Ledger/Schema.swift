@@ -232,7 +232,8 @@ enum Schema {
         // (`MemberProgramme`) as one canonical JSON text, NULL while empty: the column is
         // added by `addProgrammeState` (only when missing, like 6's).
         "SELECT 1;",
-        // 9: reserved for pending points (lots.available_at).
+        // 9: pending points (issue 13): lots.available_at, the event time from which a lot's
+        // points are spendable (NULL: at once), added by `addAvailableAt` (only when missing).
         "SELECT 1;",
         // 10: shared accounts and cards (issue 13): one row per card the shard has seen, with
         // the account it is on (or left) and its state; ledger content, digested. The
@@ -247,7 +248,10 @@ enum Schema {
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS cards_active_by_member ON cards (member_id) WHERE state = 'active';
         """,
-        // 11: reserved for promotions (partner_stats.promoted).
+        // 11: promotions (issue 13): partner_stats.promoted, the bonus points of the
+        // promotions a participant funds (also in `issued`), added by `addPromoted` (only
+        // when missing). Bonus lots are ordinary lots (issuer: the funder) with negative ids
+        // (`LedgerRules.bonusLotId`): no table of their own.
         "SELECT 1;",
     ]
 
@@ -283,6 +287,20 @@ enum Schema {
         try addColumn(db, table: "members", column: "programme_state", definition: "TEXT")
     }
 
+    /// The migration that adds lots.available_at (9).
+    static let pendingPointsMigration = 9
+
+    private static func addAvailableAt(_ db: SQLiteDatabase) throws(LedgerError) {
+        try addColumn(db, table: "lots", column: "available_at", definition: "INTEGER")
+    }
+
+    /// The migration that adds partner_stats.promoted (11).
+    static let promotionsMigration = 11
+
+    private static func addPromoted(_ db: SQLiteDatabase) throws(LedgerError) {
+        try addColumn(db, table: "partner_stats", column: "promoted", definition: "INTEGER NOT NULL DEFAULT 0")
+    }
+
     /// Adds a column unless the table has it (a file rewound to an older version by a test
     /// keeps its columns).
     static func addColumn(_ db: SQLiteDatabase, table: String, column: String, definition: String) throws(LedgerError) {
@@ -305,6 +323,8 @@ enum Schema {
         steps[chainMigration - 1].then = addChainColumns
         steps[boundedHotStateMigration - 1].then = addEventTime
         steps[programmeRulesMigration - 1].then = addProgrammeState
+        steps[promotionsMigration - 1].then = addPromoted
+        steps[pendingPointsMigration - 1].then = addAvailableAt
         try db.migrate(steps)
     }
 }

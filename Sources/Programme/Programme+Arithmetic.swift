@@ -51,11 +51,48 @@ extension Programme {
         return Programme.fee(amountMinor: amountMinor, feeBasisPoints: rate)
     }
 
-    /// When points earned at `eventTimeMilliseconds` expire: `expiryMonths` calendar
-    /// months later, same time of day (UTC), clamped to the month's last day.
-    /// `Programme.neverExpires` when `expiryMonths` is 0; nil when out of range.
+    /// When points earned at `eventTimeMilliseconds` expire, by the expiry policy:
+    /// - plain (`expiry_months`) and `months_after_earning`: N calendar months later, same
+    ///   time of day (UTC), clamped to the month's last day (0 months: never);
+    /// - `end_of_month`: 00:00 UTC of the first day of the (N+1)th month after the month of
+    ///   earning (the end of the Nth month after it);
+    /// - `end_of_year`: 00:00 UTC of 1 January of the (N+1)th year after the year of earning;
+    /// - `never` and `inactivity` (the member's deadline expires all its lots instead):
+    ///   `Programme.neverExpires`.
+    /// nil when out of the calendar's range.
     public func expiry(eventTimeMilliseconds: Int64) -> Int64? {
-        if expiryMonths == 0 { return Programme.neverExpires }
-        return CivilTime.addingMonths(expiryMonths, toMilliseconds: eventTimeMilliseconds)
+        switch expiryPolicy.kind {
+        case nil:
+            if expiryMonths == 0 { return Programme.neverExpires }
+            return CivilTime.addingMonths(expiryMonths, toMilliseconds: eventTimeMilliseconds)
+        case .monthsAfterEarning(let months):
+            return CivilTime.addingMonths(months, toMilliseconds: eventTimeMilliseconds)
+        case .endOfMonth(let months):
+            return Self.startOfMonth(monthsAfter: months + 1, milliseconds: eventTimeMilliseconds)
+        case .endOfYear(let years):
+            let (day, _) = CivilTime.floorDivide(eventTimeMilliseconds, CivilTime.millisecondsPerDay)
+            let date = CivilTime.civil(days: day)
+            // From 1 January of the year of earning.
+            return Self.startOfMonth(monthsAfter: (years + 1) * 12 - Int(date.month - 1), milliseconds: eventTimeMilliseconds)
+        case .never, .inactivity:
+            return Programme.neverExpires
+        }
+    }
+
+    /// 00:00 UTC of the first day of the month `months` after the month of `milliseconds`.
+    static func startOfMonth(monthsAfter months: Int, milliseconds: Int64) -> Int64? {
+        let (day, _) = CivilTime.floorDivide(milliseconds, CivilTime.millisecondsPerDay)
+        let date = CivilTime.civil(days: day)
+        let firstOfMonth = CivilTime.days(year: date.year, month: date.month, day: 1)
+        let (start, overflow) = firstOfMonth.multipliedReportingOverflow(by: CivilTime.millisecondsPerDay)
+        guard !overflow else { return nil }
+        return CivilTime.addingMonths(months, toMilliseconds: start)
+    }
+
+    /// The inactivity deadline of a member whose last accepted transaction was at
+    /// `lastActivityMilliseconds`: N months later (policy `inactivity` only, else nil).
+    public func inactivityDeadline(lastActivityMilliseconds: Int64) -> Int64? {
+        guard let months = expiryPolicy.inactivityMonths else { return nil }
+        return CivilTime.addingMonths(months, toMilliseconds: lastActivityMilliseconds)
     }
 }

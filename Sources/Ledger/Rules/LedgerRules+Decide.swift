@@ -38,6 +38,7 @@ extension LedgerRules {
             let time = t.eventTimeMilliseconds
             let logTime = programme.idempotencyHorizonDays == nil ? nil : try inputs.logTimeMilliseconds()
             try checkHorizon(t, logTime: logTime)
+            try checkRetroClaim(t, logTime: logTime, inputs: inputs)  // claim_window_days (LedgerRules+RetroClaims)
             try checkCard(t, inputs: inputs)
             let member = try inputs.memberState(t.memberId)
             switch t.body {
@@ -46,10 +47,13 @@ extension LedgerRules {
                 try accrue(
                     t, offset: offset, partner: partner, amountMinor: amountMinor, currency: currency, category: category,
                     member: member, lots: lots, into: &effects)
-            case .redemption(let points):
+            case .redemption(let requested):
+                // The partner's redemption rules first: reward price, minimum, bill share.
+                let points = try redemptionPoints(t, partner: partner, requested: requested)
                 let due = try inputs.lotsIfNeeded(t.memberId, member, at: time)
                 try checkRedemption(points: points, spendable: LedgerRules.spendable(member, lots: due, at: time))
                 redeem(t, points: points, member: member, lots: try inputs.openLots(t.memberId), into: &effects)
+                addPointValueDifference(t, partner: partner, points: points, into: &effects)
             case .refund(let originalTxnId, let amountMinor, let currency):
                 try checkAmount("amount_minor", amountMinor)
                 try checkCurrency(currency)
@@ -67,9 +71,11 @@ extension LedgerRules {
                 cancel(
                     t, offset: offset, originalTxnId: originalTxnId, original: original, portions: portions, member: member,
                     lots: try inputs.openLots(t.memberId), spendableBefore: before, into: &effects)
+                addPointValueDifference(t, partner: partner, points: -original.points, into: &effects)
             case .card(let operation):
                 try applyCard(t, operation, offset: offset, member: member, inputs: inputs, into: &effects)
             }
+            recordActivity(t, into: &effects)  // expiry by inactivity: the deadline moves
         } catch let error as Rejection {
             throw .rejection(error)
         } catch let error as LedgerError {

@@ -90,9 +90,12 @@ extension LedgerRules {
     ) {
         var member = member
         let open = Self.expireDue(&member, lots: lots, at: t.eventTimeMilliseconds, into: &effects)
-        let fromLots = Self.take(terms.claw, from: open, firstLot: original.lotId, into: &effects)
+        // The original's promotion bonus lots right after its own (LedgerRules+Promotions).
+        let ordered = programme.hasPromotions ? Self.bonusLotsFirst(open, originalOffset: original.offset) : open
+        let fromLots = Self.take(terms.claw, from: ordered, firstLot: original.lotId, into: &effects)
         member.shortfall += terms.claw - fromLots
         member.balance -= terms.claw
+        uncountForStatus(t, amountMinor: amountMinor, original: original, member: &member)
         effects.store(member)
         effects.stat(PartnerPoints(partnerId: t.partnerId, clawedBack: terms.claw, feesMinor: -terms.feeBack))
         if terms.feeBack != 0 { effects.debt(t.partnerId, programme.operatorId, -terms.feeBack) }
@@ -100,7 +103,10 @@ extension LedgerRules {
             originalTxnId: originalTxnId, refundedMinor: terms.refundedTotal, clawedPoints: terms.clawedTotal,
             refundedFeeMinor: terms.refundedFeeTotal)
         effects.record = JournalRecord(
-            kind: .refund, outcome: Outcome(status: .accepted, pointsDelta: -terms.claw, balanceAfter: member.balance),
+            kind: .refund,
+            outcome: Outcome(
+                status: .accepted, pointsDelta: -terms.claw,
+                balanceAfter: member.balance - Self.pendingAfter(member, lots: open, effects: effects, at: t.eventTimeMilliseconds)),
             amountMinor: amountMinor, points: terms.claw, feeMinor: terms.feeBack, originalOffset: original.offset)
     }
 
@@ -155,9 +161,10 @@ extension LedgerRules {
         effects.stat(PartnerPoints(partnerId: t.partnerId, redeemed: -restored))
         effects.originalUpdate = .reversed(originalTxnId: originalTxnId, by: offset)
         // What the member got back to spend: less than `restored` when lots expired.
+        let spendableAfter = member.balance - Self.pendingAfter(member, lots: open, effects: effects, at: t.eventTimeMilliseconds)
         effects.record = JournalRecord(
             kind: .cancel,
-            outcome: Outcome(status: .accepted, pointsDelta: member.balance - spendableBefore, balanceAfter: member.balance),
+            outcome: Outcome(status: .accepted, pointsDelta: spendableAfter - spendableBefore, balanceAfter: spendableAfter),
             points: restored, originalOffset: original.offset)
     }
 }

@@ -67,10 +67,14 @@ struct LedgerRules {
     ) throws(Rejection) {
         try checkAmount("amount_minor", amountMinor)
         try checkCurrency(currency)
+        // A promotion's exclusion period (a sale): no points at all (LedgerRules+Promotions).
+        let excluded = isExcluded(t, category: category, amountMinor: amountMinor)
         // programme.points/fee(partnerId:) with the partner looked up once.
         guard
             let points = Programme.points(
-                amountMinor: amountMinor, earnBasisPoints: partner.earnBasisPoints(category: category),
+                amountMinor: amountMinor,
+                earnBasisPoints: excluded
+                    ? 0 : statusEarnBasisPoints(t, partner: partner, category: category, amountMinor: amountMinor, member: member),
                 pointValueMinor: programme.pointValueMinor),
             let fee = Programme.fee(amountMinor: amountMinor, feeBasisPoints: partner.operatorFeeBasisPoints)
         else {
@@ -79,6 +83,17 @@ struct LedgerRules {
         guard let expiry = programme.expiry(eventTimeMilliseconds: t.eventTimeMilliseconds) else {
             throw Rejection(.invalidField, "event_time: \(t.eventTimeMilliseconds) ms is outside the calendar range for expiry")
         }
+        // Pending points: spendable from the end of the partner's return window.
+        guard let availableAt = Programme.availability(pendingDays: partner.pendingDays, eventTimeMilliseconds: t.eventTimeMilliseconds)
+        else {
+            throw Rejection(.invalidField, "event_time: \(t.eventTimeMilliseconds) ms + pending_days overflows")
+        }
+        // Promotions at the event time, their bonuses per funder: checked and counted
+        // before anything changes (LedgerRules+Promotions.swift).
+        var promotions = member.programme.promotions
+        let bonuses = try promotionBonuses(
+            t, category: category, amountMinor: amountMinor, points: points, balance: member.balance, excluded: excluded,
+            state: &promotions)
         // Checked before anything changes, on the stored balance: never below the spendable one.
         guard !member.balance.addingReportingOverflow(points).overflow else {
             throw Rejection(.invalidAmount, "amount_minor: the member's balance would overflow")
@@ -93,15 +108,32 @@ struct LedgerRules {
         if lotPoints > 0 {
             effects.newLot = OpenLot(
                 lotId: offset, issuer: t.partnerId, pointsLeft: lotPoints, expiresAtMilliseconds: expiry,
-                createdAtMilliseconds: t.eventTimeMilliseconds)
+                createdAtMilliseconds: t.eventTimeMilliseconds,
+                availableAtMilliseconds: partner.pendingDays > 0 ? availableAt : OpenLot.availableAtOnce)
             member.expiryFloorMilliseconds = min(member.expiryFloorMilliseconds, expiry)
+            if partner.pendingDays > 0 { Self.notePending(&member, until: availableAt) }
         }
+        // Each funder's bonus: a lot of its own after the accrual's, issued by the funder.
+        member.programme.promotions = promotions
+        var bonusPoints: Int64 = 0
+        if !bonuses.isEmpty {
+            let template = OpenLot(
+                lotId: offset, issuer: t.partnerId, pointsLeft: 0, expiresAtMilliseconds: expiry, createdAtMilliseconds: t.eventTimeMilliseconds,
+                availableAtMilliseconds: partner.pendingDays > 0 ? availableAt : OpenLot.availableAtOnce)
+            bonusPoints = Self.creditBonuses(bonuses, offset: offset, template: template, member: &member, into: &effects)
+            if partner.pendingDays > 0 && !effects.bonusLots.isEmpty { Self.notePending(&member, until: availableAt) }
+        }
+        countForStatus(t, amountMinor: amountMinor, member: &member)
         effects.store(member)
         effects.stat(PartnerPoints(partnerId: t.partnerId, issued: points, feesMinor: fee))
         if fee != 0 { effects.debt(t.partnerId, programme.operatorId, fee) }
         effects.record = JournalRecord(
-            kind: .accrual, outcome: Outcome(status: .accepted, pointsDelta: points, balanceAfter: member.balance),
-            amountMinor: amountMinor, points: points, feeMinor: fee, lotId: lotPoints > 0 ? offset : nil)
+            kind: .accrual,
+            outcome: Outcome(
+                status: .accepted, pointsDelta: points + bonusPoints,
+                balanceAfter: member.balance - Self.pendingAfter(member, lots: lots, effects: effects, at: t.eventTimeMilliseconds)
+                    - Self.pendingBonusPoints(effects, at: t.eventTimeMilliseconds)),
+            amountMinor: amountMinor, points: points + bonusPoints, feeMinor: fee, lotId: lotPoints > 0 ? offset : nil)
     }
 
     // MARK: Redemption
@@ -123,11 +155,17 @@ struct LedgerRules {
         var member = member
         let open = Self.expireDue(&member, lots: lots, at: t.eventTimeMilliseconds, into: &effects)
         var remaining = points
-        // The first lot left open is the earliest expiry: the floor, exactly.
+        // The earliest expiry of the lots left open (pending lots skipped, then the first
+        // not emptied): the floor, exactly.
         var floor = MemberState.noOpenLots
         for lot in open {
+            // Pending points are not spendable: their lots are skipped.
+            if lot.isPending(at: t.eventTimeMilliseconds) {
+                floor = min(floor, lot.expiresAtMilliseconds)
+                continue
+            }
             guard remaining > 0 else {
-                floor = lot.expiresAtMilliseconds
+                floor = min(floor, lot.expiresAtMilliseconds)
                 break
             }
             let portion = min(remaining, lot.pointsLeft)
@@ -135,7 +173,7 @@ struct LedgerRules {
             effects.portions.append(Portion(lotId: lot.lotId, issuer: lot.issuer, points: portion))
             remaining -= portion
             if portion < lot.pointsLeft {
-                floor = lot.expiresAtMilliseconds
+                floor = min(floor, lot.expiresAtMilliseconds)
                 break
             }
         }
@@ -148,7 +186,10 @@ struct LedgerRules {
         effects.store(member)
         effects.stat(PartnerPoints(partnerId: t.partnerId, redeemed: points))
         effects.record = JournalRecord(
-            kind: .redemption, outcome: Outcome(status: .accepted, pointsDelta: -points, balanceAfter: member.balance),
+            kind: .redemption,
+            outcome: Outcome(
+                status: .accepted, pointsDelta: -points,
+                balanceAfter: member.balance - Self.pendingAfter(member, lots: open, effects: effects, at: t.eventTimeMilliseconds)),
             points: points)
     }
 }

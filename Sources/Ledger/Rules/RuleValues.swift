@@ -37,11 +37,25 @@ public struct OpenLot: Sendable, Equatable {
     public var expiresAtMilliseconds: Int64
     /// The accrual's event time: among lots expiring together the oldest goes first.
     public var createdAtMilliseconds: Int64
+    /// Pending points: the lot's points are spendable from this event time on (the
+    /// accrual's event time + its partner's `pending_days`); `availableAtOnce` without a
+    /// return window. A lot with `availableAtMilliseconds > t` is pending at t.
+    public var availableAtMilliseconds: Int64
 
-    public init(lotId: Int64, issuer: String, pointsLeft: Int64, expiresAtMilliseconds: Int64, createdAtMilliseconds: Int64) {
+    /// `availableAtMilliseconds` of a lot spendable as soon as it exists.
+    public static let availableAtOnce: Int64 = .min
+
+    public init(
+        lotId: Int64, issuer: String, pointsLeft: Int64, expiresAtMilliseconds: Int64, createdAtMilliseconds: Int64,
+        availableAtMilliseconds: Int64 = OpenLot.availableAtOnce
+    ) {
         (self.lotId, self.issuer, self.pointsLeft) = (lotId, issuer, pointsLeft)
         (self.expiresAtMilliseconds, self.createdAtMilliseconds) = (expiresAtMilliseconds, createdAtMilliseconds)
+        self.availableAtMilliseconds = availableAtMilliseconds
     }
+
+    /// Whether the lot's points are still in their return window at `time`.
+    func isPending(at time: Int64) -> Bool { availableAtMilliseconds > time }
 
     /// Redemption order: earliest expiry, then oldest, then lowest id.
     static func precedes(_ a: OpenLot, _ b: OpenLot) -> Bool {

@@ -41,8 +41,22 @@ extension LedgerStore {
             chain.integer(lot.pointsLeft)
             chain.integer(lot.expiresAtMilliseconds)
             chain.integer(lot.createdAtMilliseconds)
+            // Pending points: only a lot with a return window says when it is released, so
+            // the chain of a ledger without pending points stays as it was.
+            if lot.availableAtMilliseconds != OpenLot.availableAtOnce {
+                chain.piece(UInt8(ascii: "P"), offset: offset)
+                chain.integer(lot.availableAtMilliseconds)
+            }
         } else {
             chain.optional(Int64?.none)
+        }
+        // Only when there are any, so that a log without promotions chains as before.
+        if !effects.bonusLots.isEmpty {
+            chain.text("bonus lots")
+            chain.list(effects.bonusLots) { chain, lot in
+                chain.integers(lot.lotId, lot.pointsLeft, lot.expiresAtMilliseconds, lot.createdAtMilliseconds, lot.availableAtMilliseconds)
+                chain.text(lot.issuer)
+            }
         }
         if effects.memberChanged {
             chain.integer(effects.member.balance)
@@ -60,6 +74,10 @@ extension LedgerStore {
         chain.list(effects.stats) { chain, s in
             chain.text(s.partnerId)
             chain.integers(s.issued, s.redeemed, s.expired, s.clawedBack, s.feesMinor)
+            if s.promoted != 0 {
+                chain.text("promoted")
+                chain.integer(s.promoted)
+            }
         }
         switch effects.originalUpdate {
         case nil: chain.optional(Int64?.none)

@@ -50,15 +50,16 @@ extension LedgerStore {
         state.debts.removeAll(keepingCapacity: true)
         let p = try db.prepare(
             """
-            INSERT INTO partner_stats (cycle, partner_id, issued, redeemed, expired, clawed_back, fees_minor) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO partner_stats (cycle, partner_id, issued, redeemed, expired, clawed_back, fees_minor, promoted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (cycle, partner_id) DO UPDATE SET issued = issued + excluded.issued, redeemed = redeemed + excluded.redeemed,
-            expired = expired + excluded.expired, clawed_back = clawed_back + excluded.clawed_back, fees_minor = fees_minor + excluded.fees_minor
+            expired = expired + excluded.expired, clawed_back = clawed_back + excluded.clawed_back, fees_minor = fees_minor + excluded.fees_minor,
+            promoted = promoted + excluded.promoted
             """
         )
         for (id, s) in state.stats {
             try p.bind(
                 .integer(Schema.openCycle), .text(id), .integer(s.issued), .integer(s.redeemed), .integer(s.expired),
-                .integer(s.clawedBack), .integer(s.feesMinor)
+                .integer(s.clawedBack), .integer(s.feesMinor), .integer(s.promoted)
             ).run()
         }
         state.stats.removeAll(keepingCapacity: true)
@@ -87,6 +88,11 @@ extension LedgerStore {
             for portion in effects.restored {
                 try update.bind(.integer(portion.points), .integer(portion.lotId)).run()
                 try requeue.bind(.integer(portion.lotId), .integer(Programme.neverExpires)).run()
+                // Expiry by inactivity: the lot never expires on its own; it is queued at
+                // the member's deadline.
+                if let deadline = effects.member.programme.activity.deadlineMilliseconds, effects.memberChanged {
+                    state.expiries.append((deadline, portion.lotId))
+                }
             }
         }
         if effects.forgetLots { forgetLots(memberId) }
@@ -95,7 +101,23 @@ extension LedgerStore {
         }
         if let lot = effects.newLot {
             try insertLot(memberId: memberId, lot)
-            if lot.expiresAtMilliseconds != Programme.neverExpires { state.expiries.append((lot.expiresAtMilliseconds, lot.lotId)) }
+            if lot.expiresAtMilliseconds != Programme.neverExpires {
+                state.expiries.append((lot.expiresAtMilliseconds, lot.lotId))
+            } else if let deadline = effects.member.programme.activity.deadlineMilliseconds, effects.memberChanged {
+                // Expiry by inactivity: queued at the member's deadline as of now
+                // (LedgerRules+ExpiryPolicy.swift); `lotsDue` moves it on if the deadline moves.
+                state.expiries.append((deadline, lot.lotId))
+            }
+        }
+        // Promotions' bonus lots (issuer: the funder), after the accrual's own lot; queued
+        // for expiry like it.
+        for lot in effects.bonusLots {
+            try insertLot(memberId: memberId, lot)
+            if lot.expiresAtMilliseconds != Programme.neverExpires {
+                state.expiries.append((lot.expiresAtMilliseconds, lot.lotId))
+            } else if let deadline = effects.member.programme.activity.deadlineMilliseconds, effects.memberChanged {
+                state.expiries.append((deadline, lot.lotId))
+            }
         }
         if effects.memberChanged { storeMember(memberId, effects.member) }
         let state = self.state
@@ -112,6 +134,7 @@ extension LedgerStore {
                 $0.expired += delta.expired
                 $0.clawedBack += delta.clawedBack
                 $0.feesMinor += delta.feesMinor
+                $0.promoted += delta.promoted
             }
         }
         if let update = effects.originalUpdate { try updateOriginal(partnerId: partnerId, update) }
@@ -128,10 +151,30 @@ extension LedgerStore {
     /// Every lot due at `time` (expiry ≤ time) with points left, by lot id; their entries
     /// leave the expiry queue. Reads the queue's due range and those lots only: O(lots due
     /// since the last sweep), not O(open lots) (docs/performance.md, "Barriers").
+    /// Expiry by inactivity: a lot whose member's deadline is after `time` is not due; its
+    /// entry goes back into the queue at that deadline (LedgerRules+ExpiryPolicy.swift).
     func lotsDue(atOrBefore time: Int64) throws(LedgerError) -> [LedgerRules.DueLot] {
+        let queued = try queuedLotsDue(atOrBefore: time)
+        var due: [LedgerRules.DueLot] = []
+        due.reserveCapacity(queued.count)
+        for lot in queued {
+            let member = try memberState(lot.memberId)
+            if let deadline = member.programme.activity.deadlineMilliseconds, deadline > time {
+                state.expiries.append((deadline, lot.lotId))
+            } else {
+                due.append(lot)
+            }
+        }
+        if !state.expiries.isEmpty { try flushExpiryQueue() }
+        return due
+    }
+
+    /// DISTINCT: under expiry by inactivity a lot may be queued at more than one time (at
+    /// its creation, again when a cancel gives it points back).
+    private func queuedLotsDue(atOrBefore time: Int64) throws(LedgerError) -> [LedgerRules.DueLot] {
         let s = try db.prepare(
             """
-            SELECT l.lot_id, l.member_id, l.issuer, l.points_left FROM expiry_queue q JOIN lots l ON l.lot_id = q.lot_id
+            SELECT DISTINCT l.lot_id, l.member_id, l.issuer, l.points_left FROM expiry_queue q JOIN lots l ON l.lot_id = q.lot_id
             WHERE q.expires_at <= ? AND l.points_left > 0 ORDER BY l.lot_id
             """
         )

@@ -18,7 +18,7 @@ extension LedgerStore {
         let s = try db.prepare(
             """
             SELECT m.balance, m.shortfall, m.expiry_floor, COALESCE(SUM(l.points_left), 0), COUNT(l.points_left),
-            COALESCE(MIN(l.points_left), 0), MIN(l.expires_at)
+            COALESCE(MIN(l.points_left), 0), MIN(l.expires_at), m.programme_state
             FROM members m LEFT JOIN lots l ON l.member_id = m.member_id AND l.points_left > 0 WHERE m.member_id = ?
             """
         )
@@ -74,7 +74,8 @@ extension LedgerStore {
         guard try s.step(), !s.isNull(0) else {
             throw LedgerError(.invariant, "member \(memberId) was written but has no row; cycle \(cycle) is not sealed")
         }
-        let member = MemberState(balance: s.int64(0), shortfall: s.int64(1), expiryFloorMilliseconds: s.int64(2))
+        var member = MemberState(balance: s.int64(0), shortfall: s.int64(1), expiryFloorMilliseconds: s.int64(2))
+        member.programme = try MemberProgramme.stored(s.optionalText(7), memberId: memberId)
         let lots = Invariants.Lots(
             openPoints: s.int64(3), openCount: s.int64(4), lowest: s.int64(5), earliestExpiry: s.isNull(6) ? MemberState.noOpenLots : s.int64(6))
         return (member, lots)

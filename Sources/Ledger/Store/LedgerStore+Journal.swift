@@ -157,7 +157,7 @@ extension LedgerStore {
         try flushLots()
         let s = try db.prepare(
             """
-            SELECT p.lot_id, p.points, l.issuer, l.points_left, l.expires_at, l.created_at
+            SELECT p.lot_id, p.points, l.issuer, l.points_left, l.expires_at, l.created_at, l.available_at
             FROM portions p JOIN lots l ON l.lot_id = p.lot_id WHERE p.redemption_offset = ? ORDER BY p.lot_id
             """
         )
@@ -167,7 +167,7 @@ extension LedgerStore {
         while try s.step() {
             let lot = OpenLot(
                 lotId: s.int64(0), issuer: s.text(2), pointsLeft: s.int64(3), expiresAtMilliseconds: s.int64(4),
-                createdAtMilliseconds: s.int64(5))
+                createdAtMilliseconds: s.int64(5), availableAtMilliseconds: Self.availableAt(s, 6))
             portions.append((Portion(lotId: lot.lotId, issuer: lot.issuer, points: s.int64(1)), lot))
         }
         return portions

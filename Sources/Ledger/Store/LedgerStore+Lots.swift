@@ -31,7 +31,7 @@ extension LedgerStore {
     /// batch's new lots only once `flushLots` inserted them).
     func tableOpenLots(_ memberId: String) throws(LedgerError) -> [OpenLot] {
         let s = try db.prepare(
-            "SELECT lot_id, issuer, points_left, expires_at, created_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
+            "SELECT lot_id, issuer, points_left, expires_at, created_at, available_at FROM lots WHERE member_id = ? AND points_left > 0 ORDER BY expires_at, created_at, lot_id"
         )
         defer { s.reset() }
         s.bindText(1, memberId)
@@ -40,7 +40,7 @@ extension LedgerStore {
             lots.append(
                 OpenLot(
                     lotId: s.int64(0), issuer: s.text(1), pointsLeft: s.int64(2), expiresAtMilliseconds: s.int64(3),
-                    createdAtMilliseconds: s.int64(4)))
+                    createdAtMilliseconds: s.int64(4), availableAtMilliseconds: Self.availableAt(s, 5)))
         }
         return lots
     }
@@ -49,7 +49,9 @@ extension LedgerStore {
     /// where the member's lots are cached, put into the cache at its place in redemption
     /// order.
     func insertLot(memberId: String, _ lot: OpenLot) throws(LedgerError) {
-        precondition(state.newLots.last.map { $0.lot.lotId < lot.lotId } ?? true, "lot \(lot.lotId) out of order")
+        precondition(
+            state.newLots.last.map { LedgerRules.creationKey(lotId: $0.lot.lotId) < LedgerRules.creationKey(lotId: lot.lotId) } ?? true,
+            "lot \(lot.lotId) out of order")
         state.newLots.append(BatchState.NewLot(memberId: memberId, lot: lot, pointsInitial: lot.pointsLeft))
         guard batchLots(memberId) else { return }
         guard state.lots[memberId]!.count < Self.maxCachedLotsPerMember else {
@@ -89,8 +91,9 @@ extension LedgerStore {
     }
 
     static let lotRowsPerInsert = 32
-    private static let lotInsert = "INSERT INTO lots (lot_id, member_id, issuer, points_initial, points_left, expires_at, created_at) VALUES "
-    private static let lotTuple = "(?, ?, ?, ?, ?, ?, ?)"
+    private static let lotInsert =
+        "INSERT INTO lots (lot_id, member_id, issuer, points_initial, points_left, expires_at, created_at, available_at) VALUES "
+    private static let lotTuple = "(?, ?, ?, ?, ?, ?, ?, ?)"
     private static let lotInsertMany = lotInsert + Array(repeating: lotTuple, count: lotRowsPerInsert).joined(separator: ", ")
     private static let lotInsertOne = lotInsert + lotTuple
 
@@ -103,7 +106,7 @@ extension LedgerStore {
         guard !rows.isEmpty else { return }
         state.newLots.removeAll(keepingCapacity: true)
         try db.insertRows(
-            rows, many: Self.lotInsertMany, one: Self.lotInsertOne, perStatement: Self.lotRowsPerInsert, columns: 7, bind: Self.bindLot)
+            rows, many: Self.lotInsertMany, one: Self.lotInsertOne, perStatement: Self.lotRowsPerInsert, columns: 8, bind: Self.bindLot)
     }
 
     private static func bindLot(_ s: SQLiteStatement, _ row: BatchState.NewLot, base: Int32) {
@@ -114,6 +117,17 @@ extension LedgerStore {
         s.bindInteger(base + 5, row.lot.pointsLeft)
         s.bindInteger(base + 6, row.lot.expiresAtMilliseconds)
         s.bindInteger(base + 7, row.lot.createdAtMilliseconds)
+        // NULL: spendable at once (every lot of a partner without a return window).
+        if row.lot.availableAtMilliseconds == OpenLot.availableAtOnce {
+            s.bindNull(base + 8)
+        } else {
+            s.bindInteger(base + 8, row.lot.availableAtMilliseconds)
+        }
+    }
+
+    /// lots.available_at at `column` of a row: `OpenLot.availableAtOnce` for NULL.
+    static func availableAt(_ s: SQLiteStatement, _ column: Int32) -> Int64 {
+        s.isNull(column) ? OpenLot.availableAtOnce : s.int64(column)
     }
 
     private static let spentInsert = "INSERT OR IGNORE INTO spent_lots (cycle, lot_id) VALUES "
