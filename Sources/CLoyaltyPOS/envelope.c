@@ -104,6 +104,9 @@ static int validate(const lp_txn_t *t, char *errbuf, size_t errlen) {
     if ((rc = lp_check_id("partner_id", t->partner_id, errbuf, errlen)) != 0) return rc;
     if ((rc = lp_check_id("partner_txn_id", t->partner_txn_id, errbuf, errlen)) != 0) return rc;
     if ((rc = lp_check_id("member_id", t->member_id, errbuf, errlen)) != 0) return rc;
+    if (t->card_id != NULL && t->card_id[0] != '\0' &&
+        (rc = lp_check_id("card_id", t->card_id, errbuf, errlen)) != 0)
+        return rc;
     if (t->occurred_at_ms <= 0) {
         return lp_fail(errbuf, errlen, LOYALTY_POS_EINVAL,
                        "occurred_at_ms: must be > 0 (UTC milliseconds since 1970), got %" PRId64,
@@ -147,6 +150,7 @@ long lp_encode(const lp_txn_t *t, uint8_t *buf, size_t buflen, char *errbuf, siz
     envelope.partner_txn_id = (char *)t->partner_txn_id;
     envelope.member_id = (char *)t->member_id;
     envelope.occurred_at_ms = t->occurred_at_ms;
+    if (t->card_id != NULL && t->card_id[0] != '\0') envelope.card_id = (char *)t->card_id;
     switch (t->body) {
     case LP_BODY_ACCRUAL:
         accrual.amount_minor = t->amount_minor;
@@ -202,6 +206,28 @@ long loyalty_pos_encode_redemption(const char *partner_id, const char *partner_t
     lp_txn_t t = {.body = LP_BODY_REDEMPTION, .partner_id = partner_id,
                   .partner_txn_id = partner_txn_id, .member_id = member_id,
                   .occurred_at_ms = occurred_at_ms, .points = points};
+    return lp_encode(&t, buf, buflen, errbuf, errlen);
+}
+
+long loyalty_pos_encode_accrual_card(const char *partner_id, const char *partner_txn_id,
+                                     const char *member_id, const char *card_id,
+                                     int64_t occurred_at_ms, int64_t amount_minor,
+                                     const char *currency, const char *category, uint8_t *buf,
+                                     size_t buflen, char *errbuf, size_t errlen) {
+    lp_txn_t t = {.body = LP_BODY_ACCRUAL, .partner_id = partner_id,
+                  .partner_txn_id = partner_txn_id, .member_id = member_id,
+                  .occurred_at_ms = occurred_at_ms, .amount_minor = amount_minor,
+                  .currency = currency, .category = category, .card_id = card_id};
+    return lp_encode(&t, buf, buflen, errbuf, errlen);
+}
+
+long loyalty_pos_encode_redemption_card(const char *partner_id, const char *partner_txn_id,
+                                        const char *member_id, const char *card_id,
+                                        int64_t occurred_at_ms, int64_t points, uint8_t *buf,
+                                        size_t buflen, char *errbuf, size_t errlen) {
+    lp_txn_t t = {.body = LP_BODY_REDEMPTION, .partner_id = partner_id,
+                  .partner_txn_id = partner_txn_id, .member_id = member_id,
+                  .occurred_at_ms = occurred_at_ms, .points = points, .card_id = card_id};
     return lp_encode(&t, buf, buflen, errbuf, errlen);
 }
 

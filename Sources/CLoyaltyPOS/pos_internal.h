@@ -24,6 +24,7 @@ typedef struct {
     const char *currency;  /* accrual, refund */
     const char *category;  /* accrual; NULL = "" */
     const char *original_partner_txn_id; /* refund, cancel */
+    const char *card_id;   /* accrual, redemption: the card presented; NULL or "" = none */
 } lp_txn_t;
 
 /* Writes "fmt..." into errbuf (if any) and returns code. */

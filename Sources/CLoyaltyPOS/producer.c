@@ -262,6 +262,26 @@ int loyalty_pos_redeem(loyalty_pos_t *pos, const char *partner_txn_id, const cha
     return send_txn(pos, &t, errbuf, errlen);
 }
 
+int loyalty_pos_accrue_card(loyalty_pos_t *pos, const char *partner_txn_id,
+                            const char *member_id, const char *card_id, int64_t occurred_at_ms,
+                            int64_t amount_minor, const char *currency, const char *category,
+                            char *errbuf, size_t errlen) {
+    lp_txn_t t = {.body = LP_BODY_ACCRUAL, .partner_txn_id = partner_txn_id,
+                  .member_id = member_id, .occurred_at_ms = occurred_at_ms,
+                  .amount_minor = amount_minor, .currency = currency, .category = category,
+                  .card_id = card_id};
+    return send_txn(pos, &t, errbuf, errlen);
+}
+
+int loyalty_pos_redeem_card(loyalty_pos_t *pos, const char *partner_txn_id,
+                            const char *member_id, const char *card_id, int64_t occurred_at_ms,
+                            int64_t points, char *errbuf, size_t errlen) {
+    lp_txn_t t = {.body = LP_BODY_REDEMPTION, .partner_txn_id = partner_txn_id,
+                  .member_id = member_id, .occurred_at_ms = occurred_at_ms, .points = points,
+                  .card_id = card_id};
+    return send_txn(pos, &t, errbuf, errlen);
+}
+
 int loyalty_pos_refund(loyalty_pos_t *pos, const char *partner_txn_id, const char *member_id,
                        int64_t occurred_at_ms, const char *original_partner_txn_id,
                        int64_t amount_minor, const char *currency, char *errbuf, size_t errlen) {

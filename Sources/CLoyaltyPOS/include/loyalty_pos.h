@@ -118,6 +118,19 @@ int loyalty_pos_accrue(loyalty_pos_t *pos, const char *partner_txn_id, const cha
 /* The member pays `points` (1..10^12). */
 int loyalty_pos_redeem(loyalty_pos_t *pos, const char *partner_txn_id, const char *member_id,
                        int64_t occurred_at_ms, int64_t points, char *errbuf, size_t errlen);
+/* As loyalty_pos_accrue and loyalty_pos_redeem, naming the card presented: card_id (an
+ * id; NULL or "" = none) on member_id's account. member_id stays required: it is the key
+ * that puts the transaction on the account's partition; a terminal that reads only the
+ * card sends through the gateway instead (docs/pos-sdk.md, "Cards"). The worker applies
+ * it only while the card is active on that account (else REJECTED UNKNOWN_CARD,
+ * CARD_NOT_ON_ACCOUNT or CARD_BLOCKED). */
+int loyalty_pos_accrue_card(loyalty_pos_t *pos, const char *partner_txn_id,
+                            const char *member_id, const char *card_id, int64_t occurred_at_ms,
+                            int64_t amount_minor, const char *currency, const char *category,
+                            char *errbuf, size_t errlen);
+int loyalty_pos_redeem_card(loyalty_pos_t *pos, const char *partner_txn_id,
+                            const char *member_id, const char *card_id, int64_t occurred_at_ms,
+                            int64_t points, char *errbuf, size_t errlen);
 /* Full or partial refund of the accrual original_partner_txn_id. */
 int loyalty_pos_refund(loyalty_pos_t *pos, const char *partner_txn_id, const char *member_id,
                        int64_t occurred_at_ms, const char *original_partner_txn_id,
@@ -142,6 +155,15 @@ long loyalty_pos_encode_accrual(const char *partner_id, const char *partner_txn_
 long loyalty_pos_encode_redemption(const char *partner_id, const char *partner_txn_id,
                                    const char *member_id, int64_t occurred_at_ms, int64_t points,
                                    uint8_t *buf, size_t buflen, char *errbuf, size_t errlen);
+long loyalty_pos_encode_accrual_card(const char *partner_id, const char *partner_txn_id,
+                                     const char *member_id, const char *card_id,
+                                     int64_t occurred_at_ms, int64_t amount_minor,
+                                     const char *currency, const char *category, uint8_t *buf,
+                                     size_t buflen, char *errbuf, size_t errlen);
+long loyalty_pos_encode_redemption_card(const char *partner_id, const char *partner_txn_id,
+                                        const char *member_id, const char *card_id,
+                                        int64_t occurred_at_ms, int64_t points, uint8_t *buf,
+                                        size_t buflen, char *errbuf, size_t errlen);
 long loyalty_pos_encode_refund(const char *partner_id, const char *partner_txn_id,
                                const char *member_id, int64_t occurred_at_ms,
                                const char *original_partner_txn_id, int64_t amount_minor,
