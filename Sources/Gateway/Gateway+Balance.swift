@@ -34,9 +34,12 @@ extension Gateway {
                     retryAfterSeconds: configuration.retryAfterSeconds)
             }
             metrics.waitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            // Status, pending and expiring points when the programme reports them.
+            let facts = Self.factsFields(result).map { "," + $0 }.joined()
             return Self.json(
                 .ok,
-                "{\"member_id\":\(JSONText.quoted(memberId)),\"balance\":\(result.outcome.balanceAfter),\"request_id\":\(JSONText.quoted(envelope.partnerTxnID)),"
+                "{\"member_id\":\(JSONText.quoted(memberId)),\"balance\":\(result.outcome.balanceAfter)\(facts),"
+                    + "\"request_id\":\(JSONText.quoted(envelope.partnerTxnID)),"
                     + "\"trace_id\":\(JSONText.quoted(envelope.traceID)),\"partition\":\(result.partition),\"offset\":\(result.offset)}")
         } catch {
             return Self.errorResponse(error)

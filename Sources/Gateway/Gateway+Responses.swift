@@ -14,6 +14,21 @@ extension Gateway {
         ]
     }
 
+    /// What the result says of the member besides the balance (`MemberFacts`, result
+    /// fields 10–13), each only when the programme reports it: `member_status` (statuses),
+    /// `pending_points` (points in a partner's return window, not in `balance_after`),
+    /// and in balance answers `expiring_points` expiring at or before `expiring_before_ms`.
+    static func factsFields(_ result: Loyalty_V1_TransactionResult) -> [String] {
+        var fields: [String] = []
+        if !result.memberStatus.isEmpty { fields.append("\"member_status\":\(JSONText.quoted(result.memberStatus))") }
+        if result.pendingPoints != 0 { fields.append("\"pending_points\":\(result.pendingPoints)") }
+        if result.expiringBeforeMs != 0 {
+            fields.append("\"expiring_points\":\(result.expiringPoints)")
+            fields.append("\"expiring_before_ms\":\(result.expiringBeforeMs)")
+        }
+        return fields
+    }
+
     /// The names come from the domain enums (`Outcome.Status.name`, `RejectReason`'s raw
     /// values), the one list docs/openapi.yaml is checked against.
     static func statusName(_ status: Loyalty_V1_ResultStatus) -> String {

@@ -64,6 +64,7 @@ extension Gateway {
             }
             metrics.waitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             fields += Self.outcomeFields(result.outcome)
+            fields += Self.factsFields(result)
             if result.outcome.status == .duplicate {
                 fields.append("\"original\":{" + Self.outcomeFields(result.original).joined(separator: ",") + "}")
             }

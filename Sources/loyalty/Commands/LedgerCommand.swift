@@ -26,6 +26,23 @@ extension LedgerCommand {
         var at: Int64?
         @OptionGroup var programme: ProgrammeOption
 
+        /// Pending and expiring points (issue 13) under the lots table: what a balance answer
+        /// at `time` says, and the pending lots' release times.
+        static func pointFacts(_ answer: (balance: Int64, facts: MemberFacts), view: MemberView, at time: Int64) -> String {
+            var lines = ["spendable at \(Timestamp.iso(time)) by the programme's rules: \(Format.grouped(answer.balance)) points"]
+            let pending = view.lots.filter { $0.availableAtMilliseconds > time && $0.expiresAtMilliseconds > time }
+            lines.append(
+                "pending (in a partner's return window, not spendable): \(Format.grouped(answer.facts.pendingPoints)) points"
+                    + pending.map { " — lot \($0.lotId): \(Format.grouped($0.pointsLeft)) released \(Timestamp.iso($0.availableAtMilliseconds))" }
+                    .joined())
+            if answer.facts.expiringBeforeMilliseconds != 0 {
+                lines.append(
+                    "expiring by \(Timestamp.iso(answer.facts.expiringBeforeMilliseconds)) (30 days): \(Format.grouped(answer.facts.expiringPoints)) points"
+                )
+            }
+            return lines.joined(separator: "\n")
+        }
+
         func run() async throws {
             let programme = try programme.load()
             let files = try shards.files()
@@ -38,6 +55,7 @@ extension LedgerCommand {
                     let time = at ?? Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
                     let spendable = try shard.member(member, at: time)
                     print(Report.member(view, spendable: spendable, at: time, partition: file.partition, programme: programme))
+                    print(Self.pointFacts(try shard.balanceAnswer(member, at: time), view: view, at: time))
                     return
                 }
                 throw CLIError("member \(member) has no points in any shard of \(shards.data)")
