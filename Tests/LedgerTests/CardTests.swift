@@ -218,6 +218,85 @@ struct CardTests {
         #expect(try h.shard.digest() == digests.first)
     }
 
+    /// An independent model of the cards (a dictionary and the table of docs/programme.md)
+    /// against the shard, over random histories: every card operation and every transaction
+    /// naming a card gets the outcome the model predicts, no account ever holds more than
+    /// `max_cards_per_account` active cards, and the shard's cards end equal to the model's.
+    @Test(arguments: [1, 2, 3, 4] as [UInt64])
+    func cardsFollowTheModel(seed: UInt64) throws {
+        let h = try Harness()
+        let limit = h.programme.maxCardsPerAccount
+        var model: [String: (account: String, state: CardRecord.State)] = [:]
+        var seen: Set<String> = []
+        for entry in Self.workload(seed: seed, count: 1200) {
+            guard case .transaction(let t) = entry.kind else {
+                try h.run([entry.kind])
+                continue
+            }
+            let offset = h.offset
+            let outcome = try run(h, t)
+            let repeated = !seen.insert(t.partnerTxnId).inserted
+            if repeated {
+                #expect(outcome.status == .duplicate)
+                continue
+            }
+            switch t.body {
+            case .card(let operation):
+                let card = model[operation.cardId]
+                let active = model.values.filter { $0.account == t.memberId && $0.state == .active }.count
+                let expected: RejectReason?
+                switch operation.kind {
+                case .enrol, .link:
+                    switch card?.state {
+                    case .blocked: expected = .cardBlocked
+                    case .active: expected = .cardAlreadyLinked
+                    case .unlinked where operation.kind == .enrol: expected = .cardAlreadyLinked
+                    default: expected = active >= limit ? .cardLimitReached : nil
+                    }
+                case .unlink, .block, .move:
+                    if operation.kind == .move, operation.targetMemberId == t.memberId {
+                        expected = .invalidField
+                    } else if card == nil {
+                        expected = .unknownCard
+                    } else if card!.account != t.memberId || card!.state == .unlinked {
+                        expected = .cardNotOnAccount
+                    } else {
+                        expected = card!.state == .blocked ? .cardBlocked : nil
+                    }
+                }
+                #expect(outcome.reason == expected, "\(operation) on \(t.memberId): \(outcome.detail)")
+                if expected == nil {
+                    let state: CardRecord.State =
+                        switch operation.kind {
+                        case .enrol, .link: .active
+                        case .block: .blocked
+                        case .unlink, .move: .unlinked
+                        }
+                    model[operation.cardId] = (t.memberId, state)
+                    #expect(try h.shard.card(operation.cardId)?.changedOffset == offset)
+                }
+            default:
+                let card = model[t.details.cardId]
+                let expected: RejectReason? =
+                    card == nil
+                    ? .unknownCard
+                    : card!.account != t.memberId || card!.state == .unlinked ? .cardNotOnAccount : card!.state == .blocked ? .cardBlocked : nil
+                if let expected {
+                    #expect(outcome.status == .rejected && outcome.reason == expected, "\(t.details.cardId): \(outcome.detail)")
+                } else {
+                    // Applied to the account, or refused for a reason of its own (the balance).
+                    #expect(outcome.status == .accepted || outcome.reason == .insufficientPoints)
+                }
+            }
+            for account in Set(model.values.map(\.account)) {
+                #expect(model.values.filter { $0.account == account && $0.state == .active }.count <= limit)
+            }
+        }
+        let stored = try h.shard.cards()
+        #expect(stored.map(\.cardId) == model.keys.sorted())
+        for card in stored { #expect(model[card.cardId]! == (card.memberId, card.state)) }
+    }
+
     /// The rules over dictionaries (`MemoryLedger`) decide every card entry as the shard does.
     @Test func memoryLedgerAgreesWithTheShard() throws {
         let entries = Self.workload(seed: 7, count: 800)
