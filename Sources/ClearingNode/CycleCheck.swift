@@ -93,10 +93,12 @@ public struct CycleCheck: Sendable {
                 return
                     "partner \(partner): fees in the shard statistics (\(fee)) differ from its fee debts to the operator (\(feeDebts[partner] ?? 0))"
             }
-            let (value, overflow) = (redeemed[partner] ?? 0).multipliedReportingOverflow(by: programme.pointValueMinor)
+            // At the partner's settlement value (issuers owe the programme's, the operator the difference).
+            let pointValue = programme.settlementPointValueMinor(partnerId: partner)
+            let (value, overflow) = (redeemed[partner] ?? 0).multipliedReportingOverflow(by: pointValue)
             guard !overflow, value == redemptionDebts[partner] ?? 0 else {
                 return
-                    "partner \(partner): points redeemed at it (\(redeemed[partner] ?? 0) x \(programme.pointValueMinor)) differ from the debts owed to it (\(redemptionDebts[partner] ?? 0))"
+                    "partner \(partner): points redeemed at it (\(redeemed[partner] ?? 0) x \(pointValue)) differ from the debts owed to it (\(redemptionDebts[partner] ?? 0))"
             }
         }
         return nil

@@ -62,7 +62,8 @@ final class BatchState {
     }
 
     var members: [String: Member] = [:]
-    /// In increasing lot id (= offset) order.
+    /// In creation order: increasing offset, an accrual's bonus lots after its own
+    /// (`LedgerRules.creationKey`).
     var newLots: [NewLot] = []
     var journal: [JournalRow] = []
     var portions: [PortionRow] = []
@@ -90,12 +91,13 @@ final class BatchState {
     /// Where `lotId` is in `newLots`, if it is a lot of this batch (binary search: ids
     /// increase; a lot of an earlier batch is below the first and answers at once).
     func newLotIndex(_ lotId: Int64) -> Int? {
-        guard let first = newLots.first, lotId >= first.lot.lotId else { return nil }
+        let key = LedgerRules.creationKey(lotId: lotId)
+        guard let first = newLots.first, key >= LedgerRules.creationKey(lotId: first.lot.lotId) else { return nil }
         var low = newLots.startIndex
         var high = newLots.endIndex
         while low < high {
             let middle = (low + high) / 2
-            if newLots[middle].lot.lotId < lotId { low = middle + 1 } else { high = middle }
+            if LedgerRules.creationKey(lotId: newLots[middle].lot.lotId) < key { low = middle + 1 } else { high = middle }
         }
         return low < newLots.endIndex && newLots[low].lot.lotId == lotId ? low : nil
     }

@@ -31,6 +31,7 @@ extension Loyalty_V1_ShardPosition {
                 $0.expired = points.expired
                 $0.clawedBack = points.clawedBack
                 $0.feesMinor = points.feesMinor
+                $0.promoted = points.promoted
             }
         }
         ledgerDigest = position.ledgerDigest
@@ -48,7 +49,7 @@ extension CyclePosition {
             points: wire.points.map {
                 PartnerPoints(
                     partnerId: $0.partnerID, issued: $0.issued, redeemed: $0.redeemed, expired: $0.expired,
-                    clawedBack: $0.clawedBack, feesMinor: $0.feesMinor)
+                    clawedBack: $0.clawedBack, feesMinor: $0.feesMinor, promoted: $0.promoted)
             },
             ledgerDigest: wire.ledgerDigest)
     }

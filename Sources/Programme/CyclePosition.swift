@@ -76,13 +76,20 @@ public struct PartnerPoints: Sendable, Equatable, Hashable {
     public var clawedBack: Int64
     /// Fees it owes the operator, net of fee refunds (already part of the debts partner → operator).
     public var feesMinor: Int64
+    /// Bonus points of the promotions it funds (also counted in `issued`): what its
+    /// promotions cost it, in points. The operator has a row of its own when it funds one.
+    public var promoted: Int64
 
-    public init(partnerId: String, issued: Int64 = 0, redeemed: Int64 = 0, expired: Int64 = 0, clawedBack: Int64 = 0, feesMinor: Int64 = 0) {
+    public init(
+        partnerId: String, issued: Int64 = 0, redeemed: Int64 = 0, expired: Int64 = 0, clawedBack: Int64 = 0, feesMinor: Int64 = 0,
+        promoted: Int64 = 0
+    ) {
         self.partnerId = partnerId
         self.issued = issued
         self.redeemed = redeemed
         self.expired = expired
         self.clawedBack = clawedBack
         self.feesMinor = feesMinor
+        self.promoted = promoted
     }
 }

@@ -19,7 +19,7 @@ extension PartnerPoints: PartnerFigures {
     public static func + (a: PartnerPoints, b: PartnerPoints) -> PartnerPoints {
         PartnerPoints(
             partnerId: a.partnerId, issued: a.issued + b.issued, redeemed: a.redeemed + b.redeemed, expired: a.expired + b.expired,
-            clawedBack: a.clawedBack + b.clawedBack, feesMinor: a.feesMinor + b.feesMinor)
+            clawedBack: a.clawedBack + b.clawedBack, feesMinor: a.feesMinor + b.feesMinor, promoted: a.promoted + b.promoted)
     }
 }
 
@@ -27,6 +27,7 @@ extension PartnerTotals: PartnerFigures {
     public static func + (a: PartnerTotals, b: PartnerTotals) -> PartnerTotals {
         PartnerTotals(
             partnerId: a.partnerId, issued: a.issued + b.issued, redeemed: a.redeemed + b.redeemed, expired: a.expired + b.expired,
-            clawedBack: a.clawedBack + b.clawedBack, outstanding: a.outstanding + b.outstanding, feesMinor: a.feesMinor + b.feesMinor)
+            clawedBack: a.clawedBack + b.clawedBack, outstanding: a.outstanding + b.outstanding, feesMinor: a.feesMinor + b.feesMinor,
+            promoted: a.promoted + b.promoted)
     }
 }

@@ -17,7 +17,9 @@ extension Programme {
             problems.append(
                 ("occurred_at_ms", "\(transaction.eventTimeMilliseconds) is outside the calendar range the expiry arithmetic handles"))
         }
-        for (field, value) in transaction.body.amounts where !FieldLimits.amountRange.contains(value) {
+        // A fixed-price reward may leave its points to the reward's price (0).
+        let rewardPrice = !transaction.details.rewardId.isEmpty
+        for (field, value) in transaction.body.amounts where !FieldLimits.amountRange.contains(value) && !(rewardPrice && value == 0) {
             problems.append((field, "must be in 1...10^12, got \(value)"))
         }
         if let (field, value) = transaction.body.currency, value != currency {

@@ -31,6 +31,11 @@ extension Programme {
         if let days = claimWindowDays, !Self.horizonDaysRange.contains(days) {
             report("claim_window_days", "must be in 1...36500 days, got \(days)")
         }
+        // A claim past the horizon is refused PAST_IDEMPOTENCY_HORIZON first: a longer
+        // window could never be honoured.
+        if let days = claimWindowDays, let horizon = idempotencyHorizonDays, days > horizon {
+            report("claim_window_days", "\(days) days is longer than idempotency_horizon_days (\(horizon)): older claims are refused by the horizon")
+        }
         for (index, partner) in partnersInFileOrder.enumerated() {
             let base = "partners[\(index)]"
             checkPending(partner, base: base, report)

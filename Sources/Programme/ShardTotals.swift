@@ -31,8 +31,13 @@ public struct PartnerTotals: Sendable, Equatable {
     /// Points left in the lots it issued.
     public var outstanding: Int64
     public var feesMinor: Int64
+    /// Bonus points of the promotions it funded (part of `issued`).
+    public var promoted: Int64
 
-    public init(partnerId: String, issued: Int64, redeemed: Int64, expired: Int64, clawedBack: Int64, outstanding: Int64, feesMinor: Int64) {
+    public init(
+        partnerId: String, issued: Int64, redeemed: Int64, expired: Int64, clawedBack: Int64, outstanding: Int64, feesMinor: Int64,
+        promoted: Int64 = 0
+    ) {
         self.partnerId = partnerId
         self.issued = issued
         self.redeemed = redeemed
@@ -40,5 +45,6 @@ public struct PartnerTotals: Sendable, Equatable {
         self.clawedBack = clawedBack
         self.outstanding = outstanding
         self.feesMinor = feesMinor
+        self.promoted = promoted
     }
 }

@@ -13,6 +13,9 @@ struct Effects {
     var lotUpdates: [(lotId: Int64, pointsLeft: Int64)] = []
     /// A lot created by an accrual (its id is the accrual's offset).
     var newLot: OpenLot? = nil
+    /// The accrual's promotion bonuses: one lot per funder (issuer = funder), ids
+    /// `LedgerRules.bonusLotId(offset:index:)`, written after `newLot`.
+    var bonusLots: [OpenLot] = []
     /// The member afterwards, written when `memberChanged`.
     var member = MemberState.new
     var memberChanged = false
@@ -42,6 +45,7 @@ struct Effects {
         restored.removeAll(keepingCapacity: true)
         lotUpdates.removeAll(keepingCapacity: true)
         newLot = nil
+        bonusLots.removeAll(keepingCapacity: true)
         memberChanged = false
         forgetLots = false
         portions.removeAll(keepingCapacity: true)

@@ -41,7 +41,9 @@ enum Invariants {
         for partner in programme.partners.map(\.id).sorted() where partner != programme.operatorId {
             let owed = owedTo[partner, default: 0]
             let points = redeemed[partner, default: 0]
-            let (value, overflow) = points.multipliedReportingOverflow(by: programme.pointValueMinor)
+            // At the partner's settlement value: the issuers owe the programme's, the
+            // operator the difference (RedemptionRules.swift).
+            let (value, overflow) = points.multipliedReportingOverflow(by: programme.settlementPointValueMinor(partnerId: partner))
             if overflow || owed != value {
                 return "cycle \(cycle): partner \(partner) is owed \(owed) for \(points) points redeemed at it, worth \(value)"
             }

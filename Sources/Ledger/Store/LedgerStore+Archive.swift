@@ -168,14 +168,16 @@ extension LedgerStore {
     /// are: no points left (a cancel may have given some back) and no portion after
     /// `archivedThrough` (a lot given points back and spent again waits for the cycle that
     /// spent it last), whose accrual is archived (it precedes the spending, except for lots
-    /// queued by migration 7).
+    /// queued by migration 7). A promotion's bonus lot (negative id) goes with the accrual
+    /// that made it (`LedgerRules.bonusLotId`).
     /// Deterministic: a function of the log up to this barrier, whatever the batches.
     private func spentLots(throughCycle cycle: Int64, archivedThrough: Int64) throws(LedgerError) -> [Row] {
         let columns = Self.archivedLots.columns.map { "l." + $0 }.joined(separator: ", ")
         let s = try db.prepareDynamic(
             """
             SELECT \(columns) FROM lots l WHERE l.lot_id IN (SELECT lot_id FROM spent_lots WHERE cycle BETWEEN 0 AND ?)
-            AND l.points_left = 0 AND l.lot_id <= ? AND NOT EXISTS (SELECT 1 FROM portions p WHERE p.lot_id = l.lot_id AND p.redemption_offset > ?)
+            AND l.points_left = 0 AND (CASE WHEN l.lot_id >= 0 THEN l.lot_id ELSE (-l.lot_id - 1) / \(LedgerRules.bonusLotsPerAccrual) END) <= ?
+            AND NOT EXISTS (SELECT 1 FROM portions p WHERE p.lot_id = l.lot_id AND p.redemption_offset > ?)
             ORDER BY l.lot_id
             """)
         defer { s.reset() }

@@ -37,13 +37,19 @@ extension LedgerStore {
         return view
     }
 
-    /// Every member id of the members table, in order.
-    func memberIds() throws(LedgerError) -> [String] {
-        let s = try db.prepare("SELECT member_id FROM members ORDER BY member_id")
+    /// Every member as the members table holds it, in member-id order (outside a batch:
+    /// nothing is cached).
+    func storedMembers() throws(LedgerError) -> [(id: String, member: MemberState)] {
+        let s = try db.prepare("SELECT member_id, balance, shortfall, expiry_floor, programme_state FROM members ORDER BY member_id")
         defer { s.reset() }
-        var ids: [String] = []
-        while try s.step() { ids.append(s.text(0)) }
-        return ids
+        var members: [(id: String, member: MemberState)] = []
+        while try s.step() {
+            let id = s.text(0)
+            let programme = try MemberProgramme.stored(s.optionalText(4), memberId: id)
+            members.append(
+                (id, MemberState(balance: s.int64(1), shortfall: s.int64(2), expiryFloorMilliseconds: s.int64(3), programme: programme)))
+        }
+        return members
     }
 
     func totals() throws(LedgerError) -> ShardTotals {
@@ -53,13 +59,13 @@ extension LedgerStore {
         o.reset()
         var partners: [String: PartnerTotals] = [:]
         let p = try db.prepare(
-            "SELECT partner_id, SUM(issued), SUM(redeemed), SUM(expired), SUM(clawed_back), SUM(fees_minor) FROM partner_stats GROUP BY partner_id"
+            "SELECT partner_id, SUM(issued), SUM(redeemed), SUM(expired), SUM(clawed_back), SUM(fees_minor), SUM(promoted) FROM partner_stats GROUP BY partner_id"
         )
         while try p.step() {
             let id = p.text(0)
             partners[id] = PartnerTotals(
                 partnerId: id, issued: p.int64(1), redeemed: p.int64(2), expired: p.int64(3),
-                clawedBack: p.int64(4), outstanding: 0, feesMinor: p.int64(5))
+                clawedBack: p.int64(4), outstanding: 0, feesMinor: p.int64(5), promoted: p.int64(6))
         }
         p.reset()
         for (issuer, points) in outstanding {
@@ -118,7 +124,7 @@ extension LedgerStore {
         }
         d.reset()
         let p = try db.prepare(
-            "SELECT partner_id, issued, redeemed, expired, clawed_back, fees_minor FROM partner_stats WHERE cycle = ? ORDER BY partner_id"
+            "SELECT partner_id, issued, redeemed, expired, clawed_back, fees_minor, promoted FROM partner_stats WHERE cycle = ? ORDER BY partner_id"
         )
         defer { p.reset() }
         p.bind(.integer(cycle))
@@ -126,7 +132,7 @@ extension LedgerStore {
             position.points.append(
                 PartnerPoints(
                     partnerId: p.text(0), issued: p.int64(1), redeemed: p.int64(2), expired: p.int64(3),
-                    clawedBack: p.int64(4), feesMinor: p.int64(5)))
+                    clawedBack: p.int64(4), feesMinor: p.int64(5), promoted: p.int64(6)))
         }
         return position
     }
