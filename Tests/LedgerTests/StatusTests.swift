@@ -225,6 +225,19 @@ import Testing
         #expect(try accrue(h, "alpha", "a2", 1_000, at: t0 + day) == (75, "silver"))
     }
 
+    @Test func aLateTransactionEarnsByTheStatusOfItsOwnTime() throws {
+        let h = try Harness(programme: Self.programme(Self.spendTiers))
+        #expect(try accrue(h, "alpha", "a1", 10_000, at: t0) == (750, "silver"))  // 10000 × 1500 / 10000 / 2
+        // Day 20: 30,000 more: 40,000 in the window, still silver (gold from 50,000).
+        #expect(try accrue(h, "alpha", "a2", 30_000, at: t0 + 20 * day) == (2250, "silver"))
+        // A purchase of day 10 claimed late: its window (days −19…10) holds t0's 10,000 and
+        // itself, not day 20's 30,000: silver, 1000 × 1500 / 10000 / 2 = 75; the result
+        // names the status at its own time.
+        #expect(try accrue(h, "alpha", "late", 1_000, at: t0 + 10 * day) == (75, "silver"))
+        // It counts on its own day: day 20's window now holds 41,000; 9,000 more is gold.
+        #expect(try accrue(h, "alpha", "a3", 9_000, at: t0 + 20 * day) == (900, "gold"))  // 9000 × 2000 / 10000 / 2
+    }
+
     @Test func statusStateIsStoredWithTheMemberAndSurvivesAReopen() throws {
         let h = try Harness(programme: Self.programme(Self.spendTiers))
         _ = try accrue(h, "alpha", "a1", 10_000, at: t0)
