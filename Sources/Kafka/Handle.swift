@@ -71,7 +71,12 @@ func makeRDKafkaHandle(
         guard let rk, let ctx = ClientContext.from(rd_kafka_opaque(rk)) else { return }
         let facility = fac.map { String(cString: $0) } ?? "?"
         let text = buf.map { String(cString: $0) } ?? ""
-        ctx.logger.log(level: logLevel(syslog: level), "librdkafka \(facility): \(text)")
+        // Every client asks brokers not to auto-create topics; librdkafka's mock cluster
+        // (the embedded default) cannot say so and each client then warned once per broker
+        // connection, flooding `loyalty dev`. Nothing depends on it: the nodes check that
+        // their topics exist with the right partition counts before they start.
+        let quiet = facility == "AUTOCREATE"
+        ctx.logger.log(level: quiet ? .debug : logLevel(syslog: level), "librdkafka \(facility): \(text)")
     }
     rd_kafka_conf_set_error_cb(conf) { _, err, reason, opaque in
         guard let ctx = ClientContext.from(opaque) else { return }

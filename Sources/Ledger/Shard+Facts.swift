@@ -17,8 +17,8 @@ extension Shard {
         guard rules.reportsFacts else { return summary }
         let logTime = try store.logTimeMilliseconds()
         guard let time = time ?? logTime else { return summary }
-        for memberId in try store.memberIds() {
-            let facts = try facts(memberId, at: time)
+        for (memberId, member) in try store.storedMembers() {
+            let facts = rules.facts(member, lots: try store.tableOpenLots(memberId), at: time, inquiry: false)
             summary.members += 1
             if !facts.status.isEmpty { summary.byStatus[facts.status, default: 0] += 1 }
             summary.pendingPoints += facts.pendingPoints

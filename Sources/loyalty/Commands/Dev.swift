@@ -74,7 +74,7 @@ struct Dev: AsyncParsableCommand {
         try cluster.writeBootstrap(to: "\(data)/bootstrap.txt")
         print("embedded Kafka (librdkafka mock, 3 brokers) at \(cluster.bootstrapServers)")
         print(
-            "programme \(programme.version): \(programme.partners.count) partners, point value \(programme.pointValueMinor) minor unit(s) of \(programme.currency), expiry \(programme.expiryMonths) months"
+            "programme \(programme.version): \(programme.partners.count) partners, point value \(programme.pointValueMinor) minor unit(s) of \(programme.currency), points expire \(programme.expiryPolicy.describe(expiryMonths: programme.expiryMonths))"
         )
         print(
             "\(partitions) partitions, \(workers) workers, \(Format.grouped(Int64(transactions))) transactions from \(Format.grouped(Int64(members))) members\n"
@@ -180,7 +180,9 @@ struct Dev: AsyncParsableCommand {
         await gatewayGroup.triggerGracefulShutdown()
         try await gatewayTask.value
 
-        try printReport(shardDirectory: shardDirectory, programme: programme)
+        // Statuses and pending points as they stand at the end of the synthetic traffic.
+        let end = settings.startMilliseconds + settings.days * 86_400_000
+        try printReport(shardDirectory: shardDirectory, programme: programme, at: end)
         try printSettlements(cycles, programme: programme)
     }
 
@@ -245,23 +247,21 @@ struct Dev: AsyncParsableCommand {
         print("check them yourself: loyalty settlement verify \(settlementDirectory) --public-key \(clearingDirectory)/operator.pub")
     }
 
-    private func printReport(shardDirectory: String, programme: Programme) throws {
+    private func printReport(shardDirectory: String, programme: Programme, at end: Int64) throws {
         var all: [ShardTotals] = []
         var members = MemberSummary()
         for file in try ShardFiles.list(in: shardDirectory) {
             let shard = try Shard(path: file.path, partition: file.partition, programme: programme)
             all.append(try shard.totals())
-            members = members + (try shard.memberSummary())
+            members = members + (try shard.memberSummary(at: end))
             shard.close()
         }
         print("")
         print(Report.outcomes(all))
         print("")
         print(Report.partners(all, programme: programme))
-        if let rules = Report.programmeRules(members, all, programme: programme) {
-            print("")
-            print(rules)
-        }
+        print("")
+        print(Report.programmeRules(members, all, programme: programme, at: end))
         print("")
         print(Report.debts(all, programme: programme))
         print("")

@@ -21,7 +21,7 @@ struct ProgrammeCommand: AsyncParsableCommand {
             do {
                 let programme = try Programme.load(path: file)
                 print(
-                    "\(file): valid; version \(programme.version), \(programme.partners.count) partners, currency \(programme.currency), point value \(programme.pointValueMinor) minor unit(s), expiry \(programme.expiryMonths) months"
+                    "\(file): valid; version \(programme.version), \(programme.partners.count) partners, currency \(programme.currency), point value \(programme.pointValueMinor) minor unit(s), points expire \(programme.expiryPolicy.describe(expiryMonths: programme.expiryMonths))"
                 )
                 for line in ProgrammeCommand.rules(programme) { print("  " + line) }
             } catch {

@@ -30,27 +30,32 @@ enum Report {
         return rows.count == 1 ? "no partner activity" : Format.table(rows)
     }
 
-    /// What the programme's rules did, for a programme that has them: members by status
-    /// (at the log time), points pending, breakage by issuer, promotion costs by funder.
-    static func programmeRules(_ members: MemberSummary, _ shards: [ShardTotals], programme: Programme) -> String? {
+    /// What the programme's rules did: members by status (at `time`), points
+    /// pending, breakage by issuer, promotion costs by funder — each line where the
+    /// programme has the rule (breakage always: it says so when nothing expired).
+    static func programmeRules(_ members: MemberSummary, _ shards: [ShardTotals], programme: Programme, at time: Int64) -> String {
         var lines: [String] = []
-        if !members.byStatus.isEmpty {
-            let counts = members.byStatus.sorted { $0.key < $1.key }.map { "\($0.key) \(Format.grouped($0.value))" }
-            lines.append("members by status (at the last cycle's close): " + counts.joined(separator: ", "))
+        let value = { (points: Int64) in
+            "\(Format.money(points * programme.pointValueMinor, exponent: programme.currencyExponent)) \(programme.currency)"
         }
-        if members.pendingPoints > 0 {
-            lines.append("points pending in partners' return windows: \(Format.grouped(members.pendingPoints))")
+        func figures(_ items: [(String, Int64)]) -> String {
+            items.map { "\($0.0) \(Format.grouped($0.1)) (\(value($0.1)))" }.joined(separator: ", ")
+        }
+        if programme.statuses.isEnabled {
+            let counts = programme.statuses.levels.map { "\($0.name) \(Format.grouped(members.byStatus[$0.name] ?? 0))" }
+            lines.append("members by status (at \(Timestamp.iso(time))): " + counts.joined(separator: ", "))
+        }
+        if programme.partners.contains(where: { $0.pendingDays > 0 }) {
+            lines.append("points pending in partners' return windows (at \(Timestamp.iso(time))): \(Format.grouped(members.pendingPoints))")
         }
         let sums = shards.flatMap(\.partners).summedByPartner()
-        let breakage = sums.filter { $0.expired > 0 }
-        if !breakage.isEmpty {
-            let value = { (points: Int64) in Format.money(points * programme.pointValueMinor, exponent: programme.currencyExponent) }
-            lines.append(
-                "breakage (points expired unused, by issuer): "
-                    + breakage.map { "\($0.partnerId) \(Format.grouped($0.expired)) (\(value($0.expired)) \(programme.currency))" }
-                    .joined(separator: ", "))
+        let breakage = sums.filter { $0.expired > 0 }.map { ($0.partnerId, $0.expired) }
+        lines.append("breakage (points expired unused, by issuer): " + (breakage.isEmpty ? "none" : figures(breakage)))
+        if !programme.promotions.isEmpty {
+            let promoted = sums.filter { $0.promoted != 0 }.map { ($0.partnerId, $0.promoted) }
+            lines.append("promotion costs (bonus points issued, by funder): " + (promoted.isEmpty ? "none" : figures(promoted)))
         }
-        return lines.isEmpty ? nil : lines.joined(separator: "\n")
+        return lines.joined(separator: "\n")
     }
 
     /// Cross-partner debts over all cycles as a payer x payee matrix: issuer -> redeemer
