@@ -158,13 +158,15 @@ struct ExpiryPolicyTests {
             let entries = Workload.entries(seed: 13, count: 1500, programme: programme, members: 150)
             var digests: Set<String> = []
             var expired: Set<Int64> = []
+            var outputs: [[LedgerOutput]] = []
             for size in [1, 13, 2000] {
                 let h = try Harness(programme: programme)
-                try h.shard.apply(entries, batchSize: size)
+                outputs.append(try h.shard.apply(entries, batchSize: size))
                 digests.insert(try h.shard.digest())
                 expired.insert(try h.shard.totals().partners.reduce(0) { $0 + $1.expired })
             }
             #expect(digests.count == 1, "\(kind)")
+            #expect(outputs[0] == outputs[1] && outputs[1] == outputs[2], "\(kind)")  // results, facts included
             #expect(expired.count == 1, "\(kind)")
             if kind != .never { #expect(expired.first! > 0, "\(kind): nothing expired") }
         }
