@@ -172,6 +172,19 @@ struct ExpiryPolicyTests {
         }
     }
 
+    @Test func theMembersActivityIsStoredSmallAndReadsBack() throws {
+        var state = MemberProgramme()
+        #expect(state.storedText == nil)
+        state.activity.lastMilliseconds = 1_000
+        state.activity.deadlineMilliseconds = 2_000
+        state.activity.pendingUntilMilliseconds = 3_000
+        let text = try #require(state.storedText)
+        #expect(text.contains("\"activity\":{\"deadline_ms\":2000,\"last_ms\":1000,\"pending_until_ms\":3000}"))
+        #expect(try MemberProgramme.stored(text, memberId: "m1") == state)
+        // Keys missing (a state written before them) read as absent.
+        #expect(try MemberProgramme.stored("{\"activity\":{}}", memberId: "m1") == MemberProgramme())
+    }
+
     static func expired(_ outputs: [LedgerOutput], _ partner: String) -> Int64 {
         for output in outputs {
             if case .position(let p) = output { return p.points.first { $0.partnerId == partner }?.expired ?? 0 }
