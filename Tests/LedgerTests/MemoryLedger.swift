@@ -87,6 +87,7 @@ struct MemoryLedger: RuleInputs {
         for portion in effects.restored { lots[portion.lotId]!.lot.pointsLeft += portion.points }
         for update in effects.lotUpdates { lots[update.lotId]!.lot.pointsLeft = update.pointsLeft }
         if let lot = effects.newLot { lots[lot.lotId] = (t.memberId, lot) }
+        for lot in effects.bonusLots { lots[lot.lotId] = (t.memberId, lot) }  // promotions' bonus lots
         if effects.memberChanged { members[t.memberId] = effects.member }
         if let card = effects.card { cards[card.cardId] = card }
         debts += effects.debts

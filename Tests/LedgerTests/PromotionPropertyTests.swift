@@ -114,6 +114,23 @@ import Testing
             accruals += 1
         }
         #expect(accruals > 1_000)
+        // The rules over plain dictionaries (MemoryLedger) answer every transaction as the
+        // shard did: bonus lots with negative ids go through the store's batch, cache and
+        // lots table alike.
+        var memory = MemoryLedger(programme: programme)
+        var compared = 0
+        for (entry, output) in zip(
+            entries.filter { if case .transaction = $0.kind { true } else { false } },
+            outputs.compactMap { output in
+                if case .result(let offset, _, let outcome, _, _) = output { (offset, outcome) } else { nil }
+            })
+        {
+            guard case .transaction(let t) = entry.kind else { continue }
+            #expect(entry.offset == output.0)
+            #expect(memory.apply(t, offset: entry.offset).0 == output.1, "offset \(entry.offset)")
+            compared += 1
+        }
+        #expect(compared > 2_500)
         let totals = try h.shard.totals()
         func figures(_ id: String) -> PartnerTotals {
             totals.partners.first { $0.partnerId == id }
