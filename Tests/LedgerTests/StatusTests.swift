@@ -264,5 +264,15 @@ import Testing
         let text = try #require(member.programme.storedText)
         #expect(try MemberProgramme.stored(text, memberId: "m1") == member.programme)
         #expect(try MemberProgramme.stored("{\"status\":{}}", memberId: "m1").status == StatusState())
+        // Keys after the first are distances: 20 and 23.
+        let stored = try MemberProgramme.stored("{\"status\":{\"b\":\"20,5,1,0;3,0,0,2\",\"last\":7}}", memberId: "m1").status
+        #expect(stored == StatusState(buckets: [.init(key: 20, spendMinor: 5, visits: 1), .init(key: 23, nights: 2)], lastActivityMilliseconds: 7))
+        #expect(StatusState.text(stored.buckets) == "20,5,1,0;3,0,0,2")
+        #expect(StatusState.buckets("-3,1,1,1;2,0,0,0")?.map(\.key) == [-3, -1])
+        // Anything else is a corrupt state, not a guess.
+        for bad in ["20,5,1", "20,5,1,0;0,1,1,1", "20,5,1,0;", "20,-5,1,0", "20,5,1,0,9", "x", "20,5,1,99999999999999999999", "1--2,0,0,0"] {
+            #expect(StatusState.buckets(bad) == nil, "\(bad)")
+            #expect(throws: LedgerError.self) { try MemberProgramme.stored("{\"status\":{\"b\":\"\(bad)\"}}", memberId: "m1") }
+        }
     }
 }
