@@ -142,6 +142,16 @@ public struct StatusRules: Sendable, Hashable {
         }
     }
 
+    /// What a bucket key counts: "day", "month" or "year". A member's counters kept in
+    /// another unit (the programme's period changed) no longer count.
+    public var bucketUnit: String {
+        switch period {
+        case .rollingDays: "day"
+        case .calendarMonth: "month"
+        case .calendarYear: "year"
+        }
+    }
+
     /// The smallest bucket key still counting when `latestKey` is the newest one: the
     /// window's first day, or the previous calendar period.
     public func oldestCountedKey(latestKey: Int64) -> Int64 {

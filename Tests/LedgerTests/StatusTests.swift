@@ -249,6 +249,25 @@ import Testing
         #expect(try balanceStatus(plain, at: t0) == "")
     }
 
+    @Test func aChangedPeriodStartsCountingAgain() throws {
+        let daily = LedgerRules(programme: try Self.programme(Self.spendTiers))
+        let monthly = LedgerRules(programme: try Self.programme(Self.beautyTiers(upgradeInPeriod: true)))
+        func t(_ id: String, _ amount: Int64, at time: Int64) -> Transaction {
+            Transaction(partnerId: "alpha", partnerTxnId: id, memberId: "m1", eventTimeMilliseconds: time, body: accrual(amount))
+        }
+        var member = MemberState.new
+        daily.countForStatus(t("a1", 120_000, at: t0), amountMinor: 120_000, member: &member)
+        #expect(daily.statusName(member, at: t0) == "gold" && member.programme.status.unit == nil)
+        // Day keys (about 20,470) read as months would be the 17th century, or the future
+        // the other way round: under monthly periods they do not count.
+        #expect(monthly.statusName(member, at: t0) == "3%")
+        monthly.countForStatus(t("a2", 100_000, at: t0 + day), amountMinor: 100_000, member: &member)
+        #expect(member.programme.status.unit == "month" && member.programme.status.buckets.count == 1)
+        #expect(monthly.statusName(member, at: t0 + day) == "10%")
+        // And back: the month's bucket does not count for days either.
+        #expect(daily.statusName(member, at: t0 + day) == "base")
+    }
+
     @Test func stateStaysBoundedToTheWindow() throws {
         let rules = LedgerRules(programme: try Self.programme(Self.spendTiers))
         var member = MemberState.new

@@ -23,7 +23,7 @@ extension LedgerRules {
     func statusLevel(_ state: StatusState, at time: Int64) -> Int {
         let rules = programme.statuses
         guard rules.isEnabled else { return 0 }
-        if statusLapsed(state, at: time) { return 0 }
+        if statusLapsed(state, at: time) || !countsIn(state) { return 0 }
         let key = rules.bucketKey(milliseconds: time)
         func sums(_ range: ClosedRange<Int64>) -> (spend: Int64, visits: Int64, nights: Int64) {
             var total: (spend: Int64, visits: Int64, nights: Int64) = (0, 0, 0)
@@ -86,7 +86,7 @@ extension LedgerRules {
     /// the spend of the original's bucket, while that bucket is kept.
     func uncountForStatus(_ t: Transaction, amountMinor: Int64, original: OriginalRecord, member: inout MemberState) {
         let rules = programme.statuses
-        guard rules.counts(partnerId: t.partnerId), let time = original.eventTimeMilliseconds,
+        guard rules.counts(partnerId: t.partnerId), countsIn(member.programme.status), let time = original.eventTimeMilliseconds,
             time >= member.programme.status.countingSinceMilliseconds ?? .min
         else { return }
         let key = rules.bucketKey(milliseconds: time)
@@ -101,6 +101,10 @@ extension LedgerRules {
         if statusLapsed(state, at: time) {
             state.buckets = []
             state.countingSinceMilliseconds = time
+        }
+        if !countsIn(state) {  // the period changed: counting starts again in the new unit
+            state.buckets = []
+            state.unit = rules.bucketUnit == "day" ? nil : rules.bucketUnit
         }
         // A retro-claim from before a lapse counts no more than the rest of that time.
         guard time >= state.countingSinceMilliseconds ?? .min else { return }
@@ -119,6 +123,12 @@ extension LedgerRules {
             let oldest = rules.oldestCountedKey(latestKey: latest)
             state.buckets.removeAll { $0.key < oldest }
         }
+    }
+
+    /// Whether the state's buckets are kept in the programme's unit (a programme whose
+    /// period changed from days to months, say, starts counting again).
+    private func countsIn(_ state: StatusState) -> Bool {
+        (state.unit ?? "day") == programme.statuses.bucketUnit
     }
 
     private static func statusSum(_ a: Int64, _ b: Int64) -> Int64 {

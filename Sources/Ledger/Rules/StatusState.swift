@@ -4,7 +4,7 @@
 /// happen. Bounded: buckets older than the qualification period are pruned at each write
 /// (at most `window_days` daily buckets, or two calendar periods).
 ///
-/// Stored as `{"b":"key,spend,visits,nights;Δkey,spend,visits,nights;…","last":ms,"since":ms}`
+/// Stored as `{"b":"key,spend,visits,nights;Δkey,spend,visits,nights;…","last":ms,"since":ms,"u":"month"}`
 /// (each key after the first as its distance from the previous one): one JSON string that
 /// is parsed by hand, since it is decoded at each member load and encoded at each write (a
 /// year of daily buckets as nested JSON arrays took about 1 ms each way in a debug build).
@@ -25,6 +25,8 @@ struct StatusState: Equatable, Codable {
     /// After a lapse (inactivity): the event time counting started again; accruals before
     /// it (retro-claims) and refunds of them no longer count.
     var countingSinceMilliseconds: Int64?
+    /// The unit of the bucket keys (`StatusRules.bucketUnit`); nil: "day".
+    var unit: String?
 
     init() {}
 
@@ -37,6 +39,7 @@ struct StatusState: Equatable, Codable {
         case buckets = "b"
         case lastActivityMilliseconds = "last"
         case countingSinceMilliseconds = "since"
+        case unit = "u"
     }
 
     init(from decoder: any Decoder) throws {
@@ -49,6 +52,7 @@ struct StatusState: Equatable, Codable {
         buckets = parsed
         lastActivityMilliseconds = try c.decodeIfPresent(Int64.self, forKey: .lastActivityMilliseconds)
         countingSinceMilliseconds = try c.decodeIfPresent(Int64.self, forKey: .countingSinceMilliseconds)
+        unit = try c.decodeIfPresent(String.self, forKey: .unit)
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -58,6 +62,7 @@ struct StatusState: Equatable, Codable {
         }
         try c.encodeIfPresent(lastActivityMilliseconds, forKey: .lastActivityMilliseconds)
         try c.encodeIfPresent(countingSinceMilliseconds, forKey: .countingSinceMilliseconds)
+        try c.encodeIfPresent(unit, forKey: .unit)
     }
 
     /// The stored text of `buckets` (sorted by key).
