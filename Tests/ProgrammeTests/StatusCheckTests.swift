@@ -158,6 +158,17 @@ import Testing
             "statuses.levels[3].earn_bp.categories.pharmacy", "400 bp is below the operator floor of 500 bp")
     }
 
+    @Test func misspeltKeysAreProblemsNotDefaults() throws {
+        let found = try problems {
+            $0["activaton"] = "immediate"
+            editLevel(&$0, 1) { $0["qualify"] = ["visit": 2, "visits": 2] }
+            editLevel(&$0, 2) { $0["earn_multiplier"] = 15_000 }
+        }
+        for field in ["statuses.activaton", "statuses.levels[1].qualify.visit", "statuses.levels[2].earn_multiplier"] {
+            expectProblem(found, field, "is not a field")
+        }
+    }
+
     @Test func everyProblemIsListedAtOnce() throws {
         let found = try problems {
             $0["window_days"] = 0
