@@ -158,4 +158,13 @@ struct PromotionProgrammeTests {
         #expect(longer == ["claim_window_days: 120 days is longer than idempotency_horizon_days (90): older claims are refused by the horizon"])
         #expect(try problems { $0["claim_window_days"] = 60 }.isEmpty)
     }
+
+    @Test func aRewardRedemptionMayLeaveItsPointsToThePrice() {
+        let programme = Programme.sample
+        var redemption = Transaction(
+            partnerId: "cinema", partnerTxnId: "r1", memberId: "m1", eventTimeMilliseconds: 1_780_000_000_000, body: .redemption(points: 0))
+        #expect(programme.problems(of: redemption).map(\.field) == ["redemption.points"])
+        redemption.details.rewardId = "popcorn"
+        #expect(programme.problems(of: redemption).isEmpty)  // the ledger prices it (or refuses UNKNOWN_REWARD)
+    }
 }
