@@ -6,7 +6,8 @@ import Programme
 /// order), `payable` per counterparty, `self_debt` (recorded, never settled),
 /// `total_receivable`, `total_payable`, `net_position`, `settlement_pay` /
 /// `settlement_receive` per instruction (sequence order), `points_issued`,
-/// `points_redeemed`, `points_expired`, `points_clawed_back`, `fees`. Unit is `minor` or
+/// `points_redeemed`, `points_expired`, `points_clawed_back`, `points_promoted` (only when
+/// not 0: bonus points of the promotions it funds, part of `points_issued`), `fees`. Unit is `minor` or
 /// `points`. Participant ids are validated to need no CSV quoting.
 enum PartnerStatementCSV {
     static let header = "record,counterparty,amount,unit\n"
@@ -82,6 +83,8 @@ enum PartnerStatementCSV {
         row(&out, "points_redeemed,", [], points?.redeemed ?? 0, pointsUnit)
         row(&out, "points_expired,", [], points?.expired ?? 0, pointsUnit)
         row(&out, "points_clawed_back,", [], points?.clawedBack ?? 0, pointsUnit)
+        // Only for a partner that funds promotions: a statement without them reads as before.
+        if let promoted = points?.promoted, promoted != 0 { row(&out, "points_promoted,", [], promoted, pointsUnit) }
         row(&out, "fees,", [], points?.feesMinor ?? 0, minor)
         return out.bytes
     }
