@@ -6,7 +6,9 @@ extension Shard {
     func facts(_ memberId: String, at time: Int64, inquiry: Bool = false) throws(LedgerError) -> MemberFacts {
         guard rules.reportsFacts else { return MemberFacts() }
         let member = try store.memberState(memberId)
-        return rules.facts(member, lots: try store.openLots(memberId), at: time, inquiry: inquiry)
+        // The status needs no lots: only pending and expiring points read them.
+        let lots = rules.reportsPointFacts ? try store.openLots(memberId) : []
+        return rules.facts(member, lots: lots, at: time, inquiry: inquiry)
     }
 
     /// The shard's members by status, and the points pending, at `time` (default: the
@@ -18,7 +20,8 @@ extension Shard {
         let logTime = try store.logTimeMilliseconds()
         guard let time = time ?? logTime else { return summary }
         for (memberId, member) in try store.storedMembers() {
-            let facts = rules.facts(member, lots: try store.tableOpenLots(memberId), at: time, inquiry: false)
+            let lots = rules.reportsPointFacts ? try store.tableOpenLots(memberId) : []
+            let facts = rules.facts(member, lots: lots, at: time, inquiry: false)
             summary.members += 1
             if !facts.status.isEmpty { summary.byStatus[facts.status, default: 0] += 1 }
             summary.pendingPoints += facts.pendingPoints

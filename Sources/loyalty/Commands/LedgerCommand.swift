@@ -30,6 +30,7 @@ extension LedgerCommand {
         /// at `time` says, and the pending lots' release times.
         static func pointFacts(_ answer: (balance: Int64, facts: MemberFacts), view: MemberView, at time: Int64) -> String {
             var lines = ["spendable at \(Timestamp.iso(time)) by the programme's rules: \(Format.grouped(answer.balance)) points"]
+            if !answer.facts.status.isEmpty { lines.append("status at \(Timestamp.iso(time)): \(answer.facts.status)") }
             let pending = view.lots.filter { $0.availableAtMilliseconds > time && $0.expiresAtMilliseconds > time }
             lines.append(
                 "pending (in a partner's return window, not spendable): \(Format.grouped(answer.facts.pendingPoints)) points"
@@ -53,9 +54,12 @@ extension LedgerCommand {
                     let view = try shard.member(member)
                     guard !view.lots.isEmpty || view.balance != 0 || view.shortfall != 0 else { continue }
                     let time = at ?? Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-                    let spendable = try shard.member(member, at: time)
-                    print(Report.member(view, spendable: spendable, at: time, partition: file.partition, programme: programme))
-                    print(Self.pointFacts(try shard.balanceAnswer(member, at: time), view: view, at: time))
+                    let answer = try shard.balanceAnswer(member, at: time)
+                    print(
+                        Report.member(
+                            view, spendable: answer.balance, pending: answer.facts.pendingPoints, at: time, partition: file.partition,
+                            programme: programme))
+                    print(Self.pointFacts(answer, view: view, at: time))
                     return
                 }
                 throw CLIError("member \(member) has no points in any shard of \(shards.data)")

@@ -113,7 +113,10 @@ enum Report {
     /// The stored lots, each marked `due` when it expired by `time` (storage expires lazily:
     /// at the member's next accepted transaction or the next barrier), and the balance
     /// spendable at `time`, the one every result and balance answer then reports.
-    static func member(_ view: MemberView, spendable: MemberView, at time: Int64, partition: Int32, programme: Programme) -> String {
+    /// `spendable` and `pending`: the balance answer at `time` (`Shard.balanceAnswer`).
+    static func member(
+        _ view: MemberView, spendable: Int64, pending: Int64, at time: Int64, partition: Int32, programme: Programme
+    ) -> String {
         var rows = [["lot", "issuer", "points left", "expires (UTC)", "created (UTC)", ""]]
         for lot in view.lots {
             rows.append([
@@ -122,9 +125,9 @@ enum Report {
                 lot.expiresAtMilliseconds <= time ? "due" : "",
             ])
         }
-        let due = view.balance - spendable.balance
+        let due = view.balance - spendable - pending
         return """
-            member \(view.memberId) (partition \(partition)): balance \(Format.grouped(spendable.balance)) points spendable at \(Timestamp.iso(time))\
+            member \(view.memberId) (partition \(partition)): balance \(Format.grouped(spendable)) points spendable at \(Timestamp.iso(time))\
             \(due > 0 ? " (\(Format.grouped(due)) more stored in lots due by then, not yet swept)" : "")\
             \(view.shortfall > 0 ? ", shortfall \(Format.grouped(view.shortfall))" : "")
             \(Format.table(rows))
