@@ -39,13 +39,22 @@ public struct ExpiryPolicy: Sendable, Hashable {
         return nil
     }
 
+    /// "1st", "2nd", "3rd", "4th", "11th", "21st" …
+    static func ordinal(_ n: Int) -> String {
+        let suffix =
+            (11...13).contains(n % 100) ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th"
+        return "\(n)\(suffix)"
+    }
+
     /// For people: "24 months after earning", "never", …
     public func describe(expiryMonths: Int) -> String {
         switch kind {
         case nil: return expiryMonths == 0 ? "never" : "\(expiryMonths) months after earning"
         case .monthsAfterEarning(let months): return "\(months) months after earning"
-        case .endOfMonth(let months): return "end of the \(months == 0 ? "earning" : "\(months)th") month after earning"
-        case .endOfYear(let years): return "end of the \(years == 0 ? "earning" : "\(years)th") year after earning"
+        case .endOfMonth(let months):
+            return months == 0 ? "at the end of the month of earning" : "at the end of the \(Self.ordinal(months)) month after the month of earning"
+        case .endOfYear(let years):
+            return years == 0 ? "at the end of the year of earning" : "at the end of the \(Self.ordinal(years)) year after the year of earning"
         case .never: return "never"
         case .inactivity(let months): return "\(months) months after the member's last transaction"
         }

@@ -43,7 +43,10 @@ struct ProgrammeCommand: AsyncParsableCommand {
         }
         if !programme.promotions.isEmpty {
             lines.append(
-                "promotions: " + programme.promotions.map { "\($0.id) (\($0.kind.rawValue), funded by \($0.funder))" }.joined(separator: ", "))
+                "promotions: "
+                    + programme.promotions.map {
+                        $0.funder.isEmpty ? "\($0.id) (\($0.kind.rawValue))" : "\($0.id) (\($0.kind.rawValue), funded by \($0.funder))"
+                    }.joined(separator: ", "))
         }
         if let days = programme.claimWindowDays { lines.append("retro-claims within \(days) days") }
         lines.append("cards: up to \(programme.maxCardsPerAccount) per account")
