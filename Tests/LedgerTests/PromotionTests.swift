@@ -9,7 +9,8 @@ extension Programme {
     /// gamma 2 % without; lots live 12 months) with `promotions`, and `redemption` rules
     /// for the partners named.
     static func handWorked(
-        promotions: [Promotion] = [], redemption: [String: RedemptionRules] = [:], claimWindowDays: Int? = nil
+        promotions: [Promotion] = [], redemption: [String: RedemptionRules] = [:], claimWindowDays: Int? = nil,
+        pendingDays: [String: Int] = [:]
     )
         -> Programme
     {
@@ -21,6 +22,7 @@ extension Programme {
             partners: base.partners.map { partner in
                 var partner = partner
                 partner.redemption = redemption[partner.id] ?? RedemptionRules()
+                partner.pendingDays = pendingDays[partner.id] ?? 0
                 return partner
             })
         programme.promotions = promotions
@@ -198,5 +200,18 @@ func referral(_ code: String) -> Transaction.Details {
         #expect(try h.tx("alpha", "r2", .refund(originalPartnerTxnId: "a1", amountMinor: 5_000, currency: "EUR")).pointsDelta == -500)
         #expect(try h.lots().map { [$0.0, $0.2] } == [[0, 100]])
         #expect(try h.shard.member("m1").balance == 100)
+    }
+
+    @Test func bonusPointsWaitOutTheirPurchasesReturnWindow() throws {
+        let bonus = Promotion.make("any", .bonus, funder: "operator", partners: ["beta"], bonus: 300)
+        let h = try Harness(programme: .handWorked(promotions: [bonus], pendingDays: ["beta": 14]))
+        // beta holds its points 14 days: 100 + 300 credited, none spendable yet.
+        let credited = try h.tx("beta", "b1", accrual(4_000))
+        #expect(credited.status == .accepted && credited.pointsDelta == 400)
+        #expect(credited.balanceAfter == 0)
+        #expect(try h.tx("gamma", "g1", at: Clock.t0 + Clock.day, .redemption(points: 1)).reason == .insufficientPoints)
+        // After the window both lots are spendable; the operator's lot goes first (id −1).
+        #expect(try h.tx("gamma", "g2", at: Clock.t0 + 14 * Clock.day, .redemption(points: 350)).balanceAfter == 50)
+        #expect(try h.debt("operator", "gamma") == 600 && h.debt("beta", "gamma") == 100)
     }
 }

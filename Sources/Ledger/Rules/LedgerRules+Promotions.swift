@@ -145,14 +145,6 @@ extension LedgerRules {
         return total
     }
 
-    /// The points of this accrual's bonus lots still in their return window at `time`
-    /// (pending like the accrual's own lot: not in `balance_after`).
-    static func pendingBonusPoints(_ effects: Effects, at time: Int64) -> Int64 {
-        var pending: Int64 = 0
-        for lot in effects.bonusLots where lot.isPending(at: time) && lot.expiresAtMilliseconds > time { pending += lot.pointsLeft }
-        return pending
-    }
-
     /// The member's open lots with the bonus lots of the accrual at `originalOffset` first
     /// (a refund claws its original's lot, then these, then the rest in redemption order).
     static func bonusLotsFirst(_ lots: ArraySlice<OpenLot>, originalOffset: Int64) -> ArraySlice<OpenLot> {

@@ -131,8 +131,7 @@ struct LedgerRules {
             kind: .accrual,
             outcome: Outcome(
                 status: .accepted, pointsDelta: points + bonusPoints,
-                balanceAfter: member.balance - Self.pendingAfter(member, lots: lots, effects: effects, at: t.eventTimeMilliseconds)
-                    - Self.pendingBonusPoints(effects, at: t.eventTimeMilliseconds)),
+                balanceAfter: member.balance - Self.pendingAfter(member, lots: lots, effects: effects, at: t.eventTimeMilliseconds)),
             amountMinor: amountMinor, points: points + bonusPoints, feeMinor: fee, lotId: lotPoints > 0 ? offset : nil)
     }
 
