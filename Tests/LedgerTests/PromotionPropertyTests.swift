@@ -5,8 +5,8 @@ import Testing
 
 @testable import Ledger
 
-/// Random histories with promotions funded by partners and by the operator, and a partner
-/// settling points at its own value: every bonus is what an independent model of the
+/// Random histories with promotions funded by partners and by the operator, a partner
+/// settling points at its own value and one holding its points (and their bonuses) pending: every bonus is what an independent model of the
 /// promotions says, every redeemed point of a funder's lots is one debt of the funder, the
 /// debts net to zero, and a replay in other batch sizes gives the same ledger.
 @Suite(.timeLimit(.minutes(3))) struct PromotionPropertyTests {
@@ -25,7 +25,7 @@ import Testing
                 .make("welcome", .welcome, funder: "operator", bonus: 30),
                 .make("gamma-boost", .multiplier, funder: "operator", partners: ["gamma"], multiplier: 12_000),
             ],
-            redemption: ["gamma": RedemptionRules(pointValueMinor: 3)])
+            redemption: ["gamma": RedemptionRules(pointValueMinor: 3)], pendingDays: ["beta": 14])
     }
 
     /// The bonus points of an accrual, per funder, computed from the programme's terms
