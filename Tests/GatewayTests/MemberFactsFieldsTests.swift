@@ -7,7 +7,7 @@ import Testing
 /// Results and balance answers carry the member's facts (result fields 10–13) as JSON
 /// fields, each only when the programme reports it (issue 13: status, pending and
 /// expiring points); a plain programme's answers are unchanged.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(10)))
 struct MemberFactsFieldsTests {
     @Test func aPlainResultAddsNothing() {
         #expect(Gateway.factsFields(Loyalty_V1_TransactionResult()).isEmpty)

@@ -2,7 +2,7 @@ import Programme
 import Testing
 
 /// `FieldLimits`: the bounds and alphabets every entry point checks against.
-@Suite("Field limits", .timeLimit(.minutes(1)))
+@Suite("Field limits", .timeLimit(.minutes(10)))
 struct FieldLimitsTests {
     private func violation(_ check: () throws(FieldLimits.Violation) -> Void) -> FieldLimits.Violation? {
         do {

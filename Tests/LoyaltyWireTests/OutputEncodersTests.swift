@@ -5,7 +5,7 @@ import SwiftProtobuf
 import Testing
 
 /// The plain-value encoders of the worker's outputs: what they keep, what they cut.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(10)))
 struct OutputEncodersTests {
     @Test func aSmallDeadLetterCarriesTheWholeRecord() throws {
         let bytes = try DeadLetterEncoder.encode(

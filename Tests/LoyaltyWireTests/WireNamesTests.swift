@@ -6,7 +6,7 @@ import Testing
 
 /// Status and reason names are defined once, by the domain enums; the proto enums must
 /// carry the same names and map one to one (a reason added on one side only fails here).
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(10)))
 struct WireNamesTests {
     /// The proto name of an Outcome field's enum value, as proto3 JSON writes it.
     private func protoName(_ outcome: Loyalty_V1_Outcome, _ key: String) throws -> String {

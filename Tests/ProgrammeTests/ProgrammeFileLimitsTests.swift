@@ -6,7 +6,7 @@ import Testing
 /// Every command's `--programme FILE` and `loyalty programme check FILE` read the file
 /// through `Programme.load(path:)`: a FIFO, a device or an oversized file fails at once
 /// with the path and the reason, instead of hanging or filling memory.
-@Suite("Programme file limits", .timeLimit(.minutes(1)))
+@Suite("Programme file limits", .timeLimit(.minutes(10)))
 struct ProgrammeFileLimitsTests {
     @Test("a FIFO, /dev/zero, a directory and a sparse file over the limit are refused; the sample loads")
     func refusals() throws {

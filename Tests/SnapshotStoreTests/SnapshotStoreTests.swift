@@ -25,7 +25,7 @@ final class StoreFolder {
     func contents(_ path: String) -> [UInt8] { Array(FileManager.default.contents(atPath: path) ?? Data()) }
 }
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(10)))
 struct SnapshotStoreTests {
     @Test func putListGetDeleteByKey() throws {
         let folder = try StoreFolder()

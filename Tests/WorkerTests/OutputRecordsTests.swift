@@ -10,7 +10,7 @@ import Testing
 
 /// Every output the worker publishes is bounded by construction, and each refused one has
 /// a smaller replacement (or none, for positions).
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(10)))
 struct OutputRecordsTests {
     private let writer = OutputRecords(topics: Topics(), partition: 3)
     private static let widest = String(repeating: "~", count: FieldLimits.maxIdBytes)

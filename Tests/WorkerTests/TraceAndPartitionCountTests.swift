@@ -9,7 +9,7 @@ import Testing
 
 /// The worker's part of issue 12's safety and tracing: the verdict on a data directory's
 /// partition count, and the trace id a result carries as its Kafka header.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(10)))
 struct TraceAndPartitionCountTests {
     @Test("a data directory passes only for the partition count it was made for")
     func partitionCountVerdict() {
