@@ -167,7 +167,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Basics", "Kafka", "LoyaltyWire", "Programme",
+                "Basics", "Kafka", "LoyaltyWire", "NodeRuntime", "Programme",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Logging
 import LoyaltyWire
+import NodeRuntime
 import Programme
 import ServiceLifecycle
 import Synchronization
@@ -94,30 +95,7 @@ public final class CardDirectory: Service, Sendable {
     }
 
     public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await withTaskCancellationHandler {
-                try await runOnDedicatedThread()
-            } onCancel: {
-                self.stop.store(true, ordering: .relaxed)
-            }
-        } onGracefulShutdown: {
-            self.stop.store(true, ordering: .relaxed)
-        }
-    }
-
-    private func runOnDedicatedThread() async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            let thread = Thread {
-                do {
-                    try self.loop()
-                    continuation.resume()
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-            thread.name = "gateway-cards"
-            thread.start()
-        }
+        try await DedicatedThread.run(name: "gateway-cards", stop: { self.stop.store(true, ordering: .relaxed) }) { try self.loop() }
     }
 
     private func loop() throws {

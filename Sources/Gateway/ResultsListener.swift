@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Logging
 import LoyaltyWire
+import NodeRuntime
 import ServiceLifecycle
 import SwiftProtobuf
 import Synchronization
@@ -36,30 +37,7 @@ public final class ResultsListener: Service, Sendable {
     public var isAssigned: Bool { progress.pollsSinceAssignment.load(ordering: .relaxed) >= 3 }
 
     public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await withTaskCancellationHandler {
-                try await runOnDedicatedThread()
-            } onCancel: {
-                self.stop.store(true, ordering: .relaxed)
-            }
-        } onGracefulShutdown: {
-            self.stop.store(true, ordering: .relaxed)
-        }
-    }
-
-    private func runOnDedicatedThread() async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            let thread = Thread {
-                do {
-                    try self.loop()
-                    continuation.resume()
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-            thread.name = "gateway-results"
-            thread.start()
-        }
+        try await DedicatedThread.run(name: "gateway-results", stop: { self.stop.store(true, ordering: .relaxed) }) { try self.loop() }
     }
 
     private func loop() throws {

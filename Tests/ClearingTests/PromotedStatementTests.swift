@@ -6,7 +6,7 @@ import Testing
 
 /// A partner funding promotions sees their bonus points in its statement
 /// (`points_promoted`, part of `points_issued`); a statement without them is unchanged.
-@Suite(.timeLimit(.minutes(1))) struct PromotedStatementTests {
+@Suite(.timeLimit(.minutes(10))) struct PromotedStatementTests {
     @Test func aFundersStatementCarriesItsPromotedPoints() throws {
         var input = Fixtures.input()
         let index = try #require(input.points.firstIndex { $0.partnerId == "A" })

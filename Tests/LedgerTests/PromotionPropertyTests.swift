@@ -94,11 +94,11 @@ import Testing
     }
 
     @Test(arguments: [UInt64(1), 2, 3])
-    func everyPromotedOrRedeemedPointIsADebtOfItsFunder(seed: UInt64) throws {
+    func everyPromotedOrRedeemedPointIsADebtOfItsFunder(seed: UInt64) async throws {
         let programme = Self.programme
         let entries = Self.entries(seed: seed, count: 3_000)
         let h = try Harness(programme: programme)
-        let outputs = try h.shard.apply(entries, batchSize: 100)
+        let outputs = try await h.shard.applyYielding(entries, batchSize: 100)
         var model = Model()
         var promoted: [String: Int64] = [:]
         var accruals = 0
@@ -167,7 +167,7 @@ import Testing
         #expect(positions.count > 10)
         for size in [1, 7, 3_000] {
             let replay = try Harness(programme: programme)
-            try replay.shard.apply(entries, batchSize: size)
+            _ = try await replay.shard.applyYielding(entries, batchSize: size)
             #expect(try replay.shard.digest() == digest, "batch size \(size)")
             #expect(try replay.shard.positions() == positions, "batch size \(size)")
         }

@@ -93,7 +93,7 @@ func referral(_ code: String) -> Transaction.Details {
 
 /// Promotions worked by hand, through a shard (SQLite): bonus lots issued by their funder,
 /// the funder's `issued` and `promoted`, the debts a redemption of bonus points makes.
-@Suite(.timeLimit(.minutes(1))) struct PromotionTests {
+@Suite(.timeLimit(.minutes(10))) struct PromotionTests {
     let march = Clock.at(2026, 3, 10)
     let april = Clock.at(2026, 4, 10)
 

@@ -19,7 +19,7 @@ func reward(_ id: String) -> Transaction.Details {
 /// A partner's redemption rules worked by hand through a shard: minimum, bill share,
 /// fixed-price rewards, a settlement point value of its own (the operator bears the
 /// difference). `handWorked`: point value 2; alpha earns 10 % (10,000 cents: 500 points).
-@Suite(.timeLimit(.minutes(1))) struct RedemptionRuleTests {
+@Suite(.timeLimit(.minutes(10))) struct RedemptionRuleTests {
     /// m1 with 5,000 points of alpha's (100,000 cents).
     func harness(_ redemption: [String: RedemptionRules]) throws -> Harness {
         let h = try Harness(programme: .handWorked(redemption: redemption))

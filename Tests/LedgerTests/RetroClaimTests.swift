@@ -15,7 +15,7 @@ func retroClaim(receivedAt: Int64 = 0, product: String = "") -> Transaction.Deta
 /// Retro-claims worked by hand: the claim window counted from the gateway's received
 /// time, else the log time (the last sealed barrier's close time), never the wall clock;
 /// priced by the rules of the receipt's time. `handWorked`: alpha earns 10 %, point value 2.
-@Suite(.timeLimit(.minutes(1))) struct RetroClaimTests {
+@Suite(.timeLimit(.minutes(10))) struct RetroClaimTests {
     let receipt = Clock.at(2026, 3, 10)
 
     @Test func refusedWithoutAClaimWindow() throws {

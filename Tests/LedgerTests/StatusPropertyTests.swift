@@ -83,7 +83,7 @@ struct StatusPropertyTests {
         var outputs: [[LedgerOutput]] = []
         for size in [7, entries.count] {
             let replay = try Harness(programme: programme)
-            outputs.append(try replay.shard.apply(entries, batchSize: size))
+            outputs.append(try await replay.shard.applyYielding(entries, batchSize: size))
             #expect(try replay.shard.digest() == digest)
         }
         #expect(outputs[0] == outputs[1])

@@ -184,4 +184,19 @@ extension Shard {
         }
         return outputs
     }
+
+    /// `apply(_:batchSize:)` for long workloads in async tests: yields between batches,
+    /// so a property test does not hold one of the few cooperative threads (2 on CI) for
+    /// seconds and starve the suites that await.
+    func applyYielding(_ entries: [LedgerEntry], batchSize size: Int) async throws -> [LedgerOutput] {
+        var outputs: [LedgerOutput] = []
+        var start = 0
+        while start < entries.count {
+            let end = min(start + size, entries.count)
+            outputs += try apply(Array(entries[start..<end]), batchSize: size)
+            start = end
+            if start / size % 8 == 0 { await Task.yield() }
+        }
+        return outputs
+    }
 }

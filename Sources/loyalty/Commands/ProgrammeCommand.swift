@@ -48,9 +48,23 @@ struct ProgrammeCommand: AsyncParsableCommand {
                         $0.funder.isEmpty ? "\($0.id) (\($0.kind.rawValue))" : "\($0.id) (\($0.kind.rawValue), funded by \($0.funder))"
                     }.joined(separator: ", "))
         }
+        let redemption = programme.partners.filter { $0.redemption != RedemptionRules() }
+        if !redemption.isEmpty {
+            lines.append("redemption rules: " + redemption.map { "\($0.id) (\(Self.describe($0.redemption)))" }.joined(separator: ", "))
+        }
         if let days = programme.claimWindowDays { lines.append("retro-claims within \(days) days") }
         lines.append("cards: up to \(programme.maxCardsPerAccount) per account")
         return lines
+    }
+
+    /// "min 1000 points, at most 50 % of a bill, 2 rewards, a point worth 25".
+    static func describe(_ rules: RedemptionRules) -> String {
+        var parts: [String] = []
+        if rules.minPoints > 0 { parts.append("min \(rules.minPoints) points") }
+        if let share = rules.maxBillShareBasisPoints { parts.append("at most \(Double(share) / 100) % of a bill") }
+        if !rules.rewards.isEmpty { parts.append("\(rules.rewards.count) reward\(rules.rewards.count == 1 ? "" : "s")") }
+        if let value = rules.pointValueMinor { parts.append("a point worth \(value) in settlement") }
+        return parts.joined(separator: ", ")
     }
 
     struct Sample: AsyncParsableCommand {
