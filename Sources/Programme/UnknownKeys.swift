@@ -151,7 +151,9 @@ enum UnknownKeys {
             try decoder.child(try node(key), key).value(type)
         }
 
-        func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+        func nestedContainer<NestedKey: CodingKey>(
+            keyedBy type: NestedKey.Type, forKey key: Key
+        ) throws
             -> KeyedDecodingContainer<NestedKey>
         {
             try decoder.child(try node(key), key).container(keyedBy: type)
@@ -189,7 +191,9 @@ enum UnknownKeys {
 
         mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().value(type) }
 
-        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
+        mutating func nestedContainer<NestedKey: CodingKey>(
+            keyedBy type: NestedKey.Type
+        ) throws
             -> KeyedDecodingContainer<NestedKey>
         {
             try next().container(keyedBy: type)
