@@ -1,19 +1,13 @@
 import Foundation
+import LoyaltyTesting
 import Programme
 import Testing
 
 @Suite(.timeLimit(.minutes(10)))
 struct CardsProgrammeTests {
     func problems(maxCards: Any) throws -> [(field: String, reason: String)] {
-        var object = try #require(JSONSerialization.jsonObject(with: Data(Programme.sampleJSON.utf8)) as? [String: Any])
-        object["max_cards_per_account"] = maxCards
-        let data = try JSONSerialization.data(withJSONObject: object)
-        do {
-            _ = try Programme.decode(jsonData: data)
-            return []
-        } catch {
-            return error.problems
-        }
+        if case .failure(let error) = try decodeEditedSample({ $0["max_cards_per_account"] = maxCards }) { return error.problems }
+        return []
     }
 
     @Test func cardLimitIsBetweenOneAndAHundred() throws {

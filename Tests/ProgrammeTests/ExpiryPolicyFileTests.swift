@@ -1,20 +1,14 @@
 import Foundation
+import LoyaltyTesting
 import Programme
 import Testing
 
 /// The `expiry` section and partners' `pending_days` (issue 13, items 2 and 3): each
 /// policy decodes, and every misconfiguration is a problem naming its field.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(10)))
 struct ExpiryPolicyFileTests {
     func decode(_ edit: (inout [String: Any]) -> Void) throws -> Result<Programme, ProgrammeError> {
-        var object = try #require(JSONSerialization.jsonObject(with: Data(Programme.sampleJSON.utf8)) as? [String: Any])
-        edit(&object)
-        let data = try JSONSerialization.data(withJSONObject: object)
-        do {
-            return .success(try Programme.decode(jsonData: data))
-        } catch {
-            return .failure(error)
-        }
+        try decodeEditedSample(edit)
     }
 
     func policy(_ expiry: [String: Any]) throws -> Result<Programme, ProgrammeError> {

@@ -1,4 +1,5 @@
 import Foundation
+import LoyaltyTesting
 import Programme
 import Testing
 
@@ -6,10 +7,7 @@ import Testing
 /// each problem naming its field.
 @Suite struct HorizonSettingsTests {
     func decode(_ extra: [String: Any]) throws -> Result<Programme, ProgrammeError> {
-        var object = try #require(try JSONSerialization.jsonObject(with: Data(Programme.sampleJSON.utf8)) as? [String: Any])
-        object.merge(extra) { $1 }
-        let data = try JSONSerialization.data(withJSONObject: object)
-        do { return .success(try Programme.decode(jsonData: data)) } catch { return .failure(error) }
+        try decodeEditedSample { $0.merge(extra) { $1 } }
     }
 
     func problems(_ extra: [String: Any]) throws -> [(field: String, reason: String)] {

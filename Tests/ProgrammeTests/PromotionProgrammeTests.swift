@@ -1,4 +1,5 @@
 import Foundation
+import LoyaltyTesting
 import Programme
 import Testing
 
@@ -7,14 +8,7 @@ import Testing
 @Suite(.timeLimit(.minutes(10)))
 struct PromotionProgrammeTests {
     func decode(_ edit: (inout [String: Any]) -> Void) throws -> Result<Programme, ProgrammeError> {
-        var object = try #require(JSONSerialization.jsonObject(with: Data(Programme.sampleJSON.utf8)) as? [String: Any])
-        edit(&object)
-        let data = try JSONSerialization.data(withJSONObject: object)
-        do {
-            return .success(try Programme.decode(jsonData: data))
-        } catch {
-            return .failure(error)
-        }
+        try decodeEditedSample(edit)
     }
 
     func problems(_ edit: (inout [String: Any]) -> Void) throws -> [String] {

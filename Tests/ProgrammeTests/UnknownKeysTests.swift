@@ -1,4 +1,5 @@
 import Foundation
+import LoyaltyTesting
 import Programme
 import Testing
 
@@ -7,15 +8,8 @@ import Testing
 @Suite(.timeLimit(.minutes(10)))
 struct UnknownKeysTests {
     func decode(_ edit: (inout [String: Any]) -> Void) throws -> ProgrammeError? {
-        var object = try #require(JSONSerialization.jsonObject(with: Data(Programme.sampleJSON.utf8)) as? [String: Any])
-        edit(&object)
-        let data = try JSONSerialization.data(withJSONObject: object)
-        do {
-            _ = try Programme.decode(jsonData: data)
-            return nil
-        } catch {
-            return error
-        }
+        if case .failure(let error) = try decodeEditedSample(edit) { return error }
+        return nil
     }
 
     @Test func theSampleHasNoUnknownKey() throws {
