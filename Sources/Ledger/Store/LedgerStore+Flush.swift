@@ -99,26 +99,20 @@ extension LedgerStore {
         for update in effects.lotUpdates {
             try setLotPoints(update.lotId, update.pointsLeft, memberId: memberId)
         }
-        if let lot = effects.newLot {
+        // The accrual's own lot, then its promotions' bonus lots (issuer: the funder), each
+        // queued for expiry.
+        func insertQueued(_ lot: OpenLot) throws(LedgerError) {
             try insertLot(memberId: memberId, lot)
             if lot.expiresAtMilliseconds != Programme.neverExpires {
-                state.expiries.append((lot.expiresAtMilliseconds, lot.lotId))
+                self.state.expiries.append((lot.expiresAtMilliseconds, lot.lotId))
             } else if let deadline = effects.member.programme.activity.deadlineMilliseconds, effects.memberChanged {
                 // Expiry by inactivity: queued at the member's deadline as of now
                 // (LedgerRules+ExpiryPolicy.swift); `lotsDue` moves it on if the deadline moves.
-                state.expiries.append((deadline, lot.lotId))
+                self.state.expiries.append((deadline, lot.lotId))
             }
         }
-        // Promotions' bonus lots (issuer: the funder), after the accrual's own lot; queued
-        // for expiry like it.
-        for lot in effects.bonusLots {
-            try insertLot(memberId: memberId, lot)
-            if lot.expiresAtMilliseconds != Programme.neverExpires {
-                state.expiries.append((lot.expiresAtMilliseconds, lot.lotId))
-            } else if let deadline = effects.member.programme.activity.deadlineMilliseconds, effects.memberChanged {
-                state.expiries.append((deadline, lot.lotId))
-            }
-        }
+        if let lot = effects.newLot { try insertQueued(lot) }
+        for lot in effects.bonusLots { try insertQueued(lot) }
         if effects.memberChanged { storeMember(memberId, effects.member) }
         let state = self.state
         for portion in effects.portions {
