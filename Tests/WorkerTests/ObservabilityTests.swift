@@ -225,7 +225,7 @@ struct ObservabilityTests {
         return found
     }
 
-    static func waitUntil(_ what: String, seconds: Double = 60, _ condition: () async throws -> Bool) async throws {
+    static func waitUntil(_ what: String, seconds: Double = 180, _ condition: () async throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if (try? await condition()) == true { return }

@@ -38,7 +38,7 @@ struct PublishFailureTests {
         let pool = WorkerPool(
             count: 1, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("w"), programme: .sample,
             logger: test.logger)
-        try await pool.waitUntilApplied(ends, timeoutSeconds: 60)
+        try await pool.waitUntilApplied(ends, timeoutSeconds: 180)
         try await pool.stop()
 
         let letters = try test.read(test.topics.deadLetters, atLeast: 1).map { try Loyalty_V1_DeadLetter(serializedBytes: $0.value) }
@@ -71,7 +71,7 @@ struct PublishFailureTests {
             count: 1, bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("w"), programme: .sample,
             logger: test.logger
         ) { $0.kafkaExtra["message.max.bytes"] = "1000" }
-        try await pool.waitUntilApplied(ends, timeoutSeconds: 60)
+        try await pool.waitUntilApplied(ends, timeoutSeconds: 180)
         let replaced = pool.workers[0].progress.snapshot.replacedOutputs
         try await pool.stop()
 
@@ -111,13 +111,13 @@ struct PublishFailureTests {
         // A first worker applies one record and leaves, so the next Produce request on the
         // cluster is the second worker's, for its first result.
         let first = worker()
-        try await first.waitUntilApplied(try test.produce([accrual("a")]), timeoutSeconds: 60)
+        try await first.waitUntilApplied(try test.produce([accrual("a")]), timeoutSeconds: 180)
         try await first.stop()
         let refused = try test.produce([accrual("b", partner: "nobody")])
         test.cluster.pushRequestErrors(apiKey: 0, errors: [10])  // Produce: MSG_SIZE_TOO_LARGE
         let second = worker()
-        try await second.waitUntilApplied(refused, timeoutSeconds: 60)
-        try await second.waitUntilApplied(try test.produce([accrual("c")]), timeoutSeconds: 60)
+        try await second.waitUntilApplied(refused, timeoutSeconds: 180)
+        try await second.waitUntilApplied(try test.produce([accrual("c")]), timeoutSeconds: 180)
         let replaced = second.workers[0].progress.snapshot.replacedOutputs
         try await second.stop()
 
