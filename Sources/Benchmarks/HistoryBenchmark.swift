@@ -85,7 +85,7 @@ public enum HistoryBenchmark {
             programme: programme, transactions: settings.transactions, members: settings.members, days: settings.days)
         {
             result.entries = entry.offset + 1
-            guard case .barrier(let cycle, _) = entry.kind else {
+            guard case .barrier(let cycle, _, _) = entry.kind else {
                 if let applied = try batch.add(entry) { windows.append((result.transactions, applied)) }
                 result.transactions += 1
                 continue

@@ -80,10 +80,14 @@ extension Shard {
             switch entry.kind {
             case .transaction(let transaction):
                 outputs.append(try applyTransaction(transaction, offset: entry.offset))
-            case .barrier(let cycle, let closedAt):
-                if let position = try applyBarrier(cycle: cycle, closedAtMilliseconds: closedAt, offset: entry.offset) {
+            case .barrier(let cycle, let closedAt, let suspended):
+                if let position = try applyBarrier(
+                    cycle: cycle, closedAtMilliseconds: closedAt, accrualSuspended: suspended, offset: entry.offset)
+                {
                     outputs.append(.position(position))
                 }
+            case .programme(let release):
+                try applyProgrammeRelease(release, offset: entry.offset)
             case .inquiry(let memberId, let time):
                 // What the member can spend at the inquiry's time; changes nothing.
                 let balance = try store.spendableBalance(memberId, at: time)
@@ -107,7 +111,9 @@ extension Shard {
 
     /// Seals the open cycle as `cycle` (or republishes the stored position of a cycle
     /// already sealed). nil for a stale barrier of a cycle this shard never sealed.
-    func applyBarrier(cycle: Int64, closedAtMilliseconds: Int64, offset: Int64) throws(LedgerError) -> CyclePosition? {
+    func applyBarrier(
+        cycle: Int64, closedAtMilliseconds: Int64, accrualSuspended: [String] = [], offset: Int64
+    ) throws(LedgerError) -> CyclePosition? {
         // The digest sealed into the position must not depend on batch boundaries, so
         // everything, including the next offset, is written as of this entry first.
         try store.flush(nextOffset: offset + 1)

@@ -32,9 +32,24 @@ extension Loyalty_V1_ShardPosition {
                 $0.clawedBack = points.clawedBack
                 $0.feesMinor = points.feesMinor
                 $0.promoted = points.promoted
+                $0.outstanding = points.outstanding
+                $0.redemptionFeesMinor = points.redemptionFeesMinor
+                $0.fundedMinor = points.fundedMinor
             }
         }
         ledgerDigest = position.ledgerDigest
+        conversions = position.conversions.map { c in
+            .with {
+                $0.partnerID = c.partnerId
+                $0.partnerTxnID = c.partnerTxnId
+                $0.memberID = c.memberId
+                $0.externalMemberID = c.externalMemberId
+                $0.points = c.points
+                $0.miles = c.miles
+                $0.offset = c.offset
+            }
+        }
+        programmeVersions = position.programmeVersions
     }
 }
 
@@ -49,8 +64,15 @@ extension CyclePosition {
             points: wire.points.map {
                 PartnerPoints(
                     partnerId: $0.partnerID, issued: $0.issued, redeemed: $0.redeemed, expired: $0.expired,
-                    clawedBack: $0.clawedBack, feesMinor: $0.feesMinor, promoted: $0.promoted)
+                    clawedBack: $0.clawedBack, feesMinor: $0.feesMinor, promoted: $0.promoted, outstanding: $0.outstanding,
+                    redemptionFeesMinor: $0.redemptionFeesMinor, fundedMinor: $0.fundedMinor)
             },
-            ledgerDigest: wire.ledgerDigest)
+            ledgerDigest: wire.ledgerDigest,
+            conversions: wire.conversions.map {
+                Conversion(
+                    partnerId: $0.partnerID, partnerTxnId: $0.partnerTxnID, memberId: $0.memberID,
+                    externalMemberId: $0.externalMemberID, points: $0.points, miles: $0.miles, offset: $0.offset)
+            },
+            programmeVersions: wire.programmeVersions)
     }
 }

@@ -28,12 +28,15 @@ extension Loyalty_V1_TransactionEnvelope {
                 $0.product = details.product
                 $0.referralCode = details.referralCode
                 $0.retroClaim = details.retroClaim
+                $0.companyID = details.companyId
             }
         case .redemption(let points):
             redemption = .with {
                 $0.points = points
                 $0.billAmountMinor = details.billAmountMinor
                 $0.rewardID = details.rewardId
+                $0.externalMemberID = details.externalMemberId
+                $0.authorisedUser = details.authorisedUser
             }
         case .refund(let original, let amountMinor, let currency):
             reversal = .with {
@@ -95,8 +98,8 @@ extension Transaction.Body {
             }
         case .card(let card):
             self = .card(try Transaction.CardOperation(wire: card))
-        case .barrier, .inquiry:
-            preconditionFailure("barrier and inquiry are handled before transaction bodies")
+        case .barrier, .inquiry, .programme:
+            preconditionFailure("barriers, inquiries and programme versions are handled before transaction bodies")
         }
     }
 }
@@ -125,6 +128,10 @@ extension Transaction.Details {
                 retroClaim = true
                 receivedAtMilliseconds = envelope.receivedAtMs
             }
+            if !accrual.companyID.isEmpty {
+                try FieldLimits.checkId(accrual.companyID, field: "accrual.company_id")
+                companyId = accrual.companyID
+            }
         case .redemption(let redemption):
             if redemption.billAmountMinor != 0 {
                 try FieldLimits.checkAmount(redemption.billAmountMinor, field: "redemption.bill_amount_minor")
@@ -133,6 +140,14 @@ extension Transaction.Details {
             if !redemption.rewardID.isEmpty {
                 try FieldLimits.checkId(redemption.rewardID, field: "redemption.reward_id")
                 rewardId = redemption.rewardID
+            }
+            if !redemption.externalMemberID.isEmpty {
+                try FieldLimits.checkId(redemption.externalMemberID, field: "redemption.external_member_id")
+                externalMemberId = redemption.externalMemberID
+            }
+            if !redemption.authorisedUser.isEmpty {
+                try FieldLimits.checkId(redemption.authorisedUser, field: "redemption.authorised_user")
+                authorisedUser = redemption.authorisedUser
             }
         default: break
         }

@@ -6,7 +6,12 @@ import SwiftProtobuf
 /// the `WireError` that says why.
 public enum InboundMessage: Sendable, Equatable {
     case transaction(Transaction, traceId: String)
-    case barrier(cycle: Int64, closedAtMilliseconds: Int64)
+    /// `accrualSuspended`: partners whose accruals are refused DEPOSIT_EXHAUSTED until the
+    /// next barrier (sorted).
+    case barrier(cycle: Int64, closedAtMilliseconds: Int64, accrualSuspended: [String])
+    /// A programme version published into the log (`loyalty programme publish`): from
+    /// here on the shard prices by it.
+    case programme(ProgrammeRelease)
     /// `eventTimeMilliseconds`: the moment the balance is asked for (received_at_ms, else
     /// occurred_at_ms); the answer is the balance spendable then, expired lots excluded.
     case inquiry(partnerId: String, requestId: String, memberId: String, eventTimeMilliseconds: Int64, traceId: String)
@@ -44,7 +49,26 @@ extension InboundMessage {
             guard barrier.cycle >= 1 else {
                 throw WireError(field: "barrier.cycle", reason: "must be >= 1, got \(barrier.cycle)")
             }
-            self = .barrier(cycle: barrier.cycle, closedAtMilliseconds: barrier.closedAtMs)
+            for (index, partner) in barrier.accrualSuspended.enumerated() {
+                try FieldLimits.checkId(partner, field: "barrier.accrual_suspended[\(index)]")
+            }
+            self = .barrier(cycle: barrier.cycle, closedAtMilliseconds: barrier.closedAtMs, accrualSuspended: barrier.accrualSuspended)
+            return
+        }
+        if case .programme(let release) = body {
+            // Whether the programme loads is the shard's question (it pauses on one it
+            // cannot load); here only that the message is whole.
+            try FieldLimits.checkId(release.version, field: "programme.version")
+            guard release.sha256.utf8.count == 64, release.sha256.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+                throw WireError(field: "programme.sha256", reason: "must be 64 lowercase hex digits")
+            }
+            guard !release.programmeJson.isEmpty else {
+                throw WireError(field: "programme.programme_json", reason: "must not be empty")
+            }
+            self = .programme(
+                ProgrammeRelease(
+                    version: release.version, sha256: release.sha256, json: [UInt8](release.programmeJson),
+                    publishedAtMilliseconds: release.publishedAtMs))
             return
         }
         try Self.require(envelope.partnerID, "partner_id")

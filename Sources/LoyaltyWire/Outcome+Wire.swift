@@ -62,6 +62,10 @@ extension Loyalty_V1_ReasonCode {
         case .cardLimitReached: self = .cardLimitReached
         case .cardNotOnAccount: self = .cardNotOnAccount
         case .cardAlreadyLinked: self = .cardAlreadyLinked
+        case .depositExhausted: self = .depositExhausted
+        case .notAConversionBlock: self = .notAConversionBlock
+        case .missingExternalMemberId: self = .missingExternalMemberID
+        case .notAuthorisedForCompany: self = .notAuthorisedForCompany
         }
     }
 }

@@ -20,12 +20,19 @@ public struct CyclePosition: Sendable, Equatable, Hashable {
     /// (docs/design.md, "The digest"). O(cycle) to compute; equal for equal logs whatever
     /// the batch boundaries. Not `Shard.digest()` (every table), which is the explicit verify.
     public var ledgerDigest: String
+    /// The cycle's conversions at exchange partners, in offset order.
+    public var conversions: [Conversion]
+    /// The programme versions that priced the cycle's transactions, in the order used.
+    public var programmeVersions: [String]
 
     public init(
         cycle: Int64, partition: Int64, firstOffset: Int64, barrierOffset: Int64,
         closedAtMilliseconds: Int64, accepted: Int64, rejected: Int64, duplicates: Int64,
-        deadLetters: Int64, debts: [DebtTotal], points: [PartnerPoints], ledgerDigest: String
+        deadLetters: Int64, debts: [DebtTotal], points: [PartnerPoints], ledgerDigest: String,
+        conversions: [Conversion] = [], programmeVersions: [String] = []
     ) {
+        self.conversions = conversions
+        self.programmeVersions = programmeVersions
         self.cycle = cycle
         self.partition = partition
         self.firstOffset = firstOffset
@@ -79,11 +86,24 @@ public struct PartnerPoints: Sendable, Equatable, Hashable {
     /// Bonus points of the promotions it funds (also counted in `issued`): what its
     /// promotions cost it, in points. The operator has a row of its own when it funds one.
     public var promoted: Int64
+    /// Points it issued still open at the end of the cycle (a level, not a flow; pending
+    /// lots included): its exposure in points. The shard seals the level; within a cycle
+    /// the rules add changes to it.
+    public var outstanding: Int64
+    /// Per-redemption fees it owes the operator as the redeeming partner, net of cancels
+    /// (already part of the debts partner → operator).
+    public var redemptionFeesMinor: Int64
+    /// Operator-funded partners: the value of the points issued, owed to the operator at
+    /// accrual, net of refunds (already part of the debts partner → operator).
+    public var fundedMinor: Int64
 
     public init(
         partnerId: String, issued: Int64 = 0, redeemed: Int64 = 0, expired: Int64 = 0, clawedBack: Int64 = 0, feesMinor: Int64 = 0,
-        promoted: Int64 = 0
+        promoted: Int64 = 0, outstanding: Int64 = 0, redemptionFeesMinor: Int64 = 0, fundedMinor: Int64 = 0
     ) {
+        self.outstanding = outstanding
+        self.redemptionFeesMinor = redemptionFeesMinor
+        self.fundedMinor = fundedMinor
         self.partnerId = partnerId
         self.issued = issued
         self.redeemed = redeemed
@@ -91,5 +111,33 @@ public struct PartnerPoints: Sendable, Equatable, Hashable {
         self.clawedBack = clawedBack
         self.feesMinor = feesMinor
         self.promoted = promoted
+    }
+}
+
+/// A conversion at an exchange partner (a redemption there): one line of that partner's
+/// conversion file for the cycle (docs/finance.md, "Exchange partners").
+public struct Conversion: Sendable, Equatable, Hashable {
+    public var partnerId: String
+    public var partnerTxnId: String
+    public var memberId: String
+    /// The member's id in the exchange partner's own programme.
+    public var externalMemberId: String
+    public var points: Int64
+    /// What the exchange partner credits, by its block ratio.
+    public var miles: Int64
+    /// The conversion's offset in its partition.
+    public var offset: Int64
+
+    public init(
+        partnerId: String, partnerTxnId: String, memberId: String, externalMemberId: String, points: Int64, miles: Int64,
+        offset: Int64
+    ) {
+        self.partnerId = partnerId
+        self.partnerTxnId = partnerTxnId
+        self.memberId = memberId
+        self.externalMemberId = externalMemberId
+        self.points = points
+        self.miles = miles
+        self.offset = offset
     }
 }

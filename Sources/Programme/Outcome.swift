@@ -78,4 +78,14 @@ public enum RejectReason: String, Sendable, Hashable, Codable, CaseIterable {
     case cardNotOnAccount = "CARD_NOT_ON_ACCOUNT"
     /// Enrolling or linking a card that is already on an account.
     case cardAlreadyLinked = "CARD_ALREADY_LINKED"
+    /// An accrual at a partner the last barrier suspended: its deposit ran out and the
+    /// programme says to refuse (`funding.deposit.when_exhausted`).
+    case depositExhausted = "DEPOSIT_EXHAUSTED"
+    /// A conversion at an exchange partner that is not a whole number of its blocks.
+    case notAConversionBlock = "NOT_A_CONVERSION_BLOCK"
+    /// A conversion at an exchange partner without `external_member_id`.
+    case missingExternalMemberId = "MISSING_EXTERNAL_MEMBER_ID"
+    /// A company account spent by someone not among its authorised users, or an accrual
+    /// naming a company the programme does not have.
+    case notAuthorisedForCompany = "NOT_AUTHORISED_FOR_COMPANY"
 }

@@ -19,7 +19,9 @@ extension PartnerPoints: PartnerFigures {
     public static func + (a: PartnerPoints, b: PartnerPoints) -> PartnerPoints {
         PartnerPoints(
             partnerId: a.partnerId, issued: a.issued + b.issued, redeemed: a.redeemed + b.redeemed, expired: a.expired + b.expired,
-            clawedBack: a.clawedBack + b.clawedBack, feesMinor: a.feesMinor + b.feesMinor, promoted: a.promoted + b.promoted)
+            clawedBack: a.clawedBack + b.clawedBack, feesMinor: a.feesMinor + b.feesMinor, promoted: a.promoted + b.promoted,
+            outstanding: a.outstanding + b.outstanding, redemptionFeesMinor: a.redemptionFeesMinor + b.redemptionFeesMinor,
+            fundedMinor: a.fundedMinor + b.fundedMinor)
     }
 }
 

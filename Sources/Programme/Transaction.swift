@@ -34,6 +34,12 @@ public struct Transaction: Sendable, Hashable {
         public var billAmountMinor: Int64 = 0
         /// Redemptions: a fixed-price reward of the partner's catalogue.
         public var rewardId = ""
+        /// Accruals: the company account this purchase also credits (programme `companies`).
+        public var companyId = ""
+        /// Redemptions at an exchange partner: the member's id in its programme.
+        public var externalMemberId = ""
+        /// Redemptions of a company account: the authorised user spending it.
+        public var authorisedUser = ""
 
         public init() {}
 

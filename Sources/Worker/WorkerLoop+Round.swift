@@ -135,8 +135,12 @@ extension WorkerLoop {
                 if !traceId.isEmpty { context.traceIds[record.offset] = traceId }
                 transactions += 1
                 entries.append(LedgerEntry(offset: record.offset, kind: .transaction(transaction)))
-            case .success(.barrier(let cycle, let closedAt)):
-                entries.append(LedgerEntry(offset: record.offset, kind: .barrier(cycle: cycle, closedAtMilliseconds: closedAt)))
+            case .success(.barrier(let cycle, let closedAt, let suspended)):
+                entries.append(
+                    LedgerEntry(
+                        offset: record.offset, kind: .barrier(cycle: cycle, closedAtMilliseconds: closedAt, accrualSuspended: suspended)))
+            case .success(.programme(let release)):
+                entries.append(LedgerEntry(offset: record.offset, kind: .programme(release)))
             case .success(.inquiry(let partnerId, let requestId, let memberId, let eventTime, let traceId)):
                 context.inquiries[record.offset] = (partnerId, requestId, traceId)
                 entries.append(LedgerEntry(offset: record.offset, kind: .inquiry(memberId: memberId, atMilliseconds: eventTime)))

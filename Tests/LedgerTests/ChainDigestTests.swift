@@ -158,7 +158,7 @@ struct ChainDigestTests {
         var barriers = 0
         for entry in entries {
             try h.shard.apply([entry], batchSize: 1)
-            guard case .barrier(_, let closedAt) = entry.kind else { continue }
+            guard case .barrier(_, let closedAt, _) = entry.kind else { continue }
             let s = try h.shard.db.prepare("SELECT COUNT(*) FROM lots WHERE points_left > 0 AND expires_at <= ?").bind(.integer(closedAt))
             defer { s.reset() }
             _ = try s.step()

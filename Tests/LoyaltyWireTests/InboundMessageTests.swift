@@ -45,7 +45,7 @@ struct InboundMessageTests {
     @Test("barriers and inquiries decode")
     func barrierAndInquiry() throws {
         let barrier = InboundMessage.decode(try bytes(.barrier(cycle: 3, closedAtMilliseconds: 42)))
-        #expect(barrier == .success(.barrier(cycle: 3, closedAtMilliseconds: 42)))
+        #expect(barrier == .success(.barrier(cycle: 3, closedAtMilliseconds: 42, accrualSuspended: [])))
         let inquiry = Loyalty_V1_TransactionEnvelope.with {
             $0.partnerID = "fuel"
             $0.partnerTxnID = "q-1"

@@ -69,6 +69,48 @@ public nonisolated struct Loyalty_V1_PartnerPoints: Sendable {
   /// net of refunds; included in `issued`.
   public var promoted: Int64 = 0
 
+  /// Points this partner issued (its lots, bonus lots it funded included) still open at
+  /// the barrier: unredeemed and unexpired, pending ones included. Not a flow: the level
+  /// at the end of the cycle, summed over shards it is the partner's exposure in points.
+  public var outstanding: Int64 = 0
+
+  /// Per-redemption fees charged to this partner as the redeeming partner, net of
+  /// cancels, in minor units (docs/finance.md, "Fees").
+  public var redemptionFeesMinor: Int64 = 0
+
+  /// Operator-funded partners: the value of the points issued that the partner owes the
+  /// operator at accrual, net of refunds, in minor units (included in the debts).
+  public var fundedMinor: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A conversion at an exchange partner (docs/finance.md, "Exchange partners"): one line
+/// of that partner's conversion file.
+public nonisolated struct Loyalty_V1_Conversion: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var partnerID: String = String()
+
+  public var partnerTxnID: String = String()
+
+  public var memberID: String = String()
+
+  /// The member's id in the exchange partner's programme.
+  public var externalMemberID: String = String()
+
+  public var points: Int64 = 0
+
+  /// What the exchange partner credits (miles), by its block ratio.
+  public var miles: Int64 = 0
+
+  /// Offset of the conversion in its partition.
+  public var offset: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -115,6 +157,13 @@ public nonisolated struct Loyalty_V1_ShardPosition: Sendable {
   /// it is no longer a hash of every table (that full digest is `loyalty ledger verify`'s),
   /// so it costs O(cycle) to seal; a shard file from before chains from its last digest.
   public var ledgerDigest: String = String()
+
+  /// The cycle's conversions at exchange partners, in offset order.
+  public var conversions: [Loyalty_V1_Conversion] = []
+
+  /// The programme versions that priced this cycle's transactions, in the order the
+  /// shard used them (docs/programme.md, "Programme versions").
+  public var programmeVersions: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -196,7 +245,7 @@ nonisolated extension Loyalty_V1_DebtTotal: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Loyalty_V1_PartnerPoints: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PartnerPoints"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}partner_id\0\u{1}issued\0\u{1}redeemed\0\u{1}expired\0\u{3}clawed_back\0\u{3}fees_minor\0\u{1}promoted\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}partner_id\0\u{1}issued\0\u{1}redeemed\0\u{1}expired\0\u{3}clawed_back\0\u{3}fees_minor\0\u{1}promoted\0\u{1}outstanding\0\u{3}redemption_fees_minor\0\u{3}funded_minor\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -211,6 +260,9 @@ nonisolated extension Loyalty_V1_PartnerPoints: SwiftProtobuf.Message, SwiftProt
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.clawedBack) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.feesMinor) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.promoted) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.outstanding) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.redemptionFeesMinor) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.fundedMinor) }()
       default: break
       }
     }
@@ -238,6 +290,15 @@ nonisolated extension Loyalty_V1_PartnerPoints: SwiftProtobuf.Message, SwiftProt
     if self.promoted != 0 {
       try visitor.visitSingularInt64Field(value: self.promoted, fieldNumber: 7)
     }
+    if self.outstanding != 0 {
+      try visitor.visitSingularInt64Field(value: self.outstanding, fieldNumber: 8)
+    }
+    if self.redemptionFeesMinor != 0 {
+      try visitor.visitSingularInt64Field(value: self.redemptionFeesMinor, fieldNumber: 9)
+    }
+    if self.fundedMinor != 0 {
+      try visitor.visitSingularInt64Field(value: self.fundedMinor, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -249,6 +310,69 @@ nonisolated extension Loyalty_V1_PartnerPoints: SwiftProtobuf.Message, SwiftProt
     if lhs.clawedBack != rhs.clawedBack {return false}
     if lhs.feesMinor != rhs.feesMinor {return false}
     if lhs.promoted != rhs.promoted {return false}
+    if lhs.outstanding != rhs.outstanding {return false}
+    if lhs.redemptionFeesMinor != rhs.redemptionFeesMinor {return false}
+    if lhs.fundedMinor != rhs.fundedMinor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Loyalty_V1_Conversion: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Conversion"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}partner_id\0\u{3}partner_txn_id\0\u{3}member_id\0\u{3}external_member_id\0\u{1}points\0\u{1}miles\0\u{1}offset\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.partnerID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.partnerTxnID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.memberID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.externalMemberID) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.points) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.miles) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.offset) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.partnerID.isEmpty {
+      try visitor.visitSingularStringField(value: self.partnerID, fieldNumber: 1)
+    }
+    if !self.partnerTxnID.isEmpty {
+      try visitor.visitSingularStringField(value: self.partnerTxnID, fieldNumber: 2)
+    }
+    if !self.memberID.isEmpty {
+      try visitor.visitSingularStringField(value: self.memberID, fieldNumber: 3)
+    }
+    if !self.externalMemberID.isEmpty {
+      try visitor.visitSingularStringField(value: self.externalMemberID, fieldNumber: 4)
+    }
+    if self.points != 0 {
+      try visitor.visitSingularInt64Field(value: self.points, fieldNumber: 5)
+    }
+    if self.miles != 0 {
+      try visitor.visitSingularInt64Field(value: self.miles, fieldNumber: 6)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularInt64Field(value: self.offset, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Loyalty_V1_Conversion, rhs: Loyalty_V1_Conversion) -> Bool {
+    if lhs.partnerID != rhs.partnerID {return false}
+    if lhs.partnerTxnID != rhs.partnerTxnID {return false}
+    if lhs.memberID != rhs.memberID {return false}
+    if lhs.externalMemberID != rhs.externalMemberID {return false}
+    if lhs.points != rhs.points {return false}
+    if lhs.miles != rhs.miles {return false}
+    if lhs.offset != rhs.offset {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -256,7 +380,7 @@ nonisolated extension Loyalty_V1_PartnerPoints: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Loyalty_V1_ShardPosition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ShardPosition"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cycle\0\u{1}partition\0\u{3}first_offset\0\u{3}barrier_offset\0\u{3}closed_at_ms\0\u{1}accepted\0\u{1}rejected\0\u{1}duplicates\0\u{3}dead_letters\0\u{1}debts\0\u{1}points\0\u{3}ledger_digest\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cycle\0\u{1}partition\0\u{3}first_offset\0\u{3}barrier_offset\0\u{3}closed_at_ms\0\u{1}accepted\0\u{1}rejected\0\u{1}duplicates\0\u{3}dead_letters\0\u{1}debts\0\u{1}points\0\u{3}ledger_digest\0\u{1}conversions\0\u{3}programme_versions\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -276,6 +400,8 @@ nonisolated extension Loyalty_V1_ShardPosition: SwiftProtobuf.Message, SwiftProt
       case 10: try { try decoder.decodeRepeatedMessageField(value: &self.debts) }()
       case 11: try { try decoder.decodeRepeatedMessageField(value: &self.points) }()
       case 12: try { try decoder.decodeSingularStringField(value: &self.ledgerDigest) }()
+      case 13: try { try decoder.decodeRepeatedMessageField(value: &self.conversions) }()
+      case 14: try { try decoder.decodeRepeatedStringField(value: &self.programmeVersions) }()
       default: break
       }
     }
@@ -318,6 +444,12 @@ nonisolated extension Loyalty_V1_ShardPosition: SwiftProtobuf.Message, SwiftProt
     if !self.ledgerDigest.isEmpty {
       try visitor.visitSingularStringField(value: self.ledgerDigest, fieldNumber: 12)
     }
+    if !self.conversions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.conversions, fieldNumber: 13)
+    }
+    if !self.programmeVersions.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.programmeVersions, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -334,6 +466,8 @@ nonisolated extension Loyalty_V1_ShardPosition: SwiftProtobuf.Message, SwiftProt
     if lhs.debts != rhs.debts {return false}
     if lhs.points != rhs.points {return false}
     if lhs.ledgerDigest != rhs.ledgerDigest {return false}
+    if lhs.conversions != rhs.conversions {return false}
+    if lhs.programmeVersions != rhs.programmeVersions {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -146,6 +146,20 @@ public nonisolated enum Loyalty_V1_ReasonCode: SwiftProtobuf.Enum, Swift.CaseIte
 
   /// Enrolling or linking a card that is already on an account.
   case cardAlreadyLinked // = 20
+
+  /// An accrual at a partner whose deposit ran out and whose programme says to refuse
+  /// (docs/finance.md, "Deposits"): the clearing node named it in the last barrier.
+  case depositExhausted // = 21
+
+  /// A conversion at an exchange partner that is not a whole number of its blocks.
+  case notAConversionBlock // = 22
+
+  /// A conversion at an exchange partner without the member's id at that partner.
+  case missingExternalMemberID // = 23
+
+  /// A company account redeemed by someone who is not one of its authorised users, or a
+  /// company accrual naming a company the programme does not have.
+  case notAuthorisedForCompany // = 24
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -175,6 +189,10 @@ public nonisolated enum Loyalty_V1_ReasonCode: SwiftProtobuf.Enum, Swift.CaseIte
     case 18: self = .cardLimitReached
     case 19: self = .cardNotOnAccount
     case 20: self = .cardAlreadyLinked
+    case 21: self = .depositExhausted
+    case 22: self = .notAConversionBlock
+    case 23: self = .missingExternalMemberID
+    case 24: self = .notAuthorisedForCompany
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -202,6 +220,10 @@ public nonisolated enum Loyalty_V1_ReasonCode: SwiftProtobuf.Enum, Swift.CaseIte
     case .cardLimitReached: return 18
     case .cardNotOnAccount: return 19
     case .cardAlreadyLinked: return 20
+    case .depositExhausted: return 21
+    case .notAConversionBlock: return 22
+    case .missingExternalMemberID: return 23
+    case .notAuthorisedForCompany: return 24
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -229,6 +251,10 @@ public nonisolated enum Loyalty_V1_ReasonCode: SwiftProtobuf.Enum, Swift.CaseIte
     .cardLimitReached,
     .cardNotOnAccount,
     .cardAlreadyLinked,
+    .depositExhausted,
+    .notAConversionBlock,
+    .missingExternalMemberID,
+    .notAuthorisedForCompany,
   ]
 
 }
@@ -388,7 +414,7 @@ nonisolated extension Loyalty_V1_ResultStatus: SwiftProtobuf._ProtoNameProviding
 }
 
 nonisolated extension Loyalty_V1_ReasonCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_CODE_UNSPECIFIED\0\u{1}UNKNOWN_PARTNER\0\u{1}INVALID_AMOUNT\0\u{1}CURRENCY_MISMATCH\0\u{1}INSUFFICIENT_POINTS\0\u{1}ORIGINAL_NOT_FOUND\0\u{1}ALREADY_REVERSED\0\u{1}REFUND_EXCEEDS_ORIGINAL\0\u{1}INVALID_FIELD\0\u{1}WRONG_ORIGINAL_KIND\0\u{1}PAST_IDEMPOTENCY_HORIZON\0\u{1}PAST_REVERSAL_WINDOW\0\u{1}BELOW_MINIMUM_REDEMPTION\0\u{1}OVER_BILL_SHARE\0\u{1}UNKNOWN_REWARD\0\u{1}PAST_CLAIM_WINDOW\0\u{1}UNKNOWN_CARD\0\u{1}CARD_BLOCKED\0\u{1}CARD_LIMIT_REACHED\0\u{1}CARD_NOT_ON_ACCOUNT\0\u{1}CARD_ALREADY_LINKED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_CODE_UNSPECIFIED\0\u{1}UNKNOWN_PARTNER\0\u{1}INVALID_AMOUNT\0\u{1}CURRENCY_MISMATCH\0\u{1}INSUFFICIENT_POINTS\0\u{1}ORIGINAL_NOT_FOUND\0\u{1}ALREADY_REVERSED\0\u{1}REFUND_EXCEEDS_ORIGINAL\0\u{1}INVALID_FIELD\0\u{1}WRONG_ORIGINAL_KIND\0\u{1}PAST_IDEMPOTENCY_HORIZON\0\u{1}PAST_REVERSAL_WINDOW\0\u{1}BELOW_MINIMUM_REDEMPTION\0\u{1}OVER_BILL_SHARE\0\u{1}UNKNOWN_REWARD\0\u{1}PAST_CLAIM_WINDOW\0\u{1}UNKNOWN_CARD\0\u{1}CARD_BLOCKED\0\u{1}CARD_LIMIT_REACHED\0\u{1}CARD_NOT_ON_ACCOUNT\0\u{1}CARD_ALREADY_LINKED\0\u{1}DEPOSIT_EXHAUSTED\0\u{1}NOT_A_CONVERSION_BLOCK\0\u{1}MISSING_EXTERNAL_MEMBER_ID\0\u{1}NOT_AUTHORISED_FOR_COMPANY\0")
 }
 
 nonisolated extension Loyalty_V1_Outcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -22,6 +22,11 @@
 /// an explicit partition). Partitioner: murmur2_random (Java-client compatible), so a
 /// partner producing with any Kafka client lands on the same shard as the gateway.
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -116,6 +121,14 @@ public nonisolated struct Loyalty_V1_TransactionEnvelope: Sendable {
     set {body = .card(newValue)}
   }
 
+  public var programme: Loyalty_V1_ProgrammeVersion {
+    get {
+      if case .programme(let v)? = body {return v}
+      return Loyalty_V1_ProgrammeVersion()
+    }
+    set {body = .programme(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -125,6 +138,7 @@ public nonisolated struct Loyalty_V1_TransactionEnvelope: Sendable {
     case barrier(Loyalty_V1_CycleBarrier)
     case inquiry(Loyalty_V1_BalanceInquiry)
     case card(Loyalty_V1_CardOperation)
+    case programme(Loyalty_V1_ProgrammeVersion)
 
   }
 
@@ -164,6 +178,10 @@ public nonisolated struct Loyalty_V1_Accrual: Sendable {
   /// claim_window_days of that time, priced by the rules of that time.
   public var retroClaim: Bool = false
 
+  /// The company account this purchase also credits (docs/finance.md, "Company accounts"):
+  /// programme `companies[].id`. Empty = none.
+  public var companyID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -184,6 +202,14 @@ public nonisolated struct Loyalty_V1_Redemption: Sendable {
 
   /// A fixed-price reward of the partner's catalogue (programme `redemption.rewards[].id`).
   public var rewardID: String = String()
+
+  /// At an exchange partner (a conversion): the member's id in the exchange partner's own
+  /// programme (the airline's frequent-flyer number), written into its conversion file.
+  public var externalMemberID: String = String()
+
+  /// Redeeming a company account: the authorised user spending it (programme
+  /// `companies[].authorised_users`).
+  public var authorisedUser: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -267,6 +293,35 @@ public nonisolated struct Loyalty_V1_CycleBarrier: Sendable {
 
   /// When the clearing node decided to close the cycle (UTC ms).
   public var closedAtMs: Int64 = 0
+
+  /// Partners whose accruals are refused DEPOSIT_EXHAUSTED from this barrier until the
+  /// next one (their deposit ran out and their programme says to refuse). Sorted.
+  public var accrualSuspended: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Written by `loyalty programme publish` into every partition: from this point of the
+/// log each shard prices transactions by this programme version (docs/programme.md,
+/// "Programme versions"). A worker that cannot load it pauses the partition.
+public nonisolated struct Loyalty_V1_ProgrammeVersion: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The programme file's `version`.
+  public var version: String = String()
+
+  /// Lowercase hex SHA-256 of `programme_json`.
+  public var sha256: String = String()
+
+  /// The programme file, byte for byte.
+  public var programmeJson: Data = Data()
+
+  /// When it was published (UTC ms); informational.
+  public var publishedAtMs: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -371,7 +426,7 @@ fileprivate nonisolated let _protobuf_package = "loyalty.v1"
 
 nonisolated extension Loyalty_V1_TransactionEnvelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TransactionEnvelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}partner_id\0\u{3}partner_txn_id\0\u{3}member_id\0\u{3}occurred_at_ms\0\u{3}received_at_ms\0\u{3}trace_id\0\u{3}card_id\0\u{2}\u{3}accrual\0\u{1}redemption\0\u{1}reversal\0\u{1}barrier\0\u{1}inquiry\0\u{1}card\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}partner_id\0\u{3}partner_txn_id\0\u{3}member_id\0\u{3}occurred_at_ms\0\u{3}received_at_ms\0\u{3}trace_id\0\u{3}card_id\0\u{2}\u{3}accrual\0\u{1}redemption\0\u{1}reversal\0\u{1}barrier\0\u{1}inquiry\0\u{1}card\0\u{1}programme\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -464,6 +519,19 @@ nonisolated extension Loyalty_V1_TransactionEnvelope: SwiftProtobuf.Message, Swi
           self.body = .card(v)
         }
       }()
+      case 16: try {
+        var v: Loyalty_V1_ProgrammeVersion?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .programme(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .programme(v)
+        }
+      }()
       default: break
       }
     }
@@ -520,6 +588,10 @@ nonisolated extension Loyalty_V1_TransactionEnvelope: SwiftProtobuf.Message, Swi
       guard case .card(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
     }()
+    case .programme?: try {
+      guard case .programme(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -541,7 +613,7 @@ nonisolated extension Loyalty_V1_TransactionEnvelope: SwiftProtobuf.Message, Swi
 
 nonisolated extension Loyalty_V1_Accrual: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Accrual"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}amount_minor\0\u{1}currency\0\u{1}category\0\u{1}visits\0\u{1}nights\0\u{1}product\0\u{3}referral_code\0\u{3}retro_claim\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}amount_minor\0\u{1}currency\0\u{1}category\0\u{1}visits\0\u{1}nights\0\u{1}product\0\u{3}referral_code\0\u{3}retro_claim\0\u{3}company_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -557,6 +629,7 @@ nonisolated extension Loyalty_V1_Accrual: SwiftProtobuf.Message, SwiftProtobuf._
       case 6: try { try decoder.decodeSingularStringField(value: &self.product) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.referralCode) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.retroClaim) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.companyID) }()
       default: break
       }
     }
@@ -587,6 +660,9 @@ nonisolated extension Loyalty_V1_Accrual: SwiftProtobuf.Message, SwiftProtobuf._
     if self.retroClaim != false {
       try visitor.visitSingularBoolField(value: self.retroClaim, fieldNumber: 8)
     }
+    if !self.companyID.isEmpty {
+      try visitor.visitSingularStringField(value: self.companyID, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -599,6 +675,7 @@ nonisolated extension Loyalty_V1_Accrual: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.product != rhs.product {return false}
     if lhs.referralCode != rhs.referralCode {return false}
     if lhs.retroClaim != rhs.retroClaim {return false}
+    if lhs.companyID != rhs.companyID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -606,7 +683,7 @@ nonisolated extension Loyalty_V1_Accrual: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Loyalty_V1_Redemption: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Redemption"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}points\0\u{3}bill_amount_minor\0\u{3}reward_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}points\0\u{3}bill_amount_minor\0\u{3}reward_id\0\u{3}external_member_id\0\u{3}authorised_user\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -617,6 +694,8 @@ nonisolated extension Loyalty_V1_Redemption: SwiftProtobuf.Message, SwiftProtobu
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.points) }()
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.billAmountMinor) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.rewardID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.externalMemberID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.authorisedUser) }()
       default: break
       }
     }
@@ -632,6 +711,12 @@ nonisolated extension Loyalty_V1_Redemption: SwiftProtobuf.Message, SwiftProtobu
     if !self.rewardID.isEmpty {
       try visitor.visitSingularStringField(value: self.rewardID, fieldNumber: 3)
     }
+    if !self.externalMemberID.isEmpty {
+      try visitor.visitSingularStringField(value: self.externalMemberID, fieldNumber: 4)
+    }
+    if !self.authorisedUser.isEmpty {
+      try visitor.visitSingularStringField(value: self.authorisedUser, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -639,6 +724,8 @@ nonisolated extension Loyalty_V1_Redemption: SwiftProtobuf.Message, SwiftProtobu
     if lhs.points != rhs.points {return false}
     if lhs.billAmountMinor != rhs.billAmountMinor {return false}
     if lhs.rewardID != rhs.rewardID {return false}
+    if lhs.externalMemberID != rhs.externalMemberID {return false}
+    if lhs.authorisedUser != rhs.authorisedUser {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -695,7 +782,7 @@ nonisolated extension Loyalty_V1_Reversal.Kind: SwiftProtobuf._ProtoNameProvidin
 
 nonisolated extension Loyalty_V1_CycleBarrier: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CycleBarrier"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cycle\0\u{3}closed_at_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cycle\0\u{3}closed_at_ms\0\u{3}accrual_suspended\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -705,6 +792,7 @@ nonisolated extension Loyalty_V1_CycleBarrier: SwiftProtobuf.Message, SwiftProto
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.cycle) }()
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.closedAtMs) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.accrualSuspended) }()
       default: break
       }
     }
@@ -717,12 +805,61 @@ nonisolated extension Loyalty_V1_CycleBarrier: SwiftProtobuf.Message, SwiftProto
     if self.closedAtMs != 0 {
       try visitor.visitSingularInt64Field(value: self.closedAtMs, fieldNumber: 2)
     }
+    if !self.accrualSuspended.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.accrualSuspended, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Loyalty_V1_CycleBarrier, rhs: Loyalty_V1_CycleBarrier) -> Bool {
     if lhs.cycle != rhs.cycle {return false}
     if lhs.closedAtMs != rhs.closedAtMs {return false}
+    if lhs.accrualSuspended != rhs.accrualSuspended {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Loyalty_V1_ProgrammeVersion: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ProgrammeVersion"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}sha256\0\u{3}programme_json\0\u{3}published_at_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.sha256) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.programmeJson) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.publishedAtMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 1)
+    }
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.sha256, fieldNumber: 2)
+    }
+    if !self.programmeJson.isEmpty {
+      try visitor.visitSingularBytesField(value: self.programmeJson, fieldNumber: 3)
+    }
+    if self.publishedAtMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.publishedAtMs, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Loyalty_V1_ProgrammeVersion, rhs: Loyalty_V1_ProgrammeVersion) -> Bool {
+    if lhs.version != rhs.version {return false}
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.programmeJson != rhs.programmeJson {return false}
+    if lhs.publishedAtMs != rhs.publishedAtMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -97,6 +97,51 @@ void   loyalty__v1__partner_points__free_unpacked
   assert(message->base.descriptor == &loyalty__v1__partner_points__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   loyalty__v1__conversion__init
+                     (Loyalty__V1__Conversion         *message)
+{
+  static const Loyalty__V1__Conversion init_value = LOYALTY__V1__CONVERSION__INIT;
+  *message = init_value;
+}
+size_t loyalty__v1__conversion__get_packed_size
+                     (const Loyalty__V1__Conversion *message)
+{
+  assert(message->base.descriptor == &loyalty__v1__conversion__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t loyalty__v1__conversion__pack
+                     (const Loyalty__V1__Conversion *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &loyalty__v1__conversion__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t loyalty__v1__conversion__pack_to_buffer
+                     (const Loyalty__V1__Conversion *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &loyalty__v1__conversion__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Loyalty__V1__Conversion *
+       loyalty__v1__conversion__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Loyalty__V1__Conversion *)
+     protobuf_c_message_unpack (&loyalty__v1__conversion__descriptor,
+                                allocator, len, data);
+}
+void   loyalty__v1__conversion__free_unpacked
+                     (Loyalty__V1__Conversion *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &loyalty__v1__conversion__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   loyalty__v1__shard_position__init
                      (Loyalty__V1__ShardPosition         *message)
 {
@@ -251,7 +296,7 @@ const ProtobufCMessageDescriptor loyalty__v1__debt_total__descriptor =
   (ProtobufCMessageInit) loyalty__v1__debt_total__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor loyalty__v1__partner_points__field_descriptors[7] =
+static const ProtobufCFieldDescriptor loyalty__v1__partner_points__field_descriptors[10] =
 {
   {
     "partner_id",
@@ -337,20 +382,59 @@ static const ProtobufCFieldDescriptor loyalty__v1__partner_points__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "outstanding",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__PartnerPoints, outstanding),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "redemption_fees_minor",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__PartnerPoints, redemption_fees_minor),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "funded_minor",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__PartnerPoints, funded_minor),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned loyalty__v1__partner_points__field_indices_by_name[] = {
   4,   /* field[4] = clawed_back */
   3,   /* field[3] = expired */
   5,   /* field[5] = fees_minor */
+  9,   /* field[9] = funded_minor */
   1,   /* field[1] = issued */
+  7,   /* field[7] = outstanding */
   0,   /* field[0] = partner_id */
   6,   /* field[6] = promoted */
   2,   /* field[2] = redeemed */
+  8,   /* field[8] = redemption_fees_minor */
 };
 static const ProtobufCIntRange loyalty__v1__partner_points__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor loyalty__v1__partner_points__descriptor =
 {
@@ -360,14 +444,130 @@ const ProtobufCMessageDescriptor loyalty__v1__partner_points__descriptor =
   "Loyalty__V1__PartnerPoints",
   "loyalty.v1",
   sizeof(Loyalty__V1__PartnerPoints),
-  7,
+  10,
   loyalty__v1__partner_points__field_descriptors,
   loyalty__v1__partner_points__field_indices_by_name,
   1,  loyalty__v1__partner_points__number_ranges,
   (ProtobufCMessageInit) loyalty__v1__partner_points__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor loyalty__v1__shard_position__field_descriptors[12] =
+static const ProtobufCFieldDescriptor loyalty__v1__conversion__field_descriptors[7] =
+{
+  {
+    "partner_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Conversion, partner_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "partner_txn_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Conversion, partner_txn_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "member_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Conversion, member_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "external_member_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Conversion, external_member_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "points",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Conversion, points),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "miles",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Conversion, miles),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "offset",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Conversion, offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned loyalty__v1__conversion__field_indices_by_name[] = {
+  3,   /* field[3] = external_member_id */
+  2,   /* field[2] = member_id */
+  5,   /* field[5] = miles */
+  6,   /* field[6] = offset */
+  0,   /* field[0] = partner_id */
+  1,   /* field[1] = partner_txn_id */
+  4,   /* field[4] = points */
+};
+static const ProtobufCIntRange loyalty__v1__conversion__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor loyalty__v1__conversion__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "loyalty.v1.Conversion",
+  "Conversion",
+  "Loyalty__V1__Conversion",
+  "loyalty.v1",
+  sizeof(Loyalty__V1__Conversion),
+  7,
+  loyalty__v1__conversion__field_descriptors,
+  loyalty__v1__conversion__field_indices_by_name,
+  1,  loyalty__v1__conversion__number_ranges,
+  (ProtobufCMessageInit) loyalty__v1__conversion__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor loyalty__v1__shard_position__field_descriptors[14] =
 {
   {
     "cycle",
@@ -513,11 +713,36 @@ static const ProtobufCFieldDescriptor loyalty__v1__shard_position__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "conversions",
+    13,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Loyalty__V1__ShardPosition, n_conversions),
+    offsetof(Loyalty__V1__ShardPosition, conversions),
+    &loyalty__v1__conversion__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "programme_versions",
+    14,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Loyalty__V1__ShardPosition, n_programme_versions),
+    offsetof(Loyalty__V1__ShardPosition, programme_versions),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned loyalty__v1__shard_position__field_indices_by_name[] = {
   5,   /* field[5] = accepted */
   3,   /* field[3] = barrier_offset */
   4,   /* field[4] = closed_at_ms */
+  12,   /* field[12] = conversions */
   0,   /* field[0] = cycle */
   8,   /* field[8] = dead_letters */
   9,   /* field[9] = debts */
@@ -526,12 +751,13 @@ static const unsigned loyalty__v1__shard_position__field_indices_by_name[] = {
   11,   /* field[11] = ledger_digest */
   1,   /* field[1] = partition */
   10,   /* field[10] = points */
+  13,   /* field[13] = programme_versions */
   6,   /* field[6] = rejected */
 };
 static const ProtobufCIntRange loyalty__v1__shard_position__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor loyalty__v1__shard_position__descriptor =
 {
@@ -541,7 +767,7 @@ const ProtobufCMessageDescriptor loyalty__v1__shard_position__descriptor =
   "Loyalty__V1__ShardPosition",
   "loyalty.v1",
   sizeof(Loyalty__V1__ShardPosition),
-  12,
+  14,
   loyalty__v1__shard_position__field_descriptors,
   loyalty__v1__shard_position__field_indices_by_name,
   1,  loyalty__v1__shard_position__number_ranges,

@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Loyalty__V1__DebtTotal Loyalty__V1__DebtTotal;
 typedef struct Loyalty__V1__PartnerPoints Loyalty__V1__PartnerPoints;
+typedef struct Loyalty__V1__Conversion Loyalty__V1__Conversion;
 typedef struct Loyalty__V1__ShardPosition Loyalty__V1__ShardPosition;
 typedef struct Loyalty__V1__SettlementInstruction Loyalty__V1__SettlementInstruction;
 
@@ -77,10 +78,55 @@ struct  Loyalty__V1__PartnerPoints
    * net of refunds; included in `issued`.
    */
   int64_t promoted;
+  /*
+   * Points this partner issued (its lots, bonus lots it funded included) still open at
+   * the barrier: unredeemed and unexpired, pending ones included. Not a flow: the level
+   * at the end of the cycle, summed over shards it is the partner's exposure in points.
+   */
+  int64_t outstanding;
+  /*
+   * Per-redemption fees charged to this partner as the redeeming partner, net of
+   * cancels, in minor units (docs/finance.md, "Fees").
+   */
+  int64_t redemption_fees_minor;
+  /*
+   * Operator-funded partners: the value of the points issued that the partner owes the
+   * operator at accrual, net of refunds, in minor units (included in the debts).
+   */
+  int64_t funded_minor;
 };
 #define LOYALTY__V1__PARTNER_POINTS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&loyalty__v1__partner_points__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+
+/*
+ * A conversion at an exchange partner (docs/finance.md, "Exchange partners"): one line
+ * of that partner's conversion file.
+ */
+struct  Loyalty__V1__Conversion
+{
+  ProtobufCMessage base;
+  char *partner_id;
+  char *partner_txn_id;
+  char *member_id;
+  /*
+   * The member's id in the exchange partner's programme.
+   */
+  char *external_member_id;
+  int64_t points;
+  /*
+   * What the exchange partner credits (miles), by its block ratio.
+   */
+  int64_t miles;
+  /*
+   * Offset of the conversion in its partition.
+   */
+  int64_t offset;
+};
+#define LOYALTY__V1__CONVERSION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&loyalty__v1__conversion__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
 
 
 /*
@@ -123,10 +169,21 @@ struct  Loyalty__V1__ShardPosition
    * so it costs O(cycle) to seal; a shard file from before chains from its last digest.
    */
   char *ledger_digest;
+  /*
+   * The cycle's conversions at exchange partners, in offset order.
+   */
+  size_t n_conversions;
+  Loyalty__V1__Conversion **conversions;
+  /*
+   * The programme versions that priced this cycle's transactions, in the order the
+   * shard used them (docs/programme.md, "Programme versions").
+   */
+  size_t n_programme_versions;
+  char **programme_versions;
 };
 #define LOYALTY__V1__SHARD_POSITION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&loyalty__v1__shard_position__descriptor) \
-    , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string }
+    , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
 
 
 /*
@@ -193,6 +250,25 @@ Loyalty__V1__PartnerPoints *
 void   loyalty__v1__partner_points__free_unpacked
                      (Loyalty__V1__PartnerPoints *message,
                       ProtobufCAllocator *allocator);
+/* Loyalty__V1__Conversion methods */
+void   loyalty__v1__conversion__init
+                     (Loyalty__V1__Conversion         *message);
+size_t loyalty__v1__conversion__get_packed_size
+                     (const Loyalty__V1__Conversion   *message);
+size_t loyalty__v1__conversion__pack
+                     (const Loyalty__V1__Conversion   *message,
+                      uint8_t             *out);
+size_t loyalty__v1__conversion__pack_to_buffer
+                     (const Loyalty__V1__Conversion   *message,
+                      ProtobufCBuffer     *buffer);
+Loyalty__V1__Conversion *
+       loyalty__v1__conversion__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   loyalty__v1__conversion__free_unpacked
+                     (Loyalty__V1__Conversion *message,
+                      ProtobufCAllocator *allocator);
 /* Loyalty__V1__ShardPosition methods */
 void   loyalty__v1__shard_position__init
                      (Loyalty__V1__ShardPosition         *message);
@@ -239,6 +315,9 @@ typedef void (*Loyalty__V1__DebtTotal_Closure)
 typedef void (*Loyalty__V1__PartnerPoints_Closure)
                  (const Loyalty__V1__PartnerPoints *message,
                   void *closure_data);
+typedef void (*Loyalty__V1__Conversion_Closure)
+                 (const Loyalty__V1__Conversion *message,
+                  void *closure_data);
 typedef void (*Loyalty__V1__ShardPosition_Closure)
                  (const Loyalty__V1__ShardPosition *message,
                   void *closure_data);
@@ -253,6 +332,7 @@ typedef void (*Loyalty__V1__SettlementInstruction_Closure)
 
 extern const ProtobufCMessageDescriptor loyalty__v1__debt_total__descriptor;
 extern const ProtobufCMessageDescriptor loyalty__v1__partner_points__descriptor;
+extern const ProtobufCMessageDescriptor loyalty__v1__conversion__descriptor;
 extern const ProtobufCMessageDescriptor loyalty__v1__shard_position__descriptor;
 extern const ProtobufCMessageDescriptor loyalty__v1__settlement_instruction__descriptor;
 

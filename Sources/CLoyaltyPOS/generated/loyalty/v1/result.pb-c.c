@@ -561,7 +561,7 @@ const ProtobufCEnumDescriptor loyalty__v1__result_status__descriptor =
   loyalty__v1__result_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue loyalty__v1__reason_code__enum_values_by_number[21] =
+static const ProtobufCEnumValue loyalty__v1__reason_code__enum_values_by_number[25] =
 {
   { "REASON_CODE_UNSPECIFIED", "LOYALTY__V1__REASON_CODE__REASON_CODE_UNSPECIFIED", 0 },
   { "UNKNOWN_PARTNER", "LOYALTY__V1__REASON_CODE__UNKNOWN_PARTNER", 1 },
@@ -584,11 +584,15 @@ static const ProtobufCEnumValue loyalty__v1__reason_code__enum_values_by_number[
   { "CARD_LIMIT_REACHED", "LOYALTY__V1__REASON_CODE__CARD_LIMIT_REACHED", 18 },
   { "CARD_NOT_ON_ACCOUNT", "LOYALTY__V1__REASON_CODE__CARD_NOT_ON_ACCOUNT", 19 },
   { "CARD_ALREADY_LINKED", "LOYALTY__V1__REASON_CODE__CARD_ALREADY_LINKED", 20 },
+  { "DEPOSIT_EXHAUSTED", "LOYALTY__V1__REASON_CODE__DEPOSIT_EXHAUSTED", 21 },
+  { "NOT_A_CONVERSION_BLOCK", "LOYALTY__V1__REASON_CODE__NOT_A_CONVERSION_BLOCK", 22 },
+  { "MISSING_EXTERNAL_MEMBER_ID", "LOYALTY__V1__REASON_CODE__MISSING_EXTERNAL_MEMBER_ID", 23 },
+  { "NOT_AUTHORISED_FOR_COMPANY", "LOYALTY__V1__REASON_CODE__NOT_AUTHORISED_FOR_COMPANY", 24 },
 };
 static const ProtobufCIntRange loyalty__v1__reason_code__value_ranges[] = {
-{0, 0},{0, 21}
+{0, 0},{0, 25}
 };
-static const ProtobufCEnumValueIndex loyalty__v1__reason_code__enum_values_by_name[21] =
+static const ProtobufCEnumValueIndex loyalty__v1__reason_code__enum_values_by_name[25] =
 {
   { "ALREADY_REVERSED", 6 },
   { "BELOW_MINIMUM_REDEMPTION", 12 },
@@ -597,9 +601,13 @@ static const ProtobufCEnumValueIndex loyalty__v1__reason_code__enum_values_by_na
   { "CARD_LIMIT_REACHED", 18 },
   { "CARD_NOT_ON_ACCOUNT", 19 },
   { "CURRENCY_MISMATCH", 3 },
+  { "DEPOSIT_EXHAUSTED", 21 },
   { "INSUFFICIENT_POINTS", 4 },
   { "INVALID_AMOUNT", 2 },
   { "INVALID_FIELD", 8 },
+  { "MISSING_EXTERNAL_MEMBER_ID", 23 },
+  { "NOT_AUTHORISED_FOR_COMPANY", 24 },
+  { "NOT_A_CONVERSION_BLOCK", 22 },
   { "ORIGINAL_NOT_FOUND", 5 },
   { "OVER_BILL_SHARE", 13 },
   { "PAST_CLAIM_WINDOW", 15 },
@@ -619,9 +627,9 @@ const ProtobufCEnumDescriptor loyalty__v1__reason_code__descriptor =
   "ReasonCode",
   "Loyalty__V1__ReasonCode",
   "loyalty.v1",
-  21,
+  25,
   loyalty__v1__reason_code__enum_values_by_number,
-  21,
+  25,
   loyalty__v1__reason_code__enum_values_by_name,
   1,
   loyalty__v1__reason_code__value_ranges,

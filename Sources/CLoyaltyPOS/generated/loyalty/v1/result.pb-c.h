@@ -126,7 +126,25 @@ typedef enum _Loyalty__V1__ReasonCode {
   /*
    * Enrolling or linking a card that is already on an account.
    */
-  LOYALTY__V1__REASON_CODE__CARD_ALREADY_LINKED = 20
+  LOYALTY__V1__REASON_CODE__CARD_ALREADY_LINKED = 20,
+  /*
+   * An accrual at a partner whose deposit ran out and whose programme says to refuse
+   * (docs/finance.md, "Deposits"): the clearing node named it in the last barrier.
+   */
+  LOYALTY__V1__REASON_CODE__DEPOSIT_EXHAUSTED = 21,
+  /*
+   * A conversion at an exchange partner that is not a whole number of its blocks.
+   */
+  LOYALTY__V1__REASON_CODE__NOT_A_CONVERSION_BLOCK = 22,
+  /*
+   * A conversion at an exchange partner without the member's id at that partner.
+   */
+  LOYALTY__V1__REASON_CODE__MISSING_EXTERNAL_MEMBER_ID = 23,
+  /*
+   * A company account redeemed by someone who is not one of its authorised users, or a
+   * company accrual naming a company the programme does not have.
+   */
+  LOYALTY__V1__REASON_CODE__NOT_AUTHORISED_FOR_COMPANY = 24
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LOYALTY__V1__REASON_CODE)
 } Loyalty__V1__ReasonCode;
 

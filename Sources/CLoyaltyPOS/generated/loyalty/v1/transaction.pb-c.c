@@ -232,6 +232,51 @@ void   loyalty__v1__cycle_barrier__free_unpacked
   assert(message->base.descriptor == &loyalty__v1__cycle_barrier__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   loyalty__v1__programme_version__init
+                     (Loyalty__V1__ProgrammeVersion         *message)
+{
+  static const Loyalty__V1__ProgrammeVersion init_value = LOYALTY__V1__PROGRAMME_VERSION__INIT;
+  *message = init_value;
+}
+size_t loyalty__v1__programme_version__get_packed_size
+                     (const Loyalty__V1__ProgrammeVersion *message)
+{
+  assert(message->base.descriptor == &loyalty__v1__programme_version__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t loyalty__v1__programme_version__pack
+                     (const Loyalty__V1__ProgrammeVersion *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &loyalty__v1__programme_version__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t loyalty__v1__programme_version__pack_to_buffer
+                     (const Loyalty__V1__ProgrammeVersion *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &loyalty__v1__programme_version__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Loyalty__V1__ProgrammeVersion *
+       loyalty__v1__programme_version__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Loyalty__V1__ProgrammeVersion *)
+     protobuf_c_message_unpack (&loyalty__v1__programme_version__descriptor,
+                                allocator, len, data);
+}
+void   loyalty__v1__programme_version__free_unpacked
+                     (Loyalty__V1__ProgrammeVersion *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &loyalty__v1__programme_version__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   loyalty__v1__card_operation__init
                      (Loyalty__V1__CardOperation         *message)
 {
@@ -322,7 +367,7 @@ void   loyalty__v1__balance_inquiry__free_unpacked
   assert(message->base.descriptor == &loyalty__v1__balance_inquiry__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor loyalty__v1__transaction_envelope__field_descriptors[13] =
+static const ProtobufCFieldDescriptor loyalty__v1__transaction_envelope__field_descriptors[14] =
 {
   {
     "partner_id",
@@ -480,6 +525,18 @@ static const ProtobufCFieldDescriptor loyalty__v1__transaction_envelope__field_d
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "programme",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Loyalty__V1__TransactionEnvelope, body_case),
+    offsetof(Loyalty__V1__TransactionEnvelope, programme),
+    &loyalty__v1__programme_version__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned loyalty__v1__transaction_envelope__field_indices_by_name[] = {
   7,   /* field[7] = accrual */
@@ -491,6 +548,7 @@ static const unsigned loyalty__v1__transaction_envelope__field_indices_by_name[]
   3,   /* field[3] = occurred_at_ms */
   0,   /* field[0] = partner_id */
   1,   /* field[1] = partner_txn_id */
+  13,   /* field[13] = programme */
   4,   /* field[4] = received_at_ms */
   8,   /* field[8] = redemption */
   9,   /* field[9] = reversal */
@@ -500,7 +558,7 @@ static const ProtobufCIntRange loyalty__v1__transaction_envelope__number_ranges[
 {
   { 1, 0 },
   { 10, 7 },
-  { 0, 13 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor loyalty__v1__transaction_envelope__descriptor =
 {
@@ -510,14 +568,14 @@ const ProtobufCMessageDescriptor loyalty__v1__transaction_envelope__descriptor =
   "Loyalty__V1__TransactionEnvelope",
   "loyalty.v1",
   sizeof(Loyalty__V1__TransactionEnvelope),
-  13,
+  14,
   loyalty__v1__transaction_envelope__field_descriptors,
   loyalty__v1__transaction_envelope__field_indices_by_name,
   2,  loyalty__v1__transaction_envelope__number_ranges,
   (ProtobufCMessageInit) loyalty__v1__transaction_envelope__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor loyalty__v1__accrual__field_descriptors[8] =
+static const ProtobufCFieldDescriptor loyalty__v1__accrual__field_descriptors[9] =
 {
   {
     "amount_minor",
@@ -615,10 +673,23 @@ static const ProtobufCFieldDescriptor loyalty__v1__accrual__field_descriptors[8]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "company_id",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Accrual, company_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned loyalty__v1__accrual__field_indices_by_name[] = {
   0,   /* field[0] = amount_minor */
   2,   /* field[2] = category */
+  8,   /* field[8] = company_id */
   1,   /* field[1] = currency */
   4,   /* field[4] = nights */
   5,   /* field[5] = product */
@@ -629,7 +700,7 @@ static const unsigned loyalty__v1__accrual__field_indices_by_name[] = {
 static const ProtobufCIntRange loyalty__v1__accrual__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor loyalty__v1__accrual__descriptor =
 {
@@ -639,14 +710,14 @@ const ProtobufCMessageDescriptor loyalty__v1__accrual__descriptor =
   "Loyalty__V1__Accrual",
   "loyalty.v1",
   sizeof(Loyalty__V1__Accrual),
-  8,
+  9,
   loyalty__v1__accrual__field_descriptors,
   loyalty__v1__accrual__field_indices_by_name,
   1,  loyalty__v1__accrual__number_ranges,
   (ProtobufCMessageInit) loyalty__v1__accrual__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor loyalty__v1__redemption__field_descriptors[3] =
+static const ProtobufCFieldDescriptor loyalty__v1__redemption__field_descriptors[5] =
 {
   {
     "points",
@@ -684,16 +755,42 @@ static const ProtobufCFieldDescriptor loyalty__v1__redemption__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_member_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Redemption, external_member_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "authorised_user",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__Redemption, authorised_user),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned loyalty__v1__redemption__field_indices_by_name[] = {
+  4,   /* field[4] = authorised_user */
   1,   /* field[1] = bill_amount_minor */
+  3,   /* field[3] = external_member_id */
   0,   /* field[0] = points */
   2,   /* field[2] = reward_id */
 };
 static const ProtobufCIntRange loyalty__v1__redemption__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor loyalty__v1__redemption__descriptor =
 {
@@ -703,7 +800,7 @@ const ProtobufCMessageDescriptor loyalty__v1__redemption__descriptor =
   "Loyalty__V1__Redemption",
   "loyalty.v1",
   sizeof(Loyalty__V1__Redemption),
-  3,
+  5,
   loyalty__v1__redemption__field_descriptors,
   loyalty__v1__redemption__field_indices_by_name,
   1,  loyalty__v1__redemption__number_ranges,
@@ -817,7 +914,7 @@ const ProtobufCMessageDescriptor loyalty__v1__reversal__descriptor =
   (ProtobufCMessageInit) loyalty__v1__reversal__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor loyalty__v1__cycle_barrier__field_descriptors[2] =
+static const ProtobufCFieldDescriptor loyalty__v1__cycle_barrier__field_descriptors[3] =
 {
   {
     "cycle",
@@ -843,15 +940,28 @@ static const ProtobufCFieldDescriptor loyalty__v1__cycle_barrier__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "accrual_suspended",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Loyalty__V1__CycleBarrier, n_accrual_suspended),
+    offsetof(Loyalty__V1__CycleBarrier, accrual_suspended),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned loyalty__v1__cycle_barrier__field_indices_by_name[] = {
+  2,   /* field[2] = accrual_suspended */
   1,   /* field[1] = closed_at_ms */
   0,   /* field[0] = cycle */
 };
 static const ProtobufCIntRange loyalty__v1__cycle_barrier__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor loyalty__v1__cycle_barrier__descriptor =
 {
@@ -861,11 +971,88 @@ const ProtobufCMessageDescriptor loyalty__v1__cycle_barrier__descriptor =
   "Loyalty__V1__CycleBarrier",
   "loyalty.v1",
   sizeof(Loyalty__V1__CycleBarrier),
-  2,
+  3,
   loyalty__v1__cycle_barrier__field_descriptors,
   loyalty__v1__cycle_barrier__field_indices_by_name,
   1,  loyalty__v1__cycle_barrier__number_ranges,
   (ProtobufCMessageInit) loyalty__v1__cycle_barrier__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor loyalty__v1__programme_version__field_descriptors[4] =
+{
+  {
+    "version",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__ProgrammeVersion, version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sha256",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__ProgrammeVersion, sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "programme_json",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__ProgrammeVersion, programme_json),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "published_at_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Loyalty__V1__ProgrammeVersion, published_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned loyalty__v1__programme_version__field_indices_by_name[] = {
+  2,   /* field[2] = programme_json */
+  3,   /* field[3] = published_at_ms */
+  1,   /* field[1] = sha256 */
+  0,   /* field[0] = version */
+};
+static const ProtobufCIntRange loyalty__v1__programme_version__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor loyalty__v1__programme_version__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "loyalty.v1.ProgrammeVersion",
+  "ProgrammeVersion",
+  "Loyalty__V1__ProgrammeVersion",
+  "loyalty.v1",
+  sizeof(Loyalty__V1__ProgrammeVersion),
+  4,
+  loyalty__v1__programme_version__field_descriptors,
+  loyalty__v1__programme_version__field_indices_by_name,
+  1,  loyalty__v1__programme_version__number_ranges,
+  (ProtobufCMessageInit) loyalty__v1__programme_version__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue loyalty__v1__card_operation__kind__enum_values_by_number[6] =

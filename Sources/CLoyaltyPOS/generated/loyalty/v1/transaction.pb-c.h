@@ -20,6 +20,7 @@ typedef struct Loyalty__V1__Accrual Loyalty__V1__Accrual;
 typedef struct Loyalty__V1__Redemption Loyalty__V1__Redemption;
 typedef struct Loyalty__V1__Reversal Loyalty__V1__Reversal;
 typedef struct Loyalty__V1__CycleBarrier Loyalty__V1__CycleBarrier;
+typedef struct Loyalty__V1__ProgrammeVersion Loyalty__V1__ProgrammeVersion;
 typedef struct Loyalty__V1__CardOperation Loyalty__V1__CardOperation;
 typedef struct Loyalty__V1__BalanceInquiry Loyalty__V1__BalanceInquiry;
 
@@ -73,7 +74,8 @@ typedef enum {
   LOYALTY__V1__TRANSACTION_ENVELOPE__BODY_REVERSAL = 12,
   LOYALTY__V1__TRANSACTION_ENVELOPE__BODY_BARRIER = 13,
   LOYALTY__V1__TRANSACTION_ENVELOPE__BODY_INQUIRY = 14,
-  LOYALTY__V1__TRANSACTION_ENVELOPE__BODY_CARD = 15
+  LOYALTY__V1__TRANSACTION_ENVELOPE__BODY_CARD = 15,
+  LOYALTY__V1__TRANSACTION_ENVELOPE__BODY_PROGRAMME = 16
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LOYALTY__V1__TRANSACTION_ENVELOPE__BODY__CASE)
 } Loyalty__V1__TransactionEnvelope__BodyCase;
 
@@ -124,6 +126,7 @@ struct  Loyalty__V1__TransactionEnvelope
     Loyalty__V1__CycleBarrier *barrier;
     Loyalty__V1__BalanceInquiry *inquiry;
     Loyalty__V1__CardOperation *card;
+    Loyalty__V1__ProgrammeVersion *programme;
   };
 };
 #define LOYALTY__V1__TRANSACTION_ENVELOPE__INIT \
@@ -172,10 +175,15 @@ struct  Loyalty__V1__Accrual
    * claim_window_days of that time, priced by the rules of that time.
    */
   protobuf_c_boolean retro_claim;
+  /*
+   * The company account this purchase also credits (docs/finance.md, "Company accounts"):
+   * programme `companies[].id`. Empty = none.
+   */
+  char *company_id;
 };
 #define LOYALTY__V1__ACCRUAL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&loyalty__v1__accrual__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -197,10 +205,20 @@ struct  Loyalty__V1__Redemption
    * A fixed-price reward of the partner's catalogue (programme `redemption.rewards[].id`).
    */
   char *reward_id;
+  /*
+   * At an exchange partner (a conversion): the member's id in the exchange partner's own
+   * programme (the airline's frequent-flyer number), written into its conversion file.
+   */
+  char *external_member_id;
+  /*
+   * Redeeming a company account: the authorised user spending it (programme
+   * `companies[].authorised_users`).
+   */
+  char *authorised_user;
 };
 #define LOYALTY__V1__REDEMPTION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&loyalty__v1__redemption__descriptor) \
-    , 0, 0, (char *)protobuf_c_empty_string }
+    , 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -244,10 +262,46 @@ struct  Loyalty__V1__CycleBarrier
    * When the clearing node decided to close the cycle (UTC ms).
    */
   int64_t closed_at_ms;
+  /*
+   * Partners whose accruals are refused DEPOSIT_EXHAUSTED from this barrier until the
+   * next one (their deposit ran out and their programme says to refuse). Sorted.
+   */
+  size_t n_accrual_suspended;
+  char **accrual_suspended;
 };
 #define LOYALTY__V1__CYCLE_BARRIER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&loyalty__v1__cycle_barrier__descriptor) \
-    , 0, 0 }
+    , 0, 0, 0,NULL }
+
+
+/*
+ * Written by `loyalty programme publish` into every partition: from this point of the
+ * log each shard prices transactions by this programme version (docs/programme.md,
+ * "Programme versions"). A worker that cannot load it pauses the partition.
+ */
+struct  Loyalty__V1__ProgrammeVersion
+{
+  ProtobufCMessage base;
+  /*
+   * The programme file's `version`.
+   */
+  char *version;
+  /*
+   * Lowercase hex SHA-256 of `programme_json`.
+   */
+  char *sha256;
+  /*
+   * The programme file, byte for byte.
+   */
+  ProtobufCBinaryData programme_json;
+  /*
+   * When it was published (UTC ms); informational.
+   */
+  int64_t published_at_ms;
+};
+#define LOYALTY__V1__PROGRAMME_VERSION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&loyalty__v1__programme_version__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, 0 }
 
 
 /*
@@ -377,6 +431,25 @@ Loyalty__V1__CycleBarrier *
 void   loyalty__v1__cycle_barrier__free_unpacked
                      (Loyalty__V1__CycleBarrier *message,
                       ProtobufCAllocator *allocator);
+/* Loyalty__V1__ProgrammeVersion methods */
+void   loyalty__v1__programme_version__init
+                     (Loyalty__V1__ProgrammeVersion         *message);
+size_t loyalty__v1__programme_version__get_packed_size
+                     (const Loyalty__V1__ProgrammeVersion   *message);
+size_t loyalty__v1__programme_version__pack
+                     (const Loyalty__V1__ProgrammeVersion   *message,
+                      uint8_t             *out);
+size_t loyalty__v1__programme_version__pack_to_buffer
+                     (const Loyalty__V1__ProgrammeVersion   *message,
+                      ProtobufCBuffer     *buffer);
+Loyalty__V1__ProgrammeVersion *
+       loyalty__v1__programme_version__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   loyalty__v1__programme_version__free_unpacked
+                     (Loyalty__V1__ProgrammeVersion *message,
+                      ProtobufCAllocator *allocator);
 /* Loyalty__V1__CardOperation methods */
 void   loyalty__v1__card_operation__init
                      (Loyalty__V1__CardOperation         *message);
@@ -432,6 +505,9 @@ typedef void (*Loyalty__V1__Reversal_Closure)
 typedef void (*Loyalty__V1__CycleBarrier_Closure)
                  (const Loyalty__V1__CycleBarrier *message,
                   void *closure_data);
+typedef void (*Loyalty__V1__ProgrammeVersion_Closure)
+                 (const Loyalty__V1__ProgrammeVersion *message,
+                  void *closure_data);
 typedef void (*Loyalty__V1__CardOperation_Closure)
                  (const Loyalty__V1__CardOperation *message,
                   void *closure_data);
@@ -450,6 +526,7 @@ extern const ProtobufCMessageDescriptor loyalty__v1__redemption__descriptor;
 extern const ProtobufCMessageDescriptor loyalty__v1__reversal__descriptor;
 extern const ProtobufCEnumDescriptor    loyalty__v1__reversal__kind__descriptor;
 extern const ProtobufCMessageDescriptor loyalty__v1__cycle_barrier__descriptor;
+extern const ProtobufCMessageDescriptor loyalty__v1__programme_version__descriptor;
 extern const ProtobufCMessageDescriptor loyalty__v1__card_operation__descriptor;
 extern const ProtobufCEnumDescriptor    loyalty__v1__card_operation__kind__descriptor;
 extern const ProtobufCMessageDescriptor loyalty__v1__balance_inquiry__descriptor;
