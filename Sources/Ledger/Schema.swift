@@ -253,6 +253,14 @@ enum Schema {
         // when missing). Bonus lots are ordinary lots (issuer: the funder) with negative ids
         // (`LedgerRules.bonusLotId`): no table of their own.
         "SELECT 1;",
+        // 12: partner economics, money rules (issue 14): reserved.
+        "SELECT 1;",
+        // 13: partner economics, exchange partners and company accounts (issue 14): reserved.
+        "SELECT 1;",
+        // 14: programme versions through the log (issue 14): reserved.
+        "SELECT 1;",
+        // 15: partner economics, deposits and suspended partners (issue 14): reserved.
+        "SELECT 1;",
     ]
 
     /// Tables, the columns that hold the ledger, and their canonical order, for the
