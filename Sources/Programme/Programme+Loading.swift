@@ -83,10 +83,21 @@ struct ProgrammeFile: Decodable {
         var bic: String?
         var pendingDays: Int?
         var redemption: RedemptionFile?
+        var fundingModel: String?
+        var fees: FeesFile?
+        var deposit: DepositFile?
+        var exposureCapMinor: Int64?
+        var kind: String?
+        var exchange: ExchangeFile?
 
         enum CodingKeys: String, CodingKey {
             case id, name, iban, bic, redemption
+            case fees
+            case fundingModel = "funding_model"
+            case kind, exchange
             case pendingDays = "pending_days"
+            case deposit
+            case exposureCapMinor = "exposure_cap_minor"
             case earn = "earn_bp"
             case operatorFeeBasisPoints = "operator_fee_bp"
         }

@@ -79,6 +79,21 @@ public struct Programme: Sendable, Hashable {
         /// The partner's redemption rules: minimum, bill share, rewards, point value
         /// (RedemptionRules.swift).
         public var redemption = RedemptionRules()
+        /// Who pays for its points: at redemption (the default) or the operator, bought at
+        /// accrual (Funding.swift).
+        public var fundingModel = FundingModel.onRedemption
+        /// Its fee per redemption and per cycle (Funding.swift); `cycleFeeMinor` is the latter.
+        public var fees = PartnerFees()
+        public var cycleFeeMinor: Int64 { fees.perCycleMinor }
+        /// The partner's deposit, if it has one (Deposits.swift).
+        public var deposit: Deposit? = nil
+        /// The most its exposure (open points × point value) may reach before it is flagged;
+        /// nil = no cap (Deposits.swift).
+        public var exposureCapMinor: Int64? = nil
+        /// Merchant, the operator's catalogue, or an exchange partner (PartnerKinds.swift).
+        public var kind = PartnerKind.merchant
+        /// An exchange partner's block ratio; nil for every other kind.
+        public var exchange: ExchangeTerms? = nil
 
         public init(
             id: String, name: String, earnDefaultBasisPoints: Int64,
