@@ -16,6 +16,9 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable, Equatable {
         /// The file breaks a ledger invariant (lots ≠ balance, a lot below zero, a debt
         /// missing for a redeemed point): the cycle is not sealed; rebuild from the log.
         case invariant
+        /// A programme version published into the log cannot be used by this binary (its
+        /// hash, its file, or a change a version may not make): the partition pauses at it.
+        case programmeVersion
     }
 
     public var code: Code

@@ -257,8 +257,25 @@ enum Schema {
         "SELECT 1;",
         // 13: partner economics, exchange partners and company accounts (issue 14): reserved.
         "SELECT 1;",
-        // 14: programme versions through the log (issue 14): reserved.
-        "SELECT 1;",
+        // 14: programme versions through the log (issue 14): every version a
+        // `ProgrammeVersion` message brought, keyed by the first offset it prices (its
+        // message's offset + 1), the file byte for byte; and the versions each sealed cycle
+        // used, in order, as its position published them. Ledger content, digested.
+        """
+        CREATE TABLE IF NOT EXISTS programme_versions (
+            from_offset INTEGER PRIMARY KEY,
+            version TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            published_at INTEGER NOT NULL,
+            json TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS cycle_programme_versions (
+            cycle INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            version TEXT NOT NULL,
+            PRIMARY KEY (cycle, seq)
+        ) WITHOUT ROWID;
+        """,
         // 15: partner economics, deposits and suspended partners (issue 14): reserved.
         "SELECT 1;",
     ]
@@ -276,6 +293,8 @@ enum Schema {
         ("cycles", "*", "cycle"),
         ("dead_letters", "*", "offset"),
         ("cards", "*", "card_id"),
+        ("programme_versions", "*", "from_offset"),
+        ("cycle_programme_versions", "*", "cycle, seq"),
     ]
 
     /// The migration that adds journal.event_time and the archives (6).

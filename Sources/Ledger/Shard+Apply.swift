@@ -41,12 +41,14 @@ extension Shard {
         }
         let batchState = BatchState()
         try store.begin(batchState)
+        programmeBeforeBatch = nil
         do {
             defer { store.batch = nil }
             let outputs = try applyEntries(batch)
             return Pending(outputs: outputs, state: batchState)
         } catch {
             store.rollback()
+            restoreProgrammeAfterRollback()
             throw error
         }
     }
@@ -56,7 +58,13 @@ extension Shard {
     public func commit(_ pending: Pending) throws {
         precondition(pending.open, "batch committed or rolled back twice")
         pending.open = false
-        try store.commit(pending.state)
+        do {
+            try store.commit(pending.state)
+        } catch {
+            restoreProgrammeAfterRollback()
+            throw error
+        }
+        programmeBeforeBatch = nil
     }
 
     /// Undoes a `begin`: the file and every in-memory cache stay as before it.
@@ -64,6 +72,7 @@ extension Shard {
         guard pending.open else { return }
         pending.open = false
         store.rollback()
+        restoreProgrammeAfterRollback()
     }
 
     private func applyEntries(_ batch: LedgerBatch) throws -> [LedgerOutput] {
@@ -119,6 +128,8 @@ extension Shard {
         try store.flush(nextOffset: offset + 1)
         let row = try store.readShardRow()
         guard LedgerRules.seals(cycle, lastSealedCycle: row.lastSealedCycle) else { return try store.storedPosition(cycle: cycle) }
+        // Partners whose deposit is exhausted (refuse mode): accruals refused until the next.
+        try store.replaceSuspended(accrualSuspended, cycle: cycle)
         // Breakage of every lot due at the close time.
         for lot in try store.lotsDue(atOrBefore: closedAtMilliseconds) {
             effects.reset()
@@ -131,6 +142,8 @@ extension Shard {
         let seal = LedgerRules.seal(
             cycle: cycle, closedAtMilliseconds: closedAtMilliseconds, barrierOffset: offset, openFirstOffset: open.openFirstOffset,
             counts: open.counts)
+        try store.insertCycleProgrammeVersions(
+            cycle: cycle, try programmeVersions(ofCycle: open.openFirstOffset, barrier: offset))
         return try store.write(seal, programme: programme)
     }
 }

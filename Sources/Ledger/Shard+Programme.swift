@@ -1,12 +1,134 @@
+import Crypto
+import Foundation
 import Programme
 
-// Programme versions through the log (issue 14, item 7): owned by the programme-versions work.
+// Programme versions through the log (issue 14, item 7; docs/programme.md, "Programme
+// versions"). `loyalty programme publish` writes a `ProgrammeVersion` into every partition;
+// each shard switches at that message, so every shard, live or rebuilt, prices the same
+// offsets by the same version.
 extension Shard {
-    /// Switches the shard to `release` from `offset` on. Not built yet: a shard refuses the
-    /// message rather than keep pricing by the old rules.
+    /// A programme version the shard has read from its partition.
+    public struct ProgrammeVersion: Sendable, Equatable {
+        public var version: String
+        /// Lowercase hex SHA-256 of the file as published; "" for the programme the shard
+        /// was opened with (`baseProgramme`), which the log does not carry.
+        public var sha256: String
+        /// The first offset it prices (its message's offset + 1); 0 for the base programme.
+        public var fromOffset: Int64
+        /// When it was published (from the message; informational); 0 for the base.
+        public var publishedAtMilliseconds: Int64
+    }
+
+    /// Switches the shard to `release` (the message at `offset`) from `offset + 1` on, and
+    /// records it. A release equal to the one in force (same SHA-256) changes nothing.
+    /// Throws `.programmeVersion` (and records nothing) when the release cannot be used:
+    /// its bytes do not match its hash, this binary cannot load the file, or it changes
+    /// what a version may not change; the worker then pauses the partition at this offset,
+    /// so nothing after it is priced by the old rules.
     func applyProgrammeRelease(_ release: ProgrammeRelease, offset: Int64) throws(LedgerError) {
-        throw LedgerError(
-            .invalidBatch,
-            "offset \(offset): programme version \(release.version) was published into the log, and this worker cannot switch versions yet")
+        if let current = try store.newestProgrammeRelease(), current.release.sha256 == release.sha256 { return }
+        let (next, json) = try Self.load(release, offset: offset, partition: partition, current: programme)
+        try store.insertProgrammeRelease(release, json: json, fromOffset: offset + 1)
+        var described: [UInt8] = []
+        for part in [String(offset + 1), release.version, release.sha256] {
+            described += Array(part.utf8)
+            described.append(0)
+        }
+        store.absorbIntoOpenDigest("programme version", described)
+        if programmeBeforeBatch == nil { programmeBeforeBatch = (programme, rules) }
+        programme = next
+        rules = LedgerRules(programme: next)
+    }
+
+    /// Every version the shard has read, oldest first, after the base programme (whose
+    /// `fromOffset` is 0 and `sha256` "").
+    public func programmeVersions() throws(LedgerError) -> [ProgrammeVersion] {
+        [ProgrammeVersion(version: baseProgramme.version, sha256: "", fromOffset: 0, publishedAtMilliseconds: 0)]
+            + (try store.programmeReleases().map(Self.described))
+    }
+
+    /// The version that priced (or, past the shard's next offset, will price) the entry at
+    /// `offset`: the base programme when no published version precedes it.
+    public func programmeVersion(pricing offset: Int64) throws(LedgerError) -> ProgrammeVersion {
+        guard let stored = try store.programmeRelease(pricing: offset) else {
+            return ProgrammeVersion(version: baseProgramme.version, sha256: "", fromOffset: 0, publishedAtMilliseconds: 0)
+        }
+        return Self.described(stored)
+    }
+
+    /// The versions the cycle `first...barrier` used: the one in force at its first offset,
+    /// then each switched to within it, in order (`CyclePosition.programmeVersions`). Folded
+    /// into the open cycle's digest when the shard has read any version, so a ledger that
+    /// never saw one chains as before.
+    func programmeVersions(ofCycle first: Int64, barrier: Int64) throws(LedgerError) -> [String] {
+        let atFirst = try store.programmeRelease(pricing: first)?.release.version ?? baseProgramme.version
+        let versions = [atFirst] + (try store.programmeReleases(switchedWithin: first...barrier).map(\.release.version))
+        if try store.newestProgrammeRelease() != nil {
+            store.absorbIntoOpenDigest("cycle programme versions", Array(versions.joined(separator: "\u{0}").utf8))
+        }
+        return versions
+    }
+
+    /// Puts back the programme of before the batch that is being rolled back.
+    func restoreProgrammeAfterRollback() {
+        guard let before = programmeBeforeBatch else { return }
+        programmeBeforeBatch = nil
+        programme = before.programme
+        rules = before.rules
+    }
+
+    /// On open: a file that holds published versions resumes with the newest. A version
+    /// this binary cannot load (a file written by a newer one) refuses the shard rather than
+    /// price by older rules.
+    func restoreNewestProgramme() throws(LedgerError) {
+        guard let newest = try store.newestProgrammeRelease() else { return }
+        let offset = newest.fromOffset - 1
+        let (loaded, _) = try Self.load(newest.release, offset: offset, partition: partition, current: nil)
+        programme = loaded
+        rules = LedgerRules(programme: loaded)
+    }
+
+    private static func described(_ stored: LedgerStore.StoredRelease) -> ProgrammeVersion {
+        ProgrammeVersion(
+            version: stored.release.version, sha256: stored.release.sha256, fromOffset: stored.fromOffset,
+            publishedAtMilliseconds: stored.release.publishedAtMilliseconds)
+    }
+
+    /// The programme of `release`, and its file as text, or the error that pauses the
+    /// partition: the hash, UTF-8, the file itself (`Programme.decode`: every problem, with
+    /// unknown keys from a newer binary among them), its `version` equal to the message's,
+    /// and the settlement currency unchanged (`current`; nil on reopening).
+    static func load(
+        _ release: ProgrammeRelease, offset: Int64, partition: Int32, current: Programme?
+    ) throws(LedgerError) -> (Programme, String) {
+        func refuse(_ reason: String) -> LedgerError {
+            LedgerError(
+                .programmeVersion,
+                "partition \(partition) offset \(offset): programme version \"\(release.version)\" (sha256 \(release.sha256)) cannot be used: \(reason). "
+                    + "Nothing from this offset on is applied; run a worker whose binary can load this version "
+                    + "(docs/operations.md, \"A partition paused on a programme version\")")
+        }
+        let digest = ChainHasher.hex(SHA256.hash(data: release.json))
+        guard digest == release.sha256 else {
+            throw refuse("the file's SHA-256 is \(digest), not the one published (the message was damaged)")
+        }
+        guard let json = String(validating: release.json, as: UTF8.self) else {
+            throw refuse("the file is not UTF-8 text")
+        }
+        let loaded: Programme
+        do {
+            loaded = try Programme.decode(jsonData: Data(release.json))
+        } catch {
+            throw refuse("this binary cannot load the file (a newer binary's keys, or an invalid file): \(error)")
+        }
+        guard loaded.version == release.version else {
+            throw refuse("the file's version is \"\(loaded.version)\", not the one published")
+        }
+        if let current, loaded.currency != current.currency || loaded.currencyExponent != current.currencyExponent {
+            throw refuse(
+                "it changes the settlement currency from \(current.currency) (exponent \(current.currencyExponent)) to "
+                    + "\(loaded.currency) (exponent \(loaded.currencyExponent)); every cycle settles in one currency")
+        }
+        return (loaded, json)
     }
 }

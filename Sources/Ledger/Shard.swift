@@ -11,9 +11,18 @@ import Programme
 /// that keep it correct" 1, 2).
 public final class Shard {
     public let partition: Int32
-    public let programme: Programme
+    /// The programme pricing the next entry: the newest version published into the log
+    /// that the shard has read (Shard+Programme), or `baseProgramme` before the first.
+    /// Changes only inside `apply`, at a `.programme` entry (and back if the batch rolls back).
+    public internal(set) var programme: Programme
+    /// The programme the shard was opened with (the worker's `--programme` file): it prices
+    /// only the offsets before the first version published into the log.
+    public let baseProgramme: Programme
     let store: LedgerStore
-    let rules: LedgerRules
+    var rules: LedgerRules
+    /// The programme and rules before the open batch switched versions: a rollback puts
+    /// them back, so a retried batch prices its entries as the first attempt did.
+    var programmeBeforeBatch: (programme: Programme, rules: LedgerRules)?
     /// The effects of the entry being applied; one buffer reused for every entry.
     var effects = Effects()
     /// Where this shard's barriers write their archive files (docs/operations.md, "Archives").
@@ -24,9 +33,16 @@ public final class Shard {
     public init(path: String, partition: Int32, programme: Programme, archiveDirectory: String? = nil) throws(LedgerError) {
         self.partition = partition
         self.programme = programme
+        self.baseProgramme = programme
         self.archiveDirectory = archiveDirectory ?? ArchiveLocation.directory(forShardPath: path, partition: partition)
         store = try LedgerStore(path: path, partition: partition)
         rules = LedgerRules(programme: programme)
+        do {
+            try restoreNewestProgramme()
+        } catch {
+            store.close()
+            throw error
+        }
     }
 
     public func close() { store.close() }

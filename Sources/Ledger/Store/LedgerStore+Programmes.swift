@@ -1,0 +1,83 @@
+import Programme
+import SQLite
+
+/// The programme versions a shard has read from its partition (migration 14): each
+/// `ProgrammeVersion` message's file, byte for byte, keyed by the first offset it prices,
+/// and the versions each sealed cycle used, as its position published them.
+extension LedgerStore {
+    /// One row of `programme_versions`.
+    struct StoredRelease {
+        /// The first offset this version prices: its message's offset + 1.
+        var fromOffset: Int64
+        var release: ProgrammeRelease
+    }
+
+    /// Every recorded version, oldest first.
+    func programmeReleases() throws(LedgerError) -> [StoredRelease] {
+        try readReleases("SELECT from_offset, version, sha256, published_at, json FROM programme_versions ORDER BY from_offset")
+    }
+
+    /// The newest recorded version (the one in force now), nil before the first.
+    func newestProgrammeRelease() throws(LedgerError) -> StoredRelease? {
+        try readReleases(
+            "SELECT from_offset, version, sha256, published_at, json FROM programme_versions ORDER BY from_offset DESC LIMIT 1"
+        ).first
+    }
+
+    /// The version that priced (or will price) `offset`: the newest whose from_offset ≤
+    /// `offset`; nil when the programme the shard was opened with did.
+    func programmeRelease(pricing offset: Int64) throws(LedgerError) -> StoredRelease? {
+        try readReleases(
+            "SELECT from_offset, version, sha256, published_at, json FROM programme_versions WHERE from_offset <= ? ORDER BY from_offset DESC LIMIT 1",
+            offset
+        ).first
+    }
+
+    /// The versions switched to at from_offsets in `offsets` (a cycle's), in order.
+    func programmeReleases(switchedWithin offsets: ClosedRange<Int64>) throws(LedgerError) -> [StoredRelease] {
+        try readReleases(
+            "SELECT from_offset, version, sha256, published_at, json FROM programme_versions WHERE from_offset > ? AND from_offset <= ? ORDER BY from_offset",
+            offsets.lowerBound, offsets.upperBound)
+    }
+
+    func insertProgrammeRelease(_ release: ProgrammeRelease, json: String, fromOffset: Int64) throws(LedgerError) {
+        try db.prepare("INSERT INTO programme_versions (from_offset, version, sha256, published_at, json) VALUES (?, ?, ?, ?, ?)")
+            .bind(
+                .integer(fromOffset), .text(release.version), .text(release.sha256), .integer(release.publishedAtMilliseconds),
+                .text(json)
+            ).run()
+    }
+
+    /// Records the versions a cycle being sealed used (its position reads them back).
+    func insertCycleProgrammeVersions(cycle: Int64, _ versions: [String]) throws(LedgerError) {
+        for (seq, version) in versions.enumerated() {
+            try db.prepare("INSERT INTO cycle_programme_versions (cycle, seq, version) VALUES (?, ?, ?)")
+                .bind(.integer(cycle), .integer(Int64(seq)), .text(version)).run()
+        }
+    }
+
+    /// The versions a sealed cycle used, in order ([] for a cycle sealed before versions
+    /// were recorded: its position is republished as it was first published).
+    func cycleProgrammeVersions(cycle: Int64) throws(LedgerError) -> [String] {
+        let s = try db.prepare("SELECT version FROM cycle_programme_versions WHERE cycle = ? ORDER BY seq").bind(.integer(cycle))
+        defer { s.reset() }
+        var versions: [String] = []
+        while try s.step() { versions.append(s.text(0)) }
+        return versions
+    }
+
+    private func readReleases(_ sql: StaticString, _ values: Int64...) throws(LedgerError) -> [StoredRelease] {
+        let s = try db.prepare(sql)
+        for (index, value) in values.enumerated() { s.bindInteger(Int32(index + 1), value) }
+        defer { s.reset() }
+        var rows: [StoredRelease] = []
+        while try s.step() {
+            rows.append(
+                StoredRelease(
+                    fromOffset: s.int64(0),
+                    release: ProgrammeRelease(
+                        version: s.text(1), sha256: s.text(2), json: Array(s.text(4).utf8), publishedAtMilliseconds: s.int64(3))))
+        }
+        return rows
+    }
+}
