@@ -255,8 +255,25 @@ enum Schema {
         "SELECT 1;",
         // 12: partner economics, money rules (issue 14): reserved.
         "SELECT 1;",
-        // 13: partner economics, exchange partners and company accounts (issue 14): reserved.
-        "SELECT 1;",
+        // 13: partner economics, exchange partners (issue 14): one row per accepted
+        // conversion (a redemption at an exchange partner), labelled with the open cycle
+        // (-1) until the seal moves it to the cycle it seals; a sealed position lists its
+        // cycle's rows in offset order (the cycle's conversion files). Kept like debts and
+        // partner_stats (a stale barrier republishes the stored position). Ledger content,
+        // digested. Company accounts need no table: they are members.
+        """
+        CREATE TABLE IF NOT EXISTS conversions (
+            offset INTEGER PRIMARY KEY,
+            cycle INTEGER NOT NULL,
+            partner_id TEXT NOT NULL,
+            partner_txn_id TEXT NOT NULL,
+            member_id TEXT NOT NULL,
+            external_member_id TEXT NOT NULL,
+            points INTEGER NOT NULL,
+            miles INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS conversions_by_cycle ON conversions (cycle, offset);
+        """,
         // 14: programme versions through the log (issue 14): every version a
         // `ProgrammeVersion` message brought, keyed by the first offset it prices (its
         // message's offset + 1), the file byte for byte; and the versions each sealed cycle
@@ -293,6 +310,7 @@ enum Schema {
         ("cycles", "*", "cycle"),
         ("dead_letters", "*", "offset"),
         ("cards", "*", "card_id"),
+        ("conversions", "*", "offset"),
         ("programme_versions", "*", "from_offset"),
         ("cycle_programme_versions", "*", "cycle, seq"),
     ]

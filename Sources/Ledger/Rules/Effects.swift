@@ -31,6 +31,9 @@ struct Effects {
     var originalUpdate: OriginalUpdate? = nil
     /// The card a card operation leaves in this state (`LedgerRules+Cards`).
     var card: CardRecord? = nil
+    /// A redemption at an exchange partner: the line of its conversion file
+    /// (`LedgerRules+Exchange`).
+    var conversion: Conversion? = nil
     var record = JournalRecord(kind: .accrual, outcome: Outcome(status: .accepted))
 
     /// The original is the transaction's partner's `originalTxnId`.
@@ -53,6 +56,7 @@ struct Effects {
         stats.removeAll(keepingCapacity: true)
         originalUpdate = nil
         card = nil
+        conversion = nil
     }
 
     /// The member as the rule left it, to be written.

@@ -43,6 +43,7 @@ extension LedgerRules {
             let member = try inputs.memberState(t.memberId)
             switch t.body {
             case .accrual(let amountMinor, let currency, let category):
+                try checkIssues(partner)  // the catalogue never issues (LedgerRules+Exchange)
                 let lots = try inputs.lotsIfNeeded(t.memberId, member, at: time)
                 try accrue(
                     t, offset: offset, partner: partner, amountMinor: amountMinor, currency: currency, category: category,
@@ -50,10 +51,12 @@ extension LedgerRules {
             case .redemption(let requested):
                 // The partner's redemption rules first: reward price, minimum, bill share.
                 let points = try redemptionPoints(t, partner: partner, requested: requested)
+                let miles = try conversionMiles(t, partner: partner, points: points)  // exchange partners (LedgerRules+Exchange)
                 let due = try inputs.lotsIfNeeded(t.memberId, member, at: time)
                 try checkRedemption(points: points, spendable: LedgerRules.spendable(member, lots: due, at: time))
                 redeem(t, points: points, member: member, lots: try inputs.openLots(t.memberId), into: &effects)
                 addPointValueDifference(t, partner: partner, points: points, into: &effects)
+                if let miles { recordConversion(t, offset: offset, points: points, miles: miles, into: &effects) }
             case .refund(let originalTxnId, let amountMinor, let currency):
                 try checkAmount("amount_minor", amountMinor)
                 try checkCurrency(currency)
@@ -66,6 +69,7 @@ extension LedgerRules {
             case .cancel(let originalTxnId):
                 let original = try findOriginal(t, originalTxnId, expected: .redemption, inputs: inputs, logTime: logTime)
                 try checkCancel(original, originalTxnId: originalTxnId)
+                try checkCancelAllowed(partner, originalTxnId: originalTxnId)  // conversions stay (LedgerRules+Exchange)
                 let before = LedgerRules.spendable(member, lots: try inputs.lotsIfNeeded(t.memberId, member, at: time), at: time)
                 let portions = try inputs.portions(ofRedemption: original.offset)
                 cancel(

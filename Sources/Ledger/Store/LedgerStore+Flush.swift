@@ -133,6 +133,10 @@ extension LedgerStore {
         }
         if let update = effects.originalUpdate { try updateOriginal(partnerId: partnerId, update) }
         if let card = effects.card { try writeCard(card) }
+        if let conversion = effects.conversion {  // an exchange partner's (LedgerStore+Conversions)
+            try insertConversion(conversion)
+            absorbConversion(conversion)
+        }
     }
 
     /// `members.programme_state`: NULL while the state is empty.
@@ -213,6 +217,7 @@ extension LedgerStore {
         try db.prepare("UPDATE debts SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
         try db.prepare("UPDATE partner_stats SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
         try db.prepare("UPDATE spent_lots SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
+        try sealConversions(cycle: cycle)
         try db.prepare(
             "UPDATE shard SET last_sealed_cycle = ?, open_first_offset = ?, open_accepted = 0, open_rejected = 0, open_duplicates = 0, open_dead_letters = 0, open_hash = '' WHERE id = 1"
         ).bind(.integer(cycle), .integer(seal.nextFirstOffset)).run()

@@ -117,6 +117,7 @@ extension LedgerStore {
             closedAtMilliseconds: s.int64(2), accepted: s.int64(3), rejected: s.int64(4),
             duplicates: s.int64(5), deadLetters: s.int64(6), debts: [], points: [], ledgerDigest: s.text(7))
         s.reset()
+        position.conversions = try storedConversions(cycle: cycle)
         position.programmeVersions = try cycleProgrammeVersions(cycle: cycle)
         let d = try db.prepare("SELECT payer, payee, amount_minor FROM debts WHERE cycle = ? ORDER BY payer, payee")
         d.bind(.integer(cycle))
