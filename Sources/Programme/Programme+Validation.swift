@@ -60,7 +60,10 @@ extension Programme {
             checkBasisPoints("\(base).operator_fee_bp", partner.operatorFeeBasisPoints, report)
             let defaultField = "\(base).earn_bp.default"
             checkBasisPoints(defaultField, partner.earnDefaultBasisPoints, report)
-            if partner.earnDefaultBasisPoints < floors.defaultBasisPoints {
+            // Floors bind the partners that issue points: a catalogue or an exchange
+            // partner only takes them (PartnerKinds.swift).
+            let issues = partner.kind == .merchant
+            if issues, partner.earnDefaultBasisPoints < floors.defaultBasisPoints {
                 report(
                     defaultField,
                     "\(partner.earnDefaultBasisPoints) bp is below the operator's default floor of \(floors.defaultBasisPoints) bp")
@@ -70,7 +73,7 @@ extension Programme {
                 checkCategoryKey("\(base).earn_bp.categories", category, report)
                 checkBasisPoints(field, bp, report)
                 let floor = floors.floor(category: category)
-                if bp < floor {
+                if issues, bp < floor {
                     report(field, "\(bp) bp is below the operator floor of \(floor) bp for category \"\(category)\"")
                 }
             }

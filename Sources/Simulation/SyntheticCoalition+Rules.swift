@@ -48,6 +48,19 @@ extension SyntheticCoalition {
         return details
     }
 
+    /// A conversion of at most `available` points at an exchange partner: up to three
+    /// quarters of them in whole blocks, with the member's (synthetic) frequent-flyer
+    /// number; nil when not even one block fits.
+    mutating func conversionTerms(
+        _ exchange: ExchangeTerms, memberIndex: Int, available: Int64
+    ) -> (points: Int64, details: Transaction.Details)? {
+        let blocks = available * 3 / 4 / Swift.max(1, exchange.blockPoints)
+        guard blocks >= 1 else { return nil }
+        var details = Transaction.Details()
+        details.externalMemberId = "FF" + String(100_000_000 + memberIndex)
+        return (Int64.random(in: 1...blocks, using: &random) * exchange.blockPoints, details)
+    }
+
     /// A redemption of at most `available` points at `partner` that its rules accept
     /// (a reward, the minimum, a bill for a capped share); nil when none fits.
     mutating func redemptionTerms(_ partner: Programme.Partner, available: Int64) -> (points: Int64, details: Transaction.Details)? {

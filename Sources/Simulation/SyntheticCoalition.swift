@@ -42,7 +42,10 @@ public struct SyntheticCoalition: Sequence, IteratorProtocol, Sendable {
 
     public let settings: Settings
     let programme: Programme
+    /// Where members shop: the merchants (a catalogue or exchange partner issues nothing).
     private let partners: [(id: String, categories: [String], amountRange: ClosedRange<Int64>)]
+    /// Where members spend: every partner, catalogue and exchange partners included.
+    private let redeemers: [String]
     var random: SplitMix64
     let rules: RuleTraffic
     private var members: [MemberModel]
@@ -52,9 +55,10 @@ public struct SyntheticCoalition: Sequence, IteratorProtocol, Sendable {
     public init(programme: Programme, settings: Settings = Settings()) {
         self.settings = settings
         self.programme = programme
-        partners = programme.partners.map { partner in
+        partners = programme.partners.filter { $0.kind == .merchant }.map { partner in
             (partner.id, [""] + partner.earnCategoryBasisPoints.keys.sorted(), Self.amountRange(for: partner.id))
         }
+        redeemers = programme.partners.map(\.id)
         random = SplitMix64(seed: settings.seed)
         rules = RuleTraffic(programme)
         members = Array(repeating: MemberModel(), count: Swift.max(1, settings.members))
@@ -124,18 +128,24 @@ public struct SyntheticCoalition: Sequence, IteratorProtocol, Sendable {
         let available = members[memberIndex].points
         guard available >= 10 else { return nil }
         var points = Int64.random(in: 1...Swift.max(1, available * 3 / 4), using: &random)
-        let partner = partners[Int.random(in: 0..<partners.count, using: &random)]
+        let partnerId = redeemers[Int.random(in: 0..<redeemers.count, using: &random)]
         var details = Transaction.Details()
-        if let rules = programme.partner(partner.id)?.redemption, rules != RedemptionRules() {
-            guard let terms = redemptionTerms(programme.partner(partner.id)!, available: available) else { return nil }
+        let partner = programme.partner(partnerId)!
+        if let exchange = partner.exchange, partner.kind == .exchange {
+            // A conversion: whole blocks, with the member's number at the exchange partner.
+            guard let terms = conversionTerms(exchange, memberIndex: memberIndex, available: available) else { return nil }
+            (points, details) = terms
+        } else if partner.redemption != RedemptionRules() {
+            guard let terms = redemptionTerms(partner, available: available) else { return nil }
             (points, details) = terms
         }
-        let id = txnId(partner.id)
+        let id = txnId(partnerId)
         members[memberIndex].points -= points
-        members[memberIndex].redemptions.append((partner.id, id, points))
+        // Conversions are final (the miles are gone): never cancelled.
+        if partner.kind != .exchange { members[memberIndex].redemptions.append((partnerId, id, points)) }
         if members[memberIndex].redemptions.count > 8 { members[memberIndex].redemptions.removeFirst() }
         return Transaction(
-            partnerId: partner.id, partnerTxnId: id, memberId: Self.memberId(memberIndex),
+            partnerId: partnerId, partnerTxnId: id, memberId: Self.memberId(memberIndex),
             eventTimeMilliseconds: time, body: .redemption(points: points), details: details
         )
     }

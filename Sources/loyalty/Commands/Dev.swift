@@ -61,7 +61,9 @@ struct Dev: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try LogOptions.parse(["--log-level", logLevel]).bootstrap(label: "loyalty.dev")
-        let programme = try self.programme.loadOrSample()
+        // Without --programme, the coalition of config/programme.coalition.json: both
+        // funding models, deposits, fees, a catalogue and an exchange partner.
+        let programme = self.programme.path == nil ? Programme.coalitionSample : try self.programme.loadOrSample()
         let files = FileManager.default
         if files.fileExists(atPath: data) { try files.removeItem(atPath: data) }
         let shardDirectory = "\(data)/shards"
