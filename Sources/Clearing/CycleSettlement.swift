@@ -8,6 +8,9 @@ public struct CycleSettlement: Sendable {
     public let netting: NettingResult
     public let instructions: [SettlementInstruction]
     public let efficiency: NettingEfficiency
+    /// Each partner's economics (in id order; empty without `input.terms`): its clearing
+    /// debts (cycle fee, deposit drawn) are netted with the ledger's.
+    public var economics: [PartnerEconomics] = []
 
     /// Validates `input`, nets its debts and plans instructions. Every participant named in
     /// a debt must have an account (`.unknownParticipant` otherwise).
@@ -20,8 +23,10 @@ public struct CycleSettlement: Sendable {
             throw ClearingError(
                 .unknownParticipant, "central counterparty \(counterparty) needs a settlement account")
         }
+        let economics = try PartnerEconomics.compute(input)
         let netting = try Netting.net(
-            input.debts, operatorId: input.operatorId, participants: input.accounts.map(\.id))
+            input.debts + economics.flatMap { $0.clearingDebts(operatorId: input.operatorId) }, operatorId: input.operatorId,
+            participants: input.accounts.map(\.id))
         // Interning added every debt's ids; more positions than accounts means an unknown id.
         if netting.positions.count != accountIds.count {
             let unknown = netting.positions.first { !accountIds.contains($0.participant) }!.participant
@@ -32,7 +37,9 @@ public struct CycleSettlement: Sendable {
         }
         let instructions = try InstructionPlanner.instructions(for: netting.positions, mode: mode)
         let efficiency = try NettingEfficiency.of(netting, instructions)
-        return CycleSettlement(
+        var settlement = CycleSettlement(
             input: input, mode: mode, netting: netting, instructions: instructions, efficiency: efficiency)
+        settlement.economics = economics
+        return settlement
     }
 }

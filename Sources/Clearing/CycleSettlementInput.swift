@@ -18,6 +18,12 @@ public struct CycleSettlementInput: Sendable {
     public var points: [PartnerPoints]
     /// Lowercase hex SHA-256 of the previous cycle's manifest file; nil or 64 zeros for cycle 1.
     public var previousManifestSHA256: String?
+    /// Partner economics (PartnerEconomics.swift): every programme partner's terms (funding
+    /// model, cycle fee, deposit, exposure cap), its deposit as this cycle opens it, and the
+    /// partners whose accruals the barrier closing this cycle suspended. Empty: none.
+    public var terms: [PartnerTerms] = []
+    public var deposits: [DepositOpening] = []
+    public var accrualSuspended: [String] = []
 
     public init(
         cycle: Int64, closedAtMilliseconds: Int64, previousClosedAtMilliseconds: Int64, currency: Currency,
@@ -73,6 +79,7 @@ public struct CycleSettlementInput: Sendable {
         for entry in points where !seen.contains(entry.partnerId) {
             throw ClearingError(.unknownParticipant, "points for \(entry.partnerId), which has no account", location: "points")
         }
+        try validateEconomics(accountIds: seen)
         let hash = previousManifestHash
         guard hash.utf8.count == 64, hash.utf8.allSatisfy(Hex.isLowercaseDigit) else {
             throw ClearingError(

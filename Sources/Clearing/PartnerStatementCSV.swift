@@ -7,8 +7,10 @@ import Programme
 /// `total_receivable`, `total_payable`, `net_position`, `settlement_pay` /
 /// `settlement_receive` per instruction (sequence order), `points_issued`,
 /// `points_redeemed`, `points_expired`, `points_clawed_back`, `points_promoted` (only when
-/// not 0: bonus points of the promotions it funds, part of `points_issued`), `fees`. Unit is `minor` or
-/// `points`. Participant ids are validated to need no CSV quoting.
+/// not 0: bonus points of the promotions it funds, part of `points_issued`), `fees` (the
+/// accrual fee), then for a programme partner its economics (`funding_model` … `exposure_over_cap`,
+/// PartnerEconomics+Render.swift). Unit is `minor`, `points`, `text` (a word in the amount
+/// column) or `flag` (0 or 1). Participant ids and top-up references need no CSV quoting.
 enum PartnerStatementCSV {
     static let header = "record,counterparty,amount,unit\n"
 
@@ -22,6 +24,7 @@ enum PartnerStatementCSV {
         var instructions: [[Int32]]
         var points: [String: PartnerPoints] = [:]
         var selfDebts: [String: Int64] = [:]
+        var economics: [String: PartnerEconomics] = [:]
 
         init(_ settlement: CycleSettlement) {
             for (offset, position) in settlement.netting.positions.enumerated() {
@@ -43,6 +46,7 @@ enum PartnerStatementCSV {
             }
             for entry in settlement.input.points { points[entry.partnerId] = entry }
             for selfDebt in settlement.netting.selfDebts { selfDebts[selfDebt.participant] = selfDebt.amountMinor }
+            for item in settlement.economics { economics[item.partnerId] = item }
         }
     }
 
@@ -86,6 +90,7 @@ enum PartnerStatementCSV {
         // Only for a partner that funds promotions: a statement without them reads as before.
         if let promoted = points?.promoted, promoted != 0 { row(&out, "points_promoted,", [], promoted, pointsUnit) }
         row(&out, "fees,", [], points?.feesMinor ?? 0, minor)
+        index.economics[partner]?.appendStatementRows(to: &out)
         return out.bytes
     }
 

@@ -77,6 +77,12 @@ package struct SettlementManifest: Decodable, Sendable {
     package var net_positions: [String: Int64]
     package var files: [String: String]
     package var previous_manifest_sha256: String
+    /// Format 2 (issue 14): each programme partner's economics and their totals
+    /// (PartnerEconomics+Render.swift); absent in format 1.
+    package var partner_economics: [String: PartnerEconomicsField]?
+    package var economics_totals: EconomicsTotals?
 
-    package static let formatName = "loyalty-settlement-manifest/1"
+    package static let formatName = "loyalty-settlement-manifest/2"
+    /// Formats the verifier reads: this one, and format 1 of cycles written before it.
+    package static let readableFormats: Set<String> = ["loyalty-settlement-manifest/1", formatName]
 }

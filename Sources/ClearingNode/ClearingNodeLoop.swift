@@ -156,8 +156,11 @@ final class ClearingNodeLoop {
         let settlement: CycleSettlement
         let files: [SettlementFile]
         do {
-            settlement = try CycleSettlement.settle(check.settlementInput(programme: programme), mode: configuration.mode)
+            var input = check.settlementInput(programme: programme)
+            try store.addEconomics(to: &input, programme: programme)
+            settlement = try CycleSettlement.settle(input, mode: configuration.mode)
             files = try SettlementWriter.write(settlement, to: configuration.outputDirectory, signingKey: signingKey)
+            try store.recordDeposits(cycle: record.cycle, settlement.economics)
         } catch {
             try store.markFailed(record.cycle, reason: "settlement: \(error)")
             return

@@ -8,7 +8,7 @@ import SwiftProtobuf
 /// one SQLite file. Small and rarely written; several processes (the node and
 /// `loyalty clearing close`) may open it, SQLite's locking keeps them apart.
 final class ClearingStore {
-    private let db: Database<ClearingNodeError>
+    let db: Database<ClearingNodeError>
 
     init(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
@@ -44,7 +44,9 @@ final class ClearingStore {
                     position TEXT NOT NULL,
                     PRIMARY KEY (cycle, partition)
                 ) WITHOUT ROWID;
-                """)
+                """),
+            // Deposits: top-ups, deposit movements per cycle, each barrier's suspended partners.
+            Migration(Self.depositsMigration),
         ])
     }
 
@@ -59,6 +61,7 @@ final class ClearingStore {
             let closedAt = max(closedAtMilliseconds, (previous?.closedAtMilliseconds ?? 0) + 1)
             try db.prepare("INSERT INTO cycles (cycle, status, closed_at_ms, partitions) VALUES (?, 'CLOSING', ?, ?)")
                 .bind(.integer(next), .integer(closedAt), .integer(Int64(partitions))).run()
+            try takeTopUpsAndDecideSuspensions(cycle: next)
             return try cycle(next)!
         }
     }

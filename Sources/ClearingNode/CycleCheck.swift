@@ -83,7 +83,8 @@ public struct CycleCheck: Sendable {
                 }
             }
             for points in position.points {
-                fees[points.partnerId, default: 0] += points.feesMinor
+                // Every debt a partner owes the operator: accrual and redemption fees, funded value.
+                fees[points.partnerId, default: 0] += points.feesMinor + points.redemptionFeesMinor + points.fundedMinor
                 redeemed[points.partnerId, default: 0] += points.redeemed
             }
         }

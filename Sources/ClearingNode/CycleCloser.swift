@@ -20,7 +20,8 @@ struct CycleCloser {
 
     func sendBarriers(_ record: CycleRecord) throws {
         let value: [UInt8] = try Loyalty_V1_TransactionEnvelope.barrier(
-            cycle: record.cycle, closedAtMilliseconds: record.closedAtMilliseconds
+            cycle: record.cycle, closedAtMilliseconds: record.closedAtMilliseconds,
+            accrualSuspended: try store.accrualSuspended(record.cycle)
         ).serializedBytes()
         let barriers = (0..<record.partitions).map {
             ProducerRecord(topic: topics.transactions, partition: $0, key: nil, value: value)

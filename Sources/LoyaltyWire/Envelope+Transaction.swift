@@ -59,12 +59,14 @@ extension Loyalty_V1_TransactionEnvelope {
         }
     }
 
-    /// A barrier closing `cycle`, written by the clearing node into every partition.
-    public static func barrier(cycle: Int64, closedAtMilliseconds: Int64) -> Self {
+    /// A barrier closing `cycle`, written by the clearing node into every partition; it
+    /// suspends the accruals of `accrualSuspended` (deposits exhausted) until the next one.
+    public static func barrier(cycle: Int64, closedAtMilliseconds: Int64, accrualSuspended: [String] = []) -> Self {
         .with {
             $0.barrier = .with {
                 $0.cycle = cycle
                 $0.closedAtMs = closedAtMilliseconds
+                $0.accrualSuspended = accrualSuspended
             }
         }
     }

@@ -77,7 +77,8 @@ extension Programme {
             if !(0...FieldLimits.maxAmount).contains(deposit.amountMinor) {
                 report("\(field).amount_minor", "must be in 0...10^12 minor units, got \(deposit.amountMinor)")
             }
-            if deposit.frozenMinor < 0 || deposit.frozenMinor > deposit.amountMinor {
+            // Against a valid amount only: a bad amount is reported once, above.
+            if deposit.frozenMinor < 0 || (deposit.amountMinor >= 0 && deposit.frozenMinor > deposit.amountMinor) {
                 report("\(field).frozen_minor", "must be in 0...amount_minor (\(deposit.amountMinor)), got \(deposit.frozenMinor)")
             }
             if !(0...FieldLimits.maxAmount).contains(deposit.lowThresholdMinor) {

@@ -62,7 +62,7 @@ struct CycleVerification {
         let manifestBytes = try required(manifestName, kind: .manifest).bytes
         try checkSignature(manifestBytes)
         let manifest = try decode(manifestBytes, file: manifestName)
-        guard manifest.cycle == cycle, manifest.format == SettlementManifest.formatName else {
+        guard manifest.cycle == cycle, SettlementManifest.readableFormats.contains(manifest.format) else {
             throw ClearingError(
                 .contentMismatch, "manifest describes another cycle or format", file: manifestName,
                 location: "cycle", expected: "\(cycle) / \(SettlementManifest.formatName)",
@@ -74,6 +74,10 @@ struct CycleVerification {
         try checkPain001(manifest, contents.bytes, instructions)
         try checkPartitions(manifest)
         try checkStatements(manifest, contents)
+        if let (location, expected, found) = manifest.economicsProblem() {
+            throw ClearingError(
+                .contentMismatch, "the partner economics do not add up", file: manifestName, location: location, expected: expected, found: found)
+        }
         return (manifest.files.count, instructions.count)
     }
 

@@ -118,8 +118,9 @@ struct SettlementFilesTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         #expect(
             object.keys.sorted() == [
-                "accounts", "currency", "cycle", "files", "format", "gross", "instruction_mode", "net", "net_positions",
-                "netting_efficiency", "operator_id", "partition_totals", "partitions", "previous_manifest_sha256", "window",
+                "accounts", "currency", "cycle", "economics_totals", "files", "format", "gross", "instruction_mode", "net", "net_positions",
+                "netting_efficiency", "operator_id", "partition_totals", "partitions", "partner_economics", "previous_manifest_sha256",
+                "window",
             ])
         let hashes = try #require(object["files"] as? [String: String])
         for file in files where !file.name.hasSuffix("manifest.json") && !file.name.hasSuffix(".sig") {

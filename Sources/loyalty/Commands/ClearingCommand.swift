@@ -14,7 +14,7 @@ struct ClearingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clearing",
         abstract: "Run the clearing node, close a cycle, retry a failed one, or list cycles.",
-        subcommands: [Run.self, Close.self, Retry.self, Status.self]
+        subcommands: [Run.self, Close.self, Retry.self, Status.self, TopUp.self]
     )
 
     struct NodeOptions: ParsableArguments {
@@ -150,8 +150,8 @@ struct ClearingCommand: AsyncParsableCommand {
 struct SettlementCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "settlement",
-        abstract: "Verify settlement files, or make the operator's signing key.",
-        subcommands: [Verify.self, Keygen.self]
+        abstract: "Verify settlement files, trace a settled amount, or make the operator's signing key.",
+        subcommands: [Verify.self, Trace.self, Keygen.self]
     )
 
     struct Verify: AsyncParsableCommand {
