@@ -76,6 +76,12 @@ final class BatchState {
     var uncachedLots: Set<String> = []
     var debts: [DebtKey: Int64] = [:]
     var stats: [String: PartnerPoints] = [:]
+    /// Changes of each issuer's outstanding points (its open lots' points left), added to
+    /// issuer_outstanding at the flush (LedgerStore+Flush).
+    var outstanding: [String: Int64] = [:]
+    /// The suspended partners and the cycle of the barrier that listed them, read once per
+    /// batch when an accrual asks (LedgerStore+Suspension); nil until then.
+    var suspended: [String: Int64]? = nil
     /// This batch's counts, added to the open cycle's at the flush.
     var counts = EntryCounts()
     /// (expires_at, lot_id) of the lots this batch created, for the expiry queue at the

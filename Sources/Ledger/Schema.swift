@@ -253,8 +253,21 @@ enum Schema {
         // when missing). Bonus lots are ordinary lots (issuer: the funder) with negative ids
         // (`LedgerRules.bonusLotId`): no table of their own.
         "SELECT 1;",
-        // 12: partner economics, money rules (issue 14): reserved.
-        "SELECT 1;",
+        // 12: partner economics, money rules (issue 14). journal.debts: the debts each
+        // transaction made ("payer payee amount" lines, NULL when none; `settlement trace`,
+        // and what a cancel reverses); partner_stats.outstanding (a level: the issuer's points
+        // still open at the seal), redemption_fees_minor and funded_minor; the columns are
+        // added by `addMoneyRuleColumns` (only when missing). issuer_outstanding is the
+        // running level per issuer (SUM(points_left) of its lots, no row at 0), kept by every
+        // flush so a seal reads it instead of scanning the lots. Ledger content, digested.
+        """
+        CREATE TABLE IF NOT EXISTS issuer_outstanding (
+            issuer TEXT PRIMARY KEY,
+            points INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO issuer_outstanding (issuer, points)
+            SELECT issuer, SUM(points_left) FROM lots WHERE points_left > 0 GROUP BY issuer;
+        """,
         // 13: partner economics, exchange partners (issue 14): one row per accepted
         // conversion (a redemption at an exchange partner), labelled with the open cycle
         // (-1) until the seal moves it to the cycle it seals; a sealed position lists its
@@ -293,8 +306,15 @@ enum Schema {
             PRIMARY KEY (cycle, seq)
         ) WITHOUT ROWID;
         """,
-        // 15: partner economics, deposits and suspended partners (issue 14): reserved.
-        "SELECT 1;",
+        // 15: partner economics, suspended partners (issue 14): the partners whose accruals
+        // are refused (deposit exhausted, refuse mode), as the last sealing barrier listed
+        // them, with that barrier's cycle. Ledger content, digested.
+        """
+        CREATE TABLE IF NOT EXISTS suspended_partners (
+            partner_id TEXT PRIMARY KEY,
+            cycle INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Tables, the columns that hold the ledger, and their canonical order, for the
@@ -311,6 +331,8 @@ enum Schema {
         ("dead_letters", "*", "offset"),
         ("cards", "*", "card_id"),
         ("conversions", "*", "offset"),
+        ("issuer_outstanding", "*", "issuer"),
+        ("suspended_partners", "*", "partner_id"),
         ("programme_versions", "*", "from_offset"),
         ("cycle_programme_versions", "*", "cycle, seq"),
     ]
@@ -346,6 +368,46 @@ enum Schema {
         try addColumn(db, table: "partner_stats", column: "promoted", definition: "INTEGER NOT NULL DEFAULT 0")
     }
 
+    /// The migration of the money rules (12): journal.debts and three partner_stats columns.
+    static let moneyRulesMigration = 12
+
+    private static func addMoneyRuleColumns(_ db: SQLiteDatabase) throws(LedgerError) {
+        try addColumn(db, table: "journal", column: "debts", definition: "TEXT")
+        for column in ["outstanding", "redemption_fees_minor", "funded_minor"] {
+            try addColumn(db, table: "partner_stats", column: column, definition: "INTEGER NOT NULL DEFAULT 0")
+        }
+        // What `stashJournalDebts` kept of a rewound file goes back.
+        let stash = try db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'journal_debts_stash'")
+        let stashed = try stash.step() && stash.int64(0) > 0
+        stash.reset()
+        if stashed {
+            try db.execute(
+                """
+                UPDATE journal SET debts = (SELECT s.debts FROM journal_debts_stash s WHERE s.offset = journal.offset)
+                    WHERE offset IN (SELECT offset FROM journal_debts_stash);
+                DROP TABLE journal_debts_stash;
+                """)
+        }
+    }
+
+    /// The migration that stores the journal by offset (7).
+    static let journalByOffsetMigration = 7
+
+    /// Migration 7 rebuilds the journal with the columns of its time: a file rewound to an
+    /// older version by a test (which keeps its newer columns) would lose journal.debts, so
+    /// they are kept aside before and put back by `addMoneyRuleColumns`.
+    private static func stashJournalDebts(_ db: SQLiteDatabase) throws(LedgerError) {
+        let s = try db.prepare("SELECT COUNT(*) FROM pragma_table_info('journal') WHERE name = 'debts'")
+        let present = try s.step() && s.int64(0) > 0
+        s.reset()
+        guard present else { return }
+        try db.execute(
+            """
+            DROP TABLE IF EXISTS journal_debts_stash;
+            CREATE TABLE journal_debts_stash AS SELECT offset, debts FROM journal WHERE debts IS NOT NULL;
+            """)
+    }
+
     /// Adds a column unless the table has it (a file rewound to an older version by a test
     /// keeps its columns).
     static func addColumn(_ db: SQLiteDatabase, table: String, column: String, definition: String) throws(LedgerError) {
@@ -367,9 +429,16 @@ enum Schema {
         }
         steps[chainMigration - 1].then = addChainColumns
         steps[boundedHotStateMigration - 1].then = addEventTime
+        // Migration 7 runs after `stashJournalDebts` (same transaction).
+        let journalByOffset = steps[journalByOffsetMigration - 1].sql
+        steps[journalByOffsetMigration - 1] = Migration("SELECT 1;") { db throws(LedgerError) in
+            try stashJournalDebts(db)
+            try db.execute(journalByOffset)
+        }
         steps[programmeRulesMigration - 1].then = addProgrammeState
         steps[promotionsMigration - 1].then = addPromoted
         steps[pendingPointsMigration - 1].then = addAvailableAt
+        steps[moneyRulesMigration - 1].then = addMoneyRuleColumns
         try db.migrate(steps)
     }
 }

@@ -292,7 +292,7 @@ struct RuleTests {
         guard case .position(let p2) = try #require(second.first) else { Issue.record("no position"); return }
         #expect(p2.firstOffset == 6 && p2.barrierOffset == 9 && p2.accepted == 1 && p2.rejected == 0)
         #expect(p2.debts.isEmpty)
-        #expect(p2.points == [PartnerPoints(partnerId: "gamma", issued: 100)])
+        #expect(p2.points == [PartnerPoints(partnerId: "gamma", issued: 100, outstanding: 100)])  // its lot is open
         #expect(try h.shard.positions() == [position, p2])
         #expect(try h.shard.totals().accepted == 3)
     }

@@ -130,7 +130,7 @@ struct StagedApplyTests {
                 points_delta INTEGER NOT NULL, balance_after INTEGER NOT NULL, amount_minor INTEGER NOT NULL, points INTEGER NOT NULL,
                 fee_minor INTEGER NOT NULL, lot_id INTEGER, original_offset INTEGER, refunded_minor INTEGER NOT NULL,
                 clawed_points INTEGER NOT NULL, refunded_fee_minor INTEGER NOT NULL, reversed_by INTEGER, event_time INTEGER,
-                PRIMARY KEY (partner_id, partner_txn_id)) WITHOUT ROWID;
+                debts TEXT, PRIMARY KEY (partner_id, partner_txn_id)) WITHOUT ROWID;
                 INSERT INTO journal_v6 SELECT * FROM journal;
                 DROP TABLE journal;
                 ALTER TABLE journal_v6 RENAME TO journal;

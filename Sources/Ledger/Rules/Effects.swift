@@ -11,6 +11,9 @@ struct Effects {
     var restored: [Portion] = []
     /// Points left set on the member's lots, in order; 0 closes the lot.
     var lotUpdates: [(lotId: Int64, pointsLeft: Int64)] = []
+    /// What `lotUpdates` changed per issuer (new − old points left, one entry per update):
+    /// the issuers' outstanding points move by these (issuer_outstanding).
+    var outstandingChanges: [(issuer: String, points: Int64)] = []
     /// A lot created by an accrual (its id is the accrual's offset).
     var newLot: OpenLot? = nil
     /// The accrual's promotion bonuses: one lot per funder (issuer = funder), ids
@@ -47,6 +50,7 @@ struct Effects {
     mutating func reset() {
         restored.removeAll(keepingCapacity: true)
         lotUpdates.removeAll(keepingCapacity: true)
+        outstandingChanges.removeAll(keepingCapacity: true)
         newLot = nil
         bonusLots.removeAll(keepingCapacity: true)
         memberChanged = false
@@ -64,6 +68,12 @@ struct Effects {
         precondition(member.shortfall >= 0, "shortfall \(member.shortfall) below zero")
         self.member = member
         memberChanged = true
+    }
+
+    /// Sets lot `lotId` of `issuer` from `old` to `new` points left (0 closes it).
+    mutating func updateLot(_ lotId: Int64, issuer: String, from old: Int64, to new: Int64) {
+        lotUpdates.append((lotId, new))
+        if new != old { outstandingChanges.append((issuer, new - old)) }
     }
 
     mutating func debt(_ payer: String, _ payee: String, _ amountMinor: Int64) {

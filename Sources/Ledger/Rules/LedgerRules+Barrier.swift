@@ -20,7 +20,7 @@ extension LedgerRules {
     /// remains a lower bound (the member's next read of its lots sets it exactly).
     static func breakage(of lot: DueLot, member: MemberState, into effects: inout Effects) {
         var member = member
-        effects.lotUpdates.append((lot.lotId, 0))
+        effects.updateLot(lot.lotId, issuer: lot.issuer, from: lot.points, to: 0)
         member.balance -= lot.points
         effects.store(member)
         effects.stat(PartnerPoints(partnerId: lot.issuer, expired: lot.points))

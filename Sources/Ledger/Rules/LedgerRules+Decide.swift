@@ -19,6 +19,9 @@ protocol RuleInputs {
     func card(_ cardId: String) throws(LedgerError) -> CardRecord?
     /// How many active cards the account holds in this shard.
     func activeCardCount(ofAccount memberId: String) throws(LedgerError) -> Int
+    /// The cycle of the barrier that suspended `partnerId`'s accruals (deposit exhausted),
+    /// nil when not suspended (LedgerRules+Funding).
+    func accrualSuspension(partnerId: String) throws(LedgerError) -> Int64?
 }
 
 /// A transaction the rules refuse (journaled as REJECTED), or storage failing under them.
@@ -44,6 +47,7 @@ extension LedgerRules {
             switch t.body {
             case .accrual(let amountMinor, let currency, let category):
                 try checkIssues(partner)  // the catalogue never issues (LedgerRules+Exchange)
+                try checkAccrualSuspension(t, inputs: inputs)  // deposit exhausted (LedgerRules+Funding)
                 let lots = try inputs.lotsIfNeeded(t.memberId, member, at: time)
                 try accrue(
                     t, offset: offset, partner: partner, amountMinor: amountMinor, currency: currency, category: category,
@@ -75,11 +79,11 @@ extension LedgerRules {
                 cancel(
                     t, offset: offset, originalTxnId: originalTxnId, original: original, portions: portions, member: member,
                     lots: try inputs.openLots(t.memberId), spendableBefore: before, into: &effects)
-                addPointValueDifference(t, partner: partner, points: -original.points, into: &effects)
             case .card(let operation):
                 try applyCard(t, operation, offset: offset, member: member, inputs: inputs, into: &effects)
             }
             recordActivity(t, into: &effects)  // expiry by inactivity: the deadline moves
+            effects.record.debts = effects.debts  // journal.debts (LedgerRules+Funding)
         } catch let error as Rejection {
             throw .rejection(error)
         } catch let error as LedgerError {

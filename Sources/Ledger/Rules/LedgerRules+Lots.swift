@@ -92,7 +92,7 @@ extension LedgerRules {
         let inactive = isInactive(member, at: time)
         let due = inactive ? lots[...] : lots.prefix { $0.expiresAtMilliseconds <= time }
         for lot in due {
-            effects.lotUpdates.append((lot.lotId, 0))
+            effects.updateLot(lot.lotId, issuer: lot.issuer, from: lot.pointsLeft, to: 0)
             member.balance -= lot.pointsLeft
             effects.stat(PartnerPoints(partnerId: lot.issuer, expired: lot.pointsLeft))
         }
@@ -114,7 +114,7 @@ extension LedgerRules {
         var remaining = points
         func takeFrom(_ lot: OpenLot) {
             let portion = min(remaining, lot.pointsLeft)
-            effects.lotUpdates.append((lot.lotId, lot.pointsLeft - portion))
+            effects.updateLot(lot.lotId, issuer: lot.issuer, from: lot.pointsLeft, to: lot.pointsLeft - portion)
             remaining -= portion
         }
         if remaining > 0, let firstLot, let first = lots.first(where: { $0.lotId == firstLot }) { takeFrom(first) }

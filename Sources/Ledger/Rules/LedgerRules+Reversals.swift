@@ -6,7 +6,8 @@ import Programme
 ///   part that became shortfall; clawing from another issuer's lot makes no debt.
 /// - A refund expires what is due first, so it never claws expired points (an expired
 ///   original lot is breakage; the claw comes from other lots, then shortfall).
-/// - A cancel restores its exact portions and reverses their debts; points restored into a
+/// - A cancel restores its exact portions and reverses the debts its redemption journaled
+///   (`reverseRedemptionDebts`, LedgerRules+Funding); points restored into a
 ///   lot due at the cancel's event time expire at once (breakage of that lot's issuer), so
 ///   `points_delta` is what came back spendable (0 when every lot expired meanwhile). If
 ///   the member has a shortfall meanwhile, the restored points still spendable then pay it
@@ -99,6 +100,7 @@ extension LedgerRules {
         effects.store(member)
         effects.stat(PartnerPoints(partnerId: t.partnerId, clawedBack: terms.claw, feesMinor: -terms.feeBack))
         if terms.feeBack != 0 { effects.debt(t.partnerId, programme.operatorId, -terms.feeBack) }
+        refundFunding(t, original: original, terms: terms, into: &effects)  // operator-funded (LedgerRules+Funding)
         effects.originalUpdate = .refunded(
             originalTxnId: originalTxnId, refundedMinor: terms.refundedTotal, clawedPoints: terms.clawedTotal,
             refundedFeeMinor: terms.refundedFeeTotal)
@@ -132,7 +134,6 @@ extension LedgerRules {
         var restored: Int64 = 0
         for (portion, lot) in portions {
             effects.restored.append(portion)
-            effects.debt(portion.issuer, t.partnerId, -(portion.points * programme.pointValueMinor))
             restored += portion.points
             if let index = restoredLots.firstIndex(where: { $0.lotId == portion.lotId }) {
                 restoredLots[index].pointsLeft += portion.points
@@ -143,6 +144,8 @@ extension LedgerRules {
             }
         }
         precondition(restored == original.points, "cancel of offset \(original.offset): portions hold \(restored) of \(original.points) points")
+        // The debts its redemption journaled, reversed (LedgerRules+Funding).
+        reverseRedemptionDebts(t, original: original, portions: portions, into: &effects)
         restoredLots.sort(by: OpenLot.precedes)
         // Restored lots may have been empty (outside the cache): the store reads them afresh.
         effects.forgetLots = true

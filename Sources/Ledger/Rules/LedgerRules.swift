@@ -94,6 +94,8 @@ struct LedgerRules {
         let bonuses = try promotionBonuses(
             t, category: category, amountMinor: amountMinor, points: points, balance: member.balance, excluded: excluded,
             state: &promotions)
+        // Operator-funded issuers buy the points at accrual (LedgerRules+Funding.swift).
+        let funding = try accrualFunding(t, partner: partner, points: points, bonuses: bonuses)
         // Checked before anything changes, on the stored balance: never below the spendable one.
         guard !member.balance.addingReportingOverflow(points).overflow else {
             throw Rejection(.invalidAmount, "amount_minor: the member's balance would overflow")
@@ -127,6 +129,7 @@ struct LedgerRules {
         effects.store(member)
         effects.stat(PartnerPoints(partnerId: t.partnerId, issued: points, feesMinor: fee))
         if fee != 0 { effects.debt(t.partnerId, programme.operatorId, fee) }
+        addFunding(funding, into: &effects)
         effects.record = JournalRecord(
             kind: .accrual,
             outcome: Outcome(
@@ -168,7 +171,7 @@ struct LedgerRules {
                 break
             }
             let portion = min(remaining, lot.pointsLeft)
-            effects.lotUpdates.append((lot.lotId, lot.pointsLeft - portion))
+            effects.updateLot(lot.lotId, issuer: lot.issuer, from: lot.pointsLeft, to: lot.pointsLeft - portion)
             effects.portions.append(Portion(lotId: lot.lotId, issuer: lot.issuer, points: portion))
             remaining -= portion
             if portion < lot.pointsLeft {
@@ -177,9 +180,9 @@ struct LedgerRules {
             }
         }
         precondition(remaining == 0, "member \(t.memberId): lots hold \(points - remaining) of a balance covering \(points)")
-        for portion in effects.portions {
-            effects.debt(portion.issuer, t.partnerId, portion.points * programme.pointValueMinor)
-        }
+        // Each portion's issuer (or the operator, for operator-funded points) owes the
+        // partner its value; the partner owes its fee per redemption (LedgerRules+Funding).
+        addRedemptionDebts(t, portions: effects.portions, into: &effects)
         member.expiryFloorMilliseconds = floor
         member.balance -= points
         effects.store(member)

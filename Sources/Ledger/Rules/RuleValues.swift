@@ -84,6 +84,9 @@ struct JournalRecord {
     var originalOffset: Int64? = nil
     /// The transaction's event time (journal.event_time): what a reversal window counts from.
     var eventTimeMilliseconds: Int64? = nil
+    /// The debts the transaction made, in the order made (journal.debts; migration 12): what
+    /// `settlement trace` shows and what a cancel reverses (LedgerRules+Funding.swift).
+    var debts: [DebtTotal] = []
 }
 
 /// A journaled transaction a refund or cancel refers to.
@@ -102,6 +105,9 @@ struct OriginalRecord {
     var reversedBy: Int64?
     /// nil for rows journaled before the column existed: unknown, so never past a window.
     var eventTimeMilliseconds: Int64? = nil
+    /// The debts it made as journaled (journal.debts); nil when none were recorded (no
+    /// debts, or a row journaled before migration 12).
+    var debts: [DebtTotal]? = nil
 }
 
 /// Why a rule refuses a transaction; the refusal is journaled and changes nothing else.

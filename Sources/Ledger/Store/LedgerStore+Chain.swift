@@ -78,6 +78,11 @@ extension LedgerStore {
                 chain.text("promoted")
                 chain.integer(s.promoted)
             }
+            // Funding models and fees per redemption (issue 14): only when there are any.
+            if s.redemptionFeesMinor != 0 || s.fundedMinor != 0 {
+                chain.text("funding")
+                chain.integers(s.redemptionFeesMinor, s.fundedMinor)
+            }
         }
         switch effects.originalUpdate {
         case nil: chain.optional(Int64?.none)

@@ -50,19 +50,22 @@ extension LedgerStore {
         state.debts.removeAll(keepingCapacity: true)
         let p = try db.prepare(
             """
-            INSERT INTO partner_stats (cycle, partner_id, issued, redeemed, expired, clawed_back, fees_minor, promoted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO partner_stats (cycle, partner_id, issued, redeemed, expired, clawed_back, fees_minor, promoted,
+            redemption_fees_minor, funded_minor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (cycle, partner_id) DO UPDATE SET issued = issued + excluded.issued, redeemed = redeemed + excluded.redeemed,
             expired = expired + excluded.expired, clawed_back = clawed_back + excluded.clawed_back, fees_minor = fees_minor + excluded.fees_minor,
-            promoted = promoted + excluded.promoted
+            promoted = promoted + excluded.promoted, redemption_fees_minor = redemption_fees_minor + excluded.redemption_fees_minor,
+            funded_minor = funded_minor + excluded.funded_minor
             """
         )
         for (id, s) in state.stats {
             try p.bind(
                 .integer(Schema.openCycle), .text(id), .integer(s.issued), .integer(s.redeemed), .integer(s.expired),
-                .integer(s.clawedBack), .integer(s.feesMinor), .integer(s.promoted)
+                .integer(s.clawedBack), .integer(s.feesMinor), .integer(s.promoted), .integer(s.redemptionFeesMinor), .integer(s.fundedMinor)
             ).run()
         }
         state.stats.removeAll(keepingCapacity: true)
+        try flushOutstanding()
         try db.prepare(
             "UPDATE shard SET next_offset = ?, open_accepted = open_accepted + ?, open_rejected = open_rejected + ?, open_duplicates = open_duplicates + ?, open_dead_letters = open_dead_letters + ?, open_hash = ? WHERE id = 1"
         ).bind(
@@ -115,6 +118,11 @@ extension LedgerStore {
         for lot in effects.bonusLots { try insertQueued(lot) }
         if effects.memberChanged { storeMember(memberId, effects.member) }
         let state = self.state
+        // The issuers' outstanding points: every lot's points left, as changed here.
+        if let lot = effects.newLot { state.outstanding[lot.issuer, default: 0] += lot.pointsLeft }
+        for lot in effects.bonusLots { state.outstanding[lot.issuer, default: 0] += lot.pointsLeft }
+        for portion in effects.restored { state.outstanding[portion.issuer, default: 0] += portion.points }
+        for change in effects.outstandingChanges { state.outstanding[change.issuer, default: 0] += change.points }
         for portion in effects.portions {
             state.portions.append(BatchState.PortionRow(redemptionOffset: offset, lotId: portion.lotId, points: portion.points))
         }
@@ -129,6 +137,8 @@ extension LedgerStore {
                 $0.clawedBack += delta.clawedBack
                 $0.feesMinor += delta.feesMinor
                 $0.promoted += delta.promoted
+                $0.redemptionFeesMinor += delta.redemptionFeesMinor
+                $0.fundedMinor += delta.fundedMinor
             }
         }
         if let update = effects.originalUpdate { try updateOriginal(partnerId: partnerId, update) }
@@ -217,6 +227,7 @@ extension LedgerStore {
         try db.prepare("UPDATE debts SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
         try db.prepare("UPDATE partner_stats SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
         try db.prepare("UPDATE spent_lots SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
+        try sealOutstanding(cycle: cycle)
         try sealConversions(cycle: cycle)
         try db.prepare(
             "UPDATE shard SET last_sealed_cycle = ?, open_first_offset = ?, open_accepted = 0, open_rejected = 0, open_duplicates = 0, open_dead_letters = 0, open_hash = '' WHERE id = 1"
@@ -234,5 +245,36 @@ extension LedgerStore {
         try db.prepare("INSERT INTO dead_letters (offset, reason) VALUES (?, ?)").bind(.integer(offset), .text(reason)).run()
         absorbDeadLetter(offset: offset, reason: reason)
         state.counts.deadLetters += 1
+    }
+}
+
+// Exposure (issue 14): each issuer's outstanding points, kept as a running level.
+extension LedgerStore {
+    /// Adds the batch's changes to issuer_outstanding; an issuer at 0 loses its row (as a
+    /// table rebuilt from the lots would have none), so the level never depends on batches.
+    func flushOutstanding() throws(LedgerError) {
+        let changes = state.outstanding
+        guard !changes.isEmpty else { return }
+        state.outstanding.removeAll(keepingCapacity: true)
+        let upsert = try db.prepare(
+            "INSERT INTO issuer_outstanding (issuer, points) VALUES (?, ?) ON CONFLICT (issuer) DO UPDATE SET points = points + excluded.points")
+        var emptied = false
+        for (issuer, points) in changes where points != 0 {
+            try upsert.bind(.text(issuer), .integer(points)).run()
+            emptied = emptied || points < 0
+        }
+        if emptied { try db.execute("DELETE FROM issuer_outstanding WHERE points = 0") }
+    }
+
+    /// The sealed cycle's `outstanding`: every issuer's level at the seal (a row for each
+    /// issuer with points open, besides the cycle's active partners, whose level may be 0).
+    func sealOutstanding(cycle: Int64) throws(LedgerError) {
+        try db.prepare(
+            """
+            INSERT INTO partner_stats (cycle, partner_id, issued, redeemed, expired, clawed_back, fees_minor, promoted, outstanding)
+            SELECT ?, issuer, 0, 0, 0, 0, 0, 0, points FROM issuer_outstanding WHERE true
+            ON CONFLICT (cycle, partner_id) DO UPDATE SET outstanding = excluded.outstanding
+            """
+        ).bind(.integer(cycle)).run()
     }
 }

@@ -16,9 +16,9 @@ extension LedgerStore {
     /// Journal rows per multi-row INSERT: one statement per row was a large share of
     /// the ledger's time (each step opens a cursor and seeks from the root).
     static let journalRowsPerInsert = 32
-    private static let journalColumns = 16
-    /// The columns in table order; event_time (migration 6) comes last.
-    private static let journalRowValues = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL, ?)"
+    private static let journalColumns = 17
+    /// The columns in table order; event_time (migration 6), then debts (migration 12) last.
+    private static let journalRowValues = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, NULL, ?, ?)"
     private static let journalInsertMany =
         "INSERT INTO journal VALUES " + Array(repeating: journalRowValues, count: journalRowsPerInsert).joined(separator: ", ")
     private static let journalInsertOne = "INSERT INTO journal VALUES " + journalRowValues
@@ -72,6 +72,8 @@ extension LedgerStore {
         Self.bind(s, base + 14, record.lotId)
         Self.bind(s, base + 15, record.originalOffset)
         Self.bind(s, base + 16, record.eventTimeMilliseconds)
+        // One encoded column in the same INSERT (no row per debt): NULL when none.
+        if record.debts.isEmpty { s.bindNull(base + 17) } else { s.bindText(base + 17, Self.encodeDebts(record.debts)) }
     }
 
     private static func bind(_ s: SQLiteStatement, _ column: Int32, _ value: Int64?) {
@@ -113,17 +115,20 @@ extension LedgerStore {
         let s = try db.prepare(
             """
             SELECT offset, member_id, kind, status, amount_minor, points, fee_minor, lot_id, refunded_minor, clawed_points,
-            refunded_fee_minor, reversed_by, event_time FROM journal WHERE offset = ?
+            refunded_fee_minor, reversed_by, event_time, debts FROM journal WHERE offset = ?
             """
         )
         defer { s.reset() }
         s.bindInteger(1, offset)
         guard try s.step() else { return nil }
+        var debts: [DebtTotal]?
+        if let text = s.optionalText(13) { debts = try Self.decodeDebts(text, offset: offset) }
         return OriginalRecord(
             offset: s.int64(0), memberId: s.text(1), kind: TransactionKind(rawValue: s.int64(2)), status: s.text(3),
             amountMinor: s.int64(4), points: s.int64(5), feeMinor: s.int64(6), lotId: s.isNull(7) ? nil : s.int64(7),
             refundedMinor: s.int64(8), clawedPoints: s.int64(9), refundedFeeMinor: s.int64(10),
-            reversedBy: s.isNull(11) ? nil : s.int64(11), eventTimeMilliseconds: s.isNull(12) ? nil : s.int64(12))
+            reversedBy: s.isNull(11) ? nil : s.int64(11), eventTimeMilliseconds: s.isNull(12) ? nil : s.int64(12),
+            debts: debts)
     }
 
     /// Runs `body` on the journal's keys, built from the file first when missing. In

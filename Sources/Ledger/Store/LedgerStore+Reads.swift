@@ -126,7 +126,10 @@ extension LedgerStore {
         }
         d.reset()
         let p = try db.prepare(
-            "SELECT partner_id, issued, redeemed, expired, clawed_back, fees_minor, promoted FROM partner_stats WHERE cycle = ? ORDER BY partner_id"
+            """
+            SELECT partner_id, issued, redeemed, expired, clawed_back, fees_minor, promoted, outstanding, redemption_fees_minor, funded_minor
+            FROM partner_stats WHERE cycle = ? ORDER BY partner_id
+            """
         )
         defer { p.reset() }
         p.bind(.integer(cycle))
@@ -134,7 +137,8 @@ extension LedgerStore {
             position.points.append(
                 PartnerPoints(
                     partnerId: p.text(0), issued: p.int64(1), redeemed: p.int64(2), expired: p.int64(3),
-                    clawedBack: p.int64(4), feesMinor: p.int64(5), promoted: p.int64(6)))
+                    clawedBack: p.int64(4), feesMinor: p.int64(5), promoted: p.int64(6), outstanding: p.int64(7),
+                    redemptionFeesMinor: p.int64(8), fundedMinor: p.int64(9)))
         }
         return position
     }
