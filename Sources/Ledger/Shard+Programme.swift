@@ -17,6 +17,13 @@ extension Shard {
         public var fromOffset: Int64
         /// When it was published (from the message; informational); 0 for the base.
         public var publishedAtMilliseconds: Int64
+
+        public init(version: String, sha256: String, fromOffset: Int64, publishedAtMilliseconds: Int64) {
+            self.version = version
+            self.sha256 = sha256
+            self.fromOffset = fromOffset
+            self.publishedAtMilliseconds = publishedAtMilliseconds
+        }
     }
 
     /// Switches the shard to `release` (the message at `offset`) from `offset + 1` on, and
@@ -29,12 +36,7 @@ extension Shard {
         if let current = try store.newestProgrammeRelease(), current.release.sha256 == release.sha256 { return }
         let (next, json) = try Self.load(release, offset: offset, partition: partition, current: programme)
         try store.insertProgrammeRelease(release, json: json, fromOffset: offset + 1)
-        var described: [UInt8] = []
-        for part in [String(offset + 1), release.version, release.sha256] {
-            described += Array(part.utf8)
-            described.append(0)
-        }
-        store.absorbIntoOpenDigest("programme version", described)
+        store.absorbProgramme("V", offset: offset, [release.version, release.sha256])
         if programmeBeforeBatch == nil { programmeBeforeBatch = (programme, rules) }
         programme = next
         rules = LedgerRules(programme: next)
@@ -64,7 +66,7 @@ extension Shard {
         let atFirst = try store.programmeRelease(pricing: first)?.release.version ?? baseProgramme.version
         let versions = [atFirst] + (try store.programmeReleases(switchedWithin: first...barrier).map(\.release.version))
         if try store.newestProgrammeRelease() != nil {
-            store.absorbIntoOpenDigest("cycle programme versions", Array(versions.joined(separator: "\u{0}").utf8))
+            store.absorbProgramme("W", offset: barrier, versions)
         }
         return versions
     }
@@ -108,7 +110,7 @@ extension Shard {
                     + "Nothing from this offset on is applied; run a worker whose binary can load this version "
                     + "(docs/operations.md, \"A partition paused on a programme version\")")
         }
-        let digest = ChainHasher.hex(SHA256.hash(data: release.json))
+        let digest = ProgrammeRelease.sha256Hex(of: release.json)
         guard digest == release.sha256 else {
             throw refuse("the file's SHA-256 is \(digest), not the one published (the message was damaged)")
         }
@@ -119,7 +121,8 @@ extension Shard {
         do {
             loaded = try Programme.decode(jsonData: Data(release.json))
         } catch {
-            throw refuse("this binary cannot load the file (a newer binary's keys, or an invalid file): \(error)")
+            let problems = error.problems.map { "\($0.field): \($0.reason)" }.joined(separator: "; ")
+            throw refuse("this binary cannot load the file (a newer binary's keys, or an invalid file): \(problems)")
         }
         guard loaded.version == release.version else {
             throw refuse("the file's version is \"\(loaded.version)\", not the one published")
@@ -130,5 +133,24 @@ extension Shard {
                     + "\(loaded.currency) (exponent \(loaded.currencyExponent)); every cycle settles in one currency")
         }
         return (loaded, json)
+    }
+}
+
+extension ProgrammeRelease {
+    /// The release of a programme file as `loyalty programme publish` sends it: the bytes
+    /// verbatim, their SHA-256 and the file's own `version`. Throws the file's problems
+    /// (nothing is published for an invalid file) or that it is not UTF-8 text.
+    public init(file json: [UInt8], publishedAtMilliseconds: Int64) throws(ProgrammeError) {
+        guard String(validating: json, as: UTF8.self) != nil else {
+            throw ProgrammeError(field: "$", reason: "the file is not UTF-8 text")
+        }
+        let programme = try Programme.decode(jsonData: Data(json))
+        self.init(
+            version: programme.version, sha256: Self.sha256Hex(of: json), json: json, publishedAtMilliseconds: publishedAtMilliseconds)
+    }
+
+    /// Lowercase hex SHA-256 of `bytes`, as `sha256` holds it.
+    public static func sha256Hex(of bytes: [UInt8]) -> String {
+        ChainHasher.hex(SHA256.hash(data: bytes))
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Programme
 import SwiftProtobuf
 
@@ -55,6 +56,18 @@ extension Loyalty_V1_TransactionEnvelope {
                 $0.kind = operation.kind.wire
                 $0.cardID = operation.cardId
                 $0.targetMemberID = operation.targetMemberId
+            }
+        }
+    }
+
+    /// A programme version, written by `loyalty programme publish` into every partition.
+    public static func programme(_ release: ProgrammeRelease) -> Self {
+        .with {
+            $0.programme = .with {
+                $0.version = release.version
+                $0.sha256 = release.sha256
+                $0.programmeJson = Data(release.json)
+                $0.publishedAtMs = release.publishedAtMilliseconds
             }
         }
     }

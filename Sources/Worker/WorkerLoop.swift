@@ -145,9 +145,15 @@ package final class WorkerLoop: RebalanceListener {
         }
     }
 
-    /// A shard fault: stop the partition and stop fetching it.
+    /// A shard fault: stop the partition and stop fetching it. A programme version the
+    /// shard cannot use pauses it the same way: nothing from that message on is applied by
+    /// the old rules, and a worker whose binary can load it resumes there.
     func fail(_ partition: Int32, _ error: Error) {
-        stop(partition, reason: "shard \(configuration.shardPath(partition: partition)) cannot be written: \(error)")
+        if let refused = error as? LedgerError, refused.code == .programmeVersion {
+            stop(partition, reason: "paused on a programme version: \(refused.message)")
+        } else {
+            stop(partition, reason: "shard \(configuration.shardPath(partition: partition)) cannot be written: \(error)")
+        }
         if let consumer {
             do {
                 try consumer.pause([TopicPartition(topic: configuration.topics.transactions, partition: partition)])
@@ -285,6 +291,7 @@ package final class WorkerLoop: RebalanceListener {
             committedOffsets[partition] = nil
         }
         metrics.assignedPartitions.set(Int64(slots.count))
+        metrics.stoppedPartitions.set(Int64(health.values.filter { if case .stopped = $0 { true } else { false } }.count))
         if let producer {
             metrics.producerQueueDepth.set(Int64(producer.queueLength))
             let errors = producer.deliveryErrors

@@ -16,6 +16,8 @@ public final class WorkerMetrics: Sendable {
     let batchSize: ValueHistogram
     let applyLatency: DurationHistogram
     let assignedPartitions: Gauge
+    /// Assigned partitions stopped (a shard fault, or paused on a programme version).
+    let stoppedPartitions: Gauge
     let producerQueueDepth: Gauge
     let deliveryErrors: Counter
     /// The partitions as the loop last saw them, and when (monotonic nanoseconds).
@@ -90,6 +92,11 @@ public final class WorkerMetrics: Sendable {
         assignedPartitions = registry.makeGauge(
             descriptor: .init(
                 namespace: Self.namespace, metricName: "assigned_partitions", unitName: "", helpText: "Partitions assigned to this worker."))
+        stoppedPartitions = registry.makeGauge(
+            descriptor: .init(
+                namespace: Self.namespace, metricName: "stopped_partitions", unitName: "",
+                helpText: "Assigned partitions stopped: a shard that cannot be written, or paused on a programme version it cannot load (see /ready)."
+            ))
         producerQueueDepth = registry.makeGauge(
             descriptor: .init(
                 namespace: Self.namespace, metricName: "producer_queue_depth", unitName: "",

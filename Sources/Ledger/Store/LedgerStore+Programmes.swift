@@ -48,6 +48,15 @@ extension LedgerStore {
             ).run()
     }
 
+    /// Folds a programme change into the open cycle's digest as a piece of the entry at
+    /// `offset` (a release's own entry, or the sealing barrier's), so the chain does not
+    /// depend on which entry happened to be gathered before it in the batch.
+    func absorbProgramme(_ tag: Unicode.Scalar, offset: Int64, _ texts: [String]) {
+        precondition(batch != nil, "absorbProgramme outside apply")
+        chain.piece(UInt8(ascii: tag), offset: offset)
+        chain.list(texts) { $0.text($1) }
+    }
+
     /// Records the versions a cycle being sealed used (its position reads them back).
     func insertCycleProgrammeVersions(cycle: Int64, _ versions: [String]) throws(LedgerError) {
         for (seq, version) in versions.enumerated() {

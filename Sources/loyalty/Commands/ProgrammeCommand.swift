@@ -5,8 +5,8 @@ import Programme
 struct ProgrammeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "programme",
-        abstract: "Check a programme file, or print the sample one.",
-        subcommands: [Check.self, Sample.self]
+        abstract: "Check a programme file, print the sample one, or publish a version into the log.",
+        subcommands: [Check.self, Sample.self, Publish.self]
     )
 
     struct Check: AsyncParsableCommand {
