@@ -26,7 +26,7 @@ extension Programme {
               "deposit": { "amount_minor": 5000000, "frozen_minor": 1500000, "low_threshold_minor": 1000000, "when_exhausted": "owe" } },
             { "id": "cinema", "name": "Lumiere Cinemas", "earn_bp": { "default": 500, "categories": { "snacks": 800 } },
               "operator_fee_bp": 200, "iban": "NL91ABNA0417164300", "bic": "ABNANL2A",
-              "exposure_cap_minor": 1500000 },
+              "exposure_cap_minor": 800000 },
             { "id": "grocery", "name": "Daily Fresh Markets", "earn_bp": { "default": 100, "categories": { "organic": 200 } },
               "operator_fee_bp": 60, "iban": "ES9121000418450200051332", "bic": "CAIXESBBXXX",
               "funding_model": "operator_funded",

@@ -102,7 +102,7 @@ struct DevCommandTests {
         settings.transactions = transactions
         settings.seed = seed
         var ids: [String: Set<String>] = [:]
-        for transaction in SyntheticCoalition(programme: .sample, settings: settings) {
+        for transaction in SyntheticCoalition(programme: .coalitionSample, settings: settings) {
             ids[transaction.partnerId, default: []].insert(transaction.partnerTxnId)
         }
         return ids

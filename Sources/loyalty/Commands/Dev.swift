@@ -24,9 +24,11 @@ struct Dev: AsyncParsableCommand {
             workers in one consumer group and a clearing node, feeds --transactions \
             synthetic transactions (accruals, redemptions at other partners, partial \
             refunds, cancels, a few repeats, invalid transactions and undecodable records). \
-            Halfway through it closes clearing cycle 1 while traffic flows, and cycle 2 at \
-            the end; it prints each settlement, verifies the signed files, and prints what \
-            happened per partner.
+            It closes clearing cycles 1 and 2 at a third and two thirds of the traffic, \
+            while it flows, and cycle 3 at the end; a partner whose deposit cycle 1 flags \
+            tops it up. It prints each settlement with the partners' deposits, exposure, \
+            breakage and conversions, verifies the signed files, and prints what happened \
+            per partner.
 
             Everything lives under --data, which is wiped at the start: the embedded log \
             is in memory and dies with the process, so old shard files would not match it.
@@ -120,12 +122,18 @@ struct Dev: AsyncParsableCommand {
         for transaction in SyntheticCoalition(programme: programme, settings: settings) {
             fed += 1
             if fed % 2_000 == 0 { progress.show(feeding: fed, of: transactions, acknowledged: acknowledged(), pool: pool) }
-            if fed == transactions / 2 {
-                // Cycle 1 takes everything sent so far: wait for Kafka's acks, then close.
-                // The second half flows while the workers are still reaching the barriers.
+            if fed == transactions / 3 || fed == transactions * 2 / 3 {
+                // Cycles 1 and 2 each take everything sent so far: wait for Kafka's acks,
+                // then close. Traffic flows on while the workers reach the barriers.
                 try feeder.drain()
                 posLanes.values.forEach { $0.waitUntilIdle() }
                 await httpPartners.drain()
+                if fed == transactions * 2 / 3 {
+                    // Cycle 1's settlement decides which deposits ran out: the barrier of
+                    // cycle 2 suspends those partners' accruals (refuse mode) until a top-up.
+                    _ = try await clearing.waitUntilSettled(1)
+                    try topUpExhaustedDeposits(programme: programme, after: 1)
+                }
                 clearing.requestClose()
             }
             if let lane = posLanes[transaction.partnerId] {
@@ -174,7 +182,9 @@ struct Dev: AsyncParsableCommand {
         try await pool.waitUntilApplied(ends) { progress.show(feeding: fed, of: transactions, acknowledged: acknowledged(), pool: pool) }
         progress.finish(acknowledged: acknowledged(), pool: pool)
         clearing.requestClose()
-        let cycles = [try await clearing.waitUntilSettled(1), try await clearing.waitUntilSettled(2)]
+        let cycles = [
+            try await clearing.waitUntilSettled(1), try await clearing.waitUntilSettled(2), try await clearing.waitUntilSettled(3),
+        ]
         try await pool.stop()
         clearing.requestStop()
         try await clearingTask.value
@@ -189,6 +199,23 @@ struct Dev: AsyncParsableCommand {
     }
 
     private var clearingDirectory: String { "\(data)/clearing" }
+    private var clearingStatePath: String { "\(clearingDirectory)/state.sqlite" }
+
+    /// What finance does when a statement flags a deposit: the partner pays in again. Each
+    /// partner whose deposit cycle `cycle` left below its low threshold tops it up by its
+    /// full amount (a recorded event, taken by the next cycle to close).
+    private func topUpExhaustedDeposits(programme: Programme, after cycle: Int64) throws {
+        let manifest = try SettlementSummary(directory: settlementDirectory, cycle: cycle)
+        for partner in manifest.lowDeposits {
+            guard let deposit = programme.partner(partner)?.deposit else { continue }
+            let reference = "dev-topup-\(partner)-cycle-\(cycle + 1)"
+            _ = try ClearingAdmin.recordTopUp(
+                statePath: clearingStatePath, programme: programme, partner: partner, amountMinor: deposit.amountMinor, reference: reference)
+            print(
+                "\ncycle \(cycle) flagged \(partner)'s deposit: it tops up \(Format.money(deposit.amountMinor, exponent: programme.currencyExponent)) \(programme.currency) (reference \(reference)), taken by cycle \(cycle + 1)"
+            )
+        }
+    }
     private var settlementDirectory: String { "\(data)/settlement" }
 
     private func startClearingNode(bootstrapServers: String, programme: Programme, logger: Logger) throws -> ClearingNode {
@@ -197,7 +224,7 @@ struct Dev: AsyncParsableCommand {
         try SigningKeyFile.writePrivateKey(key, to: "\(clearingDirectory)/operator.key")
         try SigningKeyFile.writePublicKey(key.publicKey, to: "\(clearingDirectory)/operator.pub")
         let configuration = ClearingConfiguration(
-            bootstrapServers: bootstrapServers, statePath: "\(clearingDirectory)/state.sqlite",
+            bootstrapServers: bootstrapServers, statePath: clearingStatePath,
             outputDirectory: settlementDirectory
         )
         return ClearingNode(configuration: configuration, programme: programme, signingKey: key, logger: logger)

@@ -8,6 +8,9 @@ struct SettlementSummary {
     let cycle: Int64
     let instructions: [(payer: String, payee: String, amountMinor: Int64)]
     let manifest: [String: Any]
+    /// The partners' economics (manifest format 2), by partner id.
+    let economics: [String: SettlementManifest.PartnerEconomicsField]
+    let totals: SettlementManifest.EconomicsTotals?
 
     init(directory: String, cycle: Int64) throws {
         self.cycle = cycle
@@ -19,7 +22,13 @@ struct SettlementSummary {
         }
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(SettlementFileName.manifest(cycle: cycle))"))
         manifest = (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        let decoded = try JSONDecoder().decode(SettlementManifest.self, from: data)
+        economics = decoded.partner_economics ?? [:]
+        totals = decoded.economics_totals
     }
+
+    /// Partners whose deposit closed the cycle below its low threshold.
+    var lowDeposits: [String] { totals?.low_deposits ?? [] }
 
     func render(programme: Programme) -> String {
         let exponent = programme.currencyExponent
@@ -36,6 +45,56 @@ struct SettlementSummary {
             netting: \(int("gross_obligation_count")) gross obligations of \(Format.money(int("gross_amount_minor"), exponent: exponent)) \
             -> \(int("instruction_count")) payments moving \(Format.money(int("moved_amount_minor"), exponent: exponent)) \
             (\(Format.grouped(int("money_saved_basis_points") / 100)).\(String(format: "%02d", int("money_saved_basis_points") % 100)) % less money moved)
+            \(renderEconomics(programme: programme))
             """
+    }
+
+    /// A merchant's funding model; the kind of a partner that only takes points.
+    private func model(_ partner: String, _ e: SettlementManifest.PartnerEconomicsField, _ programme: Programme) -> String {
+        switch programme.partner(partner)?.kind {
+        case .catalogue?: return "catalogue"
+        case .exchange?: return "exchange"
+        default: return e.funding_model == "operator_funded" ? "operator-funded" : "on redemption"
+        }
+    }
+
+    /// Each partner's funding model, fees, breakage, deposit and exposure in the cycle
+    /// (docs/finance.md, "Statement and manifest fields"), and the flags finance acts on.
+    func renderEconomics(programme: Programme) -> String {
+        guard !economics.isEmpty else { return "" }
+        let exponent = programme.currencyExponent
+        func money(_ minor: Int64) -> String { Format.money(minor, exponent: exponent) }
+        var rows = [["partner", "model", "issued", "funded", "fees acc/red/cycle", "breakage (kept by)", "deposit open → close", "exposure / cap"]]
+        for partner in economics.keys.sorted() {
+            let e = economics[partner]!
+            var deposit = "–"
+            if let d = e.deposit {
+                var flags: [String] = []
+                if d.low != 0 { flags.append("LOW") }
+                if d.exhausted != 0 { flags.append("EXHAUSTED") }
+                if d.accruals_suspended != 0 { flags.append("SUSPENDED") }
+                let topUps = d.topped_up_minor > 0 ? " +\(money(d.topped_up_minor))" : ""
+                deposit = "\(money(d.opening_minor))\(topUps) → \(money(d.closing_minor))" + (flags.isEmpty ? "" : " " + flags.joined(separator: ","))
+            }
+            let cap = e.exposure.cap_minor.map { " / \(money($0))" + (e.exposure.over_cap != 0 ? " OVER" : "") } ?? ""
+            let breakage = e.breakage.value_minor == 0 ? "0" : "\(money(e.breakage.value_minor)) (\(e.breakage.kept_by))"
+            rows.append([
+                partner, model(partner, e, programme), Format.grouped(e.points.issued),
+                money(e.funded_minor), "\(money(e.fees.accrual_minor))/\(money(e.fees.redemption_minor))/\(money(e.fees.cycle_minor))",
+                breakage, deposit, money(e.exposure.value_minor) + cap,
+            ])
+        }
+        var lines = ["partner economics (\(programme.currency); issued in points):", Format.table(rows)]
+        if let totals {
+            lines.append(
+                "breakage kept: operator \(money(totals.breakage_kept_by_operator_minor)), issuers \(money(totals.breakage_kept_by_partners_minor)); deposits drawn \(money(totals.deposit_drawn_minor)); exposure \(money(totals.exposure_value_minor))"
+            )
+            let flags = [
+                ("low deposits", totals.low_deposits), ("exhausted", totals.exhausted_deposits),
+                ("accruals suspended from the next barrier", totals.accruals_suspended), ("over exposure cap", totals.over_exposure_cap),
+            ].filter { !$0.1.isEmpty }.map { "\($0.0): \($0.1.joined(separator: ", "))" }
+            if !flags.isEmpty { lines.append("flagged: " + flags.joined(separator: "; ")) }
+        }
+        return lines.joined(separator: "\n")
     }
 }
