@@ -18,6 +18,9 @@ public struct CycleSettlementInput: Sendable {
     public var points: [PartnerPoints]
     /// Lowercase hex SHA-256 of the previous cycle's manifest file; nil or 64 zeros for cycle 1.
     public var previousManifestSHA256: String?
+    /// The cycle's conversions at exchange partners (every shard's): the conversion files
+    /// (ConversionFileCSV.swift). Empty: none.
+    public var conversions: [Conversion] = []
     /// Partner economics (PartnerEconomics.swift): every programme partner's terms (funding
     /// model, cycle fee, deposit, exposure cap), its deposit as this cycle opens it, and the
     /// partners whose accruals the barrier closing this cycle suspended. Empty: none.
@@ -79,6 +82,7 @@ public struct CycleSettlementInput: Sendable {
         for entry in points where !seen.contains(entry.partnerId) {
             throw ClearingError(.unknownParticipant, "points for \(entry.partnerId), which has no account", location: "points")
         }
+        try validateConversions(accounts: seen)
         try validateEconomics(accountIds: seen)
         let hash = previousManifestHash
         guard hash.utf8.count == 64, hash.utf8.allSatisfy(Hex.isLowercaseDigit) else {

@@ -9,6 +9,9 @@
 /// file bytes in memory (one statement at a time).
 package enum SettlementFileKind: Sendable, Hashable {
     case manifest, signature, instructions, pain001, statement
+    /// An exchange partner's conversion file (ConversionFileCSV.swift): a line per
+    /// conversion, ~64 bytes, so 16 MiB is about 250,000 conversions per partner and cycle.
+    case conversions
 
     package var maxBytes: Int64 {
         switch self {
@@ -17,6 +20,7 @@ package enum SettlementFileKind: Sendable, Hashable {
         case .instructions: 8 << 20
         case .pain001: 32 << 20
         case .statement: 4 << 20
+        case .conversions: 16 << 20
         }
     }
 
@@ -27,6 +31,7 @@ package enum SettlementFileKind: Sendable, Hashable {
         case .instructions: "instructions CSV"
         case .pain001: "pain.001 XML"
         case .statement: "statement CSV"
+        case .conversions: "conversion file CSV"
         }
     }
 
@@ -38,6 +43,8 @@ package enum SettlementFileKind: Sendable, Hashable {
         case SettlementFileName.instructions(cycle: cycle): return .instructions
         case SettlementFileName.pain001(cycle: cycle): return .pain001
         default:
+            let conversions = "cycle-\(cycle)-conversions-"
+            if name.hasPrefix(conversions), name.hasSuffix(".csv"), name.utf8.count > conversions.utf8.count + 4 { return .conversions }
             let prefix = "cycle-\(cycle)-statement-"
             guard name.hasPrefix(prefix), name.hasSuffix(".csv"), name.utf8.count > prefix.utf8.count + 4 else { return nil }
             return .statement
@@ -56,9 +63,9 @@ package enum SettlementFileKind: Sendable, Hashable {
         if name.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return "contains a control character" }
         if name.hasPrefix(".") { return "starts with a dot: no ., .. or hidden files" }
         switch of(name, cycle: cycle) {
-        case nil: return "not a file name of cycle \(cycle) (cycle-\(cycle)-instructions.csv, -pain001.xml or -statement-<partner>.csv)"
+        case nil: return "not a file name of cycle \(cycle) (cycle-\(cycle)-instructions.csv, -pain001.xml, -statement-<partner>.csv or -conversions-<partner>.csv)"
         case .manifest, .signature: return "a manifest cannot list itself or its signature"
-        case .instructions, .pain001, .statement: return nil
+        case .instructions, .pain001, .statement, .conversions: return nil
         }
     }
 }

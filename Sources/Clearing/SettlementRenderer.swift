@@ -22,6 +22,7 @@ public enum SettlementRenderer {
 
         var files: [SettlementFile] = []
         files += statements(settlement)
+        files += ConversionFileCSV.files(input)  // exchange partners' conversion files
         let csv = InstructionsCSV.render(settlement.instructions, currency: input.currency, accounts: accounts)
         files.append(SettlementFile(name: SettlementFileName.instructions(cycle: cycle), bytes: Array(csv.utf8)))
         let xml = Pain001Document.render(settlement, accounts: accounts)

@@ -28,10 +28,12 @@ struct ProgrammeFile: Decodable {
     var expiry: ExpiryFile?
     var promotions: [PromotionFile]?
     var claimWindowDays: Int?
+    var companies: [CompanyFile]?
 
     enum CodingKeys: String, CodingKey {
         case version, currency, floors, partners, statuses, expiry, promotions
         case claimWindowDays = "claim_window_days"
+        case companies
         case currencyExponent = "currency_exponent"
         case pointValueMinor = "point_value_minor"
         case expiryMonths = "expiry_months"

@@ -9,6 +9,7 @@ extension Programme {
         statuses = Self.decodeStatuses(file.statuses, problems: &problems)
         expiryPolicy = Self.decodeExpiry(file.expiry, expiryMonths: expiryMonths, problems: &problems)
         promotions = Self.decodePromotions(file.promotions, problems: &problems)
+        companies = Self.decodeCompanies(file.companies, problems: &problems)
     }
 
     /// Decodes each partner's rule fields into `partners` (in file order, one per entry
@@ -34,6 +35,7 @@ extension Programme {
         checkExpiry(report)
         checkPromotions(report)
         checkCards(report)
+        checkCompanies(report)
         if let days = claimWindowDays, !Self.horizonDaysRange.contains(days) {
             report("claim_window_days", "must be in 1...36500 days, got \(days)")
         }

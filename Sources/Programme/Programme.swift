@@ -32,6 +32,8 @@ public struct Programme: Sendable, Hashable {
     /// How long after its event time a retro-claim (a missing accrual claimed later) is
     /// accepted (else PAST_CLAIM_WINDOW). nil = retro-claims are refused.
     public var claimWindowDays: Int?
+    /// Company accounts: who earns for them and who may spend them (Companies.swift).
+    public var companies = CompanyAccounts()
     /// Sorted by id.
     public private(set) var partners: [Partner]
     private var partnerIndex: [String: Int]

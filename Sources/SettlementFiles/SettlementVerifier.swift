@@ -170,6 +170,13 @@ struct CycleVerification {
                 if let line = Self.line(startingWith: Array("net_position,".utf8), in: bytes) {
                     contents.netPositionLines[name] = line
                 }
+            case .conversions:
+                // Signed by its hash; its rows must also add up to its total row.
+                if let (line, expected, found) = ConversionFileCSV.problem(bytes) {
+                    throw ClearingError(
+                        .contentMismatch, "the conversion file does not add up", file: name, location: "line \(line)", expected: expected,
+                        found: FieldLimits.printable(found))
+                }
             case .instructions, .pain001, .manifest, .signature:
                 contents.bytes[name] = bytes
             }

@@ -45,10 +45,18 @@ extension LedgerRules {
             try checkCard(t, inputs: inputs)
             let member = try inputs.memberState(t.memberId)
             switch t.body {
-            case .accrual(let amountMinor, let currency, let category):
+            case .accrual(let wholeAmountMinor, let currency, let category):
                 try checkIssues(partner)  // the catalogue never issues (LedgerRules+Exchange)
+                try checkAmount("amount_minor", wholeAmountMinor)
+                // A company accrual's half earns on its part (LedgerRules+Companies).
+                let amountMinor = try companyPart(t, partner: partner, amountMinor: wholeAmountMinor)
                 try checkAccrualSuspension(t, inputs: inputs)  // deposit exhausted (LedgerRules+Funding)
                 let lots = try inputs.lotsIfNeeded(t.memberId, member, at: time)
+                guard amountMinor > 0 else {  // a half that earns nothing (LedgerRules+Companies)
+                    try checkCurrency(currency)
+                    acceptEmptyPart(t, member: member, lots: lots, into: &effects)
+                    break
+                }
                 try accrue(
                     t, offset: offset, partner: partner, amountMinor: amountMinor, currency: currency, category: category,
                     member: member, lots: lots, into: &effects)
@@ -56,6 +64,7 @@ extension LedgerRules {
                 // The partner's redemption rules first: reward price, minimum, bill share.
                 let points = try redemptionPoints(t, partner: partner, requested: requested)
                 let miles = try conversionMiles(t, partner: partner, points: points)  // exchange partners (LedgerRules+Exchange)
+                try checkAuthorisedUser(t)  // company accounts (LedgerRules+Companies)
                 let due = try inputs.lotsIfNeeded(t.memberId, member, at: time)
                 try checkRedemption(points: points, spendable: LedgerRules.spendable(member, lots: due, at: time))
                 redeem(t, points: points, member: member, lots: try inputs.openLots(t.memberId), into: &effects)
