@@ -30,7 +30,7 @@ extension Programme {
             { "id": "grocery", "name": "Daily Fresh Markets", "earn_bp": { "default": 100, "categories": { "organic": 200 } },
               "operator_fee_bp": 60, "iban": "ES9121000418450200051332", "bic": "CAIXESBBXXX",
               "funding_model": "operator_funded",
-              "deposit": { "amount_minor": 2500000, "frozen_minor": 1500000, "low_threshold_minor": 500000, "when_exhausted": "refuse" } },
+              "deposit": { "amount_minor": 2000000, "frozen_minor": 1500000, "low_threshold_minor": 500000, "when_exhausted": "refuse" } },
             { "id": "airline", "name": "Blue Meridian Airways", "earn_bp": { "default": 400, "categories": { "business": 1000 } },
               "operator_fee_bp": 250, "iban": "IT60X0542811101000000123456", "bic": "BPMOIT22XXX",
               "fees": { "per_cycle_minor": 20000 } },

@@ -25,8 +25,9 @@ struct Dev: AsyncParsableCommand {
             synthetic transactions (accruals, redemptions at other partners, partial \
             refunds, cancels, a few repeats, invalid transactions and undecodable records). \
             It closes clearing cycles 1 and 2 at a third and two thirds of the traffic, \
-            while it flows, and cycle 3 at the end; a partner whose deposit cycle 1 flags \
-            tops it up. It prints each settlement with the partners' deposits, exposure, \
+            while it flows, and cycle 3 at the end. A refuse-mode partner whose deposit \
+            cycle 1 exhausts has its accruals refused in cycle 3; partners flagged low \
+            after cycle 2 top up before cycle 3 closes. It prints each settlement with the partners' deposits, exposure, \
             breakage and conversions, verifies the signed files, and prints what happened \
             per partner.
 
@@ -129,10 +130,10 @@ struct Dev: AsyncParsableCommand {
                 posLanes.values.forEach { $0.waitUntilIdle() }
                 await httpPartners.drain()
                 if fed == transactions * 2 / 3 {
-                    // Cycle 1's settlement decides which deposits ran out: the barrier of
-                    // cycle 2 suspends those partners' accruals (refuse mode) until a top-up.
+                    // Cycle 1's settlement decides which deposits ran out: the barrier that
+                    // closes cycle 2 suspends those partners' accruals (refuse mode), so
+                    // cycle 3 refuses them DEPOSIT_EXHAUSTED until a top-up.
                     _ = try await clearing.waitUntilSettled(1)
-                    try topUpExhaustedDeposits(programme: programme, after: 1)
                 }
                 clearing.requestClose()
             }
@@ -181,6 +182,10 @@ struct Dev: AsyncParsableCommand {
         }
         try await pool.waitUntilApplied(ends) { progress.show(feeding: fed, of: transactions, acknowledged: acknowledged(), pool: pool) }
         progress.finish(acknowledged: acknowledged(), pool: pool)
+        // Finance reads cycle 2's statements and the flagged partners pay in: cycle 3 takes
+        // the top-ups (and the barrier after it would lift a suspension).
+        _ = try await clearing.waitUntilSettled(2)
+        try topUpLowDeposits(programme: programme, after: 2)
         clearing.requestClose()
         let cycles = [
             try await clearing.waitUntilSettled(1), try await clearing.waitUntilSettled(2), try await clearing.waitUntilSettled(3),
@@ -204,7 +209,7 @@ struct Dev: AsyncParsableCommand {
     /// What finance does when a statement flags a deposit: the partner pays in again. Each
     /// partner whose deposit cycle `cycle` left below its low threshold tops it up by its
     /// full amount (a recorded event, taken by the next cycle to close).
-    private func topUpExhaustedDeposits(programme: Programme, after cycle: Int64) throws {
+    private func topUpLowDeposits(programme: Programme, after cycle: Int64) throws {
         let manifest = try SettlementSummary(directory: settlementDirectory, cycle: cycle)
         for partner in manifest.lowDeposits {
             guard let deposit = programme.partner(partner)?.deposit else { continue }
@@ -279,14 +284,16 @@ struct Dev: AsyncParsableCommand {
     private func printReport(shardDirectory: String, programme: Programme, at end: Int64) throws {
         var all: [ShardTotals] = []
         var members = MemberSummary()
+        var reasons: [String: Int64] = [:]
         for file in try ShardFiles.list(in: shardDirectory) {
             let shard = try Shard(path: file.path, partition: file.partition, programme: programme)
             all.append(try shard.totals())
             members = members + (try shard.memberSummary(at: end))
+            reasons.merge(try shard.rejectionsByReason(), uniquingKeysWith: +)
             shard.close()
         }
         print("")
-        print(Report.outcomes(all))
+        print(Report.outcomes(all, reasons: reasons))
         print("")
         print(Report.partners(all, programme: programme))
         print("")

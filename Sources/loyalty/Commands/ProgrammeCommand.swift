@@ -54,6 +54,45 @@ struct ProgrammeCommand: AsyncParsableCommand {
         }
         if let days = programme.claimWindowDays { lines.append("retro-claims within \(days) days") }
         lines.append("cards: up to \(programme.maxCardsPerAccount) per account")
+        return lines + economics(programme)
+    }
+
+    /// The partner-economics lines (docs/finance.md): funding models, deposits, caps,
+    /// fixed fees, and the partners that only take points. None for a plain file.
+    static func economics(_ programme: Programme) -> [String] {
+        let money = { (minor: Int64) in "\(Format.money(minor, exponent: programme.currencyExponent)) \(programme.currency)" }
+        var lines: [String] = []
+        let funded = programme.partners.filter { $0.kind == .merchant && $0.fundingModel == .operatorFunded }
+        if !funded.isEmpty { lines.append("operator-funded (points bought at accrual): " + funded.map(\.id).joined(separator: ", ")) }
+        let deposits = programme.partners.compactMap { p in p.deposit.map { (p.id, $0) } }
+        if !deposits.isEmpty {
+            lines.append(
+                "deposits: "
+                    + deposits.map { id, d in
+                        "\(id) \(money(d.amountMinor)) (\(money(d.frozenMinor)) frozen, \(d.whenExhausted.rawValue) when exhausted)"
+                    }
+                    .joined(separator: ", "))
+        }
+        let caps = programme.partners.compactMap { p in p.exposureCapMinor.map { "\(p.id) \(money($0))" } }
+        if !caps.isEmpty { lines.append("exposure caps: " + caps.joined(separator: ", ")) }
+        let fees = programme.partners.filter { $0.fees.perRedemptionMinor > 0 || $0.cycleFeeMinor > 0 }
+        if !fees.isEmpty {
+            lines.append(
+                "fixed fees: "
+                    + fees.map { p in
+                        "\(p.id) "
+                            + [
+                                p.fees.perRedemptionMinor > 0 ? "\(money(p.fees.perRedemptionMinor)) per redemption" : nil,
+                                p.cycleFeeMinor > 0 ? "\(money(p.cycleFeeMinor)) per cycle" : nil,
+                            ].compactMap { $0 }.joined(separator: " and ")
+                    }.joined(separator: ", "))
+        }
+        let catalogue = programme.partners.filter { $0.kind == .catalogue }
+        if !catalogue.isEmpty { lines.append("catalogue: " + catalogue.map(\.id).joined(separator: ", ")) }
+        let exchange = programme.partners.compactMap { p in
+            p.exchange.map { "\(p.id) (\($0.blockPoints) points → \($0.milesPerBlock) \($0.unit))" }
+        }
+        if !exchange.isEmpty { lines.append("exchange partners: " + exchange.joined(separator: ", ")) }
         return lines
     }
 

@@ -4,18 +4,26 @@ import Programme
 
 /// The tables `dev` and `ledger inspect` print.
 enum Report {
-    static func outcomes(_ shards: [ShardTotals]) -> String {
+    /// The outcomes, with the rejections by reason code (`reasons`, hot journal) under them.
+    static func outcomes(_ shards: [ShardTotals], reasons: [String: Int64] = [:]) -> String {
         let accepted = shards.reduce(0) { $0 + $1.accepted }
         let rejected = shards.reduce(0) { $0 + $1.rejected }
         let duplicates = shards.reduce(0) { $0 + $1.duplicates }
         let deadLetters = shards.reduce(0) { $0 + $1.deadLetters }
-        return Format.table([
+        var rows = [
             ["outcome", "transactions"],
             ["accepted", Format.grouped(accepted)],
             ["rejected (reason code in the result)", Format.grouped(rejected)],
+        ]
+        // Most frequent first, then by name.
+        for (reason, count) in reasons.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
+            rows.append(["  \(reason)", Format.grouped(count)])
+        }
+        rows += [
             ["duplicate (original outcome returned)", Format.grouped(duplicates)],
             ["dead-lettered (undecodable)", Format.grouped(deadLetters)],
-        ])
+        ]
+        return Format.table(rows)
     }
 
     static func partners(_ shards: [ShardTotals], programme: Programme) -> String {

@@ -91,7 +91,7 @@ struct SettlementSummary {
             )
             let flags = [
                 ("low deposits", totals.low_deposits), ("exhausted", totals.exhausted_deposits),
-                ("accruals suspended from the next barrier", totals.accruals_suspended), ("over exposure cap", totals.over_exposure_cap),
+                ("accruals suspended by the barrier closing this cycle", totals.accruals_suspended), ("over exposure cap", totals.over_exposure_cap),
             ].filter { !$0.1.isEmpty }.map { "\($0.0): \($0.1.joined(separator: ", "))" }
             if !flags.isEmpty { lines.append("flagged: " + flags.joined(separator: "; ")) }
         }
