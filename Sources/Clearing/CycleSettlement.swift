@@ -24,8 +24,10 @@ public struct CycleSettlement: Sendable {
                 .unknownParticipant, "central counterparty \(counterparty) needs a settlement account")
         }
         let economics = try PartnerEconomics.compute(input)
+        let clearingDebts = economics.flatMap { $0.clearingDebts(operatorId: input.operatorId) }
+        // Without clearing lines the ledger's debts go in as they are (no copy of a large cycle).
         let netting = try Netting.net(
-            input.debts + economics.flatMap { $0.clearingDebts(operatorId: input.operatorId) }, operatorId: input.operatorId,
+            clearingDebts.isEmpty ? input.debts : input.debts + clearingDebts, operatorId: input.operatorId,
             participants: input.accounts.map(\.id))
         // Interning added every debt's ids; more positions than accounts means an unknown id.
         if netting.positions.count != accountIds.count {
