@@ -18,6 +18,9 @@ public struct CycleSettlementInput: Sendable {
     public var points: [PartnerPoints]
     /// Lowercase hex SHA-256 of the previous cycle's manifest file; nil or 64 zeros for cycle 1.
     public var previousManifestSHA256: String?
+    /// The programme versions the cycle's shards priced it by, sorted, each once (the
+    /// manifest's `programme_versions`; `withProgrammeVersions`). Empty: not recorded.
+    public var programmeVersions: [String] = []
     /// The cycle's conversions at exchange partners (every shard's): the conversion files
     /// (ConversionFileCSV.swift). Empty: none.
     public var conversions: [Conversion] = []

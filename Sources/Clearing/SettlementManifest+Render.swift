@@ -84,6 +84,7 @@ extension SettlementManifest {
         if case .centralCounterparty(let counterparty) = settlement.mode {
             root["central_counterparty_id"] = .string(counterparty)
         }
+        root["programme_versions"] = .array(input.programmeVersions.map { .string($0) })
         root.merge(try PartnerEconomics.manifestEntries(settlement.economics)) { _, economics in economics }
         return JSONValue.object(root).canonicalText
     }

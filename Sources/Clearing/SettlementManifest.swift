@@ -77,6 +77,9 @@ package struct SettlementManifest: Decodable, Sendable {
     package var net_positions: [String: Int64]
     package var files: [String: String]
     package var previous_manifest_sha256: String
+    /// The programme versions the cycle's shards priced it by, sorted (absent in manifests
+    /// written before versions went through the log).
+    package var programme_versions: [String]?
     /// Format 2 (issue 14): each programme partner's economics and their totals
     /// (PartnerEconomics+Render.swift); absent in format 1.
     package var partner_economics: [String: PartnerEconomicsField]?

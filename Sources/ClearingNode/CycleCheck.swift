@@ -129,6 +129,6 @@ public struct CycleCheck: Sendable {
             debts: ordered.flatMap(\.debts),
             points: ordered.flatMap(\.points).summedByPartner(),
             previousManifestSHA256: previousManifestSHA256
-        ).withConversions(ordered.flatMap(\.conversions))
+        ).withConversions(ordered.flatMap(\.conversions)).withProgrammeVersions(ordered.flatMap(\.programmeVersions))
     }
 }

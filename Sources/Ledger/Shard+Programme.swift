@@ -127,12 +127,35 @@ extension Shard {
         guard loaded.version == release.version else {
             throw refuse("the file's version is \"\(loaded.version)\", not the one published")
         }
-        if let current, loaded.currency != current.currency || loaded.currencyExponent != current.currencyExponent {
-            throw refuse(
-                "it changes the settlement currency from \(current.currency) (exponent \(current.currencyExponent)) to "
-                    + "\(loaded.currency) (exponent \(loaded.currencyExponent)); every cycle settles in one currency")
+        if let current, let problem = versionChangeProblem(from: current, to: loaded) {
+            throw refuse(problem)
         }
         return (loaded, json)
+    }
+
+    /// Why `next` may not follow `current` as a programme version (nil: it may). A version
+    /// may change earn rates, fees, partners, rules; not the settlement currency (every
+    /// cycle settles in one), nor what a point is worth in settlement — the programme's
+    /// point value, or a partner's in both versions — because the clearing node prices all
+    /// of a cycle's redeemed points at one value per partner when it cross-checks the debts
+    /// (CycleCheck). `loyalty programme publish --current` asks the same before publishing.
+    public static func versionChangeProblem(from current: Programme, to next: Programme) -> String? {
+        if next.currency != current.currency || next.currencyExponent != current.currencyExponent {
+            return "it changes the settlement currency from \(current.currency) (exponent \(current.currencyExponent)) to "
+                + "\(next.currency) (exponent \(next.currencyExponent)); every cycle settles in one currency"
+        }
+        if next.pointValueMinor != current.pointValueMinor {
+            return "it changes point_value_minor from \(current.pointValueMinor) to \(next.pointValueMinor); "
+                + "points already issued were priced at the old value"
+        }
+        for partner in next.partners where current.partner(partner.id) != nil {
+            let (was, now) = (current.settlementPointValueMinor(partnerId: partner.id), next.settlementPointValueMinor(partnerId: partner.id))
+            if was != now {
+                return "it changes the settlement value of a point redeemed at \(partner.id) from \(was) to \(now); "
+                    + "the clearing node checks a cycle's redemptions at one value per partner"
+            }
+        }
+        return nil
     }
 }
 

@@ -120,7 +120,7 @@ struct SettlementFilesTests {
             object.keys.sorted() == [
                 "accounts", "currency", "cycle", "economics_totals", "files", "format", "gross", "instruction_mode", "net", "net_positions",
                 "netting_efficiency", "operator_id", "partition_totals", "partitions", "partner_economics", "previous_manifest_sha256",
-                "window",
+                "programme_versions", "window",
             ])
         let hashes = try #require(object["files"] as? [String: String])
         for file in files where !file.name.hasSuffix("manifest.json") && !file.name.hasSuffix(".sig") {

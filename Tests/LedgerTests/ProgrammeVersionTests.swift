@@ -163,6 +163,7 @@ struct ProgrammeVersionTests {
     /// it in the same batch included: the worker retries nothing, it pauses the partition).
     @Test(arguments: [
         ("bad hash", "SHA-256"), ("unknown key", "cannot load"), ("currency", "settlement currency"), ("version", "the file's version"),
+        ("point value", "point_value_minor"),
     ])
     func aReleaseThatCannotBeUsedThrowsAndChangesNothing(_ kind: String, _ expected: String) throws {
         var release = try Self.release(Self.v2JSON)
@@ -176,6 +177,8 @@ struct ProgrammeVersionTests {
             release.sha256 = try Self.hash(json)
         case "currency":
             release = try Self.release(Self.v2JSON.replacingOccurrences(of: "\"currency\": \"EUR\"", with: "\"currency\": \"CHF\""))
+        case "point value":
+            release = try Self.release(Self.v2JSON.replacingOccurrences(of: "\"point_value_minor\": 1,", with: "\"point_value_minor\": 2,"))
         default:
             release.version = "2026-12-02"
         }

@@ -70,6 +70,7 @@ extension LedgerCommand {
                 defer { shard.close() }
                 let totals = try shard.totals()
                 print("partition \(file.partition): next offset \(totals.nextOffset), digest \(try shard.digest())")
+                if let line = ProgrammeCommand.Publish.versionsLine(try shard.programmeVersions()) { print("  " + line) }
                 all.append(totals)
             }
             print("")

@@ -29,6 +29,11 @@ extension ProgrammeCommand {
         )
 
         @Argument(help: "Programme file (JSON), published byte for byte.") var file: String
+        @Option(
+            help: ArgumentHelp(
+                "The version the nodes run now: refuse FILE if it changes what a version may not (currency, point values), which would pause every partition.",
+                valueName: "file"))
+        var current: String?
         @OptionGroup var kafka: KafkaOptions
         @Flag(help: "Only check the file and print what would be published.") var dryRun = false
         @OptionGroup var log: LogOptions
@@ -36,6 +41,14 @@ extension ProgrammeCommand {
         func run() async throws {
             let logger = try log.bootstrap(label: "loyalty.programme")
             let release = try Self.release(path: file, publishedAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1_000))
+            if let current {
+                let running: Programme
+                do { running = try Programme.load(path: current) } catch { throw CLIError("--current \(current): \(error)") }
+                let next = try Programme.decode(jsonData: Data(release.json))
+                if let problem = Shard.versionChangeProblem(from: running, to: next) {
+                    throw CLIError("\(file) cannot follow version \(running.version) (\(current)): \(problem); nothing published")
+                }
+            }
             print("\(file): version \(release.version), sha256 \(release.sha256), \(release.json.count) bytes")
             if dryRun {
                 print("nothing published (--dry-run)")
@@ -70,6 +83,18 @@ extension ProgrammeCommand {
             } catch {
                 throw CLIError("\(path): \(error)\nnothing published")
             }
+        }
+
+        /// `ledger inspect`'s line of the versions a shard has read, which offsets each
+        /// prices from; nil while only the `--programme` file has priced it.
+        static func versionsLine(_ versions: [Shard.ProgrammeVersion]) -> String? {
+            guard versions.count > 1 else { return nil }
+            let described = versions.map { version in
+                version.sha256.isEmpty
+                    ? "\(version.version) (the --programme file) from offset 0"
+                    : "\(version.version) (sha256 \(version.sha256.prefix(12))…) from offset \(version.fromOffset)"
+            }
+            return "programme versions: " + described.joined(separator: ", ")
         }
 
         /// Writes `release` into every partition of `topic` and waits for the acks; the
