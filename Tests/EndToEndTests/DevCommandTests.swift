@@ -44,6 +44,11 @@ struct DevCommandTests {
         let parsedPOS = try Self.posTally(text)
         let pos = try #require(parsedPOS, "no POS tally line in:\n\(text)")
         #expect(text.contains("verified"), "settlement files were not verified:\n\(text)")
+        // The coalition's economics, per cycle, as finance reads them from the files.
+        for cycle in 1...3 { #expect(text.contains("settlement of cycle \(cycle) "), "cycle \(cycle) was not settled:\n\(text)") }
+        #expect(text.components(separatedBy: "partner economics (EUR").count - 1 == 3, "\(text)")
+        #expect(text.contains("operator-funded") && text.contains("50,000.00 →"), "no deposit or funding model shown:\n\(text)")
+        #expect(text.contains("conversions at skymiles: "), "no conversions shown:\n\(text)")
 
         let generated = Self.generatedIds()
         let journal = try Self.journalIds(shards: "\(data)/shards")

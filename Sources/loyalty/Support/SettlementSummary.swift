@@ -11,6 +11,9 @@ struct SettlementSummary {
     /// The partners' economics (manifest format 2), by partner id.
     let economics: [String: SettlementManifest.PartnerEconomicsField]
     let totals: SettlementManifest.EconomicsTotals?
+    /// Each exchange partner's conversion file: its name and `total` row (points, miles,
+    /// conversions), by partner id.
+    let conversions: [String: (file: String, points: Int64, miles: Int64, count: Int64)]
 
     init(directory: String, cycle: Int64) throws {
         self.cycle = cycle
@@ -25,6 +28,18 @@ struct SettlementSummary {
         let decoded = try JSONDecoder().decode(SettlementManifest.self, from: data)
         economics = decoded.partner_economics ?? [:]
         totals = decoded.economics_totals
+        var conversions: [String: (file: String, points: Int64, miles: Int64, count: Int64)] = [:]
+        for name in decoded.files.keys where name.hasPrefix("cycle-\(cycle)-conversions-") {
+            let partner = String(name.dropFirst("cycle-\(cycle)-conversions-".count).dropLast(".csv".count))
+            let text = try String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8)
+            // The last row: total,,points,miles,count,
+            if let total = text.split(separator: "\n").last?.split(separator: ",", omittingEmptySubsequences: false), total.count >= 5,
+                total[0] == "total", let points = Int64(total[2]), let miles = Int64(total[3]), let count = Int64(total[4])
+            {
+                conversions[partner] = (name, points, miles, count)
+            }
+        }
+        self.conversions = conversions
     }
 
     /// Partners whose deposit closed the cycle below its low threshold.
@@ -94,6 +109,13 @@ struct SettlementSummary {
                 ("accruals suspended by the barrier closing this cycle", totals.accruals_suspended), ("over exposure cap", totals.over_exposure_cap),
             ].filter { !$0.1.isEmpty }.map { "\($0.0): \($0.1.joined(separator: ", "))" }
             if !flags.isEmpty { lines.append("flagged: " + flags.joined(separator: "; ")) }
+        }
+        for partner in conversions.keys.sorted() {
+            let c = conversions[partner]!
+            let unit = programme.partner(partner)?.exchange?.unit ?? "miles"
+            lines.append(
+                "conversions at \(partner): \(Format.grouped(c.count)), \(Format.grouped(c.points)) points → \(Format.grouped(c.miles)) \(unit) (\(c.file))"
+            )
         }
         return lines.joined(separator: "\n")
     }
