@@ -44,6 +44,7 @@ extension Shard {
         programmeBeforeBatch = nil
         do {
             defer { store.batch = nil }
+            try followProgrammeOfFile()
             let outputs = try applyEntries(batch)
             return Pending(outputs: outputs, state: batchState)
         } catch {

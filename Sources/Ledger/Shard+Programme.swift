@@ -33,13 +33,14 @@ extension Shard {
     /// what a version may not change; the worker then pauses the partition at this offset,
     /// so nothing after it is priced by the old rules.
     func applyProgrammeRelease(_ release: ProgrammeRelease, offset: Int64) throws(LedgerError) {
-        if let current = try store.newestProgrammeRelease(), current.release.sha256 == release.sha256 { return }
+        if release.sha256 == programmeSHA256 { return }
         let (next, json) = try Self.load(release, offset: offset, partition: partition, current: programme)
         try store.insertProgrammeRelease(release, json: json, fromOffset: offset + 1)
         store.absorbProgramme("V", offset: offset, [release.version, release.sha256])
-        if programmeBeforeBatch == nil { programmeBeforeBatch = (programme, rules) }
+        if programmeBeforeBatch == nil { programmeBeforeBatch = (programme, rules, programmeSHA256) }
         programme = next
         rules = LedgerRules(programme: next)
+        programmeSHA256 = release.sha256
     }
 
     /// Every version the shard has read, oldest first, after the base programme (whose
@@ -77,6 +78,18 @@ extension Shard {
         programmeBeforeBatch = nil
         programme = before.programme
         rules = before.rules
+        programmeSHA256 = before.sha256
+    }
+
+    /// At the start of a batch: if another connection changed the file's versions since
+    /// this shard last looked (the caches' `data_version` case), price by what the file
+    /// says now. One primary-key read per batch.
+    func followProgrammeOfFile() throws(LedgerError) {
+        guard (try store.newestProgrammeRelease()?.release.sha256 ?? "") != programmeSHA256 else { return }
+        programme = baseProgramme
+        rules = LedgerRules(programme: baseProgramme)
+        programmeSHA256 = ""
+        try restoreNewestProgramme()
     }
 
     /// On open: a file that holds published versions resumes with the newest. A version
@@ -88,6 +101,7 @@ extension Shard {
         let (loaded, _) = try Self.load(newest.release, offset: offset, partition: partition, current: nil)
         programme = loaded
         rules = LedgerRules(programme: loaded)
+        programmeSHA256 = newest.release.sha256
     }
 
     private static func described(_ stored: LedgerStore.StoredRelease) -> ProgrammeVersion {

@@ -22,7 +22,10 @@ public final class Shard {
     var rules: LedgerRules
     /// The programme and rules before the open batch switched versions: a rollback puts
     /// them back, so a retried batch prices its entries as the first attempt did.
-    var programmeBeforeBatch: (programme: Programme, rules: LedgerRules)?
+    var programmeBeforeBatch: (programme: Programme, rules: LedgerRules, sha256: String)?
+    /// The SHA-256 of the published version in force ("" for `baseProgramme`): equal to the
+    /// newest row of programme_versions, checked at every batch (Shard+Programme).
+    var programmeSHA256 = ""
     /// The effects of the entry being applied; one buffer reused for every entry.
     var effects = Effects()
     /// Where this shard's barriers write their archive files (docs/operations.md, "Archives").

@@ -138,6 +138,19 @@ struct ProgrammeVersionTests {
         #expect(try h.shard.programmeVersions().last?.sha256 == v2.sha256)
     }
 
+    @Test func aShardLeftOpenFollowsAVersionAnotherConnectionApplied() throws {
+        let h = try Harness(programme: Self.v1)
+        try h.run([Self.accrual("hotel", "h1", "m1", 10_000)])
+        // The partition moves to another worker (another connection) and back, while this
+        // Shard object stays open: it must price by the file's version, not its own.
+        let other = try Shard(path: h.path, partition: 3, programme: Self.v1)
+        _ = try other.apply(LedgerBatch(entries: [LedgerEntry(offset: 1, kind: .programme(try Self.release(Self.v2JSON)))], nextOffset: 2)) { _ in }
+        other.close()
+        h.offset = 2
+        #expect(Self.points(try h.run([Self.accrual("hotel", "h2", "m1", 10_000)])) == [1_200])
+        #expect(h.shard.programme.version == "2026-12-01")
+    }
+
     @Test func aRolledBackReleaseLeavesTheOldVersion() throws {
         let v2 = try Self.release(Self.v2JSON)
         let h = try Harness(programme: Self.v1)
