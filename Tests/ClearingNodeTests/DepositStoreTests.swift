@@ -100,6 +100,43 @@ import Testing
         #expect(!topped.exhausted)
     }
 
+    /// Fuel on a deposit of 10, all frozen, refuse mode; every step reopens the state file.
+    @Test func topUpsAndSuspensionsSurviveAReopen() throws {
+        let path = Self.temporaryState()
+        let terms = PartnerTerms(
+            partnerId: "fuel", fundingModel: .operatorFunded,
+            deposit: Deposit(amountMinor: 10, frozenMinor: 10, whenExhausted: .refuse), pointValueMinor: 1)
+        func economics(cycle: Int64, opening: Int64, funded: Int64, store: ClearingStore) throws -> [PartnerEconomics] {
+            try PartnerEconomics.compute(
+                terms: [terms], points: [PartnerPoints(partnerId: "fuel", fundedMinor: funded)],
+                deposits: [DepositOpening(partnerId: "fuel", openingMinor: opening, topUps: try store.topUps(cycle: cycle, partner: "fuel"))],
+                accrualSuspended: [], operatorId: "operator")
+        }
+        var store = try ClearingStore(path: path)
+        _ = try store.recordTopUp(partner: "fuel", amountMinor: 9, reference: "R-9")
+        store.close()
+        store = try ClearingStore(path: path)
+        #expect(try store.waitingTopUps().map(\.topUp.reference) == ["R-9"])
+        _ = try store.openNextClosing(closedAtMilliseconds: 5, partitions: 1)
+        #expect(try store.accrualSuspended(1) == [])
+        // Cycle 1: 10 + 9 = 19, nothing issued: 9 left to draw.
+        try store.recordDeposits(cycle: 1, try economics(cycle: 1, opening: 10, funded: 0, store: store))
+        store.close()
+        store = try ClearingStore(path: path)
+        _ = try store.openNextClosing(closedAtMilliseconds: 6, partitions: 1)
+        #expect(try store.accrualSuspended(2) == [])
+        // Cycle 2: 50 issued, 9 drawn, 41 owed; closing 10 = frozen: the next barrier suspends fuel.
+        let second = try economics(cycle: 2, opening: 19, funded: 50, store: store)
+        #expect(second.first?.deposit?.drawnMinor == 9)
+        try store.recordDeposits(cycle: 2, second)
+        store.close()
+        store = try ClearingStore(path: path)
+        defer { store.close() }
+        _ = try store.openNextClosing(closedAtMilliseconds: 7, partitions: 1)
+        #expect(try store.accrualSuspended(3) == ["fuel"])
+        #expect(try store.lastDeposits(before: 3).map(\.closingMinor) == [10])
+    }
+
     @Test func topUpCommandChecksItsFields() throws {
         let programme = try Self.programme()
         let path = Self.temporaryState()
