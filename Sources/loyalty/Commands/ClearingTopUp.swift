@@ -21,13 +21,13 @@ extension ClearingCommand {
         @Option(help: "The amount paid, in minor units.") var amountMinor: Int64
         @Option(help: "The payment's reference (1-64 letters, digits, . _ - / :), used once.") var reference: String
         @OptionGroup var programme: ProgrammeOption
-        @OptionGroup var node: ClearingCommand.NodeOptions
+        @Option(help: "The clearing node's state file (SQLite).") var state = "var/clearing/state.sqlite"
 
         func run() async throws {
             let result: ClearingAdmin.TopUpResult
             do {
                 result = try ClearingAdmin.recordTopUp(
-                    statePath: node.state, programme: try programme.load(), partner: partner, amountMinor: amountMinor,
+                    statePath: state, programme: try programme.load(), partner: partner, amountMinor: amountMinor,
                     reference: reference)
             } catch let error as ClearingNodeError {
                 throw CLIError(error.description)
