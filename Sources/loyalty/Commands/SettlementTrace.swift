@@ -143,7 +143,7 @@ extension SettlementCommand {
             let positions = involved.sorted().map { "\($0) \(manifest.net_positions[$0] ?? 0)" }.joined(separator: ", ")
             print(
                 "instructions (\(manifest.instruction_mode)) settle net positions (\(positions)), not bilateral amounts: "
-                    + "\(rows.isEmpty ? "none involve them" : "\(rows.count) involve them")")
+                    + "\(rows.isEmpty ? "none involves them" : "\(rows.count) involve\(rows.count == 1 ? "s" : "") them")")
             for row in rows { print(row) }
         }
     }
