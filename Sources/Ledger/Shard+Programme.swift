@@ -66,7 +66,7 @@ extension Shard {
     func programmeVersions(ofCycle first: Int64, barrier: Int64) throws(LedgerError) -> [String] {
         let atFirst = try store.programmeRelease(pricing: first)?.release.version ?? baseProgramme.version
         let versions = [atFirst] + (try store.programmeReleases(switchedWithin: first...barrier).map(\.release.version))
-        if try store.newestProgrammeRelease() != nil {
+        if try !store.newestProgrammeSHA256().isEmpty {
             store.absorbProgramme("W", offset: barrier, versions)
         }
         return versions
@@ -85,7 +85,7 @@ extension Shard {
     /// this shard last looked (the caches' `data_version` case), price by what the file
     /// says now. One primary-key read per batch.
     func followProgrammeOfFile() throws(LedgerError) {
-        guard (try store.newestProgrammeRelease()?.release.sha256 ?? "") != programmeSHA256 else { return }
+        guard try store.newestProgrammeSHA256() != programmeSHA256 else { return }
         programme = baseProgramme
         rules = LedgerRules(programme: baseProgramme)
         programmeSHA256 = ""

@@ -12,9 +12,17 @@ extension LedgerStore {
         var release: ProgrammeRelease
     }
 
-    /// Every recorded version, oldest first.
+    /// Every recorded version, oldest first (without their files: `json` empty).
     func programmeReleases() throws(LedgerError) -> [StoredRelease] {
-        try readReleases("SELECT from_offset, version, sha256, published_at, json FROM programme_versions ORDER BY from_offset")
+        try readReleases("SELECT from_offset, version, sha256, published_at, '' FROM programme_versions ORDER BY from_offset")
+    }
+
+    /// The SHA-256 of the newest recorded version, "" before the first: read at every
+    /// batch, so only the key and the hash, never the file.
+    func newestProgrammeSHA256() throws(LedgerError) -> String {
+        let s = try db.prepare("SELECT sha256 FROM programme_versions ORDER BY from_offset DESC LIMIT 1")
+        defer { s.reset() }
+        return try s.step() ? s.text(0) : ""
     }
 
     /// The newest recorded version (the one in force now), nil before the first.
@@ -25,18 +33,19 @@ extension LedgerStore {
     }
 
     /// The version that priced (or will price) `offset`: the newest whose from_offset ≤
-    /// `offset`; nil when the programme the shard was opened with did.
+    /// `offset`; nil when the programme the shard was opened with did. Without its file.
     func programmeRelease(pricing offset: Int64) throws(LedgerError) -> StoredRelease? {
         try readReleases(
-            "SELECT from_offset, version, sha256, published_at, json FROM programme_versions WHERE from_offset <= ? ORDER BY from_offset DESC LIMIT 1",
+            "SELECT from_offset, version, sha256, published_at, '' FROM programme_versions WHERE from_offset <= ? ORDER BY from_offset DESC LIMIT 1",
             offset
         ).first
     }
 
-    /// The versions switched to at from_offsets in `offsets` (a cycle's), in order.
+    /// The versions switched to at from_offsets in `offsets` (a cycle's), in order; without
+    /// their files.
     func programmeReleases(switchedWithin offsets: ClosedRange<Int64>) throws(LedgerError) -> [StoredRelease] {
         try readReleases(
-            "SELECT from_offset, version, sha256, published_at, json FROM programme_versions WHERE from_offset > ? AND from_offset <= ? ORDER BY from_offset",
+            "SELECT from_offset, version, sha256, published_at, '' FROM programme_versions WHERE from_offset > ? AND from_offset <= ? ORDER BY from_offset",
             offsets.lowerBound, offsets.upperBound)
     }
 
