@@ -29,6 +29,7 @@ extension Gateway {
             var envelope = try validator.decode(body, format: format)
             do throws(EdgeError) {
                 try resolveCard(&envelope)  // a card without a member: its account (Gateway+Cards)
+                try checkCompany(envelope)  // a company accrual's two halves (Gateway+Companies)
                 try validator.validate(envelope, authenticatedPartner: partner)
             } catch {
                 metrics.rejectedAtEdge(field: error.field)
@@ -40,7 +41,10 @@ extension Gateway {
             // A MOVE always waits: its LINK on the target follows its result (Gateway+Cards).
             let slot = wait || Self.isMove(envelope) ? waiters.register(key) : nil
             let metadata: RecordMetadata
-            do throws(EdgeError) { metadata = try await publish(envelope) } catch {
+            do throws(EdgeError) {
+                metadata = try await publish(envelope)
+                try await publishCompanyHalf(envelope)  // the company account's half (Gateway+Companies)
+            } catch {
                 if let slot { waiters.remove(key, slot) }
                 throw error
             }

@@ -60,11 +60,13 @@ extension LedgerCommand {
                             view, spendable: answer.balance, pending: answer.facts.pendingPoints, at: time, partition: file.partition,
                             programme: programme))
                     print(Self.pointFacts(answer, view: view, at: time))
+                    if let company = programme.companies.company(accountMemberId: member) { print("company account: " + Self.companyLine(company)) }
                     return
                 }
                 throw CLIError("member \(member) has no points in any shard of \(shards.data)")
             }
             var all: [ShardTotals] = []
+            var companyBalances: [String: Int64] = [:]  // Ledger+Companies
             for file in files {
                 let shard = try Shard(path: file.path, partition: file.partition, programme: programme)
                 defer { shard.close() }
@@ -72,11 +74,13 @@ extension LedgerCommand {
                 print("partition \(file.partition): next offset \(totals.nextOffset), digest \(try shard.digest())")
                 if let line = ProgrammeCommand.Publish.versionsLine(try shard.programmeVersions()) { print("  " + line) }
                 all.append(totals)
+                companyBalances.merge(try Self.companyBalances(shard, programme: programme)) { $0 + $1 }
             }
             print("")
             print(Report.partners(all, programme: programme))
             print("")
             print(Report.debts(all, programme: programme))
+            for line in Self.companyLines(companyBalances, programme: programme) { print(line) }
         }
     }
 

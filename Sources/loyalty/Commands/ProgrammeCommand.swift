@@ -93,6 +93,9 @@ struct ProgrammeCommand: AsyncParsableCommand {
             p.exchange.map { "\(p.id) (\($0.blockPoints) points → \($0.milesPerBlock) \($0.unit))" }
         }
         if !exchange.isEmpty { lines.append("exchange partners: " + exchange.joined(separator: ", ")) }
+        if !programme.companies.isEmpty {  // Ledger+Companies.swift
+            lines.append("companies: " + programme.companies.all.map { LedgerCommand.Inspect.companyLine($0) }.joined(separator: "; "))
+        }
         return lines
     }
 
