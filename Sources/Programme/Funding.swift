@@ -43,11 +43,6 @@ extension Programme {
     /// A fee per cycle: at most 10^12 minor units.
     public static let perCycleFeeRange: ClosedRange<Int64> = 0...1_000_000_000_000
 
-    /// Whether any partner is operator-funded or charges a fee per redemption.
-    public var hasFundingRules: Bool {
-        partners.contains { $0.fundingModel != .onRedemption || $0.fees.perRedemptionMinor != 0 }
-    }
-
     /// A partner's `funding_model` and `fees` (both optional).
     static func decodeFunding(
         _ file: ProgrammeFile.PartnerFile, base: String, problems: inout [(field: String, reason: String)]
