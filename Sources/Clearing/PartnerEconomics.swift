@@ -46,6 +46,20 @@ public struct DepositTopUp: Sendable, Hashable {
         self.reference = reference
         self.amountMinor = amountMinor
     }
+
+    /// The most bytes of a reference.
+    public static let maxReferenceBytes = 64
+
+    /// 1-64 ASCII letters, digits, `.`, `_`, `-`, `/` or `:`: a reference names a statement
+    /// row (no CSV quoting) and is typed by people from a bank statement.
+    public static func isValidReference(_ reference: String) -> Bool {
+        let bytes = Array(reference.utf8)
+        return (1...maxReferenceBytes).contains(bytes.count)
+            && bytes.allSatisfy { byte in
+                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || Array(".-_/:".utf8).contains(byte)
+            }
+    }
 }
 
 /// A deposit as a cycle opens it: the previous cycle's closing balance (the programme's
@@ -288,6 +302,12 @@ extension CycleSettlementInput {
                 throw ClearingError(
                     .invalidInput, "top-up \(topUp.reference) of \(opening.partnerId) must be > 0", location: "deposits.top_ups",
                     found: String(topUp.amountMinor))
+            }
+            // References name statement rows: no CSV quoting, nothing invisible.
+            for topUp in opening.topUps where !DepositTopUp.isValidReference(topUp.reference) {
+                throw ClearingError(
+                    .invalidInput, "top-up reference of \(opening.partnerId) must be 1-64 letters, digits, '.', '_', '-', '/' or ':'",
+                    location: "deposits.top_ups.reference", found: topUp.reference)
             }
         }
         for partner in accrualSuspended where !withDeposit.contains(partner) {

@@ -1,3 +1,4 @@
+import Clearing
 import Foundation
 import Programme
 
@@ -9,10 +10,6 @@ extension ClearingAdmin {
         /// The cycle that took it; nil while it waits for the next cycle to close.
         public var cycle: Int64?
     }
-
-    /// The most bytes of a top-up reference; references name statement rows, so they are
-    /// limited to letters, digits and `.`, `_`, `-`, `/`, `:` (no CSV quoting).
-    public static let maxReferenceBytes = 64
 
     /// Records money `partner` paid into its deposit (a bank transfer with `reference`),
     /// once per reference. Refused unless the partner has a deposit in `programme`, the
@@ -30,10 +27,9 @@ extension ClearingAdmin {
         guard FieldLimits.amountRange.contains(amountMinor) else {
             throw ClearingNodeError("amount-minor: must be in 1...10^12 minor units, got \(amountMinor)")
         }
-        let bytes = Array(reference.utf8)
-        guard (1...maxReferenceBytes).contains(bytes.count), bytes.allSatisfy(isReferenceByte) else {
+        guard DepositTopUp.isValidReference(reference) else {
             throw ClearingNodeError(
-                "reference: must be 1-\(maxReferenceBytes) ASCII letters, digits, '.', '_', '-', '/' or ':', got \"\(reference)\"")
+                "reference: must be 1-\(DepositTopUp.maxReferenceBytes) ASCII letters, digits, '.', '_', '-', '/' or ':', got \"\(reference)\"")
         }
         let store = try ClearingStore(path: statePath)
         defer { store.close() }
@@ -41,10 +37,5 @@ extension ClearingAdmin {
         case .recorded: return TopUpResult(recorded: true, cycle: nil)
         case .alreadyRecorded(let cycle): return TopUpResult(recorded: false, cycle: cycle)
         }
-    }
-
-    static func isReferenceByte(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || Array(".-_/:".utf8).contains(byte)
     }
 }

@@ -202,6 +202,10 @@ import Testing
         let zero = #expect(throws: ClearingError.self) { try CycleSettlement.settle(input) }
         #expect(zero?.location == "deposits.top_ups")
         input = Self.input()
+        input.deposits[0].topUps.append(DepositTopUp(reference: "TU,2", amountMinor: 5))
+        let comma = #expect(throws: ClearingError.self) { try CycleSettlement.settle(input) }
+        #expect(comma?.location == "deposits.top_ups.reference")
+        input = Self.input()
         input.accrualSuspended = ["C"]
         let suspended = #expect(throws: ClearingError.self) { try CycleSettlement.settle(input) }
         #expect(suspended?.location == "accrual_suspended")
