@@ -50,7 +50,7 @@ struct FundingPropertyTests {
     func moneyAddsUpAtEverySealWhateverTheMixOfModels(seed: UInt64) async throws {
         let programme = Self.programme(seed: seed)
         let h = try Harness(programme: programme)
-        let entries = Workload.entries(seed: 100 + seed, count: 3_000, programme: programme, members: 25)
+        let entries = Workload.entries(seed: 100 + seed, count: 2_000, programme: programme, members: 25)
         let pv = programme.pointValueMinor
         let operatorId = programme.operatorId
         var sealed = 0
@@ -98,7 +98,7 @@ struct FundingPropertyTests {
                 position.debts.filter { $0.amountMinor != 0 }.map { ("\($0.payer) \($0.payee)", $0.amountMinor) }, uniquingKeysWith: +)
             #expect(traced.filter { $0.value != 0 } == sealedDebts, "cycle \(position.cycle)")
         }
-        #expect(sealed >= 10)
+        #expect(sealed >= 8)
         // The mix made the operator pay out whenever some partner was operator-funded.
         if programme.partners.contains(where: { $0.fundingModel == .operatorFunded }) { #expect(operatorPaid != 0) }
     }
@@ -106,10 +106,10 @@ struct FundingPropertyTests {
     /// Replay: the same log in different batches (and reopened) gives the same ledger.
     @Test func fundedLedgersReplayTheSameWhateverTheBatches() async throws {
         let programme = Self.programme(seed: 7)
-        let entries = Workload.entries(seed: 77, count: 1_500, programme: programme, members: 15)
+        let entries = Workload.entries(seed: 77, count: 600, programme: programme, members: 15)
         var digests: Set<String> = []
         var positions: Set<[CyclePosition]> = []
-        for size in [1, 37, 1_500] {
+        for size in [5, 37, 600] {
             let h = try Harness(programme: programme)
             _ = try await h.shard.applyYielding(entries, batchSize: size)
             digests.insert(try h.shard.digest())
