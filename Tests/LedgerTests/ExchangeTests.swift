@@ -1,5 +1,6 @@
 import Foundation
 import Programme
+import SQLite
 import Testing
 
 @testable import Ledger
@@ -111,6 +112,23 @@ func external(_ id: String) -> Transaction.Details {
         let next = LedgerEntry.Kind.barrier(cycle: 2, closedAtMilliseconds: Clock.t0 + 3 * Clock.day)
         let second = try #require(try h.run([next]).compactMap { if case .position(let p) = $0 { p } else { nil } }.first)
         #expect(second.conversions.map(\.partnerTxnId) == ["x4"] && second.conversions.first?.miles == 400)
+    }
+
+    /// The conversions table is ledger content: the full digest reads it, and the chained
+    /// digest of the cycle covers what each conversion recorded.
+    @Test func conversionsAreInTheDigests() throws {
+        let a = try harness()
+        let b = try harness()
+        for h in [a, b] { try h.tx("air", "x1", .redemption(points: 2_000), details: external("FF-77")) }
+        #expect(try a.shard.digest() == b.shard.digest())
+        try b.shard.db.execute("UPDATE conversions SET miles = miles + 1")
+        #expect(try a.shard.digest() != b.shard.digest())
+        // A different external id gives a different chained digest of the cycle.
+        let c = try harness()
+        try c.tx("air", "x1", .redemption(points: 2_000), details: external("FF-78"))
+        let barrier = LedgerEntry.Kind.barrier(cycle: 1, closedAtMilliseconds: Clock.t0 + Clock.day)
+        let sealed = { (h: Harness) in try h.run([barrier]).compactMap { if case .position(let p) = $0 { p.ledgerDigest } else { nil } }.first }
+        #expect(try sealed(a) != sealed(c))
     }
 
     /// The same log in batches of 1, 3 and all at once: the same ledger (digest) and the
