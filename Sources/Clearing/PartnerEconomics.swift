@@ -212,20 +212,19 @@ extension PartnerEconomics {
         let drawableBefore = max(0, available - terms.frozenMinor)
         var drawn: Int64 = 0
         var uncovered: Int64 = 0
-        var exhausted: Bool
+        let exhausted: Bool
         switch model {
         case .operatorFunded:
             let owed = max(0, fundedMinor)
             drawn = min(owed, drawableBefore)
             uncovered = owed - drawn
-            exhausted = drawableBefore - drawn == 0
+            exhausted = drawableBefore - drawn == 0  // nothing left to draw
         case .onRedemption:
             uncovered = max(0, exposureValueMinor - drawableBefore)
-            exhausted = uncovered > 0
+            exhausted = uncovered > 0  // the guarantee does not cover the exposure
         }
         let closing = available - drawn
         let drawableAfter = max(0, closing - terms.frozenMinor)
-        if model == .operatorFunded { exhausted = drawableAfter == 0 }
         return DepositFigures(
             openingMinor: opening.openingMinor, topUps: opening.topUps, toppedUpMinor: topped, drawnMinor: drawn, closingMinor: closing,
             frozenMinor: terms.frozenMinor, lowThresholdMinor: terms.lowThresholdMinor, whenExhausted: terms.whenExhausted,
