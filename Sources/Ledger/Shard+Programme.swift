@@ -152,7 +152,9 @@ extension Shard {
     /// cycle settles in one), nor what a point is worth in settlement — the programme's
     /// point value, or a partner's in both versions — because the clearing node prices all
     /// of a cycle's redeemed points at one value per partner when it cross-checks the debts
-    /// (CycleCheck). `loyalty programme publish --current` asks the same before publishing.
+    /// (CycleCheck); nor the funding model or kind of a partner in both versions (who pays
+    /// for its open points, how it settles). `loyalty programme publish --current` asks the
+    /// same before publishing.
     public static func versionChangeProblem(from current: Programme, to next: Programme) -> String? {
         if next.currency != current.currency || next.currencyExponent != current.currencyExponent {
             return "it changes the settlement currency from \(current.currency) (exponent \(current.currencyExponent)) to "
@@ -162,7 +164,18 @@ extension Shard {
             return "it changes point_value_minor from \(current.pointValueMinor) to \(next.pointValueMinor); "
                 + "points already issued were priced at the old value"
         }
-        for partner in next.partners where current.partner(partner.id) != nil {
+        for partner in next.partners {
+            guard let before = current.partner(partner.id) else { continue }
+            // Read at redemption, not recorded on the lots: a switch would move who pays for
+            // points already open (docs/design.md, the funding models' departure).
+            if partner.fundingModel != before.fundingModel {
+                return "it changes the funding model of \(partner.id) from \(before.fundingModel.rawValue) to \(partner.fundingModel.rawValue); "
+                    + "its open points were issued under the old one (add a new partner id instead)"
+            }
+            if partner.kind != before.kind {
+                return "it changes the kind of \(partner.id) from \(before.kind.rawValue) to \(partner.kind.rawValue); "
+                    + "its cycles, statements and conversions are kept by kind (add a new partner id instead)"
+            }
             let (was, now) = (current.settlementPointValueMinor(partnerId: partner.id), next.settlementPointValueMinor(partnerId: partner.id))
             if was != now {
                 return "it changes the settlement value of a point redeemed at \(partner.id) from \(was) to \(now); "

@@ -176,7 +176,7 @@ struct ProgrammeVersionTests {
     /// it in the same batch included: the worker retries nothing, it pauses the partition).
     @Test(arguments: [
         ("bad hash", "SHA-256"), ("unknown key", "cannot load"), ("currency", "settlement currency"), ("version", "the file's version"),
-        ("point value", "point_value_minor"),
+        ("point value", "point_value_minor"), ("funding model", "funding model of hotel"), ("kind", "kind of hotel"),
     ])
     func aReleaseThatCannotBeUsedThrowsAndChangesNothing(_ kind: String, _ expected: String) throws {
         var release = try Self.release(Self.v2JSON)
@@ -192,6 +192,14 @@ struct ProgrammeVersionTests {
             release = try Self.release(Self.v2JSON.replacingOccurrences(of: "\"currency\": \"EUR\"", with: "\"currency\": \"CHF\""))
         case "point value":
             release = try Self.release(Self.v2JSON.replacingOccurrences(of: "\"point_value_minor\": 1,", with: "\"point_value_minor\": 2,"))
+        case "funding model":
+            release = try Self.release(
+                Self.v2JSON.replacingOccurrences(
+                    of: "\"earn_bp\": { \"default\": 1200 }", with: "\"earn_bp\": { \"default\": 1200 }, \"funding_model\": \"operator_funded\""))
+        case "kind":
+            release = try Self.release(
+                Self.v2JSON.replacingOccurrences(
+                    of: "\"earn_bp\": { \"default\": 1200 }", with: "\"earn_bp\": { \"default\": 1200 }, \"kind\": \"catalogue\""))
         default:
             release.version = "2026-12-02"
         }
