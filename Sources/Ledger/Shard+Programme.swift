@@ -113,7 +113,8 @@ extension Shard {
     /// The programme of `release`, and its file as text, or the error that pauses the
     /// partition: the hash, UTF-8, the file itself (`Programme.decode`: every problem, with
     /// unknown keys from a newer binary among them), its `version` equal to the message's,
-    /// and the settlement currency unchanged (`current`; nil on reopening).
+    /// and a change from `current` a version may make (`versionChangeProblem`; nil on
+    /// reopening: the stored version was accepted when it was read).
     static func load(
         _ release: ProgrammeRelease, offset: Int64, partition: Int32, current: Programme?
     ) throws(LedgerError) -> (Programme, String) {

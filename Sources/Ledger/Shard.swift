@@ -32,7 +32,10 @@ public final class Shard {
     public let archiveDirectory: String
 
     /// Opens (creating and migrating if needed) the shard file of `partition`; its archives
-    /// go to `archiveDirectory` (nil: `<shard dir>/archive/partition-NNNN`).
+    /// go to `archiveDirectory` (nil: `<shard dir>/archive/partition-NNNN`). `programme`
+    /// prices the offsets before the first version published into the log; a file that has
+    /// read versions resumes with the newest (throws `.programmeVersion` if this binary
+    /// cannot load it).
     public init(path: String, partition: Int32, programme: Programme, archiveDirectory: String? = nil) throws(LedgerError) {
         self.partition = partition
         self.programme = programme
