@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 import Programme
@@ -87,6 +88,34 @@ struct ConversionFileTests {
         #expect(problem(ConversionFileCSV.header)?.expected == "a last total row")
         #expect(problem(text.replacingOccurrences(of: "record,", with: "rec,"))?.line == 1)
         #expect(problem(text.replacingOccurrences(of: ",1000,400,", with: ",0,400,"))?.line == 2)
+    }
+
+    /// Random conversions over three partners, in any order: every file verifies, its
+    /// total row holds the sums, and the bytes do not depend on the input order.
+    @Test func randomConversionsAlwaysAddUpWhateverTheOrder() throws {
+        var random = SplitMix64(seed: 14)
+        for _ in 0..<20 {
+            var conversions: [Conversion] = []
+            for n in 0..<(1 + random.below(60)) {
+                let blocks = Int64(1 + random.below(50))
+                conversions.append(
+                    Conversion(
+                        partnerId: ["B", "C", "D"][random.below(3)], partnerTxnId: "t\(n)", memberId: "m\(random.below(9))",
+                        externalMemberId: ["X,1", "X\"2", "FF-\(random.below(5))", "a"][random.below(4)], points: blocks * 500,
+                        miles: blocks * 7, offset: Int64(n)))
+            }
+            let input = Fixtures.input().withConversions(conversions)
+            let files = ConversionFileCSV.files(input)
+            #expect(ConversionFileCSV.files(Fixtures.input().withConversions(conversions.reversed())) == files)
+            for file in files {
+                let partner = String(file.name.dropFirst("cycle-1-conversions-".count).dropLast(".csv".count))
+                let mine = conversions.filter { $0.partnerId == partner }
+                #expect(ConversionFileCSV.problem(file.bytes) == nil)
+                let total = String(decoding: file.bytes, as: UTF8.self).split(separator: "\n").last.map(String.init)
+                #expect(total == "total,,\(mine.map(\.points).reduce(0, +)),\(mine.map(\.miles).reduce(0, +)),\(mine.count),")
+            }
+            #expect(Set(files.map(\.name)) == Set(conversions.map { "cycle-1-conversions-\($0.partnerId).csv" }))
+        }
     }
 
     @Test func conversionsAreValidatedWithTheInput() throws {
