@@ -177,8 +177,8 @@ extension Programme {
                     report("\(base).partners[\(position)]", "\(FieldLimits.quoted(id)) is not a partner of this programme")
                     continue
                 }
-                if partner.kind == .catalogue {
-                    report("\(base).partners[\(position)]", "\"\(id)\" is the operator's catalogue: it issues no points to share")
+                if partner.kind != .merchant {
+                    report("\(base).partners[\(position)]", "\"\(id)\" is a \(partner.kind.rawValue) partner: it issues no points to share")
                 }
             }
             if company.employees.isEmpty { report("\(base).employees", "must list at least one employee (member id)") }

@@ -79,6 +79,13 @@ func external(_ id: String) -> Transaction.Details {
         #expect(try h.tx("beta", "b2", .redemption(points: 100)).status == .accepted)
     }
 
+    @Test func anExchangePartnerNeverIssues() throws {
+        let h = try harness()
+        let accrual = try h.tx("air", "a9", accrual(10_000))
+        #expect(accrual.reason == .invalidField && accrual.balanceAfter == 10_000)
+        #expect(accrual.detail == "partner_id: \"air\" is an exchange partner: it converts points into its own and never issues them")
+    }
+
     @Test func theCatalogueTakesPointsAndNeverIssuesThem() throws {
         let h = try harness()
         let accrual = try h.tx("shop", "s1", accrual(10_000))

@@ -105,7 +105,7 @@ import Testing
             try problems([:], companies: company(["partners": ["spa"]])) == ["companies[0].partners[0]: \"spa\" is not a partner of this programme"])
         #expect(
             try problems(partner: 5, ["kind": "catalogue"], companies: company([:])) == [
-                "companies[0].partners[0]: \"hotel\" is the operator's catalogue: it issues no points to share"
+                "companies[0].partners[0]: \"hotel\" is a catalogue partner: it issues no points to share"
             ])
         #expect(try problems([:], companies: company(["employees": ["m-1", "m-1"]])) == ["companies[0].employees[1]: \"m-1\" is listed twice"])
         #expect(

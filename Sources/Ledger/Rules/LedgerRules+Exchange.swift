@@ -2,8 +2,9 @@ import Programme
 
 /// Catalogue and exchange partners (docs/programme.md, "Catalogue and exchange partners").
 ///
-/// - The operator's catalogue only takes points: an accrual there is INVALID_FIELD naming
-///   partner_id. A redemption there is an ordinary one (issuers owe the catalogue).
+/// - The operator's catalogue and the exchange partners only take points: an accrual at
+///   one is INVALID_FIELD naming partner_id. A redemption at the catalogue is an ordinary
+///   one (issuers owe the catalogue).
 /// - A redemption at an exchange partner is a conversion: it needs the member's id in the
 ///   partner's programme (MISSING_EXTERNAL_MEMBER_ID) and a whole number ≥ 1 of the
 ///   partner's blocks (NOT_A_CONVERSION_BLOCK), both checked before the balance. The money
@@ -15,11 +16,18 @@ import Programme
 /// - `external_member_id` belongs to conversions only: on a redemption at any other
 ///   partner it is INVALID_FIELD, so that a misrouted conversion is not taken as a purchase.
 extension LedgerRules {
-    /// Refuses an accrual at a partner that never issues points (the catalogue).
+    /// Refuses an accrual at a partner that never issues points: the catalogue and the
+    /// exchange partners only take them (their earn rates are not bound by the floors).
     func checkIssues(_ partner: Programme.Partner) throws(Rejection) {
-        guard partner.kind != .catalogue else {
+        switch partner.kind {
+        case .merchant: return
+        case .catalogue:
             throw Rejection(
                 .invalidField, "partner_id: \"\(partner.id)\" is the operator's reward catalogue: it takes points and never issues them")
+        case .exchange:
+            throw Rejection(
+                .invalidField,
+                "partner_id: \"\(partner.id)\" is an exchange partner: it converts points into its own and never issues them")
         }
     }
 
