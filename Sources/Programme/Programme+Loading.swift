@@ -85,8 +85,6 @@ struct ProgrammeFile: Decodable {
         var bic: String?
         var pendingDays: Int?
         var redemption: RedemptionFile?
-        var deposit: DepositFile?
-        var exposureCapMinor: Int64?
         var fundingModel: String?
         var fees: FeesFile?
         var deposit: DepositFile?
@@ -100,8 +98,6 @@ struct ProgrammeFile: Decodable {
             case fundingModel = "funding_model"
             case kind, exchange
             case pendingDays = "pending_days"
-            case deposit
-            case exposureCapMinor = "exposure_cap_minor"
             case deposit
             case exposureCapMinor = "exposure_cap_minor"
             case earn = "earn_bp"

@@ -20,8 +20,6 @@ extension Programme {
         for (index, p) in files.enumerated() where index < partners.count {
             partners[index].pendingDays = p.pendingDays ?? 0
             partners[index].redemption = decodeRedemption(p.redemption, base: "partners[\(index)].redemption", problems: &problems)
-            partners[index].deposit = decodeDeposit(p.deposit, base: "partners[\(index)].deposit", problems: &problems)
-            partners[index].exposureCapMinor = p.exposureCapMinor
             (partners[index].fundingModel, partners[index].fees) = decodeFunding(p, base: "partners[\(index)]", problems: &problems)
             partners[index].deposit = decodeDeposit(p.deposit, base: "partners[\(index)].deposit", problems: &problems)
             partners[index].exposureCapMinor = p.exposureCapMinor
@@ -48,7 +46,6 @@ extension Programme {
             let base = "partners[\(index)]"
             checkPending(partner, base: base, report)
             checkRedemption(partner, base: "\(base).redemption", report)
-            checkDeposit(partner, base: base, report)
             checkFunding(partner, base: base, report)
             checkDeposit(partner, base: base, report)
             checkKind(partner, base: base, report)

@@ -81,11 +81,6 @@ public struct Programme: Sendable, Hashable {
         /// The partner's redemption rules: minimum, bill share, rewards, point value
         /// (RedemptionRules.swift).
         public var redemption = RedemptionRules()
-        /// The partner's deposit, if it has one (Deposits.swift).
-        public var deposit: Deposit? = nil
-        /// The most its exposure (open points × point value) may reach before it is flagged;
-        /// nil = no cap (Deposits.swift).
-        public var exposureCapMinor: Int64? = nil
         /// Who pays for its points: at redemption (the default) or the operator, bought at
         /// accrual (Funding.swift).
         public var fundingModel = FundingModel.onRedemption
