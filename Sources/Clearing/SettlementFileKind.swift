@@ -63,7 +63,9 @@ package enum SettlementFileKind: Sendable, Hashable {
         if name.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return "contains a control character" }
         if name.hasPrefix(".") { return "starts with a dot: no ., .. or hidden files" }
         switch of(name, cycle: cycle) {
-        case nil: return "not a file name of cycle \(cycle) (cycle-\(cycle)-instructions.csv, -pain001.xml, -statement-<partner>.csv or -conversions-<partner>.csv)"
+        case nil:
+            return
+                "not a file name of cycle \(cycle) (cycle-\(cycle)-instructions.csv, -pain001.xml, -statement-<partner>.csv or -conversions-<partner>.csv)"
         case .manifest, .signature: return "a manifest cannot list itself or its signature"
         case .instructions, .pain001, .statement, .conversions: return nil
         }
