@@ -139,19 +139,24 @@ struct SoakTests {
         var answered = 0
         var failures: [String] = []
         var round = 0
+        // Requests sent again because the gateway closed an idle pooled connection under them
+        // (its 500 ms request-head timeout): a partner's retry, counted, never a lost answer.
+        var resent = 0
         // At least the attack's time and the partner's count; the suite's time limit bounds both.
         while Date() < deadline || sent < Self.partnerRequests {
             round += 1
-            let single = try await harness.send(
+            let (single, again) = try await harness.sendResendingOnClosedConnection(
                 "POST", "/v1/transactions", body: accrualJSON(partner: "pharmacy", txn: "good-\(round)", member: "m-\(round % 50)"),
                 contentType: "application/json", signer: pharmacy)
+            resent += again
             sent += 1
             if single.status == 202 { answered += 1 } else { failures.append("\(single.status) \(single.body)") }
             if round % 20 == 0 {
                 var body: [UInt8] = []
                 for i in 0..<50 { body += accrualJSON(partner: "pharmacy", txn: "good-b\(round)-\(i)", member: "m-\(i)") + [10] }
-                let batch = try await harness.send(
+                let (batch, batchAgain) = try await harness.sendResendingOnClosedConnection(
                     "POST", "/v1/transactions/batch", body: body, contentType: "application/x-ndjson", signer: pharmacy)
+                resent += batchAgain
                 sent += 1
                 if batch.status == 200, batch.body.contains("\"accepted\":50") {
                     answered += 1
@@ -188,7 +193,7 @@ struct SoakTests {
         let growth = rssAfter - rssBefore
         #expect(growth < 128 << 20, "resident memory grew by \(growth >> 20) MiB")
         print(
-            "soak: partner \(answered)/\(sent); flood \(floodTally); oversized \(oversizedTally); slow \(slowTally); RSS \(rssBefore >> 20) -> \(rssAfter >> 20) MiB; open after \(openAfter)"
+            "soak: partner \(answered)/\(sent) (\(resent) resent on a closed idle connection); flood \(floodTally); oversized \(oversizedTally); slow \(slowTally); RSS \(rssBefore >> 20) -> \(rssAfter >> 20) MiB; open after \(openAfter)"
         )
         await harness.stop()
     }

@@ -104,6 +104,25 @@ public final class GatewayHarness: @unchecked Sendable {  // immutable after ini
         return Reply(status: Int(response.status.code), body: String(buffer: bytes), headers: response.headers)
     }
 
+    /// `send` (signed afresh each time) sent again when the gateway closed the pooled
+    /// keep-alive connection the request went out on (`remoteConnectionClosed`): with a short
+    /// request-head timeout, a connection left idle past it on a loaded machine races the
+    /// client's reuse of it. A partner resends such a request; ours are idempotent (the same
+    /// transaction id). The reply and how many times the request was sent again.
+    public func sendResendingOnClosedConnection(
+        _ method: String, _ pathAndQuery: String, body: [UInt8] = [], contentType: String? = nil, signer: RequestSigner?,
+        attempts: Int = 3
+    ) async throws -> (reply: Reply, resent: Int) {
+        var resent = 0
+        while true {
+            do {
+                return (try await send(method, pathAndQuery, body: body, contentType: contentType, signer: signer), resent)
+            } catch let error as HTTPClientError where error == .remoteConnectionClosed && resent + 1 < attempts {
+                resent += 1
+            }
+        }
+    }
+
     /// Sum of the high watermarks of the transactions topic.
     public func transactionsEnd() throws -> Int64 { try kafka.recordCount(topics.transactions) }
 
