@@ -62,6 +62,12 @@ struct Dev: AsyncParsableCommand {
     @OptionGroup var programme: ProgrammeOption
     @Option(name: .customLong("log-level"), help: "Log level of the nodes (logs go to stderr).") var logLevel = "warning"
 
+    func validate() throws {
+        // Three cycles close at a third, two thirds and the end of the traffic: each needs some.
+        guard transactions >= 3 else { throw ValidationError("--transactions: must be at least 3 (dev closes three cycles), got \(transactions)") }
+        guard members >= 1 else { throw ValidationError("--members: must be at least 1, got \(members)") }
+    }
+
     func run() async throws {
         let logger = try LogOptions.parse(["--log-level", logLevel]).bootstrap(label: "loyalty.dev")
         // Without --programme, the coalition of config/programme.coalition.json: both
@@ -205,6 +211,7 @@ struct Dev: AsyncParsableCommand {
 
     private var clearingDirectory: String { "\(data)/clearing" }
     private var clearingStatePath: String { "\(clearingDirectory)/state.sqlite" }
+    private var settlementDirectory: String { "\(data)/settlement" }
 
     /// What finance does when a statement flags a deposit: the partner pays in again. Each
     /// partner whose deposit cycle `cycle` left below its low threshold tops it up by its
@@ -221,7 +228,6 @@ struct Dev: AsyncParsableCommand {
             )
         }
     }
-    private var settlementDirectory: String { "\(data)/settlement" }
 
     private func startClearingNode(bootstrapServers: String, programme: Programme, logger: Logger) throws -> ClearingNode {
         let key = SigningKeyFile.generate()
