@@ -73,6 +73,9 @@ struct Dev: AsyncParsableCommand {
         // Without --programme, the coalition of config/programme.coalition.json: both
         // funding models, deposits, fees, a catalogue and an exchange partner.
         let programme = self.programme.path == nil ? Programme.coalitionSample : try self.programme.loadOrSample()
+        guard programme.partners.contains(where: { $0.kind == .merchant }) else {
+            throw CLIError("the programme has no merchant partner (kind \"merchant\"): synthetic members would have nowhere to earn points")
+        }
         let files = FileManager.default
         if files.fileExists(atPath: data) { try files.removeItem(atPath: data) }
         let shardDirectory = "\(data)/shards"
