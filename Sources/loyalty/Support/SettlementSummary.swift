@@ -7,7 +7,8 @@ import Programme
 struct SettlementSummary {
     let cycle: Int64
     let instructions: [(payer: String, payee: String, amountMinor: Int64)]
-    let manifest: [String: Any]
+    /// The cycle's manifest, decoded as the verifier reads it.
+    let manifest: SettlementManifest
     /// The partners' economics (manifest format 2), by partner id.
     let economics: [String: SettlementManifest.PartnerEconomicsField]
     let totals: SettlementManifest.EconomicsTotals?
@@ -24,8 +25,8 @@ struct SettlementSummary {
             return (String(fields[1]), String(fields[2]), amount)
         }
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(SettlementFileName.manifest(cycle: cycle))"))
-        manifest = (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
         let decoded = try JSONDecoder().decode(SettlementManifest.self, from: data)
+        manifest = decoded
         economics = decoded.partner_economics ?? [:]
         totals = decoded.economics_totals
         var conversions: [String: (file: String, points: Int64, miles: Int64, count: Int64)] = [:]
@@ -51,15 +52,14 @@ struct SettlementSummary {
         for (index, instruction) in instructions.enumerated() {
             rows.append([String(index + 1), instruction.payer, instruction.payee, Format.money(instruction.amountMinor, exponent: exponent)])
         }
-        let efficiency = manifest["netting_efficiency"] as? [String: Any] ?? [:]
-        func int(_ key: String) -> Int64 { (efficiency[key] as? NSNumber)?.int64Value ?? 0 }
-        let partitions = (manifest["partitions"] as? [[String: Any]])?.count ?? 0
+        let efficiency = manifest.netting_efficiency
+        let partitions = manifest.partitions.count
         return """
             settlement of cycle \(cycle) (\(partitions) partitions):
             \(Format.table(rows))
-            netting: \(int("gross_obligation_count")) gross obligations of \(Format.money(int("gross_amount_minor"), exponent: exponent)) \
-            -> \(int("instruction_count")) payments moving \(Format.money(int("moved_amount_minor"), exponent: exponent)) \
-            (\(Format.grouped(int("money_saved_basis_points") / 100)).\(String(format: "%02d", int("money_saved_basis_points") % 100)) % less money moved)
+            netting: \(efficiency.gross_obligation_count) gross obligations of \(Format.money(efficiency.gross_amount_minor, exponent: exponent)) \
+            -> \(efficiency.instruction_count) payments moving \(Format.money(efficiency.moved_amount_minor, exponent: exponent)) \
+            (\(Format.grouped(efficiency.money_saved_basis_points / 100)).\(String(format: "%02d", efficiency.money_saved_basis_points % 100)) % less money moved)
             \(renderEconomics(programme: programme))
             """
     }
