@@ -38,7 +38,7 @@ import Testing
 
     @Test func tracedLinesSumToTheSettledFiguresForEveryPair() async throws {
         for seed in UInt64(1)...40 {
-            await Task.yield()
+            if seed % 10 == 0 { await Task.yield() }  // a few times: each yield can wait seconds on a loaded pool
             let (input, ledgerEntries) = try Self.generated(seed: seed)
             let settlement = try CycleSettlement.settle(input)
             let entries = ledgerEntries + PartnerEconomics.traceEntries(settlement.economics, operatorId: input.operatorId)

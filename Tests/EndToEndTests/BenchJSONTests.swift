@@ -5,7 +5,7 @@ import Testing
 /// `loyalty bench … --json`: stdout is one JSON object of the figures (for scripts and
 /// CI dashboards), the human report goes to stderr. Tiny workloads: the shape is tested
 /// here, the speed by the benches themselves.
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.timeLimit(.minutes(10)))
 struct BenchJSONTests {
     @Test(arguments: [
         (["ledger", "--messages", "600", "--members", "60", "--partitions", "2", "--runs", "2"], ["best_records_per_second", "digests_equal"]),

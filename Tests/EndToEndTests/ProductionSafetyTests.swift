@@ -13,7 +13,7 @@ import Worker
 /// Issue 12's production safety: a missing programme file, a too-high replication factor
 /// and a partition-count mismatch each stop a node with one error line naming the fix;
 /// `--log-format json` writes one JSON object per line.
-@Suite("Production safety and logs", .timeLimit(.minutes(5)))
+@Suite("Production safety and logs", .timeLimit(.minutes(10)))
 struct ProductionSafetyTests {
     /// The `Error:` lines of a command's output.
     static func errorLines(_ output: String) -> [Substring] {

@@ -7,7 +7,7 @@ import Testing
 import Worker
 
 /// `loyalty ledger snapshot` and `restore`: a round trip, and clear errors that change nothing.
-@Suite("ledger snapshot and restore commands", .timeLimit(.minutes(2)))
+@Suite("ledger snapshot and restore commands", .timeLimit(.minutes(10)))
 struct SnapshotCommandTests {
     @Test func snapshotRestoreAndTheirErrors() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("snapshot-cli-\(UUID().uuidString)").path

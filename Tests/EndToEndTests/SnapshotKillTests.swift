@@ -10,7 +10,7 @@ import Worker
 /// `loyalty ledger snapshot` killed (SIGKILL) at random moments: the store keeps the
 /// previous snapshot, `newest` returns it or a complete new one, and what is restored is
 /// always a whole ledger, never part of a copy.
-@Suite("Snapshots killed part-way", .timeLimit(.minutes(5)))
+@Suite("Snapshots killed part-way", .timeLimit(.minutes(10)))
 struct SnapshotKillTests {
     @Test("a snapshot killed part-way leaves the previous snapshot intact and is never restored", .seeded(11))
     func killedSnapshots() async throws {

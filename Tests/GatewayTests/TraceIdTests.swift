@@ -14,7 +14,7 @@ import Worker
 
 /// A partner's W3C `traceparent` becomes the transaction's trace id: in the answer, on the
 /// transaction record, in the worker's log lines and on the result.
-@Suite("Trace ids from traceparent through Kafka and the worker", .timeLimit(.minutes(3)))
+@Suite("Trace ids from traceparent through Kafka and the worker", .timeLimit(.minutes(10)))
 struct TraceIdTests {
     static let traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
     static let traceParent = "00-\(traceId)-00f067aa0ba902b7-01"

@@ -6,7 +6,7 @@ import Testing
 
 /// The figures the nodes' metrics read from the wrapper: the producer's queue length and
 /// delivery errors, and the offsets a group committed as lag tools see them.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(10)))
 struct MonitoringFiguresTests {
     @Test func queueLengthAndDeliveryErrorsFollowRecordsThatCannotBeDelivered() async throws {
         let (cluster, topic) = try clusterWithTopic("figures", partitions: 1)

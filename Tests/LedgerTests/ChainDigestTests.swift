@@ -9,7 +9,7 @@ import Testing
 /// The chained digest sealed into each cycle's position (issue 11): O(cycle) to seal,
 /// independent of batch boundaries and restarts, and a change anywhere changes its cycle's
 /// digest and every later one.
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.timeLimit(.minutes(10)))
 struct ChainDigestTests {
     static func digests(_ shard: Shard) throws -> [Int64: String] {
         Dictionary(uniqueKeysWithValues: try shard.positions().map { ($0.cycle, $0.ledgerDigest) })

@@ -7,7 +7,7 @@ import Testing
 /// Checkpoints taken on a connection of their own while the shard's writer goes on
 /// (LedgerStore+Checkpoint): the ledger is the one built without them, the writer keeps its
 /// caches, and the WAL stays bounded.
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.timeLimit(.minutes(10)))
 struct CheckpointTests {
     static let entries = Workload.entries(seed: 23, count: 4000, members: 40)
 

@@ -6,7 +6,7 @@ import Testing
 
 /// Issue 13, item 2: expiry policies, hand-worked. Partners earn 10 % with no fee, a point
 /// is worth 1 minor unit (`ExpiryTests.earn(n)` earns exactly n points).
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(10)))
 struct ExpiryPolicyTests {
     static func programme(_ kind: ExpiryPolicy.Kind?, pendingDays: [String: Int] = [:]) -> Programme {
         var programme = ExpiryTests.sixMonths

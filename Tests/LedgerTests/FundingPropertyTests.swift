@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import LoyaltyTesting
 import Programme
 import SQLite
 import Testing
@@ -9,7 +10,7 @@ import Testing
 /// Funding models mixed at random over random workloads: at every seal the money adds up
 /// (docs/finance.md, "Funding models"), the issuers' outstanding points are their open
 /// lots, and the per-transaction debts sum to the sealed ones.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(10)))
 struct FundingPropertyTests {
     /// A random mix of funding models and fees per redemption over handWorked's partners.
     static func programme(seed: UInt64) -> Programme {
@@ -26,13 +27,14 @@ struct FundingPropertyTests {
     /// Applies `entries` in one batch per barrier, calling `check` after each sealed cycle.
     static func applyCheckingSeals(_ h: Harness, _ entries: [LedgerEntry], check: (CyclePosition) throws -> Void) async throws {
         var chunk: [LedgerEntry] = []
+        var pool = PoolYield()
         for entry in entries {
             chunk.append(entry)
             guard case .barrier = entry.kind else { continue }
             let outputs = try h.shard.apply(chunk, batchSize: chunk.count)
             chunk.removeAll()
             if case .position(let position) = outputs.last { try check(position) }
-            await Task.yield()
+            await pool.ifDue()
         }
         if !chunk.isEmpty { try h.shard.apply(chunk, batchSize: chunk.count) }
     }

@@ -47,7 +47,7 @@ extension CyclePosition {
 }
 
 /// Funding models and fees per redemption, worked by hand (docs/finance.md, "Funding models").
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(10)))
 struct FundingTests {
     let day = Clock.day
 

@@ -7,7 +7,7 @@ import Testing
 /// Issue 13, item 3: pending points, hand-worked. The pharmacy holds its accruals 14 days
 /// (its return window); everyone earns 10 %, no fee, a point is 1 minor unit; points expire
 /// 24 months after earning.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(10)))
 struct PendingPointsTests {
     static let programme = ExpiryPolicyTests.programme(.monthsAfterEarning(months: 24), pendingDays: ["pharmacy": 14])
 

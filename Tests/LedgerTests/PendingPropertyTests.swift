@@ -1,4 +1,5 @@
 import Foundation
+import LoyaltyTesting
 import Testing
 
 @testable import Ledger
@@ -10,7 +11,7 @@ import Testing
 /// reported balance leaves the pending points out, and lots add up to balance + pending.
 /// (Replay in other batch sizes: `ExpiryPolicyTests.replayGivesTheSameDigestUnderEveryPolicy`
 /// runs the same partners through a shard with barriers.)
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.timeLimit(.minutes(10)))
 struct PendingPropertyTests {
     @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6])
     func redemptionsNeverTakePendingPoints(seed: UInt64) async throws {
@@ -24,8 +25,9 @@ struct PendingPropertyTests {
         var redemptionsAfterPending = 0
         // A long synchronous loop would hold one of the few cooperative threads (2 on CI)
         // and starve the suites that await (in-process gateways, 1-minute limits): yield.
-        for (index, entry) in entries.enumerated() {
-            if index % 32 == 0 { await Task.yield() }
+        var pool = PoolYield()
+        for entry in entries {
+            await pool.ifDue()
             guard case .transaction(let t) = entry.kind else { continue }
             let time = t.eventTimeMilliseconds
             let pendingBefore = LedgerRules.pendingPoints(ledger.member(t.memberId), lots: ledger.openLots(t.memberId), at: time)

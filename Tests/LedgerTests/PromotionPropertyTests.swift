@@ -9,7 +9,7 @@ import Testing
 /// settling points at its own value and one holding its points (and their bonuses) pending: every bonus is what an independent model of the
 /// promotions says, every redeemed point of a funder's lots is one debt of the funder, the
 /// debts net to zero, and a replay in other batch sizes gives the same ledger.
-@Suite(.timeLimit(.minutes(3))) struct PromotionPropertyTests {
+@Suite(.timeLimit(.minutes(10))) struct PromotionPropertyTests {
     static let window = (Clock.t0 + 100 * Clock.day)..<(Clock.t0 + 200 * Clock.day)
 
     static var programme: Programme {

@@ -4,7 +4,7 @@ import Programme
 import Synchronization
 import Testing
 
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.timeLimit(.minutes(10)))
 struct SnapshotTests {
     static let entries = Workload.entries(seed: 7, count: 3000)
 

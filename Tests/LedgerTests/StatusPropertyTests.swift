@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import LoyaltyTesting
 import Programme
 import Testing
 
@@ -56,8 +57,9 @@ struct StatusPropertyTests {
         var seen: Set<String> = []
         // A long synchronous loop would hold one of the few cooperative threads (2 on CI)
         // and starve the suites that await (in-process gateways, 1-minute limits): yield.
-        for (index, entry) in entries.enumerated() {
-            if index % 32 == 0 { await Task.yield() }
+        var pool = PoolYield()
+        for entry in entries {
+            await pool.ifDue()
             let outputs = try h.run([entry.kind])
             switch (entry.kind, try #require(outputs.first)) {
             case (.transaction(let t), .result(_, _, let outcome, _, let facts)):

@@ -1,6 +1,7 @@
 import Basics
 import Foundation
 import Ledger
+import LoyaltyTesting
 import Programme
 import Testing
 
@@ -185,17 +186,18 @@ extension Shard {
         return outputs
     }
 
-    /// `apply(_:batchSize:)` for long workloads in async tests: yields between batches,
-    /// so a property test does not hold one of the few cooperative threads (2 on CI) for
-    /// seconds and starve the suites that await.
+    /// `apply(_:batchSize:)` for long workloads in async tests: yields between batches
+    /// now and then (`PoolYield`), so a property test does not hold one of the few
+    /// cooperative threads (2 on CI) for seconds and starve the suites that await.
     func applyYielding(_ entries: [LedgerEntry], batchSize size: Int) async throws -> [LedgerOutput] {
         var outputs: [LedgerOutput] = []
         var start = 0
+        var pool = PoolYield()
         while start < entries.count {
             let end = min(start + size, entries.count)
             outputs += try apply(Array(entries[start..<end]), batchSize: size)
             start = end
-            if start / size % 8 == 0 { await Task.yield() }
+            await pool.ifDue()
         }
         return outputs
     }

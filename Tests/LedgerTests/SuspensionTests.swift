@@ -6,7 +6,7 @@ import Testing
 
 /// Suspended partners (deposit exhausted in refuse mode): the barrier lists them, and until
 /// the next sealing barrier their accruals are refused DEPOSIT_EXHAUSTED.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(10)))
 struct SuspensionTests {
     let day = Clock.day
 

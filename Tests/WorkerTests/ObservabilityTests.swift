@@ -17,7 +17,7 @@ import Worker
 /// ephemeral port: every metric name of the contract is exposed, the figures agree with
 /// the traffic, /health and /ready answer as documented, and the offsets committed to
 /// Kafka (the monitoring hint) equal the shards' own.
-@Suite("Worker and clearing node metrics and health", .timeLimit(.minutes(5)))
+@Suite("Worker and clearing node metrics and health", .timeLimit(.minutes(10)))
 struct ObservabilityTests {
     static let workerMetricNames = [
         "loyalty_worker_consumed_total", "loyalty_worker_applied_total", "loyalty_worker_rejected_total",

@@ -10,7 +10,7 @@ import Worker
 /// A permanent publish error for one output never stops a partition (issue 9 item 4): the
 /// output is replaced by a bounded one, the records after it are applied, and nothing is
 /// lost or published twice.
-@Suite("Outputs Kafka refuses", .timeLimit(.minutes(5)))
+@Suite("Outputs Kafka refuses", .timeLimit(.minutes(10)))
 struct PublishFailureTests {
     private static let t0: Int64 = 1_767_225_600_000  // 2026-01-01
 

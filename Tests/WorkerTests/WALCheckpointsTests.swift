@@ -8,7 +8,7 @@ import Testing
 
 /// The worker's checkpoints off the loop thread: a shard whose WAL passed the bound is
 /// checkpointed once, and the WAL starts over at its next commit.
-@Suite("WAL checkpoints", .timeLimit(.minutes(2)))
+@Suite("WAL checkpoints", .timeLimit(.minutes(10)))
 struct WALCheckpointsTests {
     private static let t0: Int64 = 1_767_225_600_000  // 2026-01-01
 

@@ -8,7 +8,7 @@ import Worker
 
 /// The worker's snapshot schedule, without Kafka: what `committed` starts, what it skips,
 /// and restoring for a partition without its file.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(10)))
 struct WorkerSnapshotsTests {
     @Test func snapshotsFollowTheSealedCyclesAndSkipWhatIsAlreadyCovered() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("worker-snapshots-\(UUID().uuidString)").path
