@@ -20,7 +20,7 @@ public enum HistoryBenchmark {
         public var members = 100_000
         /// Days of event time the transactions spread over (a cycle per day).
         public var days: Int64 = 720
-        public var snapshotEveryDays: Int64 = 30
+        public var snapshotEveryDays: Int64 = 15
         public var batchSize = WorkerConfiguration.defaultMaxBatchRecords
         /// The first and the last this many transactions are the two apply-rate windows.
         public var window = 1_000_000
@@ -48,6 +48,8 @@ public enum HistoryBenchmark {
         public var last = Window()
         /// Every barrier's apply + COMMIT, in log order, milliseconds.
         public var barrierMilliseconds: [Double] = []
+        /// Where each of those barriers' time went, COMMIT excluded (`Shard.lastBarrierPhases`).
+        public var barrierPhases: [Shard.BarrierPhases] = []
         /// Applying the whole log into a fresh file (transactions and barriers, snapshots
         /// left out): what a hand-over without a snapshot replays.
         public var buildSeconds = 0.0
@@ -93,6 +95,7 @@ public enum HistoryBenchmark {
             if let applied = try batch.flush() { windows.append((result.transactions - applied.records, applied)) }
             let stall = try batch.applyAlone(entry)
             result.barrierMilliseconds.append(stall * 1000)
+            result.barrierPhases.append(shard.lastBarrierPhases)
             // None at the last barrier: the hand-over then replays a tail, as a real one does.
             if cycle % settings.snapshotEveryDays == 0, cycle < settings.days {
                 result.snapshots.append(try snapshots.take(shardPath: shardPath, cycle: cycle))

@@ -14,6 +14,10 @@ public struct HistoryProbe: Sendable {
     /// VmRSS and VmHWM of /proc/self/status, bytes (nil where there is no /proc).
     public var residentBytes: Int64?
     public var peakResidentBytes: Int64?
+    /// VmRSS split: RssAnon (the heap: caches, SQLite's page cache, the duplicate filter)
+    /// and RssFile (the shard's pages mapped through `mmap_size`, which the OS can drop).
+    public var anonymousResidentBytes: Int64?
+    public var fileResidentBytes: Int64?
     /// The shard file and its WAL.
     public var shardBytes: Int64
     /// Bytes by table and index (SQLite's dbstat), or one "pages" row of page_count ×
@@ -26,7 +30,8 @@ public struct HistoryProbe: Sendable {
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
         return HistoryProbe(
             transactions: transactions, residentBytes: kilobytes("VmRSS:", in: status),
-            peakResidentBytes: kilobytes("VmHWM:", in: status),
+            peakResidentBytes: kilobytes("VmHWM:", in: status), anonymousResidentBytes: kilobytes("RssAnon:", in: status),
+            fileResidentBytes: kilobytes("RssFile:", in: status),
             shardBytes: fileBytes(shardPath) + fileBytes(shardPath + "-wal"),
             tableBytes: try tableBytes(shardPath), archiveBytes: directoryBytes(archiveDirectory))
     }

@@ -131,6 +131,13 @@ extension Shard {
         guard LedgerRules.seals(cycle, lastSealedCycle: row.lastSealedCycle) else { return try store.storedPosition(cycle: cycle) }
         // Partners whose deposit is exhausted (refuse mode): accruals refused until the next.
         try store.replaceSuspended(accrualSuspended, cycle: cycle)
+        let clock = ContinuousClock()
+        var mark = clock.now
+        func lap() -> Duration {
+            let now = clock.now
+            defer { mark = now }
+            return now - mark
+        }
         // Breakage of every lot due at the close time.
         for lot in try store.lotsDue(atOrBefore: closedAtMilliseconds) {
             effects.reset()
@@ -138,13 +145,17 @@ extension Shard {
             try store.write(effects, memberId: lot.memberId, partnerId: lot.issuer, offset: offset)
         }
         try store.flush(nextOffset: offset + 1)
+        lastBarrierPhases.breakage = lap()
         try store.archiveExpired(cycle: cycle, closedAtMilliseconds: closedAtMilliseconds, programme: programme, directory: archiveDirectory)
+        lastBarrierPhases.archive = lap()
         let open = try store.readShardRow()
         let seal = LedgerRules.seal(
             cycle: cycle, closedAtMilliseconds: closedAtMilliseconds, barrierOffset: offset, openFirstOffset: open.openFirstOffset,
             counts: open.counts)
         try store.insertCycleProgrammeVersions(
             cycle: cycle, try programmeVersions(ofCycle: open.openFirstOffset, barrier: offset))
-        return try store.write(seal, programme: programme)
+        let position = try store.write(seal, programme: programme)
+        lastBarrierPhases.seal = lap()
+        return position
     }
 }

@@ -30,6 +30,9 @@ public final class Shard {
     var effects = Effects()
     /// Where this shard's barriers write their archive files (docs/operations.md, "Archives").
     public let archiveDirectory: String
+    /// Where the last sealing barrier's time went (COMMIT excluded): `bench history`
+    /// prints it for the early and the late barriers.
+    public internal(set) var lastBarrierPhases = BarrierPhases()
 
     /// Opens (creating and migrating if needed) the shard file of `partition`; its archives
     /// go to `archiveDirectory` (nil: `<shard dir>/archive/partition-NNNN`). `programme`
@@ -52,6 +55,15 @@ public final class Shard {
     }
 
     public func close() { store.close() }
+
+    /// A sealing barrier's parts, wall time: the breakage sweep, the archive step (rows
+    /// read, file written, rows deleted) and the seal (invariants, chained digest, cycle rows).
+    public struct BarrierPhases: Sendable, Equatable {
+        public var breakage: Duration = .zero
+        public var archive: Duration = .zero
+        public var seal: Duration = .zero
+        public init() {}
+    }
 
     /// The connection, for tests and tools that look at the file directly.
     var db: SQLiteDatabase { store.db }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
+import Ledger
 import Programme
 
 /// One shard growing through a long history: do its costs stay flat?
@@ -26,7 +27,12 @@ struct BenchHistory: AsyncParsableCommand {
     @Option(help: "Transactions in the shard.") var transactions = 5_000_000
     @Option(help: "Members.") var members = 100_000
     @Option(help: "Days of event time (a barrier per day); several times the programme's horizons.") var days = 720
-    @Option(help: "Days between snapshots.") var snapshotEveryDays = 30
+    @Option(
+        help: """
+            Days between snapshots: the hand-over replays up to this many days. (A worker, \
+            by default, snapshots a shard at every sealed cycle and every 15 minutes.)
+            """)
+    var snapshotEveryDays = 15
     @Option(help: "The programme's idempotency horizon, days (history passes it: its rows go to the archives).")
     var horizonDays = 90
     @Option(help: "The programme's reversal window, days.") var reversalDays = 180
@@ -129,6 +135,22 @@ struct BenchHistory: AsyncParsableCommand {
         figures.set("barrier_stall_middle_max_ms", rounded(middle.max() ?? 0, 2))
         figures.set("barrier_stall_last_median_ms", rounded(median(late), 2))
         figures.set("barrier_stall_last_max_ms", rounded(late.max() ?? 0, 2))
+        let phases = result.barrierPhases
+        for (name, sample, stallSample) in [
+            ("first", Array(phases.prefix(Self.stallSample)), early), ("last", Array(phases.suffix(Self.stallSample)), late),
+        ] where !sample.isEmpty {
+            func mean(_ part: (Shard.BarrierPhases) -> Duration) -> Double {
+                sample.map { milliseconds(part($0)) }.reduce(0, +) / Double(sample.count)
+            }
+            let (breakage, archive, seal) = (mean { $0.breakage }, mean { $0.archive }, mean { $0.seal })
+            let rest = max(0, stallSample.reduce(0, +) / Double(stallSample.count) - breakage - archive - seal)
+            print(
+                "  \(name) \(sample.count) barriers, mean ms: breakage \(format(breakage)), archive \(format(archive)), "
+                    + "seal \(format(seal)), COMMIT and the rest \(format(rest))")
+            figures.set(
+                "barrier_phases_\(name)_mean_ms",
+                ["breakage": rounded(breakage, 2), "archive": rounded(archive, 2), "seal": rounded(seal, 2), "commit_and_rest": rounded(rest, 2)])
+        }
 
         if let snapshot = result.snapshots.last {
             print(
@@ -153,16 +175,19 @@ struct BenchHistory: AsyncParsableCommand {
         }
         figures.set("replay_from_zero_seconds", rounded(result.buildSeconds, 3))
 
-        var rows = [["at", "transactions", "VmRSS MB", "VmHWM MB", "shard MB", "archives MB"]]
+        var rows = [["at", "transactions", "VmRSS MB", "of it anon / file MB", "VmHWM MB", "shard MB", "archives MB"]]
         for (name, probe) in [("middle", result.middle), ("end", result.end)] {
             guard let probe else { continue }
             rows.append([
                 name, Format.grouped(Int64(probe.transactions)), probe.residentBytes.map(megabytes) ?? "-",
+                "\(probe.anonymousResidentBytes.map(megabytes) ?? "-") / \(probe.fileResidentBytes.map(megabytes) ?? "-")",
                 probe.peakResidentBytes.map(megabytes) ?? "-", megabytes(probe.shardBytes), megabytes(probe.archiveBytes),
             ])
             figures.set("\(name)_transactions", probe.transactions)
             if let bytes = probe.residentBytes { figures.set("\(name)_rss_bytes", bytes) }
             if let bytes = probe.peakResidentBytes { figures.set("\(name)_hwm_bytes", bytes) }
+            if let bytes = probe.anonymousResidentBytes { figures.set("\(name)_rss_anon_bytes", bytes) }
+            if let bytes = probe.fileResidentBytes { figures.set("\(name)_rss_file_bytes", bytes) }
             figures.set("\(name)_shard_bytes", probe.shardBytes)
             figures.set("\(name)_archive_bytes", probe.archiveBytes)
             figures.set("\(name)_table_bytes", probe.tableBytes)
@@ -188,6 +213,10 @@ struct BenchHistory: AsyncParsableCommand {
     }
 
     private func format(_ value: Double) -> String { String(format: value < 10 ? "%.2f" : "%.1f", value) }
+
+    private func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
 
     private func megabytes(_ bytes: Int64) -> String { String(format: "%.1f", Double(bytes) / 1_048_576) }
 }
