@@ -90,6 +90,8 @@ final class BatchState {
     /// Lots this batch left at 0 points, for the spent-lot queue at the next flush
     /// (`LedgerStore.flushSpentLots`).
     var spentLots: [Int64] = []
+    /// Of those, the lots a redemption emptied: their older queue rows go (`flushSpentLots`).
+    var spentByRedemption: [Int64] = []
     /// Journal keys whose rows this batch's barriers archived: they leave
     /// `LedgerStore.journalKeys` only when the batch commits.
     var archivedKeys: [(hash: UInt64, key: JournalKeys.Key, offset: Int64)] = []

@@ -315,6 +315,11 @@ enum Schema {
             cycle INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 16: spent_lots by lot (issue 11): a lot a redemption empties again loses its
+        // older queue rows (LedgerStore+Lots, `flushSpentLots`), which every archive step
+        // read again while they waited. Not ledger content (not digested); older files keep
+        // their waiting rows until they clear as before.
+        "CREATE INDEX IF NOT EXISTS spent_lots_by_lot ON spent_lots (lot_id);",
     ]
 
     /// Tables, the columns that hold the ledger, and their canonical order, for the

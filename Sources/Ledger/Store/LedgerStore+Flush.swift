@@ -101,6 +101,9 @@ extension LedgerStore {
         if effects.forgetLots { forgetLots(memberId) }
         for update in effects.lotUpdates {
             try setLotPoints(update.lotId, update.pointsLeft, memberId: memberId)
+            if update.pointsLeft == 0, effects.portions.contains(where: { $0.lotId == update.lotId }) {
+                state.spentByRedemption.append(update.lotId)
+            }
         }
         // The accrual's own lot, then its promotions' bonus lots (issuer: the funder), each
         // queued for expiry.

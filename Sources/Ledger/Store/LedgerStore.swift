@@ -36,6 +36,9 @@ final class LedgerStore {
     /// The open cycle's running hash (`LedgerStore+Chain`), as of the batch being applied:
     /// restarted from the shard row at every `begin`, so a rolled-back batch leaves nothing.
     var chain = ChainHasher()
+    /// false: a lot a redemption empties again keeps its older `spent_lots` rows (the rule
+    /// before migration 16), for the test that compares both.
+    var dropsOlderSpentRows = true
     /// Bound on `committedMembers`; past it the cache starts over.
     static let maxCachedMembers = 1_000_000
     /// Bound on `committedLotCount` (about 64 bytes each); past it the lots cache starts over.
