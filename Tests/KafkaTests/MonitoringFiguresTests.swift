@@ -12,7 +12,10 @@ struct MonitoringFiguresTests {
         let (cluster, topic) = try clusterWithTopic("figures", partitions: 1)
         defer { cluster.shutdown() }
         var config = producerConfig(cluster)
-        config.messageTimeoutMilliseconds = 1_000
+        // Long enough for the first record to be delivered while the parallel run loads
+        // both cores (1 s timed it out once on CI, stop 19); the three undeliverable ones
+        // then fail after it.
+        config.messageTimeoutMilliseconds = 10_000
         let producer = try KafkaProducer(configuration: config, logger: testLogger())
         defer { producer.shutdown() }
         _ = try await producer.send(ProducerRecord(topic: topic, key: nil, value: bytes("delivered")))
@@ -21,7 +24,7 @@ struct MonitoringFiguresTests {
         #expect(cluster.setAllBrokers(up: false))
         for i in 0..<3 { try producer.produce(ProducerRecord(topic: topic, key: nil, value: bytes("\(i)"))) { _ in } }
         #expect(producer.queueLength >= 3)
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(60)
         while producer.deliveryErrors < 3, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(producer.deliveryErrors == 3)
         #expect(producer.queueLength == 0)
