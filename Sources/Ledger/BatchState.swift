@@ -95,6 +95,8 @@ final class BatchState {
     /// Journal keys whose rows this batch's barriers archived: they leave
     /// `LedgerStore.journalKeys` only when the batch commits.
     var archivedKeys: [(hash: UInt64, key: JournalKeys.Key, offset: Int64)] = []
+    /// A barrier of this batch sealed a cycle: once it commits, the next archive is built ahead.
+    var sealed = false
 
     /// Where `lotId` is in `newLots`, if it is a lot of this batch (binary search: ids
     /// increase; a lot of an earlier batch is below the first and answers at once).

@@ -66,6 +66,10 @@ extension Shard {
             throw error
         }
         programmeBeforeBatch = nil
+        if pending.state.sealed {
+            // Committed: a failure to plan is the next barrier's to report (it plans again).
+            try? store.buildNextArchiveAhead(programme: programme, directory: archiveDirectory)
+        }
     }
 
     /// Undoes a `begin`: the file and every in-memory cache stay as before it.
@@ -138,6 +142,10 @@ extension Shard {
             defer { mark = now }
             return now - mark
         }
+        // The archive first: its rows were frozen when the previous barrier committed, and
+        // this barrier's breakage must not change which lots it takes.
+        try store.archiveExpired(cycle: cycle, programme: programme, directory: archiveDirectory)
+        lastBarrierPhases.archive = lap()
         // Breakage of every lot due at the close time.
         for lot in try store.lotsDue(atOrBefore: closedAtMilliseconds) {
             effects.reset()
@@ -146,8 +154,6 @@ extension Shard {
         }
         try store.flush(nextOffset: offset + 1)
         lastBarrierPhases.breakage = lap()
-        try store.archiveExpired(cycle: cycle, closedAtMilliseconds: closedAtMilliseconds, programme: programme, directory: archiveDirectory)
-        lastBarrierPhases.archive = lap()
         let open = try store.readShardRow()
         let seal = LedgerRules.seal(
             cycle: cycle, closedAtMilliseconds: closedAtMilliseconds, barrierOffset: offset, openFirstOffset: open.openFirstOffset,
@@ -155,6 +161,7 @@ extension Shard {
         try store.insertCycleProgrammeVersions(
             cycle: cycle, try programmeVersions(ofCycle: open.openFirstOffset, barrier: offset))
         let position = try store.write(seal, programme: programme)
+        store.state.sealed = true
         lastBarrierPhases.seal = lap()
         return position
     }

@@ -10,11 +10,13 @@ package final class Database<Failure: SQLiteFailure> {
     private var literalStatements: [UnsafeRawPointer: Statement<Failure>] = [:]
     package let path: String
 
-    package init(path: String) throws(Failure) {
+    /// Opens `path`, creating it unless `readOnly` (a reader beside the file's writer: in
+    /// WAL mode it reads the last committed state while the writer goes on).
+    package init(path: String, readOnly: Bool = false) throws(Failure) {
         self.path = path
         _ = processConfigured
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"

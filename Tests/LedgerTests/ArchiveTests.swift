@@ -279,6 +279,46 @@ struct SteadyHistory {
         #expect(try Self.count(dropping.shard, "spent_lots") <= Self.count(keeping.shard, "spent_lots"))
     }
 
+    /// The next barrier's archive is built off the writer's thread once the barrier before
+    /// it commits (`ArchiveAhead`). The files, records and positions are those of a shard
+    /// that builds every file at its barrier; a barrier whose cycle was not the one guessed
+    /// builds its own and leaves no stray file behind. (Debug builds also compare each
+    /// file taken ahead with one built at the barrier.)
+    @Test func archivesBuiltAheadAreTheFilesTheirBarriersWouldBuild() throws {
+        var history = SteadyHistory(seed: 17)
+        // Every tenth barrier skips a cycle number: the guess (the last sealed + 1) misses.
+        let days = (0..<70).map { _ in
+            history.nextDay().map { entry in
+                guard case .barrier(let cycle, let closedAt, let suspended) = entry.kind else { return entry }
+                return LedgerEntry(
+                    offset: entry.offset, kind: .barrier(cycle: cycle + cycle / 10, closedAtMilliseconds: closedAt, accrualSuspended: suspended))
+            }
+        }
+        let ahead = try Harness(programme: Self.programme)
+        let here = try Harness(programme: Self.programme)
+        here.shard.store.buildsArchivesAhead = false
+        for day in days {
+            try ahead.shard.apply(day, batchSize: 1_000)
+            try here.shard.apply(day, batchSize: 41)
+        }
+        let archives = try ahead.shard.archives()
+        #expect(archives.count > 40)
+        #expect(archives == (try here.shard.archives()))
+        #expect(try ahead.shard.positions() == here.shard.positions())
+        #expect(here.shard.store.archivesTakenAhead == 0)
+        #expect(ahead.shard.store.archivesTakenAhead > 30, "the barriers built their files themselves: nothing was built ahead")
+        #expect(ahead.shard.store.archivesTakenAhead < archives.count, "no guess missed: the fallback was not exercised")
+        for record in archives {
+            #expect(
+                FileManager.default.contents(atPath: ahead.shard.archiveDirectory + "/" + record.file)
+                    == FileManager.default.contents(atPath: here.shard.archiveDirectory + "/" + record.file))
+        }
+        // Closing drops the build of the barrier that never came.
+        ahead.shard.close()
+        let files = try FileManager.default.contentsOfDirectory(atPath: ahead.shard.archiveDirectory).filter { $0.hasSuffix(".archive") }
+        #expect(Set(files) == Set(archives.map(\.file)))
+    }
+
     @Test func hotStateAndTheJournalKeysStayFlatOnceHistoryPassesTheHorizon() throws {
         var history = SteadyHistory(seed: 3)
         let h = try Harness(programme: Self.programme)

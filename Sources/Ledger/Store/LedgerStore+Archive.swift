@@ -22,7 +22,8 @@ public enum ArchiveLocation {
 
 /// Archiving at a barrier (docs/design.md, "Bounded hot state"): the rows no rule can need
 /// any more leave the hot tables for one compressed file per barrier, written durably
-/// before the deletes, its content hash folded into the open cycle's digest.
+/// before the deletes (built ahead, `ArchiveAhead`), its content hash folded into the open
+/// cycle's digest.
 extension LedgerStore {
     /// The tables an archive holds, their columns in table order, and the canonical row order.
     struct ArchivedTable {
@@ -65,50 +66,70 @@ extension LedgerStore {
         return newest
     }
 
-    /// Archives what no rule can need any more at the barrier of `cycle` closing at
-    /// `closedAtMilliseconds` (after its breakage sweep, before its seal): journal rows,
-    /// portions and dead letters of the sealed cycles that closed more than
-    /// `programme.archiveAgeMilliseconds` before, and the lots those cycles left spent
-    /// (`spent_lots`) that still have no points left and no hot portion. Nothing unless the
-    /// programme sets both the horizon and the window. O(rows archived): the journal and
-    /// the portions are stored by offset, so their archived rows are one contiguous range.
-    func archiveExpired(cycle: Int64, closedAtMilliseconds: Int64, programme: Programme, directory: String) throws(LedgerError) {
-        guard let age = programme.archiveAgeMilliseconds else { return }
-        let (cutoff, overflow) = closedAtMilliseconds.subtractingReportingOverflow(age)
-        guard !overflow else { return }
+    /// What the barrier of `cycle` archives: the journal rows, portions and dead letters of
+    /// the sealed cycles that closed more than `programme.archiveAgeMilliseconds` before
+    /// the close time of the last cycle sealed before it, and the lots those cycles left
+    /// spent (`spent_lots`) that still have no points left and no hot portion (nil:
+    /// nothing, or the programme does not set both the horizon and the window).
+    /// Counting from the previous close time, not the barrier's own, makes the plan known
+    /// as soon as that previous barrier commits, so the file can be built ahead
+    /// (`ArchiveAhead`); the rows are frozen from then on (`LedgerRules+Horizon`: every later
+    /// entry's log time is at least that close time).
+    func archivePlan(cycle: Int64, programme: Programme) throws(LedgerError) -> ArchivePlan? {
+        guard let age = programme.archiveAgeMilliseconds else { return nil }
+        let last = try db.prepare("SELECT closed_at FROM cycles ORDER BY cycle DESC LIMIT 1")
+        defer { last.reset() }
+        guard try last.step() else { return nil }
+        let (cutoff, overflow) = last.int64(0).subtractingReportingOverflow(age)
+        guard !overflow else { return nil }
+        let previous = try archivedThrough()
+        guard let newest = try archivableCycle(after: previous, closedBefore: cutoff) else { return nil }
+        return ArchivePlan(partition: partition, cycle: cycle, offsets: (previous + 1)...newest.barrier, newestCycle: newest.cycle)
+    }
+
+    /// Starts building the archive of the barrier after the last sealed one, if it will
+    /// archive anything. Call after a sealing barrier commits.
+    func buildNextArchiveAhead(programme: Programme, directory: String) throws(LedgerError) {
+        // Cycles only need to increase; the next one is guessed, and a barrier of another
+        // cycle builds its own file (`ArchiveAhead.take`).
+        guard buildsArchivesAhead, let plan = try archivePlan(cycle: try readShardRow().lastSealedCycle + 1, programme: programme)
+        else { return }
+        archiveAhead.start(plan, path: db.path, directory: directory)
+    }
+
+    /// The archive step of the barrier of `cycle` (first thing after the entries before it
+    /// are flushed, before its breakage sweep): the file of `archivePlan` written durably
+    /// (built ahead, or here), then the rows deleted, the file recorded and its content
+    /// hash folded into the open cycle's digest. O(rows archived): the journal and the
+    /// portions are stored by offset, so their archived rows are one contiguous range.
+    func archiveExpired(cycle: Int64, programme: Programme, directory: String) throws(LedgerError) {
         try flushJournal()
         try flushPortions()
         try flushLots()
         try flushSpentLots()
-        let previous = try archivedThrough()
-        guard let newest = try archivableCycle(after: previous, closedBefore: cutoff) else { return }
-        let range = (previous + 1)...newest.barrier
-        let journal = try archivedRows(Self.archivedJournal, where: "offset BETWEEN ? AND ?", range)
-        let portions = try archivedRows(Self.archivedPortions, where: "redemption_offset BETWEEN ? AND ?", range)
-        let deadLetters = try archivedRows(Self.archivedDeadLetters, where: "offset BETWEEN ? AND ?", range)
-        let lots = try spentLots(throughCycle: newest.cycle, archivedThrough: newest.barrier)
-        let content = ArchiveContent(tables: [
-            ArchiveContent.Table(
-                name: "range", columns: ["partition", "cycle", "first_offset", "last_offset"],
-                rows: [[.integer(Int64(partition)), .integer(cycle), .integer(range.lowerBound), .integer(range.upperBound)]]),
-            Self.table(Self.archivedJournal, journal), Self.table(Self.archivedPortions, portions), Self.table(Self.archivedLots, lots),
-            Self.table(Self.archivedDeadLetters, deadLetters),
-        ])
-        let encoded = ArchiveFile.encode(content)
-        let name = Self.archiveFileName(cycle: cycle)
-        do {
-            try ArchiveFile.writeDurably(encoded.bytes, name: name, directory: directory)
-        } catch {
-            throw LedgerError(.sqlite, "\(error); the barrier of cycle \(cycle) archives nothing until it can write there")
+        guard let plan = try archivePlan(cycle: cycle, programme: programme) else { return }
+        let archive: BuiltArchive
+        if let ahead = archiveAhead.take(plan) {
+            archive = ahead
+            archivesTakenAhead += 1
+            #if DEBUG
+                // The same bytes as a build here: the rows were frozen when the plan was made.
+                let here = try BuiltArchive.build(plan, db: db, directory: directory)
+                assert(
+                    here.fileSHA256 == ahead.fileSHA256 && here.lotIds == ahead.lotIds,
+                    "the archive of cycle \(cycle) built ahead differs from one built at its barrier")
+            #endif
+        } else {
+            archive = try BuiltArchive.build(plan, db: db, directory: directory)
         }
         // Only once the file is durable do the rows leave: a crash before the commit below
         // leaves them hot, and the retried barrier writes the same bytes again.
-        let (first, last) = (range.lowerBound, range.upperBound)
+        let (first, last) = (plan.offsets.lowerBound, plan.offsets.upperBound)
         try db.prepare("DELETE FROM journal WHERE offset BETWEEN ? AND ?").bind(.integer(first), .integer(last)).run()
         try db.prepare("DELETE FROM portions WHERE redemption_offset BETWEEN ? AND ?").bind(.integer(first), .integer(last)).run()
         try db.prepare("DELETE FROM dead_letters WHERE offset BETWEEN ? AND ?").bind(.integer(first), .integer(last)).run()
         let deleteLot = try db.prepare("DELETE FROM lots WHERE lot_id = ?")
-        for lot in lots { try deleteLot.bind(.integer(lot[0].integer ?? -1)).run() }
+        for lot in archive.lotIds { try deleteLot.bind(.integer(lot)).run() }
         // What stays queued: lots still at 0 with a hot portion (given points back and spent
         // again, or queued by migration 7 while being spent); they are looked at again.
         try db.prepare(
@@ -116,22 +137,20 @@ extension LedgerStore {
             DELETE FROM spent_lots WHERE cycle BETWEEN 0 AND ?
             AND NOT EXISTS (SELECT 1 FROM lots l WHERE l.lot_id = spent_lots.lot_id AND l.points_left = 0)
             """
-        ).bind(.integer(newest.cycle)).run()
+        ).bind(.integer(plan.newestCycle)).run()
+        let name = plan.fileName
         try db.prepare("INSERT INTO archives VALUES (?, ?, ?, ?, -1, ?, ?, ?, ?, ?, ?)").bind(
-            .integer(cycle), .text(name), .integer(range.lowerBound), .integer(range.upperBound), .text(encoded.contentSHA256),
-            .text(encoded.fileSHA256), .integer(Int64(journal.count)), .integer(Int64(portions.count)), .integer(Int64(lots.count)),
-            .integer(Int64(deadLetters.count))
+            .integer(cycle), .text(name), .integer(first), .integer(last), .text(archive.contentSHA256), .text(archive.fileSHA256),
+            .integer(Int64(archive.journalRows)), .integer(Int64(archive.portionRows)), .integer(Int64(archive.lotIds.count)),
+            .integer(Int64(archive.deadLetterRows))
         ).run()
         absorbIntoOpenDigest(
-            "archive", Array("\(name) \(encoded.contentSHA256) \(journal.count) \(portions.count) \(lots.count) \(deadLetters.count)".utf8))
+            "archive",
+            Array(
+                "\(name) \(archive.contentSHA256) \(archive.journalRows) \(archive.portionRows) \(archive.lotIds.count) \(archive.deadLetterRows)"
+                    .utf8))
         // The keys leave `journalKeys` when this batch commits (`LedgerStore.commit`).
-        for row in journal {
-            guard case .text(let partnerId) = row[0], case .text(let partnerTxnId) = row[1], case .integer(let offset) = row[2] else {
-                continue
-            }
-            let key = JournalKeys.Key(partnerId: partnerId, partnerTxnId: partnerTxnId)
-            state.archivedKeys.append((JournalKeys.hash(partnerId: partnerId, partnerTxnId: partnerTxnId), key, offset))
-        }
+        state.archivedKeys += archive.keys
     }
 
     static func archiveFileName(cycle: Int64) -> String {
@@ -139,17 +158,7 @@ extension LedgerStore {
         return "cycle-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits + ".archive"
     }
 
-    /// Rows of `table` matching `condition` over `range`, in canonical order.
-    private func archivedRows(_ table: ArchivedTable, where condition: String, _ range: ClosedRange<Int64>) throws(LedgerError) -> [Row] {
-        let columns = table.columns.map { "\"\($0)\"" }.joined(separator: ", ")
-        let s = try db.prepareDynamic("SELECT \(columns) FROM \(table.name) WHERE \(condition) ORDER BY \(table.orderBy)")
-        defer { s.reset() }
-        s.bindInteger(1, range.lowerBound)
-        s.bindInteger(2, range.upperBound)
-        return try readRows(s, table)
-    }
-
-    func readRows(_ s: SQLiteStatement, _ table: ArchivedTable) throws(LedgerError) -> [Row] {
+    static func readRows(_ s: SQLiteStatement, _ table: ArchivedTable) throws(LedgerError) -> [Row] {
         var rows: [Row] = []
         while try s.step() {
             rows.append(
@@ -162,31 +171,6 @@ extension LedgerStore {
                 })
         }
         return rows
-    }
-
-    /// The lots that cycles up to `cycle` left at 0 points (`spent_lots`) and that still
-    /// are: no points left (a cancel may have given some back) and no portion after
-    /// `archivedThrough` (a lot given points back and spent again waits for the cycle that
-    /// spent it last), whose accrual is archived (it precedes the spending, except for lots
-    /// queued by migration 7). A promotion's bonus lot (negative id) goes with the accrual
-    /// that made it (`LedgerRules.bonusLotId`).
-    /// Deterministic: a function of the log up to this barrier, whatever the batches.
-    private func spentLots(throughCycle cycle: Int64, archivedThrough: Int64) throws(LedgerError) -> [Row] {
-        let columns = Self.archivedLots.columns.map { "l." + $0 }.joined(separator: ", ")
-        let s = try db.prepareDynamic(
-            """
-            SELECT \(columns) FROM lots l WHERE l.lot_id IN (SELECT lot_id FROM spent_lots WHERE cycle BETWEEN 0 AND ?)
-            AND l.points_left = 0 AND (CASE WHEN l.lot_id >= 0 THEN l.lot_id ELSE (-l.lot_id - 1) / \(LedgerRules.bonusLotsPerAccrual) END) <= ?
-            AND NOT EXISTS (SELECT 1 FROM portions p WHERE p.lot_id = l.lot_id AND p.redemption_offset > ?)
-            ORDER BY l.lot_id
-            """)
-        defer { s.reset() }
-        s.bind(.integer(cycle), .integer(archivedThrough), .integer(archivedThrough))
-        return try readRows(s, Self.archivedLots)
-    }
-
-    private static func table(_ table: ArchivedTable, _ rows: [Row]) -> ArchiveContent.Table {
-        ArchiveContent.Table(name: table.name, columns: table.columns, rows: rows)
     }
 }
 
@@ -215,6 +199,6 @@ extension LedgerStore {
         let s = try db.prepareDynamic("SELECT \(columns) FROM journal WHERE member_id = ? ORDER BY offset")
         defer { s.reset() }
         s.bindText(1, memberId)
-        return ArchiveContent.Table(name: "journal", columns: Self.archivedJournal.columns, rows: try readRows(s, Self.archivedJournal))
+        return ArchiveContent.Table(name: "journal", columns: Self.archivedJournal.columns, rows: try Self.readRows(s, Self.archivedJournal))
     }
 }

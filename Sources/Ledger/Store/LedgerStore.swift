@@ -39,6 +39,12 @@ final class LedgerStore {
     /// false: a lot a redemption empties again keeps its older `spent_lots` rows (the rule
     /// before migration 16), for the test that compares both.
     var dropsOlderSpentRows = true
+    /// The next barrier's archive, built off the writer's thread (`ArchiveAhead`).
+    let archiveAhead = ArchiveAhead()
+    /// false: every barrier builds its archive file itself (tests compare both).
+    var buildsArchivesAhead = true
+    /// Barriers that took their archive file from `archiveAhead` (tests check it happens).
+    var archivesTakenAhead = 0
     /// Bound on `committedMembers`; past it the cache starts over.
     static let maxCachedMembers = 1_000_000
     /// Bound on `committedLotCount` (about 64 bytes each); past it the lots cache starts over.
@@ -78,7 +84,10 @@ final class LedgerStore {
         }
     }
 
-    func close() { db.close() }
+    func close() {
+        archiveAhead.cancel()
+        db.close()
+    }
 
     var state: BatchState {
         guard let batch else { preconditionFailure("ledger store written outside apply") }

@@ -1,0 +1,108 @@
+import LedgerArchive
+import SQLite
+
+/// What one archiving barrier moves out of the hot tables (docs/design.md, "Bounded hot
+/// state"): decided by the log alone, so a replay and a shard that built it ahead agree.
+struct ArchivePlan: Equatable, Sendable {
+    var partition: Int32
+    /// The barrier's cycle: it names the file and is written into its `range` table.
+    var cycle: Int64
+    /// The offsets archived: after the previous archive, through the barrier of `newestCycle`.
+    var offsets: ClosedRange<Int64>
+    /// The newest cycle archived: its spent-lot queue rows and those before it are read.
+    var newestCycle: Int64
+
+    var fileName: String { LedgerStore.archiveFileName(cycle: cycle) }
+}
+
+/// An archive file written durably, with what the barrier needs to finish the step:
+/// the counts and hashes for the `archives` row and the digest, the lots to delete and
+/// the journal keys to forget.
+struct BuiltArchive: Sendable {
+    var plan: ArchivePlan
+    var contentSHA256: String
+    var fileSHA256: String
+    var journalRows: Int
+    var portionRows: Int
+    var deadLetterRows: Int
+    var lotIds: [Int64]
+    var keys: [(hash: UInt64, key: JournalKeys.Key, offset: Int64)]
+
+    /// Reads the plan's rows through `db` (the writer's connection, or a reader's inside a
+    /// read transaction), encodes them and writes the file durably into `directory`.
+    /// The rows are frozen once the plan is known (`LedgerRules+Horizon`): no entry after
+    /// the barrier that decided it can change them, so any read after that barrier's
+    /// COMMIT gives the same bytes.
+    static func build(_ plan: ArchivePlan, db: SQLiteDatabase, directory: String) throws(LedgerError) -> BuiltArchive {
+        let range = plan.offsets
+        let journal = try rows(LedgerStore.archivedJournal, where: "offset BETWEEN ? AND ?", range, db: db)
+        let portions = try rows(LedgerStore.archivedPortions, where: "redemption_offset BETWEEN ? AND ?", range, db: db)
+        let deadLetters = try rows(LedgerStore.archivedDeadLetters, where: "offset BETWEEN ? AND ?", range, db: db)
+        let lots = try spentLots(throughCycle: plan.newestCycle, archivedThrough: range.upperBound, db: db)
+        let content = ArchiveContent(tables: [
+            ArchiveContent.Table(
+                name: "range", columns: ["partition", "cycle", "first_offset", "last_offset"],
+                rows: [[.integer(Int64(plan.partition)), .integer(plan.cycle), .integer(range.lowerBound), .integer(range.upperBound)]]),
+            table(LedgerStore.archivedJournal, journal), table(LedgerStore.archivedPortions, portions),
+            table(LedgerStore.archivedLots, lots), table(LedgerStore.archivedDeadLetters, deadLetters),
+        ])
+        let encoded = ArchiveFile.encode(content)
+        do {
+            try ArchiveFile.writeDurably(encoded.bytes, name: plan.fileName, directory: directory)
+        } catch {
+            throw LedgerError(.sqlite, "\(error); the barrier of cycle \(plan.cycle) archives nothing until it can write there")
+        }
+        var keys: [(hash: UInt64, key: JournalKeys.Key, offset: Int64)] = []
+        keys.reserveCapacity(journal.count)
+        for row in journal {
+            guard case .text(let partnerId) = row[0], case .text(let partnerTxnId) = row[1], case .integer(let offset) = row[2] else {
+                continue
+            }
+            keys.append(
+                (
+                    JournalKeys.hash(partnerId: partnerId, partnerTxnId: partnerTxnId),
+                    JournalKeys.Key(partnerId: partnerId, partnerTxnId: partnerTxnId), offset
+                ))
+        }
+        return BuiltArchive(
+            plan: plan, contentSHA256: encoded.contentSHA256, fileSHA256: encoded.fileSHA256, journalRows: journal.count,
+            portionRows: portions.count, deadLetterRows: deadLetters.count, lotIds: lots.map { $0[0].integer ?? -1 }, keys: keys)
+    }
+
+    /// Rows of `table` matching `condition` over `range`, in canonical order.
+    private static func rows(
+        _ table: LedgerStore.ArchivedTable, where condition: String, _ range: ClosedRange<Int64>, db: SQLiteDatabase
+    ) throws(LedgerError) -> [LedgerStore.Row] {
+        let columns = table.columns.map { "\"\($0)\"" }.joined(separator: ", ")
+        let s = try db.prepareDynamic("SELECT \(columns) FROM \(table.name) WHERE \(condition) ORDER BY \(table.orderBy)")
+        defer { s.reset() }
+        s.bindInteger(1, range.lowerBound)
+        s.bindInteger(2, range.upperBound)
+        return try LedgerStore.readRows(s, table)
+    }
+
+    /// The lots that cycles up to `cycle` left at 0 points (`spent_lots`) and that still
+    /// are: no points left (a cancel may have given some back) and no portion after
+    /// `archivedThrough` (a lot given points back and spent again waits for the cycle that
+    /// spent it last), whose accrual is archived (it precedes the spending, except for lots
+    /// queued by migration 7). A promotion's bonus lot (negative id) goes with the accrual
+    /// that made it (`LedgerRules.bonusLotId`).
+    /// Deterministic: a function of the log up to the barrier that decided the plan.
+    private static func spentLots(throughCycle cycle: Int64, archivedThrough: Int64, db: SQLiteDatabase) throws(LedgerError) -> [LedgerStore.Row] {
+        let columns = LedgerStore.archivedLots.columns.map { "l." + $0 }.joined(separator: ", ")
+        let s = try db.prepareDynamic(
+            """
+            SELECT \(columns) FROM lots l WHERE l.lot_id IN (SELECT lot_id FROM spent_lots WHERE cycle BETWEEN 0 AND ?)
+            AND l.points_left = 0 AND (CASE WHEN l.lot_id >= 0 THEN l.lot_id ELSE (-l.lot_id - 1) / \(LedgerRules.bonusLotsPerAccrual) END) <= ?
+            AND NOT EXISTS (SELECT 1 FROM portions p WHERE p.lot_id = l.lot_id AND p.redemption_offset > ?)
+            ORDER BY l.lot_id
+            """)
+        defer { s.reset() }
+        s.bind(.integer(cycle), .integer(archivedThrough), .integer(archivedThrough))
+        return try LedgerStore.readRows(s, LedgerStore.archivedLots)
+    }
+
+    private static func table(_ table: LedgerStore.ArchivedTable, _ rows: [LedgerStore.Row]) -> ArchiveContent.Table {
+        ArchiveContent.Table(name: table.name, columns: table.columns, rows: rows)
+    }
+}
