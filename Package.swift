@@ -54,6 +54,8 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // glibc's mallinfo2, for the memory breakdown of `bench history`.
+        .systemLibrary(name: "CMalloc"),
 
         // Wire contract: generated from proto/ (committed) plus small extensions.
         .target(
@@ -204,7 +206,8 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "Basics", "Clearing", "Kafka", "Ledger", "NodeRuntime", "Programme", "SettlementFiles", "Simulation", "SnapshotStore", "SQLite", "Worker",
+                "Basics", "CMalloc", "Clearing", "Kafka", "Ledger", "NodeRuntime", "Programme", "SettlementFiles", "Simulation", "SnapshotStore", "SQLite",
+                "Worker",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings

@@ -105,7 +105,7 @@ public enum HistoryBenchmark {
             }
             if result.middle == nil, result.transactions >= settings.transactions / 2 {
                 result.middle = try HistoryProbe.take(
-                    transactions: result.transactions, shardPath: shardPath, archiveDirectory: archives)
+                    transactions: result.transactions, shard: shard, shardPath: shardPath, archiveDirectory: archives)
             }
         }
         result.buildSeconds = batch.seconds
@@ -118,7 +118,7 @@ public enum HistoryBenchmark {
             }
         }
         result.end = try HistoryProbe.take(
-            transactions: result.transactions, shardPath: shardPath, archiveDirectory: archives)
+            transactions: result.transactions, shard: shard, shardPath: shardPath, archiveDirectory: archives)
         if let newest = result.snapshots.last {
             progress("handing over from the snapshot of day \(newest.cycle) ...")
             result.handOver = try handOver(

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Ledger
 import SQLite
@@ -25,15 +26,23 @@ public struct HistoryProbe: Sendable {
     public var tableBytes: [String: Int64]
     /// Every file under the archive directory.
     public var archiveBytes: Int64
+    /// The heap as malloc sees it (glibc's `mallinfo2`; nil elsewhere): bytes handed out
+    /// and in use, and bytes freed but kept by malloc (fragmentation, not yet returned).
+    public var heapInUseBytes: Int64?
+    public var heapFreeBytes: Int64?
+    /// The shard's caches, in entries.
+    public var caches: Shard.CacheCounts
 
-    static func take(transactions: Int, shardPath: String, archiveDirectory: String) throws -> HistoryProbe {
+    static func take(transactions: Int, shard: Shard, shardPath: String, archiveDirectory: String) throws -> HistoryProbe {
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let heap = heapUsage()
         return HistoryProbe(
             transactions: transactions, residentBytes: kilobytes("VmRSS:", in: status),
             peakResidentBytes: kilobytes("VmHWM:", in: status), anonymousResidentBytes: kilobytes("RssAnon:", in: status),
             fileResidentBytes: kilobytes("RssFile:", in: status),
             shardBytes: fileBytes(shardPath) + fileBytes(shardPath + "-wal"),
-            tableBytes: try tableBytes(shardPath), archiveBytes: directoryBytes(archiveDirectory))
+            tableBytes: try tableBytes(shardPath), archiveBytes: directoryBytes(archiveDirectory), heapInUseBytes: heap?.inUse,
+            heapFreeBytes: heap?.free, caches: shard.cacheCounts)
     }
 
     private static func kilobytes(_ field: String, in status: String) -> Int64? {

@@ -56,6 +56,18 @@ public final class Shard {
 
     public func close() { store.close() }
 
+    /// Entries in the shard's in-memory caches: the committed members, their open lots and
+    /// the hot journal's keys (`loyalty bench history` breaks the heap down with them).
+    public struct CacheCounts: Sendable, Equatable {
+        public var members = 0
+        public var lots = 0
+        public var journalKeys = 0
+    }
+
+    public var cacheCounts: CacheCounts {
+        CacheCounts(members: store.committedMembers.count, lots: store.committedLotCount, journalKeys: store.journalKeys?.count ?? 0)
+    }
+
     /// A sealing barrier's parts, wall time: the breakage sweep, the archive step (rows
     /// read, file written, rows deleted) and the seal (invariants, chained digest, cycle rows).
     public struct BarrierPhases: Sendable, Equatable {

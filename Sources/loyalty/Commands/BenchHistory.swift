@@ -191,8 +191,23 @@ struct BenchHistory: AsyncParsableCommand {
             figures.set("\(name)_shard_bytes", probe.shardBytes)
             figures.set("\(name)_archive_bytes", probe.archiveBytes)
             figures.set("\(name)_table_bytes", probe.tableBytes)
+            if let bytes = probe.heapInUseBytes { figures.set("\(name)_heap_in_use_bytes", bytes) }
+            if let bytes = probe.heapFreeBytes { figures.set("\(name)_heap_free_bytes", bytes) }
+            figures.set("\(name)_cached_members", probe.caches.members)
+            figures.set("\(name)_cached_lots", probe.caches.lots)
+            figures.set("\(name)_journal_keys", probe.caches.journalKeys)
         }
         print(Format.table(rows))
+        for (name, probe) in [("middle", result.middle), ("end", result.end)] {
+            guard let probe else { continue }
+            let heap =
+                probe.heapInUseBytes.map { inUse in
+                    "heap in use \(megabytes(inUse)) MB, freed but kept by malloc \(probe.heapFreeBytes.map(megabytes) ?? "-") MB; "
+                } ?? ""
+            print(
+                "\(name): \(heap)cached members \(Format.grouped(Int64(probe.caches.members))), open lots "
+                    + "\(Format.grouped(Int64(probe.caches.lots))), journal keys \(Format.grouped(Int64(probe.caches.journalKeys)))")
+        }
         if let middle = result.middle, let end = result.end {
             let names = Set(middle.tableBytes.keys).union(end.tableBytes.keys).sorted()
             print(
