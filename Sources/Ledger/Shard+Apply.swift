@@ -59,8 +59,10 @@ extension Shard {
     public func commit(_ pending: Pending) throws {
         precondition(pending.open, "batch committed or rolled back twice")
         pending.open = false
+        let started = ContinuousClock.now
         do {
             try store.commit(pending.state)
+            if pending.state.sealed { lastBarrierPhases.commit = .now - started }
         } catch {
             restoreProgrammeAfterRollback()
             throw error

@@ -68,12 +68,14 @@ public final class Shard {
         CacheCounts(members: store.committedMembers.count, lots: store.committedLotCount, journalKeys: store.journalKeys?.count ?? 0)
     }
 
-    /// A sealing barrier's parts, wall time: the breakage sweep, the archive step (rows
-    /// read, file written, rows deleted) and the seal (invariants, chained digest, cycle rows).
+    /// A sealing barrier's parts, wall time: the archive step (rows deleted, the file taken
+    /// from the build ahead or built), the breakage sweep, the seal (invariants, chained
+    /// digest, cycle rows) and the COMMIT of its batch (with the caches' update after it).
     public struct BarrierPhases: Sendable, Equatable {
         public var breakage: Duration = .zero
         public var archive: Duration = .zero
         public var seal: Duration = .zero
+        public var commit: Duration = .zero
         public init() {}
     }
 

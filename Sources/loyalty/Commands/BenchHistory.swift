@@ -142,14 +142,17 @@ struct BenchHistory: AsyncParsableCommand {
             func mean(_ part: (Shard.BarrierPhases) -> Duration) -> Double {
                 sample.map { milliseconds(part($0)) }.reduce(0, +) / Double(sample.count)
             }
-            let (breakage, archive, seal) = (mean { $0.breakage }, mean { $0.archive }, mean { $0.seal })
-            let rest = max(0, stallSample.reduce(0, +) / Double(stallSample.count) - breakage - archive - seal)
+            let (breakage, archive, seal, commit) = (mean { $0.breakage }, mean { $0.archive }, mean { $0.seal }, mean { $0.commit })
+            let rest = max(0, stallSample.reduce(0, +) / Double(stallSample.count) - breakage - archive - seal - commit)
             print(
-                "  \(name) \(sample.count) barriers, mean ms: breakage \(format(breakage)), archive \(format(archive)), "
-                    + "seal \(format(seal)), COMMIT and the rest \(format(rest))")
+                "  \(name) \(sample.count) barriers, mean ms: archive \(format(archive)), breakage \(format(breakage)), "
+                    + "seal \(format(seal)), COMMIT \(format(commit)), the rest \(format(rest))")
             figures.set(
                 "barrier_phases_\(name)_mean_ms",
-                ["breakage": rounded(breakage, 2), "archive": rounded(archive, 2), "seal": rounded(seal, 2), "commit_and_rest": rounded(rest, 2)])
+                [
+                    "archive": rounded(archive, 2), "breakage": rounded(breakage, 2), "seal": rounded(seal, 2), "commit": rounded(commit, 2),
+                    "rest": rounded(rest, 2),
+                ])
         }
 
         if let snapshot = result.snapshots.last {
