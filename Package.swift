@@ -54,8 +54,8 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // glibc's mallinfo2, for the memory breakdown of `bench history`.
-        .systemLibrary(name: "CMalloc"),
+        // glibc's heap figures and the thread's CPU time, for `bench history`.
+        .systemLibrary(name: "CProcessInfo"),
 
         // Wire contract: generated from proto/ (committed) plus small extensions.
         .target(
@@ -206,7 +206,7 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "Basics", "CMalloc", "Clearing", "Kafka", "Ledger", "NodeRuntime", "Programme", "SettlementFiles", "Simulation", "SnapshotStore", "SQLite",
+                "Basics", "Clearing", "CProcessInfo", "Kafka", "Ledger", "NodeRuntime", "Programme", "SettlementFiles", "Simulation", "SnapshotStore", "SQLite",
                 "Worker",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -1,11 +1,6 @@
-import Dispatch
 import Foundation
 import Ledger
 import SQLite
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// What `loyalty bench history` looks at in the middle and at the end of the shard: the
 /// process's resident memory and the disk the shard and its archives use.
@@ -78,11 +73,4 @@ public struct HistoryProbe: Sendable {
         if try pages.step() { sizes["pages"] = pages.int64(0) }
         return sizes
     }
-}
-
-/// CPU time of the calling thread, seconds: the apply thread's own, whatever else runs.
-func threadCPUSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }

@@ -1,6 +1,7 @@
-#ifndef LOYALTY_CMALLOC_SHIM_H
-#define LOYALTY_CMALLOC_SHIM_H
+#ifndef LOYALTY_CPROCESSINFO_SHIM_H
+#define LOYALTY_CPROCESSINFO_SHIM_H
 #include <malloc.h>
+#include <time.h>
 
 /* glibc's view of the heap, for `loyalty bench history`: bytes in use (small blocks in
    the arenas plus mmapped large ones) and bytes freed but kept in the arenas. Returns 0
@@ -16,5 +17,12 @@ static inline int loyalty_heap_usage(unsigned long long *in_use, unsigned long l
     (void)kept_free;
     return 0;
 #endif
+}
+
+/* CPU time of the calling thread, seconds. */
+static inline double loyalty_thread_cpu_seconds(void) {
+    struct timespec time;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time);
+    return (double)time.tv_sec + (double)time.tv_nsec / 1e9;
 }
 #endif
