@@ -320,6 +320,28 @@ enum Schema {
         // read again while they waited. Not ledger content (not digested); older files keep
         // their waiting rows until they clear as before.
         "CREATE INDEX IF NOT EXISTS spent_lots_by_lot ON spent_lots (lot_id);",
+        // 17: spent_lots keyed by the first offset of the cycle that emptied the lot
+        // (issue 11): known when the row is written, so the seal no longer moves the open
+        // cycle's rows to its number (a day's 5,000 rows and their index entries rewritten
+        // inside the barrier). A cycle's rows are those between its first offset and its
+        // barrier, so "key <= barrier offset" selects the same rows as "cycle <= that
+        // cycle". Rows of the open cycle take its first offset; rows of a cycle not in
+        // `cycles` (migration 7 wrote 0 when none was sealed) take 0, as before they were
+        // below every cycle.
+        """
+        CREATE TABLE spent_lots_v17 (
+            first_offset INTEGER NOT NULL,
+            lot_id INTEGER NOT NULL,
+            PRIMARY KEY (first_offset, lot_id)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO spent_lots_v17 (first_offset, lot_id)
+            SELECT CASE WHEN s.cycle < 0 THEN (SELECT open_first_offset FROM shard WHERE id = 1)
+                ELSE COALESCE((SELECT c.first_offset FROM cycles c WHERE c.cycle = s.cycle), 0) END, s.lot_id
+            FROM spent_lots s;
+        DROP TABLE spent_lots;
+        ALTER TABLE spent_lots_v17 RENAME TO spent_lots;
+        CREATE INDEX spent_lots_by_lot ON spent_lots (lot_id);
+        """,
     ]
 
     /// Tables, the columns that hold the ledger, and their canonical order, for the

@@ -319,6 +319,63 @@ struct SteadyHistory {
         #expect(Set(files) == Set(archives.map(\.file)))
     }
 
+    /// Migration 17 keys the spent-lot queue by the first offset of the cycle that emptied
+    /// the lot instead of the cycle (the open cycle as -1 until its seal). A file turned
+    /// back into schema 16 mid-history (mid-cycle too: its open cycle has queued rows)
+    /// migrates to the rows a file that never was at 16 holds, and archives the same
+    /// lots, files and positions from then on.
+    @Test func theSpentLotQueueMigratesToFirstOffsetsAndArchivesTheSame() throws {
+        var history = SteadyHistory(seed: 29)
+        let days = (0..<90).map { _ in history.nextDay() }
+        let migrated = try Harness(programme: Self.programme)
+        let straight = try Harness(programme: Self.programme)
+        func queue(_ shard: Shard) throws -> [String] {
+            let s = try shard.db.prepare("SELECT first_offset, lot_id FROM spent_lots ORDER BY first_offset, lot_id")
+            defer { s.reset() }
+            var rows: [String] = []
+            while try s.step() { rows.append("\(s.int64(0)) \(s.int64(1))") }
+            return rows
+        }
+        for day in days[..<45] {
+            try migrated.shard.apply(day, batchSize: 1_000)
+            try straight.shard.apply(day, batchSize: 1_000)
+        }
+        // Half of day 45, so that the open cycle has rows in the queue.
+        let half = Array(days[45].prefix(days[45].count / 2))
+        try migrated.shard.apply(half, batchSize: 1_000)
+        try straight.shard.apply(half, batchSize: 1_000)
+        let expected = try queue(straight.shard)
+        let open = try straight.shard.store.readShardRow().openFirstOffset
+        #expect(expected.contains { $0.hasPrefix("\(open) ") }, "the open cycle queued nothing: the test exercises less")
+        migrated.shard.close()
+        let db = try SQLiteDatabase(path: migrated.path)
+        try db.execute(
+            """
+            CREATE TABLE spent_lots_v16 (cycle INTEGER NOT NULL, lot_id INTEGER NOT NULL, PRIMARY KEY (cycle, lot_id)) WITHOUT ROWID;
+            INSERT INTO spent_lots_v16 SELECT COALESCE((SELECT c.cycle FROM cycles c WHERE c.first_offset = s.first_offset), -1), s.lot_id
+                FROM spent_lots s;
+            DROP TABLE spent_lots;
+            ALTER TABLE spent_lots_v16 RENAME TO spent_lots;
+            CREATE INDEX spent_lots_by_lot ON spent_lots (lot_id);
+            PRAGMA user_version = 16;
+            """)
+        db.close()
+        try migrated.reopen()
+        #expect(try queue(migrated.shard) == expected)
+        let rest = Array(days[45].dropFirst(half.count))
+        try migrated.shard.apply(rest, batchSize: 1_000)
+        try straight.shard.apply(rest, batchSize: 1_000)
+        for day in days[46...] {
+            try migrated.shard.apply(day, batchSize: 1_000)
+            try straight.shard.apply(day, batchSize: 1_000)
+        }
+        let archives = try straight.shard.archives()
+        #expect(archives.contains { $0.lotRows > 0 })
+        #expect(try migrated.shard.archives() == archives)
+        #expect(try migrated.shard.positions() == straight.shard.positions())
+        #expect(try queue(migrated.shard) == queue(straight.shard))
+    }
+
     @Test func hotStateAndTheJournalKeysStayFlatOnceHistoryPassesTheHorizon() throws {
         var history = SteadyHistory(seed: 3)
         let h = try Harness(programme: Self.programme)

@@ -7,10 +7,9 @@ struct ArchivePlan: Equatable, Sendable {
     var partition: Int32
     /// The barrier's cycle: it names the file and is written into its `range` table.
     var cycle: Int64
-    /// The offsets archived: after the previous archive, through the barrier of `newestCycle`.
+    /// The offsets archived: after the previous archive, through the barrier of the newest
+    /// cycle archived (the spent-lot queue's rows keyed at or below it are read).
     var offsets: ClosedRange<Int64>
-    /// The newest cycle archived: its spent-lot queue rows and those before it are read.
-    var newestCycle: Int64
 
     var fileName: String { LedgerStore.archiveFileName(cycle: cycle) }
 }
@@ -38,7 +37,7 @@ struct BuiltArchive: Sendable {
         let journal = try rows(LedgerStore.archivedJournal, where: "offset BETWEEN ? AND ?", range, db: db)
         let portions = try rows(LedgerStore.archivedPortions, where: "redemption_offset BETWEEN ? AND ?", range, db: db)
         let deadLetters = try rows(LedgerStore.archivedDeadLetters, where: "offset BETWEEN ? AND ?", range, db: db)
-        let lots = try spentLots(throughCycle: plan.newestCycle, archivedThrough: range.upperBound, db: db)
+        let lots = try spentLots(archivedThrough: range.upperBound, db: db)
         let content = ArchiveContent(tables: [
             ArchiveContent.Table(
                 name: "range", columns: ["partition", "cycle", "first_offset", "last_offset"],
@@ -81,24 +80,24 @@ struct BuiltArchive: Sendable {
         return try LedgerStore.readRows(s, table)
     }
 
-    /// The lots that cycles up to `cycle` left at 0 points (`spent_lots`) and that still
-    /// are: no points left (a cancel may have given some back) and no portion after
+    /// The lots that the cycles through offset `archivedThrough` left at 0 points
+    /// (`spent_lots`, keyed by their cycles' first offsets) and that still are: no points left (a cancel may have given some back) and no portion after
     /// `archivedThrough` (a lot given points back and spent again waits for the cycle that
     /// spent it last), whose accrual is archived (it precedes the spending, except for lots
     /// queued by migration 7). A promotion's bonus lot (negative id) goes with the accrual
     /// that made it (`LedgerRules.bonusLotId`).
     /// Deterministic: a function of the log up to the barrier that decided the plan.
-    private static func spentLots(throughCycle cycle: Int64, archivedThrough: Int64, db: SQLiteDatabase) throws(LedgerError) -> [LedgerStore.Row] {
+    private static func spentLots(archivedThrough: Int64, db: SQLiteDatabase) throws(LedgerError) -> [LedgerStore.Row] {
         let columns = LedgerStore.archivedLots.columns.map { "l." + $0 }.joined(separator: ", ")
         let s = try db.prepareDynamic(
             """
-            SELECT \(columns) FROM lots l WHERE l.lot_id IN (SELECT lot_id FROM spent_lots WHERE cycle BETWEEN 0 AND ?)
+            SELECT \(columns) FROM lots l WHERE l.lot_id IN (SELECT lot_id FROM spent_lots WHERE first_offset <= ?)
             AND l.points_left = 0 AND (CASE WHEN l.lot_id >= 0 THEN l.lot_id ELSE (-l.lot_id - 1) / \(LedgerRules.bonusLotsPerAccrual) END) <= ?
             AND NOT EXISTS (SELECT 1 FROM portions p WHERE p.lot_id = l.lot_id AND p.redemption_offset > ?)
             ORDER BY l.lot_id
             """)
         defer { s.reset() }
-        s.bind(.integer(cycle), .integer(archivedThrough), .integer(archivedThrough))
+        s.bind(.integer(archivedThrough), .integer(archivedThrough), .integer(archivedThrough))
         return try LedgerStore.readRows(s, LedgerStore.archivedLots)
     }
 

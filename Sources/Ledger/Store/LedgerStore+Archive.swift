@@ -84,7 +84,7 @@ extension LedgerStore {
         guard !overflow else { return nil }
         let previous = try archivedThrough()
         guard let newest = try archivableCycle(after: previous, closedBefore: cutoff) else { return nil }
-        return ArchivePlan(partition: partition, cycle: cycle, offsets: (previous + 1)...newest.barrier, newestCycle: newest.cycle)
+        return ArchivePlan(partition: partition, cycle: cycle, offsets: (previous + 1)...newest.barrier)
     }
 
     /// Starts building the archive of the barrier after the last sealed one, if it will
@@ -134,10 +134,10 @@ extension LedgerStore {
         // again, or queued by migration 7 while being spent); they are looked at again.
         try db.prepare(
             """
-            DELETE FROM spent_lots WHERE cycle BETWEEN 0 AND ?
+            DELETE FROM spent_lots WHERE first_offset <= ?
             AND NOT EXISTS (SELECT 1 FROM lots l WHERE l.lot_id = spent_lots.lot_id AND l.points_left = 0)
             """
-        ).bind(.integer(plan.newestCycle)).run()
+        ).bind(.integer(last)).run()
         let name = plan.fileName
         try db.prepare("INSERT INTO archives VALUES (?, ?, ?, ?, -1, ?, ?, ?, ?, ?, ?)").bind(
             .integer(cycle), .text(name), .integer(first), .integer(last), .text(archive.contentSHA256), .text(archive.fileSHA256),

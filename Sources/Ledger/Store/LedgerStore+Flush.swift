@@ -229,7 +229,6 @@ extension LedgerStore {
         let running = chain.sealed()
         try db.prepare("UPDATE debts SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
         try db.prepare("UPDATE partner_stats SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
-        try db.prepare("UPDATE spent_lots SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
         try sealOutstanding(cycle: cycle)
         try sealConversions(cycle: cycle)
         try db.prepare(

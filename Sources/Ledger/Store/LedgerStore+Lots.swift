@@ -130,13 +130,13 @@ extension LedgerStore {
         s.isNull(column) ? OpenLot.availableAtOnce : s.int64(column)
     }
 
-    private static let spentInsert = "INSERT OR IGNORE INTO spent_lots (cycle, lot_id) VALUES "
-    private static let spentInsertMany = spentInsert + Array(repeating: "(\(Schema.openCycle), ?)", count: lotRowsPerInsert).joined(separator: ", ")
-    private static let spentInsertOne = spentInsert + "(\(Schema.openCycle), ?)"
+    private static let spentInsert = "INSERT OR IGNORE INTO spent_lots (first_offset, lot_id) VALUES "
+    private static let spentInsertMany = spentInsert + Array(repeating: "(?, ?)", count: lotRowsPerInsert).joined(separator: ", ")
+    private static let spentInsertOne = spentInsert + "(?, ?)"
 
-    /// Queues the lots this batch left at 0 points under the open cycle (`spent_lots`; the
-    /// seal moves them to the cycle it seals): an archive step reads the lots its cycles
-    /// left spent instead of sweeping the lots table.
+    /// Queues the lots this batch left at 0 points under the open cycle's first offset
+    /// (`spent_lots`, migration 17): an archive step reads the lots its cycles left spent
+    /// instead of sweeping the lots table.
     ///
     /// A lot a redemption emptied loses its rows of sealed cycles (emptied before, given
     /// points back by a cancel): they add nothing. The archive step takes a lot only once
@@ -151,13 +151,17 @@ extension LedgerStore {
         let rows = state.spentLots
         guard !rows.isEmpty else { return }
         state.spentLots.removeAll(keepingCapacity: true)
+        // Flushed before the seal of the batch's barriers, so this is the emptying cycle's.
+        let open = try readShardRow().openFirstOffset
         if !state.spentByRedemption.isEmpty, dropsOlderSpentRows {
-            let older = try db.prepare("DELETE FROM spent_lots WHERE lot_id = ? AND cycle >= 0")
-            for lotId in state.spentByRedemption { try older.bind(.integer(lotId)).run() }
+            let older = try db.prepare("DELETE FROM spent_lots WHERE lot_id = ? AND first_offset < ?")
+            for lotId in state.spentByRedemption { try older.bind(.integer(lotId), .integer(open)).run() }
         }
         state.spentByRedemption.removeAll(keepingCapacity: true)
-        try db.insertRows(rows, many: Self.spentInsertMany, one: Self.spentInsertOne, perStatement: Self.lotRowsPerInsert, columns: 1) {
-            statement, lotId, base in statement.bindInteger(base + 1, lotId)
+        try db.insertRows(rows, many: Self.spentInsertMany, one: Self.spentInsertOne, perStatement: Self.lotRowsPerInsert, columns: 2) {
+            statement, lotId, base in
+            statement.bindInteger(base + 1, open)
+            statement.bindInteger(base + 2, lotId)
         }
     }
 
