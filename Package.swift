@@ -54,7 +54,7 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // glibc's heap: its figures and malloc_trim (Ledger, bench history); the thread's CPU time.
+        // glibc's heap figures and the thread's CPU time, for `bench history`.
         .systemLibrary(name: "CProcessInfo"),
 
         // Wire contract: generated from proto/ (committed) plus small extensions.
@@ -102,7 +102,7 @@ let package = Package(
         .target(
             name: "Ledger",
             dependencies: [
-                "CProcessInfo", "LedgerArchive", "Programme", "SQLite",
+                "LedgerArchive", "Programme", "SQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings

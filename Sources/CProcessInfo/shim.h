@@ -19,17 +19,6 @@ static inline int loyalty_heap_usage(unsigned long long *in_use, unsigned long l
 #endif
 }
 
-/* Gives the heap's free pages back to the system (glibc's malloc_trim, every arena):
-   malloc keeps what the program freed, so without it the resident heap follows the
-   largest it ever was. Returns 1 if memory was released. */
-static inline int loyalty_release_free_heap(void) {
-#if defined(__GLIBC__)
-    return malloc_trim(0);
-#else
-    return 0;
-#endif
-}
-
 /* CPU time of the calling thread, seconds. */
 static inline double loyalty_thread_cpu_seconds(void) {
     struct timespec time;

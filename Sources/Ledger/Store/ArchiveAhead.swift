@@ -1,4 +1,3 @@
-import CProcessInfo
 import Dispatch
 import Foundation
 import SQLite
@@ -41,10 +40,6 @@ final class ArchiveAhead: @unchecked Sendable {
                 defer { try? db.execute("COMMIT") }
                 return try BuiltArchive.build(plan, db: db, directory: directory)
             }
-            // The build's rows are freed; without a trim glibc keeps the pages (and the
-            // heap's other free ones), and the resident heap grows with history
-            // (docs/performance.md, "Big shards": 410 MB kept free at 5,000,000).
-            _ = loyalty_release_free_heap()
             self.condition.lock()
             self.built = result
             self.running = false
