@@ -342,6 +342,12 @@ enum Schema {
         ALTER TABLE spent_lots_v17 RENAME TO spent_lots;
         CREATE INDEX spent_lots_by_lot ON spent_lots (lot_id);
         """,
+        // 18: portions_by_lot dropped (issue 11). Only the archive step read it (is a lot at
+        // 0 still referenced by a hot portion?); the spent-lot queue answers that (a lot
+        // spent after the archived range was emptied after it: a later queue row), and the
+        // index cost a random write for every portion a redemption made and deleted
+        // again at its archive, inside the barrier.
+        "DROP INDEX IF EXISTS portions_by_lot;",
     ]
 
     /// Tables, the columns that hold the ledger, and their canonical order, for the

@@ -81,11 +81,14 @@ struct BuiltArchive: Sendable {
     }
 
     /// The lots that the cycles through offset `archivedThrough` left at 0 points
-    /// (`spent_lots`, keyed by their cycles' first offsets) and that still are: no points left (a cancel may have given some back) and no portion after
-    /// `archivedThrough` (a lot given points back and spent again waits for the cycle that
-    /// spent it last), whose accrual is archived (it precedes the spending, except for lots
-    /// queued by migration 7). A promotion's bonus lot (negative id) goes with the accrual
-    /// that made it (`LedgerRules.bonusLotId`).
+    /// (`spent_lots`, keyed by their cycles' first offsets) and that still are, with no
+    /// queue row after `archivedThrough` (a lot given points back by a cancel and emptied
+    /// again waits for the cycle that emptied it last), whose accrual is archived (it
+    /// precedes the spending, except for lots queued by migration 7). A promotion's bonus
+    /// lot (negative id) goes with the accrual that made it (`LedgerRules.bonusLotId`).
+    /// A lot at 0 with a portion after `archivedThrough` was emptied after that portion,
+    /// so it has such a row: the queue alone says what `portions_by_lot` said until
+    /// migration 18 (which dropped that index and its write at every portion).
     /// Deterministic: a function of the log up to the barrier that decided the plan.
     private static func spentLots(archivedThrough: Int64, db: SQLiteDatabase) throws(LedgerError) -> [LedgerStore.Row] {
         let columns = LedgerStore.archivedLots.columns.map { "l." + $0 }.joined(separator: ", ")
@@ -93,7 +96,7 @@ struct BuiltArchive: Sendable {
             """
             SELECT \(columns) FROM lots l WHERE l.lot_id IN (SELECT lot_id FROM spent_lots WHERE first_offset <= ?)
             AND l.points_left = 0 AND (CASE WHEN l.lot_id >= 0 THEN l.lot_id ELSE (-l.lot_id - 1) / \(LedgerRules.bonusLotsPerAccrual) END) <= ?
-            AND NOT EXISTS (SELECT 1 FROM portions p WHERE p.lot_id = l.lot_id AND p.redemption_offset > ?)
+            AND NOT EXISTS (SELECT 1 FROM spent_lots later WHERE later.lot_id = l.lot_id AND later.first_offset > ?)
             ORDER BY l.lot_id
             """)
         defer { s.reset() }

@@ -140,13 +140,12 @@ extension LedgerStore {
     ///
     /// A lot a redemption emptied loses its rows of sealed cycles (emptied before, given
     /// points back by a cancel): they add nothing. The archive step takes a lot only once
-    /// no portion of it is past the archived range, and this redemption's portion stays
-    /// until its own cycle is archived, whose row (this one) then qualifies the lot; the
-    /// queue's cleanup drops an older row and this one together. So every barrier archives
-    /// the same lots as with the older rows, which each archive step read again while they
-    /// waited (29,288 of them at the end of `bench history`'s 5,000,000 transactions). A
-    /// lot emptied by breakage or a clawback keeps its older rows: one of them may archive
-    /// it before the cycle that emptied it (docs/performance.md, "Big shards").
+    /// it has no queue row past the archived range (this one, until its cycle is
+    /// archived; the queue's cleanup then drops an older row and this one together). So
+    /// every barrier archives the same lots as with the older rows, which each archive step
+    /// read again while they waited (29,288 of them at the end of `bench history`'s
+    /// 5,000,000 transactions). A lot emptied by breakage or a clawback keeps its older
+    /// rows; they wait with it (docs/performance.md, "Big shards").
     func flushSpentLots() throws(LedgerError) {
         let rows = state.spentLots
         guard !rows.isEmpty else { return }
