@@ -6,7 +6,8 @@ import SQLite
 /// (docs/design.md, "Bounded hot state"; docs/performance.md, "Big shards").
 ///
 /// After a barrier commits, the plan of the next barrier's archive is already known: it
-/// depends only on the log up to that barrier (`LedgerStore.nextArchivePlan`). A reader
+/// depends only on the log up to that barrier (`LedgerStore.archivePlan`,
+/// `buildNextArchiveAhead`). A reader
 /// connection of its own, on a background thread, reads the plan's rows (frozen by then),
 /// encodes them and writes the file durably. The next barrier takes the result if its own
 /// plan is the same, and only deletes the rows and records the file; otherwise (a restart,
@@ -49,28 +50,29 @@ final class ArchiveAhead: @unchecked Sendable {
     }
 
     /// The file built for `plan`, waiting for a build still running; nil if none was
-    /// started for that plan or it failed (the caller builds it itself). A file built for
-    /// another plan under another name is removed: no barrier records it.
+    /// started for that plan, it failed, or its file is no longer there with its size
+    /// (the caller then builds it itself: nothing is recorded without its file).
+    ///
+    /// A file built for a plan no barrier takes (a cycle number guessed wrong, a shard
+    /// closed before its next barrier) is left where it is, never deleted: another worker
+    /// that took the partition over may be about to record the same name with the same
+    /// bytes (the plan is a function of the log), and a barrier of that name writes its
+    /// own bytes anyway.
     func take(_ plan: ArchivePlan) -> BuiltArchive? {
         condition.lock()
         defer { condition.unlock() }
         while running { condition.wait() }
         defer { (self.plan, built) = (nil, nil) }
-        guard case .success(let archive) = built else { return nil }
-        guard archive.plan == plan else {
-            if archive.plan.fileName != plan.fileName { try? FileManager.default.removeItem(atPath: directory + "/" + archive.plan.fileName) }
-            return nil
-        }
+        guard case .success(let archive) = built, archive.plan == plan else { return nil }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + plan.fileName)
+        guard (attributes?[.size] as? NSNumber)?.int64Value == archive.fileBytes else { return nil }
         return archive
     }
 
-    /// Waits for a running build to end and forgets it, removing its file: no barrier
-    /// recorded it (the shard is closing; the barrier that comes after a restart writes
-    /// the same bytes again). After a crash such a file stays until that barrier.
+    /// Waits for a running build to end and forgets it (the shard is closing).
     func cancel() {
         condition.lock()
         while running { condition.wait() }
-        if case .success(let archive) = built { try? FileManager.default.removeItem(atPath: directory + "/" + archive.plan.fileName) }
         plan = nil
         built = nil
         condition.unlock()

@@ -21,6 +21,8 @@ struct BuiltArchive: Sendable {
     var plan: ArchivePlan
     var contentSHA256: String
     var fileSHA256: String
+    /// The file's size: a barrier taking a file built ahead checks it is still there.
+    var fileBytes: Int64
     var journalRows: Int
     var portionRows: Int
     var deadLetterRows: Int
@@ -32,7 +34,8 @@ struct BuiltArchive: Sendable {
     /// The rows are frozen once the plan is known (`LedgerRules+Horizon`): no entry after
     /// the barrier that decided it can change them, so any read after that barrier's
     /// COMMIT gives the same bytes.
-    static func build(_ plan: ArchivePlan, db: SQLiteDatabase, directory: String) throws(LedgerError) -> BuiltArchive {
+    /// `writing` false: the bytes and figures only (the debug check of a file built ahead).
+    static func build(_ plan: ArchivePlan, db: SQLiteDatabase, directory: String, writing: Bool = true) throws(LedgerError) -> BuiltArchive {
         let range = plan.offsets
         let journal = try rows(LedgerStore.archivedJournal, where: "offset BETWEEN ? AND ?", range, db: db)
         let portions = try rows(LedgerStore.archivedPortions, where: "redemption_offset BETWEEN ? AND ?", range, db: db)
@@ -47,7 +50,7 @@ struct BuiltArchive: Sendable {
         ])
         let encoded = ArchiveFile.encode(content)
         do {
-            try ArchiveFile.writeDurably(encoded.bytes, name: plan.fileName, directory: directory)
+            if writing { try ArchiveFile.writeDurably(encoded.bytes, name: plan.fileName, directory: directory) }
         } catch {
             throw LedgerError(.sqlite, "\(error); the barrier of cycle \(plan.cycle) archives nothing until it can write there")
         }
@@ -64,7 +67,8 @@ struct BuiltArchive: Sendable {
                 ))
         }
         return BuiltArchive(
-            plan: plan, contentSHA256: encoded.contentSHA256, fileSHA256: encoded.fileSHA256, journalRows: journal.count,
+            plan: plan, contentSHA256: encoded.contentSHA256, fileSHA256: encoded.fileSHA256, fileBytes: Int64(encoded.bytes.count),
+            journalRows: journal.count,
             portionRows: portions.count, deadLetterRows: deadLetters.count, lotIds: lots.map { $0[0].integer ?? -1 }, keys: keys)
     }
 

@@ -69,7 +69,7 @@ extension LedgerStore {
     /// What the barrier of `cycle` archives: the journal rows, portions and dead letters of
     /// the sealed cycles that closed more than `programme.archiveAgeMilliseconds` before
     /// the close time of the last cycle sealed before it, and the lots those cycles left
-    /// spent (`spent_lots`) that still have no points left and no hot portion (nil:
+    /// spent (`spent_lots`) that still have no points left and no later queue row (nil:
     /// nothing, or the programme does not set both the horizon and the window).
     /// Counting from the previous close time, not the barrier's own, makes the plan known
     /// as soon as that previous barrier commits, so the file can be built ahead
@@ -95,6 +95,7 @@ extension LedgerStore {
         guard buildsArchivesAhead, let plan = try archivePlan(cycle: try readShardRow().lastSealedCycle + 1, programme: programme)
         else { return }
         archiveAhead.start(plan, path: db.path, directory: directory)
+        archivesBuiltAhead += 1
     }
 
     /// The archive step of the barrier of `cycle` (first thing after the entries before it
@@ -114,7 +115,7 @@ extension LedgerStore {
             archivesTakenAhead += 1
             #if DEBUG
                 // The same bytes as a build here: the rows were frozen when the plan was made.
-                let here = try BuiltArchive.build(plan, db: db, directory: directory)
+                let here = try BuiltArchive.build(plan, db: db, directory: directory, writing: false)
                 assert(
                     here.fileSHA256 == ahead.fileSHA256 && here.lotIds == ahead.lotIds,
                     "the archive of cycle \(cycle) built ahead differs from one built at its barrier")
@@ -130,8 +131,8 @@ extension LedgerStore {
         try db.prepare("DELETE FROM dead_letters WHERE offset BETWEEN ? AND ?").bind(.integer(first), .integer(last)).run()
         let deleteLot = try db.prepare("DELETE FROM lots WHERE lot_id = ?")
         for lot in archive.lotIds { try deleteLot.bind(.integer(lot)).run() }
-        // What stays queued: lots still at 0 with a hot portion (given points back and spent
-        // again, or queued by migration 7 while being spent); they are looked at again.
+        // What stays queued: lots still at 0 with a later queue row (given points back and
+        // emptied again); they are looked at again.
         try db.prepare(
             """
             DELETE FROM spent_lots WHERE first_offset <= ?

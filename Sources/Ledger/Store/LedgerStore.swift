@@ -43,7 +43,9 @@ final class LedgerStore {
     let archiveAhead = ArchiveAhead()
     /// false: every barrier builds its archive file itself (tests compare both).
     var buildsArchivesAhead = true
-    /// Barriers that took their archive file from `archiveAhead` (tests check it happens).
+    /// Archive files started ahead, and barriers that took theirs from `archiveAhead`
+    /// (tests check both).
+    var archivesBuiltAhead = 0
     var archivesTakenAhead = 0
     /// Bound on `committedMembers`; past it the cache starts over.
     static let maxCachedMembers = 1_000_000
