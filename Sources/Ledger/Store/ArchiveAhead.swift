@@ -17,7 +17,6 @@ import SQLite
 final class ArchiveAhead: @unchecked Sendable {
     private let condition = NSCondition()
     // Guarded by `condition`.
-    private var plan: ArchivePlan?
     private var directory = ""
     private var running = false
     private var built: Result<BuiltArchive, LedgerError>?
@@ -27,7 +26,6 @@ final class ArchiveAhead: @unchecked Sendable {
     func start(_ plan: ArchivePlan, path: String, directory: String) {
         condition.lock()
         while running { condition.wait() }
-        self.plan = plan
         self.directory = directory
         running = true
         built = nil
@@ -62,7 +60,7 @@ final class ArchiveAhead: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while running { condition.wait() }
-        defer { (self.plan, built) = (nil, nil) }
+        defer { built = nil }
         guard case .success(let archive) = built, archive.plan == plan else { return nil }
         let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + plan.fileName)
         guard (attributes?[.size] as? NSNumber)?.int64Value == archive.fileBytes else { return nil }
@@ -73,7 +71,6 @@ final class ArchiveAhead: @unchecked Sendable {
     func cancel() {
         condition.lock()
         while running { condition.wait() }
-        plan = nil
         built = nil
         condition.unlock()
     }
