@@ -95,6 +95,9 @@ final class BatchState {
     /// Journal keys whose rows this batch's barriers archived: they leave
     /// `LedgerStore.journalKeys` only when the batch commits.
     var archivedKeys: [(hash: UInt64, key: JournalKeys.Key, offset: Int64)] = []
+    /// The archive whose rows are still in the hot tables, as of this batch
+    /// (`LedgerStore+ArchivedRows`); the committed value at `begin`.
+    var archivedRowsLeft: ArchivedRowsLeft?
     /// A barrier of this batch sealed a cycle: once it commits, the next archive is built ahead.
     var sealed = false
 

@@ -350,6 +350,19 @@ enum Schema {
         // index cost a random write for every portion a redemption made and deleted
         // again at its archive, inside the barrier.
         "DROP INDEX IF EXISTS portions_by_lot;",
+        // 19: archived rows deleted after their barrier (issue 11). A barrier writes its
+        // archive file and its `archives` row but leaves the rows in the hot tables; they
+        // go before the first entry after that barrier is applied
+        // (`LedgerStore+ArchivedRows`), so the barrier's COMMIT no longer writes the pages
+        // of ~5,000 lots deleted at random. This table names the archive whose rows are
+        // still hot (at most one) and the offset of the barrier that wrote it. Not ledger
+        // content (not digested); a snapshot carries it, and the rows go after a restore.
+        """
+        CREATE TABLE IF NOT EXISTS archived_rows_left (
+            cycle INTEGER PRIMARY KEY,
+            barrier_offset INTEGER NOT NULL
+        );
+        """,
     ]
 
     /// Tables, the columns that hold the ledger, and their canonical order, for the

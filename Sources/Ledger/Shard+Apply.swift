@@ -93,6 +93,8 @@ extension Shard {
                     .invalidBatch, "entry offset \(entry.offset) does not follow \(previous); entries must be in increasing offset order")
             }
             previous = entry.offset
+            // The rows the last archive holds leave before the first entry after its barrier.
+            if let left = store.state.archivedRowsLeft, entry.offset > left.barrierOffset { try store.deleteArchivedRows(left) }
             switch entry.kind {
             case .transaction(let transaction):
                 outputs.append(try applyTransaction(transaction, offset: entry.offset))
@@ -146,7 +148,7 @@ extension Shard {
         }
         // The archive first: its rows were frozen when the previous barrier committed, and
         // this barrier's breakage must not change which lots it takes.
-        try store.archiveExpired(cycle: cycle, programme: programme, directory: archiveDirectory)
+        try store.archiveExpired(cycle: cycle, barrierOffset: offset, programme: programme, directory: archiveDirectory)
         lastBarrierPhases.archive = lap()
         // Breakage of every lot due at the close time.
         for lot in try store.lotsDue(atOrBefore: closedAtMilliseconds) {

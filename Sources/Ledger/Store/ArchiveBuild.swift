@@ -40,7 +40,7 @@ struct BuiltArchive: Sendable {
         let journal = try rows(LedgerStore.archivedJournal, where: "offset BETWEEN ? AND ?", range, db: db)
         let portions = try rows(LedgerStore.archivedPortions, where: "redemption_offset BETWEEN ? AND ?", range, db: db)
         let deadLetters = try rows(LedgerStore.archivedDeadLetters, where: "offset BETWEEN ? AND ?", range, db: db)
-        let lots = try spentLots(archivedThrough: range.upperBound, db: db)
+        let lots = try spentLots(range, db: db)
         let content = ArchiveContent(tables: [
             ArchiveContent.Table(
                 name: "range", columns: ["partition", "cycle", "first_offset", "last_offset"],
@@ -84,28 +84,52 @@ struct BuiltArchive: Sendable {
         return try LedgerStore.readRows(s, table)
     }
 
-    /// The lots that the cycles through offset `archivedThrough` left at 0 points
-    /// (`spent_lots`, keyed by their cycles' first offsets) and that still are, with no
-    /// queue row after `archivedThrough` (a lot given points back by a cancel and emptied
-    /// again waits for the cycle that emptied it last), whose accrual is archived (it
-    /// precedes the spending, except for lots queued by migration 7). A promotion's bonus
-    /// lot (negative id) goes with the accrual that made it (`LedgerRules.bonusLotId`).
-    /// A lot at 0 with a portion after `archivedThrough` was emptied after that portion,
-    /// so it has such a row: the queue alone says what `portions_by_lot` said until
-    /// migration 18 (which dropped that index and its write at every portion).
-    /// Deterministic: a function of the log up to the barrier that decided the plan.
-    private static func spentLots(archivedThrough: Int64, db: SQLiteDatabase) throws(LedgerError) -> [LedgerStore.Row] {
-        let columns = LedgerStore.archivedLots.columns.map { "l." + $0 }.joined(separator: ", ")
+    /// The lots that the cycles through the end of `range` left at 0 points (`spent_lots`,
+    /// keyed by their cycles' first offsets) and that still are, with no queue row after
+    /// the range (a lot given points back by a cancel and emptied again waits for the
+    /// cycle that emptied it last), whose accrual is archived (it precedes the spending,
+    /// except for lots queued by migration 7), and that a queue row or the accrual puts in
+    /// this range: a lot of an earlier range was taken by its archive, and its row may
+    /// still be in the table until the entry after that barrier (`LedgerStore+ArchivedRows`).
+    /// A promotion's bonus lot (negative id) goes with the accrual that made it
+    /// (`LedgerRules.bonusLotId`). A lot at 0 with a portion after the range was emptied
+    /// after that portion, so it has such a row: the queue alone says what
+    /// `portions_by_lot` said until migration 18 (which dropped that index and its write
+    /// at every portion). Deterministic: a function of the log up to the barrier that
+    /// decided the plan.
+    private static func spentLots(_ range: ClosedRange<Int64>, db: SQLiteDatabase) throws(LedgerError) -> [LedgerStore.Row] {
+        let s = try spentLotsQuery(columns: LedgerStore.archivedLots.columns, range, db: db)
+        defer { s.reset() }
+        return try LedgerStore.readRows(s, LedgerStore.archivedLots)
+    }
+
+    /// The ids of the lots `spentLots` reads: what the archive of `range` took, read
+    /// again after the file was opened (the lots are frozen).
+    static func spentLotIds(_ range: ClosedRange<Int64>, db: SQLiteDatabase) throws(LedgerError) -> [Int64] {
+        let s = try spentLotsQuery(columns: ["lot_id"], range, db: db)
+        defer { s.reset() }
+        var ids: [Int64] = []
+        while try s.step() { ids.append(s.int64(0)) }
+        return ids
+    }
+
+    private static func spentLotsQuery(
+        columns: [String], _ range: ClosedRange<Int64>, db: SQLiteDatabase
+    ) throws(LedgerError)
+        -> SQLiteStatement
+    {
+        let accrual = "(CASE WHEN l.lot_id >= 0 THEN l.lot_id ELSE (-l.lot_id - 1) / \(LedgerRules.bonusLotsPerAccrual) END)"
         let s = try db.prepareDynamic(
             """
-            SELECT \(columns) FROM lots l WHERE l.lot_id IN (SELECT lot_id FROM spent_lots WHERE first_offset <= ?)
-            AND l.points_left = 0 AND (CASE WHEN l.lot_id >= 0 THEN l.lot_id ELSE (-l.lot_id - 1) / \(LedgerRules.bonusLotsPerAccrual) END) <= ?
-            AND NOT EXISTS (SELECT 1 FROM spent_lots later WHERE later.lot_id = l.lot_id AND later.first_offset > ?)
+            SELECT \(columns.map { "l." + $0 }.joined(separator: ", ")) FROM lots l
+            WHERE l.lot_id IN (SELECT lot_id FROM spent_lots WHERE first_offset <= ?2)
+            AND l.points_left = 0 AND \(accrual) <= ?2
+            AND NOT EXISTS (SELECT 1 FROM spent_lots later WHERE later.lot_id = l.lot_id AND later.first_offset > ?2)
+            AND (\(accrual) >= ?1 OR EXISTS (SELECT 1 FROM spent_lots own WHERE own.lot_id = l.lot_id AND own.first_offset >= ?1))
             ORDER BY l.lot_id
             """)
-        defer { s.reset() }
-        s.bind(.integer(archivedThrough), .integer(archivedThrough), .integer(archivedThrough))
-        return try LedgerStore.readRows(s, LedgerStore.archivedLots)
+        s.bind(.integer(range.lowerBound), .integer(range.upperBound))
+        return s
     }
 
     private static func table(_ table: LedgerStore.ArchivedTable, _ rows: [LedgerStore.Row]) -> ArchiveContent.Table {

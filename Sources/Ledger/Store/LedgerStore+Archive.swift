@@ -100,10 +100,11 @@ extension LedgerStore {
 
     /// The archive step of the barrier of `cycle` (first thing after the entries before it
     /// are flushed, before its breakage sweep): the file of `archivePlan` written durably
-    /// (built ahead, or here), then the rows deleted, the file recorded and its content
-    /// hash folded into the open cycle's digest. O(rows archived): the journal and the
-    /// portions are stored by offset, so their archived rows are one contiguous range.
-    func archiveExpired(cycle: Int64, programme: Programme, directory: String) throws(LedgerError) {
+    /// (built ahead, or here), the file recorded and its content hash folded into the open
+    /// cycle's digest. Its rows are deleted before the entry after this barrier
+    /// (`LedgerStore+ArchivedRows`): O(rows archived), the journal and the portions being
+    /// stored by offset (one contiguous range each), but the lots at random places.
+    func archiveExpired(cycle: Int64, barrierOffset: Int64, programme: Programme, directory: String) throws(LedgerError) {
         try flushJournal()
         try flushPortions()
         try flushLots()
@@ -123,22 +124,12 @@ extension LedgerStore {
         } else {
             archive = try BuiltArchive.build(plan, db: db, directory: directory)
         }
-        // Only once the file is durable do the rows leave: a crash before the commit below
-        // leaves them hot, and the retried barrier writes the same bytes again.
+        // The rows leave after this barrier (`LedgerStore+ArchivedRows`), and only because
+        // the file is durable: a crash before the commit below leaves no `archives` row,
+        // and the retried barrier writes the same bytes again.
+        try leaveArchivedRows(archive, barrierOffset: barrierOffset)
+        if !deletesArchivedRowsLater, let left = state.archivedRowsLeft { try deleteArchivedRows(left) }
         let (first, last) = (plan.offsets.lowerBound, plan.offsets.upperBound)
-        try db.prepare("DELETE FROM journal WHERE offset BETWEEN ? AND ?").bind(.integer(first), .integer(last)).run()
-        try db.prepare("DELETE FROM portions WHERE redemption_offset BETWEEN ? AND ?").bind(.integer(first), .integer(last)).run()
-        try db.prepare("DELETE FROM dead_letters WHERE offset BETWEEN ? AND ?").bind(.integer(first), .integer(last)).run()
-        let deleteLot = try db.prepare("DELETE FROM lots WHERE lot_id = ?")
-        for lot in archive.lotIds { try deleteLot.bind(.integer(lot)).run() }
-        // What stays queued: lots still at 0 with a later queue row (given points back and
-        // emptied again); they are looked at again.
-        try db.prepare(
-            """
-            DELETE FROM spent_lots WHERE first_offset <= ?
-            AND NOT EXISTS (SELECT 1 FROM lots l WHERE l.lot_id = spent_lots.lot_id AND l.points_left = 0)
-            """
-        ).bind(.integer(last)).run()
         let name = plan.fileName
         try db.prepare("INSERT INTO archives VALUES (?, ?, ?, ?, -1, ?, ?, ?, ?, ?, ?)").bind(
             .integer(cycle), .text(name), .integer(first), .integer(last), .text(archive.contentSHA256), .text(archive.fileSHA256),
@@ -197,7 +188,7 @@ extension LedgerStore {
     /// The member's rows of the hot journal, as an archive table (a scan: for tools).
     func hotJournal(ofMember memberId: String) throws(LedgerError) -> ArchiveContent.Table {
         let columns = Self.archivedJournal.columns.map { "\"\($0)\"" }.joined(separator: ", ")
-        let s = try db.prepareDynamic("SELECT \(columns) FROM journal WHERE member_id = ? ORDER BY offset")
+        let s = try db.prepareDynamic("SELECT \(columns) FROM journal WHERE member_id = ? AND \(Self.hotOffsets) ORDER BY offset")
         defer { s.reset() }
         s.bindText(1, memberId)
         return ArchiveContent.Table(name: "journal", columns: Self.archivedJournal.columns, rows: try Self.readRows(s, Self.archivedJournal))

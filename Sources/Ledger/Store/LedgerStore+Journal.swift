@@ -142,10 +142,11 @@ extension LedgerStore {
     /// apply after the file was opened or written elsewhere).
     func hotJournalKeys() throws(LedgerError) -> JournalKeys {
         try flushJournal()
-        let count = try db.prepare("SELECT COUNT(*) FROM journal")
+        // Rows an archive holds may still be in the table (until the entry after its barrier).
+        let count = try db.prepareDynamic("SELECT COUNT(*) FROM journal WHERE \(Self.hotOffsets)")
         let rows = try count.step() ? Int(count.int64(0)) : 0
         count.reset()
-        let s = try db.prepare("SELECT partner_id, partner_txn_id, offset FROM journal")
+        let s = try db.prepareDynamic("SELECT partner_id, partner_txn_id, offset FROM journal WHERE \(Self.hotOffsets)")
         defer { s.reset() }
         var keys = JournalKeys(capacity: rows + rows / 4)
         while try s.step() {

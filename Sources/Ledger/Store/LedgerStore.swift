@@ -47,6 +47,16 @@ final class LedgerStore {
     /// (tests check both).
     var archivesBuiltAhead = 0
     var archivesTakenAhead = 0
+    /// false: a barrier deletes the rows it archived itself instead of before the next
+    /// entry (tests compare both).
+    var deletesArchivedRowsLater = true
+    /// The archive whose rows are still hot, as committed (`LedgerStore+ArchivedRows`);
+    /// read from the file at the first `begin` after it was opened or written elsewhere.
+    var committedArchivedRowsLeft: ArchivedRowsLeft?
+    var archivedRowsLeftRead = false
+    /// How many times archived rows were deleted, and how long the last took (the bench).
+    var archivedRowsDeletions = 0
+    var lastArchivedRowsDeletion: Duration = .zero
     /// Bound on `committedMembers`; past it the cache starts over.
     static let maxCachedMembers = 1_000_000
     /// Bound on `committedLotCount` (about 64 bytes each); past it the lots cache starts over.
@@ -131,10 +141,15 @@ final class LedgerStore {
         do throws(LedgerError) {
             try dropCachesIfWrittenElsewhere()
             try restartChain()
+            if !archivedRowsLeftRead {
+                committedArchivedRowsLeft = try readArchivedRowsLeft()
+                archivedRowsLeftRead = true
+            }
         } catch {
             db.rollback()
             throw error
         }
+        batchState.archivedRowsLeft = committedArchivedRowsLeft
         batch = batchState
     }
 
@@ -147,6 +162,7 @@ final class LedgerStore {
         dataVersion = version
         dropCaches()
         journalKeys = nil
+        archivedRowsLeftRead = false
     }
 
     /// Forgets every committed cache: they are refilled from the file as members come up.
@@ -169,6 +185,7 @@ final class LedgerStore {
             throw error
         }
         checkedByUncommittedSeal.removeAll(keepingCapacity: true)
+        committedArchivedRowsLeft = batchState.archivedRowsLeft
         if committedMembers.count + batchState.members.count > Self.maxCachedMembers {
             dropCaches()
         }
