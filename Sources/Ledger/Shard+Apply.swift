@@ -139,6 +139,8 @@ extension Shard {
         guard LedgerRules.seals(cycle, lastSealedCycle: row.lastSealedCycle) else { return try store.storedPosition(cycle: cycle) }
         // Partners whose deposit is exhausted (refuse mode): accruals refused until the next.
         try store.replaceSuspended(accrualSuspended, cycle: cycle)
+        lastBarrierPhases.archivedRowsDeletedBefore = store.lastArchivedRowsDeletion
+        store.lastArchivedRowsDeletion = .zero
         let clock = ContinuousClock()
         var mark = clock.now
         func lap() -> Duration {

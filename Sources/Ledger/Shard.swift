@@ -68,14 +68,18 @@ public final class Shard {
         CacheCounts(members: store.committedMembers.count, lots: store.committedLotCount, journalKeys: store.journalKeys?.count ?? 0)
     }
 
-    /// A sealing barrier's parts, wall time: the archive step (rows deleted, the file taken
-    /// from the build ahead or built), the breakage sweep, the seal (invariants, chained
-    /// digest, cycle rows) and the COMMIT of its batch (with the caches' update after it).
+    /// A sealing barrier's parts, wall time: the archive step (the file taken from the
+    /// build ahead or built, and recorded), the breakage sweep, the seal (invariants,
+    /// chained digest, cycle rows) and the COMMIT of its batch (with the caches' update
+    /// after it). Not part of it, beside it: the delete of the previous archive's rows,
+    /// done before the first entry of the cycle this barrier closes
+    /// (`LedgerStore+ArchivedRows`; zero when it was not done in this process).
     public struct BarrierPhases: Sendable, Equatable {
         public var breakage: Duration = .zero
         public var archive: Duration = .zero
         public var seal: Duration = .zero
         public var commit: Duration = .zero
+        public var archivedRowsDeletedBefore: Duration = .zero
         public init() {}
     }
 

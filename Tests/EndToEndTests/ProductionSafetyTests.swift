@@ -92,7 +92,7 @@ struct ProductionSafetyTests {
         let data = cluster.dataDirectory("shards")
         let ends = try cluster.produce(syntheticTransactions(20, members: 10, seed: 12))
         let pool = WorkerPool(count: 1, bootstrapServers: cluster.bootstrap, dataDirectory: data, programme: .sample, logger: cluster.logger)
-        try await pool.waitUntilApplied(ends, timeoutSeconds: 60)
+        try await pool.waitUntilApplied(ends, timeoutSeconds: 180)
         try await pool.stop()
         #expect(try String(contentsOfFile: "\(data)/partition-count", encoding: .utf8) == "2\n")
     }

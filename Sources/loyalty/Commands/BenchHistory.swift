@@ -144,14 +144,16 @@ struct BenchHistory: AsyncParsableCommand {
             }
             let (breakage, archive, seal, commit) = (mean { $0.breakage }, mean { $0.archive }, mean { $0.seal }, mean { $0.commit })
             let rest = max(0, stallSample.reduce(0, +) / Double(stallSample.count) - breakage - archive - seal - commit)
+            let deleted = mean { $0.archivedRowsDeletedBefore }
             print(
                 "  \(name) \(sample.count) barriers, mean ms: archive \(format(archive)), breakage \(format(breakage)), "
-                    + "seal \(format(seal)), COMMIT \(format(commit)), the rest \(format(rest))")
+                    + "seal \(format(seal)), COMMIT \(format(commit)), the rest \(format(rest)); "
+                    + "beside the stall, the previous archive's rows deleted in the cycle's first batch \(format(deleted))")
             figures.set(
                 "barrier_phases_\(name)_mean_ms",
                 [
                     "archive": rounded(archive, 2), "breakage": rounded(breakage, 2), "seal": rounded(seal, 2), "commit": rounded(commit, 2),
-                    "rest": rounded(rest, 2),
+                    "rest": rounded(rest, 2), "archived_rows_deleted_before": rounded(deleted, 2),
                 ])
         }
 
