@@ -83,9 +83,9 @@ public enum HistoryBenchmark {
         var batch = HistoryBatcher(shard: shard, path: shardPath, size: settings.batchSize)
         defer { batch.checkpoints.drain() }
         var windows: [(start: Int, window: Window)] = []
-        for entry in HistoryBenchmarkLog(
+        var log = HistoryBenchmarkLog(
             programme: programme, transactions: settings.transactions, members: settings.members, days: settings.days)
-        {
+        while let entry = log.next() {
             result.entries = entry.offset + 1
             guard case .barrier(let cycle, _, _) = entry.kind else {
                 if let applied = try batch.add(entry) { windows.append((result.transactions, applied)) }
@@ -103,9 +103,18 @@ public enum HistoryBenchmark {
                     "day \(cycle): \(result.transactions) transactions, barrier \(String(format: "%.1f", stall * 1000)) ms, "
                         + "snapshot \(result.snapshots.last.map { String(format: "%.2f s", $0.seconds) } ?? "")")
             }
+            // Both probes after a barrier, with the log's generator alive (it holds each
+            // member's recent purchases and redemptions: bounded, but hundreds of MB):
+            // the end probe after the loop, once the generator is freed, compared a heap
+            // without it to one with it.
             if result.middle == nil, result.transactions >= settings.transactions / 2 {
                 result.middle = try HistoryProbe.take(
-                    transactions: result.transactions, shard: shard, shardPath: shardPath, archiveDirectory: archives)
+                    transactions: result.transactions, shard: shard, shardPath: shardPath, archiveDirectory: archives,
+                    generatorEntries: log.generatorEntries)
+            } else if result.end == nil, result.transactions >= settings.transactions {
+                result.end = try HistoryProbe.take(
+                    transactions: result.transactions, shard: shard, shardPath: shardPath, archiveDirectory: archives,
+                    generatorEntries: log.generatorEntries)
             }
         }
         result.buildSeconds = batch.seconds
@@ -117,8 +126,11 @@ public enum HistoryBenchmark {
                 result.beforeLast.add(applied)
             }
         }
-        result.end = try HistoryProbe.take(
-            transactions: result.transactions, shard: shard, shardPath: shardPath, archiveDirectory: archives)
+        if result.end == nil {
+            result.end = try HistoryProbe.take(
+                transactions: result.transactions, shard: shard, shardPath: shardPath, archiveDirectory: archives,
+                generatorEntries: log.generatorEntries)
+        }
         if let newest = result.snapshots.last {
             progress("handing over from the snapshot of day \(newest.cycle) ...")
             result.handOver = try handOver(

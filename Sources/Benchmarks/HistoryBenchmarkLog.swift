@@ -26,6 +26,9 @@ struct HistoryBenchmarkLog: Sequence, IteratorProtocol {
         start = settings.startMilliseconds
     }
 
+    /// `SyntheticCoalition.heldEntries`.
+    var generatorEntries: Int { coalition.heldEntries }
+
     mutating func next() -> LedgerEntry? {
         if pending == nil, !ended {
             pending = coalition.next()

@@ -27,8 +27,13 @@ public struct HistoryProbe: Sendable {
     public var heapFreeBytes: Int64?
     /// The shard's caches, in entries.
     public var caches: Shard.CacheCounts
+    /// Recent transactions the log's generator holds (`SyntheticCoalition.heldEntries`):
+    /// the bench's own memory, also in the heap.
+    public var generatorEntries: Int
 
-    static func take(transactions: Int, shard: Shard, shardPath: String, archiveDirectory: String) throws -> HistoryProbe {
+    static func take(
+        transactions: Int, shard: Shard, shardPath: String, archiveDirectory: String, generatorEntries: Int
+    ) throws -> HistoryProbe {
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
         let heap = heapUsage()
         return HistoryProbe(
@@ -37,7 +42,7 @@ public struct HistoryProbe: Sendable {
             fileResidentBytes: kilobytes("RssFile:", in: status),
             shardBytes: fileBytes(shardPath) + fileBytes(shardPath + "-wal"),
             tableBytes: try tableBytes(shardPath), archiveBytes: directoryBytes(archiveDirectory), heapInUseBytes: heap?.inUse,
-            heapFreeBytes: heap?.free, caches: shard.cacheCounts)
+            heapFreeBytes: heap?.free, caches: shard.cacheCounts, generatorEntries: generatorEntries)
     }
 
     private static func kilobytes(_ field: String, in status: String) -> Int64? {

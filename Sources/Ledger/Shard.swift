@@ -1,4 +1,5 @@
 import Programme
+import SQLite
 
 /// One partition's ledger: a SQLite file and the rules that change it.
 ///
@@ -62,10 +63,14 @@ public final class Shard {
         public var members = 0
         public var lots = 0
         public var journalKeys = 0
+        /// SQLite's page cache of the shard's connection, bytes (`cache_size` bounds it).
+        public var sqlitePageCacheBytes: Int64 = 0
     }
 
     public var cacheCounts: CacheCounts {
-        CacheCounts(members: store.committedMembers.count, lots: store.committedLotCount, journalKeys: store.journalKeys?.count ?? 0)
+        CacheCounts(
+            members: store.committedMembers.count, lots: store.committedLotCount, journalKeys: store.journalKeys?.count ?? 0,
+            sqlitePageCacheBytes: store.db.pageCacheBytes)
     }
 
     /// A sealing barrier's parts, wall time: the archive step (the file taken from the

@@ -67,6 +67,14 @@ package final class Database<Failure: SQLiteFailure> {
         return statement
     }
 
+    /// Bytes of this connection's page cache (`SQLITE_DBSTATUS_CACHE_USED`), for the
+    /// benchmarks' breakdown of the heap.
+    package var pageCacheBytes: Int64 {
+        var (current, highest): (Int32, Int32) = (0, 0)
+        sqlite3_db_status(connection, SQLITE_DBSTATUS_CACHE_USED, &current, &highest, 0)
+        return Int64(current)
+    }
+
     /// A cached statement for SQL built at run time, reset and with bindings cleared.
     package func prepareDynamic(_ sql: String) throws(Failure) -> Statement<Failure> {
         if let cached = statements[sql] {

@@ -49,6 +49,11 @@ public struct SyntheticCoalition: Sequence, IteratorProtocol, Sendable {
     var random: SplitMix64
     let rules: RuleTraffic
     private var members: [MemberModel]
+
+    /// The recent purchases and redemptions held for refunds and cancels (capped per
+    /// member, so bounded, but it fills as members transact): `loyalty bench history`
+    /// prints it beside the heap, which it is part of. O(members).
+    public var heldEntries: Int { members.reduce(0) { $0 + $1.purchases.count + $1.redemptions.count } }
     private var produced = 0
     private var last: Transaction?
 

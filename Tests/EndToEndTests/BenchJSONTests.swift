@@ -59,7 +59,15 @@ struct BenchJSONTests {
             #expect(number("\(at)_hwm_bytes") >= number("\(at)_rss_bytes"))
             #expect(number("\(at)_shard_bytes") > 0)
             #expect((object["\(at)_table_bytes"] as? [String: Any])?.isEmpty == false, "\(at)_table_bytes in \(object)")
+            // SQLite's page cache (part of the heap), and the generator's recent transactions (the end
+            // probe is taken at the last barrier, with the generator still alive).
+            #expect(number("\(at)_sqlite_page_cache_bytes") > 0)
+            #expect(number("\(at)_generator_entries") > 0)
         }
+        #expect(number("end_generator_entries") >= number("middle_generator_entries"))
+        #expect(number("end_transactions") == 20_000)
+        let phases = try #require(object["barrier_phases_last_mean_ms"] as? [String: Any])
+        #expect(phases["archived_rows_deleted_before"] != nil, "\(phases)")
         #expect(number("middle_transactions") >= 10_000 && number("middle_transactions") < 20_000)
         // Cycles closed more than 20 days before the last barrier are archived by the end.
         #expect(number("end_archive_bytes") > 0)

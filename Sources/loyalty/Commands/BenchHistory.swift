@@ -201,17 +201,21 @@ struct BenchHistory: AsyncParsableCommand {
             figures.set("\(name)_cached_members", probe.caches.members)
             figures.set("\(name)_cached_lots", probe.caches.lots)
             figures.set("\(name)_journal_keys", probe.caches.journalKeys)
+            figures.set("\(name)_sqlite_page_cache_bytes", probe.caches.sqlitePageCacheBytes)
+            figures.set("\(name)_generator_entries", probe.generatorEntries)
         }
         print(Format.table(rows))
         for (name, probe) in [("middle", result.middle), ("end", result.end)] {
             guard let probe else { continue }
             let heap =
                 probe.heapInUseBytes.map { inUse in
-                    "heap in use \(megabytes(inUse)) MB, freed but kept by malloc \(probe.heapFreeBytes.map(megabytes) ?? "-") MB; "
+                    "heap in use \(megabytes(inUse)) MB (SQLite's page cache \(megabytes(probe.caches.sqlitePageCacheBytes)) MB), freed but kept by malloc "
+                        + "\(probe.heapFreeBytes.map(megabytes) ?? "-") MB; "
                 } ?? ""
             print(
                 "\(name): \(heap)cached members \(Format.grouped(Int64(probe.caches.members))), open lots "
-                    + "\(Format.grouped(Int64(probe.caches.lots))), journal keys \(Format.grouped(Int64(probe.caches.journalKeys)))")
+                    + "\(Format.grouped(Int64(probe.caches.lots))), journal keys \(Format.grouped(Int64(probe.caches.journalKeys))); "
+                    + "the log's generator holds \(Format.grouped(Int64(probe.generatorEntries))) recent transactions (the bench's own)")
         }
         if let middle = result.middle, let end = result.end {
             let names = Set(middle.tableBytes.keys).union(end.tableBytes.keys).sorted()
