@@ -363,17 +363,6 @@ enum Schema {
             barrier_offset INTEGER NOT NULL
         );
         """,
-        // 20: lots by member again with a plain index, as in 3 (issue 11). The partial
-        // index of 7 was for the seal's invariant check, which since reads the members it
-        // has cached from the caches (all of them, on the bench's big shard); its price
-        // was a random index write for every lot a redemption takes from (points_left is
-        // in its WHERE) and for every lot breakage empties, inside the barrier. A member's
-        // open lots are read from the table only on a cache miss, through this index and a
-        // filter on points_left.
-        """
-        DROP INDEX IF EXISTS lots_open_by_member;
-        CREATE INDEX IF NOT EXISTS lots_by_member_id ON lots (member_id);
-        """,
     ]
 
     /// Tables, the columns that hold the ledger, and their canonical order, for the

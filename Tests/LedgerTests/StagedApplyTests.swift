@@ -137,8 +137,8 @@ struct StagedApplyTests {
                 ALTER TABLE journal_v6 RENAME TO journal;
                 CREATE INDEX journal_by_offset ON journal (offset);
                 DROP TABLE spent_lots;
-                DROP INDEX IF EXISTS lots_open_by_member;
-                CREATE INDEX IF NOT EXISTS lots_by_member_id ON lots (member_id);
+                DROP INDEX lots_open_by_member;
+                CREATE INDEX lots_by_member_id ON lots (member_id);
                 PRAGMA user_version = 6;
                 """
         ) { db in
