@@ -93,6 +93,14 @@ struct SteadyHistory {
         return .position(position)
     }
 
+    /// `count` days of `SteadyHistory(seed:)` (and the history, to go on with) and two
+    /// fresh shards of `programme`, for the tests that apply the same days to both.
+    static func twoShards(seed: UInt64, days count: Int) throws -> (history: SteadyHistory, days: [[LedgerEntry]], Harness, Harness) {
+        var history = SteadyHistory(seed: seed)
+        let days = (0..<count).map { _ in history.nextDay() }
+        return (history, days, try Harness(programme: programme), try Harness(programme: programme))
+    }
+
     /// Every archive file `a` recorded has the same bytes in `b`'s directory.
     static func expectSameArchiveFiles(_ a: Shard, _ b: Shard) throws {
         for record in try a.archives() {
@@ -218,10 +226,8 @@ struct SteadyHistory {
     }
 
     @Test func aRolledBackBatchOfManyArchivingBarriersIsRetriedWithTheSameResults() throws {
-        var history = SteadyHistory(seed: 21)
-        let days = (0..<40).map { _ in history.nextDay() }
-        let retried = try Harness(programme: Self.programme)
-        let once = try Harness(programme: Self.programme)
+        let (after, days, retried, once) = try Self.twoShards(seed: 21, days: 40)
+        var history = after
         for day in days {
             try retried.shard.apply(day, batchSize: 1_000)
             try once.shard.apply(day, batchSize: 1_000)
@@ -246,10 +252,7 @@ struct SteadyHistory {
     }
 
     @Test func aRebuildFromTheLogWritesByteIdenticalArchives() throws {
-        var history = SteadyHistory(seed: 9)
-        let days = (0..<30).map { _ in history.nextDay() }
-        let a = try Harness(programme: Self.programme)
-        let b = try Harness(programme: Self.programme)
+        let (_, days, a, b) = try Self.twoShards(seed: 9, days: 30)
         for day in days { try a.shard.apply(day, batchSize: 1_000) }
         try b.shard.apply(days.flatMap { $0 }, batchSize: 7)
         #expect(try a.shard.archives() == b.shard.archives())
@@ -261,10 +264,7 @@ struct SteadyHistory {
     /// Every barrier archives the same lots as with the older rows kept (the rule before),
     /// so positions, archive records and files are the same; only the queue is shorter.
     @Test func droppingALotsOlderSpentRowsArchivesTheSameLotsAtTheSameBarriers() throws {
-        var history = SteadyHistory(seed: 21)
-        let days = (0..<120).map { _ in history.nextDay() }
-        let dropping = try Harness(programme: Self.programme)
-        let keeping = try Harness(programme: Self.programme)
+        let (_, days, dropping, keeping) = try Self.twoShards(seed: 21, days: 120)
         keeping.shard.store.dropsOlderSpentRows = false
         var fewer = 0
         for day in days {
@@ -330,10 +330,8 @@ struct SteadyHistory {
     /// last barrier the same tables (whole-file digest). Right after a barrier the rows are
     /// still there, the tools do not show them twice, and the shard file says which.
     @Test func archivedRowsLeaveBeforeTheEntryAfterTheirBarrier() throws {
-        var history = SteadyHistory(seed: 37)
-        let days = (0..<60).map { _ in history.nextDay() }
-        let later = try Harness(programme: Self.programme)
-        let inside = try Harness(programme: Self.programme)
+        let (after, days, later, inside) = try Self.twoShards(seed: 37, days: 60)
+        var history = after
         inside.shard.store.deletesArchivedRowsLater = false
         var (reopened, rolledBack, archiving, deletions) = (0, 0, 0, 0)
         struct PublishFailed: Error {}
@@ -385,10 +383,7 @@ struct SteadyHistory {
     /// A file built ahead that is gone by its barrier (deleted by hand, a disk replaced) is
     /// built again there: a barrier never records an archive whose file is not written.
     @Test func aFileBuiltAheadThatIsGoneIsBuiltAgainAtItsBarrier() throws {
-        var history = SteadyHistory(seed: 31)
-        let days = (0..<40).map { _ in history.nextDay() }
-        let h = try Harness(programme: Self.programme)
-        let plain = try Harness(programme: Self.programme)
+        let (_, days, h, plain) = try Self.twoShards(seed: 31, days: 40)
         plain.shard.store.buildsArchivesAhead = false
         var removed = 0
         for (index, day) in days.enumerated() {
@@ -417,10 +412,7 @@ struct SteadyHistory {
     /// migrates to the rows a file that never was at 16 holds, and archives the same
     /// lots, files and positions from then on.
     @Test func theSpentLotQueueMigratesToFirstOffsetsAndArchivesTheSame() throws {
-        var history = SteadyHistory(seed: 29)
-        let days = (0..<90).map { _ in history.nextDay() }
-        let migrated = try Harness(programme: Self.programme)
-        let straight = try Harness(programme: Self.programme)
+        let (_, days, migrated, straight) = try Self.twoShards(seed: 29, days: 90)
         func queue(_ shard: Shard) throws -> [String] {
             let s = try shard.db.prepare("SELECT first_offset, lot_id FROM spent_lots ORDER BY first_offset, lot_id")
             defer { s.reset() }
