@@ -117,7 +117,7 @@ struct ClearingCycleTests {
             $0.stopOffsets = [1: .max, 2: .max, 3: .max]
         }
         clearing.requestClose()
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(180)
         while clearing.cycles.first?.positionsReceived != [1, 2, 3], Date() < deadline {
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -164,7 +164,7 @@ struct ClearingCycleTests {
             return process
         }
         func waitSettled(_ cycle: Int64) async throws -> CycleRecord {
-            let deadline = Date().addingTimeInterval(90)
+            let deadline = Date().addingTimeInterval(180)
             while Date() < deadline {
                 if let record = try ClearingAdmin.cycles(statePath: state).first(where: { $0.cycle == cycle }), record.status == .settled {
                     return record

@@ -31,7 +31,7 @@ struct HandOverTests {
         }
         try await a.waitUntilApplied(sealed, timeoutSeconds: 120)
         let snapshots = try DirectorySnapshotStore(root: store)
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(180)
         while try (0..<2).contains(where: { try snapshots.newest(partition: $0)?.nextOffset != sealed[$0] }) {
             try #require(Date() < deadline, "A took no snapshot at the seal")
             try await Task.sleep(for: .milliseconds(100))

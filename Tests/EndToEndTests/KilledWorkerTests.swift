@@ -125,7 +125,7 @@ struct KilledWorkerTests {
         let partitions = test.partitions
         await withCheckedContinuation { continuation in
             Thread {
-                let deadline = Date().addingTimeInterval(30)
+                let deadline = Date().addingTimeInterval(180)
                 while appliedSoFar(data, partitions: partitions) < 1_000, Date() < deadline { usleep(5_000) }
                 kill(process.processIdentifier, SIGTERM)
                 continuation.resume()

@@ -31,7 +31,7 @@ func cardAccrualJSON(partner: String, txn: String, card: String, amountMinor: In
 struct CardDirectoryTests {
     /// Waits until the gateway's directory has read `card` in `state`.
     func waitForDirectory(_ harness: GatewayHarness, _ card: String, _ state: CardDirectory.Entry.State) async throws {
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(180)
         while Date() < deadline {
             if harness.gateway.cards.lookup(card)?.state == state { return }
             try await Task.sleep(for: .milliseconds(50))
@@ -139,7 +139,7 @@ struct CardDirectoryTests {
         #expect(link["partner_txn_id"] as? String == "mv-2:link")
         #expect(link["status"] as? String == "ACCEPTED")
         try await waitForDirectory(harness, "card-k", .active)
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(180)
         while harness.gateway.cards.lookup("card-k")?.memberId != "grown-up", Date() < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }

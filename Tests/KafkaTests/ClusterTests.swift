@@ -217,7 +217,7 @@ struct ClusterTests {
         let upAt = Date()
         var attempts = 0
         var recovered: RecordMetadata?
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(180)
         while recovered == nil && Date() < deadline {
             do {
                 attempts += 1

@@ -24,7 +24,7 @@ struct MonitoringFiguresTests {
         #expect(cluster.setAllBrokers(up: false))
         for i in 0..<3 { try producer.produce(ProducerRecord(topic: topic, key: nil, value: bytes("\(i)"))) { _ in } }
         #expect(producer.queueLength >= 3)
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(180)
         while producer.deliveryErrors < 3, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(producer.deliveryErrors == 3)
         #expect(producer.queueLength == 0)
@@ -49,7 +49,7 @@ struct MonitoringFiguresTests {
         let consumer = try KafkaConsumer(configuration: configuration, listener: RecordingListener(), logger: testLogger())
         defer { consumer.close() }
         var read = 0
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(180)
         while read < 10, Date() < deadline { read += try consumer.poll(maxRecords: 100, timeoutMilliseconds: 200).count }
         #expect(read == 10)
         consumer.commit([partitions[0]: 3, partitions[1]: 5])
