@@ -10,7 +10,8 @@ import SQLite
 /// `buildNextArchiveAhead`). A reader
 /// connection of its own, on a background thread, reads the plan's rows (frozen by then),
 /// encodes them and writes the file durably. The next barrier takes the result if its own
-/// plan is the same, and only deletes the rows and records the file; otherwise (a restart,
+/// plan is the same, and only records the file (its rows leave before the entry after that
+/// barrier: `LedgerStore+ArchivedRows`); otherwise (a restart,
 /// a programme version that moved the ages, a build that failed) it builds the file itself,
 /// as it would have without this. Either way the same bytes: the build is one function of
 /// the plan and the frozen rows (`BuiltArchive.build`).
