@@ -1,6 +1,7 @@
 /// Everything that can go wrong operating a shard file. A broken ledger invariant found
-/// when a cycle is sealed is `.invariant`: the batch rolls back and the worker stops the
-/// partition. (Debug builds also check after every transaction and stop the process.)
+/// when a batch ends or a cycle is sealed is `.invariant`: the batch rolls back and the
+/// worker stops the partition. (Debug builds also check after every transaction and stop
+/// the process.)
 public struct LedgerError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Code: String, Sendable, Equatable {
         /// SQLite refused an operation (disk full, I/O error, corruption, locked file).

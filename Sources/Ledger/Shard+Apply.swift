@@ -122,6 +122,7 @@ extension Shard {
             throw LedgerError(.invalidBatch, "batch nextOffset \(batch.nextOffset) must be above its last entry's offset \(previous)")
         }
         try store.flush(nextOffset: next)
+        try store.checkWrittenMembers(consequence: "the batch up to offset \(next - 1) is not applied")
         return outputs
     }
 

@@ -8,7 +8,9 @@ import Testing
 /// Every build checks the ledger's invariants when a cycle is sealed: a file damaged
 /// behind the rules' back (by another connection: an operator's sqlite3, a bad restore)
 /// is refused there, with the member and the numbers, and nothing of the barrier's batch
-/// stays. The shard sees that the file was written elsewhere and reads the members from
+/// stays. (Each batch's members are also checked when it ends; members checked that way
+/// are checked again at the seal only when another connection wrote the file, which is
+/// what these damages do.) The shard sees that the file was written elsewhere and reads the members from
 /// it instead of from its caches.
 @Suite(.timeLimit(.minutes(10)))
 struct SealInvariantTests {

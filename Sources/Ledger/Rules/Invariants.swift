@@ -1,7 +1,8 @@
 import Programme
 
-/// The ledger's invariants, over plain values. The store gathers the values (per member,
-/// per sealed cycle) and refuses to seal a cycle that breaks one (`LedgerError.invariant`).
+/// The ledger's invariants, over plain values. The store gathers the values (per member at
+/// the end of each batch and at a seal, per sealed cycle) and refuses the batch or the seal
+/// that breaks one (`LedgerError.invariant`).
 enum Invariants {
     /// A member's lots as the lots table holds them.
     struct Lots: Equatable {

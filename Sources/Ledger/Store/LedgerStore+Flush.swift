@@ -39,7 +39,7 @@ extension LedgerStore {
             }
             state.members.values[index].dirty = false
             state.members.values[index].stored = true
-            touchedSinceSeal.insert(id)
+            touchedSinceCheck.insert(id)
         }
         let d = try db.prepare(
             "INSERT INTO debts (cycle, payer, payee, amount_minor) VALUES (?, ?, ?, ?) ON CONFLICT (cycle, payer, payee) DO UPDATE SET amount_minor = amount_minor + excluded.amount_minor"

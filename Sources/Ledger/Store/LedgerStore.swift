@@ -27,12 +27,18 @@ final class LedgerStore {
     /// file (e.g. a partition that moved to another worker and back), and then every cache
     /// above is dropped before the next batch.
     var dataVersion: Int64 = 0
-    /// Members written since the last sealed cycle (in this process): the barrier checks
-    /// their invariants before it seals.
-    var touchedSinceSeal: Set<String> = []
-    /// Members a seal of the open batch checked (and took out of `touchedSinceSeal`): back
-    /// in if the batch rolls back, since its seal then never happened.
-    var checkedByUncommittedSeal: Set<String> = []
+    /// Members written since their invariants were last checked (in this process): the end
+    /// of the batch and a seal check them (`LedgerStore+Invariants`).
+    var touchedSinceCheck: Set<String> = []
+    /// Members the open batch checked after its seal, if any (taken out of
+    /// `touchedSinceCheck`), and those its seal checked: back in if the batch rolls back,
+    /// since what was checked then never happened.
+    var checkedInOpenBatch: Set<String> = []
+    var checkedBySeal: Set<String> = []
+    /// Members the committed batches of the open cycle checked: checked again at the seal
+    /// if another connection wrote the file meanwhile (`writtenElsewhereThisCycle`).
+    var checkedThisCycle: Set<String> = []
+    var writtenElsewhereThisCycle = false
     /// The open cycle's running hash (`LedgerStore+Chain`), as of the batch being applied:
     /// restarted from the shard row at every `begin`, so a rolled-back batch leaves nothing.
     var chain = ChainHasher()
@@ -163,6 +169,7 @@ final class LedgerStore {
         dropCaches()
         journalKeys = nil
         archivedRowsLeftRead = false
+        writtenElsewhereThisCycle = true
     }
 
     /// Forgets every committed cache: they are refilled from the file as members come up.
@@ -184,7 +191,15 @@ final class LedgerStore {
             rollback()
             throw error
         }
-        checkedByUncommittedSeal.removeAll(keepingCapacity: true)
+        if batchState.sealed {
+            // A new cycle: what its batch checked after the seal is the new cycle's.
+            checkedThisCycle = checkedInOpenBatch
+            writtenElsewhereThisCycle = false
+        } else {
+            checkedThisCycle.formUnion(checkedInOpenBatch)
+        }
+        checkedInOpenBatch.removeAll(keepingCapacity: true)
+        checkedBySeal.removeAll(keepingCapacity: true)
         committedArchivedRowsLeft = batchState.archivedRowsLeft
         if committedMembers.count + batchState.members.count > Self.maxCachedMembers {
             dropCaches()
@@ -211,8 +226,10 @@ final class LedgerStore {
     func rollback() {
         batch = nil
         db.rollback()
-        touchedSinceSeal.formUnion(checkedByUncommittedSeal)
-        checkedByUncommittedSeal.removeAll(keepingCapacity: true)
+        touchedSinceCheck.formUnion(checkedInOpenBatch)
+        touchedSinceCheck.formUnion(checkedBySeal)
+        checkedInOpenBatch.removeAll(keepingCapacity: true)
+        checkedBySeal.removeAll(keepingCapacity: true)
     }
 
     // MARK: Members
