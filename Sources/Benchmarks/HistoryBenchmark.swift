@@ -24,6 +24,10 @@ public enum HistoryBenchmark {
         public var batchSize = WorkerConfiguration.defaultMaxBatchRecords
         /// The first and the last this many transactions are the two apply-rate windows.
         public var window = 1_000_000
+        /// The day from which the hot state is steady: history has passed the horizons and
+        /// the lots' expiry (`steadyDay(programme:)`). A third memory and disk probe is
+        /// taken at the first barrier past it, to compare with the end.
+        public var steadyDay: Int64?
 
         public init() {}
     }
@@ -56,7 +60,19 @@ public enum HistoryBenchmark {
         public var snapshots: [HistorySnapshot] = []
         public var handOver = HandOver()
         public var middle: HistoryProbe?
+        /// At the first barrier past `Settings.steadyDay`, if that is before the end.
+        public var steady: HistoryProbe?
         public var end: HistoryProbe?
+    }
+
+    /// The first day on which `programme`'s hot state no longer grows with history: a
+    /// lot earned on day 0 expires after the expiry (12 months: day 365) and leaves the
+    /// hot tables once that is past both the idempotency horizon and the reversal window.
+    /// Before it, lots and their expiry-queue entries still pile up as they should. Nil
+    /// when the programme keeps everything hot (no horizon or no reversal window).
+    public static func steadyDay(programme: Programme) -> Int64? {
+        guard let horizon = programme.idempotencyHorizonDays, let window = programme.reversalWindowDays else { return nil }
+        return Int64(max(horizon, window)) + (programme.expiryMonths > 0 ? (Int64(programme.expiryMonths) * 365 + 11) / 12 : 0)
     }
 
     public struct HandOver: Sendable {
@@ -103,18 +119,20 @@ public enum HistoryBenchmark {
                     "day \(cycle): \(result.transactions) transactions, barrier \(String(format: "%.1f", stall * 1000)) ms, "
                         + "snapshot \(result.snapshots.last.map { String(format: "%.2f s", $0.seconds) } ?? "")")
             }
-            // Both probes after a barrier, with the log's generator alive (it holds each
-            // member's recent purchases and redemptions: bounded, but hundreds of MB):
+            // Every probe after a barrier, with the log's generator alive (it holds each
+            // member's recent purchases and redemptions: bounded, ~75 MB at the defaults):
             // the end probe after the loop, once the generator is freed, compared a heap
             // without it to one with it.
-            if result.middle == nil, result.transactions >= settings.transactions / 2 {
-                result.middle = try HistoryProbe.take(
-                    transactions: result.transactions, shard: shard, shardPath: shardPath, archiveDirectory: archives,
-                    generatorEntries: log.generatorEntries)
-            } else if result.end == nil, result.transactions >= settings.transactions {
-                result.end = try HistoryProbe.take(
-                    transactions: result.transactions, shard: shard, shardPath: shardPath, archiveDirectory: archives,
-                    generatorEntries: log.generatorEntries)
+            let probe = {
+                try HistoryProbe.take(
+                    day: cycle, transactions: result.transactions, shard: shard, shardPath: shardPath,
+                    archiveDirectory: archives, generatorEntries: log.generatorEntries)
+            }
+            if result.transactions >= settings.transactions {
+                if result.end == nil { result.end = try probe() }
+            } else {
+                if result.middle == nil, result.transactions >= settings.transactions / 2 { result.middle = try probe() }
+                if result.steady == nil, let steadyDay = settings.steadyDay, cycle >= steadyDay { result.steady = try probe() }
             }
         }
         result.buildSeconds = batch.seconds
@@ -128,8 +146,8 @@ public enum HistoryBenchmark {
         }
         if result.end == nil {
             result.end = try HistoryProbe.take(
-                transactions: result.transactions, shard: shard, shardPath: shardPath, archiveDirectory: archives,
-                generatorEntries: log.generatorEntries)
+                day: settings.days, transactions: result.transactions, shard: shard, shardPath: shardPath,
+                archiveDirectory: archives, generatorEntries: log.generatorEntries)
         }
         if let newest = result.snapshots.last {
             progress("handing over from the snapshot of day \(newest.cycle) ...")

@@ -2,9 +2,12 @@ import Foundation
 import Ledger
 import SQLite
 
-/// What `loyalty bench history` looks at in the middle and at the end of the shard: the
-/// process's resident memory and the disk the shard and its archives use.
+/// What `loyalty bench history` looks at in the middle, once the hot state is steady and
+/// at the end of the shard: the process's resident memory and the disk the shard and its
+/// archives use.
 public struct HistoryProbe: Sendable {
+    /// The day (cycle) of the barrier it was taken after.
+    public var day: Int64
     /// Transactions applied when it was taken.
     public var transactions: Int
     /// VmRSS and VmHWM of /proc/self/status, bytes (nil where there is no /proc).
@@ -32,12 +35,12 @@ public struct HistoryProbe: Sendable {
     public var generatorEntries: Int
 
     static func take(
-        transactions: Int, shard: Shard, shardPath: String, archiveDirectory: String, generatorEntries: Int
+        day: Int64, transactions: Int, shard: Shard, shardPath: String, archiveDirectory: String, generatorEntries: Int
     ) throws -> HistoryProbe {
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
         let heap = heapUsage()
         return HistoryProbe(
-            transactions: transactions, residentBytes: kilobytes("VmRSS:", in: status),
+            day: day, transactions: transactions, residentBytes: kilobytes("VmRSS:", in: status),
             peakResidentBytes: kilobytes("VmHWM:", in: status), anonymousResidentBytes: kilobytes("RssAnon:", in: status),
             fileResidentBytes: kilobytes("RssFile:", in: status),
             shardBytes: fileBytes(shardPath) + fileBytes(shardPath + "-wal"),

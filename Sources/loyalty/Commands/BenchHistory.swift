@@ -20,7 +20,8 @@ struct BenchHistory: AsyncParsableCommand {
             barriers, the newest snapshot's size and \
             time, the hand-over (restore that snapshot into a fresh path and replay the \
             tail) beside the replay from zero (the build itself), and resident memory and \
-            disk in the middle and at the end. Build with -c release.
+            disk in the middle, once the hot state is steady (history past the horizons \
+            and the lots' expiry) and at the end. Build with -c release.
             """
     )
 
@@ -79,6 +80,7 @@ struct BenchHistory: AsyncParsableCommand {
         programme.idempotencyHorizonDays = horizonDays
         programme.reversalWindowDays = reversalDays
         programme.expiryMonths = expiryMonths
+        settings.steadyDay = HistoryBenchmark.steadyDay(programme: programme)
         print(
             "\(Format.grouped(Int64(transactions))) transactions, \(Format.grouped(Int64(members))) members, \(days) days, one shard; "
                 + "idempotency horizon \(horizonDays) days, reversal window \(reversalDays) days, lots expire after \(expiryMonths) months")
@@ -180,14 +182,17 @@ struct BenchHistory: AsyncParsableCommand {
         }
         figures.set("replay_from_zero_seconds", rounded(result.buildSeconds, 3))
 
-        var rows = [["at", "transactions", "VmRSS MB", "of it anon / file MB", "VmHWM MB", "shard MB", "archives MB"]]
-        for (name, probe) in [("middle", result.middle), ("end", result.end)] {
-            guard let probe else { continue }
+        let probes = [("middle", result.middle), ("steady", result.steady), ("end", result.end)].compactMap { name, probe in
+            probe.map { (name, $0) }
+        }
+        var rows = [["at", "day", "transactions", "VmRSS MB", "of it anon / file MB", "VmHWM MB", "shard MB", "archives MB"]]
+        for (name, probe) in probes {
             rows.append([
-                name, Format.grouped(Int64(probe.transactions)), probe.residentBytes.map(megabytes) ?? "-",
+                name, String(probe.day), Format.grouped(Int64(probe.transactions)), probe.residentBytes.map(megabytes) ?? "-",
                 "\(probe.anonymousResidentBytes.map(megabytes) ?? "-") / \(probe.fileResidentBytes.map(megabytes) ?? "-")",
                 probe.peakResidentBytes.map(megabytes) ?? "-", megabytes(probe.shardBytes), megabytes(probe.archiveBytes),
             ])
+            figures.set("\(name)_day", probe.day)
             figures.set("\(name)_transactions", probe.transactions)
             if let bytes = probe.residentBytes { figures.set("\(name)_rss_bytes", bytes) }
             if let bytes = probe.peakResidentBytes { figures.set("\(name)_hwm_bytes", bytes) }
@@ -205,8 +210,7 @@ struct BenchHistory: AsyncParsableCommand {
             figures.set("\(name)_generator_entries", probe.generatorEntries)
         }
         print(Format.table(rows))
-        for (name, probe) in [("middle", result.middle), ("end", result.end)] {
-            guard let probe else { continue }
+        for (name, probe) in probes {
             let heap =
                 probe.heapInUseBytes.map { inUse in
                     "heap in use \(megabytes(inUse)) MB (SQLite's page cache \(megabytes(probe.caches.sqlitePageCacheBytes)) MB), freed but kept by malloc "
@@ -217,11 +221,25 @@ struct BenchHistory: AsyncParsableCommand {
                     + "\(Format.grouped(Int64(probe.caches.lots))), journal keys \(Format.grouped(Int64(probe.caches.journalKeys))); "
                     + "the log's generator holds \(Format.grouped(Int64(probe.generatorEntries))) recent transactions (the bench's own)")
         }
-        if let middle = result.middle, let end = result.end {
-            let names = Set(middle.tableBytes.keys).union(end.tableBytes.keys).sorted()
+        if let steady = result.steady, let end = result.end {
+            func change(_ from: Int64?, _ to: Int64?) -> String {
+                guard let from, let to, from > 0 else { return "-" }
+                return "\(megabytes(from)) → \(megabytes(to)) MB (\(String(format: "%+.1f", Double(to - from) / Double(from) * 100)) %)"
+            }
             print(
-                "by table and index, MB (middle → end): "
-                    + names.map { "\($0) \(megabytes(middle.tableBytes[$0] ?? 0)) → \(megabytes(end.tableBytes[$0] ?? 0))" }.joined(separator: ", "))
+                "from the steady state (day \(steady.day)) to the end (day \(end.day)): RssAnon "
+                    + "\(change(steady.anonymousResidentBytes, end.anonymousResidentBytes)), heap in use "
+                    + "\(change(steady.heapInUseBytes, end.heapInUseBytes)), hot tables and indexes "
+                    + "\(change(steady.tableBytes.values.reduce(0, +), end.tableBytes.values.reduce(0, +)))"
+                    + "   (target: flat)")
+        }
+        if probes.count > 1 {
+            let names = Set(probes.flatMap(\.1.tableBytes.keys)).sorted()
+            print(
+                "by table and index, MB (\(probes.map(\.0).joined(separator: " → "))): "
+                    + names.map { name in
+                        "\(name) " + probes.map { megabytes($0.1.tableBytes[name] ?? 0) }.joined(separator: " → ")
+                    }.joined(separator: ", "))
         }
     }
 
