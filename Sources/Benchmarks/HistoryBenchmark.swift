@@ -230,7 +230,7 @@ struct HistoryBatcher {
         _ = try shard.apply(LedgerBatch(entries: entries, nextOffset: last.offset + 1)) { _ in }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         seconds += elapsed
-        checkpoints.checkIfDue(path: path)
+        checkpoints.checkIfDue(shard, path: path)
         defer { entries.removeAll(keepingCapacity: true) }
         return HistoryBenchmark.Window(records: entries.count, seconds: elapsed, cpuSeconds: threadCPUSeconds() - cpu)
     }

@@ -1,10 +1,16 @@
 /// Checkpoints of a shard's WAL, taken off the writer's path (LedgerStore+Checkpoint).
 extension Shard {
-    /// WAL size past which a shard should be checkpointed (`checkpoint(path:)`).
+    /// WAL content past which a shard should be checkpointed (`checkpoint(path:)`).
     public static var checkpointBytes: Int64 { LedgerStore.checkpointBytes }
 
-    /// Bytes in the WAL of the shard file at `path` (0 without one): one stat call.
-    public static func walBytes(path: String) -> Int64 { LedgerStore.walBytes(path: path) }
+    /// Bytes the shard's WAL holds after this writer's last COMMIT (0 before the first):
+    /// read from an atomic SQLite set at that COMMIT, so any thread may ask.
+    public var walBytes: Int64 { store.walBytes }
+
+    /// Size of the WAL file of the shard file at `path` (0 without one): one stat call. The
+    /// file is kept at its size when the WAL restarts, so this is what the WAL ever held
+    /// (up to `LedgerStore.walSizeLimitBytes`), not what it holds: that is `walBytes`.
+    public static func walFileBytes(path: String) -> Int64 { LedgerStore.walFileBytes(path: path) }
 
     /// A PASSIVE checkpoint of the shard file at `path` on a connection of its own; safe
     /// on any thread while the shard's writer goes on (it neither waits for it nor blocks

@@ -9,6 +9,8 @@ package final class Database<Failure: SQLiteFailure> {
     /// Hot-path statements keyed by their literal's address: no hashing of SQL text per call.
     private var literalStatements: [UnsafeRawPointer: Statement<Failure>] = [:]
     package let path: String
+    /// Kept alive for SQLite's WAL hook, which holds it unretained (`watchWAL`).
+    var walWatch: WALWatch?
 
     /// Opens `path`, creating it unless `readOnly` (a reader beside the file's writer: in
     /// WAL mode it reads the last committed state while the writer goes on).

@@ -5,14 +5,14 @@ import Synchronization
 
 /// The worker's WAL checkpoints, on a thread of their own (docs/performance.md,
 /// "Pay-with-points tail"). After a round commits, the loop asks here for each shard it
-/// wrote; one whose WAL passed `Shard.checkpointBytes` is checkpointed (PASSIVE, on a
+/// wrote; one whose WAL holds more than `Shard.checkpointBytes` is checkpointed (PASSIVE, on a
 /// connection of its own) off the loop thread, so no round waits for the copy and its
 /// fsyncs. A shard is queued at most once at a time.
 public final class WALCheckpoints: Sendable {
     private let queue = DispatchQueue(label: "loyalty-worker-checkpoints", qos: .utility)
     private let queued = Mutex<Set<String>>([])
     private let logger: Logger
-    /// WAL size that makes a shard due (`Shard.checkpointBytes`; tests set less).
+    /// WAL content that makes a shard due (`Shard.checkpointBytes`; tests set less).
     let bound: Int64
     /// Checkpoints taken.
     public let taken = Atomic<Int>(0)
@@ -22,17 +22,17 @@ public final class WALCheckpoints: Sendable {
         self.bound = bound
     }
 
-    /// Queues a checkpoint of the shard file at `path` if its WAL passed the bound. One
-    /// stat call when it did not.
-    public func checkIfDue(path: String) {
-        guard Shard.walBytes(path: path) >= bound else { return }
+    /// Queues a checkpoint of `shard`'s file at `path` if its WAL holds more than the
+    /// bound (`Shard.walBytes`, from its last COMMIT: no system call).
+    public func checkIfDue(_ shard: Shard, path: String) {
+        guard shard.walBytes >= bound else { return }
         guard queued.withLock({ $0.insert(path).inserted }) else { return }
         queue.async { [self] in
             defer { queued.withLock { _ = $0.remove(path) } }
             do {
                 if try Shard.checkpoint(path: path) != nil { taken.add(1, ordering: .relaxed) }
             } catch {
-                // The writer's own bound (wal_autocheckpoint) still holds the WAL.
+                // The writer's own backstop (its WALWatch) still bounds the WAL.
                 logger.warning("WAL checkpoint failed", metadata: [LogKey.error: "\(error)", "path": "\(path)"])
             }
         }

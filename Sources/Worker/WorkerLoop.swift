@@ -270,7 +270,8 @@ package final class WorkerLoop: RebalanceListener {
         for (partition, slot) in slots {
             let partitionMetrics = series(partition)
             switch slot {
-            case .open(_, let next):
+            case .open(let shard, let next):
+                partitionMetrics.shardWALBytes.set(shard.walBytes)
                 let topicPartition = TopicPartition(topic: configuration.topics.transactions, partition: partition)
                 if let end = consumer?.cachedHighWatermark(topicPartition) {
                     let lag = max(0, end - next)

@@ -38,6 +38,7 @@ public final class WorkerMetrics: Sendable {
         let rejected: [RejectReason: Counter]
         let lag: Gauge
         let shardFileBytes: Gauge
+        let shardWALBytes: Gauge
 
         init(_ registry: PrometheusCollectorRegistry, partition: Int32) {
             let label = [("partition", String(partition))]
@@ -66,6 +67,11 @@ public final class WorkerMetrics: Sendable {
                 descriptor: .init(
                     namespace: WorkerMetrics.namespace, metricName: "shard_file", unitName: "bytes",
                     helpText: "Shard file plus its WAL."), labels: label)
+            shardWALBytes = registry.makeGauge(
+                descriptor: .init(
+                    namespace: WorkerMetrics.namespace, metricName: "shard_wal", unitName: "bytes",
+                    helpText: "What the shard's WAL holds after its last COMMIT (the WAL file is kept at up to 128 MiB, so its size is not this)."),
+                labels: label)
         }
     }
 
@@ -112,6 +118,7 @@ public final class WorkerMetrics: Sendable {
     func forget(_ series: Partition) {
         registry.unregisterGauge(series.lag)
         registry.unregisterGauge(series.shardFileBytes)
+        registry.unregisterGauge(series.shardWALBytes)
     }
 
     func publish(_ partitions: [Int32: PartitionHealth]) {

@@ -1,5 +1,6 @@
 import Foundation
 import Programme
+import SQLite
 import Testing
 
 @testable import Ledger
@@ -18,12 +19,21 @@ struct CheckpointTests {
         let h = try Harness()
         var largest: Int64 = 0
         var taken = 0
+        var wroteOver = 0
         let bound: Int64 = 256 << 10
         for start in stride(from: 0, to: Self.entries.count, by: 100) {
             try h.shard.apply(Array(Self.entries[start..<min(start + 100, Self.entries.count)]), batchSize: 100)
-            largest = max(largest, Shard.walBytes(path: h.path))
-            straightLargest = max(straightLargest, Shard.walBytes(path: straight.path))
-            if Shard.walBytes(path: h.path) >= bound {
+            largest = max(largest, h.shard.walBytes)
+            // The file is kept at its size when the WAL starts over (under
+            // journal_size_limit): it holds what the WAL ever held, and COMMITs write over it.
+            let file = Shard.walFileBytes(path: h.path)
+            #expect(h.shard.walBytes <= file)
+            if h.shard.walBytes < file { wroteOver += 1 }
+            straightLargest = max(straightLargest, straight.shard.walBytes)
+            // Never restarted (no checkpoint reached its backstop): what the writer was told
+            // it holds is the file, frame for frame.
+            #expect(straight.shard.walBytes == Shard.walFileBytes(path: straight.path))
+            if h.shard.walBytes >= bound {
                 let done = try #require(try Shard.checkpoint(path: h.path))
                 #expect(!done.busy)
                 #expect(done.walFrames > 0 && done.checkpointedFrames == done.walFrames)
@@ -31,10 +41,12 @@ struct CheckpointTests {
             }
         }
         #expect(taken >= 3)
-        // The WAL starts over (cut back by journal_size_limit) after each complete checkpoint:
-        // it never holds much more than the bound plus one batch.
+        // The WAL starts over after each complete checkpoint: it never holds much more than
+        // the bound plus one batch.
         #expect(largest < bound * 2)
         #expect(straightLargest > bound * 2)  // without the checkpoints it grows past that
+        #expect(Shard.walFileBytes(path: h.path) >= largest)
+        #expect(wroteOver >= taken)
         #expect(try h.shard.digest() == straight.shard.digest())
         #expect(try h.shard.totals() == straight.shard.totals())
     }
@@ -52,10 +64,34 @@ struct CheckpointTests {
         #expect(h.shard.store.committedMembers.count >= members)
     }
 
+    /// The writer's backstop: a COMMIT that takes the WAL past `backstopFrames` checkpoints
+    /// it (as `wal_autocheckpoint`, which the watch replaces), so the WAL starts over.
+    @Test func theWatchsBackstopCheckpointsInTheCommitThatPassesIt() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("watch-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let db = try SQLiteDatabase(path: path)
+        defer { db.close() }
+        try db.execute("PRAGMA journal_mode = WAL")
+        let watch = WALWatch(backstopFrames: 8)
+        db.watchWAL(watch)
+        try db.execute("CREATE TABLE t (x BLOB)")
+        var previous = 0
+        var restarts = 0
+        for _ in 0..<30 {
+            try db.execute("INSERT INTO t VALUES (zeroblob(3000))")
+            let frames = watch.frames
+            #expect(frames > 0)
+            if frames < previous { restarts += 1 }
+            previous = frames
+            #expect(frames < 8 + 6)  // the backstop and one commit's pages at most
+        }
+        #expect(restarts >= 3)
+    }
+
     @Test func noShardFileMeansNoCheckpointAndNoFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("absent-\(UUID().uuidString).sqlite").path
         #expect(try Shard.checkpoint(path: path) == nil)
         #expect(!FileManager.default.fileExists(atPath: path))
-        #expect(Shard.walBytes(path: path) == 0)
+        #expect(Shard.walFileBytes(path: path) == 0)
     }
 }

@@ -23,6 +23,7 @@ struct ObservabilityTests {
         "loyalty_worker_consumed_total", "loyalty_worker_applied_total", "loyalty_worker_rejected_total",
         "loyalty_worker_dead_lettered_total", "loyalty_worker_batch_size", "loyalty_worker_apply_latency_seconds",
         "loyalty_worker_consumer_lag", "loyalty_worker_assigned_partitions", "loyalty_worker_shard_file_bytes",
+        "loyalty_worker_shard_wal_bytes",
         "loyalty_worker_positions_published_total", "loyalty_worker_producer_queue_depth", "loyalty_worker_delivery_errors_total",
     ]
     static let clearingMetricNames = [
@@ -76,7 +77,13 @@ struct ObservabilityTests {
         #expect(Self.samples(workerText, "loyalty_worker_applied_total").values.reduce(0, +) == Double(transactions.count))
         #expect(Self.samples(workerText, "loyalty_worker_consumed_total").values.reduce(0, +) == Double(transactions.count))
         #expect(Self.samples(workerText, "loyalty_worker_assigned_partitions").values.first == 3)
-        #expect(Self.samples(workerText, "loyalty_worker_shard_file_bytes").values.allSatisfy { $0 > 0 })
+        let fileBytes = Self.samples(workerText, "loyalty_worker_shard_file_bytes")
+        #expect(fileBytes.values.allSatisfy { $0 > 0 })
+        // What a shard's WAL holds: written to by every shard that committed, and within the
+        // file and WAL together.
+        let walBytes = Self.samples(workerText, "loyalty_worker_shard_wal_bytes")
+        #expect(walBytes.count == 3 && walBytes.values.allSatisfy { $0 > 0 })
+        for (series, bytes) in walBytes { #expect(bytes <= fileBytes[series] ?? 0, "\(series)") }
         // Refusals by wire reason code, as the results topic has them.
         var refused: [String: Double] = [:]
         for result in try test.results(atLeast: transactions.count) where result.outcome.status == .rejected {

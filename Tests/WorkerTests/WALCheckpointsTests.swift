@@ -36,20 +36,21 @@ struct WALCheckpointsTests {
         let bound: Int64 = 512 << 10
         let checkpoints = WALCheckpoints(bound: bound)
         var round = 0
-        while Shard.walBytes(path: path) < bound {
+        while shard.walBytes < bound {
             _ = try shard.apply(Self.batch(round, size: 200)) { _ in }
             round += 1
-            checkpoints.checkIfDue(path: path)
+            checkpoints.checkIfDue(shard, path: path)
             checkpoints.drain()
             // Under the bound: nothing taken.
-            #expect(checkpoints.taken.load(ordering: .relaxed) == 0 || Shard.walBytes(path: path) >= bound)
+            #expect(checkpoints.taken.load(ordering: .relaxed) == 0 || shard.walBytes >= bound)
         }
         #expect(checkpoints.taken.load(ordering: .relaxed) == 1)
-        let before = Shard.walBytes(path: path)
+        let before = shard.walBytes
         _ = try shard.apply(Self.batch(round, size: 200)) { _ in }
-        // The next commit started the WAL over (cut back by journal_size_limit).
-        #expect(Shard.walBytes(path: path) < before / 2)
-        checkpoints.checkIfDue(path: path)
+        // The next commit started the WAL over, writing over the file kept at its size.
+        #expect(shard.walBytes < before / 2)
+        #expect(Shard.walFileBytes(path: path) >= before)
+        checkpoints.checkIfDue(shard, path: path)
         checkpoints.drain()
         #expect(checkpoints.taken.load(ordering: .relaxed) == 1)
         #expect(try shard.nextOffset() == Int64((round + 1) * 200))

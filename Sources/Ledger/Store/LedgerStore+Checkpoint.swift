@@ -11,28 +11,46 @@ import SQLite
 /// `checkpointBytes` on a connection of its own, off the loop thread (`Shard.checkpoint`):
 /// a PASSIVE checkpoint neither waits for the writer nor blocks it.
 ///
-/// The WAL file is truncated to `walSizeLimitBytes` when it restarts after a complete
-/// checkpoint (`journal_size_limit`), so its size tells how much it holds.
+/// The WAL file is kept at its size when it restarts after a complete checkpoint, up to
+/// `walSizeLimitBytes` (`journal_size_limit`): a COMMIT then writes over pages the file
+/// already has instead of growing a file cut back to nothing, which cost the kernel a
+/// block and a page of its cache for every page written (docs/big-shards.md, "The WAL kept
+/// at its size"). So the file's size no longer tells how much the WAL holds; the writer's
+/// `WALWatch` does, from SQLite after each COMMIT.
 extension LedgerStore {
-    /// `wal_autocheckpoint` of the writer (pages of 4 KiB, ~64 MiB, as before): twice
-    /// `checkpointBytes`, so that it acts only when the worker's checkpoints fall behind (or
-    /// for writers without them: `ledger rebuild`, the ledger benchmarks). When a checkpoint
-    /// of the worker's is running, the writer's attempt finds it busy and skips.
+    /// The writer's backstop checkpoint, in WAL frames (~64 MiB of 4 KiB pages, as
+    /// before): twice `checkpointBytes`, so that it acts only when the worker's checkpoints
+    /// fall behind (or for writers without them: `ledger rebuild`, the ledger benchmarks).
+    /// When a checkpoint of the worker's is running, the writer's attempt finds it busy and
+    /// skips.
     static let autocheckpointPages = 16_384
-    /// WAL size past which the worker checkpoints a shard (32 MiB: a batch rewrites the same
-    /// hot pages, which a checkpoint then copies once, so not much smaller).
+    /// WAL content past which the worker checkpoints a shard (32 MiB: a batch rewrites the
+    /// same hot pages, which a checkpoint then copies once, so not much smaller).
     static let checkpointBytes: Int64 = 32 << 20
-    /// `journal_size_limit`: the WAL file is cut back to this when it restarts.
-    static let walSizeLimitBytes: Int64 = 0
+    /// `journal_size_limit`: a WAL file larger than this when it restarts is cut back to it
+    /// (after a burst: a big batch, checkpoints that fell behind). Four times
+    /// `checkpointBytes`: a shard's WAL holds the bound plus a batch or two.
+    static let walSizeLimitBytes: Int64 = 128 << 20
 
-    /// The writer's side: its backstop bound, and the WAL cut back when it restarts.
-    static func configureCheckpoints(_ db: SQLiteDatabase) throws(LedgerError) {
-        try db.execute("PRAGMA wal_autocheckpoint = \(autocheckpointPages)")
+    /// The writer's side: the WAL watched after each COMMIT, with its backstop checkpoint,
+    /// and the WAL file kept at its size (up to the limit) when it restarts.
+    static func configureCheckpoints(_ db: SQLiteDatabase) throws(LedgerError) -> WALWatch {
         try db.execute("PRAGMA journal_size_limit = \(walSizeLimitBytes)")
+        let watch = WALWatch(backstopFrames: autocheckpointPages)
+        db.watchWAL(watch)
+        return watch
     }
 
-    /// Bytes in the WAL file of the shard at `path` (0 without one).
-    static func walBytes(path: String) -> Int64 {
+    /// Bytes the WAL holds after this writer's last COMMIT: its frames and header, counted
+    /// from the WAL's last restart (0 before the first COMMIT).
+    var walBytes: Int64 {
+        let frames = Int64(wal.frames)
+        return frames == 0 ? 0 : 32 + frames * (pageSize + 24)
+    }
+
+    /// Size of the WAL file of the shard at `path` (0 without one): what it ever held up to
+    /// `walSizeLimitBytes`, not what it holds (`walBytes`).
+    static func walFileBytes(path: String) -> Int64 {
         var info = stat()
         guard stat(path + "-wal", &info) == 0 else { return 0 }
         return Int64(info.st_size)

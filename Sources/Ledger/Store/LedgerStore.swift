@@ -8,6 +8,10 @@ import SQLite
 /// One writer: owned by one thread (the `Shard`'s), hence not Sendable.
 final class LedgerStore {
     let db: SQLiteDatabase
+    /// The WAL's frames after each COMMIT of this writer (LedgerStore+Checkpoint).
+    let wal: WALWatch
+    /// The file's page size, bytes (a WAL frame is a page and 24 bytes).
+    let pageSize: Int64
     let partition: Int32
     /// Aggregates of the batch being applied; nil outside `apply`.
     var batch: BatchState?
@@ -83,8 +87,11 @@ final class LedgerStore {
             // Reads through the page cache of the OS instead of a read() per page miss.
             try db.execute("PRAGMA mmap_size = 268435456")
             // The WAL's bound and checkpoints: kept out of the writer's COMMITs (LedgerStore+Checkpoint).
-            try Self.configureCheckpoints(db)
+            wal = try Self.configureCheckpoints(db)
             try Schema.migrate(db, partition: partition)
+            let size = try db.prepare("PRAGMA page_size")
+            defer { size.reset() }
+            pageSize = try size.step() ? size.int64(0) : 4096
             let statement = try db.prepare("SELECT partition FROM shard WHERE id = 1")
             defer { statement.reset() }
             guard try statement.step() else {
