@@ -65,14 +65,21 @@ public enum HistoryBenchmark {
         public var end: HistoryProbe?
     }
 
-    /// The first day on which `programme`'s hot state no longer grows with history: a
-    /// lot earned on day 0 expires after the expiry (12 months: day 365) and leaves the
-    /// hot tables once that is past both the idempotency horizon and the reversal window.
-    /// Before it, lots and their expiry-queue entries still pile up as they should. Nil
-    /// when the programme keeps everything hot (no horizon or no reversal window).
+    /// The first day on which `programme`'s hot state no longer grows with history. A lot
+    /// earned on day 0 expires after the expiry (12 months: day 365). A redemption from it,
+    /// on that day at the latest, may be reversed up to the reversal window later (day 545),
+    /// which gives the expired lot its points back for the next barrier's breakage to take
+    /// again; the lot leaves the hot tables once that cycle is past both the horizon and
+    /// the window (day 725), plus two days for the barriers between. Before it, old lots
+    /// emptied that way still pile up (as they should). Nil when the programme keeps
+    /// something hot for ever: no horizon, no reversal window, or lots that never expire
+    /// (they are balances).
     public static func steadyDay(programme: Programme) -> Int64? {
-        guard let horizon = programme.idempotencyHorizonDays, let window = programme.reversalWindowDays else { return nil }
-        return Int64(max(horizon, window)) + (programme.expiryMonths > 0 ? (Int64(programme.expiryMonths) * 365 + 11) / 12 : 0)
+        guard let horizon = programme.idempotencyHorizonDays, let window = programme.reversalWindowDays,
+            programme.expiryMonths > 0
+        else { return nil }
+        let expiryDays = (Int64(programme.expiryMonths) * 365 + 11) / 12
+        return expiryDays + Int64(window) + Int64(max(horizon, window)) + 2
     }
 
     public struct HandOver: Sendable {

@@ -72,6 +72,11 @@ struct BenchJSONTests {
         // Cycles closed more than 20 days before the last barrier are archived by the end.
         #expect(number("end_archive_bytes") > 0)
         #expect(report.contains("last / first ="), "no report on stderr:\n\(report)")
+        // Lots expire after 12 months (day 365); a redemption from one reversed 20 days
+        // later empties it again, and it leaves after max(10, 20) days more and two
+        // barriers: no steady probe in 45 days, and the report says from when.
+        #expect(object["steady_day"] == nil)
+        #expect(report.contains("the hot state is steady from day 407, after the end (day 45)"), "\(report)")
     }
 
     /// Runs `loyalty bench <arguments> --json` in a fresh working directory; its stdout and

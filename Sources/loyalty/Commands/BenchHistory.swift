@@ -20,8 +20,10 @@ struct BenchHistory: AsyncParsableCommand {
             barriers, the newest snapshot's size and \
             time, the hand-over (restore that snapshot into a fresh path and replay the \
             tail) beside the replay from zero (the build itself), and resident memory and \
-            disk in the middle, once the hot state is steady (history past the horizons \
-            and the lots' expiry) and at the end. Build with -c release.
+            disk in the middle, once the hot state is steady and at the end. The hot \
+            state is steady from day expiry + reversal window + max(horizon, window) + 2 \
+            (727 at the defaults: run --days 900 --transactions 6250000, the same volume \
+            a day, to see it flat). Build with -c release.
             """
     )
 
@@ -85,14 +87,14 @@ struct BenchHistory: AsyncParsableCommand {
             "\(Format.grouped(Int64(transactions))) transactions, \(Format.grouped(Int64(members))) members, \(days) days, one shard; "
                 + "idempotency horizon \(horizonDays) days, reversal window \(reversalDays) days, lots expire after \(expiryMonths) months")
         let result = try HistoryBenchmark.run(settings: settings, programme: programme, directory: data) { print($0) }
-        report(result, figures)
+        report(result, figures, steadyDay: settings.steadyDay)
         try figures.finish()
         #if DEBUG
             print("note: this is a debug build; measure with `swift build -c release` and .build/release/loyalty bench history")
         #endif
     }
 
-    private func report(_ result: HistoryBenchmark.Result, _ figures: BenchFigures) {
+    private func report(_ result: HistoryBenchmark.Result, _ figures: BenchFigures, steadyDay: Int64?) {
         print("")
         let label = Format.grouped(Int64(min(window, result.transactions)))
         print(
@@ -232,6 +234,11 @@ struct BenchHistory: AsyncParsableCommand {
                     + "\(change(steady.heapInUseBytes, end.heapInUseBytes)), hot tables and indexes "
                     + "\(change(steady.tableBytes.values.reduce(0, +), end.tableBytes.values.reduce(0, +)))"
                     + "   (target: flat)")
+        }
+        if result.steady == nil, let steadyDay, let end = result.end {
+            print(
+                "the hot state is steady from day \(steadyDay), after the end (day \(end.day)): run with --days "
+                    + "\(steadyDay + 150) or more (and --transactions to keep the volume a day) to compare it with the end")
         }
         if probes.count > 1 {
             let names = Set(probes.flatMap(\.1.tableBytes.keys)).sorted()
