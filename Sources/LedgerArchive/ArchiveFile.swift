@@ -18,7 +18,7 @@ public enum ArchiveFile {
     static let magic = Array("LOYARCZ1".utf8)
     /// zlib's fastest level: the file is written inside a barrier. Measured on the archives
     /// of `bench history`: level 6 took 3× as long (13.0 vs 4.2 ms for 0.5 MB of content)
-    /// for files 23 % smaller (docs/performance.md, "Big shards").
+    /// for files 23 % smaller (docs/big-shards.md).
     /// Files of either level read the same; the digest covers the content, not the bytes.
     static let level: Int32 = 1
 

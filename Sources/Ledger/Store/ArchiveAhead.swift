@@ -3,7 +3,7 @@ import Foundation
 import SQLite
 
 /// Builds the next barrier's archive file while the shard applies the entries before it
-/// (docs/design.md, "Bounded hot state"; docs/performance.md, "Big shards").
+/// (docs/design.md, "Bounded hot state"; docs/big-shards.md).
 ///
 /// After a barrier commits, the plan of the next barrier's archive is already known: it
 /// depends only on the log up to that barrier (`LedgerStore.archivePlan`,

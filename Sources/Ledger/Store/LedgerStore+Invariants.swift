@@ -40,7 +40,7 @@ extension LedgerStore {
     /// (the caches are written through to the file, and debug builds compare them with the
     /// file after every transaction and here); any other is read from the file. Reading
     /// every member from the file cost about 4 µs each: 25 ms of a day's barrier in a
-    /// shard of 7,000 transactions a day (docs/performance.md, "Big shards"). Checking a
+    /// shard of 7,000 transactions a day (docs/big-shards.md). Checking a
     /// batch's members when it ends, not all of the cycle's at its seal, took the rest of
     /// that check out of the barrier.
     func checkWrittenMembers(consequence: String) throws(LedgerError) {

@@ -145,7 +145,7 @@ extension LedgerStore {
     /// every barrier archives the same lots as with the older rows, which each archive step
     /// read again while they waited (29,288 of them at the end of `bench history`'s
     /// 5,000,000 transactions). A lot emptied by breakage or a clawback keeps its older
-    /// rows; they wait with it (docs/performance.md, "Big shards").
+    /// rows; they wait with it (docs/big-shards.md).
     func flushSpentLots() throws(LedgerError) {
         let rows = state.spentLots
         guard !rows.isEmpty else { return }

@@ -81,7 +81,7 @@ final class LedgerStore {
         do throws(LedgerError) {
             try db.execute("PRAGMA journal_mode = WAL")
             try db.execute("PRAGMA synchronous = NORMAL")
-            // Page cache, temp store and mmap below: measured on a big shard and kept (docs/performance.md, "Big shards").
+            // Page cache, temp store and mmap below: measured on a big shard and kept (docs/big-shards.md).
             try db.execute("PRAGMA cache_size = -65536")
             try db.execute("PRAGMA temp_store = MEMORY")
             // Reads through the page cache of the OS instead of a read() per page miss.
