@@ -103,7 +103,7 @@ public enum HistoryBenchmark {
         let shard = try Shard(path: shardPath, partition: 0, programme: programme)
         defer { shard.close() }
         var result = Result()
-        var batch = HistoryBatcher(shard: shard, path: shardPath, size: settings.batchSize)
+        var batch = HistoryBatcher(shard: shard, size: settings.batchSize)
         defer { batch.checkpoints.drain() }
         var windows: [(start: Int, window: Window)] = []
         var log = HistoryBenchmarkLog(
@@ -185,7 +185,7 @@ public enum HistoryBenchmark {
             throw LedgerError(.schema, "the restored snapshot of day \(snapshot.cycle) does not start at offset \(snapshot.nextOffset)")
         }
         handOver.restoreSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        var batch = HistoryBatcher(shard: shard, path: path, size: settings.batchSize)
+        var batch = HistoryBatcher(shard: shard, size: settings.batchSize)
         defer { batch.checkpoints.drain() }
         for entry in tail { _ = try batch.add(entry) }
         _ = try batch.flush()
@@ -209,16 +209,14 @@ extension HistoryBenchmark.Window {
 /// a COMMIT.
 struct HistoryBatcher {
     let shard: Shard
-    let path: String
     let size: Int
     let checkpoints = WALCheckpoints()
     private var entries: [LedgerEntry] = []
     /// Everything applied so far, wall time.
     private(set) var seconds = 0.0
 
-    init(shard: Shard, path: String, size: Int) {
+    init(shard: Shard, size: Int) {
         self.shard = shard
-        self.path = path
         self.size = max(1, min(size, LedgerBatch.maxEntries))
         entries.reserveCapacity(self.size)
     }
@@ -237,7 +235,7 @@ struct HistoryBatcher {
         _ = try shard.apply(LedgerBatch(entries: entries, nextOffset: last.offset + 1)) { _ in }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         seconds += elapsed
-        checkpoints.checkIfDue(shard, path: path)
+        checkpoints.checkIfDue(shard)
         defer { entries.removeAll(keepingCapacity: true) }
         return HistoryBenchmark.Window(records: entries.count, seconds: elapsed, cpuSeconds: threadCPUSeconds() - cpu)
     }

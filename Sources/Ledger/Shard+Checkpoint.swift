@@ -1,3 +1,5 @@
+import SQLite
+
 /// Checkpoints of a shard's WAL, taken off the writer's path (LedgerStore+Checkpoint).
 extension Shard {
     /// WAL content past which a shard should be checkpointed (`checkpoint(path:)`).
@@ -6,6 +8,9 @@ extension Shard {
     /// Bytes the shard's WAL holds after this writer's last COMMIT (0 before the first):
     /// read from an atomic SQLite set at that COMMIT, so any thread may ask.
     public var walBytes: Int64 { store.walBytes }
+
+    /// The shard file's path (what `checkpoint(path:)` takes).
+    public var path: String { store.db.path }
 
     /// Size of the WAL file of the shard file at `path` (0 without one): one stat call. The
     /// file is kept at its size when the WAL restarts, so this is what the WAL ever held

@@ -22,10 +22,11 @@ public final class WALCheckpoints: Sendable {
         self.bound = bound
     }
 
-    /// Queues a checkpoint of `shard`'s file at `path` if its WAL holds more than the
-    /// bound (`Shard.walBytes`, from its last COMMIT: no system call).
-    public func checkIfDue(_ shard: Shard, path: String) {
+    /// Queues a checkpoint of `shard`'s file if its WAL holds more than the bound
+    /// (`Shard.walBytes`, from its last COMMIT: no system call).
+    public func checkIfDue(_ shard: Shard) {
         guard shard.walBytes >= bound else { return }
+        let path = shard.path
         guard queued.withLock({ $0.insert(path).inserted }) else { return }
         queue.async { [self] in
             defer { queued.withLock { _ = $0.remove(path) } }

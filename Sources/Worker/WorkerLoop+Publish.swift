@@ -98,7 +98,7 @@ extension WorkerLoop {
                 countOutputs(prepared.partition, applied.outputs)
                 logTransactions(prepared, applied)
                 snapshotIfDue(prepared.partition, after: applied)
-                checkpoints.checkIfDue(prepared.shard, path: configuration.shardPath(partition: prepared.partition))
+                checkpoints.checkIfDue(prepared.shard)
             }
             if replaced > 0 { progress.replaced(replaced) }
             return

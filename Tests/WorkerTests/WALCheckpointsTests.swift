@@ -39,7 +39,7 @@ struct WALCheckpointsTests {
         while shard.walBytes < bound {
             _ = try shard.apply(Self.batch(round, size: 200)) { _ in }
             round += 1
-            checkpoints.checkIfDue(shard, path: path)
+            checkpoints.checkIfDue(shard)
             checkpoints.drain()
             // Under the bound: nothing taken.
             #expect(checkpoints.taken.load(ordering: .relaxed) == 0 || shard.walBytes >= bound)
@@ -50,7 +50,7 @@ struct WALCheckpointsTests {
         // The next commit started the WAL over, writing over the file kept at its size.
         #expect(shard.walBytes < before / 2)
         #expect(Shard.walFileBytes(path: path) >= before)
-        checkpoints.checkIfDue(shard, path: path)
+        checkpoints.checkIfDue(shard)
         checkpoints.drain()
         #expect(checkpoints.taken.load(ordering: .relaxed) == 1)
         #expect(try shard.nextOffset() == Int64((round + 1) * 200))
