@@ -124,7 +124,8 @@ struct SteadyHistory {
         let tables: [(String, String, String)] = [
             ("shard", "partition, next_offset, last_sealed_cycle, open_first_offset, open_accepted, open_rejected", "id"),
             ("members", "member_id, balance, shortfall", "member_id"),
-            ("lots", "*", "lot_id"),
+            // The ledger's columns: spent_first_offset is a hint of the queue's (migration 20).
+            ("lots", Schema.digestTables.first { $0.name == "lots" }!.columns, "lot_id"),
             ("journal", LedgerStore.archivedJournal.columns.map { "\"\($0)\"" }.joined(separator: ", "), "partner_id, partner_txn_id"),
             ("portions", "*", "redemption_offset, lot_id"),
             ("debts", "*", "cycle, payer, payee"),
@@ -458,6 +459,54 @@ struct SteadyHistory {
         #expect(try migrated.shard.archives() == archives)
         #expect(try migrated.shard.positions() == straight.shard.positions())
         #expect(try queue(migrated.shard) == queue(straight.shard))
+    }
+
+    /// Migration 20: lots.spent_first_offset is the key of the lot's newest queue row for
+    /// every lot at 0 points, as the index it replaced would have answered. A file turned
+    /// back into schema 19 (no column, the index back) mid-history gets the same values
+    /// from its queue, and archives the same lots, files and positions from then on.
+    @Test func spentFirstOffsetIsTheNewestQueueRowAndMigratesFromTheQueue() throws {
+        let (_, days, migrated, straight) = try Self.twoShards(seed: 31, days: 100)
+        func marks(_ shard: Shard) throws -> [String] {
+            let s = try shard.db.prepare(
+                "SELECT lot_id, spent_first_offset, (SELECT MAX(first_offset) FROM spent_lots q WHERE q.lot_id = lots.lot_id) FROM lots WHERE points_left = 0 ORDER BY lot_id"
+            )
+            defer { s.reset() }
+            var rows: [String] = []
+            while try s.step() {
+                #expect(!s.isNull(1) && s.int64(1) == s.int64(2), "lot \(s.int64(0)): \(s.int64(1)) against its newest row \(s.int64(2))")
+                rows.append("\(s.int64(0)) \(s.int64(1))")
+            }
+            return rows
+        }
+        for day in days[..<60] {
+            try migrated.shard.apply(day, batchSize: 1_000)
+            try straight.shard.apply(day, batchSize: 1_000)
+        }
+        let expected = try marks(straight.shard)
+        #expect(expected.count > 100, "few lots at 0: the test exercises less")
+        migrated.shard.close()
+        let db = try SQLiteDatabase(path: migrated.path)
+        try db.execute(
+            """
+            ALTER TABLE lots DROP COLUMN spent_first_offset;
+            CREATE INDEX spent_lots_by_lot ON spent_lots (lot_id);
+            PRAGMA user_version = 19;
+            """)
+        db.close()
+        try migrated.reopen()
+        #expect(try marks(migrated.shard) == expected)
+        #expect(try Self.count(migrated.shard, "sqlite_master", where: "name = 'spent_lots_by_lot'") == 0)
+        for day in days[60...] {
+            try migrated.shard.apply(day, batchSize: 1_000)
+            try straight.shard.apply(day, batchSize: 53)
+        }
+        _ = try marks(straight.shard)
+        let archives = try straight.shard.archives()
+        #expect(archives.contains { $0.lotRows > 0 })
+        #expect(try migrated.shard.archives() == archives)
+        #expect(try migrated.shard.positions() == straight.shard.positions())
+        #expect(try marks(migrated.shard) == marks(straight.shard))
     }
 
     @Test func hotStateAndTheJournalKeysStayFlatOnceHistoryPassesTheHorizon() throws {

@@ -95,8 +95,10 @@ struct BuiltArchive: Sendable {
     /// (`LedgerRules.bonusLotId`). A lot at 0 with a portion after the range was emptied
     /// after that portion, so it has such a row: the queue alone says what
     /// `portions_by_lot` said until migration 18 (which dropped that index and its write
-    /// at every portion). Deterministic: a function of the log up to the barrier that
-    /// decided the plan.
+    /// at every portion). A lot's queue rows are asked of `lots.spent_first_offset`, the
+    /// key of its newest one (migration 20): none after the range when it is at most the
+    /// range's end, one in the range when it is at least its start. Deterministic: a
+    /// function of the log up to the barrier that decided the plan.
     private static func spentLots(_ range: ClosedRange<Int64>, db: SQLiteDatabase) throws(LedgerError) -> [LedgerStore.Row] {
         let s = try spentLotsQuery(columns: LedgerStore.archivedLots.columns, range, db: db)
         defer { s.reset() }
@@ -124,8 +126,8 @@ struct BuiltArchive: Sendable {
             SELECT \(columns.map { "l." + $0 }.joined(separator: ", ")) FROM lots l
             WHERE l.lot_id IN (SELECT lot_id FROM spent_lots WHERE first_offset <= ?2)
             AND l.points_left = 0 AND \(accrual) <= ?2
-            AND NOT EXISTS (SELECT 1 FROM spent_lots later WHERE later.lot_id = l.lot_id AND later.first_offset > ?2)
-            AND (\(accrual) >= ?1 OR EXISTS (SELECT 1 FROM spent_lots own WHERE own.lot_id = l.lot_id AND own.first_offset >= ?1))
+            AND l.spent_first_offset <= ?2
+            AND (\(accrual) >= ?1 OR l.spent_first_offset >= ?1)
             ORDER BY l.lot_id
             """)
         s.bind(.integer(range.lowerBound), .integer(range.upperBound))

@@ -138,8 +138,12 @@ extension LedgerStore {
     /// (`spent_lots`, migration 17): an archive step reads the lots its cycles left spent
     /// instead of sweeping the lots table.
     ///
-    /// A lot a redemption emptied loses its rows of sealed cycles (emptied before, given
-    /// points back by a cancel): they add nothing. The archive step takes a lot only once
+    /// Each lot also carries the key of its newest row (`lots.spent_first_offset`,
+    /// migration 20), which is all the archive step asks of a lot's rows.
+    ///
+    /// A lot a redemption emptied loses its newest row of a sealed cycle (emptied before,
+    /// given points back by a cancel), found by that key: it adds nothing (rows older
+    /// still, left by a breakage or a clawback, wait). The archive step takes a lot only once
     /// it has no queue row past the archived range (this one, until its cycle is
     /// archived; the queue's cleanup then drops an older row and this one together). So
     /// every barrier archives the same lots as with the older rows, which each archive step
@@ -153,7 +157,11 @@ extension LedgerStore {
         // Flushed before the seal of the batch's barriers, so this is the emptying cycle's.
         let open = try readShardRow().openFirstOffset
         if !state.spentByRedemption.isEmpty, dropsOlderSpentRows {
-            let older = try db.prepare("DELETE FROM spent_lots WHERE lot_id = ? AND first_offset < ?")
+            // The lot's newest older row, by its key (lots.spent_first_offset, migration 20):
+            // rows older still (kept by a breakage or a clawback) wait as before.
+            let older = try db.prepare(
+                "DELETE FROM spent_lots WHERE first_offset = (SELECT spent_first_offset FROM lots WHERE lot_id = ?1) AND lot_id = ?1 AND first_offset < ?2"
+            )
             for lotId in state.spentByRedemption { try older.bind(.integer(lotId), .integer(open)).run() }
         }
         state.spentByRedemption.removeAll(keepingCapacity: true)
@@ -162,6 +170,9 @@ extension LedgerStore {
             statement.bindInteger(base + 1, open)
             statement.bindInteger(base + 2, lotId)
         }
+        // Each lot's newest queue row, on the row the batch emptied (its page is written anyway).
+        let mark = try db.prepare("UPDATE lots SET spent_first_offset = ? WHERE lot_id = ?")
+        for lotId in rows { try mark.bind(.integer(open), .integer(lotId)).run() }
     }
 
     /// From now on (this batch, and the committed cache after it) the member's lots are
