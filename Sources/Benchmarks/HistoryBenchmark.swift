@@ -38,9 +38,12 @@ public enum HistoryBenchmark {
         public var seconds = 0.0
         /// The apply thread's CPU time.
         public var cpuSeconds = 0.0
+        /// Pages the shard's COMMITs wrote (`Shard.pagesWritten`).
+        public var pagesWritten: Int64 = 0
 
         public var recordsPerSecond: Double { seconds > 0 ? Double(records) / seconds : 0 }
         public var cpuMicrosecondsPerRecord: Double { records > 0 ? cpuSeconds / Double(records) * 1e6 : 0 }
+        public var pagesPerRecord: Double { records > 0 ? Double(pagesWritten) / Double(records) : 0 }
     }
 
     public struct Result: Sendable {
@@ -201,6 +204,7 @@ extension HistoryBenchmark.Window {
         records += other.records
         seconds += other.seconds
         cpuSeconds += other.cpuSeconds
+        pagesWritten += other.pagesWritten
     }
 }
 
@@ -231,13 +235,15 @@ struct HistoryBatcher {
     mutating func flush() throws -> HistoryBenchmark.Window? {
         guard let last = entries.last else { return nil }
         let cpu = threadCPUSeconds()
+        let pages = shard.pagesWritten
         let started = DispatchTime.now().uptimeNanoseconds
         _ = try shard.apply(LedgerBatch(entries: entries, nextOffset: last.offset + 1)) { _ in }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         seconds += elapsed
         checkpoints.checkIfDue(shard)
         defer { entries.removeAll(keepingCapacity: true) }
-        return HistoryBenchmark.Window(records: entries.count, seconds: elapsed, cpuSeconds: threadCPUSeconds() - cpu)
+        return HistoryBenchmark.Window(
+            records: entries.count, seconds: elapsed, cpuSeconds: threadCPUSeconds() - cpu, pagesWritten: shard.pagesWritten - pages)
     }
 
     /// Applies `entry` in a batch of its own (after what is gathered); its seconds.

@@ -73,6 +73,11 @@ public final class Shard {
             sqlitePageCacheBytes: store.db.pageCacheBytes)
     }
 
+    /// Pages the shard's connection has written since it opened (WAL frames, mostly):
+    /// `loyalty bench history` gives them per record, a cost that does not vary with the
+    /// machine's load.
+    public var pagesWritten: Int64 { store.db.pagesWritten }
+
     /// A sealing barrier's parts, wall time: the archive step (the file taken from the
     /// build ahead or built, and recorded), the breakage sweep, the seal (invariants,
     /// chained digest, cycle rows) and the COMMIT of its batch (with the caches' update

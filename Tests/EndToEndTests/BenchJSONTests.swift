@@ -43,6 +43,10 @@ struct BenchJSONTests {
         for key in ["first_records_per_second", "last_records_per_second", "first_cpu_us_per_record", "last_cpu_us_per_record"] {
             #expect(number(key) > 0, "\(key) in \(object)")
         }
+        // Every batch COMMITs pages; a transaction writes a handful at most, not dozens.
+        for key in ["first_pages_per_record", "before_last_pages_per_record", "last_pages_per_record"] {
+            #expect(number(key) > 0 && number(key) < 20, "\(key) in \(object)")
+        }
         for key in [
             "barrier_stall_first_median_ms", "barrier_stall_middle_median_ms", "barrier_stall_last_max_ms", "last_before_last_ratio",
             "snapshot_seconds", "replay_from_zero_seconds",

@@ -51,6 +51,23 @@ struct CheckpointTests {
         #expect(try h.shard.totals() == straight.shard.totals())
     }
 
+    /// `Shard.pagesWritten` (the bench's pages per record) counts the frames each COMMIT
+    /// appends to the WAL, batch by batch.
+    @Test func pagesWrittenAreTheFramesEachBatchAppends() throws {
+        let h = try Harness()
+        var before: (frames: Int64, pages: Int64)?
+        for start in stride(from: 0, to: 2000, by: 100) {
+            try h.shard.apply(Array(Self.entries[start..<start + 100]), batchSize: 100)
+            // No checkpoint here: the WAL only grows (the file's creation wrote a page before it existed).
+            let frames = (h.shard.walBytes - 32) / (h.shard.store.pageSize + 24)
+            if let before {
+                #expect(frames > before.frames)
+                #expect(frames - before.frames == h.shard.pagesWritten - before.pages)
+            }
+            before = (frames, h.shard.pagesWritten)
+        }
+    }
+
     @Test func aCheckpointElsewhereKeepsTheWritersCaches() throws {
         let h = try Harness()
         try h.shard.apply(Array(Self.entries[..<1000]), batchSize: 250)

@@ -94,21 +94,24 @@ struct BenchHistory: AsyncParsableCommand {
         #endif
     }
 
+    /// A row of the apply table: the rate and the CPU vary with the machine's load, the
+    /// pages written (the WAL frames of the window's COMMITs) do not.
+    private func windowRow(_ label: String, _ window: HistoryBenchmark.Window) -> [String] {
+        [
+            label, Format.grouped(Int64(window.recordsPerSecond)), String(format: "%.1f", window.cpuMicrosecondsPerRecord),
+            String(format: "%.2f", window.pagesPerRecord),
+        ]
+    }
+
     private func report(_ result: HistoryBenchmark.Result, _ figures: BenchFigures, steadyDay: Int64?) {
         print("")
         let label = Format.grouped(Int64(min(window, result.transactions)))
         print(
             Format.table([
-                ["transactions", "records/s", "CPU µs per record"],
-                [
-                    "first \(label)", Format.grouped(Int64(result.first.recordsPerSecond)),
-                    String(format: "%.1f", result.first.cpuMicrosecondsPerRecord),
-                ],
-                [
-                    "before the last \(label)", Format.grouped(Int64(result.beforeLast.recordsPerSecond)),
-                    String(format: "%.1f", result.beforeLast.cpuMicrosecondsPerRecord),
-                ],
-                ["last \(label)", Format.grouped(Int64(result.last.recordsPerSecond)), String(format: "%.1f", result.last.cpuMicrosecondsPerRecord)],
+                ["transactions", "records/s", "CPU µs per record", "pages written per record"],
+                windowRow("first \(label)", result.first),
+                windowRow("before the last \(label)", result.beforeLast),
+                windowRow("last \(label)", result.last),
             ]))
         let ratio = result.first.recordsPerSecond > 0 ? result.last.recordsPerSecond / result.first.recordsPerSecond : 0
         let steady = result.beforeLast.recordsPerSecond > 0 ? result.last.recordsPerSecond / result.beforeLast.recordsPerSecond : 0
@@ -123,6 +126,9 @@ struct BenchHistory: AsyncParsableCommand {
         figures.set("before_last_records_per_second", result.beforeLast.recordsPerSecond.rounded())
         figures.set("before_last_cpu_us_per_record", rounded(result.beforeLast.cpuMicrosecondsPerRecord, 1))
         figures.set("last_before_last_ratio", rounded(steady, 2))
+        figures.set("first_pages_per_record", rounded(result.first.pagesPerRecord, 2))
+        figures.set("before_last_pages_per_record", rounded(result.beforeLast.pagesPerRecord, 2))
+        figures.set("last_pages_per_record", rounded(result.last.pagesPerRecord, 2))
 
         let stalls = result.barrierMilliseconds
         let early = Array(stalls.prefix(Self.stallSample))
