@@ -110,6 +110,16 @@ struct SteadyHistory {
         }
     }
 
+    /// Turns `h`'s file back into an older schema with `sql` (closed, changed, reopened:
+    /// the migrations after that version run again).
+    static func rewind(_ h: Harness, _ sql: String) throws {
+        h.shard.close()
+        let db = try SQLiteDatabase(path: h.path)
+        try db.execute(sql)
+        db.close()
+        try h.reopen()
+    }
+
     static func count(_ shard: Shard, _ table: String, where condition: String = "1") throws -> Int64 {
         let s = try shard.db.prepareDynamic("SELECT COUNT(*) FROM \(table) WHERE \(condition)")
         defer { s.reset() }
@@ -432,9 +442,8 @@ struct SteadyHistory {
         let expected = try queue(straight.shard)
         let open = try straight.shard.store.readShardRow().openFirstOffset
         #expect(expected.contains { $0.hasPrefix("\(open) ") }, "the open cycle queued nothing: the test exercises less")
-        migrated.shard.close()
-        let db = try SQLiteDatabase(path: migrated.path)
-        try db.execute(
+        try Self.rewind(
+            migrated,
             """
             CREATE TABLE spent_lots_v16 (cycle INTEGER NOT NULL, lot_id INTEGER NOT NULL, PRIMARY KEY (cycle, lot_id)) WITHOUT ROWID;
             INSERT INTO spent_lots_v16 SELECT COALESCE((SELECT c.cycle FROM cycles c WHERE c.first_offset = s.first_offset), -1), s.lot_id
@@ -444,8 +453,6 @@ struct SteadyHistory {
             CREATE INDEX spent_lots_by_lot ON spent_lots (lot_id);
             PRAGMA user_version = 16;
             """)
-        db.close()
-        try migrated.reopen()
         #expect(try queue(migrated.shard) == expected)
         let rest = Array(days[45].dropFirst(half.count))
         try migrated.shard.apply(rest, batchSize: 1_000)
@@ -485,16 +492,13 @@ struct SteadyHistory {
         }
         let expected = try marks(straight.shard)
         #expect(expected.count > 100, "few lots at 0: the test exercises less")
-        migrated.shard.close()
-        let db = try SQLiteDatabase(path: migrated.path)
-        try db.execute(
+        try Self.rewind(
+            migrated,
             """
             ALTER TABLE lots DROP COLUMN spent_first_offset;
             CREATE INDEX spent_lots_by_lot ON spent_lots (lot_id);
             PRAGMA user_version = 19;
             """)
-        db.close()
-        try migrated.reopen()
         #expect(try marks(migrated.shard) == expected)
         #expect(try Self.count(migrated.shard, "sqlite_master", where: "name = 'spent_lots_by_lot'") == 0)
         for day in days[60...] {
