@@ -16,7 +16,8 @@ struct BenchHistory: AsyncParsableCommand {
             Kafka; batches of 10,000, a barrier applied in a batch of its own so its stall \
             is timed alone). Every --snapshot-every-days days a snapshot is taken. Prints \
             the apply rate of the first, the next-to-last and the last --window \
-            transactions, the barrier stall of the first, the middle and the last 10 \
+            transactions (records/s, CPU and the pages their COMMITs wrote per record: \
+            counted, so the same in every run of a build), the barrier stall of the first, the middle and the last 10 \
             barriers, the newest snapshot's size and \
             time, the hand-over (restore that snapshot into a fresh path and replay the \
             tail) beside the replay from zero (the build itself), and resident memory and \
