@@ -398,7 +398,9 @@ struct SteadyHistory {
         plain.shard.store.buildsArchivesAhead = false
         var removed = 0
         for (index, day) in days.enumerated() {
-            // The build of this day's barrier ran after the previous one: remove its file.
+            // The build of this day's barrier ran after the previous one: remove its file
+            // (once it is written: on a loaded machine the build may still be running).
+            h.shard.store.archiveAhead.waitUntilBuilt()
             let recorded = Set(try h.shard.archives().map(\.file))
             let directory = h.shard.archiveDirectory
             let pending = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {

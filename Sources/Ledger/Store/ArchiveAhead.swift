@@ -68,6 +68,14 @@ final class ArchiveAhead: @unchecked Sendable {
         return archive
     }
 
+    /// Waits for a running build to end, keeping what it built (tests: its file is then
+    /// on disk, whatever the machine's load).
+    func waitUntilBuilt() {
+        condition.lock()
+        while running { condition.wait() }
+        condition.unlock()
+    }
+
     /// Waits for a running build to end and forgets it (the shard is closing).
     func cancel() {
         condition.lock()
