@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Ledger
 import Programme
+import Synchronization
 import Worker
 
 /// `loyalty bench history`: how a shard's costs move as its history grows.
@@ -60,6 +61,11 @@ public enum HistoryBenchmark {
         /// Applying the whole log into a fresh file (transactions and barriers, snapshots
         /// left out): what a hand-over without a snapshot replays.
         public var buildSeconds = 0.0
+        /// WAL checkpoints of the build: taken off the applying thread (`WALCheckpoints`),
+        /// their passes, and those the writer's backstop took inside its COMMITs.
+        public var checkpointsOffThread = 0
+        public var checkpointPasses = 0
+        public var checkpointsInCommits = 0
         public var snapshots: [HistorySnapshot] = []
         public var handOver = HandOver()
         public var middle: HistoryProbe?
@@ -146,6 +152,10 @@ public enum HistoryBenchmark {
             }
         }
         result.buildSeconds = batch.seconds
+        batch.checkpoints.drain()
+        result.checkpointsOffThread = batch.checkpoints.taken.load(ordering: .relaxed)
+        result.checkpointPasses = batch.checkpoints.passes.load(ordering: .relaxed)
+        result.checkpointsInCommits = shard.commitCheckpoints
         let window = max(1, min(settings.window, result.transactions))
         for (start, applied) in windows {
             if start < window { result.first.add(applied) }

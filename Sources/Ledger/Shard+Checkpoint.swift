@@ -17,10 +17,20 @@ extension Shard {
     /// (up to `LedgerStore.walSizeLimitBytes`), not what it holds: that is `walBytes`.
     public static func walFileBytes(path: String) -> Int64 { LedgerStore.walFileBytes(path: path) }
 
-    /// A PASSIVE checkpoint of the shard file at `path` on a connection of its own; safe
-    /// on any thread while the shard's writer goes on (it neither waits for it nor blocks
-    /// it). nil when the file is gone.
-    public static func checkpoint(path: String) throws(LedgerError) -> WALCheckpoint? {
-        try LedgerStore.checkpoint(path: path)
+    /// PASSIVE checkpoints of the shard file at `path` on a connection of its own, pass
+    /// after pass while the writer appends (up to `passes`), so that the WAL can start over
+    /// (`LedgerStore.checkpoint(path:passes:afterPass:)`); safe on any thread while the
+    /// shard's writer goes on (it neither waits for it nor blocks it). nil when the file is
+    /// gone.
+    public static func checkpoint(path: String, passes: Int = 8) throws(LedgerError) -> WALCheckpoint? {
+        try LedgerStore.checkpoint(path: path, passes: passes)
     }
+
+    /// Checkpoints this writer's backstop took inside its COMMITs
+    /// (`LedgerStore.autocheckpointPages`), since the shard was opened: a writer that never
+    /// pauses takes them whatever the checkpoints beside it do.
+    public var commitCheckpoints: Int { store.wal.backstops }
+
+    /// `commitCheckpoints` taken since the last call (the worker's counter).
+    public func takeCommitCheckpoints() -> Int { store.wal.takeBackstops() }
 }

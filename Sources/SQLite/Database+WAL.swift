@@ -14,6 +14,14 @@ package final class WALWatch: Sendable {
     /// COMMIT, as SQLite's own `wal_autocheckpoint` does: a backstop for when nobody else
     /// checkpoints the file.
     package let backstopFrames: Int
+    /// Checkpoints the backstop took inside this connection's COMMITs (not those it found
+    /// busy): in all, and since the last `takeBackstops()`.
+    package var backstops: Int { taken.load(ordering: .relaxed) }
+    fileprivate let taken = Atomic<Int>(0)
+    fileprivate let untaken = Atomic<Int>(0)
+
+    /// The backstop's checkpoints since the last call (a metric's increment).
+    package func takeBackstops() -> Int { untaken.exchange(0, ordering: .relaxed) }
 
     package init(backstopFrames: Int) {
         self.backstopFrames = backstopFrames
@@ -33,7 +41,10 @@ extension Database {
             watch.told.store(Int(frames), ordering: .relaxed)
             if Int(frames) >= watch.backstopFrames {
                 // As SQLite's own hook: busy (another checkpoint running) is not an error.
-                _ = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                if sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil) == SQLITE_OK {
+                    watch.taken.add(1, ordering: .relaxed)
+                    watch.untaken.add(1, ordering: .relaxed)
+                }
             }
             return SQLITE_OK
         }

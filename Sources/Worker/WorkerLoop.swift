@@ -272,6 +272,8 @@ package final class WorkerLoop: RebalanceListener {
             switch slot {
             case .open(let shard, let next):
                 partitionMetrics.shardWALBytes.set(shard.walBytes)
+                let commitCheckpoints = shard.takeCommitCheckpoints()
+                if commitCheckpoints > 0 { partitionMetrics.commitCheckpoints.increment(by: Int64(commitCheckpoints)) }
                 let topicPartition = TopicPartition(topic: configuration.topics.transactions, partition: partition)
                 if let end = consumer?.cachedHighWatermark(topicPartition) {
                     let lag = max(0, end - next)

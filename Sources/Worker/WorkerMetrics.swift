@@ -39,6 +39,7 @@ public final class WorkerMetrics: Sendable {
         let lag: Gauge
         let shardFileBytes: Gauge
         let shardWALBytes: Gauge
+        let commitCheckpoints: Counter
 
         init(_ registry: PrometheusCollectorRegistry, partition: Int32) {
             let label = [("partition", String(partition))]
@@ -50,6 +51,9 @@ public final class WorkerMetrics: Sendable {
             applied = counter("applied", "Transactions applied to the shard (any outcome), counted once their batch committed.")
             deadLettered = counter("dead_lettered", "Records sent to the dead-letter topic.")
             positionsPublished = counter("positions_published", "Barrier positions published.")
+            commitCheckpoints = counter(
+                "commit_checkpoints",
+                "WAL checkpoints the shard's writer took inside a COMMIT (its backstop): the round waited for the copy and two fsyncs.")
             var rejected: [RejectReason: Counter] = [:]
             for reason in RejectReason.allCases {
                 rejected[reason] = registry.makeCounter(

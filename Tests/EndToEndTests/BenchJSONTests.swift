@@ -54,6 +54,11 @@ struct BenchJSONTests {
             #expect(number(key) > 0, "\(key) in \(object)")
         }
         #expect(number("barrier_stall_first_median_ms") <= number("barrier_stall_first_max_ms"))
+        // The WAL checkpoints, counted: each taken beside the writer in one pass or more.
+        for key in ["checkpoints_off_thread", "checkpoint_passes", "checkpoints_in_commits"] {
+            #expect(object[key] is Int, "\(key) in \(object)")
+        }
+        #expect(number("checkpoint_passes") >= number("checkpoints_off_thread"))
         #expect(number("snapshot_bytes") > 4096)
         // The tail after day 40's snapshot: 5 days of transactions (about 2,222) and their barriers.
         #expect(number("handover_tail_entries") > 2_000 && number("handover_tail_entries") < 2_500)

@@ -68,6 +68,47 @@ struct CheckpointTests {
         }
     }
 
+    /// A checkpoint pass copies the frames the WAL held when it started; a COMMIT of the
+    /// writer during it leaves the WAL incomplete, and then it does not start over at the
+    /// writer's next BEGIN. The passes that follow copy what was appended, so it does; one
+    /// pass alone (as before 2026-12-03) leaves the next COMMIT appending to it.
+    @Test(arguments: [1, 8]) func passesAfterTheWriterAppendedLetTheWALStartOver(passes: Int) throws {
+        let h = try Harness()
+        try h.shard.apply(Array(Self.entries[..<1000]), batchSize: 250)
+        var batches = 0
+        let during = Array(Self.entries[1000..<1200])
+        let checkpoint = try LedgerStore.checkpoint(path: h.path, passes: passes) { pass in
+            // The writer commits while the checkpoint goes on (between its passes).
+            guard pass.passes == 1 else { return }
+            do {
+                _ = try h.shard.apply(LedgerBatch(entries: during, nextOffset: during.last!.offset + 1)) { _ in }
+                batches += 1
+            } catch {
+                Issue.record("the writer's batch failed: \(error)")
+            }
+        }
+        let done = try #require(checkpoint)
+        #expect(batches == 1)
+        #expect(!done.busy && done.checkpointedFrames == done.walFrames)
+        let (before, pages) = (h.shard.walBytes, h.shard.pagesWritten)
+        try h.shard.apply(Array(Self.entries[1200..<1300]), batchSize: 100)
+        // What the WAL holds after the next COMMIT, in frames, against what that COMMIT wrote.
+        let frames = (h.shard.walBytes - 32) / (h.shard.store.pageSize + 24)
+        let written = h.shard.pagesWritten - pages
+        #expect(written > 0)
+        if passes == 1 {
+            // Incomplete: the next COMMIT appended to the WAL.
+            #expect(done.passes == 1)
+            #expect(h.shard.walBytes > before && frames > written)
+        } else {
+            // The second pass copied the writer's frames, the third found nothing new: the
+            // next COMMIT started the WAL over, which holds its frames alone.
+            #expect(done.passes == 3)
+            #expect(frames == written)
+        }
+        #expect(h.shard.commitCheckpoints == 0)
+    }
+
     @Test func aCheckpointElsewhereKeepsTheWritersCaches() throws {
         let h = try Harness()
         try h.shard.apply(Array(Self.entries[..<1000]), batchSize: 250)
@@ -103,6 +144,11 @@ struct CheckpointTests {
             #expect(frames < 8 + 6)  // the backstop and one commit's pages at most
         }
         #expect(restarts >= 3)
+        // Each restart followed a backstop; the last backstop's restart may be still to come.
+        #expect(watch.backstops == restarts || watch.backstops == restarts + 1)
+        // Taken for a metric's increment: all of them once, then none until the next.
+        #expect(watch.takeBackstops() == watch.backstops)
+        #expect(watch.takeBackstops() == 0)
     }
 
     @Test func noShardFileMeansNoCheckpointAndNoFile() throws {

@@ -23,7 +23,7 @@ struct ObservabilityTests {
         "loyalty_worker_consumed_total", "loyalty_worker_applied_total", "loyalty_worker_rejected_total",
         "loyalty_worker_dead_lettered_total", "loyalty_worker_batch_size", "loyalty_worker_apply_latency_seconds",
         "loyalty_worker_consumer_lag", "loyalty_worker_assigned_partitions", "loyalty_worker_shard_file_bytes",
-        "loyalty_worker_shard_wal_bytes",
+        "loyalty_worker_shard_wal_bytes", "loyalty_worker_commit_checkpoints_total",
         "loyalty_worker_positions_published_total", "loyalty_worker_producer_queue_depth", "loyalty_worker_delivery_errors_total",
     ]
     static let clearingMetricNames = [
@@ -84,6 +84,9 @@ struct ObservabilityTests {
         let walBytes = Self.samples(workerText, "loyalty_worker_shard_wal_bytes")
         #expect(walBytes.count == 3 && walBytes.values.allSatisfy { $0 > 0 })
         for (series, bytes) in walBytes { #expect(bytes <= fileBytes[series] ?? 0, "\(series)") }
+        // Far under the backstop (64 MiB of WAL): no writer checkpointed inside a COMMIT.
+        let commitCheckpoints = Self.samples(workerText, "loyalty_worker_commit_checkpoints_total")
+        #expect(commitCheckpoints.count == 3 && commitCheckpoints.values.allSatisfy { $0 == 0 })
         // Refusals by wire reason code, as the results topic has them.
         var refused: [String: Double] = [:]
         for result in try test.results(atLeast: transactions.count) where result.outcome.status == .rejected {

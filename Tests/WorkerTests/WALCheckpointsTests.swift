@@ -53,6 +53,10 @@ struct WALCheckpointsTests {
         checkpoints.checkIfDue(shard)
         checkpoints.drain()
         #expect(checkpoints.taken.load(ordering: .relaxed) == 1)
+        // Nobody wrote during it: a second pass found nothing new.
+        #expect(checkpoints.passes.load(ordering: .relaxed) == 2)
+        // The writer never checkpointed inside a COMMIT.
+        #expect(shard.commitCheckpoints == 0)
         #expect(try shard.nextOffset() == Int64((round + 1) * 200))
     }
 }

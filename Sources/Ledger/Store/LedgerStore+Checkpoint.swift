@@ -18,11 +18,20 @@ import SQLite
 /// at its size"). So the file's size no longer tells how much the WAL holds; the writer's
 /// `WALWatch` does, from SQLite after each COMMIT.
 extension LedgerStore {
-    /// The writer's backstop checkpoint, in WAL frames (~64 MiB of 4 KiB pages, as
-    /// before): twice `checkpointBytes`, so that it acts only when the worker's checkpoints
-    /// fall behind (or for writers without them: `ledger rebuild`, the ledger benchmarks).
-    /// When a checkpoint of the worker's is running, the writer's attempt finds it busy and
-    /// skips.
+    /// The writer's backstop checkpoint, in WAL frames (~64 MiB of 4 KiB pages): twice
+    /// `checkpointBytes`, so that it acts only when the worker's checkpoints fall behind (or
+    /// for writers without them: `ledger rebuild`, the ledger benchmarks). When a checkpoint
+    /// of the worker's is running, the writer's attempt finds it busy and skips.
+    ///
+    /// A writer that never pauses (a worker catching up a backlog, `bench history`) reaches
+    /// it all the same. The WAL starts over only at a COMMIT whose transaction began with
+    /// every frame copied, and such a writer begins its next transaction right after each
+    /// COMMIT, before a checkpoint beside it can have copied that COMMIT's frames: only its
+    /// own checkpoint, inside a COMMIT, lets the WAL start over (401 times in the 720 days of
+    /// `bench history`, `Shard.commitCheckpoints`). Raised to 256 MiB (tried 2026-12-03), it
+    /// acted 110 times, and the larger WAL made every barrier slower: the last ten's stall
+    /// 40 → 55.7 ms median, 103.5 ms max, past the 50 ms target (docs/big-shards.md,
+    /// "Checkpoints in the COMMIT").
     static let autocheckpointPages = 16_384
     /// WAL content past which the worker checkpoints a shard (32 MiB: a batch rewrites the
     /// same hot pages, which a checkpoint then copies once, so not much smaller).
@@ -56,18 +65,36 @@ extension LedgerStore {
         return Int64(info.st_size)
     }
 
-    /// A PASSIVE checkpoint of the shard file at `path` on a connection of its own: copies
-    /// what no reader still needs from the WAL into the file, without waiting for the writer
-    /// or blocking it. Nothing happens (nil) when the file is gone.
-    static func checkpoint(path: String) throws(LedgerError) -> WALCheckpoint? {
+    /// PASSIVE checkpoints of the shard file at `path` on a connection of its own: each
+    /// copies what no reader still needs from the WAL into the file, without waiting for the
+    /// writer or blocking it. Nothing happens (nil) when the file is gone.
+    ///
+    /// A pass copies the frames the WAL held when it started; the writer's COMMITs during it
+    /// leave the WAL incomplete, and only a complete WAL starts over at the writer's next
+    /// BEGIN. So another pass follows while the one before found more frames than the one
+    /// before it, at most `passes` (each copies less: what was appended meanwhile); it ends
+    /// when a pass was busy (another checkpoint), held back by a reader, or found nothing
+    /// new. The last pass is returned; `afterPass` sees each (tests write between them).
+    static func checkpoint(
+        path: String, passes: Int = 8, afterPass: (WALCheckpoint) -> Void = { _ in }
+    ) throws(LedgerError) -> WALCheckpoint? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let db = try SQLiteDatabase(path: path)
         defer { db.close() }
         let statement = try db.prepare("PRAGMA wal_checkpoint(PASSIVE)")
-        defer { statement.reset() }
-        guard try statement.step() else { return nil }
-        return WALCheckpoint(
-            busy: statement.int64(0) != 0, walFrames: Int(statement.int64(1)), checkpointedFrames: Int(statement.int64(2)))
+        var last: WALCheckpoint?
+        for _ in 0..<max(1, passes) {
+            guard try statement.step() else { break }
+            let pass = WALCheckpoint(
+                busy: statement.int64(0) != 0, walFrames: Int(statement.int64(1)), checkpointedFrames: Int(statement.int64(2)),
+                passes: (last?.passes ?? 0) + 1)
+            statement.reset()
+            let appended = last.map { pass.walFrames != $0.walFrames } ?? true
+            last = pass
+            afterPass(pass)
+            if pass.busy || pass.checkpointedFrames < pass.walFrames || !appended { break }
+        }
+        return last
     }
 }
 
@@ -79,4 +106,6 @@ public struct WALCheckpoint: Sendable, Equatable {
     public var walFrames: Int
     /// Frames of those now in the database file.
     public var checkpointedFrames: Int
+    /// Passes taken (`LedgerStore.checkpoint(path:passes:)`), this one included.
+    public var passes = 1
 }

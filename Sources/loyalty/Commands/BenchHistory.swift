@@ -17,8 +17,9 @@ struct BenchHistory: AsyncParsableCommand {
             is timed alone). Every --snapshot-every-days days a snapshot is taken. Prints \
             the apply rate of the first, the next-to-last and the last --window \
             transactions (records/s, CPU and the pages their COMMITs wrote per record: \
-            counted, so the same in every run of a build), the barrier stall of the first, the middle and the last 10 \
-            barriers, the newest snapshot's size and \
+            counted, so the same in every run of a build), the WAL checkpoints taken beside \
+            the applying thread and inside its COMMITs, the barrier stall of the first, the \
+            middle and the last 10 barriers, the newest snapshot's size and \
             time, the hand-over (restore that snapshot into a fresh path and replay the \
             tail) beside the replay from zero (the build itself), and resident memory and \
             disk in the middle, once the hot state is steady and at the end. The hot \
@@ -130,6 +131,12 @@ struct BenchHistory: AsyncParsableCommand {
         figures.set("first_pages_per_record", rounded(result.first.pagesPerRecord, 2))
         figures.set("before_last_pages_per_record", rounded(result.beforeLast.pagesPerRecord, 2))
         figures.set("last_pages_per_record", rounded(result.last.pagesPerRecord, 2))
+        print(
+            "WAL checkpoints: \(result.checkpointsOffThread) off the applying thread (\(result.checkpointPasses) passes), "
+                + "\(result.checkpointsInCommits) inside its COMMITs (the writer's backstop)")
+        figures.set("checkpoints_off_thread", result.checkpointsOffThread)
+        figures.set("checkpoint_passes", result.checkpointPasses)
+        figures.set("checkpoints_in_commits", result.checkpointsInCommits)
 
         let stalls = result.barrierMilliseconds
         let early = Array(stalls.prefix(Self.stallSample))
