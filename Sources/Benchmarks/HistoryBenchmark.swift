@@ -155,7 +155,7 @@ public enum HistoryBenchmark {
         batch.checkpoints.drain()
         result.checkpointsOffThread = batch.checkpoints.taken.load(ordering: .relaxed)
         result.checkpointPasses = batch.checkpoints.passes.load(ordering: .relaxed)
-        result.checkpointsInCommits = shard.commitCheckpoints
+        result.checkpointsInCommits = shard.takeCommitCheckpoints()
         let window = max(1, min(settings.window, result.transactions))
         for (start, applied) in windows {
             if start < window { result.first.add(applied) }

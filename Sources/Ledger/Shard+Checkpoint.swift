@@ -27,10 +27,8 @@ extension Shard {
     }
 
     /// Checkpoints this writer's backstop took inside its COMMITs
-    /// (`LedgerStore.autocheckpointPages`), since the shard was opened: a writer that never
-    /// pauses takes them whatever the checkpoints beside it do.
-    public var commitCheckpoints: Int { store.wal.backstops }
-
-    /// `commitCheckpoints` taken since the last call (the worker's counter).
+    /// (`LedgerStore.autocheckpointPages`) since the last call (the first: since the shard
+    /// was opened): a writer that never pauses takes them whatever the checkpoints beside it
+    /// do. The worker's counter and `bench history` read it.
     public func takeCommitCheckpoints() -> Int { store.wal.takeBackstops() }
 }

@@ -14,14 +14,10 @@ package final class WALWatch: Sendable {
     /// COMMIT, as SQLite's own `wal_autocheckpoint` does: a backstop for when nobody else
     /// checkpoints the file.
     package let backstopFrames: Int
-    /// Checkpoints the backstop took inside this connection's COMMITs (not those it found
-    /// busy): in all, and since the last `takeBackstops()`.
-    package var backstops: Int { taken.load(ordering: .relaxed) }
-    fileprivate let taken = Atomic<Int>(0)
-    fileprivate let untaken = Atomic<Int>(0)
-
-    /// The backstop's checkpoints since the last call (a metric's increment).
-    package func takeBackstops() -> Int { untaken.exchange(0, ordering: .relaxed) }
+    /// Checkpoints the backstop took inside this connection's COMMITs since the last call
+    /// (not those it found busy).
+    package func takeBackstops() -> Int { backstops.exchange(0, ordering: .relaxed) }
+    fileprivate let backstops = Atomic<Int>(0)
 
     package init(backstopFrames: Int) {
         self.backstopFrames = backstopFrames
@@ -42,8 +38,7 @@ extension Database {
             if Int(frames) >= watch.backstopFrames {
                 // As SQLite's own hook: busy (another checkpoint running) is not an error.
                 if sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil) == SQLITE_OK {
-                    watch.taken.add(1, ordering: .relaxed)
-                    watch.untaken.add(1, ordering: .relaxed)
+                    watch.backstops.add(1, ordering: .relaxed)
                 }
             }
             return SQLITE_OK

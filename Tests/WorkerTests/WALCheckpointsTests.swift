@@ -56,7 +56,7 @@ struct WALCheckpointsTests {
         // Nobody wrote during it: a second pass found nothing new.
         #expect(checkpoints.passes.load(ordering: .relaxed) == 2)
         // The writer never checkpointed inside a COMMIT.
-        #expect(shard.commitCheckpoints == 0)
+        #expect(shard.takeCommitCheckpoints() == 0)
         #expect(try shard.nextOffset() == Int64((round + 1) * 200))
     }
 }

@@ -28,7 +28,7 @@ extension LedgerStore {
     /// every frame copied, and such a writer begins its next transaction right after each
     /// COMMIT, before a checkpoint beside it can have copied that COMMIT's frames: only its
     /// own checkpoint, inside a COMMIT, lets the WAL start over (401 times in the 720 days of
-    /// `bench history`, `Shard.commitCheckpoints`). Raised to 256 MiB (tried 2026-12-03), it
+    /// `bench history`, `Shard.takeCommitCheckpoints`). Raised to 256 MiB (tried 2026-12-03), it
     /// acted 110 times, and the larger WAL made every barrier slower: the last ten's stall
     /// 40 → 55.7 ms median, 103.5 ms max, past the 50 ms target (docs/big-shards.md,
     /// "Checkpoints in the COMMIT").
