@@ -83,11 +83,11 @@ extension LedgerStore {
         defer { db.close() }
         let statement = try db.prepare("PRAGMA wal_checkpoint(PASSIVE)")
         var last: WALCheckpoint?
-        for _ in 0..<max(1, passes) {
+        for taken in 1...max(1, passes) {
             guard try statement.step() else { break }
             let pass = WALCheckpoint(
                 busy: statement.int64(0) != 0, walFrames: Int(statement.int64(1)), checkpointedFrames: Int(statement.int64(2)),
-                passes: (last?.passes ?? 0) + 1)
+                passes: taken)
             statement.reset()
             let appended = last.map { pass.walFrames != $0.walFrames } ?? true
             last = pass
