@@ -173,7 +173,7 @@ public enum HistoryBenchmark {
             progress("handing over from the snapshot of day \(newest.cycle) ...")
             result.handOver = try handOver(
                 newest, snapshots: snapshots, settings: settings, programme: programme, directory: directory + "/handover",
-                expected: try shard.positions().last)
+                expected: try shard.lastPosition())
         }
         return result
     }
@@ -204,7 +204,7 @@ public enum HistoryBenchmark {
         _ = try batch.flush()
         handOver.tailEntries = tail.count
         handOver.tailSeconds = batch.seconds
-        handOver.positionEqual = try shard.positions().last == expected
+        handOver.positionEqual = try shard.lastPosition() == expected
         return handOver
     }
 }

@@ -71,6 +71,13 @@ extension Schema {
             """)
     }
 
+    /// The migration that adds archives.summary_rows (21).
+    static let cycleSummariesMigration = 21
+
+    private static func addSummaryRows(_ db: SQLiteDatabase) throws(LedgerError) {
+        try addColumn(db, table: "archives", column: "summary_rows", definition: "INTEGER NOT NULL DEFAULT -1")
+    }
+
     /// The migration that stores the journal by offset (7).
     static let journalByOffsetMigration = 7
 
@@ -122,6 +129,7 @@ extension Schema {
         steps[pendingPointsMigration - 1].then = addAvailableAt
         steps[moneyRulesMigration - 1].then = addMoneyRuleColumns
         steps[spentFirstOffsetMigration - 1].then = addSpentFirstOffset
+        steps[cycleSummariesMigration - 1].then = addSummaryRows
         try db.migrate(steps)
     }
 }

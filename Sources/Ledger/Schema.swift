@@ -373,6 +373,11 @@ enum Schema {
         // and another at its archive. Not ledger content (left out of the digest). The
         // column, its values (one pass over the queue) and the DROP are `addSpentFirstOffset`'s.
         "SELECT 1;",
+        // 21: cycle summaries archived (issue 11): archives.summary_rows, the rows of debts,
+        // partner_stats, conversions and cycle_programme_versions the file took (-1: it took
+        // none, the programme did not set `archive_cycle_summaries`; the default of every
+        // archive written before). `addSummaryRows` adds it.
+        "SELECT 1;",
     ]
 
     /// Tables, the columns that hold the ledger, and their canonical order, for the

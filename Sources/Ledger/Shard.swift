@@ -45,7 +45,7 @@ public final class Shard {
         self.programme = programme
         self.baseProgramme = programme
         self.archiveDirectory = archiveDirectory ?? ArchiveLocation.directory(forShardPath: path, partition: partition)
-        store = try LedgerStore(path: path, partition: partition)
+        store = try LedgerStore(path: path, partition: partition, archiveDirectory: self.archiveDirectory)
         rules = LedgerRules(programme: programme)
         do {
             try restoreNewestProgramme()
@@ -118,8 +118,14 @@ public final class Shard {
 
     public func totals() throws(LedgerError) -> ShardTotals { try store.totals() }
 
-    /// Every sealed cycle's position, by cycle.
+    /// Every sealed cycle's position, by cycle. Summaries that left the hot tables
+    /// (`archive_cycle_summaries`) are read from their archive files: O(history).
     public func positions() throws(LedgerError) -> [CyclePosition] { try store.positions() }
+
+    /// The position of the last sealed cycle (nil before the first).
+    public func lastPosition() throws(LedgerError) -> CyclePosition? {
+        try store.storedPosition(cycle: try store.readShardRow().lastSealedCycle)
+    }
 
     /// SHA-256 (hex) of a canonical dump of every table: two files have equal digests iff
     /// they hold equal ledgers. O(history): barriers seal the chained digest instead

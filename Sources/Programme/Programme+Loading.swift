@@ -21,6 +21,7 @@ struct ProgrammeFile: Decodable {
     var maxCardsPerAccount: Int?
     var idempotencyHorizonDays: Int?
     var reversalWindowDays: Int?
+    var archiveCycleSummaries: Bool?
     var operatorAccount: ParticipantFile?
     var floors: FloorsFile?
     var partners: [PartnerFile]?
@@ -40,6 +41,7 @@ struct ProgrammeFile: Decodable {
         case maxCardsPerAccount = "max_cards_per_account"
         case idempotencyHorizonDays = "idempotency_horizon_days"
         case reversalWindowDays = "reversal_window_days"
+        case archiveCycleSummaries = "archive_cycle_summaries"
         case operatorAccount = "operator"
     }
 

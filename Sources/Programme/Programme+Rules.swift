@@ -6,6 +6,7 @@ extension Programme {
     /// in sorted order), reporting each problem with its field path.
     mutating func decodeRules(_ file: ProgrammeFile, problems: inout [(field: String, reason: String)]) {
         claimWindowDays = file.claimWindowDays
+        archivesCycleSummaries = file.archiveCycleSummaries ?? false
         statuses = Self.decodeStatuses(file.statuses, problems: &problems)
         expiryPolicy = Self.decodeExpiry(file.expiry, expiryMonths: expiryMonths, problems: &problems)
         promotions = Self.decodePromotions(file.promotions, problems: &problems)

@@ -94,6 +94,9 @@ extension Programme {
         case (.some, nil): report("reversal_window_days", "is missing; idempotency_horizon_days needs it (set both or neither)")
         default: break
         }
+        if archivesCycleSummaries, archiveAgeMilliseconds == nil {
+            report("archive_cycle_summaries", "needs idempotency_horizon_days and reversal_window_days: without them nothing is archived")
+        }
     }
 
     private func checkParticipant(

@@ -21,6 +21,12 @@ public struct Programme: Sendable, Hashable {
     /// How long after its original's event time a refund or cancel is accepted (else
     /// PAST_REVERSAL_WINDOW). nil = no window.
     public var reversalWindowDays: Int?
+    /// Whether an archive also takes its cycles' summaries (debts, partner statistics,
+    /// conversions, programme versions) out of the hot tables, not only their journal
+    /// rows, portions and lots. Off unless the file says so: the archives' content and the
+    /// digests chained over them change, so a ledger turns it on at a programme version
+    /// through the log (a cut-over offset), never by a new build. Needs both horizons.
+    public var archivesCycleSummaries = false
     public var operatorAccount: Participant
     public var floors: Floors
     /// Statuses (tiers): how members qualify and what each status earns (Statuses.swift).

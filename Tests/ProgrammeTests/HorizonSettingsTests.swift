@@ -38,3 +38,28 @@ import Testing
         #expect(wrongType.first?.field == "idempotency_horizon_days")
     }
 }
+
+/// `archive_cycle_summaries`: off unless set, read when set, refused without the horizons
+/// that make anything archived.
+@Suite struct CycleSummarySettingTests {
+    @Test func offByDefaultReadWhenSetAndRefusedWithoutHorizons() throws {
+        #expect(!Programme.sample.archivesCycleSummaries)
+        let horizons: [String: Any] = ["idempotency_horizon_days": 90, "reversal_window_days": 180]
+        let on = try decodeEditedSample { $0.merge(horizons.merging(["archive_cycle_summaries": true]) { $1 }) { $1 } }.get()
+        #expect(on.archivesCycleSummaries)
+        let off = try decodeEditedSample { $0.merge(horizons) { $1 } }.get()
+        #expect(!off.archivesCycleSummaries)
+        guard case .failure(let error) = try decodeEditedSample({ $0["archive_cycle_summaries"] = true }) else {
+            Issue.record("archive_cycle_summaries without horizons was accepted")
+            return
+        }
+        #expect(error.problems.count == 1 && error.problems[0].field == "archive_cycle_summaries")
+        #expect(error.problems[0].reason.contains("idempotency_horizon_days"))
+        guard case .failure(let typed) = try decodeEditedSample({ $0.merge(horizons.merging(["archive_cycle_summaries": "yes"]) { $1 }) { $1 } })
+        else {
+            Issue.record("a string for archive_cycle_summaries was accepted")
+            return
+        }
+        #expect(typed.problems.first?.field == "archive_cycle_summaries")
+    }
+}

@@ -31,6 +31,9 @@ public struct ArchiveRecord: Sendable, Equatable {
     public var portionRows: Int64
     public var lotRows: Int64
     public var deadLetterRows: Int64
+    /// Rows of its cycles' summaries (debts, partner_stats, conversions,
+    /// cycle_programme_versions); -1: it took none (`archive_cycle_summaries` unset).
+    public var summaryRows: Int64
 }
 
 extension Shard {
@@ -67,6 +70,10 @@ extension Shard {
                 ]
                 for (table, rows) in expected.sorted(by: { $0.key < $1.key }) where Int64(counts[table] ?? 0) != rows {
                     problems.append("\(path): \(table) holds \(counts[table] ?? 0) rows, the shard recorded \(rows)")
+                }
+                let summaries = LedgerStore.summaryTables.reduce(0) { $0 + (counts[$1.name] ?? 0) }
+                if Int64(summaries) != max(record.summaryRows, 0) {
+                    problems.append("\(path): the cycle summaries hold \(summaries) rows, the shard recorded \(max(record.summaryRows, 0))")
                 }
             } catch {
                 problems.append(error.description)

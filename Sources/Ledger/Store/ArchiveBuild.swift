@@ -10,6 +10,11 @@ struct ArchivePlan: Equatable, Sendable {
     /// The offsets archived: after the previous archive, through the barrier of the newest
     /// cycle archived (the spent-lot queue's rows keyed at or below it are read).
     var offsets: ClosedRange<Int64>
+    /// Where the cycle summaries it takes start (the offset after the newest archive that
+    /// took summaries, 0 for the first): those of every sealed cycle whose barrier is from
+    /// there to the end of `offsets`. nil: the programme does not set
+    /// `archive_cycle_summaries`, and they stay hot.
+    var summariesFrom: Int64? = nil
 
     var fileName: String { LedgerStore.archiveFileName(cycle: cycle) }
 }
@@ -26,6 +31,8 @@ struct BuiltArchive: Sendable {
     var journalRows: Int
     var portionRows: Int
     var deadLetterRows: Int
+    /// Rows of the four summary tables the file holds (-1: it takes none).
+    var summaryRows: Int
     var lotIds: [Int64]
     var keys: [(hash: UInt64, key: JournalKeys.Key, offset: Int64)]
 
@@ -41,13 +48,22 @@ struct BuiltArchive: Sendable {
         let portions = try rows(LedgerStore.archivedPortions, where: "redemption_offset BETWEEN ? AND ?", range, db: db)
         let deadLetters = try rows(LedgerStore.archivedDeadLetters, where: "offset BETWEEN ? AND ?", range, db: db)
         let lots = try spentLots(range, db: db)
-        let content = ArchiveContent(tables: [
+        var content = ArchiveContent(tables: [
             ArchiveContent.Table(
                 name: "range", columns: ["partition", "cycle", "first_offset", "last_offset"],
                 rows: [[.integer(Int64(plan.partition)), .integer(plan.cycle), .integer(range.lowerBound), .integer(range.upperBound)]]),
             table(LedgerStore.archivedJournal, journal), table(LedgerStore.archivedPortions, portions),
             table(LedgerStore.archivedLots, lots), table(LedgerStore.archivedDeadLetters, deadLetters),
         ])
+        var summaryRows = -1
+        if let from = plan.summariesFrom {
+            // Sealed long ago, so frozen like the rest (a seal is their last write).
+            let summaries = try LedgerStore.summaryTables.map { summary throws(LedgerError) in
+                table(summary, try rows(summary, where: LedgerStore.summaryCondition(summary), from...range.upperBound, db: db))
+            }
+            content.tables += summaries
+            summaryRows = summaries.reduce(0) { $0 + $1.rows.count }
+        }
         let encoded = ArchiveFile.encode(content)
         do {
             if writing { try ArchiveFile.writeDurably(encoded.bytes, name: plan.fileName, directory: directory) }
@@ -69,7 +85,8 @@ struct BuiltArchive: Sendable {
         return BuiltArchive(
             plan: plan, contentSHA256: encoded.contentSHA256, fileSHA256: encoded.fileSHA256, fileBytes: Int64(encoded.bytes.count),
             journalRows: journal.count,
-            portionRows: portions.count, deadLetterRows: deadLetters.count, lotIds: lots.map { $0[0].integer ?? -1 }, keys: keys)
+            portionRows: portions.count, deadLetterRows: deadLetters.count, summaryRows: summaryRows, lotIds: lots.map { $0[0].integer ?? -1 },
+            keys: keys)
     }
 
     /// Rows of `table` matching `condition` over `range`, in canonical order.

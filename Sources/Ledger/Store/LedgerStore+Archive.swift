@@ -84,7 +84,9 @@ extension LedgerStore {
         guard !overflow else { return nil }
         let previous = try archivedThrough()
         guard let newest = try archivableCycle(after: previous, closedBefore: cutoff) else { return nil }
-        return ArchivePlan(partition: partition, cycle: cycle, offsets: (previous + 1)...newest.barrier)
+        return ArchivePlan(
+            partition: partition, cycle: cycle, offsets: (previous + 1)...newest.barrier,
+            summariesFrom: programme.archivesCycleSummaries ? try summariesFrom(before: cycle) : nil)
     }
 
     /// Starts building the archive of the barrier after the last sealed one, if it will
@@ -131,15 +133,22 @@ extension LedgerStore {
         if !deletesArchivedRowsLater, let left = state.archivedRowsLeft { try deleteArchivedRows(left) }
         let (first, last) = (plan.offsets.lowerBound, plan.offsets.upperBound)
         let name = plan.fileName
-        try db.prepare("INSERT INTO archives VALUES (?, ?, ?, ?, -1, ?, ?, ?, ?, ?, ?)").bind(
+        try db.prepare(
+            """
+            INSERT INTO archives (cycle, file, first_offset, last_offset, lot_cursor, content_sha256, file_sha256, journal_rows,
+            portion_rows, lot_rows, dead_letter_rows, summary_rows) VALUES (?, ?, ?, ?, -1, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ).bind(
             .integer(cycle), .text(name), .integer(first), .integer(last), .text(archive.contentSHA256), .text(archive.fileSHA256),
             .integer(Int64(archive.journalRows)), .integer(Int64(archive.portionRows)), .integer(Int64(archive.lotIds.count)),
-            .integer(Int64(archive.deadLetterRows))
+            .integer(Int64(archive.deadLetterRows)), .integer(Int64(archive.summaryRows))
         ).run()
+        // An archive without summaries folds in the words it always did.
+        let summaries = archive.summaryRows >= 0 ? " \(archive.summaryRows)" : ""
         absorbIntoOpenDigest(
             "archive",
             Array(
-                "\(name) \(archive.contentSHA256) \(archive.journalRows) \(archive.portionRows) \(archive.lotIds.count) \(archive.deadLetterRows)"
+                "\(name) \(archive.contentSHA256) \(archive.journalRows) \(archive.portionRows) \(archive.lotIds.count) \(archive.deadLetterRows)\(summaries)"
                     .utf8))
         // The keys leave `journalKeys` when this batch commits (`LedgerStore.commit`).
         state.archivedKeys += archive.keys
@@ -168,19 +177,23 @@ extension LedgerStore {
 
 // The archives as the `loyalty ledger` tools read them.
 extension LedgerStore {
-    func archiveRecords() throws(LedgerError) -> [ArchiveRecord] {
+    /// Every archive file's record, or the one of `cycle`'s archive.
+    func archiveRecords(cycle: Int64? = nil) throws(LedgerError) -> [ArchiveRecord] {
         let s = try db.prepare(
             """
             SELECT cycle, file, first_offset, last_offset, content_sha256, file_sha256, journal_rows, portion_rows, lot_rows,
-            dead_letter_rows FROM archives WHERE file != '' ORDER BY cycle
+            dead_letter_rows, summary_rows FROM archives WHERE file != '' AND (?1 IS NULL OR cycle = ?1) ORDER BY cycle
             """)
         defer { s.reset() }
+        let value: SQLiteValue = cycle.map { .integer($0) } ?? .null
+        s.bind(1, value)
         var records: [ArchiveRecord] = []
         while try s.step() {
             records.append(
                 ArchiveRecord(
                     cycle: s.int64(0), file: s.text(1), offsets: s.int64(2)...max(s.int64(2), s.int64(3)), contentSHA256: s.text(4),
-                    fileSHA256: s.text(5), journalRows: s.int64(6), portionRows: s.int64(7), lotRows: s.int64(8), deadLetterRows: s.int64(9)))
+                    fileSHA256: s.text(5), journalRows: s.int64(6), portionRows: s.int64(7), lotRows: s.int64(8), deadLetterRows: s.int64(9),
+                    summaryRows: s.int64(10)))
         }
         return records
     }

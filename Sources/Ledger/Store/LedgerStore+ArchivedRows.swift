@@ -30,17 +30,20 @@ extension LedgerStore {
     func readArchivedRowsLeft() throws(LedgerError) -> ArchivedRowsLeft? {
         let s = try db.prepare(
             """
-            SELECT a.cycle, a.first_offset, a.last_offset, r.barrier_offset FROM archived_rows_left r JOIN archives a ON a.cycle = r.cycle
-            ORDER BY a.cycle
+            SELECT a.cycle, a.first_offset, a.last_offset, r.barrier_offset, a.summary_rows
+            FROM archived_rows_left r JOIN archives a ON a.cycle = r.cycle ORDER BY a.cycle
             """)
         defer { s.reset() }
         guard try s.step() else { return nil }
-        let left = ArchivedRowsLeft(
+        var left = ArchivedRowsLeft(
             plan: ArchivePlan(partition: partition, cycle: s.int64(0), offsets: s.int64(1)...max(s.int64(1), s.int64(2))),
             barrierOffset: s.int64(3), lotIds: nil)
+        let tookSummaries = s.int64(4) >= 0
         guard try !s.step() else {
             throw LedgerError(.corrupt, "shard file \(db.path) lists more than one archive whose rows are still hot; rebuild it from the log")
         }
+        s.reset()
+        if tookSummaries { left.plan.summariesFrom = try summariesFrom(before: left.plan.cycle) }
         return left
     }
 
@@ -71,6 +74,14 @@ extension LedgerStore {
                 assert(again == taken, "archive of cycle \(left.plan.cycle): the queue names other lots than the barrier took")
             }
         #endif
+        if left.plan.summariesFrom != nil {
+            // Every sealed cycle's through the range: the earlier ones went with their archives.
+            try db.prepare("DELETE FROM conversions WHERE offset <= ?").bind(.integer(last)).run()
+            for table in ["debts", "partner_stats", "cycle_programme_versions"] {
+                try db.prepareDynamic("DELETE FROM \(table) WHERE cycle IN (SELECT cycle FROM cycles WHERE barrier_offset <= ?)")
+                    .bind(.integer(last)).run()
+            }
+        }
         let deleteLot = try db.prepare("DELETE FROM lots WHERE lot_id = ?")
         for lot in lotIds { try deleteLot.bind(.integer(lot)).run() }
         // What stays queued: lots still at 0 with a later queue row (given points back and

@@ -24,25 +24,6 @@ extension LedgerStore {
         try db.prepare("UPDATE conversions SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
     }
 
-    /// The conversions of `cycle` (sealed, or `Schema.openCycle`), in offset order.
-    func storedConversions(cycle: Int64) throws(LedgerError) -> [Conversion] {
-        let s = try db.prepare(
-            """
-            SELECT offset, partner_id, partner_txn_id, member_id, external_member_id, points, miles FROM conversions
-            WHERE cycle = ? ORDER BY offset
-            """
-        ).bind(.integer(cycle))
-        defer { s.reset() }
-        var conversions: [Conversion] = []
-        while try s.step() {
-            conversions.append(
-                Conversion(
-                    partnerId: s.text(1), partnerTxnId: s.text(2), memberId: s.text(3), externalMemberId: s.text(4), points: s.int64(5),
-                    miles: s.int64(6), offset: s.int64(0)))
-        }
-        return conversions
-    }
-
     /// Folds a conversion into the open cycle's digest (only when there is one, so a ledger
     /// without exchange partners chains as before).
     func absorbConversion(_ c: Conversion) {

@@ -74,16 +74,6 @@ extension LedgerStore {
         }
     }
 
-    /// The versions a sealed cycle used, in order ([] for a cycle sealed before versions
-    /// were recorded: its position is republished as it was first published).
-    func cycleProgrammeVersions(cycle: Int64) throws(LedgerError) -> [String] {
-        let s = try db.prepare("SELECT version FROM cycle_programme_versions WHERE cycle = ? ORDER BY seq").bind(.integer(cycle))
-        defer { s.reset() }
-        var versions: [String] = []
-        while try s.step() { versions.append(s.text(0)) }
-        return versions
-    }
-
     private func readReleases(_ sql: StaticString, _ values: Int64...) throws(LedgerError) -> [StoredRelease] {
         let s = try db.prepare(sql)
         for (index, value) in values.enumerated() { s.bindInteger(Int32(index + 1), value) }

@@ -1,3 +1,4 @@
+import LedgerArchive
 import Programme
 import SQLite
 
@@ -52,6 +53,8 @@ extension LedgerStore {
         return members
     }
 
+    /// The shard's totals since its first entry: the hot tables' sums, and the cycle
+    /// summaries archived (each file read once).
     func totals() throws(LedgerError) -> ShardTotals {
         var outstanding: [String: Int64] = [:]
         let o = try db.prepare("SELECT issuer, SUM(points_left) FROM lots GROUP BY issuer")
@@ -68,6 +71,22 @@ extension LedgerStore {
                 clawedBack: p.int64(4), outstanding: 0, feesMinor: p.int64(5), promoted: p.int64(6))
         }
         p.reset()
+        let archived = try archivedSummaries()
+        for table in archived where table.name == "partner_stats" {
+            for row in table.rows {
+                func value(_ column: String) -> Int64 { table.value(column, in: row)?.integer ?? 0 }
+                let id = table.value("partner_id", in: row)?.text ?? ""
+                var sum = partners[
+                    id, default: PartnerTotals(partnerId: id, issued: 0, redeemed: 0, expired: 0, clawedBack: 0, outstanding: 0, feesMinor: 0)]
+                sum.issued += value("issued")
+                sum.redeemed += value("redeemed")
+                sum.expired += value("expired")
+                sum.clawedBack += value("clawed_back")
+                sum.feesMinor += value("fees_minor")
+                sum.promoted += value("promoted")
+                partners[id] = sum
+            }
+        }
         for (issuer, points) in outstanding {
             partners[
                 issuer, default: PartnerTotals(partnerId: issuer, issued: 0, redeemed: 0, expired: 0, clawedBack: 0, outstanding: 0, feesMinor: 0)
@@ -75,9 +94,17 @@ extension LedgerStore {
             .outstanding = points
         }
         let d = try db.prepare("SELECT payer, payee, SUM(amount_minor) FROM debts GROUP BY payer, payee ORDER BY payer, payee")
-        var debts: [DebtTotal] = []
-        while try d.step() { debts.append(DebtTotal(payer: d.text(0), payee: d.text(1), amountMinor: d.int64(2))) }
+        var debtSums: [BatchState.DebtKey: Int64] = [:]
+        while try d.step() { debtSums[BatchState.DebtKey(payer: d.text(0), payee: d.text(1)), default: 0] += d.int64(2) }
         d.reset()
+        for table in archived where table.name == "debts" {
+            for row in table.rows {
+                let key = BatchState.DebtKey(payer: table.value("payer", in: row)?.text ?? "", payee: table.value("payee", in: row)?.text ?? "")
+                debtSums[key, default: 0] += table.value("amount_minor", in: row)?.integer ?? 0
+            }
+        }
+        let debts = debtSums.map { DebtTotal(payer: $0.key.payer, payee: $0.key.payee, amountMinor: $0.value) }
+            .sorted { ($0.payer, $0.payee) < ($1.payer, $1.payee) }
         let row = try readShardRow()
         let c = try db.prepare(
             "SELECT COALESCE(SUM(accepted),0), COALESCE(SUM(rejected),0), COALESCE(SUM(duplicates),0), COALESCE(SUM(dead_letters),0) FROM cycles")
@@ -90,20 +117,31 @@ extension LedgerStore {
             nextOffset: row.nextOffset)
     }
 
-    /// Every sealed cycle's position, by cycle.
+    /// Every sealed cycle's position, by cycle (summaries that left the hot tables read
+    /// from their archives).
     func positions() throws(LedgerError) -> [CyclePosition] {
         let s = try db.prepare("SELECT cycle FROM cycles ORDER BY cycle")
         var cycles: [Int64] = []
         while try s.step() { cycles.append(s.int64(0)) }
         s.reset()
         var positions: [CyclePosition] = []
+        var files: (file: String, content: ArchiveContent)?
         for cycle in cycles {
-            if let position = try storedPosition(cycle: cycle) { positions.append(position) }
+            if let position = try storedPosition(cycle: cycle, files: &files) {
+                positions.append(position)
+            }
         }
         return positions
     }
 
     func storedPosition(cycle: Int64) throws(LedgerError) -> CyclePosition? {
+        var files: (file: String, content: ArchiveContent)?
+        return try storedPosition(cycle: cycle, files: &files)
+    }
+
+    private func storedPosition(
+        cycle: Int64, files: inout (file: String, content: ArchiveContent)?
+    ) throws(LedgerError) -> CyclePosition? {
         let s = try db.prepare(
             "SELECT first_offset, barrier_offset, closed_at, accepted, rejected, duplicates, dead_letters, ledger_digest FROM cycles WHERE cycle = ?"
         )
@@ -117,29 +155,9 @@ extension LedgerStore {
             closedAtMilliseconds: s.int64(2), accepted: s.int64(3), rejected: s.int64(4),
             duplicates: s.int64(5), deadLetters: s.int64(6), debts: [], points: [], ledgerDigest: s.text(7))
         s.reset()
-        position.conversions = try storedConversions(cycle: cycle)
-        position.programmeVersions = try cycleProgrammeVersions(cycle: cycle)
-        let d = try db.prepare("SELECT payer, payee, amount_minor FROM debts WHERE cycle = ? ORDER BY payer, payee")
-        d.bind(.integer(cycle))
-        while try d.step() {
-            position.debts.append(DebtTotal(payer: d.text(0), payee: d.text(1), amountMinor: d.int64(2)))
-        }
-        d.reset()
-        let p = try db.prepare(
-            """
-            SELECT partner_id, issued, redeemed, expired, clawed_back, fees_minor, promoted, outstanding, redemption_fees_minor, funded_minor
-            FROM partner_stats WHERE cycle = ? ORDER BY partner_id
-            """
-        )
-        defer { p.reset() }
-        p.bind(.integer(cycle))
-        while try p.step() {
-            position.points.append(
-                PartnerPoints(
-                    partnerId: p.text(0), issued: p.int64(1), redeemed: p.int64(2), expired: p.int64(3),
-                    clawedBack: p.int64(4), feesMinor: p.int64(5), promoted: p.int64(6), outstanding: p.int64(7),
-                    redemptionFeesMinor: p.int64(8), fundedMinor: p.int64(9)))
-        }
+        Self.fill(
+            &position,
+            from: try cycleSummaries(cycle: cycle, barrierOffset: position.barrierOffset, files: &files))
         return position
     }
 }

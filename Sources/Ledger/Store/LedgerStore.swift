@@ -13,6 +13,9 @@ final class LedgerStore {
     /// The file's page size, bytes (a WAL frame is a page and 24 bytes).
     let pageSize: Int64
     let partition: Int32
+    /// Where the shard's archive files are (`Shard.archiveDirectory`): positions and totals
+    /// read cycle summaries that left the hot tables from there.
+    let archiveDirectory: String
     /// Aggregates of the batch being applied; nil outside `apply`.
     var batch: BatchState?
     /// Balances as committed, so most transactions need no member SELECT. Filled only
@@ -75,8 +78,9 @@ final class LedgerStore {
     static let maxCachedLotsPerMember = 256
 
     /// Opens (creating and migrating if needed) the shard file of `partition`.
-    init(path: String, partition: Int32) throws(LedgerError) {
+    init(path: String, partition: Int32, archiveDirectory: String) throws(LedgerError) {
         self.partition = partition
+        self.archiveDirectory = archiveDirectory
         db = try SQLiteDatabase(path: path)
         do throws(LedgerError) {
             try db.execute("PRAGMA journal_mode = WAL")

@@ -83,11 +83,13 @@ struct BenchHistory: AsyncParsableCommand {
         var programme = Programme.sample
         programme.idempotencyHorizonDays = horizonDays
         programme.reversalWindowDays = reversalDays
+        programme.archivesCycleSummaries = true
         programme.expiryMonths = expiryMonths
         settings.steadyDay = HistoryBenchmark.steadyDay(programme: programme)
         print(
             "\(Format.grouped(Int64(transactions))) transactions, \(Format.grouped(Int64(members))) members, \(days) days, one shard; "
-                + "idempotency horizon \(horizonDays) days, reversal window \(reversalDays) days, lots expire after \(expiryMonths) months")
+                + "idempotency horizon \(horizonDays) days, reversal window \(reversalDays) days (cycle summaries archived too), lots expire after \(expiryMonths) months"
+        )
         let result = try HistoryBenchmark.run(settings: settings, programme: programme, directory: data) { print($0) }
         report(result, figures, steadyDay: settings.steadyDay)
         try figures.finish()

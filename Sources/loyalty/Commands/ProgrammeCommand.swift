@@ -53,6 +53,10 @@ struct ProgrammeCommand: AsyncParsableCommand {
             lines.append("redemption rules: " + redemption.map { "\($0.id) (\(Self.describe($0.redemption)))" }.joined(separator: ", "))
         }
         if let days = programme.claimWindowDays { lines.append("retro-claims within \(days) days") }
+        if let horizon = programme.idempotencyHorizonDays, let window = programme.reversalWindowDays {
+            let summaries = programme.archivesCycleSummaries ? ", with their cycles' summaries" : ""
+            lines.append("archived: rows past the \(horizon)-day horizon and the \(window)-day reversal window\(summaries)")
+        }
         lines.append("cards: up to \(programme.maxCardsPerAccount) per account")
         return lines + economics(programme)
     }
