@@ -2,6 +2,7 @@ import Foundation
 import LedgerArchive
 import LoyaltyTesting
 import Programme
+import SQLite
 import Testing
 
 @testable import Ledger
@@ -71,6 +72,14 @@ extension Programme {
         #expect(republished == [LedgerOutput.position(positions[5])])
         _ = try plain.shard.apply([stale], batchSize: 1)
         #expect(!positions[5].debts.isEmpty && !positions[5].points.isEmpty && !positions[5].programmeVersions.isEmpty)
+
+        // The totals of what left are kept beside the hot tables; verify sums the files again.
+        #expect(try ArchiveTests.count(summaries.shard, "archived_partner_totals") == 3)
+        try summaries.shard.db.execute("UPDATE archived_debt_totals SET amount_minor = amount_minor + 1 WHERE payer = 'alpha'")
+        #expect(try summaries.shard.totals() != plain.shard.totals())
+        #expect(try summaries.shard.verifyArchives() == ["archived_debt_totals differ from the debts the archive files hold"])
+        try summaries.shard.db.execute("UPDATE archived_debt_totals SET amount_minor = amount_minor - 1 WHERE payer = 'alpha'")
+        #expect(try summaries.shard.verifyArchives().isEmpty)
 
         // Archives and hot tables hold the ledger applied with nothing archived.
         try ArchiveTests.restoreArchives(into: summaries.shard)

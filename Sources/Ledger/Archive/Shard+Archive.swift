@@ -79,6 +79,14 @@ extension Shard {
                 problems.append(error.description)
             }
         }
+        // The archived totals the shard's totals read, against the files they were summed from.
+        if problems.isEmpty {
+            let (stored, summed) = (try store.archivedTotals(), try store.archivedTotalsFromFiles())
+            if stored.partners != summed.partners {
+                problems.append("archived_partner_totals differ from the partner_stats the archive files hold")
+            }
+            if stored.debts != summed.debts { problems.append("archived_debt_totals differ from the debts the archive files hold") }
+        }
         return problems
     }
 

@@ -76,6 +76,7 @@ extension LedgerStore {
         #endif
         if left.plan.summariesFrom != nil {
             // Every sealed cycle's through the range: the earlier ones went with their archives.
+            try addToArchivedTotals(through: last)
             try db.prepare("DELETE FROM conversions WHERE offset <= ?").bind(.integer(last)).run()
             for table in ["debts", "partner_stats", "cycle_programme_versions"] {
                 try db.prepareDynamic("DELETE FROM \(table) WHERE cycle IN (SELECT cycle FROM cycles WHERE barrier_offset <= ?)")

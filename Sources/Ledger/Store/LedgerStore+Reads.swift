@@ -53,8 +53,8 @@ extension LedgerStore {
         return members
     }
 
-    /// The shard's totals since its first entry: the hot tables' sums, and the cycle
-    /// summaries archived (each file read once).
+    /// The shard's totals since its first entry: the hot tables' sums, and the archived
+    /// cycle summaries' (`archived_partner_totals`, `archived_debt_totals`).
     func totals() throws(LedgerError) -> ShardTotals {
         var outstanding: [String: Int64] = [:]
         let o = try db.prepare("SELECT issuer, SUM(points_left) FROM lots GROUP BY issuer")
@@ -71,21 +71,18 @@ extension LedgerStore {
                 clawedBack: p.int64(4), outstanding: 0, feesMinor: p.int64(5), promoted: p.int64(6))
         }
         p.reset()
-        let archived = try archivedSummaries()
-        for table in archived where table.name == "partner_stats" {
-            for row in table.rows {
-                func value(_ column: String) -> Int64 { table.value(column, in: row)?.integer ?? 0 }
-                let id = table.value("partner_id", in: row)?.text ?? ""
-                var sum = partners[
-                    id, default: PartnerTotals(partnerId: id, issued: 0, redeemed: 0, expired: 0, clawedBack: 0, outstanding: 0, feesMinor: 0)]
-                sum.issued += value("issued")
-                sum.redeemed += value("redeemed")
-                sum.expired += value("expired")
-                sum.clawedBack += value("clawed_back")
-                sum.feesMinor += value("fees_minor")
-                sum.promoted += value("promoted")
-                partners[id] = sum
-            }
+        let archived = try archivedTotals()
+        for row in archived.partners {
+            let id = row[0].text ?? ""
+            var sum = partners[
+                id, default: PartnerTotals(partnerId: id, issued: 0, redeemed: 0, expired: 0, clawedBack: 0, outstanding: 0, feesMinor: 0)]
+            sum.issued += row[1].integer ?? 0
+            sum.redeemed += row[2].integer ?? 0
+            sum.expired += row[3].integer ?? 0
+            sum.clawedBack += row[4].integer ?? 0
+            sum.feesMinor += row[5].integer ?? 0
+            sum.promoted += row[6].integer ?? 0
+            partners[id] = sum
         }
         for (issuer, points) in outstanding {
             partners[
@@ -97,11 +94,8 @@ extension LedgerStore {
         var debtSums: [BatchState.DebtKey: Int64] = [:]
         while try d.step() { debtSums[BatchState.DebtKey(payer: d.text(0), payee: d.text(1)), default: 0] += d.int64(2) }
         d.reset()
-        for table in archived where table.name == "debts" {
-            for row in table.rows {
-                let key = BatchState.DebtKey(payer: table.value("payer", in: row)?.text ?? "", payee: table.value("payee", in: row)?.text ?? "")
-                debtSums[key, default: 0] += table.value("amount_minor", in: row)?.integer ?? 0
-            }
+        for row in archived.debts {
+            debtSums[BatchState.DebtKey(payer: row[0].text ?? "", payee: row[1].text ?? ""), default: 0] += row[2].integer ?? 0
         }
         let debts = debtSums.map { DebtTotal(payer: $0.key.payer, payee: $0.key.payee, amountMinor: $0.value) }
             .sorted { ($0.payer, $0.payee) < ($1.payer, $1.payee) }

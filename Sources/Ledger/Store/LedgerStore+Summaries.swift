@@ -124,15 +124,75 @@ extension LedgerStore {
         }
     }
 
-    /// The summaries in archive files (each file once; not the archive whose rows are still
-    /// hot): what `totals` adds to the hot tables' sums.
-    func archivedSummaries() throws(LedgerError) -> [ArchiveContent.Table] {
+    /// Adds the partner_stats and debts of the sealed cycles whose barrier is at or before
+    /// `last` (about to be deleted) to the archived totals.
+    func addToArchivedTotals(through last: Int64) throws(LedgerError) {
+        try db.prepare(
+            """
+            INSERT INTO archived_partner_totals (partner_id, issued, redeemed, expired, clawed_back, fees_minor, promoted)
+            SELECT partner_id, SUM(issued), SUM(redeemed), SUM(expired), SUM(clawed_back), SUM(fees_minor), SUM(promoted)
+            FROM partner_stats WHERE cycle IN (SELECT cycle FROM cycles WHERE barrier_offset <= ?) GROUP BY partner_id
+            ON CONFLICT (partner_id) DO UPDATE SET issued = issued + excluded.issued, redeemed = redeemed + excluded.redeemed,
+            expired = expired + excluded.expired, clawed_back = clawed_back + excluded.clawed_back,
+            fees_minor = fees_minor + excluded.fees_minor, promoted = promoted + excluded.promoted
+            """
+        ).bind(.integer(last)).run()
+        try db.prepare(
+            """
+            INSERT INTO archived_debt_totals (payer, payee, amount_minor)
+            SELECT payer, payee, SUM(amount_minor) FROM debts WHERE cycle IN (SELECT cycle FROM cycles WHERE barrier_offset <= ?)
+            GROUP BY payer, payee
+            ON CONFLICT (payer, payee) DO UPDATE SET amount_minor = amount_minor + excluded.amount_minor
+            """
+        ).bind(.integer(last)).run()
+    }
+
+    /// The archived totals as stored, as two tables shaped like `partner_stats` (no cycle)
+    /// and `debts` (no cycle), for `totals` and `ledger verify`.
+    func archivedTotals() throws(LedgerError) -> (partners: [[ArchiveContent.Value]], debts: [[ArchiveContent.Value]]) {
+        let partners = ArchivedTable(
+            name: "archived_partner_totals", columns: ["partner_id", "issued", "redeemed", "expired", "clawed_back", "fees_minor", "promoted"],
+            orderBy: "partner_id")
+        let debts = ArchivedTable(name: "archived_debt_totals", columns: ["payer", "payee", "amount_minor"], orderBy: "payer, payee")
+        var result: [[[ArchiveContent.Value]]] = []
+        for table in [partners, debts] {
+            let s = try db.prepareDynamic("SELECT \(table.columns.joined(separator: ", ")) FROM \(table.name) ORDER BY \(table.orderBy)")
+            defer { s.reset() }
+            result.append(try Self.readRows(s, table))
+        }
+        return (result[0], result[1])
+    }
+
+    /// The archived totals summed again from the archive files (each read once; not the
+    /// archive whose rows are still hot), in `archivedTotals`' shape and order.
+    func archivedTotalsFromFiles() throws(LedgerError) -> (partners: [[ArchiveContent.Value]], debts: [[ArchiveContent.Value]]) {
         let left = try readArchivedRowsLeft()?.plan.cycle
-        var tables: [ArchiveContent.Table] = []
+        let sums = ["issued", "redeemed", "expired", "clawed_back", "fees_minor", "promoted"]
+        var partners: [String: [Int64]] = [:]
+        var debts: [String: (payer: String, payee: String, amount: Int64)] = [:]
         for record in try archiveRecords() where record.summaryRows > 0 && record.cycle != left {
             let content = try readArchive(record)
-            tables += Self.summaryTables.compactMap { content.table($0.name) }
+            if let table = content.table("partner_stats") {
+                for row in table.rows {
+                    let id = table.value("partner_id", in: row)?.text ?? ""
+                    var values = partners[id, default: Array(repeating: 0, count: sums.count)]
+                    for (index, column) in sums.enumerated() { values[index] += table.value(column, in: row)?.integer ?? 0 }
+                    partners[id] = values
+                }
+            }
+            if let table = content.table("debts") {
+                for row in table.rows {
+                    let (payer, payee) = (table.value("payer", in: row)?.text ?? "", table.value("payee", in: row)?.text ?? "")
+                    debts[payer + "\u{0}" + payee, default: (payer, payee, 0)].amount += table.value("amount_minor", in: row)?.integer ?? 0
+                }
+            }
         }
-        return tables
+        return (
+            partners.keys.sorted().map { id in [.text(id)] + partners[id]!.map { .integer($0) } },
+            debts.keys.sorted().map { key in
+                let debt = debts[key]!
+                return [.text(debt.payer), .text(debt.payee), .integer(debt.amount)]
+            }
+        )
     }
 }

@@ -14,8 +14,7 @@ extension LedgerCommand {
         @Option(help: "Directory of the shard files.") var data = "var/worker"
         @Option(help: "The member's partition.") var partition: Int32
         @Option(help: "The member id.") var member: String
-        @Option(help: "Root of the archive directories (default: <data>/archive), as given to the worker.")
-        var archiveDir: String?
+        @OptionGroup var archives: ArchiveDirOption
         @OptionGroup var programme: ProgrammeOption
 
         func run() async throws {
@@ -25,7 +24,7 @@ extension LedgerCommand {
             }
             let shard = try Shard(
                 path: file.path, partition: partition, programme: programme,
-                archiveDirectory: archiveDir.map { ArchiveLocation.directory(root: $0, partition: partition) })
+                archiveDirectory: archives.directory(partition: partition))
             defer { shard.close() }
             let entries = try shard.history(ofMember: member)
             guard !entries.isEmpty else { throw CLIError("member \(member) has no transactions in partition \(partition) of \(data)") }

@@ -20,8 +20,7 @@ extension LedgerCommand {
         )
 
         @OptionGroup var shards: ShardsOption
-        @Option(help: "Root of the archive directories (default: <data>/archive), as given to the worker.")
-        var archiveDir: String?
+        @OptionGroup var archives: ArchiveDirOption
         @OptionGroup var programme: ProgrammeOption
 
         func run() async throws {
@@ -31,7 +30,7 @@ extension LedgerCommand {
             for file in files {
                 let shard = try Shard(
                     path: file.path, partition: file.partition, programme: programme,
-                    archiveDirectory: archiveDir.map { ArchiveLocation.directory(root: $0, partition: file.partition) })
+                    archiveDirectory: archives.directory(partition: file.partition))
                 defer { shard.close() }
                 let report = try shard.verify()
                 print(Self.describe(report))

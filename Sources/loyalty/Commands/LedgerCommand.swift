@@ -21,6 +21,7 @@ extension LedgerCommand {
         )
 
         @OptionGroup var shards: ShardsOption
+        @OptionGroup var archives: ArchiveDirOption
         @Option(help: "Show this member's balance and lots (searched in every shard).") var member: String?
         @Option(help: "With --member: the moment (UTC milliseconds since 1970) whose spendable balance to show; default now.")
         var at: Int64?
@@ -68,7 +69,9 @@ extension LedgerCommand {
             var all: [ShardTotals] = []
             var companyBalances: [String: Int64] = [:]  // Ledger+Companies
             for file in files {
-                let shard = try Shard(path: file.path, partition: file.partition, programme: programme)
+                let shard = try Shard(
+                    path: file.path, partition: file.partition, programme: programme,
+                    archiveDirectory: archives.directory(partition: file.partition))
                 defer { shard.close() }
                 let totals = try shard.totals()
                 print("partition \(file.partition): next offset \(totals.nextOffset), digest \(try shard.digest())")
@@ -100,6 +103,7 @@ extension LedgerCommand {
         @Option(help: "Directory of the live shard files.") var data = "var/worker"
         @Option(help: "Partition to rebuild.") var partition: Int32
         @Option(help: "Where to write the rebuilt shard (default: <data>/rebuilt/shard-NNNN.sqlite).") var out: String?
+        @OptionGroup var archives: ArchiveDirOption
         @OptionGroup var log: LogOptions
 
         func run() async throws {
@@ -109,7 +113,8 @@ extension LedgerCommand {
             guard FileManager.default.fileExists(atPath: livePath) else {
                 throw CLIError("no live shard for partition \(partition) at \(livePath)")
             }
-            let live = try Shard(path: livePath, partition: partition, programme: programme)
+            let live = try Shard(
+                path: livePath, partition: partition, programme: programme, archiveDirectory: archives.directory(partition: partition))
             let liveOffset = try live.nextOffset()
             let liveDigest = try live.digest()
             let livePositions = try live.positions()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Ledger
 
 /// `--data` and `--partition` of the `loyalty ledger` tools that read one shard or every
 /// shard of a data directory.
@@ -14,4 +15,15 @@ struct ShardsOption: ParsableArguments {
         }
         return shards
     }
+}
+
+/// `--archive-dir`: where the worker was told to put the shards' archives (docs/operations.md,
+/// "Archives"). Commands that read archived rows (a member's history, verification, and
+/// with `archive_cycle_summaries` the positions and totals) take it.
+struct ArchiveDirOption: ParsableArguments {
+    @Option(help: "Root of the archive directories (default: <data>/archive), as given to the worker.")
+    var archiveDir: String?
+
+    /// The archive directory of `partition`'s shard (nil: the shard's default).
+    func directory(partition: Int32) -> String? { archiveDir.map { ArchiveLocation.directory(root: $0, partition: partition) } }
 }
