@@ -101,6 +101,20 @@ struct SteadyHistory {
         return (history, days, try Harness(programme: programme), try Harness(programme: programme))
     }
 
+    /// Applies `count` days of `history` to `bounded` (in batches of 97) and `plain` (of
+    /// 1,000), and to `others` (of 1,000): `bounded`'s results and positions, digests
+    /// aside, must be `plain`'s every day.
+    static func applyAlike(_ count: Int, _ history: inout SteadyHistory, _ bounded: Harness, _ plain: Harness, others: [Harness] = []) throws {
+        for _ in 0..<count {
+            let day = history.nextDay()
+            let a = try bounded.shard.apply(day, batchSize: 97).map(Self.withoutDigest)
+            let b = try plain.shard.apply(day, batchSize: 1_000).map(Self.withoutDigest)
+            let same = a == b
+            #expect(same, "day \(history.day): results or positions differ from the ledger that archives nothing")
+            for other in others { _ = try other.shard.apply(day, batchSize: 1_000) }
+        }
+    }
+
     /// Every archive file `a` recorded has the same bytes in `b`'s directory.
     static func expectSameArchiveFiles(_ a: Shard, _ b: Shard) throws {
         for record in try a.archives() {
@@ -183,13 +197,7 @@ struct SteadyHistory {
         var history = SteadyHistory(seed: TestSeed.value)
         let bounded = try Harness(programme: Self.programme)
         let plain = try Harness(programme: Self.unbounded)
-        for _ in 0..<90 {
-            let day = history.nextDay()
-            let a = try bounded.shard.apply(day, batchSize: 97).map(Self.withoutDigest)
-            let b = try plain.shard.apply(day, batchSize: 1_000).map(Self.withoutDigest)
-            let same = a == b
-            #expect(same, "day \(history.day): results differ with the horizon")
-        }
+        try Self.applyAlike(90, &history, bounded, plain)
         let archives = try bounded.shard.archives()
         #expect(archives.count > 50)
         #expect(try bounded.shard.verifyArchives().isEmpty)

@@ -40,13 +40,7 @@ extension Programme {
         let summaries = try Harness(programme: Self.programme)
         let rowsOnly = try Harness(programme: ArchiveTests.programme)
         let plain = try Harness(programme: ArchiveTests.unbounded)
-        for _ in 0..<90 {
-            let day = history.nextDay()
-            let a = try summaries.shard.apply(day, batchSize: 97).map(ArchiveTests.withoutDigest)
-            let b = try plain.shard.apply(day, batchSize: 1_000).map(ArchiveTests.withoutDigest)
-            #expect(a == b, "day \(history.day): results or positions differ with the summaries archived")
-            _ = try rowsOnly.shard.apply(day, batchSize: 1_000)
-        }
+        try ArchiveTests.applyAlike(90, &history, summaries, plain, others: [rowsOnly])
         // Hot: the cycles inside the 20-day ages, and the last archive's until the next entry.
         #expect(try Self.hotCycles(plain.shard, "debts") > 80 && Self.hotCycles(plain.shard, "partner_stats") > 80)
         #expect(try Self.hotCycles(summaries.shard, "debts") <= 23 && Self.hotCycles(summaries.shard, "partner_stats") <= 23)
