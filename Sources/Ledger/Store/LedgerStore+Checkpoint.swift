@@ -30,8 +30,10 @@ extension LedgerStore {
     /// own checkpoint, inside a COMMIT, lets the WAL start over (401 times in the 720 days of
     /// `bench history`, `Shard.takeCommitCheckpoints`). Raised to 256 MiB (tried 2026-12-03), it
     /// acted 110 times, and the larger WAL made every barrier slower: the last ten's stall
-    /// 40 → 55.7 ms median, 103.5 ms max, past the 50 ms target (docs/big-shards.md,
-    /// "Checkpoints in the COMMIT").
+    /// 40 → 55.7 ms median, 103.5 ms max, past the 50 ms target. With `walSizeLimitBytes`
+    /// raised to 256 MiB too, the barrier's COMMIT stayed as it is and the late CPU per record
+    /// fell by a fifth, but the breakage took 21 ms instead of 13 and one of the last ten
+    /// barriers 57 ms (docs/big-shards.md, "Checkpoints in the COMMIT").
     static let autocheckpointPages = 16_384
     /// WAL content past which the worker checkpoints a shard (32 MiB: a batch rewrites the
     /// same hot pages, which a checkpoint then copies once, so not much smaller).
