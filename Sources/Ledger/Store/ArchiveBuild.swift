@@ -59,7 +59,7 @@ struct BuiltArchive: Sendable {
         if let from = plan.summariesFrom {
             // Sealed long ago, so frozen like the rest (a seal is their last write).
             let summaries = try LedgerStore.summaryTables.map { summary throws(LedgerError) in
-                table(summary, try rows(summary, where: LedgerStore.summaryCondition(summary), from...range.upperBound, db: db))
+                table(summary, try rows(summary, where: LedgerStore.summaryCondition(summary.name), from...range.upperBound, db: db))
             }
             content.tables += summaries
             summaryRows = summaries.reduce(0) { $0 + $1.rows.count }

@@ -74,13 +74,12 @@ extension LedgerStore {
                 assert(again == taken, "archive of cycle \(left.plan.cycle): the queue names other lots than the barrier took")
             }
         #endif
-        if left.plan.summariesFrom != nil {
-            // Every sealed cycle's through the range: the earlier ones went with their archives.
-            try addToArchivedTotals(through: last)
-            try db.prepare("DELETE FROM conversions WHERE offset <= ?").bind(.integer(last)).run()
-            for table in ["debts", "partner_stats", "cycle_programme_versions"] {
-                try db.prepareDynamic("DELETE FROM \(table) WHERE cycle IN (SELECT cycle FROM cycles WHERE barrier_offset <= ?)")
-                    .bind(.integer(last)).run()
+        if let from = left.plan.summariesFrom {
+            // Exactly what the file took (`summaryCondition`), summed first.
+            try addToArchivedTotals(from: from, through: last)
+            for table in Self.summaryTables {
+                try db.prepareDynamic("DELETE FROM \(table.name) WHERE \(Self.summaryCondition(table.name))")
+                    .bind(.integer(from), .integer(last)).run()
             }
         }
         let deleteLot = try db.prepare("DELETE FROM lots WHERE lot_id = ?")

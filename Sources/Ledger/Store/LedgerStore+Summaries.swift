@@ -7,9 +7,8 @@ import SQLite
 /// it does only when the programme sets `archive_cycle_summaries`; then the position of an
 /// archived cycle, and the shard's totals, read them from that archive file.
 extension LedgerStore {
-    /// A sealed cycle's summaries: what its position publishes besides its counts and
-    /// digest (`storedPosition`). An archive takes them when the programme sets
-    /// `archive_cycle_summaries` (`ArchivePlan.summariesFrom`); `cycles` rows stay hot.
+    /// The summary tables, as an archive holds them (`ArchivePlan.summariesFrom`); `cycles`
+    /// rows stay hot.
     static let summaryTables = [
         ArchivedTable(name: "debts", columns: ["cycle", "payer", "payee", "amount_minor"], orderBy: "cycle, payer, payee"),
         ArchivedTable(
@@ -26,9 +25,10 @@ extension LedgerStore {
     ]
 
     /// SQL: the rows of `table` (one of `summaryTables`) of the sealed cycles whose barrier
-    /// is in ?1...?2. A conversion's offset is inside its cycle, so the range says it.
-    static func summaryCondition(_ table: ArchivedTable) -> String {
-        table.name == "conversions"
+    /// is in ?1...?2: what an archive takes, sums into the archived totals and deletes. A
+    /// conversion's offset is inside its cycle, so the range says it.
+    static func summaryCondition(_ table: String) -> String {
+        table == "conversions"
             ? "offset BETWEEN ?1 AND ?2" : "cycle IN (SELECT cycle FROM cycles WHERE barrier_offset BETWEEN ?1 AND ?2)"
     }
 
@@ -124,27 +124,26 @@ extension LedgerStore {
         }
     }
 
-    /// Adds the partner_stats and debts of the sealed cycles whose barrier is at or before
-    /// `last` (about to be deleted) to the archived totals.
-    func addToArchivedTotals(through last: Int64) throws(LedgerError) {
-        try db.prepare(
+    /// Adds the partner_stats and debts an archive took (barriers in `from...last`, about
+    /// to be deleted) to the archived totals.
+    func addToArchivedTotals(from: Int64, through last: Int64) throws(LedgerError) {
+        try db.prepareDynamic(
             """
             INSERT INTO archived_partner_totals (partner_id, issued, redeemed, expired, clawed_back, fees_minor, promoted)
             SELECT partner_id, SUM(issued), SUM(redeemed), SUM(expired), SUM(clawed_back), SUM(fees_minor), SUM(promoted)
-            FROM partner_stats WHERE cycle IN (SELECT cycle FROM cycles WHERE barrier_offset <= ?) GROUP BY partner_id
+            FROM partner_stats WHERE \(Self.summaryCondition("partner_stats")) GROUP BY partner_id
             ON CONFLICT (partner_id) DO UPDATE SET issued = issued + excluded.issued, redeemed = redeemed + excluded.redeemed,
             expired = expired + excluded.expired, clawed_back = clawed_back + excluded.clawed_back,
             fees_minor = fees_minor + excluded.fees_minor, promoted = promoted + excluded.promoted
             """
-        ).bind(.integer(last)).run()
-        try db.prepare(
+        ).bind(.integer(from), .integer(last)).run()
+        try db.prepareDynamic(
             """
             INSERT INTO archived_debt_totals (payer, payee, amount_minor)
-            SELECT payer, payee, SUM(amount_minor) FROM debts WHERE cycle IN (SELECT cycle FROM cycles WHERE barrier_offset <= ?)
-            GROUP BY payer, payee
+            SELECT payer, payee, SUM(amount_minor) FROM debts WHERE \(Self.summaryCondition("debts")) GROUP BY payer, payee
             ON CONFLICT (payer, payee) DO UPDATE SET amount_minor = amount_minor + excluded.amount_minor
             """
-        ).bind(.integer(last)).run()
+        ).bind(.integer(from), .integer(last)).run()
     }
 
     /// The archived totals as stored, as two tables shaped like `partner_stats` (no cycle)
