@@ -7,7 +7,12 @@ enum Schema {
     /// collides with a sealed one.
     static let openCycle: Int64 = -1
 
-    static let migrations: [String] = [
+    /// Every migration, in order: 1–15 below, 16 on the storage of big shards
+    /// (`Schema+BigShards.swift`, where new ones are appended).
+    static let migrations = ledgerMigrations + bigShardMigrations
+
+    /// Migrations 1–15: the ledger's tables and what the programme rules added.
+    static let ledgerMigrations: [String] = [
         // 1: the whole ledger.
         """
         CREATE TABLE shard (
@@ -315,87 +320,6 @@ enum Schema {
         CREATE TABLE IF NOT EXISTS suspended_partners (
             partner_id TEXT PRIMARY KEY,
             cycle INTEGER NOT NULL
-        ) WITHOUT ROWID;
-        """,
-        // 16: spent_lots by lot (issue 11): a lot a redemption empties again loses its
-        // older queue rows (LedgerStore+Lots, `flushSpentLots`), which every archive step
-        // read again while they waited. Not ledger content (not digested); older files keep
-        // their waiting rows until they clear as before.
-        "CREATE INDEX IF NOT EXISTS spent_lots_by_lot ON spent_lots (lot_id);",
-        // 17: spent_lots keyed by the first offset of the cycle that emptied the lot
-        // (issue 11): known when the row is written, so the seal no longer moves the open
-        // cycle's rows to its number (a day's 5,000 rows and their index entries rewritten
-        // inside the barrier). A cycle's rows are those between its first offset and its
-        // barrier, so "key <= barrier offset" selects the same rows as "cycle <= that
-        // cycle". Rows of the open cycle take its first offset; rows of a cycle not in
-        // `cycles` (migration 7 wrote 0 when none was sealed) take 0, as before they were
-        // below every cycle.
-        """
-        CREATE TABLE spent_lots_v17 (
-            first_offset INTEGER NOT NULL,
-            lot_id INTEGER NOT NULL,
-            PRIMARY KEY (first_offset, lot_id)
-        ) WITHOUT ROWID;
-        INSERT OR IGNORE INTO spent_lots_v17 (first_offset, lot_id)
-            SELECT CASE WHEN s.cycle < 0 THEN (SELECT open_first_offset FROM shard WHERE id = 1)
-                ELSE COALESCE((SELECT c.first_offset FROM cycles c WHERE c.cycle = s.cycle), 0) END, s.lot_id
-            FROM spent_lots s;
-        DROP TABLE spent_lots;
-        ALTER TABLE spent_lots_v17 RENAME TO spent_lots;
-        CREATE INDEX spent_lots_by_lot ON spent_lots (lot_id);
-        """,
-        // 18: portions_by_lot dropped (issue 11). Only the archive step read it (is a lot at
-        // 0 still referenced by a hot portion?); the spent-lot queue answers that (a lot
-        // spent after the archived range was emptied after it: a later queue row), and the
-        // index cost a random write for every portion a redemption made and deleted
-        // again at its archive, inside the barrier.
-        "DROP INDEX IF EXISTS portions_by_lot;",
-        // 19: archived rows deleted after their barrier (issue 11). A barrier writes its
-        // archive file and its `archives` row but leaves the rows in the hot tables; they
-        // go before the first entry after that barrier is applied
-        // (`LedgerStore+ArchivedRows`), so the barrier's COMMIT no longer writes the pages
-        // of ~5,000 lots deleted at random. This table names the archive whose rows are
-        // still hot (at most one) and the offset of the barrier that wrote it. Not ledger
-        // content (not digested); a snapshot carries it, and the rows go after a restore.
-        """
-        CREATE TABLE IF NOT EXISTS archived_rows_left (
-            cycle INTEGER PRIMARY KEY,
-            barrier_offset INTEGER NOT NULL
-        );
-        """,
-        // 20: spent_lots_by_lot dropped (issue 11). lots.spent_first_offset holds the key of
-        // the lot's newest queue row (the first offset of the cycle that last emptied it),
-        // set by the flush that queues the row: on the lot the batch emptied, a page it writes anyway.
-        // What the archive step asked the index (has the lot a queue row after the range, or
-        // one in it?) is a comparison with that column, and a redemption emptying a lot
-        // again deletes its older row by its key. The index took a write at a random place
-        // for every lot emptied (3,216 of a late day's 18,900 WAL frames in `bench history`)
-        // and another at its archive. Not ledger content (left out of the digest). The
-        // column, its values (one pass over the queue) and the DROP are `addSpentFirstOffset`'s.
-        "SELECT 1;",
-        // 21: cycle summaries archived (issue 11): archives.summary_rows, the rows of debts,
-        // partner_stats, conversions and cycle_programme_versions the file took (-1: it took
-        // none, the programme did not set `archive_cycle_summaries`; the default of every
-        // archive written before), added by `addSummaryRows`. The two tables sum what left:
-        // the totals of every archived cycle's partner_stats and debts, added to when their
-        // rows are deleted, so the shard's totals read them instead of every archive file.
-        // Derived from digested rows, like an index: not digested; `ledger verify` sums
-        // the files again and compares.
-        """
-        CREATE TABLE IF NOT EXISTS archived_partner_totals (
-            partner_id TEXT PRIMARY KEY,
-            issued INTEGER NOT NULL,
-            redeemed INTEGER NOT NULL,
-            expired INTEGER NOT NULL,
-            clawed_back INTEGER NOT NULL,
-            fees_minor INTEGER NOT NULL,
-            promoted INTEGER NOT NULL
-        ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS archived_debt_totals (
-            payer TEXT NOT NULL,
-            payee TEXT NOT NULL,
-            amount_minor INTEGER NOT NULL,
-            PRIMARY KEY (payer, payee)
         ) WITHOUT ROWID;
         """,
     ]
