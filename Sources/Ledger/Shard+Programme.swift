@@ -154,9 +154,11 @@ extension Shard {
     /// point value, or a partner's in both versions — because the clearing node prices all
     /// of a cycle's redeemed points at one value per partner when it cross-checks the debts
     /// (CycleCheck); nor the funding model or kind of a partner in both versions (who pays
-    /// for its open points, how it settles). `loyalty programme publish --current` asks the
-    /// same before publishing.
+    /// for its open points, how it settles); nor lengthen or remove the idempotency horizon
+    /// or the reversal window (`horizonChangeProblem`). `loyalty programme publish
+    /// --current` asks the same before publishing.
     public static func versionChangeProblem(from current: Programme, to next: Programme) -> String? {
+        if let problem = horizonChangeProblem(from: current, to: next) { return problem }
         if next.currency != current.currency || next.currencyExponent != current.currencyExponent {
             return "it changes the settlement currency from \(current.currency) (exponent \(current.currencyExponent)) to "
                 + "\(next.currency) (exponent \(next.currencyExponent)); every cycle settles in one currency"
@@ -182,6 +184,28 @@ extension Shard {
                 return "it changes the settlement value of a point redeemed at \(partner.id) from \(was) to \(now); "
                     + "the clearing node checks a cycle's redemptions at one value per partner"
             }
+        }
+        return nil
+    }
+}
+
+extension Shard {
+    /// Why `next` may not follow `current` for its horizons (nil: it may). Rows leave the
+    /// hot tables, and keys the duplicate filter, once they are older than the limits in
+    /// force (LedgerRules+Horizon); a longer limit later would let a retry or a reversal
+    /// reach back to what is no longer there, and a retry of an archived transaction would
+    /// be taken as new and paid twice. A version may add the limits or shorten them.
+    static func horizonChangeProblem(from current: Programme, to next: Programme) -> String? {
+        let limits = [
+            ("idempotency_horizon_days", current.idempotencyHorizonDays, next.idempotencyHorizonDays, "a retry of a transaction"),
+            ("reversal_window_days", current.reversalWindowDays, next.reversalWindowDays, "a refund or cancel of a transaction"),
+        ]
+        for (field, was, now, reach) in limits {
+            guard let was, now.map({ $0 > was }) ?? true else { continue }
+            let change = now.map { "lengthens \(field) from \(was) to \($0) days" } ?? "removes \(field) (\(was) days)"
+            return "it \(change); rows older than \(was) days may already be archived and their keys forgotten, so \(reach) "
+                + "older than that would not find its original (a repeat would be paid twice). A version may add or shorten "
+                + "the horizons, never lengthen or remove them"
         }
         return nil
     }

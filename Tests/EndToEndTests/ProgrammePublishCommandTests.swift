@@ -41,6 +41,20 @@ struct ProgrammePublishCommandTests {
         } catch let error as CLIError {
             #expect(error.description.contains("point_value_minor") && error.description.contains("nothing published"))
         }
+        // A longer horizon than the running version's: rows past the old one may be archived.
+        func horizons(_ json: String, _ days: Int) -> String {
+            json.replacingOccurrences(
+                of: "\"expiry_months\": 24,", with: "\"expiry_months\": 24, \"idempotency_horizon_days\": \(days), \"reversal_window_days\": \(days),"
+            )
+        }
+        let bounded = try Self.write(horizons(Programme.sampleJSON, 90), test.directory, "v1-bounded.json")
+        let longer = try Self.write(horizons(v2, 180), test.directory, "longer.json")
+        do {
+            try await Self.publish([longer, "--current", bounded], test)
+            Issue.record("a file that lengthens the horizon was published")
+        } catch let error as CLIError {
+            #expect(error.description.contains("idempotency_horizon_days from 90 to 180") && error.description.contains("nothing published"))
+        }
         #expect(try test.recordCount(test.topics.transactions) == 0)
 
         try await Self.publish([good, "--current", current], test)
