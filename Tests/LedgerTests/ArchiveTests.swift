@@ -18,13 +18,14 @@ struct SteadyHistory {
     var offset: Int64 = 0
     var sequence = 0
     let perDay: Int
-    let partners = ["alpha", "beta", "gamma"]
+    let partners: [String]
     /// Recent accruals and redemptions (time, partner, id, member, amount).
     var recent: [(time: Int64, partner: String, id: String, member: String, amount: Int64, accrual: Bool)] = []
 
-    init(seed: UInt64, perDay: Int = 40) {
+    init(seed: UInt64, perDay: Int = 40, partners: [String] = ["alpha", "beta", "gamma"]) {
         random = SplitMix64(seed: seed)
         self.perDay = perDay
+        self.partners = partners
     }
 
     /// The next day's entries and its barrier.
