@@ -197,15 +197,20 @@ extension Shard {
     /// be taken as new and paid twice. A version may add the limits or shorten them.
     static func horizonChangeProblem(from current: Programme, to next: Programme) -> String? {
         let limits = [
-            ("idempotency_horizon_days", current.idempotencyHorizonDays, next.idempotencyHorizonDays, "a retry of a transaction"),
-            ("reversal_window_days", current.reversalWindowDays, next.reversalWindowDays, "a refund or cancel of a transaction"),
+            (
+                "idempotency_horizon_days", current.idempotencyHorizonDays, next.idempotencyHorizonDays,
+                "a retry of a transaction older than that would be taken as new and paid twice"
+            ),
+            (
+                "reversal_window_days", current.reversalWindowDays, next.reversalWindowDays,
+                "a refund or cancel of an original older than that would not find it"
+            ),
         ]
-        for (field, was, now, reach) in limits {
+        for (field, was, now, consequence) in limits {
             guard let was, now.map({ $0 > was }) ?? true else { continue }
             let change = now.map { "lengthens \(field) from \(was) to \($0) days" } ?? "removes \(field) (\(was) days)"
-            return "it \(change); rows older than \(was) days may already be archived and their keys forgotten, so \(reach) "
-                + "older than that would not find its original (a repeat would be paid twice). A version may add or shorten "
-                + "the horizons, never lengthen or remove them"
+            return "it \(change); rows older than \(was) days may already be archived and their keys forgotten, so \(consequence). "
+                + "A version may add or shorten the horizons, never lengthen or remove them"
         }
         return nil
     }
