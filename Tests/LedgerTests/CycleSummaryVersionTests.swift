@@ -9,7 +9,7 @@ import Testing
 /// of a ledger that archives nothing, and a rebuild from the same log writes the same files.
 @Suite struct CycleSummaryVersionTests {
     static func release(_ version: String, summaries: Bool) throws -> ProgrammeRelease {
-        try HorizonVersionTests.release(HorizonVersionTests.json(version: version, horizon: 20, window: 20, summaries: summaries))
+        try ProgrammeVersionTests.release(HorizonVersionTests.json(version: version, horizon: 20, window: 20, summaries: summaries))
     }
 
     @Test func onOffAndOnAgainThroughTheLog() throws {

@@ -17,17 +17,6 @@ import Testing
             of: "\"version\": \"2026-11-01\",", with: "\"version\": \"\(version)\", \(settings)")
     }
 
-    static func release(_ json: String) throws -> ProgrammeRelease {
-        try ProgrammeRelease(file: Array(json.utf8), publishedAtMilliseconds: Clock.t0)
-    }
-
-    static func accrual(_ id: String, at time: Int64) -> LedgerEntry.Kind {
-        .transaction(
-            Transaction(
-                partnerId: "hotel", partnerTxnId: id, memberId: "m1", eventTimeMilliseconds: time,
-                body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any")))
-    }
-
     /// A shard of the sample with a 20-day horizon and window, `days` days of one accrual
     /// and a barrier each: the first days' journal rows are archived by the end.
     static func archivedShard(days: Int) throws -> Harness {
@@ -35,7 +24,10 @@ import Testing
         let h = try Harness(programme: base)
         for day in 0..<days {
             let time = Clock.t0 + Int64(day) * Clock.day
-            try h.run([accrual("h\(day)", at: time), .barrier(cycle: Int64(day), closedAtMilliseconds: time + Clock.day)])
+            try h.run([
+                ProgrammeVersionTests.accrual("hotel", "h\(day)", "m1", 10_000, at: time),
+                .barrier(cycle: Int64(day), closedAtMilliseconds: time + Clock.day),
+            ])
         }
         #expect(try h.shard.archives().count > 0)
         return h
@@ -45,7 +37,7 @@ import Testing
     func aVersionMayNotLengthenOrLiftTheHorizonsOfAnArchivingLedger(horizon: Int?, window: Int?) throws {
         let h = try Self.archivedShard(days: 30)
         let before = try h.shard.member("m1")
-        let longer = try Self.release(Self.json(version: "2026-12-01", horizon: horizon, window: window))
+        let longer = try ProgrammeVersionTests.release(Self.json(version: "2026-12-01", horizon: horizon, window: window))
         #expect {
             try h.run([.programme(longer)])
         } throws: { error in
@@ -57,20 +49,18 @@ import Testing
         // Nothing changed: a retry of day 0's accrual (archived) is still past the horizon, not paid again.
         h.offset -= 1
         #expect(h.shard.programme.version == "2026-11-01")
-        let retry = try h.run([Self.accrual("h0", at: Clock.t0)])
-        guard case .result(_, _, let outcome, _, _) = try #require(retry.first) else { throw CancellationError() }
-        #expect(outcome.reason == .pastIdempotencyHorizon)
+        #expect(try h.tx("hotel", "h0", "m1", at: Clock.t0, accrual(10_000)).reason == .pastIdempotencyHorizon)
         #expect(try h.shard.member("m1") == before)
     }
 
     @Test func shorterHorizonsAndHorizonsAddedLaterAreTaken() throws {
         let h = try Self.archivedShard(days: 30)
-        let shorter = try Self.release(Self.json(version: "2026-12-01", horizon: 10, window: 15))
+        let shorter = try ProgrammeVersionTests.release(Self.json(version: "2026-12-01", horizon: 10, window: 15))
         try h.run([.programme(shorter)])
         #expect(h.shard.programme.idempotencyHorizonDays == 10)
 
         let unbounded = try Harness(programme: .sample)
-        let added = try Self.release(Self.json(version: "2026-12-01", horizon: 20, window: 20))
+        let added = try ProgrammeVersionTests.release(Self.json(version: "2026-12-01", horizon: 20, window: 20))
         try unbounded.run([.programme(added)])
         #expect(unbounded.shard.programme.reversalWindowDays == 20)
     }
