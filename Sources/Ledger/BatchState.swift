@@ -84,6 +84,9 @@ final class BatchState {
     var suspended: [String: Int64]? = nil
     /// This batch's counts, added to the open cycle's at the flush.
     var counts = EntryCounts()
+    /// The latest `LedgerRules.archiveTime` of this batch's journaled rows, raised into
+    /// the open cycle's `cycle_times` row at the flush (LedgerStore+CycleTimes).
+    var latestTime: Int64? = nil
     /// (expires_at, lot_id) of the lots this batch created, for the expiry queue at the
     /// next flush (`LedgerStore.flushExpiryQueue`).
     var expiries: [(expiresAt: Int64, lotId: Int64)] = []

@@ -84,5 +84,28 @@ extension Schema {
             PRIMARY KEY (payer, payee)
         ) WITHOUT ROWID;
         """,
+        // 22: cycle_times (2026-12-04): the latest event or partner time of each hot cycle's
+        // journaled rows (the open cycle as -1 until its seal; `LedgerRules.archiveTime`).
+        // A cycle is archived only once the later of its close time and this is past the
+        // archive age (LedgerRules+Horizon): a row dated after its cycle's close left too
+        // early before. Rows of archived cycles go with their archive. Derived from the
+        // log like an index: not digested (what it decides is in the archives). Filled here
+        // from the hot journal's event times: the partner time of a row stamped by a gateway
+        // was not stored before, so older rows count with their event time.
+        """
+        CREATE TABLE IF NOT EXISTS cycle_times (
+            cycle INTEGER PRIMARY KEY,
+            latest_time INTEGER NOT NULL
+        );
+        INSERT OR REPLACE INTO cycle_times (cycle, latest_time)
+            SELECT cycle, latest FROM (
+                SELECT c.cycle AS cycle,
+                    (SELECT MAX(j.event_time) FROM journal j WHERE j.offset BETWEEN c.first_offset AND c.barrier_offset) AS latest
+                FROM cycles c WHERE c.barrier_offset > COALESCE((SELECT MAX(last_offset) FROM archives), -1)
+            ) WHERE latest IS NOT NULL;
+        INSERT OR REPLACE INTO cycle_times (cycle, latest_time)
+            SELECT -1, MAX(event_time) FROM journal WHERE offset >= (SELECT open_first_offset FROM shard WHERE id = 1)
+            HAVING MAX(event_time) IS NOT NULL;
+        """,
     ]
 }

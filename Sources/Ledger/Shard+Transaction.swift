@@ -42,6 +42,9 @@ extension Shard {
             try store.write(effects, memberId: t.memberId, partnerId: t.partnerId, offset: offset)
             store.state.counts.accepted += 1
         }
+        // A row refused INVALID_FIELD moved nothing, and its times may be anything (one
+        // dated years ahead is refused for that: `LedgerRules.checkAhead`).
+        if rejection?.reason != .invalidField { store.noteArchiveTime(LedgerRules.archiveTime(of: t)) }
         try store.journal(t, offset: offset, effects.record, key: key)
         store.absorb(
             BatchState.JournalRow(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, offset: offset, memberId: t.memberId, record: effects.record))

@@ -123,6 +123,11 @@ extension Transaction.Details {
     /// The envelope's optional fields, their text limits and ranges checked.
     init(wire envelope: Loyalty_V1_TransactionEnvelope) throws(WireError) {
         self.init()
+        // Through a gateway the event time is its stamp, new on every retry; the partner's
+        // time stays (LedgerRules+Horizon). A retro-claim's event time is the partner's already.
+        if envelope.receivedAtMs > 0, envelope.occurredAtMs > 0, !envelope.accrual.retroClaim {
+            occurredAtMilliseconds = envelope.occurredAtMs
+        }
         if !envelope.cardID.isEmpty {
             try FieldLimits.checkId(envelope.cardID, field: "card_id")
             cardId = envelope.cardID

@@ -82,6 +82,9 @@ enum EnvelopeFastPath {
             guard occurredAt > 0 else { throw Declined() }
             eventTime = occurredAt
             details.receivedAtMilliseconds = receivedAt
+        } else if receivedAt > 0, occurredAt > 0 {
+            // The gateway's stamp is new on every retry; the partner's time stays (`Transaction.Details(wire:)`).
+            details.occurredAtMilliseconds = occurredAt
         }
         return .transaction(
             Transaction(

@@ -30,6 +30,11 @@ public struct Transaction: Sendable, Hashable {
         /// `occurred_at_ms` and `receivedAtMilliseconds` the gateway's stamp (0 if none).
         public var retroClaim = false
         public var receivedAtMilliseconds: Int64 = 0
+        /// The partner's `occurred_at_ms` when the event time is the gateway's
+        /// `received_at_ms` (0: the event time is the partner's own). A retry through the
+        /// gateway is stamped anew, so only this time is the same on every retry: the
+        /// idempotency horizon counts from it (`Transaction.partnerTimeMilliseconds`).
+        public var occurredAtMilliseconds: Int64 = 0
         /// Redemptions: the bill the points pay towards (0 = not given).
         public var billAmountMinor: Int64 = 0
         /// Redemptions: a fixed-price reward of the partner's catalogue.
@@ -45,6 +50,12 @@ public struct Transaction: Sendable, Hashable {
 
         /// True when nothing is set: the transaction is a plain one.
         public var isEmpty: Bool { self == Details() }
+    }
+
+    /// When the partner says the transaction happened: the same on every retry of it,
+    /// wherever it was stamped (docs/design.md, "Bounded hot state").
+    public var partnerTimeMilliseconds: Int64 {
+        details.occurredAtMilliseconds > 0 ? details.occurredAtMilliseconds : eventTimeMilliseconds
     }
 
     public enum Body: Sendable, Hashable {

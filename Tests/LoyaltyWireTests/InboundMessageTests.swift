@@ -40,6 +40,23 @@ struct InboundMessageTests {
             return
         }
         #expect(transaction.eventTimeMilliseconds == 1_800_000_000_000)
+        // The partner's time stays with it: a retry is stamped anew, and the idempotency
+        // horizon counts from this one (LedgerRules+Horizon).
+        #expect(transaction.details.occurredAtMilliseconds == Self.accrual.eventTimeMilliseconds)
+        #expect(transaction.partnerTimeMilliseconds == Self.accrual.eventTimeMilliseconds)
+        // Without the stamp the event time is the partner's own; a retro-claim's too.
+        let plain = try #require(try Self.transaction(Loyalty_V1_TransactionEnvelope(Self.accrual)))
+        #expect(plain.details.occurredAtMilliseconds == 0 && plain.partnerTimeMilliseconds == Self.accrual.eventTimeMilliseconds)
+        envelope.accrual.retroClaim = true
+        let claim = try #require(try Self.transaction(envelope))
+        #expect(claim.details.occurredAtMilliseconds == 0 && claim.eventTimeMilliseconds == Self.accrual.eventTimeMilliseconds)
+    }
+
+    static func transaction(_ envelope: Loyalty_V1_TransactionEnvelope) throws -> Transaction? {
+        guard case .success(.transaction(let transaction, _)) = InboundMessage.decode(try envelope.serializedBytes() as [UInt8]) else {
+            return nil
+        }
+        return transaction
     }
 
     @Test("barriers and inquiries decode")

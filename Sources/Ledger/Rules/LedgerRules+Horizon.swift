@@ -6,24 +6,66 @@ import Programme
 /// sealed barrier, carried in the log, so a replay decides exactly as the first run did.
 /// Before the first barrier there is no log time and nothing is past either limit.
 ///
-/// Why they make archiving safe: a sealed cycle's rows leave the hot tables once it closed
-/// more than max(H, R) before a barrier's close time C, and C ≤ the log time L of every
-/// later entry. A row's event time is never after its cycle's close time. So
-/// - a transaction inside the horizon (L − t ≤ H) whose key was journaled at the same
-///   event time t still finds its original hot: the original's cycle closed at or after t ≥ L − H;
+/// The horizon counts from the *partner's* time (`Transaction.partnerTimeMilliseconds`:
+/// `occurred_at_ms`), not from the event time: through a gateway the event time is its
+/// `received_at_ms`, stamped anew on every retry, so a retry of a transaction archived long
+/// ago would always look recent (found on 2026-12-04: it was paid twice).
+///
+/// Why they make archiving safe: a sealed cycle's rows leave the hot tables once the
+/// later of its close time and its rows' latest time (`cycle_times`: the latest event or
+/// partner time a journaled row carries, `archiveTime(of:)`) is more than max(H, R) before
+/// a barrier's close time C, and C ≤ the log time L of every later entry. So
+/// - a transaction inside the horizon (L − p ≤ H) whose key was journaled with the same
+///   partner time p still finds its original hot: p ≥ L − H ≥ C − max(H, R);
 /// - a reversal inside the window (max(its time, L) − original's time ≤ R) finds its
 ///   original hot for the same reason: the original's time ≥ L − R. Counting from the
 ///   later of the reversal's own time and L is what makes this hold for a back-dated
 ///   reversal too (its event time alone could lie anywhere).
+/// A cycle whose rows carry times after its close waits for them. Until 2026-12-04 the
+/// close time alone was compared, so a row dated ahead of its cycle (a partner clock ahead,
+/// a future-dated record) left while a retry of it was still inside the horizon. How long a
+/// cycle can wait is bounded by `checkAhead`.
 extension LedgerRules {
-    /// Refuses `t` when its event time is more than the horizon behind `logTime`.
+    /// Refuses `t` when its partner time is more than the horizon behind `logTime`.
     func checkHorizon(_ t: Transaction, logTime: Int64?) throws(Rejection) {
-        guard let horizon = programme.idempotencyHorizonMilliseconds, let logTime else { return }
-        let (age, overflow) = logTime.subtractingReportingOverflow(t.eventTimeMilliseconds)
-        guard overflow ? t.eventTimeMilliseconds < 0 : age > horizon else { return }
+        guard let horizon = programme.idempotencyHorizonMilliseconds else { return }
+        try checkAhead(t, logTime: logTime)
+        guard let logTime else { return }
+        let time = t.partnerTimeMilliseconds
+        let (age, overflow) = logTime.subtractingReportingOverflow(time)
+        guard overflow ? time < 0 : age > horizon else { return }
         throw Rejection(
             .pastIdempotencyHorizon,
-            "occurred_at_ms: \(t.eventTimeMilliseconds) is more than \(programme.idempotencyHorizonDays ?? 0) days before the log time \(logTime) (idempotency_horizon_days)"
+            "occurred_at_ms: \(time) is more than \(programme.idempotencyHorizonDays ?? 0) days before the log time \(logTime) (idempotency_horizon_days)"
+        )
+    }
+
+    /// The time a journaled row of `t` keeps its cycle hot until (plus the archive age):
+    /// the later of its event time and its partner time.
+    static func archiveTime(of t: Transaction) -> Int64 {
+        max(t.eventTimeMilliseconds, t.partnerTimeMilliseconds)
+    }
+
+    /// Refuses `t` (INVALID_FIELD) when its event or partner time is more than the archive
+    /// age (max(H, R)) after the latest clock the shard knows: the log time, or the
+    /// gateway's stamp when it is later. A cycle's rows are archived only once their latest
+    /// time is that far behind a close time, so one record dated years ahead would keep its
+    /// cycle, and every cycle after it, in the hot tables until then. Without either clock
+    /// (a record straight from a partner before the partition's first barrier) nothing is refused.
+    func checkAhead(_ t: Transaction, logTime: Int64?) throws(Rejection) {
+        guard let age = programme.archiveAgeMilliseconds else { return }
+        let gatewayTime = t.details.occurredAtMilliseconds > 0 ? t.eventTimeMilliseconds : t.details.receivedAtMilliseconds
+        let clock = max(logTime ?? 0, gatewayTime)
+        guard clock > 0 else { return }
+        let time = Self.archiveTime(of: t)
+        let (ahead, overflow) = time.subtractingReportingOverflow(clock)
+        // clock > 0: only a time near Int64.min overflows, and that is far behind.
+        guard !overflow, ahead > age else { return }
+        let field = time == t.partnerTimeMilliseconds ? "occurred_at_ms" : "received_at_ms"
+        let against = clock == logTime ? "the log time \(clock)" : "the gateway's received_at_ms \(clock)"
+        throw Rejection(
+            .invalidField,
+            "\(field): \(time) is more than \(age / CivilTime.millisecondsPerDay) days after \(against) (the longer of idempotency_horizon_days and reversal_window_days): a record dated that far ahead would hold its cycle's rows out of the archives"
         )
     }
 

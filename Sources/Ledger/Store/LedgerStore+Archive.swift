@@ -56,9 +56,14 @@ extension LedgerStore {
     }
 
     /// The newest of the sealed cycles after offset `archivedThrough` that closed before
-    /// `cutoff`, and its barrier offset (nil: none).
+    /// `cutoff`, their rows' latest times too (`cycle_times`), with every cycle before it,
+    /// and its barrier offset (nil: none).
     private func archivableCycle(after archivedThrough: Int64, closedBefore cutoff: Int64) throws(LedgerError) -> (cycle: Int64, barrier: Int64)? {
-        let s = try db.prepare("SELECT cycle, barrier_offset, closed_at FROM cycles WHERE barrier_offset > ? ORDER BY barrier_offset")
+        let s = try db.prepare(
+            """
+            SELECT c.cycle, c.barrier_offset, MAX(c.closed_at, COALESCE(t.latest_time, c.closed_at)) FROM cycles c
+            LEFT JOIN cycle_times t ON t.cycle = c.cycle WHERE c.barrier_offset > ? ORDER BY c.barrier_offset
+            """)
         defer { s.reset() }
         s.bindInteger(1, archivedThrough)
         var newest: (cycle: Int64, barrier: Int64)?
@@ -130,6 +135,7 @@ extension LedgerStore {
         // the file is durable: a crash before the commit below leaves no `archives` row,
         // and the retried barrier writes the same bytes again.
         try leaveArchivedRows(archive, barrierOffset: barrierOffset)
+        try dropCycleTimes(archivedThrough: plan.offsets.upperBound)
         if !deletesArchivedRowsLater, let left = state.archivedRowsLeft { try deleteArchivedRows(left) }
         let (first, last) = (plan.offsets.lowerBound, plan.offsets.upperBound)
         let name = plan.fileName

@@ -66,6 +66,7 @@ extension LedgerStore {
         }
         state.stats.removeAll(keepingCapacity: true)
         try flushOutstanding()
+        try flushCycleTimes()
         try db.prepare(
             "UPDATE shard SET next_offset = ?, open_accepted = open_accepted + ?, open_rejected = open_rejected + ?, open_duplicates = open_duplicates + ?, open_dead_letters = open_dead_letters + ?, open_hash = ? WHERE id = 1"
         ).bind(
@@ -231,6 +232,7 @@ extension LedgerStore {
         try db.prepare("UPDATE partner_stats SET cycle = ? WHERE cycle = ?").bind(.integer(cycle), .integer(Schema.openCycle)).run()
         try sealOutstanding(cycle: cycle)
         try sealConversions(cycle: cycle)
+        try sealCycleTimes(cycle: cycle)
         try db.prepare(
             "UPDATE shard SET last_sealed_cycle = ?, open_first_offset = ?, open_accepted = 0, open_rejected = 0, open_duplicates = 0, open_dead_letters = 0, open_hash = '' WHERE id = 1"
         ).bind(.integer(cycle), .integer(seal.nextFirstOffset)).run()

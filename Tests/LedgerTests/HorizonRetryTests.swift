@@ -1,0 +1,125 @@
+import Foundation
+import Programme
+import Testing
+
+@testable import Ledger
+
+/// Retries of archived transactions (docs/design.md, "Bounded hot state"): the horizon
+/// counts from the partner's time, which every retry carries unchanged, and a row dated
+/// after its cycle's close keeps the cycle hot. Before 2026-12-04 both retries below were
+/// applied again: 600 points issued twice for one partner transaction.
+@Suite struct HorizonRetryTests {
+    static let hour: Int64 = 3_600_000
+
+    /// An accrual as the worker decodes one the gateway stamped: event time its
+    /// `received_at_ms`, the partner's `occurred_at_ms` beside it.
+    static func stamped(_ txn: String, occurredAt: Int64, receivedAt: Int64) -> Transaction {
+        var details = Transaction.Details()
+        details.occurredAtMilliseconds = occurredAt
+        return Transaction(
+            partnerId: "hotel", partnerTxnId: txn, memberId: "m1", eventTimeMilliseconds: receivedAt,
+            body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"), details: details)
+    }
+
+    static func outcome(_ h: Harness, _ t: Transaction) throws -> Outcome {
+        let outputs = try h.run([.transaction(t)])
+        guard case .result(_, _, let outcome, _, _) = try #require(outputs.first) else {
+            Issue.record("expected a result, got \(outputs)")
+            return Outcome(status: .rejected)
+        }
+        return outcome
+    }
+
+    /// The sample with a 20-day horizon and window.
+    static func shard() throws -> Harness {
+        try Harness(programme: try Programme.decode(jsonData: Data(HorizonVersionTests.json(version: "2026-11-01", horizon: 20, window: 20).utf8)))
+    }
+
+    /// Days `days` of one accrual and a barrier each, `first` given on day 0 before it.
+    static func run(_ h: Harness, days: Range<Int>, first: Transaction? = nil) throws {
+        for day in days {
+            let time = Clock.t0 + Int64(day) * Clock.day
+            var kinds: [LedgerEntry.Kind] = []
+            if day == 0, let first { kinds.append(.transaction(first)) }
+            kinds += [
+                ProgrammeVersionTests.accrual("hotel", "h\(day)", "m1", 10_000, at: time),
+                .barrier(cycle: Int64(day), closedAtMilliseconds: time + Clock.day),
+            ]
+            try h.run(kinds)
+        }
+    }
+
+    @Test func aRetryThroughTheGatewayOfAnArchivedTransactionIsRefused() throws {
+        let h = try Self.shard()
+        let original = Self.stamped("pos-1", occurredAt: Clock.t0, receivedAt: Clock.t0 + Self.hour)
+        try Self.run(h, days: 0..<5, first: original)
+        // Still hot: a duplicate, whatever the gateway stamped this time.
+        let early = try Self.outcome(h, Self.stamped("pos-1", occurredAt: Clock.t0, receivedAt: Clock.t0 + 5 * Clock.day))
+        #expect(early.status == .duplicate)
+        try Self.run(h, days: 5..<30)
+        #expect(try h.shard.archives().first.map { $0.offsets.lowerBound == 0 } == true)
+        let before = try h.shard.member("m1")
+        // Archived by now; the retry's event time is today's stamp, its partner time day 0's.
+        let late = try Self.outcome(h, Self.stamped("pos-1", occurredAt: Clock.t0, receivedAt: Clock.t0 + 30 * Clock.day))
+        #expect(late.status == .rejected && late.reason == .pastIdempotencyHorizon)
+        #expect(late.detail.hasPrefix("occurred_at_ms: \(Clock.t0) is more than 20 days before the log time"))
+        #expect(try h.shard.member("m1").balance == before.balance)
+    }
+
+    @Test func aRowDatedAfterItsCycleKeepsTheCycleHotUntilItIsPastTheHorizon() throws {
+        let h = try Self.shard()
+        let control = try Self.shard()
+        // A partner clock ten days ahead: applied on day 0, dated day 10.
+        let ahead = Transaction(
+            partnerId: "hotel", partnerTxnId: "ahead", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 10 * Clock.day,
+            body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
+        try Self.run(h, days: 0..<24, first: ahead)
+        try Self.run(control, days: 0..<24)
+        // Day 0's cycle closed 23 days before the log time, but its row is dated 14 days
+        // before it: its cycle (and every later one) is still hot, where the control archived.
+        #expect(try control.shard.archives().count > 0)
+        #expect(try h.shard.archives().isEmpty)
+        let before = try h.shard.member("m1")
+        let retry = try Self.outcome(h, ahead)
+        #expect(retry.status == .duplicate)
+        #expect(try h.shard.member("m1").balance == before.balance)
+        // Once the row's own time is past the horizon the cycle goes, and a retry is refused.
+        try Self.run(h, days: 24..<33)
+        #expect(try h.shard.archives().first.map { $0.offsets.lowerBound == 0 } == true)
+        #expect(try Self.outcome(h, ahead).reason == .pastIdempotencyHorizon)
+        #expect(try h.shard.member("m1").balance == before.balance + 600 * 9)
+    }
+
+    @Test func aRecordDatedBeyondTheArchiveAgeIsRefusedAndHoldsNothing() throws {
+        let h = try Self.shard()
+        try Self.run(h, days: 0..<3)
+        let before = try h.shard.member("m1")
+        // Straight from a partner: against the log time (day 3).
+        let far = Transaction(
+            partnerId: "hotel", partnerTxnId: "far", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 400 * Clock.day,
+            body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
+        let refused = try Self.outcome(h, far)
+        #expect(refused.reason == .invalidField)
+        #expect(
+            refused.detail.hasPrefix(
+                "occurred_at_ms: \(far.eventTimeMilliseconds) is more than 20 days after the log time \(Clock.t0 + 3 * Clock.day)"))
+        // Through a gateway: the partner's time against the gateway's stamp.
+        let stamped = try Self.outcome(
+            h, Self.stamped("far-pos", occurredAt: Clock.t0 + 400 * Clock.day, receivedAt: Clock.t0 + 3 * Clock.day + Self.hour))
+        #expect(stamped.reason == .invalidField && stamped.detail.contains("after the gateway's received_at_ms"))
+        // Inside the age: taken.
+        let near = Self.stamped("near-pos", occurredAt: Clock.t0 + 20 * Clock.day, receivedAt: Clock.t0 + 3 * Clock.day)
+        let nearOffset = h.offset
+        #expect(try Self.outcome(h, near).status == .accepted)
+        #expect(try h.shard.member("m1").balance == before.balance + 600)
+        // The refused rows hold no cycle: the archives come as for a shard without them,
+        // held only by the accepted row dated day 23 (archived once the log time passes day 43).
+        try Self.run(h, days: 3..<30)
+        let control = try Self.shard()
+        try Self.run(control, days: 0..<30)
+        let lastArchived = { (h: Harness) throws in try h.shard.archives().last?.offsets.upperBound ?? -1 }
+        #expect(try lastArchived(h) < nearOffset && lastArchived(control) > nearOffset)
+        try Self.run(h, days: 30..<45)
+        #expect(try h.shard.archives().contains { $0.offsets.contains(nearOffset) })
+    }
+}
