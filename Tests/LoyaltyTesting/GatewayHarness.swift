@@ -19,6 +19,8 @@ public final class GatewayHarness: @unchecked Sendable {  // immutable after ini
     let group: ServiceGroup
     let groupTask: Task<Void, Error>
     public let signers: [String: RequestSigner]
+    /// The programme the gateway runs, and the workers `startWorkers` starts.
+    public let programme: Programme
 
     public var cluster: MockCluster { kafka.cluster }
     public var topics: LoyaltyWire.Topics { kafka.topics }
@@ -32,13 +34,16 @@ public final class GatewayHarness: @unchecked Sendable {  // immutable after ini
         "cinema": [.init(keyId: "cinema-k1", secret: "cinema-secret-0123456789abc")],
     ]
 
-    public init(partitions: Int32 = 4, configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws {
+    public init(
+        partitions: Int32 = 4, programme: Programme = .sample, configure: (inout GatewayConfiguration) -> Void = { _ in }
+    ) async throws {
+        self.programme = programme
         kafka = try TestCluster(partitions: partitions, label: "gateway-test", logLevel: .critical)
         var configuration = GatewayConfiguration(bootstrapServers: kafka.bootstrap)
         configuration.port = 0
         configure(&configuration)
         gateway = try Gateway(
-            configuration: configuration, programme: .sample, credentials: try PartnerCredentials(Self.secrets), logger: kafka.logger)
+            configuration: configuration, programme: programme, credentials: try PartnerCredentials(Self.secrets), logger: kafka.logger)
         signers = Dictionary(uniqueKeysWithValues: Self.secrets.map { ($0.key, RequestSigner(keyId: $0.value[0].keyId, secret: $0.value[0].secret)) })
         group = ServiceGroup(services: gateway.services, logger: kafka.logger)
         let group = self.group
@@ -138,7 +143,7 @@ public final class GatewayHarness: @unchecked Sendable {  // immutable after ini
 
     public func startWorkers(count: Int = 1) -> WorkerPool {
         WorkerPool(
-            count: count, bootstrapServers: cluster.bootstrapServers, dataDirectory: "\(directory)/shards", programme: .sample,
+            count: count, bootstrapServers: cluster.bootstrapServers, dataDirectory: "\(directory)/shards", programme: programme,
             groupId: "workers-\(UUID().uuidString)", logger: logger)
     }
 }
