@@ -1,5 +1,6 @@
 import Foundation
 import Programme
+import SQLite
 import Testing
 
 @testable import Ledger
@@ -121,5 +122,44 @@ import Testing
         #expect(try lastArchived(h) < nearOffset && lastArchived(control) > nearOffset)
         try Self.run(h, days: 30..<45)
         #expect(try h.shard.archives().contains { $0.offsets.contains(nearOffset) })
+    }
+
+    /// Migration 22: a file turned back into schema 21 mid-cycle (no `cycle_times`) fills it
+    /// from its hot journal, and archives the same files and positions from then on. (The
+    /// history's rows are never dated after their cycle's close, so the journal's event
+    /// times are all there is to find.)
+    @Test func cycleTimesMigrateFromTheHotJournal() throws {
+        let (_, days, migrated, straight) = try ArchiveTests.twoShards(seed: 37, days: 100)
+        func times(_ shard: Shard) throws -> [String] {
+            let s = try shard.db.prepare("SELECT cycle, latest_time FROM cycle_times ORDER BY cycle")
+            defer { s.reset() }
+            var rows: [String] = []
+            while try s.step() { rows.append("\(s.int64(0)) \(s.int64(1))") }
+            return rows
+        }
+        for day in days[..<60] {
+            try migrated.shard.apply(day, batchSize: 1_000)
+            try straight.shard.apply(day, batchSize: 1_000)
+        }
+        // Half of day 60, so that the open cycle has rows.
+        let half = Array(days[60].prefix(days[60].count / 2))
+        try migrated.shard.apply(half, batchSize: 1_000)
+        try straight.shard.apply(half, batchSize: 1_000)
+        let expected = try times(straight.shard)
+        #expect(expected.first?.hasPrefix("-1 ") == true, "the open cycle has no row: the test exercises less")
+        #expect(expected.count > 15, "few hot cycles: the test exercises less")
+        #expect(try straight.shard.archives().count > 0)
+        try ArchiveTests.rewind(migrated, "DROP TABLE cycle_times; PRAGMA user_version = 21;")
+        #expect(try times(migrated.shard) == expected)
+        let rest = Array(days[60].dropFirst(half.count))
+        try migrated.shard.apply(rest, batchSize: 1_000)
+        try straight.shard.apply(rest, batchSize: 1_000)
+        for day in days[61...] {
+            try migrated.shard.apply(day, batchSize: 1_000)
+            try straight.shard.apply(day, batchSize: 53)
+        }
+        #expect(try migrated.shard.archives() == straight.shard.archives())
+        #expect(try migrated.shard.positions() == straight.shard.positions())
+        #expect(try times(migrated.shard) == times(straight.shard))
     }
 }
