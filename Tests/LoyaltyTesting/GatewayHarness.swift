@@ -110,10 +110,13 @@ public final class GatewayHarness: @unchecked Sendable {  // immutable after ini
     }
 
     /// `send` (signed afresh each time) sent again when the gateway closed the pooled
-    /// keep-alive connection the request went out on (`remoteConnectionClosed`): with a short
-    /// request-head timeout, a connection left idle past it on a loaded machine races the
-    /// client's reuse of it. A partner resends such a request; ours are idempotent (the same
-    /// transaction id). The reply and how many times the request was sent again.
+    /// keep-alive connection the request went out on: with a short request-head timeout, a
+    /// connection left idle past it on a loaded machine races the client's reuse of it. The
+    /// client reports that race as `remoteConnectionClosed`, or as NIO's `ioOnClosedChannel`
+    /// when the close lands while the request is being written (the soak's GET /metrics after
+    /// a 1.5 s pause, CI on 2026-12-04). A partner resends such a request; ours are
+    /// idempotent (the same transaction id, or a read). The reply and how many times the
+    /// request was sent again.
     public func sendResendingOnClosedConnection(
         _ method: String, _ pathAndQuery: String, body: [UInt8] = [], contentType: String? = nil, signer: RequestSigner?,
         attempts: Int = 3
@@ -123,6 +126,8 @@ public final class GatewayHarness: @unchecked Sendable {  // immutable after ini
             do {
                 return (try await send(method, pathAndQuery, body: body, contentType: contentType, signer: signer), resent)
             } catch let error as HTTPClientError where error == .remoteConnectionClosed && resent + 1 < attempts {
+                resent += 1
+            } catch let error as ChannelError where error == .ioOnClosedChannel && resent + 1 < attempts {
                 resent += 1
             }
         }
