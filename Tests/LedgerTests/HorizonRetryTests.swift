@@ -113,8 +113,9 @@ import Testing
         let nearOffset = h.offset
         #expect(try Self.outcome(h, near).status == .accepted)
         #expect(try h.shard.member("m1").balance == before.balance + 600)
-        // The refused rows hold no cycle: the archives come as for a shard without them,
-        // held only by the accepted row dated day 23 (archived once the log time passes day 43).
+        // Refused rows hold nothing. The three share a cycle, held only by the accepted row
+        // dated day 20: it leaves once the previous close passes day 40 (day 420, were the
+        // refused rows counted), later than a shard without them archives it.
         try Self.run(h, days: 3..<30)
         let control = try Self.shard()
         try Self.run(control, days: 0..<30)
