@@ -135,6 +135,26 @@ struct SteadyHistory {
         try h.reopen()
     }
 
+    /// The rows of `sql`, two integer columns each, as "a b" lines.
+    static func pairs(_ shard: Shard, _ sql: String) throws -> [String] {
+        let s = try shard.db.prepareDynamic(sql)
+        defer { s.reset() }
+        var rows: [String] = []
+        while try s.step() { rows.append("\(s.int64(0)) \(s.int64(1))") }
+        return rows
+    }
+
+    /// Applies `days`, then the first half of `day`, to both shards in batches of 1,000 (so
+    /// that the open cycle has rows); the rest of `day`.
+    static func applyToMidDay(_ days: ArraySlice<[LedgerEntry]>, then day: [LedgerEntry], _ a: Harness, _ b: Harness) throws -> [LedgerEntry] {
+        let half = Array(day.prefix(day.count / 2))
+        for entries in days + [half] {
+            try a.shard.apply(entries, batchSize: 1_000)
+            try b.shard.apply(entries, batchSize: 1_000)
+        }
+        return Array(day.dropFirst(half.count))
+    }
+
     static func count(_ shard: Shard, _ table: String, where condition: String = "1") throws -> Int64 {
         let s = try shard.db.prepareDynamic("SELECT COUNT(*) FROM \(table) WHERE \(condition)")
         defer { s.reset() }
@@ -436,20 +456,10 @@ struct SteadyHistory {
     @Test func theSpentLotQueueMigratesToFirstOffsetsAndArchivesTheSame() throws {
         let (_, days, migrated, straight) = try Self.twoShards(seed: 29, days: 90)
         func queue(_ shard: Shard) throws -> [String] {
-            let s = try shard.db.prepare("SELECT first_offset, lot_id FROM spent_lots ORDER BY first_offset, lot_id")
-            defer { s.reset() }
-            var rows: [String] = []
-            while try s.step() { rows.append("\(s.int64(0)) \(s.int64(1))") }
-            return rows
+            try Self.pairs(shard, "SELECT first_offset, lot_id FROM spent_lots ORDER BY first_offset, lot_id")
         }
-        for day in days[..<45] {
-            try migrated.shard.apply(day, batchSize: 1_000)
-            try straight.shard.apply(day, batchSize: 1_000)
-        }
-        // Half of day 45, so that the open cycle has rows in the queue.
-        let half = Array(days[45].prefix(days[45].count / 2))
-        try migrated.shard.apply(half, batchSize: 1_000)
-        try straight.shard.apply(half, batchSize: 1_000)
+        // Half of day 45 too, so that the open cycle has rows in the queue.
+        let rest = try Self.applyToMidDay(days[..<45], then: days[45], migrated, straight)
         let expected = try queue(straight.shard)
         let open = try straight.shard.store.readShardRow().openFirstOffset
         #expect(expected.contains { $0.hasPrefix("\(open) ") }, "the open cycle queued nothing: the test exercises less")
@@ -465,7 +475,6 @@ struct SteadyHistory {
             PRAGMA user_version = 16;
             """)
         #expect(try queue(migrated.shard) == expected)
-        let rest = Array(days[45].dropFirst(half.count))
         try migrated.shard.apply(rest, batchSize: 1_000)
         try straight.shard.apply(rest, batchSize: 1_000)
         for day in days[46...] {

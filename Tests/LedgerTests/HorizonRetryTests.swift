@@ -132,27 +132,16 @@ import Testing
     @Test func cycleTimesMigrateFromTheHotJournal() throws {
         let (_, days, migrated, straight) = try ArchiveTests.twoShards(seed: 37, days: 100)
         func times(_ shard: Shard) throws -> [String] {
-            let s = try shard.db.prepare("SELECT cycle, latest_time FROM cycle_times ORDER BY cycle")
-            defer { s.reset() }
-            var rows: [String] = []
-            while try s.step() { rows.append("\(s.int64(0)) \(s.int64(1))") }
-            return rows
+            try ArchiveTests.pairs(shard, "SELECT cycle, latest_time FROM cycle_times ORDER BY cycle")
         }
-        for day in days[..<60] {
-            try migrated.shard.apply(day, batchSize: 1_000)
-            try straight.shard.apply(day, batchSize: 1_000)
-        }
-        // Half of day 60, so that the open cycle has rows.
-        let half = Array(days[60].prefix(days[60].count / 2))
-        try migrated.shard.apply(half, batchSize: 1_000)
-        try straight.shard.apply(half, batchSize: 1_000)
+        // Half of day 60 too, so that the open cycle has rows.
+        let rest = try ArchiveTests.applyToMidDay(days[..<60], then: days[60], migrated, straight)
         let expected = try times(straight.shard)
         #expect(expected.first?.hasPrefix("-1 ") == true, "the open cycle has no row: the test exercises less")
         #expect(expected.count > 15, "few hot cycles: the test exercises less")
         #expect(try straight.shard.archives().count > 0)
         try ArchiveTests.rewind(migrated, "DROP TABLE cycle_times; PRAGMA user_version = 21;")
         #expect(try times(migrated.shard) == expected)
-        let rest = Array(days[60].dropFirst(half.count))
         try migrated.shard.apply(rest, batchSize: 1_000)
         try straight.shard.apply(rest, batchSize: 1_000)
         for day in days[61...] {
