@@ -113,10 +113,9 @@ public final class GatewayHarness: @unchecked Sendable {  // immutable after ini
     /// keep-alive connection the request went out on: with a short request-head timeout, a
     /// connection left idle past it on a loaded machine races the client's reuse of it. The
     /// client reports that race as `remoteConnectionClosed`, or as NIO's `ioOnClosedChannel`
-    /// when the close lands while the request is being written (the soak's GET /metrics after
-    /// a 1.5 s pause, CI on 2026-12-04). A partner resends such a request; ours are
-    /// idempotent (the same transaction id, or a read). The reply and how many times the
-    /// request was sent again.
+    /// when the close lands while the request is being written (once in the soak, CI on
+    /// 2026-12-04). A partner resends such a request; ours are idempotent (the same
+    /// transaction id, or a read). The reply and how many times the request was sent again.
     public func sendResendingOnClosedConnection(
         _ method: String, _ pathAndQuery: String, body: [UInt8] = [], contentType: String? = nil, signer: RequestSigner?,
         attempts: Int = 3
