@@ -130,26 +130,14 @@ import Testing
     /// history's rows are never dated after their cycle's close, so the journal's event
     /// times are all there is to find.)
     @Test func cycleTimesMigrateFromTheHotJournal() throws {
-        let (_, days, migrated, straight) = try ArchiveTests.twoShards(seed: 37, days: 100)
-        func times(_ shard: Shard) throws -> [String] {
-            try ArchiveTests.pairs(shard, "SELECT cycle, latest_time FROM cycle_times ORDER BY cycle")
+        try ArchiveTests.expectMigratesMidDay(
+            seed: 37, days: 100, at: 60, rows: "SELECT cycle, latest_time FROM cycle_times ORDER BY cycle",
+            rewind: "DROP TABLE cycle_times; PRAGMA user_version = 21;", straightBatch: 53
+        ) { expected, straight in
+            #expect(expected.first?.hasPrefix("-1 ") == true, "the open cycle has no row: the test exercises less")
+            #expect(expected.count > 15, "few hot cycles: the test exercises less")
+            let archives = try straight.archives()
+            #expect(archives.count > 0)
         }
-        // Half of day 60 too, so that the open cycle has rows.
-        let rest = try ArchiveTests.applyToMidDay(days[..<60], then: days[60], migrated, straight)
-        let expected = try times(straight.shard)
-        #expect(expected.first?.hasPrefix("-1 ") == true, "the open cycle has no row: the test exercises less")
-        #expect(expected.count > 15, "few hot cycles: the test exercises less")
-        #expect(try straight.shard.archives().count > 0)
-        try ArchiveTests.rewind(migrated, "DROP TABLE cycle_times; PRAGMA user_version = 21;")
-        #expect(try times(migrated.shard) == expected)
-        try migrated.shard.apply(rest, batchSize: 1_000)
-        try straight.shard.apply(rest, batchSize: 1_000)
-        for day in days[61...] {
-            try migrated.shard.apply(day, batchSize: 1_000)
-            try straight.shard.apply(day, batchSize: 53)
-        }
-        #expect(try migrated.shard.archives() == straight.shard.archives())
-        #expect(try migrated.shard.positions() == straight.shard.positions())
-        #expect(try times(migrated.shard) == times(straight.shard))
     }
 }
