@@ -32,3 +32,42 @@ extension LedgerStore {
         ).bind(.integer(lastOffset)).run()
     }
 }
+
+extension LedgerStore {
+    /// The sealed cycles still in the hot tables, oldest first: number, close time, and the
+    /// later of that and the latest time its rows carry (what the archive step compares).
+    func hotCycles() throws(LedgerError) -> [(cycle: Int64, closedAt: Int64, archiveTime: Int64)] {
+        let s = try db.prepare(
+            """
+            SELECT c.cycle, c.closed_at, MAX(c.closed_at, COALESCE(t.latest_time, c.closed_at)) FROM cycles c
+            LEFT JOIN cycle_times t ON t.cycle = c.cycle WHERE c.barrier_offset > ? ORDER BY c.barrier_offset
+            """)
+        defer { s.reset() }
+        s.bindInteger(1, try archivedThrough())
+        var cycles: [(cycle: Int64, closedAt: Int64, archiveTime: Int64)] = []
+        while try s.step() { cycles.append((s.int64(0), s.int64(1), s.int64(2))) }
+        return cycles
+    }
+
+    /// The close time of the cycle sealed before the newest: the archive step of the newest
+    /// barrier counted its age from it (`archivePlan`); nil before the second seal.
+    func previousCloseTime() throws(LedgerError) -> Int64? {
+        let s = try db.prepare("SELECT closed_at FROM cycles ORDER BY cycle DESC LIMIT 1 OFFSET 1")
+        defer { s.reset() }
+        return try s.step() ? s.int64(0) : nil
+    }
+
+    /// The partner and transaction id of a journal row of `cycle` whose event time is
+    /// `time` (nil: none, e.g. the time was a gateway record's partner time).
+    func journalRow(ofCycle cycle: Int64, eventTime time: Int64) throws(LedgerError) -> (partnerId: String, partnerTxnId: String)? {
+        let s = try db.prepare(
+            """
+            SELECT j.partner_id, j.partner_txn_id FROM cycles c JOIN journal j ON j.offset BETWEEN c.first_offset AND c.barrier_offset
+            WHERE c.cycle = ? AND j.event_time = ? ORDER BY j.offset LIMIT 1
+            """)
+        defer { s.reset() }
+        s.bindInteger(1, cycle)
+        s.bindInteger(2, time)
+        return try s.step() ? (s.text(0), s.text(1)) : nil
+    }
+}
