@@ -36,6 +36,7 @@ extension WorkerLoop {
                 slots[partition] = .open(shard, nextOffset: next)
                 offsets[topicPartition] = next
                 progress.assigned(partition, nextOffset: next)
+                observeHotHistory(partition, shard, sealed: false)
                 logger.info(
                     restored == nil
                         ? "partition assigned; resuming from the offset stored in its shard"

@@ -8,11 +8,13 @@ import SnapshotStore
 extension WorkerLoop {
     /// After `partition`'s batch committed: counts the cycles it sealed and lets the
     /// schedule decide. One nil check when snapshots are off.
+    /// Also updates the archive gauges when the batch sealed a cycle (`observeHotHistory`).
     func snapshotIfDue(_ partition: Int32, after applied: Shard.Pending) {
-        guard let snapshots, case .open(_, let nextOffset) = slots[partition] else { return }
+        guard case .open(let shard, let nextOffset) = slots[partition] else { return }
         var sealed = 0
         for case .position in applied.outputs { sealed += 1 }
-        snapshots.committed(partition: partition, sealedCycles: sealed, nextOffset: nextOffset)
+        if sealed > 0 { observeHotHistory(partition, shard, sealed: true) }
+        snapshots?.committed(partition: partition, sealedCycles: sealed, nextOffset: nextOffset)
     }
 
     /// Before `partition`'s shard is opened: without a shard file at `path`, restores the

@@ -79,7 +79,7 @@ package final class WorkerLoop: RebalanceListener {
         try FileManager.default.createDirectory(
             atPath: configuration.dataDirectory, withIntermediateDirectories: true
         )
-        snapshots = try WorkerSnapshots(configuration: configuration, logger: logger)
+        snapshots = try WorkerSnapshots(configuration: configuration, logger: logger, metrics: metrics)
         checkpoints = WALCheckpoints(logger: logger)
         if configuration.publishOutputs {
             var producerConfiguration = ProducerConfiguration(bootstrapServers: configuration.bootstrapServers)
@@ -232,7 +232,7 @@ package final class WorkerLoop: RebalanceListener {
     /// The series of `partition`, made the first time the loop sees it.
     func series(_ partition: Int32) -> WorkerMetrics.Partition {
         if let known = partitionSeries[partition] { return known }
-        let made = metrics.partition(partition)
+        let made = metrics.partition(partition, snapshots: snapshots != nil)
         partitionSeries[partition] = made
         return made
     }
@@ -272,6 +272,11 @@ package final class WorkerLoop: RebalanceListener {
             switch slot {
             case .open(let shard, let next):
                 partitionMetrics.shardWALBytes.set(shard.walBytes)
+                if let behind = partitionMetrics.snapshotBehindSeconds,
+                    let milliseconds = snapshots?.behindMilliseconds(partition: partition, nextOffset: next)
+                {
+                    behind.set(milliseconds / 1_000)
+                }
                 let commitCheckpoints = shard.takeCommitCheckpoints()
                 if commitCheckpoints > 0 { partitionMetrics.commitCheckpoints.increment(by: Int64(commitCheckpoints)) }
                 let topicPartition = TopicPartition(topic: configuration.topics.transactions, partition: partition)

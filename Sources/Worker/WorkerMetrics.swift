@@ -40,8 +40,13 @@ public final class WorkerMetrics: Sendable {
         let shardFileBytes: Gauge
         let shardWALBytes: Gauge
         let commitCheckpoints: Counter
+        let hotCycles: Gauge
+        let archiveOverdueCycles: Gauge
+        let archiveAgeSeconds: Gauge
+        /// nil when the worker takes no snapshots.
+        let snapshotBehindSeconds: Gauge?
 
-        init(_ registry: PrometheusCollectorRegistry, partition: Int32) {
+        init(_ registry: PrometheusCollectorRegistry, partition: Int32, snapshots: Bool) {
             let label = [("partition", String(partition))]
             func counter(_ name: String, _ help: String) -> Counter {
                 registry.makeCounter(
@@ -76,7 +81,47 @@ public final class WorkerMetrics: Sendable {
                     namespace: WorkerMetrics.namespace, metricName: "shard_wal", unitName: "bytes",
                     helpText: "What the shard's WAL holds after its last COMMIT (the WAL file is kept at up to 128 MiB, so its size is not this)."),
                 labels: label)
+            func gauge(_ name: String, _ unit: String, _ help: String) -> Gauge {
+                registry.makeGauge(
+                    descriptor: .init(namespace: WorkerMetrics.namespace, metricName: name, unitName: unit, helpText: help), labels: label)
+            }
+            hotCycles = gauge("hot_cycles", "", "Sealed cycles whose rows are still in the shard's hot tables (set at each seal).")
+            archiveOverdueCycles = gauge(
+                "archive_overdue_cycles", "",
+                "Hot sealed cycles the last archive step would have taken by their close time and did not: held by a row dated after its cycle's close, or waiting behind one."
+            )
+            archiveAgeSeconds = gauge(
+                "archive_age", "seconds",
+                "The programme's archive age: the longer of the idempotency horizon and the reversal window (0: nothing is archived).")
+            if snapshots {
+                snapshotBehindSeconds = gauge(
+                    "snapshot_behind", "seconds",
+                    "0 while the newest stored snapshot covers every applied record, else seconds since it was taken (since the partition was taken, without one)."
+                )
+                for stored in [true, false] { _ = WorkerMetrics.snapshotCounter(registry, partition: partition, stored: stored) }
+            } else {
+                snapshotBehindSeconds = nil
+            }
         }
+
+        /// Gauges the loop sets (dropped when the partition leaves).
+        var gauges: [Gauge] {
+            [lag, shardFileBytes, shardWALBytes, hotCycles, archiveOverdueCycles, archiveAgeSeconds] + (snapshotBehindSeconds.map { [$0] } ?? [])
+        }
+    }
+
+    /// `loyalty_worker_snapshots_total{partition,result}`: made on first use, by the loop or
+    /// a snapshot thread (the registry gives the same counter for the same labels).
+    static func snapshotCounter(_ registry: PrometheusCollectorRegistry, partition: Int32, stored: Bool) -> Counter {
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: namespace, metricName: "snapshots", unitName: "total",
+                helpText: "Shard snapshots finished, by result: stored in the snapshot store, or failed (logged, tried again later)."),
+            labels: [("partition", String(partition)), ("result", stored ? "stored" : "failed")])
+    }
+
+    func snapshotFinished(partition: Int32, stored: Bool) {
+        Self.snapshotCounter(registry, partition: partition, stored: stored).increment()
     }
 
     /// What `/ready` knows of an assigned partition.
@@ -116,13 +161,11 @@ public final class WorkerMetrics: Sendable {
                 namespace: Self.namespace, metricName: "delivery_errors", unitName: "total", helpText: "Output records whose delivery failed."))
     }
 
-    func partition(_ partition: Int32) -> Partition { Partition(registry, partition: partition) }
+    func partition(_ partition: Int32, snapshots: Bool) -> Partition { Partition(registry, partition: partition, snapshots: snapshots) }
 
     /// Drops a partition's gauges once it is no longer assigned (its counters stay).
     func forget(_ series: Partition) {
-        registry.unregisterGauge(series.lag)
-        registry.unregisterGauge(series.shardFileBytes)
-        registry.unregisterGauge(series.shardWALBytes)
+        for gauge in series.gauges { registry.unregisterGauge(gauge) }
     }
 
     func publish(_ partitions: [Int32: PartitionHealth]) {

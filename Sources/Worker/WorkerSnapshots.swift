@@ -18,22 +18,29 @@ import Synchronization
 ///
 /// A snapshot runs on a thread of its own with its own read-only connection to the shard
 /// file (`Shard.snapshot`), so the partition's writer never waits for it; at most one runs
-/// per shard. A failure is logged and tried again at a later commit (not before
-/// `retryAfterFailureSeconds`); it never stops the partition.
+/// per shard. A failure is logged, counted (`loyalty_worker_snapshots_total{result="failed"}`)
+/// and tried again at a later commit (not before `retryAfterFailureSeconds`); it never stops
+/// the partition. How far the newest stored snapshot is behind the shard is
+/// `behindSeconds` (`loyalty_worker_snapshot_behind_seconds`): a store that keeps failing
+/// shows there, before a hand-over has to replay what no snapshot covers.
 package final class WorkerSnapshots: Sendable {
     package let store: any SnapshotStore
     let configuration: WorkerConfiguration
     let logger: Logger
+    let metrics: WorkerMetrics?
     private let shards = Mutex<[Int32: ShardSchedule]>([:])
     /// Snapshot threads running, for `waitForRunning`.
     private let running = DispatchGroup()
 
     /// A shard's schedule. `takenAt` is when its last snapshot started (or when the worker
-    /// took the partition); `coveredOffset` the offset the last snapshot covers.
+    /// took the partition); `coveredOffset` the offset the newest stored snapshot covers,
+    /// and `coveredAtMilliseconds` (wall clock) when that snapshot started (when the worker
+    /// took the partition, if the store has none).
     struct ShardSchedule {
         var sealedSince = 0
         var takenAt = ContinuousClock.now
         var coveredOffset: Int64 = -1
+        var coveredAtMilliseconds = WorkerSnapshots.wallMilliseconds()
         var inFlight = false
         var failedAt: ContinuousClock.Instant?
     }
@@ -43,11 +50,13 @@ package final class WorkerSnapshots: Sendable {
 
     /// nil when snapshots are off (`snapshotDirectory` nil); throws if the store cannot be
     /// used (the directory cannot be created or is not writable).
-    package init?(configuration: WorkerConfiguration, logger: Logger) throws(SnapshotStoreError) {
+    /// `metrics`: where stored and failed snapshots are counted.
+    package init?(configuration: WorkerConfiguration, logger: Logger, metrics: WorkerMetrics? = nil) throws(SnapshotStoreError) {
         guard let directory = configuration.snapshotDirectory else { return nil }
         store = try DirectorySnapshotStore(root: directory)
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Called on the loop thread after `partition`'s batch up to `nextOffset` committed,
@@ -83,12 +92,13 @@ package final class WorkerSnapshots: Sendable {
     @discardableResult
     package func take(_ partition: Int32) -> SnapshotManifest? {
         let started = ContinuousClock.now
+        let startedAtMilliseconds = Self.wallMilliseconds()
         do {
             let manifest = try Self.snapshot(
                 shardPath: configuration.shardPath(partition: partition), partition: partition,
                 staging: Self.stagingPath(dataDirectory: configuration.dataDirectory, partition: partition), into: store)
             let pruned = (try? store.prune(partition: partition, keep: configuration.snapshotsKept)) ?? 0
-            finished(partition, covering: manifest.nextOffset)
+            finished(partition, covering: manifest.nextOffset, startedAtMilliseconds: startedAtMilliseconds)
             logger.info(
                 "shard snapshot stored",
                 metadata: [
@@ -97,7 +107,7 @@ package final class WorkerSnapshots: Sendable {
                 ])
             return manifest
         } catch {
-            finished(partition, covering: nil)
+            finished(partition, covering: nil, startedAtMilliseconds: startedAtMilliseconds)
             logger.error(
                 "shard snapshot failed; the partition goes on, the snapshot is tried again later",
                 metadata: [LogKey.partition: "\(partition)", LogKey.error: "\(error)", "store": "\(store)"])
@@ -120,19 +130,36 @@ package final class WorkerSnapshots: Sendable {
         return dataDirectory + "/." + (shard as NSString).lastPathComponent + ".snapshot"
     }
 
-    private func finished(_ partition: Int32, covering offset: Int64?) {
+    private func finished(_ partition: Int32, covering offset: Int64?, startedAtMilliseconds: Int64) {
         shards.withLock { shards in
             var schedule = shards[partition] ?? ShardSchedule()
             schedule.inFlight = false
             if let offset {
-                schedule.coveredOffset = max(schedule.coveredOffset, offset)
+                if offset > schedule.coveredOffset {
+                    schedule.coveredOffset = offset
+                    schedule.coveredAtMilliseconds = startedAtMilliseconds
+                }
                 schedule.failedAt = nil
             } else {
                 schedule.failedAt = .now
             }
             shards[partition] = schedule
         }
+        metrics?.snapshotFinished(partition: partition, stored: offset != nil)
     }
+
+    /// How long `partition`'s newest stored snapshot has been behind its shard, whose next
+    /// offset is `nextOffset`: 0 when it covers every applied record, else the milliseconds
+    /// since it started (since the worker took the partition, when the store has none).
+    /// nil: the partition is not scheduled here.
+    package func behindMilliseconds(partition: Int32, nextOffset: Int64, nowMilliseconds: Int64 = wallMilliseconds()) -> Int64? {
+        shards.withLock { shards in
+            guard let schedule = shards[partition] else { return nil }
+            return schedule.coveredOffset >= nextOffset ? 0 : max(0, nowMilliseconds - schedule.coveredAtMilliseconds)
+        }
+    }
+
+    package static func wallMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000) }
 
     /// A partition taken without its shard file: restores the newest complete snapshot
     /// into `path`; nil (nothing written) if there is none or the store cannot be read,
@@ -149,7 +176,9 @@ package final class WorkerSnapshots: Sendable {
             for damaged in skipped {
                 logger.warning("damaged snapshot skipped", metadata: [LogKey.partition: "\(partition)", LogKey.reason: "\(damaged)"])
             }
-            shards.withLock { $0[partition] = ShardSchedule(coveredOffset: manifest.nextOffset) }
+            shards.withLock {
+                $0[partition] = ShardSchedule(coveredOffset: manifest.nextOffset, coveredAtMilliseconds: manifest.createdAtMilliseconds)
+            }
             logger.info(
                 "shard restored from a snapshot; replaying only the log after it",
                 metadata: [
@@ -165,11 +194,24 @@ package final class WorkerSnapshots: Sendable {
         }
     }
 
-    /// A partition taken with its shard file: its schedule starts now.
+    /// A partition taken with its shard file: its schedule starts now, from the newest
+    /// snapshot the store already holds (a restarted worker neither copies what is covered
+    /// again nor forgets how far behind the store is).
     package func assigned(partition: Int32) {
+        var schedule = ShardSchedule()
+        do throws(SnapshotStoreError) {
+            if let newest = try store.newest(partition: partition) {
+                schedule.coveredOffset = newest.nextOffset
+                schedule.coveredAtMilliseconds = newest.createdAtMilliseconds
+            }
+        } catch {
+            logger.warning(
+                "cannot list the partition's snapshots; counting how far they are behind from now",
+                metadata: [LogKey.partition: "\(partition)", LogKey.error: "\(error)", "store": "\(store)"])
+        }
         shards.withLock { shards in
             if shards[partition]?.inFlight == true { return }
-            shards[partition] = ShardSchedule()
+            shards[partition] = schedule
         }
     }
 

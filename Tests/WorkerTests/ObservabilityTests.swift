@@ -25,6 +25,8 @@ struct ObservabilityTests {
         "loyalty_worker_consumer_lag", "loyalty_worker_assigned_partitions", "loyalty_worker_shard_file_bytes",
         "loyalty_worker_shard_wal_bytes", "loyalty_worker_commit_checkpoints_total",
         "loyalty_worker_positions_published_total", "loyalty_worker_producer_queue_depth", "loyalty_worker_delivery_errors_total",
+        "loyalty_worker_hot_cycles", "loyalty_worker_archive_overdue_cycles", "loyalty_worker_archive_age_seconds",
+        "loyalty_worker_snapshots_total", "loyalty_worker_snapshot_behind_seconds",
     ]
     static let clearingMetricNames = [
         "loyalty_clearing_positions_received_total", "loyalty_clearing_cycles", "loyalty_clearing_open_cycle_age_seconds",
@@ -37,6 +39,7 @@ struct ObservabilityTests {
         let test = try TestCluster(partitions: 3)
         var configuration = WorkerConfiguration(bootstrapServers: test.bootstrap, dataDirectory: test.dataDirectory("shards"))
         configuration.fetchWaitMilliseconds = 5
+        configuration.snapshotDirectory = test.dataDirectory("snapshots")
         let worker = AccrualWorker(configuration: configuration, programme: .sample, logger: test.logger)
         let workerServer = worker.observabilityServer(host: "127.0.0.1", port: 0, readyMaxLag: 10, logger: test.logger)
         let workerServerTask = Task { try await workerServer.run() }
@@ -125,6 +128,21 @@ struct ObservabilityTests {
         #expect(Self.samples(clearingText, "loyalty_clearing_positions_received_total").values.first == 3)
         let published = Self.samples(try await Self.get(workerPort, "/metrics").body, "loyalty_worker_positions_published_total")
         #expect(published.values.reduce(0, +) == 3, "\(published)")
+        // Each shard sealed one cycle, which stays hot (its rows are younger than the
+        // archive age), and took a snapshot after it: nothing behind, nothing failed.
+        try await Self.waitUntil("one hot cycle and a stored snapshot on every partition") {
+            let text = try await Self.get(workerPort, "/metrics").body
+            let stored = Self.samples(text, "loyalty_worker_snapshots_total").filter { $0.key.contains("result=\"stored\"") }
+            return Self.samples(text, "loyalty_worker_hot_cycles").values.sorted() == [1, 1, 1]
+                && stored.count == 3 && stored.values.allSatisfy { $0 >= 1 }
+                && Self.samples(text, "loyalty_worker_snapshot_behind_seconds").values.sorted() == [0, 0, 0]
+        }
+        let archiveText = try await Self.get(workerPort, "/metrics").body
+        #expect(Self.samples(archiveText, "loyalty_worker_archive_overdue_cycles").values.sorted() == [0, 0, 0])
+        let age = Double((Programme.sample.archiveAgeMilliseconds ?? 0) / 1_000)
+        #expect(Self.samples(archiveText, "loyalty_worker_archive_age_seconds").values.sorted() == [age, age, age])
+        let failed = Self.samples(archiveText, "loyalty_worker_snapshots_total").filter { $0.key.contains("result=\"failed\"") }
+        #expect(failed.count == 3 && failed.values.allSatisfy { $0 == 0 }, "\(failed)")
         #expect(Self.samples(clearingText, "loyalty_clearing_open_cycle_age_seconds").values.first == 0)
         #expect(Self.samples(clearingText, "loyalty_clearing_settlement_files_total").values.first ?? 0 >= 4)
         #expect(
