@@ -20,6 +20,16 @@ command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6
 # With --test-tools (scripts/test.sh): schemathesis for scripts/api-fuzz.sh, from PyPI
 # into its own venv (var/ is not committed). The demo does not need it.
 [ "${1:-}" = "--test-tools" ] || exit 0
+# promtool (Debian's prometheus package), so that scripts/check-deploy-files.py also parses
+# the alert rules and dashboard queries and runs the alerts' unit tests
+# (ops/prometheus/alerts.test.yaml); without it those checks are skipped.
+if ! command -v promtool >/dev/null; then
+  echo "installing prometheus (for promtool)" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+    || { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+fi
 schemathesis_version=4.32.5
 venv=var/schemathesis-venv
 cd "$(dirname "$0")/.."
