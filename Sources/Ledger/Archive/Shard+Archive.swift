@@ -41,19 +41,48 @@ extension Shard {
     public func archives() throws(LedgerError) -> [ArchiveRecord] { try store.archiveRecords() }
 
     /// The member's journal rows, archived and hot, in offset order: a member's history
-    /// stays answerable after its rows left the hot tables. Reads every archive file.
-    public func history(ofMember memberId: String) throws -> [JournalEntryView] {
-        var entries: [JournalEntryView] = []
+    /// stays answerable after its rows left the hot tables.
+    public func history(ofMember memberId: String) throws -> [JournalEntryView] { try memberHistory(memberId).entries }
+
+    /// A member's history and what reading it took.
+    public struct MemberHistory: Sendable, Equatable {
+        public var entries: [JournalEntryView]
+        /// Archive files with journal rows, read (checked against their recorded SHA-256).
+        public var archivesRead = 0
+        /// Archive files with journal rows not read: their member index lists no such member.
+        public var archivesSkipped = 0
+        /// Of those read, the ones without a usable member index (written now, if it can be).
+        public var archivesIndexed = 0
+    }
+
+    /// `history(ofMember:)`, reading only the archives whose member index
+    /// (`ArchiveMemberIndex`, beside each file) may hold the member, or that have none; an
+    /// archive read without one gets it, so the next question skips what it need not read.
+    public func memberHistory(_ memberId: String) throws -> MemberHistory {
+        var history = MemberHistory(entries: [])
         for record in try archives() where record.journalRows > 0 {
-            let content = try ArchiveFile.read(archiveDirectory + "/" + record.file, expectedSHA256: record.fileSHA256)
+            let path = archiveDirectory + "/" + record.file
+            let indexed = ArchiveMemberIndex.mayHold(member: memberId, archivePath: path, archiveSHA256: record.fileSHA256)
+            if indexed == false {
+                history.archivesSkipped += 1
+                continue
+            }
+            let content = try ArchiveFile.read(path, expectedSHA256: record.fileSHA256)
+            history.archivesRead += 1
             guard let journal = content.table("journal") else { continue }
+            if indexed == nil, let member = journal.columns.firstIndex(of: "member_id") {
+                history.archivesIndexed += 1
+                ArchiveMemberIndex.write(
+                    members: journal.rows.lazy.compactMap { $0[member].text }, archiveSHA256: record.fileSHA256, archivePath: path)
+            }
             for row in journal.rows where journal.value("member_id", in: row)?.text == memberId {
-                entries.append(Self.entry(journal, row, archive: record.file))
+                history.entries.append(Self.entry(journal, row, archive: record.file))
             }
         }
         let hot = try store.hotJournal(ofMember: memberId)
-        entries += hot.rows.map { Self.entry(hot, $0, archive: nil) }
-        return entries.sorted { $0.offset < $1.offset }
+        history.entries += hot.rows.map { Self.entry(hot, $0, archive: nil) }
+        history.entries.sort { $0.offset < $1.offset }
+        return history
     }
 
     /// Problems of the archive files on disk (missing, damaged, another hash than recorded,

@@ -70,6 +70,13 @@ struct BuiltArchive: Sendable {
         } catch {
             throw LedgerError(.sqlite, "\(error); the barrier of cycle \(plan.cycle) archives nothing until it can write there")
         }
+        if writing {
+            // Its members, for `ledger history`; an index only, so a failure is not the barrier's.
+            let member = LedgerStore.archivedJournal.columns.firstIndex(of: "member_id")!
+            ArchiveMemberIndex.write(
+                members: journal.lazy.compactMap { $0[member].text }, archiveSHA256: encoded.fileSHA256,
+                archivePath: directory + "/" + plan.fileName)
+        }
         var keys: [(hash: UInt64, key: JournalKeys.Key, offset: Int64)] = []
         keys.reserveCapacity(journal.count)
         for row in journal {

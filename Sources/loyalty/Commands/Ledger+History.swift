@@ -8,7 +8,8 @@ extension LedgerCommand {
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "A member's transactions, archived and hot, in offset order.",
-            discussion: "Reads every archive file of the partition (checked against the SHA-256 the shard recorded) and the hot journal."
+            discussion:
+                "Reads the hot journal and the partition's archive files that hold the member, each checked against the SHA-256 the shard recorded; an archive whose member index (the .members file beside it) does not list the member is not opened. An archive without a usable index is read, and indexed for the next question. `loyalty ledger verify` checks every archive file."
         )
 
         @Option(help: "Directory of the shard files.") var data = "var/worker"
@@ -26,7 +27,12 @@ extension LedgerCommand {
                 path: file.path, partition: partition, programme: programme,
                 archiveDirectory: archives.directory(partition: partition))
             defer { shard.close() }
-            let entries = try shard.history(ofMember: member)
+            let history = try shard.memberHistory(member)
+            let entries = history.entries
+            FileHandle.standardError.write(
+                Data(
+                    ("archives: \(history.archivesRead) read, \(history.archivesSkipped) skipped by their member index"
+                        + (history.archivesIndexed > 0 ? " (\(history.archivesIndexed) read had none and were indexed)" : "") + "\n").utf8))
             guard !entries.isEmpty else { throw CLIError("member \(member) has no transactions in partition \(partition) of \(data)") }
             print("offset\tevent_time\tpartner\ttxn_id\tkind\tstatus\treason\tpoints_delta\tbalance_after\tsource")
             for e in entries {
