@@ -69,21 +69,7 @@ public enum ArchiveMemberIndex {
     }
 
     static func mayHold(member: String, index bytes: [UInt8], archiveSHA256: String) -> Bool? {
-        let header = magic.count + 64 + 8
-        guard bytes.count >= header, Array(bytes[0..<magic.count]) == magic,
-            Array(bytes[magic.count..<(magic.count + 64)]) == Array(archiveSHA256.utf8)
-        else { return nil }
-        let length = bytes[(magic.count + 64)..<header].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard length <= 1 << 32 else { return nil }
-        // A separator in front, so that every id is found as "\n<id>\n".
-        var list = [UInt8](repeating: separator, count: Int(length) + 1)
-        var outLength = uLong(length)
-        let rc = list.withUnsafeMutableBufferPointer { out in
-            bytes.withUnsafeBufferPointer { input in
-                uncompress(out.baseAddress! + 1, &outLength, input.baseAddress! + header, uLong(input.count - header))
-            }
-        }
-        guard rc == Z_OK, outLength == uLong(length) else { return nil }
+        guard let list = list(bytes, archiveSHA256: archiveSHA256) else { return nil }
         // "\n<member>\n" at one of the separators (each id starts after one).
         let needle = [separator] + Array(member.utf8) + [separator]
         guard list.count >= needle.count else { return false }
@@ -95,5 +81,34 @@ public enum ArchiveMemberIndex {
                 return false
             }
         }
+    }
+
+    /// The members the index beside `archivePath` lists, if it is there, reads and names
+    /// `archiveSHA256` (`ledger verify` compares them with the archive's journal).
+    public static func members(archivePath: String, archiveSHA256: String) -> Set<String>? {
+        guard let data = FileManager.default.contents(atPath: path(ofArchive: archivePath)),
+            let list = list([UInt8](data), archiveSHA256: archiveSHA256)
+        else { return nil }
+        return Set(list.split(separator: separator).map { String(decoding: $0, as: UTF8.self) })
+    }
+
+    /// The decompressed list with a separator in front, so that every id is found as
+    /// "\n<id>\n"; nil for bytes that are not an index of the archive hashing to `archiveSHA256`.
+    static func list(_ bytes: [UInt8], archiveSHA256: String) -> [UInt8]? {
+        let header = magic.count + 64 + 8
+        guard bytes.count >= header, Array(bytes[0..<magic.count]) == magic,
+            Array(bytes[magic.count..<(magic.count + 64)]) == Array(archiveSHA256.utf8)
+        else { return nil }
+        let length = bytes[(magic.count + 64)..<header].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard length <= 1 << 32 else { return nil }
+        var list = [UInt8](repeating: separator, count: Int(length) + 1)
+        var outLength = uLong(length)
+        let rc = list.withUnsafeMutableBufferPointer { out in
+            bytes.withUnsafeBufferPointer { input in
+                uncompress(out.baseAddress! + 1, &outLength, input.baseAddress! + header, uLong(input.count - header))
+            }
+        }
+        guard rc == Z_OK, outLength == uLong(length) else { return nil }
+        return list
     }
 }

@@ -83,5 +83,16 @@ import Testing
         #expect(distrusted.archivesRead == Set(rare.entries.compactMap(\.archive)).union([archives[1].file, archives[2].file]).count)
         #expect(try bounded.shard.memberHistory("rare") == rare)
         #expect(try bounded.shard.verifyArchives().isEmpty)
+
+        // An index that hides the member (rewritten without it, bound to the right file):
+        // history would skip the archive, and `verify` names the index.
+        let held = try #require(archives.first { $0.file == rare.entries.first?.archive })
+        let heldPath = directory + "/" + held.file
+        let others = try #require(ArchiveMemberIndex.members(archivePath: heldPath, archiveSHA256: held.fileSHA256))
+        #expect(others.contains("rare"))
+        ArchiveMemberIndex.write(members: others.subtracting(["rare"]), archiveSHA256: held.fileSHA256, archivePath: heldPath)
+        #expect(try bounded.shard.memberHistory("rare").entries.count == 1)
+        let problems = try bounded.shard.verifyArchives()
+        #expect(problems.count == 1 && problems.first?.hasPrefix(ArchiveMemberIndex.path(ofArchive: heldPath)) == true, "\(problems)")
     }
 }

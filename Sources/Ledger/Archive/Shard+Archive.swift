@@ -100,6 +100,16 @@ extension Shard {
                 for (table, rows) in expected.sorted(by: { $0.key < $1.key }) where Int64(counts[table] ?? 0) != rows {
                     problems.append("\(path): \(table) holds \(counts[table] ?? 0) rows, the shard recorded \(rows)")
                 }
+                // A member index that lists other members than the journal would hide rows
+                // from `history` (or only cost reads): stale or edited.
+                if let journal = content.table("journal"), let member = journal.columns.firstIndex(of: "member_id"),
+                    let listed = ArchiveMemberIndex.members(archivePath: path, archiveSHA256: record.fileSHA256),
+                    listed != Set(journal.rows.compactMap { $0[member].text })
+                {
+                    problems.append(
+                        "\(ArchiveMemberIndex.path(ofArchive: path)): lists other members than the archive's journal rows (edited?); delete it, and `loyalty ledger history` writes it again"
+                    )
+                }
                 let summaries = LedgerStore.summaryTables.reduce(0) { $0 + (counts[$1.name] ?? 0) }
                 if Int64(summaries) != max(record.summaryRows, 0) {
                     problems.append("\(path): the cycle summaries hold \(summaries) rows, the shard recorded \(max(record.summaryRows, 0))")
