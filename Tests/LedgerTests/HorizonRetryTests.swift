@@ -67,13 +67,15 @@ import Testing
         #expect(try h.shard.member("m1").balance == before.balance)
     }
 
+    /// A partner clock ten days ahead: applied on day 0 (`run`'s `first`), dated day 10.
+    static let aheadTenDays = Transaction(
+        partnerId: "hotel", partnerTxnId: "ahead", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 10 * Clock.day,
+        body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
+
     @Test func aRowDatedAfterItsCycleKeepsTheCycleHotUntilItIsPastTheHorizon() throws {
         let h = try Self.shard()
         let control = try Self.shard()
-        // A partner clock ten days ahead: applied on day 0, dated day 10.
-        let ahead = Transaction(
-            partnerId: "hotel", partnerTxnId: "ahead", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 10 * Clock.day,
-            body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
+        let ahead = Self.aheadTenDays
         try Self.run(h, days: 0..<24, first: ahead)
         try Self.run(control, days: 0..<24)
         // Day 0's cycle closed 23 days before the log time, but its row is dated 14 days

@@ -12,10 +12,7 @@ import Testing
     @Test func aRowDatedAheadShowsAsOverdueCyclesUntilTheArchivesCatchUp() throws {
         let h = try HorizonRetryTests.shard()
         let control = try HorizonRetryTests.shard()
-        let ahead = Transaction(
-            partnerId: "hotel", partnerTxnId: "ahead", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 10 * Clock.day,
-            body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
-        try HorizonRetryTests.run(h, days: 0..<1, first: ahead)
+        try HorizonRetryTests.run(h, days: 0..<1, first: HorizonRetryTests.aheadTenDays)
         try HorizonRetryTests.run(control, days: 0..<1)
         for day in 1..<24 {
             try HorizonRetryTests.run(h, days: day..<(day + 1))
