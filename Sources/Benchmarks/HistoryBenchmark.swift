@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Ledger
 import Programme
+import Simulation
 import Synchronization
 import Worker
 
@@ -68,6 +69,9 @@ public enum HistoryBenchmark {
         public var checkpointsInCommits = 0
         public var snapshots: [HistorySnapshot] = []
         public var handOver = HandOver()
+        /// One member's whole history at the end (`ledger history`), through the archives'
+        /// member indexes.
+        public var memberHistory = MemberHistory()
         public var middle: HistoryProbe?
         /// At the first barrier past `Settings.steadyDay`, if that is before the end.
         public var steady: HistoryProbe?
@@ -100,6 +104,14 @@ public enum HistoryBenchmark {
         public var positionEqual = false
 
         public var seconds: Double { restoreSeconds + tailSeconds }
+    }
+
+    public struct MemberHistory: Sendable {
+        public var member = ""
+        public var seconds = 0.0
+        public var entries = 0
+        public var archivesRead = 0
+        public var archivesSkipped = 0
     }
 
     public static func run(
@@ -169,6 +181,7 @@ public enum HistoryBenchmark {
                 day: settings.days, transactions: result.transactions, shard: shard, shardPath: shardPath,
                 archiveDirectory: archives, generatorEntries: log.generatorEntries)
         }
+        result.memberHistory = try memberHistory(SyntheticCoalition.memberId(settings.members / 2), shard: shard)
         if let newest = result.snapshots.last {
             progress("handing over from the snapshot of day \(newest.cycle) ...")
             result.handOver = try handOver(
@@ -176,6 +189,15 @@ public enum HistoryBenchmark {
                 expected: try shard.lastPosition())
         }
         return result
+    }
+
+    /// `member`'s history read from the archives and the hot journal, timed.
+    private static func memberHistory(_ member: String, shard: Shard) throws -> MemberHistory {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let history = try shard.memberHistory(member)
+        return MemberHistory(
+            member: member, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, entries: history.entries.count,
+            archivesRead: history.archivesRead, archivesSkipped: history.archivesSkipped)
     }
 
     /// Restores `snapshot` into a fresh shard and replays the log after it.

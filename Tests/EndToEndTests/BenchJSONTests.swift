@@ -63,6 +63,9 @@ struct BenchJSONTests {
         // The tail after day 40's snapshot: 5 days of transactions (about 2,222) and their barriers.
         #expect(number("handover_tail_entries") > 2_000 && number("handover_tail_entries") < 2_500)
         #expect(object["handover_position_equal"] as? Bool == true)
+        // A member of 2,000 over 45 days: some archives hold it, the index skips the rest.
+        #expect(number("member_history_entries") > 0 && number("member_history_seconds") > 0)
+        #expect(number("member_history_archives_read") >= 1 && number("member_history_archives_skipped") >= 1, "\(object)")
         for at in ["middle", "end"] {
             #expect(number("\(at)_rss_bytes") > 0)
             #expect(number("\(at)_hwm_bytes") >= number("\(at)_rss_bytes"))

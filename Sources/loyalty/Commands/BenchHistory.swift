@@ -21,7 +21,8 @@ struct BenchHistory: AsyncParsableCommand {
             the applying thread and inside its COMMITs, the barrier stall of the first, the \
             middle and the last 10 barriers, the newest snapshot's size and \
             time, the hand-over (restore that snapshot into a fresh path and replay the \
-            tail) beside the replay from zero (the build itself), and resident memory and \
+            tail) beside the replay from zero (the build itself), one member's whole \
+            history (archives read and skipped by their member index), and resident memory and \
             disk in the middle, once the hot state is steady and at the end. The hot \
             state is steady from day expiry + reversal window + max(horizon, window) + 2 \
             (727 at the defaults: run --days 900 --transactions 6250000, the same volume \
@@ -199,6 +200,14 @@ struct BenchHistory: AsyncParsableCommand {
             print("no snapshot: the history is shorter than --snapshot-every-days")
         }
         figures.set("replay_from_zero_seconds", rounded(result.buildSeconds, 3))
+        let member = result.memberHistory
+        print(
+            "member history (ledger history of \(member.member)): \(member.entries) rows in \(format(member.seconds)) s, "
+                + "\(member.archivesRead) archives read, \(member.archivesSkipped) skipped by their member index")
+        figures.set("member_history_seconds", rounded(member.seconds, 3))
+        figures.set("member_history_entries", member.entries)
+        figures.set("member_history_archives_read", member.archivesRead)
+        figures.set("member_history_archives_skipped", member.archivesSkipped)
 
         let probes = [("middle", result.middle), ("steady", result.steady), ("end", result.end)].compactMap { name, probe in
             probe.map { (name, $0) }
