@@ -21,7 +21,7 @@ import Synchronization
 /// per shard. A failure is logged, counted (`loyalty_worker_snapshots_total{result="failed"}`)
 /// and tried again at a later commit (not before `retryAfterFailureSeconds`); it never stops
 /// the partition. How far the newest stored snapshot is behind the shard is
-/// `behindSeconds` (`loyalty_worker_snapshot_behind_seconds`): a store that keeps failing
+/// `behindMilliseconds` (`loyalty_worker_snapshot_behind_seconds`): a store that keeps failing
 /// shows there, before a hand-over has to replay what no snapshot covers.
 package final class WorkerSnapshots: Sendable {
     package let store: any SnapshotStore
