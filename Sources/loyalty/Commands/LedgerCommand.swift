@@ -76,6 +76,7 @@ extension LedgerCommand {
                 let totals = try shard.totals()
                 print("partition \(file.partition): next offset \(totals.nextOffset), digest \(try shard.digest())")
                 if let line = ProgrammeCommand.Publish.versionsLine(try shard.programmeVersions()) { print("  " + line) }
+                print("  " + Self.hotHistoryLine(try shard.hotHistory()))
                 all.append(totals)
                 companyBalances.merge(try Self.companyBalances(shard, programme: programme)) { $0 + $1 }
             }
