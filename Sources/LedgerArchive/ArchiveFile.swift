@@ -58,7 +58,9 @@ public enum ArchiveFile {
         }
         guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { throw ArchiveError(path: path, reason: "not an archive file (bad magic)") }
         let length = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard length <= 1 << 34 else { throw ArchiveError(path: path, reason: "content length \(length) is implausible") }
+        guard length <= largestInflation(of: bytes.count - 16) else {
+            throw ArchiveError(path: path, reason: "content length \(length) is implausible for \(bytes.count - 16) compressed bytes")
+        }
         var outLength = uLong(length)
         var canonical = [UInt8](repeating: 0, count: Int(length))
         let rc = canonical.withUnsafeMutableBufferPointer { out in
@@ -85,6 +87,11 @@ public enum ArchiveFile {
             throw ArchiveError(path: error.path, reason: "\(error.operation) failed: \(error.reason)")
         }
     }
+
+    /// The most `compressed` bytes of zlib can inflate to (its deflate reaches 1032:1 at
+    /// best): a header claiming more is damaged, and is refused before anything that size
+    /// is allocated. Until 2026-12-04 a damaged length up to 16 GiB was allocated first.
+    static func largestInflation(of compressed: Int) -> UInt64 { UInt64(max(compressed, 0)) * 1_032 + 64 }
 
     static func hex(_ digest: SHA256.Digest) -> String { hexString(digest) }
 }

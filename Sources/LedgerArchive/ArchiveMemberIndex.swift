@@ -20,8 +20,8 @@ import Foundation
 /// rows are in the archive: every id is written whole between two separators.
 ///
 /// Layout: "LOYMEMB1"; the archive file's SHA-256 as 64 hex bytes; the list's length (u64,
-/// big-endian); then the distinct member ids, sorted, each followed by "\n", compressed by
-/// zlib.
+/// big-endian); then the distinct member ids, sorted by their UTF-8 bytes, each followed by
+/// "\n", compressed by zlib.
 public enum ArchiveMemberIndex {
     static let magic = Array("LOYMEMB1".utf8)
     static let separator = UInt8(ascii: "\n")
@@ -31,8 +31,9 @@ public enum ArchiveMemberIndex {
 
     public static func encode(members: some Sequence<String>, archiveSHA256: String) -> [UInt8] {
         var list: [UInt8] = []
-        for member in Set(members).sorted() {
-            list += member.utf8
+        // By their bytes: String's own order compares by Unicode rules, several times slower.
+        for member in Set(members.lazy.map { Array($0.utf8) }).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            list += member
             list.append(separator)
         }
         var bound = compressBound(uLong(list.count))
@@ -100,7 +101,7 @@ public enum ArchiveMemberIndex {
             Array(bytes[magic.count..<(magic.count + 64)]) == Array(archiveSHA256.utf8)
         else { return nil }
         let length = bytes[(magic.count + 64)..<header].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard length <= 1 << 32 else { return nil }
+        guard length <= ArchiveFile.largestInflation(of: bytes.count - header) else { return nil }
         var list = [UInt8](repeating: separator, count: Int(length) + 1)
         var outLength = uLong(length)
         let rc = list.withUnsafeMutableBufferPointer { out in

@@ -23,6 +23,10 @@ import Testing
         #expect(ArchiveMemberIndex.mayHold(member: "m1", index: Array(index.dropLast(3)), archiveSHA256: Self.sha) == nil)
         #expect(ArchiveMemberIndex.mayHold(member: "m1", index: Array(index.prefix(40)), archiveSHA256: Self.sha) == nil)
         #expect(ArchiveMemberIndex.mayHold(member: "m1", index: [UInt8]("LOYARCZ1".utf8) + index.dropFirst(8), archiveSHA256: Self.sha) == nil)
+        // A damaged length (1 GiB) is not allocated.
+        var inflated = index
+        for offset in 0..<8 { inflated[72 + offset] = offset == 4 ? 0x40 : 0 }
+        #expect(ArchiveMemberIndex.mayHold(member: "m1", index: inflated, archiveSHA256: Self.sha) == nil)
     }
 
     @Test func historyReadsOnlyTheArchivesHoldingTheMemberAndAnswersAsReadingThemAll() throws {

@@ -596,6 +596,13 @@ struct SteadyHistory {
         try ArchiveFile.writeDurably(damaged, name: "y.archive", directory: directory + "/p")
         #expect(throws: ArchiveError.self) { try ArchiveFile.read(directory + "/p/y.archive", expectedSHA256: encoded.fileSHA256) }
         #expect(throws: ArchiveError.self) { try ArchiveFile.read(directory + "/p/missing.archive") }
+        // A damaged length (1 GiB for a few dozen bytes) is refused before it is allocated.
+        var inflated = encoded.bytes
+        let claimed: UInt64 = 1 << 30
+        for index in 0..<8 { inflated[8 + index] = UInt8(truncatingIfNeeded: claimed >> UInt64(56 - 8 * index)) }
+        try ArchiveFile.writeDurably(inflated, name: "z.archive", directory: directory + "/p")
+        let refusal = #expect(throws: ArchiveError.self) { try ArchiveFile.read(directory + "/p/z.archive") }
+        #expect(refusal?.reason.hasPrefix("content length 1073741824 is implausible") == true, "\(String(describing: refusal))")
     }
 }
 

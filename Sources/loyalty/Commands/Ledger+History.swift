@@ -32,7 +32,8 @@ extension LedgerCommand {
             FileHandle.standardError.write(
                 Data(
                     ("archives: \(history.archivesRead) read, \(history.archivesSkipped) skipped by their member index"
-                        + (history.archivesIndexed > 0 ? " (\(history.archivesIndexed) read had none and were indexed)" : "") + "\n").utf8))
+                        + (history.archivesIndexed > 0 ? " (\(history.archivesIndexed) had none: indexed where the directory can be written)" : "")
+                        + "\n").utf8))
             guard !entries.isEmpty else { throw CLIError("member \(member) has no transactions in partition \(partition) of \(data)") }
             print("offset\tevent_time\tpartner\ttxn_id\tkind\tstatus\treason\tpoints_delta\tbalance_after\tsource")
             for e in entries {
