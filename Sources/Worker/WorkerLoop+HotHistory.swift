@@ -3,9 +3,9 @@ import Logging
 import Programme
 import Prometheus
 
-/// The archives kept up, as ops see them (docs/operations.md, "Archives and snapshots kept
-/// up"): after each batch that sealed cycles, and when a partition is taken, the shard's
-/// sealed history still in its hot tables goes into the partition's gauges.
+/// The archives kept up, as ops see them (docs/operations.md, "Archives", "Watching it"):
+/// after each batch that sealed cycles, and when a partition is taken, the shard's sealed
+/// history still in its hot tables goes into the partition's gauges.
 extension WorkerLoop {
     /// Sets `partition`'s hot-history gauges from `shard`; after a seal (`sealed`), a
     /// warning while cycles past the archive age stay hot, naming the cycle that holds

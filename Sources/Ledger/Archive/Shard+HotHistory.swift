@@ -2,7 +2,7 @@ import Programme
 
 /// How much sealed history a shard still holds in its hot tables, and whether the archives
 /// keep pace (the worker's `loyalty_worker_hot_cycles` and `loyalty_worker_archive_overdue_cycles`,
-/// docs/operations.md, "Archives and snapshots kept up").
+/// docs/operations.md, "Archives").
 public struct HotHistory: Sendable, Equatable {
     /// A sealed cycle still in the hot tables.
     public struct Cycle: Sendable, Equatable {
