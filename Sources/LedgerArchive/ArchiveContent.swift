@@ -28,6 +28,13 @@ public struct ArchiveContent: Sendable, Equatable {
         public func value(_ column: String, in row: [Value]) -> Value? {
             columns.firstIndex(of: column).map { row[$0] }
         }
+
+        /// The text of `column` in each row, in row order (nil where it is not text, and
+        /// for every row when the table has no such column).
+        public func texts(_ column: String) -> [String?] {
+            guard let index = columns.firstIndex(of: column) else { return Array(repeating: nil, count: rows.count) }
+            return rows.map { $0[index].text }
+        }
     }
 
     public func table(_ name: String) -> Table? { tables.first { $0.name == name } }

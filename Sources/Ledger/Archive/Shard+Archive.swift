@@ -70,12 +70,12 @@ extension Shard {
             let content = try ArchiveFile.read(path, expectedSHA256: record.fileSHA256)
             history.archivesRead += 1
             guard let journal = content.table("journal") else { continue }
-            if indexed == nil, let member = journal.columns.firstIndex(of: "member_id") {
+            let members = journal.texts("member_id")
+            if indexed == nil {
                 history.archivesIndexed += 1
-                ArchiveMemberIndex.write(
-                    members: journal.rows.lazy.compactMap { $0[member].text }, archiveSHA256: record.fileSHA256, archivePath: path)
+                ArchiveMemberIndex.write(members: members.lazy.compactMap { $0 }, archiveSHA256: record.fileSHA256, archivePath: path)
             }
-            for row in journal.rows where journal.value("member_id", in: row)?.text == memberId {
+            for (row, member) in zip(journal.rows, members) where member == memberId {
                 history.entries.append(Self.entry(journal, row, archive: record.file))
             }
         }
@@ -102,9 +102,9 @@ extension Shard {
                 }
                 // A member index that lists other members than the journal would hide rows
                 // from `history` (or only cost reads): stale or edited.
-                if let journal = content.table("journal"), let member = journal.columns.firstIndex(of: "member_id"),
+                if let journal = content.table("journal"),
                     let listed = ArchiveMemberIndex.members(archivePath: path, archiveSHA256: record.fileSHA256),
-                    listed != Set(journal.rows.compactMap { $0[member].text })
+                    listed != Set(journal.texts("member_id").compactMap { $0 })
                 {
                     problems.append(
                         "\(ArchiveMemberIndex.path(ofArchive: path)): lists other members than the archive's journal rows (edited?); delete it, and `loyalty ledger history` writes it again"

@@ -37,7 +37,7 @@ extension Shard {
     /// The sealed history still hot (`HotHistory`), under the programme in force. Reads the
     /// cycle rows after the last archive: a few hundred, at most one per cycle.
     public func hotHistory() throws(LedgerError) -> HotHistory {
-        let hot = try store.hotCycles()
+        let hot = try store.hotCycles(after: try store.archivedThrough())
         let age = programme.archiveAgeMilliseconds
         var overdue = 0
         if let age, let previous = try store.previousCloseTime() {

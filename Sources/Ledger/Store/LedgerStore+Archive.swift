@@ -59,16 +59,7 @@ extension LedgerStore {
     /// `cutoff`, their rows' latest times too (`cycle_times`), with every cycle before it,
     /// and its barrier offset (nil: none).
     private func archivableCycle(after archivedThrough: Int64, closedBefore cutoff: Int64) throws(LedgerError) -> (cycle: Int64, barrier: Int64)? {
-        let s = try db.prepare(
-            """
-            SELECT c.cycle, c.barrier_offset, MAX(c.closed_at, COALESCE(t.latest_time, c.closed_at)) FROM cycles c
-            LEFT JOIN cycle_times t ON t.cycle = c.cycle WHERE c.barrier_offset > ? ORDER BY c.barrier_offset
-            """)
-        defer { s.reset() }
-        s.bindInteger(1, archivedThrough)
-        var newest: (cycle: Int64, barrier: Int64)?
-        while try s.step(), s.int64(2) < cutoff { newest = (s.int64(0), s.int64(1)) }
-        return newest
+        try hotCycles(after: archivedThrough).prefix { $0.archiveTime < cutoff }.last.map { ($0.cycle, $0.barrier) }
     }
 
     /// What the barrier of `cycle` archives: the journal rows, portions and dead letters of

@@ -34,18 +34,19 @@ extension LedgerStore {
 }
 
 extension LedgerStore {
-    /// The sealed cycles still in the hot tables, oldest first: number, close time, and the
+    /// The sealed cycles still in the hot tables (barrier after `archivedThrough`, the
+    /// archives' last offset), oldest first: number, barrier offset, close time, and the
     /// later of that and the latest time its rows carry (what the archive step compares).
-    func hotCycles() throws(LedgerError) -> [(cycle: Int64, closedAt: Int64, archiveTime: Int64)] {
+    func hotCycles(after archivedThrough: Int64) throws(LedgerError) -> [(cycle: Int64, barrier: Int64, closedAt: Int64, archiveTime: Int64)] {
         let s = try db.prepare(
             """
-            SELECT c.cycle, c.closed_at, MAX(c.closed_at, COALESCE(t.latest_time, c.closed_at)) FROM cycles c
+            SELECT c.cycle, c.barrier_offset, c.closed_at, MAX(c.closed_at, COALESCE(t.latest_time, c.closed_at)) FROM cycles c
             LEFT JOIN cycle_times t ON t.cycle = c.cycle WHERE c.barrier_offset > ? ORDER BY c.barrier_offset
             """)
         defer { s.reset() }
-        s.bindInteger(1, try archivedThrough())
-        var cycles: [(cycle: Int64, closedAt: Int64, archiveTime: Int64)] = []
-        while try s.step() { cycles.append((s.int64(0), s.int64(1), s.int64(2))) }
+        s.bindInteger(1, archivedThrough)
+        var cycles: [(cycle: Int64, barrier: Int64, closedAt: Int64, archiveTime: Int64)] = []
+        while try s.step() { cycles.append((s.int64(0), s.int64(1), s.int64(2), s.int64(3))) }
         return cycles
     }
 
