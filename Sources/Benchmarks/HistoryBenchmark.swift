@@ -55,6 +55,12 @@ public enum HistoryBenchmark {
         /// The window before the last: with the last, whether the steady state stays flat.
         public var beforeLast = Window()
         public var last = Window()
+        /// The first window after the steady day (`Settings.steadyDay`), when the run holds
+        /// a whole one before its end: with the last, whether costs stay flat once the hot
+        /// state has reached its size, the warm-up of small tables left out.
+        public var afterSteady = Window()
+        /// The day `afterSteady` starts after (the first barrier past the steady day).
+        public var afterSteadyDay: Int64?
         /// Every barrier's apply + COMMIT, in log order, milliseconds.
         public var barrierMilliseconds: [Double] = []
         /// Where each of those barriers' time went, COMMIT excluded (`Shard.lastBarrierPhases`).
@@ -127,6 +133,7 @@ public enum HistoryBenchmark {
         var batch = HistoryBatcher(shard: shard, size: settings.batchSize)
         defer { batch.checkpoints.drain() }
         var windows: [(start: Int, window: Window)] = []
+        var steadyStart: Int?
         var log = HistoryBenchmarkLog(
             programme: programme, transactions: settings.transactions, members: settings.members, days: settings.days)
         while let entry = log.next() {
@@ -160,7 +167,11 @@ public enum HistoryBenchmark {
                 if result.end == nil { result.end = try probe() }
             } else {
                 if result.middle == nil, result.transactions >= settings.transactions / 2 { result.middle = try probe() }
-                if result.steady == nil, let steadyDay = settings.steadyDay, cycle >= steadyDay { result.steady = try probe() }
+                if result.steady == nil, let steadyDay = settings.steadyDay, cycle >= steadyDay {
+                    result.steady = try probe()
+                    steadyStart = result.transactions
+                    result.afterSteadyDay = cycle
+                }
             }
         }
         result.buildSeconds = batch.seconds
@@ -168,14 +179,9 @@ public enum HistoryBenchmark {
         result.checkpointsOffThread = batch.checkpoints.taken.load(ordering: .relaxed)
         result.checkpointPasses = batch.checkpoints.passes.load(ordering: .relaxed)
         result.checkpointsInCommits = shard.takeCommitCheckpoints()
-        let window = max(1, min(settings.window, result.transactions))
-        for (start, applied) in windows {
-            if start < window { result.first.add(applied) }
-            if start + applied.records > result.transactions - window { result.last.add(applied) }
-            if start + applied.records > result.transactions - 2 * window, start < result.transactions - window {
-                result.beforeLast.add(applied)
-            }
-        }
+        let sums = Windows(windows, transactions: result.transactions, window: settings.window, steadyStart: steadyStart)
+        (result.first, result.beforeLast, result.last, result.afterSteady) = (sums.first, sums.beforeLast, sums.last, sums.afterSteady)
+        if sums.afterSteady.records == 0 { result.afterSteadyDay = nil }
         if result.end == nil {
             result.end = try HistoryProbe.take(
                 day: settings.days, transactions: result.transactions, shard: shard, shardPath: shardPath,
@@ -237,6 +243,30 @@ extension HistoryBenchmark.Window {
         seconds += other.seconds
         cpuSeconds += other.cpuSeconds
         pagesWritten += other.pagesWritten
+    }
+}
+
+extension HistoryBenchmark {
+    /// The apply-rate windows of a run, summed from its batches (`start`: the transactions
+    /// applied before the batch): the first, the one before the last and the last
+    /// `window` transactions, and the first `window` from `steadyStart` on (left empty
+    /// unless all of it is applied before the end).
+    public struct Windows: Sendable {
+        public var first = Window()
+        public var beforeLast = Window()
+        public var last = Window()
+        public var afterSteady = Window()
+
+        public init(_ batches: [(start: Int, window: Window)], transactions: Int, window: Int, steadyStart: Int?) {
+            let window = max(1, min(window, transactions))
+            let steady = steadyStart.flatMap { $0 + window <= transactions ? $0 : nil }
+            for (start, applied) in batches {
+                if start < window { first.add(applied) }
+                if start + applied.records > transactions - window { last.add(applied) }
+                if start + applied.records > transactions - 2 * window, start < transactions - window { beforeLast.add(applied) }
+                if let steady, start >= steady, start < steady + window { afterSteady.add(applied) }
+            }
+        }
     }
 }
 

@@ -54,6 +54,8 @@ struct BenchJSONTests {
             #expect(number(key) > 0, "\(key) in \(object)")
         }
         #expect(number("barrier_stall_first_median_ms") <= number("barrier_stall_first_max_ms"))
+        // The hot state is steady from day 407 here (12 months + 20 + 20 + 2): no window after it.
+        #expect(object["last_after_steady_ratio"] == nil && object["after_steady_day"] == nil, "\(object)")
         // The WAL checkpoints, counted: each taken beside the writer in one pass or more.
         for key in ["checkpoints_off_thread", "checkpoint_passes", "checkpoints_in_commits"] {
             #expect(object[key] is Int, "\(key) in \(object)")
