@@ -133,7 +133,8 @@ public enum HistoryBenchmark {
         var batch = HistoryBatcher(shard: shard, size: settings.batchSize)
         defer { batch.checkpoints.drain() }
         var windows: [(start: Int, window: Window)] = []
-        var steadyStart: Int?
+        /// Transactions applied and the day, at the first barrier past the steady day.
+        var steadyStart: (transactions: Int, day: Int64)?
         var log = HistoryBenchmarkLog(
             programme: programme, transactions: settings.transactions, members: settings.members, days: settings.days)
         while let entry = log.next() {
@@ -169,8 +170,7 @@ public enum HistoryBenchmark {
                 if result.middle == nil, result.transactions >= settings.transactions / 2 { result.middle = try probe() }
                 if result.steady == nil, let steadyDay = settings.steadyDay, cycle >= steadyDay {
                     result.steady = try probe()
-                    steadyStart = result.transactions
-                    result.afterSteadyDay = cycle
+                    steadyStart = (result.transactions, cycle)
                 }
             }
         }
@@ -179,9 +179,9 @@ public enum HistoryBenchmark {
         result.checkpointsOffThread = batch.checkpoints.taken.load(ordering: .relaxed)
         result.checkpointPasses = batch.checkpoints.passes.load(ordering: .relaxed)
         result.checkpointsInCommits = shard.takeCommitCheckpoints()
-        let sums = Windows(windows, transactions: result.transactions, window: settings.window, steadyStart: steadyStart)
+        let sums = Windows(windows, transactions: result.transactions, window: settings.window, steadyStart: steadyStart?.transactions)
         (result.first, result.beforeLast, result.last, result.afterSteady) = (sums.first, sums.beforeLast, sums.last, sums.afterSteady)
-        if sums.afterSteady.records == 0 { result.afterSteadyDay = nil }
+        if sums.afterSteady.records > 0 { result.afterSteadyDay = steadyStart?.day }
         if result.end == nil {
             result.end = try HistoryProbe.take(
                 day: settings.days, transactions: result.transactions, shard: shard, shardPath: shardPath,
