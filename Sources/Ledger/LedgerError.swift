@@ -18,7 +18,8 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable, Equatable {
         /// missing for a redeemed point): the cycle is not sealed; rebuild from the log.
         case invariant
         /// A programme version published into the log cannot be used by this binary (its
-        /// hash, its file, or a change a version may not make): the partition pauses at it.
+        /// hash, its file, or a change a version may not make), or the worker's programme
+        /// file lengthens the limits the shard has archived under: the partition pauses at it.
         case programmeVersion
     }
 

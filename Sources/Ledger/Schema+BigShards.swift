@@ -107,5 +107,20 @@ extension Schema {
             SELECT -1, MAX(event_time) FROM journal WHERE offset >= (SELECT open_first_offset FROM shard WHERE id = 1)
             HAVING MAX(event_time) IS NOT NULL;
         """,
+        // 23: archive_limits (2026-12-04): the shortest idempotency horizon and reversal
+        // window the shard has archived under. A version may not lengthen them
+        // (`Shard.horizonChangeProblem`), but the worker's programme file prices a log
+        // with no version in it, and nothing compared a new file with what was already
+        // archived: a longer horizon would take a retry of an archived transaction as new.
+        // A batch is refused while the programme in force is longer (`Shard.begin`). Not
+        // ledger content (not digested); a file that archived before this migration gets
+        // its row at its next archive.
+        """
+        CREATE TABLE IF NOT EXISTS archive_limits (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            horizon_days INTEGER NOT NULL,
+            reversal_days INTEGER NOT NULL
+        );
+        """,
     ]
 }

@@ -45,6 +45,7 @@ extension Shard {
         do {
             defer { store.batch = nil }
             try followProgrammeOfFile()
+            try checkArchiveLimits()
             let outputs = try applyEntries(batch)
             return Pending(outputs: outputs, state: batchState)
         } catch {

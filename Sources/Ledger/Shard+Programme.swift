@@ -92,6 +92,24 @@ extension Shard {
         try restoreNewestProgramme()
     }
 
+    /// At the start of a batch: the programme in force may not be longer than the limits
+    /// the shard has archived under (`archive_limits`, migration 23). A version cannot be
+    /// (`horizonChangeProblem`), but the worker's programme file prices a log with no
+    /// version in it, and it can be edited between two runs. Refused as a version the
+    /// binary cannot use is (`.programmeVersion`): the worker pauses the partition and
+    /// applies nothing until it is given a file within the limits. One read of a one-row table.
+    func checkArchiveLimits() throws(LedgerError) {
+        guard let limits = try store.archiveLimits(),
+            let problem = Self.horizonChangeProblem(horizonDays: limits.horizonDays, reversalDays: limits.reversalDays, to: programme)
+        else { return }
+        let source = (programmeSHA256.isEmpty ? "the worker's programme file (version " : "programme version (") + "\"\(programme.version)\")"
+        throw LedgerError(
+            .programmeVersion,
+            "partition \(partition): \(source) cannot price this shard: against the limits it has archived under, \(problem). "
+                + "Nothing is applied; give the worker the programme file it archived under, or one with the same or shorter "
+                + "idempotency_horizon_days and reversal_window_days (docs/operations.md, \"A partition paused on a programme version\")")
+    }
+
     /// On open: a file that holds published versions resumes with the newest. A version
     /// this binary cannot load (a file written by a newer one) refuses the shard rather than
     /// price by older rules.
@@ -196,21 +214,27 @@ extension Shard {
     /// reach back to what is no longer there, and a retry of an archived transaction would
     /// be taken as new and paid twice. A version may add the limits or shorten them.
     static func horizonChangeProblem(from current: Programme, to next: Programme) -> String? {
+        horizonChangeProblem(horizonDays: current.idempotencyHorizonDays, reversalDays: current.reversalWindowDays, to: next)
+            .map { $0 + ". A version may add or shorten the horizons, never lengthen or remove them" }
+    }
+
+    /// Why `next` may not price entries after limits of `horizonDays` and `reversalDays`
+    /// (nil: it may): the change it makes and what it would cost.
+    static func horizonChangeProblem(horizonDays: Int?, reversalDays: Int?, to next: Programme) -> String? {
         let limits = [
             (
-                "idempotency_horizon_days", current.idempotencyHorizonDays, next.idempotencyHorizonDays,
+                "idempotency_horizon_days", horizonDays, next.idempotencyHorizonDays,
                 "a retry of a transaction older than that would be taken as new and paid twice"
             ),
             (
-                "reversal_window_days", current.reversalWindowDays, next.reversalWindowDays,
+                "reversal_window_days", reversalDays, next.reversalWindowDays,
                 "a refund or cancel of an original older than that would not find it"
             ),
         ]
         for (field, was, now, consequence) in limits {
             guard let was, now.map({ $0 > was }) ?? true else { continue }
             let change = now.map { "lengthens \(field) from \(was) to \($0) days" } ?? "removes \(field) (\(was) days)"
-            return "it \(change); rows older than \(was) days may already be archived and their keys forgotten, so \(consequence). "
-                + "A version may add or shorten the horizons, never lengthen or remove them"
+            return "it \(change); rows older than \(was) days may already be archived and their keys forgotten, so \(consequence)"
         }
         return nil
     }

@@ -140,6 +140,7 @@ extension LedgerStore {
             .integer(Int64(archive.journalRows)), .integer(Int64(archive.portionRows)), .integer(Int64(archive.lotIds.count)),
             .integer(Int64(archive.deadLetterRows)), .integer(Int64(archive.summaryRows))
         ).run()
+        try recordArchiveLimits(programme)
         // An archive without summaries folds in the words it always did.
         let summaries = archive.summaryRows >= 0 ? " \(archive.summaryRows)" : ""
         absorbIntoOpenDigest(
@@ -149,6 +150,26 @@ extension LedgerStore {
                     .utf8))
         // The keys leave `journalKeys` when this batch commits (`LedgerStore.commit`).
         state.archivedKeys += archive.keys
+    }
+
+    /// The shortest idempotency horizon and reversal window, in days, this shard has
+    /// archived under (migration 23); nil before its first archive.
+    func archiveLimits() throws(LedgerError) -> (horizonDays: Int, reversalDays: Int)? {
+        let s = try db.prepare("SELECT horizon_days, reversal_days FROM archive_limits WHERE id = 1")
+        defer { s.reset() }
+        return try s.step() ? (Int(s.int64(0)), Int(s.int64(1))) : nil
+    }
+
+    /// Keeps the shorter of `programme`'s limits and those recorded: a barrier archiving
+    /// under them, in its own SQL transaction (a rollback takes it back with the archive).
+    private func recordArchiveLimits(_ programme: Programme) throws(LedgerError) {
+        guard let horizon = programme.idempotencyHorizonDays, let window = programme.reversalWindowDays else { return }
+        try db.prepare(
+            """
+            INSERT INTO archive_limits (id, horizon_days, reversal_days) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET
+            horizon_days = MIN(horizon_days, excluded.horizon_days), reversal_days = MIN(reversal_days, excluded.reversal_days)
+            """
+        ).bind(.integer(Int64(horizon)), .integer(Int64(window))).run()
     }
 
     static func archiveFileName(cycle: Int64) -> String {
