@@ -139,6 +139,11 @@ extension Shard {
         try store.flush(nextOffset: offset + 1)
         let row = try store.readShardRow()
         guard LedgerRules.seals(cycle, lastSealedCycle: row.lastSealedCycle) else { return try store.storedPosition(cycle: cycle) }
+        // The log time never goes back: the horizon and the archives count from it, and a
+        // close before the last one would bring archived keys back inside the horizon (a
+        // retry of one paid twice). The clearing node's closes only increase; a barrier
+        // from anywhere else is sealed at the last close.
+        let closedAtMilliseconds = max(closedAtMilliseconds, try store.logTimeMilliseconds() ?? .min)
         // Partners whose deposit is exhausted (refuse mode): accruals refused until the next.
         try store.replaceSuspended(accrualSuspended, cycle: cycle)
         lastBarrierPhases.archivedRowsDeletedBefore = store.lastArchivedRowsDeletion

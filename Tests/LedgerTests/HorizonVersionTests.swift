@@ -112,6 +112,23 @@ import Testing
         #expect(try h.tx("hotel", "later", "m1", at: Clock.t0 + 35 * Clock.day, accrual(10_000)).status == .accepted)
     }
 
+    /// A barrier closing before the last one (not the clearing node's: its closes only
+    /// increase) is sealed at the last close: the log time, which the horizon counts from,
+    /// never goes back to where an archived key would be inside it again.
+    @Test func aBarrierClosingBeforeTheLastIsSealedAtTheLastClose() throws {
+        let h = try Self.archivedShard(days: 30)
+        let before = try h.shard.member("m1")
+        let last = Clock.t0 + 30 * Clock.day
+        let outputs = try h.run([.barrier(cycle: 30, closedAtMilliseconds: Clock.t0 + Clock.day)])
+        guard case .position(let position) = try #require(outputs.first) else {
+            Issue.record("expected a position, got \(outputs)")
+            return
+        }
+        #expect(position.cycle == 30 && position.closedAtMilliseconds == last)
+        #expect(try h.tx("hotel", "h0", "m1", at: Clock.t0, accrual(10_000)).reason == .pastIdempotencyHorizon)
+        #expect(try h.shard.member("m1") == before)
+    }
+
     @Test func shorterHorizonsAndHorizonsAddedLaterAreTaken() throws {
         let h = try Self.archivedShard(days: 30)
         let shorter = try ProgrammeVersionTests.release(Self.json(version: "2026-12-01", horizon: 10, window: 15))
