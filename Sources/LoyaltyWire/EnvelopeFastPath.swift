@@ -68,7 +68,7 @@ enum EnvelopeFastPath {
             if !details.cardId.isEmpty { try FieldLimits.checkId(details.cardId, field: "") }
         }
         var eventTime = receivedAt > 0 ? receivedAt : occurredAt
-        guard eventTime > 0 else { throw Declined() }
+        guard eventTime > 0, receivedAt <= 0 || occurredAt > 0 else { throw Declined() }
         var body = Reader(buffer: reader.buffer, position: bodyRange.lowerBound, end: bodyRange.upperBound)
         let transactionBody: Transaction.Body
         switch bodyField {

@@ -89,6 +89,15 @@ extension InboundMessage {
             )
             return
         }
+        // The gateway stamps received_at_ms anew on every retry; the idempotency horizon
+        // counts from the partner's own time, which only occurred_at_ms carries. Without it
+        // a retry of a transaction long archived would look recent and be paid twice.
+        guard envelope.receivedAtMs <= 0 || envelope.occurredAtMs > 0 else {
+            throw WireError(
+                field: "occurred_at_ms",
+                reason: "must be set when received_at_ms is (\(envelope.receivedAtMs)): the idempotency horizon counts from "
+                    + "the partner's time, got \(envelope.occurredAtMs)")
+        }
         let transactionBody = try Transaction.Body(wire: body)
         let details = try Transaction.Details(wire: envelope)
         // A retro-claim is priced at the time the partner says it happened.

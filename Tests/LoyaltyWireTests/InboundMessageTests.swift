@@ -52,6 +52,19 @@ struct InboundMessageTests {
         #expect(claim.details.occurredAtMilliseconds == 0 && claim.eventTimeMilliseconds == Self.accrual.eventTimeMilliseconds)
     }
 
+    /// A gateway's stamp without the partner's time is refused: the horizon would count
+    /// from a stamp a retry gets anew (a direct producer's record, not a gateway's).
+    @Test func aStampWithoutThePartnersTimeIsRefusedNamingTheField() throws {
+        var envelope = Loyalty_V1_TransactionEnvelope(Self.accrual)
+        envelope.receivedAtMs = 1_800_000_000_000
+        envelope.occurredAtMs = 0
+        guard case .failure(let error) = InboundMessage.decode(try bytes(envelope)) else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(error.field == "occurred_at_ms" && error.reason.contains("received_at_ms"))
+    }
+
     static func transaction(_ envelope: Loyalty_V1_TransactionEnvelope) throws -> Transaction? {
         guard case .success(.transaction(let transaction, _)) = InboundMessage.decode(try envelope.serializedBytes() as [UInt8]) else {
             return nil
