@@ -14,7 +14,10 @@ extension Shard {
             return .result(offset: offset, transaction: t, outcome: outcome, original: nil, facts: try facts(t.memberId, at: time))
         }
         let key = JournalKeys.hash(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId)
-        if let original = try store.storedOutcome(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, key: key) {
+        var found = try store.storedOutcome(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, key: key)
+        // A key refused as dated ahead is kept apart once its row left with its cycle.
+        if found == nil { found = try store.refusedKeyOutcome(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId) }
+        if let original = found {
             store.state.counts.duplicates += 1
             store.absorbDuplicate(offset: offset, t, originalOffset: original.offset)
             let outcome = Outcome(
@@ -46,6 +49,7 @@ extension Shard {
         // dated years ahead is refused for that: `LedgerRules.checkAhead`).
         if rejection?.reason != .invalidField { store.noteArchiveTime(LedgerRules.archiveTime(of: t)) }
         try store.journal(t, offset: offset, effects.record, key: key)
+        if let until = rejection?.keepKeyUntil { try store.keepRefusedKey(t, offset: offset, outcome: effects.record.outcome, until: until) }
         store.absorb(
             BatchState.JournalRow(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, offset: offset, memberId: t.memberId, record: effects.record))
         #if DEBUG

@@ -127,6 +127,35 @@ import Testing
         #expect(try h.shard.archives().contains { $0.offsets.contains(nearOffset) })
     }
 
+    /// A key refused for being dated ahead holds no cycle, but it is kept (`refused_keys`)
+    /// until a retry of it would be past the horizon: once the log time has caught up
+    /// with its date, a retry would otherwise be taken as new, after the partner was told
+    /// REJECTED and sent the sale again under another id (paid twice before 2026-12-04).
+    @Test func aKeyRefusedAsDatedAheadStaysAnsweredAfterItsCycleIsArchived() throws {
+        let h = try Self.shard()
+        try Self.run(h, days: 0..<3)
+        let ahead = Transaction(
+            partnerId: "hotel", partnerTxnId: "fast-till", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 28 * Clock.day,
+            body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
+        let refusedOffset = h.offset
+        let refused = try Self.outcome(h, ahead)
+        #expect(refused.reason == .invalidField)
+        try Self.run(h, days: 3..<27)
+        #expect(try h.shard.archives().contains { $0.offsets.contains(refusedOffset) }, "the refused row's cycle is archived")
+        try h.reopen()
+        // Log time day 27: the date (day 28) is no longer too far ahead, but the key was answered.
+        let before = try h.shard.member("m1")
+        let retry = try Self.outcome(h, ahead)
+        #expect(retry.status == .duplicate && retry.detail.contains("offset \(refusedOffset)"))
+        #expect(try h.shard.member("m1") == before)
+        // Once a retry is past the horizon (day 28 + 20), the horizon answers and the key goes.
+        try Self.run(h, days: 27..<50)
+        #expect(try Self.outcome(h, ahead).reason == .pastIdempotencyHorizon)
+        let kept = try h.shard.db.prepare("SELECT COUNT(*) FROM refused_keys")
+        defer { kept.reset() }
+        #expect(try kept.step() && kept.int64(0) == 0)
+    }
+
     /// Migration 22: a file turned back into schema 21 mid-cycle (no `cycle_times`) fills it
     /// from its hot journal, and archives the same files and positions from then on. (The
     /// history's rows are never dated after their cycle's close, so the journal's event

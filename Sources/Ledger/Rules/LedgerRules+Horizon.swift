@@ -63,10 +63,14 @@ extension LedgerRules {
         guard !overflow, ahead > age else { return }
         let field = time == t.partnerTimeMilliseconds ? "occurred_at_ms" : "received_at_ms"
         let against = clock == logTime ? "the log time \(clock)" : "the gateway's received_at_ms \(clock)"
-        throw Rejection(
+        var refusal = Rejection(
             .invalidField,
             "\(field): \(time) is more than \(age / CivilTime.millisecondsPerDay) days after \(against) (the longer of idempotency_horizon_days and reversal_window_days): a record dated that far ahead would hold its cycle's rows out of the archives"
         )
+        // The row holds nothing, so its key is kept apart until a retry is past the horizon.
+        let (until, late) = time.addingReportingOverflow(programme.idempotencyHorizonMilliseconds ?? age)
+        refusal.keepKeyUntil = late ? .max : until
+        throw refusal
     }
 
     /// Refuses a refund or cancel more than the window after its original's event time

@@ -67,6 +67,11 @@ final class LedgerStore {
     /// read from the file at the first `begin` after it was opened or written elsewhere.
     var committedArchivedRowsLeft: ArchivedRowsLeft?
     var archivedRowsLeftRead = false
+    /// Whether `refused_keys` may hold a row (`LedgerStore+RefusedKeys`): read from the
+    /// file once after it was opened or written elsewhere, set by every row kept, never
+    /// cleared otherwise (a rolled-back batch at worst leaves it true for nothing).
+    var mayHaveRefusedKeys = false
+    var refusedKeysRead = false
     /// How many times archived rows were deleted, and how long the last took (the bench).
     var archivedRowsDeletions = 0
     var lastArchivedRowsDeletion: Duration = .zero
@@ -180,6 +185,7 @@ final class LedgerStore {
         dropCaches()
         journalKeys = nil
         archivedRowsLeftRead = false
+        refusedKeysRead = false
         writtenElsewhereThisCycle = true
     }
 
