@@ -156,6 +156,43 @@ import Testing
         #expect(try kept.step() && kept.int64(0) == 0)
     }
 
+    /// An original journaled before event times were stored (migration 6) counts its
+    /// reversal window from its cycle's close: once that is past the window the cancel is
+    /// refused, as for any row, before its archive (built ahead of the barrier from the
+    /// rows as they were) takes it. Before 2026-12-04 such a cancel was always taken.
+    @Test func aLegacyOriginalsWindowCountsFromItsCyclesClose() throws {
+        let h = try Self.shard()
+        try Self.run(h, days: 0..<1)
+        func redemption(_ txn: String, day: Int64) -> LedgerEntry.Kind {
+            .transaction(
+                Transaction(
+                    partnerId: "hotel", partnerTxnId: txn, memberId: "m1", eventTimeMilliseconds: Clock.t0 + day * Clock.day,
+                    body: .redemption(points: 100)))
+        }
+        let old = h.offset
+        try h.run([redemption("r-old", day: 1), .barrier(cycle: 1, closedAtMilliseconds: Clock.t0 + 2 * Clock.day)])
+        try Self.run(h, days: 2..<10)
+        let recent = h.offset
+        try h.run([redemption("r-recent", day: 10), .barrier(cycle: 10, closedAtMilliseconds: Clock.t0 + 11 * Clock.day)])
+        try h.shard.db.prepare("UPDATE journal SET event_time = NULL WHERE offset IN (?, ?)").bind(.integer(old), .integer(recent)).run()
+        try Self.run(h, days: 11..<23)
+        // Log time day 23: r-old's cycle closed on day 2 (21 days), not archived yet.
+        #expect(try h.shard.archives().allSatisfy { !$0.offsets.contains(old) })
+        let before = try h.shard.member("m1")
+        let late = Transaction(
+            partnerId: "hotel", partnerTxnId: "c-old", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 23 * Clock.day,
+            body: .cancel(originalPartnerTxnId: "r-old"))
+        let refused = try Self.outcome(h, late)
+        #expect(refused.reason == .pastReversalWindow && refused.detail.contains("\(Clock.t0 + 2 * Clock.day)"))
+        #expect(try h.shard.member("m1") == before)
+        // r-recent's cycle closed on day 11 (12 days): inside the window, taken.
+        let inside = Transaction(
+            partnerId: "hotel", partnerTxnId: "c-recent", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 23 * Clock.day,
+            body: .cancel(originalPartnerTxnId: "r-recent"))
+        #expect(try Self.outcome(h, inside).status == .accepted)
+        #expect(try h.shard.member("m1").balance == before.balance + 100)
+    }
+
     /// Migration 22: a file turned back into schema 21 mid-cycle (no `cycle_times`) fills it
     /// from its hot journal, and archives the same files and positions from then on. (The
     /// history's rows are never dated after their cycle's close, so the journal's event

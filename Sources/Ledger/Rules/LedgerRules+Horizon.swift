@@ -75,9 +75,15 @@ extension LedgerRules {
 
     /// Refuses a refund or cancel more than the window after its original's event time
     /// (counted from the later of its own event time and `logTime`). An original journaled
-    /// before event times were stored (nil) is never refused.
+    /// before event times were stored counts from its cycle's close time; in the open
+    /// cycle, with neither, it is never refused (its cycle cannot be archived before its
+    /// seal). Until 2026-12-04 such an original was never refused: a cancel of one whose
+    /// archive was already built changed rows the archive had taken as they were, and the
+    /// archive's lots were deleted with the points the cancel gave back.
     func checkReversalWindow(_ t: Transaction, original: OriginalRecord, originalTxnId: String, logTime: Int64?) throws(Rejection) {
-        guard let window = programme.reversalWindowMilliseconds, let originalTime = original.eventTimeMilliseconds else { return }
+        guard let window = programme.reversalWindowMilliseconds,
+            let originalTime = original.eventTimeMilliseconds ?? original.sealedAtMilliseconds
+        else { return }
         let now = max(t.eventTimeMilliseconds, logTime ?? .min)
         let (age, overflow) = now.subtractingReportingOverflow(originalTime)
         guard overflow ? now > 0 : age > window else { return }

@@ -103,8 +103,12 @@ struct OriginalRecord {
     var clawedPoints: Int64
     var refundedFeeMinor: Int64
     var reversedBy: Int64?
-    /// nil for rows journaled before the column existed: unknown, so never past a window.
+    /// nil for rows journaled before the column existed (migration 6): unknown.
     var eventTimeMilliseconds: Int64? = nil
+    /// For such a row in a sealed cycle, that cycle's close time: the reversal window
+    /// counts from it (`LedgerRules.checkReversalWindow`), so a row its cycle's archive is
+    /// about to take cannot be reversed any more than a row with its time.
+    var sealedAtMilliseconds: Int64? = nil
     /// The debts it made as journaled (journal.debts); nil when none were recorded (no
     /// debts, or a row journaled before migration 12).
     var debts: [DebtTotal]? = nil

@@ -123,12 +123,23 @@ extension LedgerStore {
         guard try s.step() else { return nil }
         var debts: [DebtTotal]?
         if let text = s.optionalText(13) { debts = try Self.decodeDebts(text, offset: offset) }
+        // A row from before migration 6: its window counts from its cycle's close.
+        let sealedAt = s.isNull(12) ? try closeTime(ofCycleHolding: offset) : nil
         return OriginalRecord(
             offset: s.int64(0), memberId: s.text(1), kind: TransactionKind(rawValue: s.int64(2)), status: s.text(3),
             amountMinor: s.int64(4), points: s.int64(5), feeMinor: s.int64(6), lotId: s.isNull(7) ? nil : s.int64(7),
             refundedMinor: s.int64(8), clawedPoints: s.int64(9), refundedFeeMinor: s.int64(10),
             reversedBy: s.isNull(11) ? nil : s.int64(11), eventTimeMilliseconds: s.isNull(12) ? nil : s.int64(12),
-            debts: debts)
+            sealedAtMilliseconds: sealedAt, debts: debts)
+    }
+
+    /// The close time of the sealed cycle whose entries include `offset`; nil in the open
+    /// cycle. Scans `cycles` (a row a cycle): only rows from before migration 6 ask.
+    private func closeTime(ofCycleHolding offset: Int64) throws(LedgerError) -> Int64? {
+        let s = try db.prepare("SELECT closed_at FROM cycles WHERE first_offset <= ?1 AND barrier_offset >= ?1")
+        defer { s.reset() }
+        s.bindInteger(1, offset)
+        return try s.step() ? s.int64(0) : nil
     }
 
     /// Runs `body` on the journal's keys, built from the file first when missing. In
