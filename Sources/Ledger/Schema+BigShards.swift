@@ -123,8 +123,8 @@ extension Schema {
         );
         """,
         // 24: refused_keys (2026-12-04): the keys of transactions refused for being dated
-        // too far ahead, with their answer, kept until a retry of them is past the horizon
-        // (`LedgerStore+RefusedKeys`). Such a row holds no cycle, so its journal row could
+        // too far ahead, with their answer and time (`LedgerRules.archiveTime`), kept until
+        // a retry of them is past the horizon (`LedgerStore+RefusedKeys`). Such a row holds no cycle, so its journal row could
         // leave while a retry of the key, dated within reach by then, would be taken as new.
         // Derived from the log like `cycle_times`: not digested (the answers it gives are).
         // Keys refused before this migration are not in it.
@@ -133,7 +133,7 @@ extension Schema {
             partner_id TEXT NOT NULL,
             partner_txn_id TEXT NOT NULL,
             offset INTEGER NOT NULL,
-            keep_until INTEGER NOT NULL,
+            time INTEGER NOT NULL,
             detail TEXT NOT NULL,
             balance_after INTEGER NOT NULL,
             PRIMARY KEY (partner_id, partner_txn_id)

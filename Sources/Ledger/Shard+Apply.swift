@@ -174,7 +174,7 @@ extension Shard {
         try store.insertCycleProgrammeVersions(
             cycle: cycle, try programmeVersions(ofCycle: open.openFirstOffset, barrier: offset))
         let position = try store.write(seal, programme: programme)
-        try store.dropRefusedKeys(before: closedAtMilliseconds)
+        try store.dropRefusedKeys(logTime: closedAtMilliseconds, horizonMilliseconds: programme.idempotencyHorizonMilliseconds)
         store.state.sealed = true
         lastBarrierPhases.seal = lap()
         return position

@@ -16,7 +16,7 @@ extension Shard {
         let key = JournalKeys.hash(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId)
         var found = try store.storedOutcome(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, key: key)
         // A key refused as dated ahead is kept apart once its row left with its cycle.
-        if found == nil { found = try store.refusedKeyOutcome(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId) }
+        if found == nil { found = try store.refusedKeyOutcome(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, key: key) }
         if let original = found {
             store.state.counts.duplicates += 1
             store.absorbDuplicate(offset: offset, t, originalOffset: original.offset)
@@ -45,11 +45,15 @@ extension Shard {
             try store.write(effects, memberId: t.memberId, partnerId: t.partnerId, offset: offset)
             store.state.counts.accepted += 1
         }
-        // A row refused INVALID_FIELD moved nothing, and its times may be anything (one
-        // dated years ahead is refused for that: `LedgerRules.checkAhead`).
-        if rejection?.reason != .invalidField { store.noteArchiveTime(LedgerRules.archiveTime(of: t)) }
+        // Every row holds its cycle until a retry of its key is past the horizon, except one
+        // refused for being dated too far ahead (`LedgerRules.checkAhead`, the first check),
+        // whose key is kept apart instead. Until 2026-12-04 every INVALID_FIELD refusal
+        // held nothing, and one dated ahead of its cycle could be forgotten while a retry
+        // was still inside the horizon; and a refusal before the date check (an unknown
+        // partner) held its cycle however far ahead it was dated.
+        if rejection?.datedAhead != true { store.noteArchiveTime(LedgerRules.archiveTime(of: t)) }
         try store.journal(t, offset: offset, effects.record, key: key)
-        if let until = rejection?.keepKeyUntil { try store.keepRefusedKey(t, offset: offset, outcome: effects.record.outcome, until: until) }
+        if rejection?.datedAhead == true { try store.keepRefusedKey(t, key: key, offset: offset, outcome: effects.record.outcome) }
         store.absorb(
             BatchState.JournalRow(partnerId: t.partnerId, partnerTxnId: t.partnerTxnId, offset: offset, memberId: t.memberId, record: effects.record))
         #if DEBUG

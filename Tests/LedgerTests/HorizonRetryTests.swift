@@ -156,6 +156,54 @@ import Testing
         #expect(try kept.step() && kept.int64(0) == 0)
     }
 
+    /// The kept key goes by the horizon in force at each seal, not at its refusal: a
+    /// worker's file may lengthen the horizon before anything is archived, and the rows
+    /// (and retries) then stay answerable that much longer.
+    @Test func aKeyRefusedAheadIsKeptByTheHorizonInForceAtEachSeal() throws {
+        let h = try Self.shard()
+        try Self.run(h, days: 0..<3)
+        let ahead = Transaction(
+            partnerId: "hotel", partnerTxnId: "fast-till", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 25 * Clock.day,
+            body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
+        let refusedOffset = h.offset
+        #expect(try Self.outcome(h, ahead).reason == .invalidField)
+        try Self.run(h, days: 3..<10)
+        #expect(try h.shard.archives().isEmpty)
+        let longer = try Programme.decode(jsonData: Data(HorizonVersionTests.json(version: "2026-11-02", horizon: 60, window: 60).utf8))
+        h.shard.close()
+        h.shard = try Shard(path: h.path, partition: 3, programme: longer)
+        try Self.run(h, days: 10..<70)
+        #expect(try h.shard.archives().contains { $0.offsets.contains(refusedOffset) }, "the refused row's cycle is archived")
+        // Day 70: 45 days after its date, inside the 60-day horizon (past the 20 days it was refused under).
+        let before = try h.shard.member("m1")
+        #expect(try Self.outcome(h, ahead).status == .duplicate)
+        #expect(try h.shard.member("m1") == before)
+    }
+
+    /// The date is checked before anything else, so a record refused for another reason
+    /// (here an unknown partner) is never dated beyond the archive age, and every refused
+    /// row but one dated too far ahead holds its cycle like any row.
+    @Test func theDateIsCheckedFirstAndOnlyARecordDatedAheadHoldsNothing() throws {
+        let h = try Self.shard()
+        try Self.run(h, days: 0..<3)
+        let stranger = Transaction(
+            partnerId: "no-such-partner", partnerTxnId: "x", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 400 * Clock.day,
+            body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
+        let strangerOffset = h.offset
+        let refused = try Self.outcome(h, stranger)
+        #expect(refused.reason == .invalidField && refused.detail.hasPrefix("occurred_at_ms"))
+        // A refusal inside the age (an unknown partner dated day 15, ahead of its cycle's
+        // close on day 4) holds its cycle until day 15 is past the archive age.
+        let near = Transaction(
+            partnerId: "no-such-partner", partnerTxnId: "y", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 15 * Clock.day,
+            body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
+        #expect(try Self.outcome(h, near).reason == .unknownPartner)
+        try Self.run(h, days: 3..<30)
+        #expect(try h.shard.archives().allSatisfy { !$0.offsets.contains(strangerOffset) }, "held by the day-15 refusal")
+        try Self.run(h, days: 30..<40)
+        #expect(try h.shard.archives().contains { $0.offsets.contains(strangerOffset) })
+    }
+
     /// An original journaled before event times were stored (migration 6) counts its
     /// reversal window from its cycle's close: once that is past the window the cancel is
     /// refused, as for any row, before its archive (built ahead of the barrier from the

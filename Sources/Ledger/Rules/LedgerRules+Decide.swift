@@ -37,10 +37,13 @@ extension LedgerRules {
     /// in-memory ledger of the tests both come through here.
     func decide(_ t: Transaction, offset: Int64, inputs: some RuleInputs, into effects: inout Effects) throws(RuleError) {
         do {
-            let partner = try self.partner(of: t)
-            let time = t.eventTimeMilliseconds
+            // The times first: a record dated too far ahead is refused for that before any
+            // other reason, so that no refused row is dated beyond the archive age (only
+            // those refusals hold no cycle: Shard+Transaction).
             let logTime = programme.idempotencyHorizonDays == nil ? nil : try inputs.logTimeMilliseconds()
             try checkHorizon(t, logTime: logTime)
+            let partner = try self.partner(of: t)
+            let time = t.eventTimeMilliseconds
             try checkRetroClaim(t, logTime: logTime, inputs: inputs)  // claim_window_days (LedgerRules+RetroClaims)
             try checkCard(t, inputs: inputs)
             let member = try inputs.memberState(t.memberId)

@@ -68,8 +68,7 @@ extension LedgerRules {
             "\(field): \(time) is more than \(age / CivilTime.millisecondsPerDay) days after \(against) (the longer of idempotency_horizon_days and reversal_window_days): a record dated that far ahead would hold its cycle's rows out of the archives"
         )
         // The row holds nothing, so its key is kept apart until a retry is past the horizon.
-        let (until, late) = time.addingReportingOverflow(programme.idempotencyHorizonMilliseconds ?? age)
-        refusal.keepKeyUntil = late ? .max : until
+        refusal.datedAhead = true
         throw refusal
     }
 

@@ -119,10 +119,9 @@ struct Rejection: Error {
     var reason: RejectReason
     /// For people: names the field and why ("points: 100 requested, the balance is 50").
     var detail: String
-    /// Set for a transaction refused for its date alone (`LedgerRules.checkAhead`): the log
-    /// time until which a retry of its key must still find this answer (its time plus the
-    /// horizon: after it, the horizon refuses the retry).
-    var keepKeyUntil: Int64?
+    /// A transaction refused for its date alone (`LedgerRules.checkAhead`): its row holds
+    /// no cycle, and its key is kept apart until a retry is past the horizon.
+    var datedAhead = false
 
     init(_ reason: RejectReason, _ detail: String) { (self.reason, self.detail) = (reason, detail) }
 }

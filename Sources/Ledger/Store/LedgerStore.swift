@@ -67,11 +67,9 @@ final class LedgerStore {
     /// read from the file at the first `begin` after it was opened or written elsewhere.
     var committedArchivedRowsLeft: ArchivedRowsLeft?
     var archivedRowsLeftRead = false
-    /// Whether `refused_keys` may hold a row (`LedgerStore+RefusedKeys`): read from the
-    /// file once after it was opened or written elsewhere, set by every row kept, never
-    /// cleared otherwise (a rolled-back batch at worst leaves it true for nothing).
-    var mayHaveRefusedKeys = false
-    var refusedKeysRead = false
+    /// The hashes of the keys in `refused_keys` (`LedgerStore+RefusedKeys`), and perhaps a
+    /// few more: nil until read from the file, again after another connection wrote it.
+    var refusedKeyHashes: Set<UInt64>?
     /// How many times archived rows were deleted, and how long the last took (the bench).
     var archivedRowsDeletions = 0
     var lastArchivedRowsDeletion: Duration = .zero
@@ -185,7 +183,7 @@ final class LedgerStore {
         dropCaches()
         journalKeys = nil
         archivedRowsLeftRead = false
-        refusedKeysRead = false
+        refusedKeyHashes = nil
         writtenElsewhereThisCycle = true
     }
 
