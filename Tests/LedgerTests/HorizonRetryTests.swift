@@ -110,12 +110,18 @@ import Testing
         let stamped = try Self.outcome(
             h, Self.stamped("far-pos", occurredAt: Clock.t0 + 400 * Clock.day, receivedAt: Clock.t0 + 3 * Clock.day + Self.hour))
         #expect(stamped.reason == .invalidField && stamped.detail.contains("after the gateway's received_at_ms"))
+        // A stamp far ahead does not vouch for itself: it counts up to the age past the
+        // log time (a producer other than the gateway can set it).
+        let selfStamped = try Self.outcome(
+            h, Self.stamped("far-stamp", occurredAt: Clock.t0 + 3 * Clock.day, receivedAt: Clock.t0 + 400 * Clock.day))
+        #expect(selfStamped.reason == .invalidField && selfStamped.detail.hasPrefix("received_at_ms"))
+        #expect(selfStamped.detail.contains("the log time \(Clock.t0 + 3 * Clock.day) plus that age"))
         // Inside the age: taken.
         let near = Self.stamped("near-pos", occurredAt: Clock.t0 + 20 * Clock.day, receivedAt: Clock.t0 + 3 * Clock.day)
         let nearOffset = h.offset
         #expect(try Self.outcome(h, near).status == .accepted)
         #expect(try h.shard.member("m1").balance == before.balance + 600)
-        // Refused rows hold nothing. The three share a cycle, held only by the accepted row
+        // Refused rows hold nothing. They share a cycle, held only by the accepted row
         // dated day 20: it leaves once the previous close passes day 40 (day 420, were the
         // refused rows counted), later than a shard without them archives it.
         try Self.run(h, days: 3..<30)

@@ -48,21 +48,30 @@ extension LedgerRules {
 
     /// Refuses `t` (INVALID_FIELD) when its event or partner time is more than the archive
     /// age (max(H, R)) after the latest clock the shard knows: the log time, or the
-    /// gateway's stamp when it is later. A cycle's rows are archived only once their latest
+    /// gateway's stamp when it is later (trusted up to the age past the log time). A cycle's rows are archived only once their latest
     /// time is that far behind a close time, so one record dated years ahead would keep its
     /// cycle, and every cycle after it, in the hot tables until then. Without either clock
     /// (a record straight from a partner before the partition's first barrier) nothing is refused.
     func checkAhead(_ t: Transaction, logTime: Int64?) throws(Rejection) {
         guard let age = programme.archiveAgeMilliseconds else { return }
         let gatewayTime = t.details.occurredAtMilliseconds > 0 ? t.eventTimeMilliseconds : t.details.receivedAtMilliseconds
-        let clock = max(logTime ?? 0, gatewayTime)
+        // The stamp is trusted up to the age past the log time: a producer other than the
+        // gateway can set it, and one dated years ahead would otherwise vouch for itself.
+        var clock = gatewayTime
+        if let logTime {
+            let (cap, overflow) = logTime.addingReportingOverflow(age)
+            clock = max(logTime, overflow ? gatewayTime : min(gatewayTime, cap))
+        }
         guard clock > 0 else { return }
         let time = Self.archiveTime(of: t)
         let (ahead, overflow) = time.subtractingReportingOverflow(clock)
         // clock > 0: only a time near Int64.min overflows, and that is far behind.
         guard !overflow, ahead > age else { return }
         let field = time == t.partnerTimeMilliseconds ? "occurred_at_ms" : "received_at_ms"
-        let against = clock == logTime ? "the log time \(clock)" : "the gateway's received_at_ms \(clock)"
+        let against =
+            clock == logTime
+            ? "the log time \(clock)"
+            : clock == gatewayTime ? "the gateway's received_at_ms \(clock)" : "the log time \(logTime ?? 0) plus that age, \(clock)"
         var refusal = Rejection(
             .invalidField,
             "\(field): \(time) is more than \(age / CivilTime.millisecondsPerDay) days after \(against) (the longer of idempotency_horizon_days and reversal_window_days): a record dated that far ahead would hold its cycle's rows out of the archives"
