@@ -27,4 +27,11 @@ import Testing
                 == "hot cycles: 24 (archive age 20 days), 2 overdue: cycle 0, closed 2026-01-02T00:00:00.000Z, holds them with a row dated 2026-01-11T00:00:00.000Z (hotel/ahead)"
         )
     }
+
+    @Test func theLimitsTheShardArchivedUnderAreNamed() {
+        #expect(LedgerCommand.Inspect.archiveLimitsLine(nil) == "archived under: no limits recorded (nothing archived since 2026-12-04)")
+        #expect(
+            LedgerCommand.Inspect.archiveLimitsLine((horizonDays: 20, reversalDays: 30))
+                == "archived under: idempotency_horizon_days 20, reversal_window_days 30 (a worker's programme file may not be longer)")
+    }
 }

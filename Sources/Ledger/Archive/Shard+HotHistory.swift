@@ -34,6 +34,13 @@ public struct HotHistory: Sendable, Equatable {
 }
 
 extension Shard {
+    /// The shortest idempotency horizon and reversal window, in days, the shard has
+    /// archived under (`archive_limits`): a worker's programme file may not be longer.
+    /// nil before its first archive (or when it archived only before 2026-12-04).
+    public func archiveLimits() throws(LedgerError) -> (horizonDays: Int, reversalDays: Int)? {
+        try store.archiveLimits()
+    }
+
     /// The sealed history still hot (`HotHistory`), under the programme in force. Reads the
     /// cycle rows after the last archive: a few hundred, at most one per cycle.
     public func hotHistory() throws(LedgerError) -> HotHistory {

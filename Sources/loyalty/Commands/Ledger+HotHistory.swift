@@ -17,4 +17,13 @@ extension LedgerCommand.Inspect {
         }
         return line
     }
+
+    /// `ledger inspect`'s line on the limits the shard archived under: a worker's
+    /// programme file with longer ones pauses the partition (docs/operations.md, "A
+    /// partition paused on a programme version").
+    static func archiveLimitsLine(_ limits: (horizonDays: Int, reversalDays: Int)?) -> String {
+        guard let limits else { return "archived under: no limits recorded (nothing archived since 2026-12-04)" }
+        return "archived under: idempotency_horizon_days \(limits.horizonDays), reversal_window_days \(limits.reversalDays) "
+            + "(a worker's programme file may not be longer)"
+    }
 }

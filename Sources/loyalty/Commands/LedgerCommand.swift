@@ -77,6 +77,7 @@ extension LedgerCommand {
                 print("partition \(file.partition): next offset \(totals.nextOffset), digest \(try shard.digest())")
                 if let line = ProgrammeCommand.Publish.versionsLine(try shard.programmeVersions()) { print("  " + line) }
                 print("  " + Self.hotHistoryLine(try shard.hotHistory()))
+                print("  " + Self.archiveLimitsLine(try shard.archiveLimits()))
                 all.append(totals)
                 companyBalances.merge(try Self.companyBalances(shard, programme: programme)) { $0 + $1 }
             }
