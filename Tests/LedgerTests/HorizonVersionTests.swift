@@ -103,7 +103,11 @@ import Testing
         // programme would lack them), the base file's 20 days are longer than 10 and 15.
         try h.shard.db.execute("DELETE FROM programme_versions")
         try h.reopen()
-        #expect(throws: LedgerError.self) { try h.tx("hotel", "later", "m1", at: Clock.t0 + 35 * Clock.day, accrual(10_000)) }
+        #expect {
+            try h.tx("hotel", "later", "m1", at: Clock.t0 + 35 * Clock.day, accrual(10_000))
+        } throws: { error in
+            (error as? LedgerError)?.code == .programmeVersion && "\(error)".contains("lengthens idempotency_horizon_days from 10 to 20")
+        }
         h.offset -= 1
         // A file within them (equal) is taken.
         h.shard.close()
