@@ -22,6 +22,13 @@ import Testing
             body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"), details: details)
     }
 
+    /// An accrual straight from a partner (no gateway stamp), dated `day`.
+    static func direct(_ txn: String, partner: String = "hotel", day: Int64) -> Transaction {
+        Transaction(
+            partnerId: partner, partnerTxnId: txn, memberId: "m1", eventTimeMilliseconds: Clock.t0 + day * Clock.day,
+            body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
+    }
+
     static func outcome(_ h: Harness, _ t: Transaction) throws -> Outcome {
         let outputs = try h.run([.transaction(t)])
         guard case .result(_, _, let outcome, _, _) = try #require(outputs.first) else {
@@ -68,9 +75,7 @@ import Testing
     }
 
     /// A partner clock ten days ahead: applied on day 0 (`run`'s `first`), dated day 10.
-    static let aheadTenDays = Transaction(
-        partnerId: "hotel", partnerTxnId: "ahead", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 10 * Clock.day,
-        body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
+    static let aheadTenDays = Self.direct("ahead", day: 10)
 
     @Test func aRowDatedAfterItsCycleKeepsTheCycleHotUntilItIsPastTheHorizon() throws {
         let h = try Self.shard()
@@ -98,9 +103,7 @@ import Testing
         try Self.run(h, days: 0..<3)
         let before = try h.shard.member("m1")
         // Straight from a partner: against the log time (day 3).
-        let far = Transaction(
-            partnerId: "hotel", partnerTxnId: "far", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 400 * Clock.day,
-            body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
+        let far = Self.direct("far", day: 400)
         let refused = try Self.outcome(h, far)
         #expect(refused.reason == .invalidField)
         #expect(
@@ -140,9 +143,7 @@ import Testing
     @Test func aKeyRefusedAsDatedAheadStaysAnsweredAfterItsCycleIsArchived() throws {
         let h = try Self.shard()
         try Self.run(h, days: 0..<3)
-        let ahead = Transaction(
-            partnerId: "hotel", partnerTxnId: "fast-till", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 28 * Clock.day,
-            body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
+        let ahead = Self.direct("fast-till", day: 28)
         let refusedOffset = h.offset
         let refused = try Self.outcome(h, ahead)
         #expect(refused.reason == .invalidField)
@@ -168,9 +169,7 @@ import Testing
     @Test func aKeyRefusedAheadIsKeptByTheHorizonInForceAtEachSeal() throws {
         let h = try Self.shard()
         try Self.run(h, days: 0..<3)
-        let ahead = Transaction(
-            partnerId: "hotel", partnerTxnId: "fast-till", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 25 * Clock.day,
-            body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
+        let ahead = Self.direct("fast-till", day: 25)
         let refusedOffset = h.offset
         #expect(try Self.outcome(h, ahead).reason == .invalidField)
         try Self.run(h, days: 3..<10)
@@ -192,17 +191,13 @@ import Testing
     @Test func theDateIsCheckedFirstAndOnlyARecordDatedAheadHoldsNothing() throws {
         let h = try Self.shard()
         try Self.run(h, days: 0..<3)
-        let stranger = Transaction(
-            partnerId: "no-such-partner", partnerTxnId: "x", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 400 * Clock.day,
-            body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
+        let stranger = Self.direct("x", partner: "no-such-partner", day: 400)
         let strangerOffset = h.offset
         let refused = try Self.outcome(h, stranger)
         #expect(refused.reason == .invalidField && refused.detail.hasPrefix("occurred_at_ms"))
         // A refusal inside the age (an unknown partner dated day 15, ahead of its cycle's
         // close on day 4) holds its cycle until day 15 is past the archive age.
-        let near = Transaction(
-            partnerId: "no-such-partner", partnerTxnId: "y", memberId: "m1", eventTimeMilliseconds: Clock.t0 + 15 * Clock.day,
-            body: .accrual(amountMinor: 10_000, currency: "EUR", category: "any"))
+        let near = Self.direct("y", partner: "no-such-partner", day: 15)
         #expect(try Self.outcome(h, near).reason == .unknownPartner)
         try Self.run(h, days: 3..<30)
         #expect(try h.shard.archives().allSatisfy { !$0.offsets.contains(strangerOffset) }, "held by the day-15 refusal")
