@@ -124,8 +124,9 @@ extension Schema {
         """,
         // 24: refused_keys (2026-12-04): the keys of transactions refused for being dated
         // too far ahead, with their answer and time (`LedgerRules.archiveTime`), kept until
-        // a retry of them is past the horizon (`LedgerStore+RefusedKeys`). Such a row holds no cycle, so its journal row could
-        // leave while a retry of the key, dated within reach by then, would be taken as new.
+        // a retry of them is past the horizon (`LedgerStore+RefusedKeys`). Such a row holds
+        // no cycle, so its journal row could leave while a retry of the key, dated within
+        // reach by then, would be taken as new.
         // Derived from the log like `cycle_times`: not digested (the answers it gives are).
         // Keys refused before this migration are not in it.
         """

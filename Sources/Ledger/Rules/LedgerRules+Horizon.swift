@@ -48,10 +48,11 @@ extension LedgerRules {
 
     /// Refuses `t` (INVALID_FIELD) when its event or partner time is more than the archive
     /// age (max(H, R)) after the latest clock the shard knows: the log time, or the
-    /// gateway's stamp when it is later (trusted up to the age past the log time). A cycle's rows are archived only once their latest
-    /// time is that far behind a close time, so one record dated years ahead would keep its
-    /// cycle, and every cycle after it, in the hot tables until then. Without either clock
-    /// (a record straight from a partner before the partition's first barrier) nothing is refused.
+    /// gateway's stamp when it is later (trusted up to the age past the log time). A
+    /// cycle's rows are archived only once their latest time is that far behind a close
+    /// time, so one record dated years ahead would keep its cycle, and every cycle after
+    /// it, in the hot tables until then. Without either clock (a record straight from a
+    /// partner before the partition's first barrier) nothing is refused.
     func checkAhead(_ t: Transaction, logTime: Int64?) throws(Rejection) {
         guard let age = programme.archiveAgeMilliseconds else { return }
         let gatewayTime = t.details.occurredAtMilliseconds > 0 ? t.eventTimeMilliseconds : t.details.receivedAtMilliseconds
