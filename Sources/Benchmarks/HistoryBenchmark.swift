@@ -51,15 +51,11 @@ public enum HistoryBenchmark {
     public struct Result: Sendable {
         public var transactions = 0
         public var entries: Int64 = 0
-        public var first = Window()
-        /// The window before the last: with the last, whether the steady state stays flat.
-        public var beforeLast = Window()
-        public var last = Window()
-        /// The first window after the steady day (`Settings.steadyDay`), when the run holds
-        /// a whole one before its end: with the last, whether costs stay flat once the hot
-        /// state has reached its size, the warm-up of small tables left out.
-        public var afterSteady = Window()
-        /// The day `afterSteady` starts after (the first barrier past the steady day).
+        /// The apply-rate windows: the first, the one before the last, the last, and the
+        /// first after the steady day (`Windows`).
+        public var windows = Windows()
+        /// The day `windows.afterSteady` starts after (the first barrier past the steady
+        /// day), when the run holds a whole window after it.
         public var afterSteadyDay: Int64?
         /// Every barrier's apply + COMMIT, in log order, milliseconds.
         public var barrierMilliseconds: [Double] = []
@@ -179,9 +175,8 @@ public enum HistoryBenchmark {
         result.checkpointsOffThread = batch.checkpoints.taken.load(ordering: .relaxed)
         result.checkpointPasses = batch.checkpoints.passes.load(ordering: .relaxed)
         result.checkpointsInCommits = shard.takeCommitCheckpoints()
-        let sums = Windows(windows, transactions: result.transactions, window: settings.window, steadyStart: steadyStart?.transactions)
-        (result.first, result.beforeLast, result.last, result.afterSteady) = (sums.first, sums.beforeLast, sums.last, sums.afterSteady)
-        if sums.afterSteady.records > 0 { result.afterSteadyDay = steadyStart?.day }
+        result.windows = Windows(windows, transactions: result.transactions, window: settings.window, steadyStart: steadyStart?.transactions)
+        if result.windows.afterSteady.records > 0 { result.afterSteadyDay = steadyStart?.day }
         if result.end == nil {
             result.end = try HistoryProbe.take(
                 day: settings.days, transactions: result.transactions, shard: shard, shardPath: shardPath,
@@ -253,9 +248,15 @@ extension HistoryBenchmark {
     /// unless all of it is applied before the end).
     public struct Windows: Sendable {
         public var first = Window()
+        /// The window before the last: with the last, whether the steady state stays flat.
         public var beforeLast = Window()
         public var last = Window()
+        /// The first window after the steady day (`Settings.steadyDay`), when the run holds
+        /// a whole one before its end: with the last, whether costs stay flat once the hot
+        /// state has reached its size, the warm-up of small tables left out.
         public var afterSteady = Window()
+
+        public init() {}
 
         public init(_ batches: [(start: Int, window: Window)], transactions: Int, window: Int, steadyStart: Int?) {
             let window = max(1, min(window, transactions))

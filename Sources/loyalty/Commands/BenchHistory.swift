@@ -112,42 +112,43 @@ struct BenchHistory: AsyncParsableCommand {
     }
 
     private func report(_ result: HistoryBenchmark.Result, _ figures: BenchFigures, steadyDay: Int64?) {
+        let w = result.windows
         print("")
         let label = Format.grouped(Int64(min(window, result.transactions)))
         var windows = [
             ["transactions", "records/s", "CPU µs per record", "pages written per record"],
-            windowRow("first \(label)", result.first),
-            windowRow("before the last \(label)", result.beforeLast),
-            windowRow("last \(label)", result.last),
+            windowRow("first \(label)", w.first),
+            windowRow("before the last \(label)", w.beforeLast),
+            windowRow("last \(label)", w.last),
         ]
-        if let day = result.afterSteadyDay { windows.append(windowRow("first \(label) after day \(day) (steady)", result.afterSteady)) }
+        if let day = result.afterSteadyDay { windows.append(windowRow("first \(label) after day \(day) (steady)", w.afterSteady)) }
         print(Format.table(windows))
-        let ratio = result.first.recordsPerSecond > 0 ? result.last.recordsPerSecond / result.first.recordsPerSecond : 0
-        let steady = result.beforeLast.recordsPerSecond > 0 ? result.last.recordsPerSecond / result.beforeLast.recordsPerSecond : 0
+        let ratio = w.first.recordsPerSecond > 0 ? w.last.recordsPerSecond / w.first.recordsPerSecond : 0
+        let steady = w.beforeLast.recordsPerSecond > 0 ? w.last.recordsPerSecond / w.beforeLast.recordsPerSecond : 0
         print(String(format: "last / first = %.2f   (target >= 0.80); last / before the last = %.2f", ratio, steady))
-        if let day = result.afterSteadyDay, result.afterSteady.recordsPerSecond > 0 {
+        if let day = result.afterSteadyDay, w.afterSteady.recordsPerSecond > 0 {
             // The warm-up left out: both windows run on the hot state at its size.
-            let flat = result.last.recordsPerSecond / result.afterSteady.recordsPerSecond
+            let flat = w.last.recordsPerSecond / w.afterSteady.recordsPerSecond
             print(String(format: "last / first after the steady day (day %lld) = %.2f", day, flat))
             figures.set("after_steady_day", Int(day))
-            figures.set("after_steady_records_per_second", result.afterSteady.recordsPerSecond.rounded())
-            figures.set("after_steady_cpu_us_per_record", rounded(result.afterSteady.cpuMicrosecondsPerRecord, 1))
-            figures.set("after_steady_pages_per_record", rounded(result.afterSteady.pagesPerRecord, 2))
+            figures.set("after_steady_records_per_second", w.afterSteady.recordsPerSecond.rounded())
+            figures.set("after_steady_cpu_us_per_record", rounded(w.afterSteady.cpuMicrosecondsPerRecord, 1))
+            figures.set("after_steady_pages_per_record", rounded(w.afterSteady.pagesPerRecord, 2))
             figures.set("last_after_steady_ratio", rounded(flat, 2))
         }
         figures.set("transactions", result.transactions)
         figures.set("window_transactions", min(window, result.transactions))
-        figures.set("first_records_per_second", result.first.recordsPerSecond.rounded())
-        figures.set("last_records_per_second", result.last.recordsPerSecond.rounded())
-        figures.set("first_cpu_us_per_record", rounded(result.first.cpuMicrosecondsPerRecord, 1))
-        figures.set("last_cpu_us_per_record", rounded(result.last.cpuMicrosecondsPerRecord, 1))
+        figures.set("first_records_per_second", w.first.recordsPerSecond.rounded())
+        figures.set("last_records_per_second", w.last.recordsPerSecond.rounded())
+        figures.set("first_cpu_us_per_record", rounded(w.first.cpuMicrosecondsPerRecord, 1))
+        figures.set("last_cpu_us_per_record", rounded(w.last.cpuMicrosecondsPerRecord, 1))
         figures.set("last_first_ratio", rounded(ratio, 2))
-        figures.set("before_last_records_per_second", result.beforeLast.recordsPerSecond.rounded())
-        figures.set("before_last_cpu_us_per_record", rounded(result.beforeLast.cpuMicrosecondsPerRecord, 1))
+        figures.set("before_last_records_per_second", w.beforeLast.recordsPerSecond.rounded())
+        figures.set("before_last_cpu_us_per_record", rounded(w.beforeLast.cpuMicrosecondsPerRecord, 1))
         figures.set("last_before_last_ratio", rounded(steady, 2))
-        figures.set("first_pages_per_record", rounded(result.first.pagesPerRecord, 2))
-        figures.set("before_last_pages_per_record", rounded(result.beforeLast.pagesPerRecord, 2))
-        figures.set("last_pages_per_record", rounded(result.last.pagesPerRecord, 2))
+        figures.set("first_pages_per_record", rounded(w.first.pagesPerRecord, 2))
+        figures.set("before_last_pages_per_record", rounded(w.beforeLast.pagesPerRecord, 2))
+        figures.set("last_pages_per_record", rounded(w.last.pagesPerRecord, 2))
         print(
             "WAL checkpoints: \(result.checkpointsOffThread) off the applying thread (\(result.checkpointPasses) passes), "
                 + "\(result.checkpointsInCommits) inside its COMMITs (the writer's backstop)")
